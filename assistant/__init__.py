@@ -1,0 +1,43 @@
+"""A document assistant that answers from your files and cites the passage behind every claim.
+
+Public API (imported lazily, so `import assistant` is fast)::
+
+    hits = assistant.retrieve("question", k=5)          # list[Hit]
+    report = assistant.add_documents(["new.pdf", "folder/"])
+    report = assistant.rebuild_index(["documents/"])
+    retriever = assistant.as_retriever(k=4)             # a LangChain BaseRetriever
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from . import config as _config  # noqa: F401  (sets the offline environment first)
+
+_EXPORTS = {
+    "retrieve": "retrieval",
+    "Hit": "retrieval",
+    "add_documents": "indexing",
+    "rebuild_index": "indexing",
+    "remove_documents": "indexing",
+    "Report": "indexing",
+    "as_retriever": "langchain",
+    "Settings": "config",
+    "LoadError": "documents",
+    "IndexProblem": "index",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

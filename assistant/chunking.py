@@ -1,0 +1,107 @@
+"""Cutting a `Document` into overlapping, sentence-aligned `Chunk`s that know where they came from.
+
+Sentences are packed greedily up to `size` characters; the next chunk starts with the trailing
+sentences of the previous one, up to `overlap` characters. A sentence longer than `size` is cut at
+word boundaries. Chunks never cross a page. For every chunk, `document.text[start:end] ==
+chunk.text`, and its id is derived from source, offsets and text, so the same input gives the
+same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from .documents import Document
+from .sentences import split_sentences
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document with its provenance."""
+
+    id: str
+    source: str
+    position: int  # 0-based order within its document
+    start: int
+    end: int
+    text: str
+    page: int | None = None
+    title: str = ""
+    sentences: tuple[tuple[int, int], ...] = ()  # spans (into the document) of its sentences
+
+    @property
+    def label(self) -> str:
+        """Short human reference, e.g. `report.pdf p. 4` or `article.txt ¶3`."""
+        name = PurePath(self.source).name
+        return f"{name} p. {self.page}" if self.page is not None else f"{name} ¶{self.position + 1}"
+
+
+def chunk_id(source: str, start: int, end: int, text: str) -> str:
+    digest = hashlib.sha256(f"{source}\x00{start}\x00{end}\x00{text}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:20]
+
+
+def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
+    """The chunks of `document`, in order."""
+    if size < 1 or overlap < 0 or overlap >= size:
+        raise ValueError(f"chunk size {size} / overlap {overlap}: need size >= 1 and 0 <= overlap < size")
+    segments = [(p.start, p.end, p.number) for p in document.pages] or [(0, len(document.text), None)]
+    spans: list[tuple[int, int, int | None, tuple]] = []
+    for seg_start, seg_end, page in segments:
+        pieces = _pieces(document.text, seg_start, seg_end, size)
+        spans.extend((pieces[i][0], pieces[j - 1][1], page, tuple(pieces[i:j])) for i, j in _pack(pieces, size, overlap))
+    return [
+        Chunk(
+            id=chunk_id(document.source, s, e, document.text[s:e]),
+            source=document.source,
+            position=i,
+            start=s,
+            end=e,
+            text=document.text[s:e],
+            page=page,
+            title=document.title,
+            sentences=sentences,
+        )
+        for i, (s, e, page, sentences) in enumerate(spans)
+    ]
+
+
+def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Sentence spans, with any sentence longer than `size` cut at word boundaries."""
+    pieces = []
+    for s, e in split_sentences(text, start, end):
+        while e - s > size:
+            cut = text.rfind(" ", s + 1, s + size + 1)
+            if cut <= s:
+                cut = s + size
+                if 0xDC00 <= ord(text[cut - 1]) <= 0xDFFF or 0xD800 <= ord(text[cut - 1]) <= 0xDBFF:
+                    cut -= 1  # never split a lone surrogate pair
+            pieces.append((s, cut))
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        if s < e:
+            pieces.append((s, e))
+    return pieces
+
+
+def _pack(pieces: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[int, int]]:
+    """Ranges `[i, j)` of pieces, one per chunk."""
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        j = i + 1
+        while j < len(pieces) and pieces[j][1] - pieces[i][0] <= size:
+            j += 1
+        chunks.append((i, j))
+        if j >= len(pieces):
+            break
+        # Start the next chunk with trailing pieces worth at most `overlap` characters,
+        # but always make progress.
+        k = j
+        while k - 1 > i and pieces[j - 1][1] - pieces[k - 1][0] <= overlap:
+            k -= 1
+        i = k
+    return chunks

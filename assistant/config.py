@@ -1,0 +1,100 @@
+"""Configuration in one place: every setting, its default and what it does.
+
+`Settings` is the only object that reads the environment (prefix `ASSISTANT_`). Other modules
+take a `Settings` (or plain arguments) and never look at `os.environ` themselves. Importing this
+module also switches off the network features of the Hugging Face and Gradio libraries, so the
+assistant works offline by default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+# Offline and private by default: no hub downloads, no telemetry, no analytics.
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+    ("GRADIO_ANALYTICS_ENABLED", "False"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_name, _value)
+
+ENV_PREFIX = "ASSISTANT_"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+
+
+def _doc(text: str, default):
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All tunable behaviour. Override with `ASSISTANT_<NAME>` environment variables."""
+
+    # Where things live
+    index_dir: str = _doc("Directory of the persisted index.", str(PROJECT_DIR / "index"))
+    corpus_dir: str = _doc(
+        "Default corpus folder: what `index rebuild` indexes when given no path.",
+        str(PROJECT_DIR / "documents"),
+    )
+
+    # Chunking (characters; chosen by benchmarks/retrieval.py on ../shared/evaldata)
+    chunk_size: int = _doc("Largest chunk, in characters (a longer sentence is split).", 1200)
+    chunk_overlap: int = _doc("Characters of trailing sentences repeated in the next chunk.", 200)
+
+    # Embedding
+    embed_batch_size: int = _doc("Chunks embedded per model call while indexing.", 32)
+    index_threads: int = _doc("Torch threads while indexing (0: all cores).", 0)
+    query_threads: int = _doc(
+        "Torch threads for embedding a query. 1 keeps latency flat on a loaded server.", 1
+    )
+
+    # Retrieval (tuned by benchmarks/retrieval.py on ../shared/evaldata)
+    k: int = _doc("Passages returned by retrieve().", 5)
+    candidates: int = _doc("Candidates taken from each retriever before fusion.", 50)
+    fusion: str = _doc("How dense and BM25 rankings combine: 'minmax' (scores) or 'rrf' (ranks).", "minmax")
+    dense_weight: float = _doc("Share of the dense side in the fusion; BM25 gets the rest.", 0.6)
+    rrf_k: int = _doc("Reciprocal rank fusion constant, for fusion='rrf'.", 60)
+    bm25_k1: float = _doc("BM25 term-frequency saturation.", 1.2)
+    bm25_b: float = _doc("BM25 length normalisation.", 0.75)
+    title_in_embedding: bool = _doc(
+        "Embed each sentence with its document's title in front (stored text is unchanged).", True
+    )
+
+    # Upload / input limits
+    max_file_mb: float = _doc("Largest document accepted, in MB.", 50.0)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then `ASSISTANT_*` environment variables, then explicit overrides."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, type(f.default))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(name: str, raw: str, kind: type):
+    try:
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        return kind(raw)
+    except ValueError:
+        raise ValueError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r}: expected a {kind.__name__}"
+        ) from None

@@ -1,0 +1,199 @@
+"""Loading files into `Document`s: decoded text plus where each page starts.
+
+Supported: `.txt` and `.md` (the decoded text, unchanged), `.html`/`.htm` (visible text only),
+`.pdf` (text per page, via pypdf). Anything else, or a file that is empty, binary, undecodable or
+unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
+`chunking.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .config import SUPPORTED_SUFFIXES
+
+
+class LoadError(Exception):
+    """A file that cannot become a document. `str(err)` is one line naming file and reason."""
+
+    def __init__(self, source: str, reason: str):
+        self.source, self.reason = source, reason
+        super().__init__(f"{source}: {reason}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A span of a document's text that came from one page (1-based `number`)."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded file. `text` is what chunk offsets index; `pages` is empty for non-paged files."""
+
+    source: str
+    text: str
+    sha256: str
+    title: str
+    pages: tuple[Page, ...] = ()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(path: str | os.PathLike, source: str | None = None) -> Document:
+    """Load one file. `source` is the name recorded for it (default: the path as given)."""
+    source = source if source is not None else str(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(
+            source,
+            f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise LoadError(source, "is a directory, not a file") from None
+    except FileNotFoundError:
+        raise LoadError(source, "no such file") from None
+    except OSError as err:
+        raise LoadError(source, f"cannot read ({err.strerror or err})") from None
+    if not data.strip():
+        raise LoadError(source, "empty file")
+    sha = hashlib.sha256(data).hexdigest()
+
+    pages: tuple[Page, ...] = ()
+    if suffix == ".pdf":
+        text, pages = _pdf_text(data, source)
+    else:
+        text = _decode(data, source)
+        if suffix in (".html", ".htm"):
+            text = html_visible_text(text)
+    if not text.strip():
+        reason = "no extractable text (a scanned PDF?)" if suffix == ".pdf" else "no text"
+        raise LoadError(source, reason)
+    return Document(source=source, text=text, sha256=sha, title=_title(text, source), pages=pages)
+
+
+def _decode(data: bytes, source: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise LoadError(source, "not valid UTF-16 text despite its byte-order mark") from None
+    if b"\x00" in data[:8192]:
+        raise LoadError(source, "binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError as err:
+        raise LoadError(
+            source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})"
+        ) from None
+
+
+def _title(text: str, source: str) -> str:
+    """A short human title: a leading markdown heading or short first line, else the file name."""
+    first = text.lstrip().split("\n", 1)[0].strip().lstrip("#").strip()
+    if 0 < len(first) <= 120:
+        return first
+    return Path(source).stem.replace("_", " ")
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header",
+    "footer", "nav", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+    "title", "main", "figure", "figcaption", "dt", "dd", "hr", "td", "th",
+}
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "title":
+            self.in_title = True
+        elif tag in _INVISIBLE:
+            self.hidden += 1
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self.in_title = False
+        elif tag in _INVISIBLE and self.hidden:
+            self.hidden -= 1
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self.in_title or not self.hidden:
+            self.parts.append(data)
+
+
+def html_visible_text(markup: str) -> str:
+    """The text a browser would show: tags, scripts and styles dropped, whitespace tidied."""
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+PAGE_SEPARATOR = "\n\n"
+
+
+def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise LoadError(source, "encrypted PDF (a password is needed)")
+            except LoadError:
+                raise
+            except Exception:
+                raise LoadError(source, "encrypted PDF (a password is needed)") from None
+        texts = [(page.extract_text() or "").strip() for page in reader.pages]
+    except LoadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
+        raise LoadError(source, f"not a readable PDF ({type(err).__name__}: {err})") from None
+    parts, pages, offset = [], [], 0
+    for number, page_text in enumerate(texts, start=1):
+        if not page_text:
+            continue
+        if parts:
+            parts.append(PAGE_SEPARATOR)
+            offset += len(PAGE_SEPARATOR)
+        parts.append(page_text)
+        pages.append(Page(number, offset, offset + len(page_text)))
+        offset += len(page_text)
+    return "".join(parts), tuple(pages)

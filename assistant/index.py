@@ -1,0 +1,328 @@
+"""The persisted index: a versioned, self-describing, pickle-free directory, saved atomically.
+
+Layout of an index directory::
+
+    CURRENT                 "gen-<id> <sha256 of its manifest.json>": the live generation
+    gen-<id>/manifest.json  format version, embedding model and dimension, chunking parameters,
+                            each file's sha256, and the sha256 of the two files below
+    gen-<id>/chunks.jsonl   one chunk a line (text, source, offsets, page, id)
+    gen-<id>/vectors.faiss  faiss.write_index of an exact inner-product index with one vector
+                            per distinct sentence of the chunks, in order of first appearance
+                            (`sentence_keys`): sentences are what gets embedded and matched,
+                            chunks are what gets shown and cited
+    .lock                   held by a writer
+
+A save writes a new generation directory, fsyncs it, then replaces CURRENT in one rename, so a
+crash at any moment leaves the old or the new index loadable, never neither. Loading verifies the
+checksum chain and refuses an index made by another model, dimension or format version. What goes
+into an index (which files, incremental updates) is `indexing.py`'s concern.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk
+from .documents import file_sha256 as _sha256_file
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+VECTORS = "vectors.faiss"
+REBUILD_COMMAND = "python -m assistant index rebuild"
+
+
+class IndexProblem(Exception):
+    """The index cannot be used. The message is one line and says what to run."""
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexIncompatible(IndexProblem):
+    pass
+
+
+class IndexCorrupt(IndexProblem):
+    pass
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One indexed file as the manifest records it."""
+
+    source: str
+    sha256: str
+    chunks: int
+    added: str
+    updated: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    title_in_embedding: bool
+    files: tuple[FileEntry, ...] = ()
+    roots: tuple[str, ...] = ()
+    format_version: int = FORMAT_VERSION
+    created: str = ""
+    checksums: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["files"] = [asdict(f) for f in self.files]
+        data["roots"] = list(self.roots)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        data = dict(data)
+        data["files"] = tuple(FileEntry(**f) for f in data.get("files", ()))
+        data["roots"] = tuple(data.get("roots", ()))
+        return cls(**data)
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def sentence_keys(chunks: list[Chunk]) -> list[tuple[str, int, int]]:
+    """The distinct sentences of `chunks` as (source, start, end), in order of first appearance."""
+    return list(dict.fromkeys((c.source, s, e) for c in chunks for s, e in c.sentences))
+
+
+class Index:
+    """Chunks, their sentence vectors (an exact FAISS inner-product index) and the manifest."""
+
+    def __init__(self, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray, generation: str = ""):
+        self.keys = sentence_keys(chunks)
+        if len(self.keys) != len(vectors):
+            raise ValueError(f"{len(self.keys)} sentences but {len(vectors)} vectors")
+        self.manifest = manifest
+        self.chunks = chunks
+        self.generation = generation
+        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
+        self._faiss = None
+        row = {key: i for i, key in enumerate(self.keys)}
+        # chunk -> its sentence rows, and sentence row -> the chunks that contain it
+        self.chunk_rows: list[tuple[int, ...]] = [tuple(row[(c.source, s, e)] for s, e in c.sentences) for c in chunks]
+        self.row_chunks: list[list[int]] = [[] for _ in self.keys]
+        for ci, rows in enumerate(self.chunk_rows):
+            for r in rows:
+                self.row_chunks[r].append(ci)
+
+    def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
+        """Stored vectors for sentence keys (all must be present)."""
+        row = {key: i for i, key in enumerate(self.keys)}
+        return self._vectors[[row[k] for k in keys]] if keys else np.empty((0, self.manifest.dimension), np.float32)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vectors
+
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k sentences by inner product: (scores, sentence rows), each (queries, k)."""
+        query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
+        k = min(k, len(self.keys))
+        if k == 0:
+            empty = np.empty((len(query_vectors), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        return self._faiss_index().search(query_vectors, k)
+
+    def _faiss_index(self):
+        if self._faiss is None:
+            import faiss
+
+            index = faiss.IndexFlatIP(self.manifest.dimension)
+            index.add(self._vectors)
+            self._faiss = index
+        return self._faiss
+
+    # --- persistence --------------------------------------------------------------------
+
+    def save(self, index_dir: str | os.PathLike) -> str:
+        """Write a new generation and make it current atomically. Returns its name.
+
+        The caller should hold `writer_lock(index_dir)` across read-modify-save.
+        """
+        import faiss
+
+        root = Path(index_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        generation = f"gen-{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+        try:
+            os.chmod(tmp, 0o755)
+            chunk_lines = "".join(
+                json.dumps(_chunk_row(c), ensure_ascii=False) + "\n" for c in self.chunks
+            ).encode("utf-8", "surrogatepass")
+            _write(tmp / CHUNKS, chunk_lines)
+            faiss.write_index(self._faiss_index(), str(tmp / VECTORS))
+            _fsync(tmp / VECTORS)
+            checksums = {CHUNKS: _sha256_file(tmp / CHUNKS), VECTORS: _sha256_file(tmp / VECTORS)}
+            manifest = Manifest(**{**asdict(self.manifest), "files": self.manifest.files,
+                                   "roots": self.manifest.roots, "checksums": checksums,
+                                   "created": now(), "format_version": FORMAT_VERSION})
+            manifest_bytes = (json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
+            _write(tmp / MANIFEST, manifest_bytes)
+            _fsync_dir(tmp)
+            os.rename(tmp, root / generation)
+            _fsync_dir(root)
+            pointer = f"{generation} {hashlib.sha256(manifest_bytes).hexdigest()}\n".encode()
+            _write(root / (CURRENT + ".tmp"), pointer)
+            os.replace(root / (CURRENT + ".tmp"), root / CURRENT)
+            _fsync_dir(root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.manifest, self.generation = manifest, generation
+        _collect_garbage(root, keep={generation})
+        return generation
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike, model: str | None = None, dimension: int | None = None) -> "Index":
+        """Load and verify the current generation; refuse one made for another model."""
+        root = Path(index_dir)
+        generation, manifest_sha = read_current(root)
+        gen_dir = root / generation
+        manifest_bytes = _read(gen_dir / MANIFEST, root)
+        if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sha:
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+        try:
+            manifest = Manifest.from_json(json.loads(manifest_bytes))
+        except (ValueError, TypeError) as err:
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+        check_compatible(manifest, root, model, dimension)
+        for name in (CHUNKS, VECTORS):
+            if _sha256_file_or_raise(gen_dir / name, root) != manifest.checksums.get(name):
+                raise IndexCorrupt(f"{gen_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+        chunks = [_chunk_from_row(json.loads(line)) for line in _read(gen_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+        import faiss
+
+        faiss_index = faiss.read_index(str(gen_dir / VECTORS))
+        expected = len(sentence_keys(chunks))
+        if faiss_index.ntotal != expected or faiss_index.d != manifest.dimension:
+            raise IndexCorrupt(f"{gen_dir}: {faiss_index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+        vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if expected else np.empty((0, manifest.dimension), np.float32)
+        index = cls(manifest, chunks, vectors, generation)
+        index._faiss = faiss_index
+        return index
+
+
+def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexIncompatible(
+            f"{root}: index format version {manifest.format_version}, this assistant reads version "
+            f"{FORMAT_VERSION}; run `{REBUILD_COMMAND}`"
+        )
+    if model is not None and manifest.model != model:
+        raise IndexIncompatible(
+            f"{root}: index built with embedding model {manifest.model!r}, this assistant uses {model!r}; run `{REBUILD_COMMAND}`"
+        )
+    if dimension is not None and manifest.dimension != dimension:
+        raise IndexIncompatible(
+            f"{root}: index has {manifest.dimension}-d vectors, the model gives {dimension}-d; run `{REBUILD_COMMAND}`"
+        )
+
+
+def read_current(root: Path) -> tuple[str, str]:
+    """The live generation's name and its manifest's sha256."""
+    try:
+        text = (root / CURRENT).read_text("utf-8")
+    except FileNotFoundError:
+        raise IndexMissing(f"{root}: no index yet; run `{REBUILD_COMMAND}` or `python -m assistant index add PATH`") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise IndexCorrupt(f"{root / CURRENT}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+    parts = text.split()
+    if len(parts) != 2 or not parts[0].startswith("gen-") or "/" in parts[0] or len(parts[1]) != 64:
+        raise IndexCorrupt(f"{root / CURRENT}: malformed; run `{REBUILD_COMMAND}`")
+    return parts[0], parts[1]
+
+
+def current_token(index_dir: str | os.PathLike) -> str | None:
+    """A cheap fingerprint of the live generation (None when there is no index)."""
+    try:
+        return (Path(index_dir) / CURRENT).read_text("utf-8")
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: str | os.PathLike):
+    """Exclusive lock for one writer at a time (readers never need it)."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _chunk_row(chunk: Chunk) -> dict:
+    return asdict(chunk)
+
+
+def _chunk_from_row(row: dict) -> Chunk:
+    row["sentences"] = tuple(tuple(span) for span in row.get("sentences", ()))
+    return Chunk(**row)
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync(path)
+
+
+def _read(path: Path, root: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{REBUILD_COMMAND}`") from None
+
+
+def _sha256_file_or_raise(path: Path, root: Path) -> str:
+    try:
+        return _sha256_file(path)
+    except OSError as err:
+        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{REBUILD_COMMAND}`") from None
+
+
+def _collect_garbage(root: Path, keep: set[str]) -> None:
+    """Remove failed temporaries and all but the newest older generation (a reader may be on it)."""
+    generations = sorted(p for p in root.glob("gen-*") if p.is_dir() and p.name not in keep)
+    for stale in generations[:-1] + [p for p in root.glob(".tmp-*") if p.is_dir()]:
+        shutil.rmtree(stale, ignore_errors=True)

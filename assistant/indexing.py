@@ -1,0 +1,326 @@
+"""Keeping the index in step with the files: incremental add, rebuild (with pruning) and remove.
+
+A file is identified by its source path; its sha256 decides whether it changed. Unchanged files
+keep their chunks and vectors, changed and new ones are loaded, chunked and embedded, files gone
+from a rebuild's paths are pruned. A file that fails to load is reported and keeps whatever it had
+in the index. Nothing is written when nothing changed. Writers are serialised by a lock and the
+save is atomic (`index.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .chunking import Chunk, chunk_document
+from .config import SUPPORTED_SUFFIXES, Settings
+from .documents import LoadError, file_sha256, load
+from .index import FileEntry, Index, IndexMissing, IndexProblem, Manifest, now, sentence_keys, writer_lock
+
+
+@dataclass(frozen=True)
+class Report:
+    """What an indexing call did."""
+
+    index_dir: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    skipped: tuple[tuple[str, str], ...] = ()  # files in folders that are not documents
+    chunks: int = 0  # chunks in the index afterwards
+    embedded: int = 0  # chunks embedded by this call
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        line = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.failed)} failed; "
+            f"{self.chunks} chunks in {self.index_dir} ({self.embedded} embedded, {self.seconds:.1f} s)"
+        )
+        problems = [f"failed: {source}: {reason}" for source, reason in self.failed]
+        problems += [f"skipped: {source}: {reason}" for source, reason in self.skipped]
+        return "\n".join([line, *problems])
+
+
+@dataclass
+class _Plan:
+    keep: dict[str, FileEntry] = field(default_factory=dict)
+    fresh: dict[str, tuple[list[Chunk], str, bool]] = field(default_factory=dict)  # source -> (chunks, sha, existed)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Expand files and folders into document paths (as given, normalised), plus failures and skips."""
+    files, failed, skipped = [], [], []
+    seen = set()
+    for raw in paths:
+        path = os.path.normpath(os.fspath(raw))
+        if os.path.isdir(path):
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if name.startswith("."):
+                        continue
+                    full = os.path.join(folder, name)
+                    if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                        if full not in seen:
+                            seen.add(full)
+                            files.append(full)
+                    else:
+                        skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
+        elif os.path.exists(path):
+            if path not in seen:
+                seen.add(path)
+                files.append(path)
+        else:
+            failed.append((path, "no such file or directory"))
+    return files, failed, skipped
+
+
+def sync(
+    paths: Sequence[str | os.PathLike],
+    index_dir: str | os.PathLike,
+    settings: Settings,
+    embedder,
+    *,
+    prune: bool,
+    remove: Sequence[str] = (),
+    progress: bool = False,
+) -> Report:
+    """Bring the index in `index_dir` up to date with `paths` (see the module docstring)."""
+    began = time.perf_counter()
+    index_dir = str(index_dir)
+    with writer_lock(index_dir):
+        old = _load_or_none(index_dir, start_over=prune)
+        reuse = old is not None and _same_recipe(old.manifest, settings, embedder)
+        old_entries = {f.source: f for f in old.manifest.files} if old else {}
+        files, failed, skipped = collect(paths)
+        plan = _Plan(failed=list(failed), skipped=list(skipped))
+        by_real = {os.path.realpath(s): s for s in old_entries}
+        wanted = set()
+        for path in files:
+            source = path if path in old_entries else by_real.get(os.path.realpath(path), path)
+            wanted.add(source)
+            existing = old_entries.get(source)
+            try:
+                size_mb = os.path.getsize(path) / 1e6
+                if size_mb > settings.max_file_mb:
+                    raise LoadError(path, f"too large ({size_mb:.1f} MB; the limit is {settings.max_file_mb:g} MB)")
+                sha = file_sha256(path)
+                if existing and reuse and existing.sha256 == sha:
+                    plan.keep[source] = existing
+                    plan.unchanged.append(source)
+                    continue
+                document = load(path, source=source)
+            except LoadError as err:
+                plan.failed.append((source, err.reason))
+                if existing and reuse:
+                    plan.keep[source] = existing
+                continue
+            except OSError as err:
+                plan.failed.append((source, f"cannot read ({err.strerror or err})"))
+                if existing and reuse:
+                    plan.keep[source] = existing
+                continue
+            chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+            plan.fresh[source] = (chunks, sha, existing is not None)
+            (plan.updated if existing else plan.added).append(source)
+        remove_set = {os.path.normpath(r) for r in remove}
+        remove_real = {os.path.realpath(r) for r in remove}
+        for source, entry in old_entries.items():
+            if source in wanted:
+                continue
+            gone = (prune or source in remove_set or os.path.realpath(source) in remove_real)
+            if gone:
+                plan.removed.append(source)
+            elif reuse:
+                plan.keep[source] = entry
+            else:
+                # The recipe changed (chunking or model): files not named here are re-read too.
+                _reload(source, entry, settings, plan)
+        for name in remove_set - set(plan.removed):
+            if not any(os.path.realpath(name) == os.path.realpath(s) for s in plan.removed):
+                plan.failed.append((name, "not in the index"))
+
+        total_old = len(old.chunks) if old else 0
+        if old is not None and reuse and not (plan.fresh or plan.removed):
+            return _report(index_dir, plan, total_old, 0, began)
+        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths)
+        if old is None and not index.chunks and not plan.removed:
+            return _report(index_dir, plan, 0, 0, began)
+        index.save(index_dir)
+        return _report(index_dir, plan, len(index.chunks), embedded, began)
+
+
+def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
+    try:
+        document = load(source)
+    except LoadError as err:
+        plan.failed.append((source, f"{err.reason}; dropped from the rebuilt index"))
+        plan.removed.append(source)
+        return
+    chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+    plan.fresh[source] = (chunks, document.sha256, True)
+    plan.updated.append(source)
+
+
+def _load_or_none(index_dir: str, start_over: bool) -> Index | None:
+    """The current index; None if there is none, or if it is unusable and we may start over."""
+    try:
+        return Index.load(index_dir)
+    except IndexMissing:
+        return None
+    except IndexProblem:
+        if start_over:
+            return None
+        raise
+
+
+def _same_recipe(manifest: Manifest, settings: Settings, embedder) -> bool:
+    return (
+        manifest.model == embedder.model_name
+        and manifest.dimension == embedder.dimension
+        and manifest.chunk_size == settings.chunk_size
+        and manifest.chunk_overlap == settings.chunk_overlap
+        and manifest.title_in_embedding == settings.title_in_embedding
+    )
+
+
+def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[str, int, int]], list[str]]:
+    """The distinct sentences of `chunks` (keys as in `index.sentence_keys`) and the text embedded
+    for each: the sentence, with its document's title in front when configured."""
+    keys, texts, seen = [], [], set()
+    for chunk in chunks:
+        for s, e in chunk.sentences:
+            key = (chunk.source, s, e)
+            if key in seen:
+                continue
+            seen.add(key)
+            sentence = chunk.text[s - chunk.start : e - chunk.start]
+            keys.append(key)
+            texts.append(f"{chunk.title}\n{sentence}" if with_title and chunk.title else sentence)
+    return keys, texts
+
+
+def _assemble(old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths) -> tuple[Index, int]:
+    new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
+    new_keys, texts = embedding_texts(new_chunks, settings.title_in_embedding)
+    new_vectors = _embed(texts, embedder, progress)
+    chunks: list[Chunk] = []
+    if old is not None:
+        chunks.extend(c for c in old.chunks if c.source in plan.keep)
+    kept_keys = sentence_keys(chunks)
+    chunks.extend(new_chunks)
+    kept = old.vectors_of(kept_keys) if old is not None else np.empty((0, embedder.dimension), np.float32)
+    vectors = np.concatenate([kept, new_vectors]) if len(kept) else new_vectors
+    # Row order must follow sentence_keys(chunks): kept sentences first, then the new ones.
+    assert sentence_keys(chunks) == kept_keys + new_keys
+
+    stamp = now()
+    entries = dict(plan.keep)
+    old_added = {f.source: f.added for f in old.manifest.files} if old else {}
+    for source, (file_chunks, sha, _) in plan.fresh.items():
+        entries[source] = FileEntry(source, sha, len(file_chunks), old_added.get(source, stamp), stamp)
+    roots = list(old.manifest.roots) if old else []
+    for p in paths:
+        p = os.path.normpath(os.fspath(p))
+        if p not in roots:
+            roots.append(p)
+    manifest = Manifest(
+        model=embedder.model_name,
+        dimension=embedder.dimension,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        title_in_embedding=settings.title_in_embedding,
+        files=tuple(entries[s] for s in sorted(entries)),
+        roots=tuple(roots),
+    )
+    return Index(manifest, chunks, vectors), len(new_chunks)
+
+
+def _embed(texts: list[str], embedder, progress: bool) -> np.ndarray:
+    if not texts:
+        return np.empty((0, embedder.dimension), np.float32)
+    if not progress:
+        return embedder.embed(texts)
+    from tqdm import tqdm
+
+    with tqdm(total=len(texts), unit="sentence", desc="Embedding", file=sys.stderr) as bar:
+        return embedder.embed(texts, progress=bar.update)
+
+
+def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: float) -> Report:
+    return Report(
+        index_dir=index_dir,
+        added=tuple(plan.added),
+        updated=tuple(plan.updated),
+        removed=tuple(plan.removed),
+        unchanged=tuple(plan.unchanged),
+        failed=tuple(plan.failed),
+        skipped=tuple(plan.skipped),
+        chunks=chunks,
+        embedded=embedded,
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _run(paths, index_dir, settings, embedder, progress, prune, remove=()) -> Report:
+    from .embeddings import default_embedder
+
+    settings = settings or Settings.from_env()
+    return sync(
+        paths, index_dir or settings.index_dir, settings, embedder or default_embedder(settings),
+        prune=prune, remove=remove, progress=progress,
+    )
+
+
+def _as_list(paths, what: str) -> list:
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    paths = list(paths)
+    if not paths:
+        raise ValueError(f"{what}: give at least one file or folder")
+    return paths
+
+
+def add_documents(paths, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:
+    """Index new or changed files (and the documents in folders) without touching the rest."""
+    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=False)
+
+
+def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:
+    """Make the index hold exactly the documents under `paths` (default: the index's recorded
+    roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned."""
+    settings = settings or Settings.from_env()
+    if paths is None:
+        paths = _recorded_roots(index_dir or settings.index_dir) or [settings.corpus_dir]
+    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True)
+
+
+def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -> Report:
+    """Drop documents (by their indexed source path) from the index."""
+    return _run([], index_dir, settings, embedder, False, prune=False, remove=_as_list(sources, "sources"))
+
+
+def _recorded_roots(index_dir) -> list[str]:
+    try:
+        return list(Index.load(index_dir).manifest.roots)
+    except IndexProblem:
+        return []

@@ -1,0 +1,37 @@
+"""The LangChain edge: the index as a `BaseRetriever`, so it drops into any LangChain chain.
+
+Each `Document` carries the hit's text as `page_content` and its provenance (`source`, `start`,
+`end`, `page`, `score`, `label`, `chunk_id`) in `metadata`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from .retrieval import retrieve
+
+
+class AssistantRetriever(BaseRetriever):
+    """Hybrid retrieval over the assistant's index."""
+
+    k: int = 4
+    index_dir: str | None = None
+    mode: str = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = retrieve(query, k=self.k, index_dir=self.index_dir, mode=self.mode)
+        documents = []
+        for hit in hits:
+            metadata = asdict(hit)
+            text = metadata.pop("text")
+            documents.append(Document(page_content=text, metadata=metadata, id=hit.chunk_id))
+        return documents
+
+
+def as_retriever(k: int = 4, index_dir: str | None = None, mode: str = "hybrid") -> AssistantRetriever:
+    """A LangChain retriever over the index in `index_dir` (default: the configured one)."""
+    return AssistantRetriever(k=k, index_dir=None if index_dir is None else str(index_dir), mode=mode)

@@ -1,0 +1,60 @@
+"""BM25 over chunk texts (bm25s), rebuilt from the stored chunks in memory: no re-embedding.
+
+Tokens are lower-cased words with English stop words dropped and a light suffix stemmer, so
+"spent"/"spend" stay apart but "networks"/"network" meet. Scores come back for every chunk, so
+the fusion in `retrieval.py` can rank them however it likes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not of off on once only or other our ours ourselves
+    out over own same she should so some such than that the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves s t don""".split()
+)
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+class BM25:
+    """Okapi BM25 scores of a query against a fixed list of texts."""
+
+    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75):
+        import bm25s
+
+        self.size = len(texts)
+        self._model = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if texts:
+            # bm25s wants a token per document; an empty one gets a placeholder.
+            self._model.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """A score per text (0 where no query word occurs)."""
+        if not self.size:
+            return np.zeros(0, dtype=np.float32)
+        tokens = [t for t in tokenize(query) if t in self._model.vocab_dict]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)

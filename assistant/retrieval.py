@@ -1,0 +1,185 @@
+"""Questions to ranked `Hit`s: dense (FAISS) and BM25 rankings fused by weighted reciprocal rank.
+
+`Searcher` wraps one loaded `Index`; `searcher_for(index_dir)` keeps one per index directory per
+process and reloads it only when the index's CURRENT pointer changes, so the index loads once and
+a rebuild is seen by the next query.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .chunking import Chunk
+from .config import Settings
+from .index import Index, current_token
+from .lexical import BM25
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage: the chunk's text and provenance, and its fused score."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+    page: int | None
+    score: float
+    label: str
+    chunk_id: str
+    position: int
+    title: str = ""
+
+    @classmethod
+    def of(cls, chunk: Chunk, score: float) -> "Hit":
+        return cls(
+            text=chunk.text, source=chunk.source, start=chunk.start, end=chunk.end,
+            page=chunk.page, score=float(score), label=chunk.label, chunk_id=chunk.id,
+            position=chunk.position, title=chunk.title,
+        )
+
+
+class Searcher:
+    """Hybrid search over one index.
+
+    Dense side: the query is matched against every sentence vector (FAISS, exact); a chunk scores
+    the best of its sentences. Lexical side: BM25 over each chunk's title and text. Fusion
+    `minmax` (the default, tuned on ../shared/evaldata) rescales both sides to [0, 1] over the
+    candidates and mixes them with `dense_weight`; `rrf` is weighted reciprocal rank fusion.
+    """
+
+    def __init__(self, index: Index, embedder, settings: Settings):
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
+
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
+        return self.search_many([query], k, mode)[0]
+
+    def search_many(self, queries: Sequence[str], k: int | None = None, mode: str = "hybrid") -> list[list[Hit]]:
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+        k = self.settings.k if k is None else k
+        if k < 1:
+            raise ValueError(f"k={k}: must be at least 1")
+        if not self.index.chunks or not queries:
+            return [[] for _ in queries]
+        dense = self.dense_scores(queries) if mode != "bm25" else [None] * len(queries)
+        results = []
+        for query, dense_scores in zip(queries, dense):
+            lexical = self.bm25.scores(query) if mode != "dense" else None
+            if mode == "dense":
+                scored = dense_scores
+            elif mode == "bm25":
+                scored = {int(i): float(lexical[i]) for i in _top(lexical, self.settings.candidates) if lexical[i] > 0}
+            else:
+                scored = self._fuse(dense_scores, lexical)
+            best = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
+            results.append([Hit.of(self.index.chunks[i], score) for i, score in best])
+        return results
+
+    def dense_scores(self, queries: Sequence[str]) -> list[dict[int, float]]:
+        """Per query, {chunk row: best sentence similarity} for the chunks of the top sentences."""
+        depth = min(len(self.index.keys), max(4 * self.settings.candidates, 200))
+        scores, rows = self.index.search(self.embedder.embed_queries(list(queries)), depth)
+        out = []
+        for q_scores, q_rows in zip(scores, rows):
+            chunk_scores: dict[int, float] = {}
+            for score, row in zip(q_scores, q_rows):
+                if row < 0:
+                    continue
+                for ci in self.index.row_chunks[row]:
+                    if ci not in chunk_scores:  # rows come best first
+                        chunk_scores[ci] = float(score)
+            out.append(chunk_scores)
+        return out
+
+    def _fuse(self, dense: dict[int, float], lexical: np.ndarray) -> dict[int, float]:
+        s = self.settings
+        dense_ranked = sorted(dense, key=lambda i: -dense[i])[: s.candidates]
+        lexical_ranked = [int(i) for i in _top(lexical, s.candidates) if lexical[i] > 0]
+        candidates = set(dense_ranked) | set(lexical_ranked)
+        if s.fusion == "rrf":
+            fused = dict.fromkeys(candidates, 0.0)
+            for weight, ranked in ((s.dense_weight, dense_ranked), (1.0 - s.dense_weight, lexical_ranked)):
+                for rank, i in enumerate(ranked):
+                    fused[i] += weight / (s.rrf_k + rank + 1)
+            return fused
+        floor = min(dense.values()) if dense else 0.0  # chunks with no top sentence
+        top = max(dense.values()) if dense else 0.0
+        spread = (top - floor) or 1.0
+        lex_top = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
+        return {
+            i: s.dense_weight * (dense.get(i, floor) - floor) / spread
+            + (1.0 - s.dense_weight) * float(lexical[i]) / lex_top
+            for i in candidates
+        }
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n largest scores, best first."""
+    n = min(n, len(scores))
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-scores, n - 1)[:n]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+# --- one searcher per index directory per process -----------------------------------------
+
+_cache: dict[str, tuple[str, Searcher]] = {}
+_cache_lock = threading.Lock()
+
+
+def searcher_for(index_dir: str | os.PathLike, settings: Settings, embedder) -> Searcher:
+    """The cached searcher of `index_dir`, reloaded when the index has been rebuilt since."""
+    key = str(Path(index_dir).resolve())
+    token = current_token(key)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == token and token is not None:
+            return cached[1]
+        index = Index.load(key, embedder.model_name, embedder.dimension)
+        searcher = Searcher(index, embedder, settings)
+        _cache[key] = (current_token(key) if token is None else token, searcher)
+        return searcher
+
+
+def forget(index_dir: str | os.PathLike | None = None) -> None:
+    """Drop cached searchers (all, or one directory's)."""
+    with _cache_lock:
+        if index_dir is None:
+            _cache.clear()
+        else:
+            _cache.pop(str(Path(index_dir).resolve()), None)
+
+
+def retrieve(
+    question: str,
+    k: int | None = None,
+    index_dir: str | os.PathLike | None = None,
+    *,
+    mode: str = "hybrid",
+    settings: Settings | None = None,
+    embedder=None,
+) -> list[Hit]:
+    """The `k` passages of the index that best match `question`, best first."""
+    from .embeddings import default_embedder
+
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("question: must be a non-empty string")
+    settings = settings or Settings.from_env()
+    embedder = embedder or default_embedder(settings)
+    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
+    return searcher.search(question, k, mode)

@@ -1,0 +1,87 @@
+"""Sentence boundaries as character spans, so every sentence can be quoted by offset.
+
+A rule-based splitter: a sentence ends at `.`, `!` or `?` (with any closing quotes or brackets)
+followed by whitespace and a capital, digit or opening quote, unless the word before is a known
+abbreviation or an initial. Blank lines always end a sentence, and so does a line break after a
+short line with no closing punctuation (a heading). It runs in linear time.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "inc", "ltd", "co",
+    "corp", "no", "nos", "fig", "figs", "vol", "ed", "eds", "gen", "gov", "sen", "rep", "rev",
+    "e.g", "i.e", "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "cf", "al", "p", "pp",
+}
+_END = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
+_LINE_BREAK = re.compile(r"\r?\n")
+_HEADING_MAX = 60
+_CLOSERS = ".!?:\"”'’)]"
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans `(s, e)` of the sentences in `text[start:end]`, whitespace trimmed, in order."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text, start, end):
+        for line_start, line_end in _lines(text, block_start, block_end):
+            spans.extend(_sentences(text, line_start, line_end))
+    return spans
+
+
+def _blocks(text: str, start: int, end: int):
+    pos = start
+    for match in _BLANK_LINE.finditer(text, start, end):
+        yield pos, match.start()
+        pos = match.end()
+    yield pos, end
+
+
+def _lines(text: str, start: int, end: int):
+    """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined."""
+    pos = start
+    for match in _LINE_BREAK.finditer(text, start, end):
+        line = text[pos:match.start()].strip()
+        following = text[match.end():end].lstrip()[:1]
+        if line and following and not following.islower() and (
+            line[-1] in _CLOSERS or len(line) <= _HEADING_MAX
+        ):
+            yield pos, match.start()
+            pos = match.end()
+    yield pos, end
+
+
+def _sentences(text: str, start: int, end: int):
+    pos = start
+    for match in _END.finditer(text, start, end):
+        if match.group().startswith(".") and _is_abbreviation(text, pos, match.start()):
+            continue
+        span = _trim(text, pos, match.end())
+        if span:
+            yield span
+        pos = match.end()
+    span = _trim(text, pos, end)
+    if span:
+        yield span
+
+
+def _is_abbreviation(text: str, start: int, dot: int) -> bool:
+    word_start = dot
+    while word_start > start and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:dot].lstrip("(\"'“‘[").lower()
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. Smith"
+    return word in _ABBREVIATIONS
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None

@@ -1,0 +1,111 @@
+"""Retrieval quality on ../shared/evaldata: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
+
+A question is a hit at k when one of the top-k passages overlaps its gold evidence. Only
+answerable questions count. The documents go through the real pipeline (loader, chunker, index).
+
+    python benchmarks/retrieval.py                       # the configured defaults
+    python benchmarks/retrieval.py --chunks 400/100,600/150,800/200 --fusion
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from assistant.config import Settings  # noqa: E402
+from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.indexing import sync  # noqa: E402
+from assistant.index import Index  # noqa: E402
+from assistant.retrieval import MODES, Searcher  # noqa: E402
+from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402
+
+
+class CachingEmbedder(MiniLMEmbeddings):
+    """Remembers vectors by text, so a sweep embeds each distinct text once."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cache: dict[str, np.ndarray] = {}
+
+    def embed(self, texts, progress=None, threads=None):
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            for text, vector in zip(missing, super().embed(missing, progress=None, threads=threads)):
+                self.cache[text] = vector
+        return np.stack([self.cache[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
+
+
+def evaluate(corpus: Corpus, searcher: Searcher, mode: str) -> dict:
+    questions = [q for q in corpus.questions if q.answerable]
+    results = searcher.search_many([q.question for q in questions], k=10, mode=mode)
+    hit1 = hit5 = rr = 0.0
+    for question, hits in zip(questions, results):
+        ranks = [i for i, h in enumerate(hits) if overlaps(corpus, question, h.source, h.start, h.end)]
+        first = ranks[0] if ranks else None
+        hit1 += first == 0
+        hit5 += first is not None and first < 5
+        rr += 1.0 / (first + 1) if first is not None else 0.0
+    n = len(questions)
+    return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr@10": rr / n, "n": n}
+
+
+def _fusion_label(settings: Settings) -> str:
+    label = f"{settings.fusion} dense_weight={settings.dense_weight:g}"
+    return label + (f" rrf_k={settings.rrf_k}" if settings.fusion == "rrf" else "")
+
+
+def build(corpus: Corpus, settings: Settings, embedder, workdir: Path) -> Index:
+    index_dir = workdir / f"index-{corpus.name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(settings.title_in_embedding)}"
+    sync([str(corpus.folder)], index_dir, settings, embedder, prune=True)
+    return Index.load(index_dir)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
+    parser.add_argument("--chunks", default=None, help="size/overlap pairs to compare, e.g. 400/100,800/200")
+    parser.add_argument("--no-title", action="store_true", help="embed chunks without their document title")
+    parser.add_argument("--fusion", action="store_true", help="also sweep the fusion weights and RRF constant")
+    args = parser.parse_args(argv)
+
+    base = Settings.from_env(title_in_embedding=False if args.no_title else None)
+    pairs = [tuple(int(x) for x in p.split("/")) for p in args.chunks.split(",")] if args.chunks else [(base.chunk_size, base.chunk_overlap)]
+    embedder = CachingEmbedder(batch_size=base.embed_batch_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        corpora = {name: materialise(name, workdir / name) for name in args.sets.split(",")}
+        print(f"{'set':<11} {'chunks':>8} {'title':>5} {'mode':<7} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>6}  fusion")
+        for size, overlap in pairs:
+            settings = base.replace(chunk_size=size, chunk_overlap=overlap)
+            for name, corpus in corpora.items():
+                began = time.perf_counter()
+                index = build(corpus, settings, embedder, workdir)
+                built = time.perf_counter() - began
+                searcher = Searcher(index, embedder, settings)
+                for mode in MODES:
+                    m = evaluate(corpus, searcher, mode)
+                    fusion = _fusion_label(settings) if mode == "hybrid" else ""
+                    print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {mode:<7} "
+                          f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {fusion}")
+                print(f"{'':<11} ({len(index.chunks)} chunks, n={m['n']} questions, built in {built:.0f} s)")
+                if args.fusion:
+                    variants = [("minmax", w, 60) for w in (0.4, 0.5, 0.6, 0.7, 0.8)]
+                    variants += [("rrf", w, rk) for w in (0.4, 0.5, 0.6) for rk in (5, 60)]
+                    for fusion_name, weight, rrf_k in variants:
+                        s = settings.replace(fusion=fusion_name, dense_weight=weight, rrf_k=rrf_k)
+                        m = evaluate(corpus, Searcher(index, embedder, s), "hybrid")
+                        print(f"{name:<11} {size:>4}/{overlap:<3} {int(s.title_in_embedding):>5} {'hybrid':<7} "
+                              f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {_fusion_label(s)}")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
