@@ -1,0 +1,145 @@
+"""The command line: a thin shell over the library. `main(argv) -> int`, so tests run it in-process.
+
+Every failure is one line on stderr and a non-zero exit code (1 for a problem with the input or
+the index, 2 for a usage error), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+EXAMPLES = """examples:
+  python -m assistant search "How much did Huawei spend on R&D?" -k 3
+  python -m assistant search "Who is Ken Hu?" --json
+  python -m assistant index add report.pdf notes/
+  python -m assistant index rebuild documents/
+  python -m assistant index info
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m assistant",
+        description="Search your documents and get the passages that answer, with their sources.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--index-dir", help="index directory (default: $ASSISTANT_INDEX_DIR or ./index)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    search = commands.add_parser("search", help="ranked passages for a question")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+
+    index = commands.add_parser("index", help="build and inspect the index")
+    verbs = index.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    add = verbs.add_parser("add", help="index new or changed files and folders (incremental)")
+    add.add_argument("paths", nargs="+")
+    rebuild = verbs.add_parser("rebuild", help="make the index hold exactly these paths (default: the recorded ones)")
+    rebuild.add_argument("paths", nargs="*")
+    remove = verbs.add_parser("remove", help="drop documents from the index by their source path")
+    remove.add_argument("sources", nargs="+")
+    for verb in (add, rebuild):
+        verb.add_argument("--json", action="store_true", help="print the report as JSON")
+    info = verbs.add_parser("info", help="what the index holds")
+    info.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the CLI's contract is one line, never a traceback
+        from .documents import LoadError
+        from .index import IndexProblem
+
+        known = isinstance(err, (IndexProblem, LoadError, ValueError, OSError))
+        message = str(err) if known else f"unexpected error: {type(err).__name__}: {err}"
+        print(f"error: {message}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    from . import indexing, retrieval
+
+    if args.command == "search":
+        hits = retrieval.retrieve(args.question, k=args.k, index_dir=args.index_dir, mode=args.mode)
+        if args.json:
+            print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        elif not hits:
+            print("No passages found.")
+        for i, hit in enumerate(hits if not args.json else [], start=1):
+            print(f"[{i}] {hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})")
+            print("    " + " ".join(hit.text.split()))
+        return 0
+
+    if args.verb == "info":
+        return _info(args)
+    if args.verb == "add":
+        report = indexing.add_documents(args.paths, args.index_dir, progress=True)
+    elif args.verb == "rebuild":
+        report = indexing.rebuild_index(args.paths or None, args.index_dir, progress=True)
+    else:
+        report = indexing.remove_documents(args.sources, args.index_dir)
+    if getattr(args, "json", False):
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        print(report.summary())
+    nothing_indexed = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
+    return 1 if nothing_indexed else 0
+
+
+def _info(args) -> int:
+    from .config import Settings
+    from .index import Index
+
+    index_dir = args.index_dir or Settings.from_env().index_dir
+    index = Index.load(index_dir)
+    m = index.manifest
+    data = {
+        "index_dir": str(index_dir),
+        "generation": index.generation,
+        "format_version": m.format_version,
+        "model": m.model,
+        "dimension": m.dimension,
+        "chunk_size": m.chunk_size,
+        "chunk_overlap": m.chunk_overlap,
+        "chunks": len(index.chunks),
+        "sentences": len(index.keys),
+        "created": m.created,
+        "roots": list(m.roots),
+        "files": [asdict(f) for f in m.files],
+    }
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{data['index_dir']}: {data['chunks']} chunks ({data['sentences']} sentence vectors) from "
+          f"{len(m.files)} files; {m.model} ({m.dimension}-d); chunks {m.chunk_size}/{m.chunk_overlap} chars; "
+          f"format {m.format_version}; built {m.created}")
+    for f in m.files:
+        print(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}")
+    return 0
