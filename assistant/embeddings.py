@@ -60,24 +60,27 @@ class MiniLMEmbeddings(Embeddings):
     ) -> np.ndarray:
         """Embed `texts` in batches; `progress(n)` is called after each block of n texts.
 
-        Blocks of several batches let sentence-transformers sort by length, which saves padding."""
+        Texts are embedded longest first and put back in their order."""
         import torch
 
         model = _load_model()
         torch.set_num_threads(threads or self.index_threads)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        # Longest first, as sentence-transformers does within one call: batches of similar
+        # lengths waste little on padding, and progress can still be reported per block.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         block = self.batch_size * 8
-        for begin in range(0, len(texts), block):
-            batch = list(texts[begin : begin + block])
-            out[begin : begin + len(batch)] = model.encode(
-                batch,
+        for begin in range(0, len(order), block):
+            rows = order[begin : begin + block]
+            out[rows] = model.encode(
+                [texts[i] for i in rows],
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
             if progress:
-                progress(len(batch))
+                progress(len(rows))
         return out
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:

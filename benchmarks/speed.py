@@ -1,0 +1,103 @@
+"""Indexing throughput against raw `SentenceTransformer.encode`, and search latency, in one run.
+
+Indexing: the whole pipeline (`rebuild_index`: load, chunk, embed, save) over the xquad_en
+documents, against raw `encode` of exactly the texts the pipeline embeds (its sentences) and of
+the chunk texts, measured in the same process with the same threads. Latency: `retrieve()` on the
+article, after a warm-up, p50/p95 over the questions below (repeated).
+
+    python benchmarks/speed.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assistant.chunking import chunk_document  # noqa: E402
+from assistant.config import PROJECT_DIR, Settings  # noqa: E402
+from assistant.documents import load  # noqa: E402
+from assistant.embeddings import MiniLMEmbeddings, _load_model  # noqa: E402
+from assistant.indexing import embedding_texts, rebuild_index  # noqa: E402
+from assistant.retrieval import retrieve  # noqa: E402
+from benchmarks.evaldata import materialise  # noqa: E402
+
+QUESTIONS = [
+    "How much did Huawei spend on research and development in 2018?",
+    "Who is Ken Hu?",
+    "What did Ken Hu say about the EU's cybersecurity work?",
+    "How many researchers work at the Dongguan campus?",
+    "What did George Soros say about Huawei?",
+    "How many times did the cybersecurity lab veto a product?",
+    "What does the Chinese State Security Law require?",
+    "How many patents does Huawei hold?",
+]
+
+
+def raw_encode_seconds(texts: list[str], threads: int, batch_size: int) -> float:
+    import torch
+
+    model = _load_model()
+    torch.set_num_threads(threads)
+    began = time.perf_counter()
+    model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    return time.perf_counter() - began
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    embedder = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = materialise("xquad_en", Path(tmp) / "docs")
+        chunks = [c for path in sorted(corpus.doc_of) for c in chunk_document(load(path), settings.chunk_size, settings.chunk_overlap)]
+        _, sentence_texts = embedding_texts(chunks, settings.title_in_embedding)
+        chunk_texts = [c.text for c in chunks]
+        _load_model()
+        raw_encode_seconds(sentence_texts[:64], embedder.index_threads, settings.embed_batch_size)  # warm-up
+
+        raw_sent = raw_encode_seconds(sentence_texts, embedder.index_threads, settings.embed_batch_size)
+        began = time.perf_counter()
+        report = rebuild_index([str(corpus.folder)], Path(tmp) / "index", settings=settings, embedder=embedder)
+        pipeline = time.perf_counter() - began
+        raw_sent_2 = raw_encode_seconds(sentence_texts, embedder.index_threads, settings.embed_batch_size)
+        raw_chunk = raw_encode_seconds(chunk_texts, embedder.index_threads, settings.embed_batch_size)
+        raw = (raw_sent + raw_sent_2) / 2
+
+        n_chunks, n_sent = report.chunks, len(sentence_texts)
+        print(f"indexing xquad_en ({len(corpus.doc_of)} files, {n_chunks} chunks, {n_sent} sentences; "
+              f"{embedder.index_threads} torch threads)")
+        print(f"  pipeline rebuild_index           {pipeline:6.1f} s  {n_chunks / pipeline:6.1f} chunks/s  {n_sent / pipeline:6.1f} sentences/s")
+        print(f"  raw encode, same sentence texts  {raw:6.1f} s  {n_chunks / raw:6.1f} chunks/s  {n_sent / raw:6.1f} sentences/s"
+              f"  (runs: {raw_sent:.1f} s, {raw_sent_2:.1f} s)")
+        print(f"  raw encode, the chunk texts      {raw_chunk:6.1f} s  {n_chunks / raw_chunk:6.1f} chunks/s")
+        print(f"  pipeline overhead vs raw encode of the same texts: {100 * (pipeline / raw - 1):+.1f}%")
+        print(f"  pipeline time / raw encode of the chunk texts: {pipeline / raw_chunk:.2f}x")
+
+    index_dir = Path(tmp) / "article-index"
+    with tempfile.TemporaryDirectory() as tmp2:
+        index_dir = Path(tmp2) / "index"
+        rebuild_index([str(PROJECT_DIR / "documents")], index_dir, settings=settings, embedder=embedder)
+        for q in QUESTIONS:  # warm-up: index load, BM25 build, first query
+            retrieve(q, index_dir=index_dir, settings=settings, embedder=embedder)
+        times = []
+        for _ in range(25):
+            for q in QUESTIONS:
+                began = time.perf_counter()
+                retrieve(q, index_dir=index_dir, settings=settings, embedder=embedder)
+                times.append((time.perf_counter() - began) * 1000)
+        print(f"search latency on the article ({len(times)} queries, {settings.query_threads} query thread): "
+              f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
