@@ -2,6 +2,7 @@
 
 Public API (imported lazily, so `import assistant` is fast)::
 
+    answer = assistant.ask("question")                  # Answer: text with [n], citations
     hits = assistant.retrieve("question", k=5)          # list[Hit]
     report = assistant.add_documents(["new.pdf", "folder/"])
     report = assistant.rebuild_index(["documents/"])
@@ -15,6 +16,9 @@ import importlib
 from . import config as _config  # noqa: F401  (sets the offline environment first)
 
 _EXPORTS = {
+    "ask": "answering",
+    "Answer": "answer",
+    "Citation": "answer",
     "retrieve": "retrieval",
     "Hit": "retrieval",
     "add_documents": "indexing",

@@ -12,6 +12,8 @@ import sys
 from dataclasses import asdict
 
 EXAMPLES = """examples:
+  python -m assistant ask "How much did Huawei spend on R&D in 2018?"
+  python -m assistant ask "Who is Ken Hu?" --json
   python -m assistant search "How much did Huawei spend on R&D?" -k 3
   python -m assistant search "Who is Ken Hu?" --json
   python -m assistant index add report.pdf notes/
@@ -38,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--index-dir", help="index directory (default: $ASSISTANT_INDEX_DIR or ./index)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ask = commands.add_parser("ask", help="a cited answer, or a plain statement that the documents don't say")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=None, help="passages to answer from (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     search = commands.add_parser("search", help="ranked passages for a question")
     search.add_argument("question")
@@ -86,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from . import indexing, retrieval
 
+    if args.command == "ask":
+        return _ask(args)
     if args.command == "search":
         hits = retrieval.retrieve(args.question, k=args.k, index_dir=args.index_dir, mode=args.mode)
         if args.json:
@@ -111,6 +120,53 @@ def _run(args) -> int:
         print(report.summary())
     nothing_indexed = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
     return 1 if nothing_indexed else 0
+
+
+def _ask(args) -> int:
+    from .answering import ask
+    from .prompts import RELATED_HEADING
+
+    streamed = []
+
+    def on_token(piece: str) -> None:  # only called when a language model is configured
+        if not args.json:
+            streamed.append(piece)
+            print(piece, end="", flush=True)
+
+    answer = ask(args.question, k=args.k, index_dir=args.index_dir, on_token=on_token)
+    if args.json:
+        data = asdict(answer)
+        data["related"] = [asdict(h) for h in answer.related]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    if streamed:
+        print("\n")
+        if answer.text != "".join(streamed).strip():
+            print("Verified answer:")
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
+    print(answer.text)
+    if answer.abstained:
+        if answer.related:
+            print(f"\n{RELATED_HEADING}")
+        for hit in answer.related:
+            print(f"  - {hit.label}: " + _clip(hit.text))
+        return 0
+    print()
+    shown = set()
+    for c in answer.citations:
+        key = (c.n, c.quote_start)
+        if key in shown:
+            continue
+        shown.add(key)
+        where = f"p. {c.hit.page}" if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
+        print(f"[{c.n}] {c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d")
+    return 0
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _info(args) -> int:

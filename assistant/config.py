@@ -66,6 +66,20 @@ class Settings:
         "Embed each sentence with its document's title in front (stored text is unchanged).", True
     )
 
+    # Answers
+    answer_k: int = _doc("Passages retrieved to answer a question with ask().", 5)
+    answer_max_sentences: int = _doc("Most sentences in an extractive answer.", 3)
+    abstain_threshold: float = _doc(
+        "Answerability score below which ask() says the documents don't say (0..1).", 0.5
+    )
+
+    # Optional language model (any OpenAI-compatible server); unset = extractive answers only
+    llm_base_url: str = _doc("OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).", "")
+    llm_model: str = _doc("Model name sent to the endpoint.", "")
+    llm_api_key: str = _doc("API key for the endpoint (many local servers accept any).", "")
+    llm_timeout: float = _doc("Seconds to wait for the endpoint before falling back.", 60.0)
+    llm_max_tokens: int = _doc("Most tokens the model may generate per answer.", 512)
+
     # Upload / input limits
     max_file_mb: float = _doc("Largest document accepted, in MB.", 50.0)
 

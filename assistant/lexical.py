@@ -34,8 +34,26 @@ def _stem(word: str) -> str:
     return word
 
 
+_SPLIT_ACRONYM = re.compile(r"\b([A-Za-z])\s?[&+/]\s?([A-Za-z])\b")  # R&D, R+D, P/E
+
+
 def tokenize(text: str) -> list[str]:
+    text = _SPLIT_ACRONYM.sub(r"\1\2", text)
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def acronyms(text: str) -> dict[str, tuple[str, ...]]:
+    """Acronyms the words of `text` could stand for: {"rd": ("research", "development")} for
+    "research and development" (2 to 4 consecutive words, joined by at most "and"/"of")."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in ("and", "of", "the", "for")]
+    found = {}
+    for size in (2, 3, 4):
+        for i in range(len(words) - size + 1):
+            group = words[i : i + size]
+            if any(w in STOPWORDS for w in group):
+                continue
+            found["".join(w[0] for w in group)] = tuple(_stem(w) for w in group)
+    return found
 
 
 class BM25:
@@ -46,15 +64,28 @@ class BM25:
 
         self.size = len(texts)
         self._model = bm25s.BM25(k1=k1, b=b, method="lucene")
+        tokenized = [tokenize(t) or ["\x00"] for t in texts]
         if texts:
             # bm25s wants a token per document; an empty one gets a placeholder.
-            self._model.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+            self._model.index(tokenized, show_progress=False)
+        df: dict[str, int] = {}
+        for tokens in tokenized:
+            for token in set(tokens):
+                df[token] = df.get(token, 0) + 1
+        self._df = df
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency (BM25's, never negative); unseen words get the highest."""
+        n = self._df.get(token, 0)
+        return float(np.log(1.0 + (self.size - n + 0.5) / (n + 0.5)))
 
     def scores(self, query: str) -> np.ndarray:
         """A score per text (0 where no query word occurs)."""
         if not self.size:
             return np.zeros(0, dtype=np.float32)
-        tokens = [t for t in tokenize(query) if t in self._model.vocab_dict]
+        tokens = tokenize(query)
+        tokens += [a for a in acronyms(query) if a not in tokens]
+        tokens = [t for t in tokens if t in self._model.vocab_dict]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)

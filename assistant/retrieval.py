@@ -59,11 +59,15 @@ class Searcher:
     def __init__(self, index: Index, embedder, settings: Settings):
         self.index, self.embedder, self.settings = index, embedder, settings
         self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
+        self.chunk_row = {c.id: i for i, c in enumerate(index.chunks)}
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.search_many([query], k, mode)[0]
 
-    def search_many(self, queries: Sequence[str], k: int | None = None, mode: str = "hybrid") -> list[list[Hit]]:
+    def search_many(
+        self, queries: Sequence[str], k: int | None = None, mode: str = "hybrid", vectors: np.ndarray | None = None
+    ) -> list[list[Hit]]:
+        """Hits for each query; `vectors` are the queries' embeddings when the caller has them."""
         if mode not in MODES:
             raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         k = self.settings.k if k is None else k
@@ -71,7 +75,7 @@ class Searcher:
             raise ValueError(f"k={k}: must be at least 1")
         if not self.index.chunks or not queries:
             return [[] for _ in queries]
-        dense = self.dense_scores(queries) if mode != "bm25" else [None] * len(queries)
+        dense = self.dense_scores(queries, vectors) if mode != "bm25" else [None] * len(queries)
         results = []
         for query, dense_scores in zip(queries, dense):
             lexical = self.bm25.scores(query) if mode != "dense" else None
@@ -85,10 +89,14 @@ class Searcher:
             results.append([Hit.of(self.index.chunks[i], score) for i, score in best])
         return results
 
-    def dense_scores(self, queries: Sequence[str]) -> list[dict[int, float]]:
+    def embed(self, queries: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_queries(list(queries))
+
+    def dense_scores(self, queries: Sequence[str], vectors: np.ndarray | None = None) -> list[dict[int, float]]:
         """Per query, {chunk row: best sentence similarity} for the chunks of the top sentences."""
         depth = min(len(self.index.keys), max(4 * self.settings.candidates, 200))
-        scores, rows = self.index.search(self.embedder.embed_queries(list(queries)), depth)
+        vectors = self.embed(queries) if vectors is None else vectors
+        scores, rows = self.index.search(vectors, depth)
         out = []
         for q_scores, q_rows in zip(scores, rows):
             chunk_scores: dict[int, float] = {}

@@ -1,0 +1,41 @@
+"""What `ask()` returns: an `Answer` whose every claim carries a `Citation` into a passage.
+
+`Citation.quote` is verbatim text of the cited passage's source at `quote_start:quote_end`; the
+answer text is built from those quotes (extractive) or checked against them (generated), never
+the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .retrieval import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker `[n]` in the answer text, pointing at `hit`; `quote` is the supporting text."""
+
+    n: int
+    hit: Hit
+    quote: str
+    quote_start: int
+    quote_end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with inline markers [1], [2] ...; the refusal phrase when abstained
+    citations: tuple[Citation, ...]
+    abstained: bool
+    hits: tuple[Hit, ...]  # everything retrieved, best first
+    query: str = ""  # what was searched (the question, rewritten for a follow-up)
+    method: str = "extractive"  # or "generated"
+    notice: str = ""  # e.g. why a configured language model was not used
+    confidence: float = 0.0  # the answerability score in [0, 1]
+
+    @property
+    def related(self) -> tuple[Hit, ...]:
+        """When abstaining: the closest passages, offered as related reading, not as an answer."""
+        return self.hits[:3] if self.abstained else ()

@@ -1,0 +1,65 @@
+"""`ask()`: question (and conversation) in, cited `Answer` out.
+
+Retrieves with the follow-up-aware query, decides whether the passages answer the question, and
+answers extractively (the default, offline) or, when a language model endpoint is configured,
+with the model's verified answer, falling back to the extractive one on any failure.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Sequence
+
+from . import extractive
+from .answer import Answer
+from .config import Settings
+from .followup import contextualize
+from .prompts import NO_ANSWER
+from .retrieval import searcher_for
+
+
+def ask(
+    question: str,
+    history: Sequence | None = None,
+    k: int | None = None,
+    index_dir: str | os.PathLike | None = None,
+    *,
+    settings: Settings | None = None,
+    embedder=None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """Answer `question` from the indexed documents, citing the passage behind every sentence."""
+    from .embeddings import default_embedder
+
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("question: must be a non-empty string")
+    settings = settings or Settings.from_env()
+    embedder = embedder or default_embedder(settings)
+    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
+    query = contextualize(question, history)
+    vector = searcher.embed([query])
+    hits = searcher.search_many([query], k or settings.answer_k, vectors=vector)[0]
+    found, signals = extractive.candidates(query, vector[0], hits, searcher)
+    confidence = signals.answerability()
+    base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
+    if not found or confidence < settings.abstain_threshold:
+        return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
+    text, citations = extractive.compose(found, settings.answer_max_sentences)
+    extracted = Answer(text=text, citations=citations, abstained=False, **base)
+    if not settings.llm_base_url:
+        return extracted
+    return _generated_or(extracted, question, hits, settings, embedder, on_token, history)
+
+
+def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history) -> Answer:
+    from dataclasses import replace
+
+    from .generation import GenerationError, generate
+
+    try:
+        text, citations = generate(question, hits, settings, embedder, on_token=on_token, history=history)
+    except GenerationError as err:
+        return replace(extracted, notice=f"Language model not used ({err}); showing the extractive answer.")
+    if text == NO_ANSWER:
+        return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, method="generated")
+    return replace(extracted, text=text, citations=citations, method="generated")

@@ -1,0 +1,206 @@
+"""The offline answer: pick the retrieved sentences that answer the question, or abstain.
+
+Every sentence of every retrieved passage is scored from signals that need no language model:
+its embedding similarity to the question (the vectors are already in the index), how much of the
+question's weighted vocabulary it covers, whether it holds the kind of answer the question asks
+for (a number for "how many", a date for "when", a name for "who"...), and its passage's rank.
+The best few, in reading order, become the answer, each followed by its citation marker.
+
+Whether to answer at all is a separate decision: a logistic model over the best sentence's
+signals gives an answerability score in [0, 1]; below `Settings.abstain_threshold` the assistant
+says `prompts.NO_ANSWER`. Its weights were fitted by `benchmarks/answers.py --fit` and are
+constants here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answer import Citation
+from .lexical import acronyms, tokenize
+from .retrieval import Hit, Searcher
+
+# Sentence ranking weights (benchmarks/answers.py).
+W_COSINE, W_COVER, W_TYPE, W_RANK = 1.0, 1.0, 0.4, 0.0
+# A further sentence joins the answer when it scores within this of the best one.
+JOIN_MARGIN = 0.4
+# Answerability: logistic weights over Signals fields, and the bias.
+ANSWERABILITY_WEIGHTS = {"cosine": 6.0, "cover": 4.0, "type_match": 1.5, "passage_cover": 2.0, "missing": -1.0}
+ANSWERABILITY_BIAS = -6.0
+
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
+_YEAR_OR_DATE = re.compile(
+    r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|yesterday|today|ago)\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z\-]+")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What decides whether to answer, for the best candidate sentence."""
+
+    cosine: float  # best sentence's similarity to the question
+    cover: float  # share of the question's weighted words in the best sentence
+    type_match: float  # 1 if it holds the asked-for kind of answer, 0 if not, 0.5 if not typed
+    passage_cover: float  # share of the question's weighted words in the best passage
+    missing: float  # rarest question word found in no retrieved passage (its idf, scaled)
+    aspect_cover: float  # like `cover`, over the question words that are not in the document's title
+    aspect_best: float  # the best `aspect_cover` of any candidate sentence
+    plain_best: float  # similarity of the best sentence embedded alone (no title in front)
+    plain_max: float  # the highest such similarity among the top few sentences
+    title_cosine: float  # similarity of the best sentence's document title alone
+
+    def answerability(self) -> float:
+        z = ANSWERABILITY_BIAS + sum(w * getattr(self, name) for name, w in ANSWERABILITY_WEIGHTS.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    start: int  # offsets into the source text
+    end: int
+    text: str
+    score: float
+    cosine: float
+    cover: float
+    type_match: float
+    aspect: float
+
+
+def question_type(question: str) -> str:
+    q = question.lower().strip()
+    if re.search(r"\bhow (?:much|many|long|far|old|big|large|often|tall|high)\b|\bwhat (?:percentage|number|amount|proportion)\b", q):
+        return "quantity"
+    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time|century)\b|\bwhich year\b", q):
+        return "time"
+    if re.search(r"^who\b|\bwho (?:is|was|are|were|did|does)\b|\bwhich (?:person|company|organi[sz]ation)\b", q):
+        return "person"
+    if re.search(r"^where\b|\bwhich (?:country|city|place)\b|\bin what (?:country|city)\b", q):
+        return "place"
+    if re.search(r"^why\b|\bwhat (?:is|was) the reason\b", q):
+        return "reason"
+    return "other"
+
+
+def _type_match(kind: str, sentence: str, question: str) -> float:
+    if kind == "quantity":
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    if kind == "time":
+        return 1.0 if _YEAR_OR_DATE.search(sentence) else 0.0
+    if kind in ("person", "place"):
+        asked = {w.lower() for w in re.findall(r"[A-Za-z\-]+", question)}
+        names = [m for m in _CAPITALISED.findall(sentence) if m.lower() not in asked]
+        return 1.0 if names else 0.0
+    if kind == "reason":
+        return 1.0 if re.search(r"\b(?:because|since|due to|so that|in order to|as a result|therefore|thus|reason)\b", sentence, re.I) else 0.5
+    return 0.5
+
+
+# Sentences re-embedded without their title to tell topic from answer.
+PLAIN_TOP = 5
+
+
+def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher) -> tuple[list[Candidate], Signals]:
+    """All sentences of `hits`, best first, and the answerability signals.
+
+    The stored sentence vectors carry their document's title, which makes every sentence of an
+    on-topic document look relevant. To tell "on topic" from "answers it", the top few sentences
+    and the title are also embedded on their own (PLAIN_TOP + 1 short texts, one model call)."""
+    index = searcher.index
+    row_of = searcher.chunk_row
+    q_tokens = list(dict.fromkeys(tokenize(question)))
+    weights = {t: searcher.bm25.idf(t) for t in q_tokens}
+    total = sum(weights.values()) or 1.0
+    kind = question_type(question)
+    short_forms = {a: words for a, words in acronyms(question).items() if a not in weights}
+    found: list[Candidate] = []
+    seen: set[tuple[str, int, int]] = set()
+    passage_cover = 0.0
+    present: set[str] = set()
+    for rank, hit in enumerate(hits):
+        ci = row_of.get(hit.chunk_id)
+        if ci is None:
+            continue
+        chunk = index.chunks[ci]
+        hit_tokens = _expand(set(tokenize(hit.text)), short_forms)
+        title_tokens = set(tokenize(hit.title))
+        aspect_total = sum(w for t, w in weights.items() if t not in title_tokens)
+        present |= hit_tokens
+        passage_cover = max(passage_cover, sum(w for t, w in weights.items() if t in hit_tokens) / total)
+        rows = index.chunk_rows[ci]
+        cosines = index.vectors[list(rows)] @ query_vector if rows else np.empty(0)
+        for (s, e), cosine in zip(chunk.sentences, cosines):
+            key = (chunk.source, s, e)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = chunk.text[s - chunk.start : e - chunk.start]
+            tokens = _expand(set(tokenize(text)), short_forms)
+            cover = sum(w for t, w in weights.items() if t in tokens) / total
+            aspect = (sum(w for t, w in weights.items() if t in tokens and t not in title_tokens) / aspect_total) if aspect_total else cover
+            type_match = _type_match(kind, text, question)
+            score = W_COSINE * float(cosine) + W_COVER * cover + W_TYPE * type_match + W_RANK / (1 + rank)
+            found.append(Candidate(rank, hit, s, e, text, score, float(cosine), cover, type_match, aspect))
+    found.sort(key=lambda c: -c.score)
+    missing_idf = max((w for t, w in weights.items() if t not in present), default=0.0)
+    if not found:
+        return [], Signals(0.0, 0.0, 0.0, 0.0, min(missing_idf, 10.0) / 10.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    best = found[0]
+    top = found[:PLAIN_TOP]
+    plain = searcher.embed([c.text for c in top] + [best.hit.title or best.hit.label]) @ query_vector
+    signals = Signals(
+        best.cosine, best.cover, best.type_match, passage_cover, min(missing_idf, 10.0) / 10.0,
+        best.aspect, max(c.aspect for c in found), float(plain[0]), float(plain[:-1].max()), float(plain[-1]),
+    )
+    return found, signals
+
+
+def _expand(tokens: set[str], short_forms: dict[str, tuple[str, ...]]) -> set[str]:
+    """Count the question's words as present where the text has their acronym ("R&D")."""
+    for short, words in short_forms.items():
+        if short in tokens:
+            tokens |= set(words)
+    return tokens
+
+
+def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
+    """The answer text (verbatim sentences with markers) and its citations."""
+    if not found:
+        return "", ()
+    best = found[0]
+    chosen = [best]
+    for cand in found[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if cand.score >= best.score - JOIN_MARGIN and not _redundant(cand, chosen):
+            chosen.append(cand)
+    # Reading order: passages by rank of their first chosen sentence, sentences by position.
+    first_rank = {}
+    for c in chosen:
+        first_rank.setdefault(c.hit.chunk_id, c.hit_rank)
+    chosen.sort(key=lambda c: (c.hit.source != best.hit.source, first_rank[c.hit.chunk_id], c.start))
+    markers: dict[str, int] = {}
+    citations, parts = [], []
+    for c in chosen:
+        n = markers.setdefault(c.hit.chunk_id, len(markers) + 1)
+        citations.append(Citation(n=n, hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end))
+        parts.append(f"{c.text} [{n}]")
+    return " ".join(parts), tuple(citations)
+
+
+def _redundant(cand: Candidate, chosen: list[Candidate]) -> bool:
+    tokens = set(tokenize(cand.text))
+    for other in chosen:
+        if other.hit.source == cand.hit.source and not (cand.end <= other.start or other.end <= cand.start):
+            return True
+        theirs = set(tokenize(other.text))
+        if tokens and len(tokens & theirs) / len(tokens) > 0.7:
+            return True
+    return False

@@ -1,0 +1,331 @@
+"""Generated answers: ask an OpenAI-compatible language model, then keep only what the passages support.
+
+`generate()` sends the retrieved passages, fenced as quoted data, and the question to the model
+(LangChain's `ChatOpenAI`, imported lazily), streams the reply through `on_token`, and then
+verifies it: every sentence must end with `[n]` markers, and each cited passage must support the
+sentence, by shared content words or by embedding similarity to one of the passage's sentences.
+Unsupported sentences and markers are dropped; the survivors' markers are renumbered into
+`Citation`s whose quotes are passage sentences located by offset in the source text, never text
+the model wrote. Deciding when to call it, and falling back to an extractive answer when it
+raises `GenerationError`, is left to the caller.
+"""
+
+from __future__ import annotations
+
+import html
+import queue
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import prompts
+from .answer import Citation
+from .config import Settings
+from .lexical import tokenize
+from .retrieval import Hit
+from .sentences import split_sentences
+
+# A sentence is supported by a cited passage when at least LEXICAL_SUPPORT of its distinct
+# content words occur in the passage, or when it is close in meaning to one of the passage's
+# sentences (cosine >= SIMILARITY_SUPPORT) and still shares LEXICAL_FLOOR of its content words
+# with the passage. With all-MiniLM-L6-v2, a paraphrase of a passage sentence scores about 0.8
+# and an unrelated claim under 0.4, so the similarity route admits rewordings while the floor
+# keeps a fluent but off-topic sentence out.
+LEXICAL_SUPPORT = 0.5
+SIMILARITY_SUPPORT = 0.6
+LEXICAL_FLOOR = 0.25
+
+_MESSAGE_MAX = 200  # characters of an underlying error kept in a GenerationError message
+
+# [1], [1, 2], [1; 2] (and [1][2], which is two markers).
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+# Markers written after the full stop ("... in 1889.[1] Next"): moved before it, so the sentence
+# splitter ends the sentence after them.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?]+['\"’”)]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
+_LIST_BULLET = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
+_FINAL_STOP = re.compile(r"[.!?]+$")
+_PASSAGE_TAG = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
+
+
+class GenerationError(Exception):
+    """The language model could not give a verified answer; the message is one line saying why."""
+
+
+def generate(
+    question: str,
+    hits: list[Hit],
+    settings: Settings,
+    embedder,
+    on_token: Callable[[str], None] | None = None,
+    history: list[tuple[str, str]] | None = None,
+) -> tuple[str, tuple[Citation, ...]]:
+    """A cited answer to `question` from `hits`, written by the configured language model.
+
+    `on_token(piece)` receives the raw reply as it streams; the returned text is the verified
+    one, with markers renumbered to match the citations. `history` holds earlier
+    (question, answer) turns. Returns `(prompts.NO_ANSWER, ())` when the model says the passages
+    do not hold the answer; raises `GenerationError` when the model cannot be used or no sentence
+    of its reply is supported by the passages."""
+    if not settings.llm_base_url:
+        raise GenerationError("no language model configured (set ASSISTANT_LLM_BASE_URL)")
+    if not settings.llm_model:
+        raise GenerationError("no language model name configured (set ASSISTANT_LLM_MODEL)")
+    if not hits:
+        raise GenerationError("no passages to answer from")
+    reply = _complete(_messages(question, hits, history or []), settings, on_token).strip()
+    if not reply:
+        raise GenerationError(f"the language model at {settings.llm_base_url} returned an empty reply")
+    if _is_no_answer(reply):
+        return prompts.NO_ANSWER, ()
+    return _verify(reply, hits, embedder)
+
+
+# --- the prompt ---------------------------------------------------------------------------
+
+
+def _messages(question: str, hits: list[Hit], history: list[tuple[str, str]]):
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    passages = "\n\n".join(
+        prompts.ANSWER_PASSAGE.format(
+            n=n,
+            source=html.escape(hit.label or hit.source, quote=True),
+            title=html.escape(hit.title, quote=True),
+            text=_PASSAGE_TAG.sub(r"&lt;\1", hit.text),
+        )
+        for n, hit in enumerate(hits, 1)
+    )
+    messages = [SystemMessage(prompts.ANSWER_SYSTEM)]
+    for asked, answered in history:
+        messages += [HumanMessage(asked), AIMessage(answered)]
+    messages.append(HumanMessage(prompts.ANSWER_TEMPLATE.format(passages=passages, question=question.strip())))
+    return messages
+
+
+# --- the model call -----------------------------------------------------------------------
+
+
+def _complete(messages, settings: Settings, on_token: Callable[[str], None] | None) -> str:
+    """The model's whole reply, streamed; the call as a whole may take at most llm_timeout s.
+
+    The stream is read on a worker thread so the deadline holds even while a read blocks; the
+    worker's own reads time out after llm_timeout too, so an abandoned worker ends soon after."""
+    from langchain_openai import ChatOpenAI
+
+    model = ChatOpenAI(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key or "not-needed",
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        max_tokens=settings.llm_max_tokens,
+        temperature=0,
+    )
+    events: queue.Queue = queue.Queue()
+    abandoned = threading.Event()
+
+    def read() -> None:
+        try:
+            for chunk in model.stream(messages):
+                if abandoned.is_set():
+                    return
+                events.put(("piece", _content(chunk.content)))
+            events.put(("done", None))
+        except BaseException as exc:  # handed to the caller's thread
+            events.put(("error", exc))
+
+    threading.Thread(target=read, name="generate-stream", daemon=True).start()
+    deadline = time.monotonic() + settings.llm_timeout
+    pieces: list[str] = []
+    try:
+        while True:
+            try:
+                kind, value = events.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                raise _timed_out(settings) from None
+            if kind == "done":
+                return "".join(pieces)
+            if kind == "error":
+                raise _failure(value, settings) from value
+            if value:
+                pieces.append(value)
+                if on_token:
+                    on_token(value)
+    finally:
+        abandoned.set()
+
+
+def _content(content) -> str:
+    """A chunk's text; some servers send content as a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+    raise TypeError(f"unexpected message content of type {type(content).__name__}")
+
+
+def _timed_out(settings: Settings) -> GenerationError:
+    return GenerationError(
+        f"the language model at {settings.llm_base_url} did not answer within {settings.llm_timeout:g} s"
+    )
+
+
+def _failure(exc: BaseException, settings: Settings) -> GenerationError:
+    """One line saying what went wrong with the call."""
+    import openai
+
+    url = settings.llm_base_url
+    if isinstance(exc, openai.APITimeoutError):
+        return _timed_out(settings)
+    if isinstance(exc, openai.APIConnectionError):
+        return GenerationError(f"cannot reach the language model at {url}: {_brief(_root(exc))}")
+    if isinstance(exc, openai.APIStatusError):
+        detail = re.sub(r"^Error code: \d+ - ", "", _brief(exc))
+        return GenerationError(f"the language model at {url} answered HTTP {exc.status_code}: {detail}")
+    if isinstance(exc, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError)):
+        return GenerationError(f"malformed reply from the language model at {url}: {_brief(exc)}")
+    return GenerationError(f"the language model call to {url} failed: {_brief(exc)}")
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost cause (the socket error under the client's and LangChain's wrappers)."""
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
+    return exc
+
+
+def _brief(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= _MESSAGE_MAX else text[: _MESSAGE_MAX - 1] + "…"
+
+
+def _is_no_answer(text: str) -> bool:
+    return _plain(text) == _plain(prompts.NO_ANSWER)
+
+
+def _plain(text: str) -> str:
+    return text.replace("’", "'").strip().strip("\"'*` ").rstrip(".").casefold()
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """One sentence of the reply: its text without markers and the passages it cites (0-based)."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation, ...]]:
+    everything = _claims(reply, len(hits))
+    claims = [c for c in everything if c.cited]
+    passages = {i: _Passage.of(hits[i]) for i in sorted({i for c in claims for i in c.cited})}
+    claim_vectors, sentence_vectors = _embed(claims, passages, embedder)
+
+    sentences: list[str] = []
+    citations: dict[tuple[int, int], Citation] = {}  # (passage, quote start) -> citation
+    for claim, vector in zip(claims, claim_vectors):
+        words = set(tokenize(claim.text))
+        numbers = []
+        for i in claim.cited:
+            passage = passages[i]
+            quote = passage.support(words, vector, sentence_vectors[i])
+            if quote is None:
+                continue
+            key = (i, quote[0])
+            if key not in citations:
+                s, e = quote
+                hit = hits[i]
+                citations[key] = Citation(
+                    len(citations) + 1, hit, hit.text[s:e], hit.start + s, hit.start + e
+                )
+            if citations[key].n not in numbers:
+                numbers.append(citations[key].n)
+        if numbers:
+            sentences.append(_with_markers(claim.text, numbers))
+
+    if not sentences:
+        if any(_is_no_answer(claim.text) for claim in everything):
+            return prompts.NO_ANSWER, ()
+        raise GenerationError("no sentence of the model's answer was supported by the passages")
+    return " ".join(sentences), tuple(citations.values())
+
+
+def _claims(reply: str, passage_count: int) -> list[_Claim]:
+    """The reply's sentences, with markers to no passage removed."""
+    text = _MARKERS_AFTER_STOP.sub(lambda m: " " + m.group(2).strip() + m.group(1), reply)
+    claims = []
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        cited: list[int] = []
+        for match in _MARKER.finditer(sentence):
+            for number in re.split(r"\s*[,;]\s*", match.group(1)):
+                n = int(number)
+                if 1 <= n <= passage_count and n - 1 not in cited:
+                    cited.append(n - 1)
+        plain = _MARKER.sub("", sentence)
+        plain = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(plain.split()))
+        plain = _LIST_BULLET.sub("", plain).strip()
+        if plain:
+            claims.append(_Claim(plain, tuple(cited)))
+    return claims
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """A cited passage: its content words and its sentences' spans within `hit.text`."""
+
+    words: frozenset[str]
+    texts: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, hit: Hit) -> "_Passage":
+        spans = tuple(split_sentences(hit.text))
+        words = frozenset(tokenize(hit.text)) | frozenset(tokenize(hit.title))
+        return cls(words, tuple(hit.text[s:e] for s, e in spans), spans)
+
+    def support(self, words: set[str], vector: np.ndarray, sentence_vectors: np.ndarray):
+        """The span of the sentence that best supports a claim, or None when none does."""
+        if not words or not self.spans:
+            return None
+        lexical = len(words & self.words) / len(words)
+        similarities = sentence_vectors @ vector
+        best = int(np.argmax(similarities))
+        supported = lexical >= LEXICAL_SUPPORT or (
+            similarities[best] >= SIMILARITY_SUPPORT and lexical >= LEXICAL_FLOOR
+        )
+        return self.spans[best] if supported else None
+
+
+def _embed(claims: list[_Claim], passages: dict[int, _Passage], embedder):
+    """Claim vectors and, per passage, its sentences' vectors, from one embedder call."""
+    texts = [c.text for c in claims]
+    for passage in passages.values():
+        texts.extend(passage.texts)
+    if not texts:
+        return [], {}
+    vectors = np.asarray(embedder.embed_queries(texts), dtype=np.float32)
+    claim_vectors = vectors[: len(claims)]
+    by_passage, row = {}, len(claims)
+    for i, passage in passages.items():
+        by_passage[i] = vectors[row : row + len(passage.texts)]
+        row += len(passage.texts)
+    return claim_vectors, by_passage
+
+
+def _with_markers(sentence: str, numbers: list[int]) -> str:
+    """`sentence` with its markers before the final full stop: "It opened in 1889 [1][2]." """
+    markers = "".join(prompts.MARKER.format(n=n) for n in numbers)
+    stop = _FINAL_STOP.search(sentence)
+    if stop:
+        return f"{sentence[: stop.start()].rstrip()} {markers}{stop.group()}"
+    return f"{sentence} {markers}"

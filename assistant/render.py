@@ -1,0 +1,261 @@
+"""Answers and passages as safe HTML for the browser chat, and as plain data for programs.
+
+Everything that comes from a document, a file name or a language model is text, never markup:
+`escape()` turns every character that HTML *or* Markdown could act on into a character reference
+before any tag is added, so a passage holding `<script>`, `<img onerror=...>` or `![x](http://...)`
+shows as those characters and makes no request. The only tags in the output are the ones written
+here. Citation markers `[n]` become links to the source block of their passage (`#cite-T-N`, T the
+chat turn), where the quoted sentences are highlighted with `<mark>`.
+
+Pure functions, no Gradio: `app.py` decides where the HTML goes; the styling is `CSS` below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import PurePath
+from typing import Iterable, Sequence
+
+from .prompts import NO_ANSWER, RELATED_HEADING
+
+# Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
+# headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'![]()*_`~$\\#|{}=:"}
+_TABLE = str.maketrans(_ENTITIES)
+_MARKER = re.compile(r"\[(\d+)\]")
+# Related passages shown under a refusal, and how much of one the summary line previews.
+RELATED_PREVIEW_CHARS = 140
+
+
+def escape(text: str) -> str:
+    """`text` as inert HTML (also inert if a Markdown renderer sees it)."""
+    return str(text).translate(_TABLE)
+
+
+def cite_id(turn: int, n: int) -> str:
+    return f"cite-{int(turn)}-{int(n)}"
+
+
+def where(hit) -> str:
+    """Page for a paged document, else the passage's position ("p. 4", "¶3")."""
+    return f"p. {hit.page}" if hit.page is not None else f"¶{hit.position + 1}"
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` escaped, with each (start, end) span of it wrapped in <mark>; overlaps are merged."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, at = [], 0
+    for start, end in merged:
+        out.append(escape(text[at:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def linked_markers(text: str, turn: int, cited: set[int]) -> str:
+    """Answer text escaped, with each `[n]` that has a citation made a link to its source block."""
+    out, at = [], 0
+    for match in _MARKER.finditer(text):
+        n = int(match.group(1))
+        if n not in cited:
+            continue
+        out.append(escape(text[at : match.start()]))
+        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}">{escape(match.group(0))}</a>')
+        at = match.end()
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool) -> str:
+    passage = highlight(hit.text, spans)
+    quotes = " … ".join(f"“<mark>{escape(hit.text[s:e])}</mark>”" for s, e in spans) if spans else ""
+    preview = quotes or escape(_preview(hit.text))
+    return (
+        f'<details class="qa-source {css}" id="{element_id}"{" open" if open_ else ""}>'
+        f'<summary><span class="qa-n">{escape(n_label)}</span> '
+        f'<span class="qa-label" title="{escape(hit.source)}">{escape(PurePath(hit.source).name)}</span> '
+        f'<span class="qa-where">{escape(where(hit))}</span>'
+        f'<span class="qa-quote"> — {preview}</span></summary>'
+        f'<div class="qa-passage">{passage}</div></details>'
+    )
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= RELATED_PREVIEW_CHARS else text[:RELATED_PREVIEW_CHARS].rstrip() + "…"
+
+
+def answer_html(answer, turn: int = 1) -> str:
+    """One answer as it appears in the chat: the text with linked markers, then its sources, each
+    a collapsible block (label, page or position, the passage with the quotes marked); or, when
+    the answer abstains, the refusal with the closest passages offered as related reading."""
+    if answer.abstained:
+        return refusal_html(answer, turn)
+    by_n: dict[int, list] = {}
+    for citation in answer.citations:
+        by_n.setdefault(citation.n, []).append(citation)
+    sources = []
+    for n in sorted(by_n):
+        hit = by_n[n][0].hit
+        spans = [(c.quote_start - hit.start, c.quote_end - hit.start) for c in by_n[n]]
+        sources.append(_source_block(cite_id(turn, n), f"[{n}]", hit, spans, "qa-cited", open_=False))
+    parts = [
+        f'<div class="qa-answer" data-method="{escape(answer.method)}">',
+        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>',
+    ]
+    if answer.notice:
+        parts.append(f'<div class="qa-notice">{escape(answer.notice)}</div>')
+    if sources:
+        parts.append(f'<div class="qa-sources"><div class="qa-heading">Sources</div>{"".join(sources)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def refusal_html(answer, turn: int = 1) -> str:
+    """The refusal phrase, styled as a refusal, and the closest passages under RELATED_HEADING."""
+    related = [
+        _source_block(f"related-{int(turn)}-{i}", f"{i}.", hit, (), "qa-related", open_=False)
+        for i, hit in enumerate(answer.related, start=1)
+    ]
+    parts = [
+        '<div class="qa-refusal" role="note">',
+        f'<div class="qa-refusal-text">{escape(NO_ANSWER)}</div>',
+    ]
+    if answer.notice:
+        parts.append(f'<div class="qa-notice">{escape(answer.notice)}</div>')
+    if related:
+        parts.append(f'<div class="qa-sources"><div class="qa-heading">{escape(RELATED_HEADING)}</div>{"".join(related)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def question_html(question: str) -> str:
+    return f'<div class="qa-question">{escape(question)}</div>'
+
+
+def streaming_html(partial: str) -> str:
+    """A language model's reply while it streams (verified and cited once it is complete)."""
+    return f'<div class="qa-streaming">{escape(partial)}<span class="qa-cursor">▍</span></div>'
+
+
+def note_html(text: str, kind: str = "pending") -> str:
+    """A one-line message in the chat: `pending` (waiting) or `error`."""
+    return f'<div class="qa-{escape(kind)}">{escape(text)}</div>'
+
+
+def documents_html(files: Sequence, corpus_dir: str | None = None) -> str:
+    """The indexed documents as a table: name, folder, chunks, when added and last updated."""
+    if not files:
+        return '<p class="qa-empty">No documents indexed yet: add some below.</p>'
+    rows = []
+    for f in files:
+        path = PurePath(f.source)
+        rows.append(
+            f'<tr><td title="{escape(f.source)}">{escape(path.name)}</td><td>{escape(str(path.parent))}</td>'
+            f'<td class="qa-num">{int(f.chunks)}</td><td>{escape(_when(f.added))}</td><td>{escape(_when(f.updated))}</td></tr>'
+        )
+    return (
+        '<table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
+        f'<th>added</th><th>updated</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _when(stamp: str) -> str:
+    """'2026-11-26T15:41:19+00:00' -> '2026-11-26 15:41 UTC'."""
+    if len(stamp) >= 16 and stamp[10] == "T":
+        zone = " UTC" if stamp.endswith(("+00:00", "Z")) else ""
+        return f"{stamp[:10]} {stamp[11:16]}{zone}"
+    return stamp
+
+
+# --- for programs ----------------------------------------------------------------------------
+
+def hit_json(hit) -> dict:
+    """A `Hit` as a JSON-ready dict (all its fields)."""
+    return asdict(hit)
+
+
+def answer_json(answer) -> dict:
+    """An `Answer` as a JSON-ready dict: text, abstained, citations (each with its passage and
+    provenance), related passages (when abstaining), notice, method, confidence, query."""
+    return {
+        "text": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {
+                "n": c.n,
+                "quote": c.quote,
+                "quote_start": c.quote_start,
+                "quote_end": c.quote_end,
+                "source": c.hit.source,
+                "label": c.hit.label,
+                "page": c.hit.page,
+                "start": c.hit.start,
+                "end": c.hit.end,
+                "passage": c.hit.text,
+            }
+            for c in answer.citations
+        ],
+        "related": [hit_json(h) for h in answer.related],
+        "notice": answer.notice,
+        "method": answer.method,
+        "confidence": round(float(answer.confidence), 4),
+        "query": answer.query,
+    }
+
+
+# --- styling ---------------------------------------------------------------------------------
+
+CSS = """
+.qa-text, .qa-streaming { line-height: 1.55; }
+a.qa-marker { font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
+  background: var(--color-accent-soft); color: var(--link-text-color, inherit); cursor: pointer; }
+.qa-sources { margin-top: .6em; padding-top: .4em; border-top: 1px solid var(--border-color-primary);
+  font-size: .92em; }
+.qa-heading { font-weight: 600; margin-bottom: .2em; opacity: .85; }
+details.qa-source { margin: .3em 0; padding: .2em .4em; border-radius: 6px; }
+details.qa-source > summary { cursor: pointer; }
+details.qa-source[open] { background: var(--background-fill-secondary); }
+details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0b; }
+.qa-label { font-weight: 600; }
+.qa-where { opacity: .75; }
+.qa-passage { white-space: pre-line; margin: .4em 0 .2em .4em; padding-left: .7em;
+  border-left: 3px solid var(--border-color-accent, #999); }
+.qa-answer mark, .qa-refusal mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
+.qa-notice { margin-top: .4em; font-size: .9em; opacity: .8; font-style: italic; }
+.qa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .5em .8em;
+  border-radius: 4px; }
+.qa-refusal-text { font-weight: 700; color: #b45309; }
+.qa-refusal-text::before { content: "⚠ "; }
+.qa-pending { opacity: .7; font-style: italic; }
+.qa-result { white-space: pre-line; }
+.qa-error { color: #b91c1c; font-weight: 600; }
+.qa-cursor { opacity: .6; }
+table.qa-docs { width: 100%; border-collapse: collapse; }
+table.qa-docs th, table.qa-docs td { text-align: left; padding: .3em .6em;
+  border-bottom: 1px solid var(--border-color-primary); }
+table.qa-docs td.qa-num { text-align: right; }
+"""
+
+# Clicking a marker opens its source block and brings it into view (no navigation).
+HEAD = """<script>
+document.addEventListener("click", function (event) {
+  var link = event.target && event.target.closest ? event.target.closest("a.qa-marker") : null;
+  if (!link) return;
+  var target = document.getElementById((link.getAttribute("href") || "").slice(1));
+  if (!target) return;
+  event.preventDefault();
+  target.open = true;
+  target.scrollIntoView({block: "nearest"});
+  target.classList.remove("qa-flash"); void target.offsetWidth; target.classList.add("qa-flash");
+}, true);
+</script>"""
