@@ -1,80 +1,574 @@
-"""The browser chat: `python app.py` serves it on http://127.0.0.1:7860.
+"""The browser chat: `python app.py` serves it on http://127.0.0.1:7860 (only this machine).
 
-The UI is built in `build()`; `demo` is module-level so `gradio app.py` reloads work. The index
-loads once, at start; a missing index is built from the default corpus first, with a message.
+Two tabs. **Chat**: questions answered from the indexed documents, every sentence followed by a
+marker `[n]` that links to its source (file, page or paragraph, the passage with the quoted
+sentence highlighted); follow-up questions use the conversation; a question the documents do not
+answer gets the refusal phrase and the closest passages, styled as a refusal. **Documents**: the
+indexed files; upload more (saved into the corpus folder and indexed incrementally) or remove one.
+
+Endpoints for programs (`gradio_client`): `/ask`, `/retrieve`, `/chat` (the chat itself),
+`/add_documents`, `/remove_document`; see `api_ask` and `api_retrieve` for the return shapes.
+
+The UI is built in `build()`; `demo` is module-level so `gradio app.py` reloads work. Heavy state
+lives in one `Service`: the index is checked, built if missing or unusable, and warmed once, in
+the background, while the page is already served with a status line. HTML comes from
+`assistant/render.py`, which escapes everything that comes from a document, a file name or a model.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
+import json
 import os
+import queue
+import shutil
 import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Sequence
 
 import assistant  # noqa: F401  (sets the offline environment before Gradio is imported)
-from assistant.config import Settings
+from assistant import render
+from assistant.config import SUPPORTED_SUFFIXES, Settings
 
 import gradio as gr  # noqa: E402
 
-SETTINGS = Settings.from_env()
 EXAMPLES = [
-    "How much did Huawei spend on research and development in 2018?",
+    "How much did Huawei spend on R&D in 2018?",
     "Who is Ken Hu?",
     "What did Ken Hu say about the EU's cybersecurity work?",
 ]
+MAX_K = 20  # most passages /retrieve returns
+READY_TIMEOUT = 600.0  # seconds a question waits for the index to be built at start
+_UNSAFE_NAME_CHARS = set('<>:"/\\|?*') | {chr(c) for c in range(32)} | {"\x7f"}
 
 
-def ensure_index(settings: Settings = SETTINGS) -> str:
-    """Load the index, building it from the default corpus when it is missing or unusable."""
-    from assistant.index import Index, IndexProblem
-    from assistant.indexing import rebuild_index
-
-    try:
-        Index.load(settings.index_dir)
-        return "index ready"
-    except IndexProblem as problem:
-        print(f"{problem}\nBuilding the index from {settings.corpus_dir} ...", file=sys.stderr, flush=True)
-    report = rebuild_index(None, settings.index_dir, settings=settings, progress=True)
-    print(report.summary(), file=sys.stderr, flush=True)
-    return report.summary()
+class UploadRefused(ValueError):
+    """A file the Documents panel will not take; the message is the one-line reason."""
 
 
-def respond(message: str, history: list) -> str:
-    """Answer with the passages that match, each with its source (escaped: passages are data)."""
-    from assistant.retrieval import retrieve
+def safe_document_name(name: str) -> str:
+    """The file name an upload is saved under inside the corpus folder, or `UploadRefused`.
 
-    if not message or not message.strip():
-        return "Please type a question."
-    hits = retrieve(message, k=3, index_dir=SETTINGS.index_dir, settings=SETTINGS)
-    if not hits:
-        return "The documents hold no passage about that."
-    parts = []
-    for n, hit in enumerate(hits, start=1):
-        text = html.escape(" ".join(hit.text.split()))
-        parts.append(f"**[{n}] {html.escape(hit.label)}**\n\n> {text}")
-    return "\n\n".join(parts)
+    Only a plain base name is accepted: no path (absolute or relative, either slash), no `..`,
+    no hidden name, no NUL or control character, no character a shell or HTML would act on,
+    and a supported document suffix."""
+    if not isinstance(name, str) or not name.strip():
+        raise UploadRefused("empty file name")
+    if "\x00" in name:
+        raise UploadRefused("file name contains a NUL byte")
+    if "/" in name or "\\" in name or os.path.isabs(name):
+        raise UploadRefused(f"{name!r}: a file name, not a path, is expected")
+    if name in (".", "..") or ".." in name:
+        raise UploadRefused(f"{name!r}: '..' is not allowed in a file name")
+    if name.startswith("."):
+        raise UploadRefused(f"{name!r}: hidden file names are not accepted")
+    if set(name) & _UNSAFE_NAME_CHARS:
+        raise UploadRefused(f"{name!r}: file name contains a character that is not allowed")
+    if len(name.encode("utf-8", "surrogatepass")) > 200:
+        raise UploadRefused("file name longer than 200 bytes")
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UploadRefused(
+            f"{name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    return name
 
 
-def build() -> gr.Blocks:
-    return gr.ChatInterface(
-        respond,
-        title="Document assistant",
-        description="Ask about the indexed documents; every passage shows where it came from.",
-        examples=EXAMPLES,
-        api_name="respond",
+def history_pairs(history) -> list[tuple[str, str]]:
+    """Earlier turns as (question, answer) pairs, from pairs, chat messages or their JSON text."""
+    if history is None or history == "":
+        return []
+    if isinstance(history, str):
+        history = json.loads(history)
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for turn in history:
+        if isinstance(turn, dict):
+            content = _message_text(turn.get("content"))
+            if turn.get("role") == "user":
+                if pending is not None:
+                    pairs.append((pending, ""))
+                pending = content
+            elif turn.get("role") == "assistant" and pending is not None:
+                pairs.append((pending, content))
+                pending = None
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            pairs.append((str(turn[0] or ""), str(turn[1] or "")))
+        else:
+            raise ValueError("history: expected (question, answer) pairs or chat messages")
+    if pending is not None:
+        pairs.append((pending, ""))
+    return pairs
+
+
+def _message_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""
+
+
+class Service:
+    """The assistant as this server runs it: settings, the index's readiness, and the one writer.
+
+    `start()` checks the index in the background (building it from the corpus folder when it is
+    missing, unreadable, or made for another model or chunking), then warms it with one question
+    so the first real one is fast. Questions asked before that wait for it."""
+
+    def __init__(self, settings: Settings | None = None, embedder=None, log: Callable[[str], None] | None = None):
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder  # None: the default model (tests pass a fake)
+        self.ready = threading.Event()
+        self.status = "Starting: the index is not loaded yet."
+        self.problem: str | None = None
+        self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._writer = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.prepare, name="index-startup", daemon=True)
+            self._thread.start()
+
+    def prepare(self) -> None:
+        """Make the index usable (load, or build) and warm it; sets `status` and `ready`."""
+        began = time.perf_counter()
+        try:
+            problem = self._index_problem()
+            if problem:
+                self._say(f"Building the index from {self.settings.corpus_dir} ({problem}) …")
+                report = assistant.rebuild_index(
+                    None, self.settings.index_dir, settings=self.settings, embedder=self.embedder, progress=True
+                )
+                self._log(report.summary())
+                if not report.chunks:
+                    self.problem = f"No documents indexed: {self.settings.corpus_dir} holds no readable document."
+                    self._say(self.problem + " Add some in the Documents tab.")
+                    return
+            self._say("Loading the index and the embedding model …")
+            assistant.ask("What is this about?", settings=self.settings, embedder=self.embedder)  # warms everything
+            self.problem = None
+            self.status = f"ready, loaded in {time.perf_counter() - began:.1f} s"
+            self._log(f"Index {self.status}: {self.summary()} ({self.settings.index_dir}).")
+        except Exception as err:  # noqa: BLE001 - shown in the UI and on the console, not a traceback
+            self.problem = f"The index could not be prepared: {err}"
+            self._say(self.problem)
+        finally:
+            self.ready.set()
+
+    def _index_problem(self) -> str | None:
+        from assistant.embeddings import default_embedder
+        from assistant.index import IndexProblem
+        from assistant.retrieval import searcher_for
+
+        try:
+            searcher = searcher_for(self.settings.index_dir, self.settings, self.embedder or default_embedder(self.settings))
+        except IndexProblem as problem:
+            return str(problem)
+        m, s = searcher.index.manifest, self.settings
+        built, wanted = (m.chunk_size, m.chunk_overlap, m.title_in_embedding), (s.chunk_size, s.chunk_overlap, s.title_in_embedding)
+        if built != wanted:
+            return f"built with chunk size/overlap/titles {built}, the settings ask for {wanted}"
+        return None
+
+    def _say(self, line: str) -> None:
+        self.status = line
+        self._log(line)
+
+    def status_line(self) -> str:
+        if self.problem:
+            return f"**Index problem:** {self.status}"
+        if self.ready.is_set():
+            return f"**Index:** {self.summary()}; {self.status}."
+        return f"**Index:** {self.status}"
+
+    def wait(self, timeout: float = READY_TIMEOUT) -> None:
+        if not self.ready.wait(timeout):
+            raise RuntimeError("the index is still being built; try again in a moment")
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def ask(self, question: str, history: Sequence = (), on_token: Callable[[str], None] | None = None):
+        self.wait()
+        return assistant.ask(
+            question, list(history) or None, settings=self.settings, embedder=self.embedder, on_token=on_token
+        )
+
+    def retrieve(self, question: str, k: int | None = None):
+        self.wait()
+        return assistant.retrieve(question, k, settings=self.settings, embedder=self.embedder)
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def files(self) -> tuple:
+        """The indexed files (`FileEntry`), from the loaded index, reloaded after any change."""
+        from assistant.embeddings import default_embedder
+        from assistant.index import IndexProblem
+        from assistant.retrieval import searcher_for
+
+        try:
+            embedder = self.embedder or default_embedder(self.settings)
+            return searcher_for(self.settings.index_dir, self.settings, embedder).index.manifest.files
+        except IndexProblem:
+            return ()
+
+    def summary(self) -> str:
+        files = self.files()
+        return f"{_count(len(files), 'document')}, {_count(sum(f.chunks for f in files), 'passage')} indexed"
+
+    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False) -> list[str]:
+        """Save uploaded files (temporary path, wanted name) into the corpus folder and index them.
+
+        Each file is checked (name, type, size, readable as a document) under its own name in a
+        hidden folder inside the corpus folder (which indexing skips), then moved into place. A
+        refused file never reaches the corpus folder; one the indexer rejects is taken out again,
+        and a file it replaced is put back, so the folder and the index stay as they were.
+        Returns the result, one line per outcome."""
+        corpus = Path(self.settings.corpus_dir)
+        refused: list[str] = []
+        staged: dict[str, Path | None] = {}  # saved file -> the file it replaced, moved aside
+        with self._writer:
+            corpus.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".upload-", dir=corpus) as incoming:
+                for temp_path, wanted in uploads:
+                    try:
+                        name = safe_document_name(wanted)
+                        if str(corpus / name) in staged:
+                            raise UploadRefused(f"{name}: uploaded twice; the first one is used")
+                        checked = Path(incoming, name)
+                        self._copy_checked(temp_path, checked)
+                        self._check_file(checked, name)
+                    except UploadRefused as err:
+                        refused.append(str(err))
+                        continue
+                    dest = corpus / name
+                    backup = None
+                    if dest.exists():
+                        backup = Path(incoming, ".replaced", name)
+                        backup.parent.mkdir(exist_ok=True)
+                        os.replace(dest, backup)
+                    os.replace(checked, dest)
+                    staged[str(dest)] = backup
+                if not staged:
+                    return _result_lines(refused=refused) or ["Nothing to add."]
+                try:
+                    report = assistant.add_documents(
+                        list(staged), self.settings.index_dir, settings=self.settings, embedder=self.embedder,
+                        progress=progress,
+                    )
+                except BaseException:
+                    for dest, backup in staged.items():
+                        _put_back(Path(dest), backup)
+                    raise
+                failed = {os.path.normpath(source): reason for source, reason in report.failed}
+                for dest, backup in staged.items():
+                    if os.path.normpath(dest) in failed:
+                        _put_back(Path(dest), backup)
+                        refused.append(f"{Path(dest).name}: {failed[os.path.normpath(dest)]}")
+        return _result_lines(report.added, report.updated, report.unchanged, refused, self.files())
+
+    def _copy_checked(self, temp_path: str, checked: Path) -> None:
+        name = checked.name
+        try:
+            size_mb = os.path.getsize(temp_path) / 1e6
+            if size_mb > self.settings.max_file_mb:
+                raise UploadRefused(f"{name}: too large ({size_mb:.1f} MB; the limit is {self.settings.max_file_mb:g} MB)")
+            shutil.copyfile(temp_path, checked)
+        except OSError as err:
+            raise UploadRefused(f"{name}: cannot read the upload ({err.strerror or err})") from None
+
+    def _check_file(self, path: Path, name: str) -> None:
+        from assistant.documents import LoadError, load
+
+        try:
+            load(path, source=name)
+        except LoadError as err:
+            raise UploadRefused(f"{name}: {err.reason}") from None
+
+    def remove(self, source: str) -> str:
+        """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
+        if not source:
+            return "Choose a document to remove."
+        with self._writer:
+            report = assistant.remove_documents(
+                [source], self.settings.index_dir, settings=self.settings, embedder=self.embedder
+            )
+            if not report.removed:
+                reason = report.failed[0][1] if report.failed else "not in the index"
+                return f"Not removed: {Path(source).name}: {reason}."
+            path = Path(source).resolve()
+            corpus = Path(self.settings.corpus_dir).resolve()
+            if path.is_relative_to(corpus) and path.is_file():
+                try:
+                    path.unlink()
+                    where = "its file was deleted from the corpus folder"
+                except OSError as err:
+                    where = f"its file could not be deleted ({err.strerror})"
+            else:
+                where = "its file is outside the corpus folder and was kept"
+        return f"Removed {Path(source).name} from the index; {where}."
+
+
+def _put_back(dest: Path, backup: Path | None) -> None:
+    """Undo moving an upload to `dest`: remove it, and restore the file it replaced."""
+    dest.unlink(missing_ok=True)
+    if backup is not None:
+        os.replace(backup, dest)
+
+
+def _result_lines(added=(), updated=(), unchanged=(), refused=(), files=()) -> list[str]:
+    chunks = {f.source: f.chunks for f in files}
+    lines = []
+    for word, sources in (("Added", added), ("Updated", updated)):
+        if sources:
+            lines.append(f"{word}: " + ", ".join(f"{Path(s).name} ({_count(chunks.get(s, 0), 'passage')})" for s in sources))
+    if unchanged:
+        lines.append("Already indexed, unchanged: " + ", ".join(Path(s).name for s in unchanged))
+    lines.extend(f"Refused: {reason}" for reason in refused)
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+# --- the UI ----------------------------------------------------------------------------------
+
+def build(service: Service | None = None) -> gr.Blocks:
+    """The two-tab UI over `service` (default: one from the environment's settings)."""
+    service = service or Service()
+    settings = service.settings
+
+    def api_ask(question: str, history: list | str | None = None) -> dict:
+        """Answer a question from the documents.
+
+        history: earlier turns, oldest first, as [[question, answer], ...] or chat messages
+        [{"role": "user", "content": ...}, ...] (a JSON string of either is accepted too).
+        Returns {text, abstained, citations: [{n, quote, quote_start, quote_end, source, label,
+        page, start, end, passage}], related: [hit], notice, method, confidence, query}."""
+        question = _question(question)
+        try:
+            pairs = history_pairs(history)
+        except ValueError as err:  # includes malformed JSON
+            raise gr.Error(f"history: {err}") from None
+        return render.answer_json(service.ask(question, pairs))
+
+    def api_retrieve(question: str, k: int = 5) -> list[dict]:
+        """The k passages that best match the question, best first: [{text, source, start, end,
+        page, score, label, chunk_id, position, title}]."""
+        question = _question(question)
+        k = int(k)
+        if not 1 <= k <= MAX_K:
+            raise gr.Error(f"k={k}: must be between 1 and {MAX_K}")
+        return [render.hit_json(h) for h in service.retrieve(question, k)]
+
+    def chat(message: str, messages: list, pairs: list):
+        """The chat: shows the question, then the answer (streamed when a language model is set)."""
+        messages, pairs = list(messages or []), list(pairs or [])
+        question = (message or "").strip()
+        if not question:
+            yield messages, "", pairs
+            return
+        earlier = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+        turn, pairs = earlier + 1, pairs[-earlier:] if earlier else []  # a cleared chat starts afresh
+        messages.append({"role": "user", "content": render.question_html(question)})
+        waiting = "Searching the documents …" if service.ready.is_set() else f"Waiting for the index: {service.status}"
+        messages.append({"role": "assistant", "content": render.note_html(waiting)})
+        yield messages, "", pairs
+        try:
+            for partial, answer in _answer_stream(service, question, pairs):
+                if answer is None:
+                    messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+                    yield messages, "", pairs
+        except Exception as err:  # noqa: BLE001 - one line in the chat, not a traceback
+            messages[-1] = {"role": "assistant", "content": render.note_html(_one_line(err), "error")}
+            yield messages, "", pairs
+            return
+        messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+        yield messages, "", pairs + [(question, answer.text)]
+
+    def upload(files, progress=gr.Progress(track_tqdm=True)):
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        progress(0, desc="Checking and indexing …")
+        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True)
+        return None, render.note_html("\n".join(lines), "result"), *_documents_view()
+
+    def remove(source: str):
+        line = service.remove(source or "")
+        return render.note_html(line, "result"), *_documents_view()
+
+    def _documents_view():
+        files = service.files()
+        choices = [(f"{Path(f.source).name} ({f.source})", f.source) for f in files]
+        return render.documents_html(files), gr.Dropdown(choices=choices, value=None), service.status_line()
+
+    def tick():
+        return service.status_line(), gr.Timer(active=not service.ready.is_set())
+
+    with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
+        gr.Markdown("## Document assistant\nAnswers from your documents, each sentence citing its passage.")
+        status = gr.Markdown(elem_id="status")  # filled on load, then by the timer
+        timer = gr.Timer(1.0, active=True)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                chatbot = gr.Chatbot(
+                    elem_id="chatbot",
+                    label="Chat",
+                    show_label=False,
+                    height="62vh",
+                    render_markdown=False,  # answers are HTML built by render.py, escaped there
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    feedback_options=None,
+                    buttons=["copy"],
+                    placeholder="Ask a question about the indexed documents, or pick an example.",
+                    examples=[{"text": q} for q in EXAMPLES],
+                )
+                pairs = gr.State([])
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask about your documents …", show_label=False, scale=8,
+                        autofocus=True, submit_btn="Ask", elem_id="question",
+                    )
+                    new_chat = gr.Button("New chat", scale=1, size="sm")
+            with gr.Tab("Documents", id="documents") as documents_tab:
+                gr.Markdown("#### Indexed documents")
+                table = gr.HTML(elem_id="documents")
+                uploader = gr.File(
+                    label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MB each)",
+                    file_count="multiple", type="filepath", elem_id="upload",
+                )
+                upload_result = gr.HTML(elem_id="upload-result")
+                with gr.Row():
+                    to_remove = gr.Dropdown(
+                        label="Remove a document", choices=[], allow_custom_value=True, scale=4, elem_id="remove-choice"
+                    )
+                    remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
+                remove_result = gr.HTML(elem_id="remove-result")
+
+        answer_group = dict(concurrency_id="answer", concurrency_limit=4)
+        chat_io = dict(inputs=[box, chatbot, pairs], outputs=[chatbot, box, pairs])
+        box.submit(chat, **chat_io, api_name="chat", show_progress="hidden", **answer_group)
+        chatbot.example_select(_example_text, None, box, api_visibility="private", queue=False).then(
+            chat, **chat_io, api_visibility="private", show_progress="hidden", **answer_group
+        )
+        new_chat.click(lambda: ([], "", []), None, [chatbot, box, pairs], api_visibility="private", queue=False)
+        chatbot.clear(lambda: [], None, pairs, api_visibility="private", queue=False)
+        timer.tick(tick, None, [status, timer], api_visibility="private", queue=False)
+
+        writer = dict(concurrency_id="writer", concurrency_limit=1)
+        documents_outputs = [table, to_remove, status]
+        uploader.upload(upload, uploader, [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
+        remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document", **writer)
+        documents_tab.select(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
+        demo.load(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
+
+        gr.api(api_ask, api_name="ask", **answer_group)
+        gr.api(api_retrieve, api_name="retrieve", **answer_group)
+    return demo
+
+
+def _answer_stream(service: Service, question: str, pairs: list):
+    """Yields (partial text, None) while a language model streams, then ("", the Answer)."""
+    if not service.settings.llm_base_url:
+        yield "", service.ask(question, pairs)
+        return
+    tokens: queue.Queue = queue.Queue()
+    result: dict = {}
+
+    def work():
+        try:
+            result["answer"] = service.ask(question, pairs, on_token=tokens.put)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the generator
+            result["error"] = err
+        finally:
+            tokens.put(None)
+
+    threading.Thread(target=work, name="answer", daemon=True).start()
+    partial, last = "", 0.0
+    while (piece := tokens.get()) is not None:
+        partial += piece
+        if time.monotonic() - last > 0.05:
+            last = time.monotonic()
+            yield partial, None
+    if "error" in result:
+        raise result["error"]
+    yield "", result["answer"]
+
+
+def _example_text(event: gr.SelectData) -> str:
+    return event.value["text"]
+
+
+def _question(question) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise gr.Error("question: must be a non-empty string")
+    return question.strip()
+
+
+def _one_line(err: Exception) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return f"Error: {text}"
+
+
+SERVICE = Service()
+demo = build(SERVICE)
+
+
+# --- command line ----------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Serve the document chat (and its API) on this machine.",
+        epilog="examples:\n  python app.py\n  python app.py --port 8080\n"
+        "  python app.py --host 0.0.0.0 --auth alice:secret   # reachable from the network",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default=os.environ.get("ASSISTANT_HOST") or "127.0.0.1",
+                        help="address to bind (default 127.0.0.1, env ASSISTANT_HOST)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT") or 7860),
+                        help="port (default 7860, env ASSISTANT_PORT)")
+    parser.add_argument("--auth", default=os.environ.get("ASSISTANT_AUTH") or None, metavar="USER:PASSWORD",
+                        help="require this login (env ASSISTANT_AUTH)")
+    args = parser.parse_args(argv)
+    if args.auth is not None:
+        user, sep, password = args.auth.partition(":")
+        if not (user and sep and password):
+            parser.error("--auth: expected USER:PASSWORD")
+        args.auth = (user, password)
+    return args
+
+
+def launch_options(args: argparse.Namespace, settings: Settings) -> dict:
+    """Everything passed to `launch()`: private by default, styled, uploads capped."""
+    return dict(
+        server_name=args.host,
+        server_port=args.port,
+        auth=args.auth,
+        share=False,
+        ssr_mode=False,
+        show_error=True,
+        max_file_size=int(settings.max_file_mb * 1_000_000),
+        footer_links=["api", "settings"],
+        css=render.CSS,
+        head=render.HEAD,
     )
 
 
-demo = build()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the document chat.")
-    parser.add_argument("--host", default=os.environ.get("ASSISTANT_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT", "7860")))
-    args = parser.parse_args(argv)
-    ensure_index()
-    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True)
+    args = parse_args(argv)
+    SERVICE.start()
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(**launch_options(args, SERVICE.settings))
     return 0
 
 

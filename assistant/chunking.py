@@ -103,5 +103,8 @@ def _pack(pieces: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[
         k = j
         while k - 1 > i and pieces[j - 1][1] - pieces[k - 1][0] <= overlap:
             k -= 1
+        # The overlap must leave room for the next new piece, or the next chunk would add nothing.
+        while k < j and pieces[j][1] - pieces[k][0] > size:
+            k += 1
         i = k
     return chunks

@@ -114,7 +114,7 @@ def _title(text: str, source: str) -> str:
 
 # --- HTML ---------------------------------------------------------------------------------
 
-_INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object"}
 _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header",
     "footer", "nav", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
@@ -169,7 +169,6 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -184,8 +183,9 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
         texts = [(page.extract_text() or "").strip() for page in reader.pages]
     except LoadError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
-        raise LoadError(source, f"not a readable PDF ({type(err).__name__}: {err})") from None
+    except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on damaged files
+        reason = f"{type(err).__name__}: {err}".splitlines()[0][:200]
+        raise LoadError(source, f"not a readable PDF ({reason})") from None
     parts, pages, offset = [], [], 0
     for number, page_text in enumerate(texts, start=1):
         if not page_text:

@@ -26,8 +26,10 @@ from .retrieval import Hit, Searcher
 
 # Sentence ranking weights (benchmarks/answers.py).
 W_COSINE, W_COVER, W_TYPE, W_RANK = 1.0, 1.0, 0.4, 0.0
-# A further sentence joins the answer when it scores within this of the best one.
-JOIN_MARGIN = 0.4
+# A further sentence joins the answer when it scores within JOIN_MARGIN of the best one and comes
+# from the same passage, or within JOIN_MARGIN_OTHER when it comes from another passage (a
+# different passage is cited only on a near tie, which keeps citation precision high).
+JOIN_MARGIN, JOIN_MARGIN_OTHER = 0.4, 0.1
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {"cosine": 6.0, "cover": 4.0, "type_match": 1.5, "passage_cover": 2.0, "missing": -1.0}
 ANSWERABILITY_BIAS = -6.0
@@ -179,7 +181,8 @@ def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Cita
     for cand in found[1:]:
         if len(chosen) >= max_sentences:
             break
-        if cand.score >= best.score - JOIN_MARGIN and not _redundant(cand, chosen):
+        margin = JOIN_MARGIN if cand.hit.chunk_id == best.hit.chunk_id else JOIN_MARGIN_OTHER
+        if cand.score >= best.score - margin and not _redundant(cand, chosen):
             chosen.append(cand)
     # Reading order: passages by rank of their first chosen sentence, sentences by position.
     first_rank = {}

@@ -185,6 +185,7 @@ class Index:
             _fsync_dir(tmp)
             os.rename(tmp, root / generation)
             _fsync_dir(root)
+            previous = current_token(root)
             pointer = f"{generation} {hashlib.sha256(manifest_bytes).hexdigest()}\n".encode()
             _write(root / (CURRENT + ".tmp"), pointer)
             os.replace(root / (CURRENT + ".tmp"), root / CURRENT)
@@ -193,7 +194,10 @@ class Index:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.manifest, self.generation = manifest, generation
-        _collect_garbage(root, keep={generation})
+        keep = {generation}
+        if previous and previous.split():
+            keep.add(previous.split()[0])  # a reader may still be loading it
+        _collect_garbage(root, keep)
         return generation
 
     @classmethod
@@ -206,7 +210,17 @@ class Index:
         if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sha:
             raise IndexCorrupt(f"{gen_dir / MANIFEST}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
         try:
-            manifest = Manifest.from_json(json.loads(manifest_bytes))
+            raw = json.loads(manifest_bytes)
+            version = raw.get("format_version")
+        except (ValueError, AttributeError) as err:
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+        if version != FORMAT_VERSION:
+            raise IndexIncompatible(
+                f"{root}: index format version {version}, this assistant reads version "
+                f"{FORMAT_VERSION}; run `{REBUILD_COMMAND}`"
+            )
+        try:
+            manifest = Manifest.from_json(raw)
         except (ValueError, TypeError) as err:
             raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
         check_compatible(manifest, root, model, dimension)
@@ -322,7 +336,8 @@ def _sha256_file_or_raise(path: Path, root: Path) -> str:
 
 
 def _collect_garbage(root: Path, keep: set[str]) -> None:
-    """Remove failed temporaries and all but the newest older generation (a reader may be on it)."""
-    generations = sorted(p for p in root.glob("gen-*") if p.is_dir() and p.name not in keep)
-    for stale in generations[:-1] + [p for p in root.glob(".tmp-*") if p.is_dir()]:
+    """Remove every generation but `keep` (the new one and the one it replaced) and temporaries."""
+    for stale in [p for p in root.glob("gen-*") if p.is_dir() and p.name not in keep] + [
+        p for p in root.glob(".tmp-*") if p.is_dir()
+    ]:
         shutil.rmtree(stale, ignore_errors=True)

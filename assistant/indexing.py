@@ -80,14 +80,14 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                         continue
                     full = os.path.join(folder, name)
                     if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                        if full not in seen:
-                            seen.add(full)
+                        if os.path.realpath(full) not in seen:
+                            seen.add(os.path.realpath(full))
                             files.append(full)
                     else:
                         skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
         elif os.path.exists(path):
-            if path not in seen:
-                seen.add(path)
+            if os.path.realpath(path) not in seen:
+                seen.add(os.path.realpath(path))
                 files.append(path)
         else:
             failed.append((path, "no such file or directory"))
@@ -129,15 +129,14 @@ def sync(
                     plan.unchanged.append(source)
                     continue
                 document = load(path, source=source)
-            except LoadError as err:
-                plan.failed.append((source, err.reason))
+            except (LoadError, OSError) as err:
+                reason = err.reason if isinstance(err, LoadError) else f"cannot read ({err.strerror or err})"
                 if existing and reuse:
-                    plan.keep[source] = existing
-                continue
-            except OSError as err:
-                plan.failed.append((source, f"cannot read ({err.strerror or err})"))
-                if existing and reuse:
-                    plan.keep[source] = existing
+                    plan.keep[source] = existing  # keeps what it had
+                elif existing:
+                    reason += "; dropped from the rebuilt index"
+                    plan.removed.append(source)
+                plan.failed.append((source, reason))
                 continue
             chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
             plan.fresh[source] = (chunks, sha, existing is not None)

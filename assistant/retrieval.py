@@ -71,7 +71,7 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         k = self.settings.k if k is None else k
-        if k < 1:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k={k}: must be at least 1")
         if not self.index.chunks or not queries:
             return [[] for _ in queries]
@@ -146,21 +146,24 @@ def _lexical_text(chunk: Chunk) -> str:
 
 # --- one searcher per index directory per process -----------------------------------------
 
-_cache: dict[str, tuple[str, Searcher]] = {}
+_cache: dict[tuple, tuple[str, Searcher]] = {}
 _cache_lock = threading.Lock()
 
 
 def searcher_for(index_dir: str | os.PathLike, settings: Settings, embedder) -> Searcher:
     """The cached searcher of `index_dir`, reloaded when the index has been rebuilt since."""
-    key = str(Path(index_dir).resolve())
-    token = current_token(key)
+    path = str(Path(index_dir).resolve())
+    key = (path, settings, id(embedder))
+    token = current_token(path)
     with _cache_lock:
         cached = _cache.get(key)
         if cached and cached[0] == token and token is not None:
             return cached[1]
-        index = Index.load(key, embedder.model_name, embedder.dimension)
+        index = Index.load(path, embedder.model_name, embedder.dimension)
         searcher = Searcher(index, embedder, settings)
-        _cache[key] = (current_token(key) if token is None else token, searcher)
+        for stale in [k for k in _cache if k[0] == path]:
+            del _cache[stale]  # one searcher per directory: an old one would hold a stale index
+        _cache[key] = (current_token(path) if token is None else token, searcher)
         return searcher
 
 
@@ -170,7 +173,9 @@ def forget(index_dir: str | os.PathLike | None = None) -> None:
         if index_dir is None:
             _cache.clear()
         else:
-            _cache.pop(str(Path(index_dir).resolve()), None)
+            path = str(Path(index_dir).resolve())
+            for key in [k for k in _cache if k[0] == path]:
+                del _cache[key]
 
 
 def retrieve(

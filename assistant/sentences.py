@@ -19,6 +19,7 @@ _ABBREVIATIONS = {
 _END = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 _LINE_BREAK = re.compile(r"\r?\n")
+_NON_SPACE = re.compile(r"\S")
 _HEADING_MAX = 60
 _CLOSERS = ".!?:\"”'’)]"
 
@@ -43,10 +44,12 @@ def _blocks(text: str, start: int, end: int):
 
 def _lines(text: str, start: int, end: int):
     """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined."""
-    pos = start
+    pos = line_start = start
     for match in _LINE_BREAK.finditer(text, start, end):
-        line = text[pos:match.start()].strip()
-        following = text[match.end():end].lstrip()[:1]
+        line = text[line_start:match.start()].strip()
+        line_start = match.end()
+        nxt = _NON_SPACE.search(text, match.end(), end)
+        following = nxt.group() if nxt else ""
         if line and following and not following.islower() and (
             line[-1] in _CLOSERS or len(line) <= _HEADING_MAX
         ):

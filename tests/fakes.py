@@ -73,7 +73,10 @@ def make_pdf(pages: Sequence[Sequence[str]]) -> bytes:
     Lines must be ASCII and short enough not to wrap (under ~90 characters)."""
     from fpdf import FPDF
 
+    import datetime
+
     pdf = FPDF()
+    pdf.set_creation_date(datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))  # same bytes every run
     pdf.set_font("Helvetica", size=11)
     for lines in pages:
         pdf.add_page()

@@ -1,0 +1,469 @@
+"""The browser chat's server side (`app.py`).
+
+Fast tests run the upload / remove logic in-process on the HashEmbedder: unsafe names, refused
+types and failed uploads leave the corpus folder and the index as they were. Slow tests start the
+real server (`python app.py --port N`) on a temporary corpus whose index it must build at start,
+and call its API with gradio_client. `Server` is reused by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.prompts import NO_ANSWER
+from tests.fakes import HashEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "documents" / "000_6925d6d02227fd72.txt"
+ARTIFACTS = ROOT / "test-artifacts"
+RD_QUESTION = "How much did Huawei spend on research and development in 2018?"
+UNANSWERABLE = "What is the capital of France?"
+
+
+# --- a real server in a subprocess ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python app.py` on a free port, with its own index, corpus and Gradio cache folders."""
+
+    def __init__(self, workdir: Path, *args: str, env: dict | None = None):
+        self.workdir = workdir
+        self.index_dir, self.corpus_dir = workdir / "index", workdir / "corpus"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = workdir / "server.log"
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+        self.env = {
+            **clean,
+            "ASSISTANT_INDEX_DIR": str(self.index_dir),
+            "ASSISTANT_CORPUS_DIR": str(self.corpus_dir),
+            "GRADIO_TEMP_DIR": str(workdir / "gradio"),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.args = [sys.executable, str(ROOT / "app.py"), "--port", str(self.port), *args]
+        self.process: subprocess.Popen | None = None
+        self.served_after: float | None = None
+
+    def start(self, timeout: float = 120.0) -> "Server":
+        began = self.started = time.perf_counter()
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        while time.perf_counter() - began < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        self.served_after = time.perf_counter() - began
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"app.py did not serve {self.url} within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def client(self, **kwargs):
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False, **kwargs)
+
+
+def corpus_with_article(workdir: Path) -> Path:
+    corpus = workdir / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTICLE, corpus / ARTICLE.name)
+    return corpus
+
+
+def record_timing(name: str, seconds: float) -> None:
+    """Keep measured figures in test-artifacts/timings.json (read by whoever reports them)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "timings.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data[name] = round(seconds, 3)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a corpus with the article and *no index*: it must build one at start."""
+    workdir = tmp_path_factory.mktemp("app")
+    corpus_with_article(workdir)
+    srv = Server(workdir).start()
+    record_timing("served_after_s (index missing, built in background)", srv.served_after)
+    try:
+        job = srv.client().submit("Who is Ken Hu?", [], api_name="/chat")  # waits until the index is built
+        messages, _ = job.result(timeout=120)
+        record_timing("first_answer_after_s (index built at start)", time.perf_counter() - srv.started)
+        srv.first_chat = [output[0][-1]["content"][0]["text"] for output in job.outputs()]
+        assert "Ken Hu" in messages[-1]["content"][0]["text"]
+        yield srv
+    finally:
+        srv.stop()
+
+
+# --- the real server ---------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_missing_index_is_built_at_start_with_a_visible_status(server):
+    log = server.log()
+    assert "Building the index from" in log and "no index yet" in log
+    assert "1 added" in log and "Index ready, loaded in" in log
+    assert (server.index_dir / "CURRENT").exists()
+    # A question asked meanwhile said what it was waiting for, then got its answer.
+    assert "Waiting for the index: Building the index from" in html.unescape(server.first_chat[0])
+    assert "qa-answer" in server.first_chat[-1]
+    assert "* Running on local URL:  http://127.0.0.1:" in log  # bound to this machine only
+
+
+@pytest.mark.slow
+def test_ask_answers_with_a_citation_whose_quote_holds_the_answer(server):
+    result = server.client().predict(RD_QUESTION, api_name="/ask")
+    json.dumps(result)  # JSON-serialisable as it is
+    assert not result["abstained"], result
+    assert "14.6 billion" in result["text"]
+    assert any("14.6 billion" in c["quote"] for c in result["citations"])
+    for c in result["citations"]:
+        assert c["passage"][c["quote_start"] - c["start"] : c["quote_end"] - c["start"]] == c["quote"]
+        assert c["label"].startswith(ARTICLE.name) and c["source"].endswith(ARTICLE.name)
+    assert result["method"] == "extractive" and result["related"] == []
+
+
+@pytest.mark.slow
+def test_a_question_the_article_does_not_answer_is_refused_with_related_passages(server):
+    result = server.client().predict(UNANSWERABLE, api_name="/ask")
+    assert result["abstained"] is True
+    assert result["text"] == NO_ANSWER and result["citations"] == []
+    assert result["related"] and all(r["text"] for r in result["related"])
+
+
+@pytest.mark.slow
+def test_ask_uses_the_history_it_is_given(server):
+    client = server.client()
+    first = client.predict("Who is Ken Hu?", api_name="/ask")
+    follow = "What did he say about the EU's cybersecurity work?"
+    pairs = client.predict(follow, [["Who is Ken Hu?", first["text"]]], api_name="/ask")
+    messages = client.predict(follow, json.dumps([{"role": "user", "content": "Who is Ken Hu?"},
+                                                  {"role": "assistant", "content": first["text"]}]), api_name="/ask")
+    for result in (pairs, messages):
+        assert not result["abstained"] and "great job" in result["text"]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="history"):
+        client.predict(follow, "[not json", api_name="/ask")
+
+
+@pytest.mark.slow
+def test_retrieve_returns_hits_with_provenance(server):
+    from gradio_client.exceptions import AppError
+
+    client = server.client()
+    hits = client.predict("Who is Ken Hu?", 3, api_name="/retrieve")
+    assert len(hits) == 3
+    assert set(hits[0]) == {"text", "source", "start", "end", "page", "score", "label", "chunk_id", "position", "title"}
+    assert "Ken Hu" in " ".join(h["text"] for h in hits)
+    article = ARTICLE.read_text("utf-8")
+    assert all(article[h["start"] : h["end"]] == h["text"] for h in hits)
+    with pytest.raises(AppError, match="k=0"):
+        client.predict("Who is Ken Hu?", 0, api_name="/retrieve")
+
+
+@pytest.mark.slow
+def test_the_chat_endpoint_renders_cited_answers_and_keeps_the_conversation(server):
+    client = server.client()  # one session: the chat keeps its (question, answer) history
+    messages, box = client.predict("Who is Ken Hu?", [], api_name="/chat")
+    assert box == ""
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    html = messages[-1]["content"][0]["text"]
+    assert 'class="qa-marker" href="#cite-1-1"' in html and 'id="cite-1-1"' in html and "<mark>" in html
+    messages, _ = client.predict("What did he say about the EU's cybersecurity work?", messages, api_name="/chat")
+    html = messages[-1]["content"][0]["text"]
+    assert "great job" in html and 'id="cite-2-1"' in html  # ids unique per turn
+
+
+@pytest.mark.slow
+def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server):
+    import requests
+
+    evil = "../../escaped-upload.txt"
+    response = requests.post(server.url + "gradio_api/upload",
+                             files=[("files", (evil, b"Zebras in the Serengeti number about 70,000.\n"))], timeout=30)
+    assert response.status_code == 200, response.text
+    (path,) = response.json()
+    result = server.client().predict([{"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": evil}],
+                                     api_name="/add_documents")
+    assert "Added: escaped-upload.txt (1 passage)" in html.unescape(result[1])
+    assert (server.corpus_dir / "escaped-upload.txt").exists()
+    found = list(server.workdir.parent.rglob("escaped-upload.txt"))
+    cache = server.workdir / "gradio"  # Gradio's own copy of the upload
+    assert [p for p in found if not (p.parent == server.corpus_dir or p.is_relative_to(cache))] == []
+    hits = server.client().predict("How many zebras live in the Serengeti?", 1, api_name="/retrieve")
+    assert hits[0]["source"].endswith("escaped-upload.txt")  # used at once, no restart
+    removed = server.client().predict(str(server.corpus_dir / "escaped-upload.txt"), api_name="/remove_document")
+    assert "Removed escaped-upload.txt" in html.unescape(removed[0]) and not (server.corpus_dir / "escaped-upload.txt").exists()
+
+
+@pytest.mark.slow
+def test_smoke_load_five_clients_five_seconds_no_errors(server):
+    from gradio_client import Client
+
+    errors, done = [], []
+    stop = time.monotonic() + 5
+
+    def worker(i):
+        client = Client(server.url, verbose=False)
+        questions = ["Who is Ken Hu?", RD_QUESTION, UNANSWERABLE]
+        n = 0
+        while time.monotonic() < stop:
+            try:
+                result = client.predict(questions[(i + n) % 3], api_name="/ask")
+                assert isinstance(result, dict) and result["text"]
+                done.append(1)
+            except Exception as err:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(err))
+            n += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert done
+
+
+@pytest.mark.slow
+def test_auth_is_required_when_configured(tmp_path):
+    import requests
+
+    srv = Server(tmp_path, env={"ASSISTANT_AUTH": "alice:s3cret"}).start()
+    try:
+        assert requests.get(srv.url + "config", timeout=10).status_code == 401
+        assert requests.post(srv.url + "login", data={"username": "alice", "password": "wrong"}, timeout=10).status_code == 400
+        session = requests.Session()
+        assert session.post(srv.url + "login", data={"username": "alice", "password": "s3cret"}, timeout=10).status_code == 200
+        assert session.get(srv.url + "config", timeout=10).status_code == 200
+    finally:
+        srv.stop()
+
+
+# --- command line and launch options (no server) -------------------------------------------------
+
+@pytest.fixture
+def app_module():
+    import app
+
+    return app
+
+
+def test_private_by_default(app_module, monkeypatch):
+    for name in ("ASSISTANT_HOST", "ASSISTANT_PORT", "ASSISTANT_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    args = app_module.parse_args([])
+    options = app_module.launch_options(args, Settings.from_env())
+    assert (options["server_name"], options["server_port"], options["auth"]) == ("127.0.0.1", 7860, None)
+    assert options["share"] is False and options["max_file_size"] == 50_000_000
+    assert app_module.demo.analytics_enabled is False
+
+
+def test_host_port_and_auth_from_flags_or_environment(app_module, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_HOST", "0.0.0.0")
+    monkeypatch.setenv("ASSISTANT_PORT", "8123")
+    monkeypatch.setenv("ASSISTANT_AUTH", "alice:pa:ss")
+    args = app_module.parse_args([])
+    assert (args.host, args.port, args.auth) == ("0.0.0.0", 8123, ("alice", "pa:ss"))
+    args = app_module.parse_args(["--host", "127.0.0.2", "--port", "9000", "--auth", "bob:pw"])
+    assert (args.host, args.port, args.auth) == ("127.0.0.2", 9000, ("bob", "pw"))
+    with pytest.raises(SystemExit):
+        app_module.parse_args(["--auth", "nopassword"])
+
+
+def test_history_pairs_accepts_pairs_messages_and_json(app_module):
+    pairs = [("Who is Ken Hu?", "A CEO. [1]")]
+    messages = [{"role": "user", "content": "Who is Ken Hu?"},
+                {"role": "assistant", "content": [{"type": "text", "text": "A CEO. [1]"}]}]
+    assert app_module.history_pairs(pairs) == pairs
+    assert app_module.history_pairs(messages) == pairs
+    assert app_module.history_pairs(json.dumps(messages)) == pairs
+    assert app_module.history_pairs(None) == app_module.history_pairs("") == []
+    with pytest.raises(ValueError):
+        app_module.history_pairs([42])
+
+
+# --- uploads and removal, in-process on the fake embedder ----------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "../evil.txt", "../../etc/cron.d/evil.txt", "/etc/evil.txt", "..\\evil.txt", "sub/evil.txt",
+    "..", ".", ".hidden.txt", "evil\x00.txt", "evil\n.txt", "", "   ", "a..b.txt",
+    "<img src=x onerror=alert(1)>.txt", "evil.exe", "evil.txt.sh", "noextension", "x" * 300 + ".txt",
+])
+def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name):
+    with pytest.raises(app_module.UploadRefused) as refused:
+        app_module.safe_document_name(name)
+    assert "\n" not in str(refused.value).replace("\\n", "")
+
+
+@pytest.mark.parametrize("name", ["notes.md", "Report 2024 (final).PDF", "über-café.txt", "page.htm", "a-b_c.html"])
+def test_plain_document_names_are_accepted(app_module, name):
+    assert app_module.safe_document_name(name) == name
+
+
+@pytest.fixture
+def service(app_module, tmp_path):
+    """A Service on the fake embedder, its corpus holding one document, already indexed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kept.txt").write_text("The lighthouse stands on the northern cliff. It is white.\n")
+    settings = Settings.from_env(index_dir=str(tmp_path / "index"), corpus_dir=str(corpus), max_file_mb=0.01)
+    svc = app_module.Service(settings, embedder=HashEmbedder(), log=lambda line: None)
+    svc.prepare()
+    assert svc.ready.is_set() and svc.problem is None, svc.status
+    return svc
+
+
+def snapshot(svc) -> tuple[bytes, list[str]]:
+    corpus = Path(svc.settings.corpus_dir)
+    return (Path(svc.settings.index_dir, "CURRENT").read_bytes(), sorted(p.name for p in corpus.iterdir()))
+
+
+def upload_file(tmp_path: Path, name: str, data: bytes) -> str:
+    folder = tmp_path / "uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / "upload.bin"
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_an_upload_is_saved_in_the_corpus_and_searchable_at_once(service, tmp_path):
+    temp = upload_file(tmp_path, "x", b"Penguins live in the southern hemisphere, mostly in Antarctica.\n")
+    lines = service.add_files([(temp, "penguins.txt")])
+    assert lines == ["Added: penguins.txt (1 passage)"]
+    assert (Path(service.settings.corpus_dir) / "penguins.txt").exists()
+    assert service.retrieve("Where do penguins live?", 1)[0].source.endswith("penguins.txt")
+    assert service.add_files([(temp, "penguins.txt")]) == ["Already indexed, unchanged: penguins.txt"]
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("../outside.txt", b"Text that must not escape.\n", "a file name, not a path"),
+    ("..evil.txt", b"Text.\n", "'..' is not allowed"),
+    ("/tmp/absolute.txt", b"Text that must not escape.\n", "a file name, not a path"),
+    (".hidden.md", b"Hidden.\n", "hidden file names"),
+    ("program.exe", b"MZ\x90\x00", "unsupported file type .exe"),
+    ("empty.txt", b"   \n", "empty file"),
+    ("binary.txt", b"\x00\x01\x02 binary", "binary file"),
+    ("latin1.txt", "café".encode("latin-1"), "not valid UTF-8"),
+    ("big.txt", b"word " * 5000, "too large"),
+])
+def test_a_refused_upload_leaves_the_index_and_the_corpus_folder_as_they_were(service, tmp_path, name, data, reason):
+    before = snapshot(service)
+    lines = service.add_files([(upload_file(tmp_path, name, data), name)])
+    assert len(lines) == 1 and lines[0].startswith("Refused: ") and reason in lines[0], lines
+    assert snapshot(service) == before
+    assert not (tmp_path / "outside.txt").exists() and not Path("/tmp/absolute.txt").exists()
+
+
+def test_a_file_the_indexer_rejects_is_taken_out_and_the_one_it_replaced_put_back(service, tmp_path, monkeypatch):
+    """Even past the checks (disabled here), an indexing failure rolls the folder back."""
+    monkeypatch.setattr(type(service), "_check_file", lambda self, path, name: None)
+    before = snapshot(service)
+    kept = Path(service.settings.corpus_dir) / "kept.txt"
+    original = kept.read_bytes()
+    lines = service.add_files([(upload_file(tmp_path, "kept.txt", b"\x00\x00 binary now"), "kept.txt"),
+                               (upload_file(tmp_path, "new.txt", b""), "new.txt")])
+    assert all(line.startswith("Refused: ") for line in lines) and len(lines) == 2, lines
+    assert snapshot(service) == before and kept.read_bytes() == original
+
+
+def test_one_bad_file_does_not_stop_the_good_ones(service, tmp_path):
+    good = tmp_path / "good.md"
+    good.write_text("# Owls\nOwls hunt at night.\n")
+    lines = service.add_files([(str(good), "good.md"), (upload_file(tmp_path, "bad", b"MZ"), "bad.exe")])
+    assert lines[0] == "Added: good.md (1 passage)" and lines[1].startswith("Refused: bad.exe: unsupported")
+
+
+def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(service, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Glaciers move slowly down the valley.\n")
+    import assistant
+
+    assistant.add_documents([str(outside)], service.settings.index_dir, settings=service.settings, embedder=service.embedder)
+    kept = str(Path(service.settings.corpus_dir) / "kept.txt")
+    assert "its file was deleted" in service.remove(kept) and not Path(kept).exists()
+    assert "outside the corpus folder and was kept" in service.remove(str(outside)) and outside.exists()
+    assert [f.source for f in service.files()] == []
+    assert service.remove(kept).startswith("Not removed: kept.txt")
+
+
+def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
+    settings = Settings.from_env(index_dir=str(tmp_path / "index"), corpus_dir=str(tmp_path / "empty"))
+    svc = app_module.Service(settings, embedder=HashEmbedder(), log=lambda line: None)
+    svc.prepare()
+    assert svc.ready.is_set() and "No documents indexed" in svc.problem
+    assert svc.status_line().startswith("**Index problem:**")
+
+
+def test_an_index_made_with_other_chunking_is_rebuilt_at_start(app_module, service):
+    other = service.settings.replace(chunk_size=400, chunk_overlap=50)
+    svc = app_module.Service(other, embedder=service.embedder, log=lambda line: None)
+    assert "chunk size" in svc._index_problem()
+    svc.prepare()
+    assert svc.problem is None and svc._index_problem() is None
+
+
+def test_a_configured_language_model_streams_partial_text_then_the_checked_answer(app_module):
+    """`_answer_stream` runs ask() in a worker thread and yields the tokens as they arrive."""
+    from assistant.answer import Answer
+
+    class Streaming(app_module.Service):
+        def ask(self, question, history=(), on_token=None):
+            for piece in ("Paris ", "is ", "the capital [1]."):
+                on_token(piece)
+                time.sleep(0.06)
+            return Answer(question=question, text="Paris is the capital [1].", citations=(), abstained=False,
+                          hits=(), method="generated")
+
+    svc = Streaming(Settings.from_env(llm_base_url="http://127.0.0.1:9/v1"), log=lambda line: None)
+    steps = list(app_module._answer_stream(svc, "What is the capital?", []))
+    partials = [partial for partial, answer in steps if answer is None]
+    assert partials and partials[-1].startswith("Paris") and len(partials) >= 2
+    assert steps[-1][1].method == "generated"
+
+    class Failing(app_module.Service):
+        def ask(self, question, history=(), on_token=None):
+            raise RuntimeError("model unreachable")
+
+    with pytest.raises(RuntimeError, match="unreachable"):
+        list(app_module._answer_stream(Failing(svc.settings, log=lambda line: None), "q", []))

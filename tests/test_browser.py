@@ -1,0 +1,225 @@
+"""The browser chat in Debian's Chromium (Playwright, sync API) against the real server.
+
+One server (`python app.py`, index already present) and one page for the whole module; the tests
+run in order, as a user would: ask, open a source, follow up, get a refusal, upload a document and
+ask about it, upload a hostile one, remove a document. Every dialog and every request the page
+makes is recorded: none may be a dialog, none may leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from assistant.prompts import NO_ANSWER, RELATED_HEADING
+from tests.test_app import ARTIFACTS, ROOT, Server, corpus_with_article, record_timing
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ANSWERS = "#chatbot .qa-answer, #chatbot .qa-refusal, #chatbot .qa-error"
+PENGUINS = (
+    "Emperor penguins\n\nEmperor penguins breed on the sea ice around Antarctica during the long polar "
+    "winter. The male keeps the single egg warm on his feet for about 65 days while the female feeds at sea.\n"
+)
+SCRIPT, IMG, MD_IMAGE = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![x](http://example.com/x.png)"
+HOSTILE = (
+    f"The Zorblax festival\n\nThe Zorblax festival takes place every March in the town of Quillton. {SCRIPT} "
+    f"Visitors bring {IMG} blue melons to the market square. {MD_IMAGE} The festival celebrates the melon harvest.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on the article, with its index copied from the project (present at start)."""
+    workdir = tmp_path_factory.mktemp("browser")
+    corpus_with_article(workdir)
+    generation = (ROOT / "index" / "CURRENT").read_text().split()[0]
+    (workdir / "index").mkdir()
+    shutil.copyfile(ROOT / "index" / "CURRENT", workdir / "index" / "CURRENT")
+    shutil.copytree(ROOT / "index" / generation, workdir / "index" / generation)
+    srv = Server(workdir).start()
+    record_timing("served_after_s (index present)", srv.served_after)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.dialogs, page.hosts = [], set()
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("request", lambda request: page.hosts.add(_host(request.url)))
+        page.set_default_timeout(30_000)
+        page.goto(server.url, wait_until="load")
+        page.wait_for_selector("#question textarea")
+        page.wait_for_function("document.querySelector('#status').innerText.includes('ready')", timeout=60_000)
+        record_timing("ready_after_s (index present, model loaded and warmed)", time.perf_counter() - server.started)
+        yield page
+        browser.close()
+
+
+def _host(url: str) -> str:
+    parsed = urlparse(url)
+    return parsed.hostname if parsed.scheme in ("http", "https", "ws", "wss") else parsed.scheme
+
+
+def ask(page, question: str):
+    """Type `question`, press Enter, and return the new answer (or refusal) once it is shown."""
+    count = page.locator(ANSWERS).count()
+    page.locator("#question textarea").fill(question)
+    began = time.perf_counter()
+    page.locator("#question textarea").press("Enter")
+    page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length > {count}")
+    page.ask_seconds = time.perf_counter() - began
+    return page.locator(ANSWERS).nth(count)
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_an_answer_shows_its_marker_and_the_highlighted_source(page):
+    from app import EXAMPLES
+
+    for example in EXAMPLES:  # offered on the empty chat
+        assert page.locator("#chatbot").get_by_text(example, exact=True).is_visible()
+    answer = ask(page, "How much did Huawei spend on R&D in 2018?")
+    record_timing("enter_to_answer_s (browser, extractive)", page.ask_seconds)
+    assert "qa-answer" in answer.get_attribute("class")
+    assert "14.6 billion" in answer.locator(".qa-text").inner_text()
+    marker = answer.locator("a.qa-marker").first
+    assert marker.inner_text() == "[1]" and marker.get_attribute("href") == "#cite-1-1"
+    source = answer.locator("details#cite-1-1")
+    assert "000_6925d6d02227fd72.txt" in source.locator("summary").inner_text()
+    assert source.locator("summary .qa-where").inner_text().startswith("¶")
+    assert source.locator("summary mark", has_text="14.6 billion").is_visible()
+
+
+def test_clicking_the_marker_or_the_source_shows_the_passage(page):
+    source = page.locator("details#cite-1-1")
+    passage = source.locator(".qa-passage")
+    assert not passage.is_visible()
+    page.locator("a.qa-marker[href='#cite-1-1']").first.click()
+    passage.wait_for(state="visible")
+    assert passage.locator("mark", has_text="14.6 billion").is_visible()
+    assert "Last year, sales revenue was up" in passage.inner_text()  # the whole passage, not only the quote
+    assert page.url.rstrip("/") == page.url.split("#")[0].rstrip("/")  # no navigation
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+    source.locator("summary").click()  # the source itself toggles the passage
+    passage.wait_for(state="hidden")
+    source.locator("summary").click()
+    passage.wait_for(state="visible")
+
+
+def test_a_follow_up_uses_the_conversation(page):
+    first = ask(page, "Who is Ken Hu?")
+    assert "Ken Hu" in first.inner_text()
+    follow = ask(page, "What did he say about the EU's cybersecurity work?")
+    assert "qa-answer" in follow.get_attribute("class")
+    assert "great job" in follow.locator(".qa-text").inner_text()
+
+
+def test_a_question_the_article_does_not_cover_looks_like_a_refusal(page):
+    refusal = ask(page, "What is the capital of France?")
+    assert refusal.get_attribute("class") == "qa-refusal"
+    assert refusal.locator(".qa-refusal-text").inner_text().endswith(NO_ANSWER)
+    assert RELATED_HEADING in refusal.inner_text()
+    assert refusal.locator("details.qa-related").count() >= 1 and refusal.locator("mark, a.qa-marker").count() == 0
+    style = refusal.evaluate("e => getComputedStyle(e).borderLeftWidth + ' ' + getComputedStyle(e.firstChild).color")
+    assert style.startswith("4px") and style.endswith("rgb(180, 83, 9)")  # amber bar, amber text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "refusal.png"))
+
+
+def upload(page, path: Path) -> str:
+    """Add `path` in the Documents tab; the result line once it changes."""
+    open_tab(page, "Documents")
+    script = "() => { const e = document.querySelector('#upload-result .qa-result'); return e ? e.innerText : ''; }"
+    before = page.evaluate(script)
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.wait_for_function(f"([before]) => ({script})() && ({script})() !== before", arg=[before])
+    return page.evaluate(script)
+
+
+def test_an_uploaded_document_is_indexed_and_cited_at_once(page, server, tmp_path):
+    path = tmp_path / "penguins.txt"
+    path.write_text(PENGUINS)
+    assert "Added: penguins.txt (1 passage)" in upload(page, path)
+    assert "penguins.txt" in page.locator("#documents").inner_text()
+    assert (server.corpus_dir / "penguins.txt").read_text() == PENGUINS
+    open_tab(page, "Chat")
+    answer = ask(page, "Where do emperor penguins breed?")
+    assert "sea ice around Antarctica" in answer.locator(".qa-text").inner_text()
+    assert answer.locator("details.qa-source .qa-label").first.inner_text() == "penguins.txt"
+
+
+def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):
+    path = tmp_path / "tool.exe"
+    path.write_bytes(b"MZ\x90\x00 not a document")
+    line = upload(page, path)
+    assert line.startswith("Refused: tool.exe: unsupported file type .exe") and "\n" not in line.strip()
+    assert not (server.corpus_dir / "tool.exe").exists()
+    open_tab(page, "Chat")
+
+
+def test_a_hostile_document_renders_as_inert_text(page, tmp_path):
+    path = tmp_path / "festival.txt"
+    path.write_text(HOSTILE)
+    assert "Added: festival.txt" in upload(page, path)
+    open_tab(page, "Chat")
+    answer = ask(page, "When does the Zorblax festival take place?")
+    answer.locator("a.qa-marker").first.click()
+    passage = answer.locator(".qa-passage").first
+    passage.wait_for(state="visible")
+    text = passage.inner_text()
+    for payload in (SCRIPT, IMG, MD_IMAGE):
+        assert payload in text  # shown as the characters it is
+    assert page.locator("#chatbot .message-wrap img, #chatbot .message-wrap script").count() == 0
+    page.wait_for_timeout(500)  # time for a dialog or an image request, if anything had fired
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+    assert page.dialogs == []
+    assert page.hosts <= {"127.0.0.1", "data", "blob"}, page.hosts
+
+
+def test_removing_a_document_takes_it_out_of_the_index_and_the_folder(page, server):
+    open_tab(page, "Documents")
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="penguins.txt").click()
+    page.locator("#remove").click()
+    result = page.locator("#remove-result .qa-result")
+    result.wait_for()
+    assert result.inner_text().startswith("Removed penguins.txt from the index; its file was deleted")
+    assert "penguins.txt" not in page.locator("#documents").inner_text()
+    assert not (server.corpus_dir / "penguins.txt").exists()
+    open_tab(page, "Chat")
+    answer = ask(page, "Where do emperor penguins breed?")
+    assert "penguins.txt" not in answer.inner_text()
+    assert page.dialogs == [] and page.hosts <= {"127.0.0.1", "data", "blob"}
+
+
+def test_a_new_chat_offers_the_examples_again_and_answers_one_when_clicked(page):
+    open_tab(page, "Chat")
+    page.get_by_role("button", name="New chat").click()
+    page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length === 0")
+    page.locator("#chatbot").get_by_text("Who is Ken Hu?", exact=True).click()
+    answer = page.locator(ANSWERS).first
+    answer.wait_for()
+    assert "Ken Hu" in answer.locator(".qa-text").inner_text()
+    assert answer.locator("a.qa-marker").first.get_attribute("href") == "#cite-1-1"
+    assert page.dialogs == [] and page.hosts <= {"127.0.0.1", "data", "blob"}

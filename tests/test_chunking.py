@@ -1,0 +1,308 @@
+"""chunk_document invariants over ordinary and awkward documents, plus a property test."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+
+from assistant.chunking import Chunk, chunk_document, chunk_id
+from assistant.documents import PAGE_SEPARATOR, Document, Page, load
+from tests.fakes import make_pdf
+
+
+def make_doc(text: str, source: str = "docs/sample.txt", pages: tuple[Page, ...] = ()) -> Document:
+    return Document(
+        source=source, text=text, sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        title="Sample", pages=pages,
+    )
+
+
+def check_invariants(doc: Document, chunks: list[Chunk], size: int, overlap: int) -> None:
+    """Everything chunk_document promises, asserted for one document."""
+    text = doc.text
+    if not text.strip():
+        assert chunks == []
+        return
+    assert chunks, "a document with text must give at least one chunk"
+    segments = [(p.start, p.end, p.number) for p in doc.pages] or [(0, len(text), None)]
+    covered = bytearray(len(text))
+    for i, c in enumerate(chunks):
+        assert c.position == i
+        assert c.source == doc.source and c.title == doc.title
+        assert 0 <= c.start < c.end <= len(text)
+        assert text[c.start:c.end] == c.text
+        assert len(c.text) <= size
+        assert not c.text[0].isspace(), "chunks start on non-whitespace"
+        # Never crosses a page: lies inside exactly the segment of its page.
+        inside = [(s, e, n) for s, e, n in segments if s <= c.start and c.end <= e]
+        assert len(inside) == 1 and inside[0][2] == c.page, (c.start, c.end, c.page)
+        # Sentence spans: non-empty, inside the chunk, ordered, first/last align with the chunk.
+        assert c.sentences
+        assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
+        for s, e in c.sentences:
+            assert c.start <= s < e <= c.end
+            assert text[s:e].strip()
+        for (_, e1), (s2, _) in zip(c.sentences, c.sentences[1:]):
+            assert e1 <= s2
+        covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+    # Order and overlap.
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.start < b.start and a.end < b.end
+        if a.page == b.page:
+            assert a.end - b.start <= overlap, "overlap larger than configured"
+        else:
+            assert a.end <= b.start
+    # Coverage: every non-whitespace character is in some chunk.
+    uncovered = [i for i, ch in enumerate(text) if not covered[i] and not ch.isspace()]
+    assert not uncovered, f"uncovered characters at {uncovered[:10]}: {[text[i] for i in uncovered[:10]]}"
+    # Ids: deterministic, unique, derived from provenance.
+    again = chunk_document(doc, size, overlap)
+    assert [c.id for c in again] == [c.id for c in chunks]
+    assert again == chunks
+    assert len({c.id for c in chunks}) == len(chunks)
+    for c in chunks:
+        assert c.id == chunk_id(c.source, c.start, c.end, c.text)
+
+
+def chunked(text: str, size: int = 300, overlap: int = 60, **kwargs) -> tuple[Document, list[Chunk]]:
+    doc = make_doc(text, **kwargs)
+    chunks = chunk_document(doc, size, overlap)
+    check_invariants(doc, chunks, size, overlap)
+    return doc, chunks
+
+
+SENTENCES = [
+    "The committee met on Tuesday to review the budget.",
+    "Dr. Smith presented figures showing 14.6 billion in spending.",
+    "Nobody objected!",
+    "Was the plan approved?",
+    "Several members asked for a second review of the numbers in the appendix.",
+    "The vote was postponed until the next session of the board.",
+]
+
+
+def prose(n: int, seed: int = 0) -> str:
+    rnd = random.Random(seed)
+    paragraphs, current = [], []
+    for _ in range(n):
+        current.append(rnd.choice(SENTENCES))
+        if rnd.random() < 0.2:
+            paragraphs.append(" ".join(current))
+            current = []
+    paragraphs.append(" ".join(current))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# --- edge cases --------------------------------------------------------------------------
+
+
+def test_single_character():
+    _, chunks = chunked("a")
+    assert [(c.start, c.end, c.text) for c in chunks] == [(0, 1, "a")]
+    assert chunks[0].sentences == ((0, 1),)
+
+
+def test_single_emoji():
+    _, chunks = chunked("\U0001F600")
+    assert [c.text for c in chunks] == ["\U0001F600"]
+
+
+def test_surrounding_whitespace_is_not_chunked():
+    doc, chunks = chunked("\n\n   One sentence only.   \n\n")
+    assert [c.text for c in chunks] == ["One sentence only."]
+    assert chunks[0].start == doc.text.index("One")
+
+
+def test_whitespace_only_document_gives_no_chunks():
+    chunked(" \n\t\r\n ")
+
+
+def test_emoji_heavy_text():
+    text = " ".join(
+        f"Party {i} \U0001F389\U0001F38A\U0001F973 with family \U0001F468\u200d\U0001F469\u200d\U0001F467 and flags \U0001F1EB\U0001F1F7!"
+        for i in range(60)
+    )
+    _, chunks = chunked(text, size=120, overlap=30)
+    assert len(chunks) > 5
+    assert "".join(c.text for c in chunks).count("\U0001F389") >= 60
+
+
+def test_text_without_spaces_or_punctuation_longer_than_size():
+    text = "abcdefghij" * 100  # 1000 characters, one "word"
+    _, chunks = chunked(text, size=300, overlap=60)
+    assert [len(c.text) for c in chunks] == [300, 300, 300, 100]
+    assert "".join(c.text for c in chunks) == text
+
+
+def test_long_sentence_is_cut_at_word_boundaries():
+    words = [f"word{i:03d}" for i in range(200)]
+    text = " ".join(words) + "."
+    _, chunks = chunked(text, size=100, overlap=20)
+    assert len(chunks) > 10
+    for c in chunks:
+        # Every piece starts at a word start and ends at a word end.
+        assert c.start == 0 or text[c.start - 1] == " "
+        assert c.end == len(text) or text[c.end] == " "
+    assert set(" ".join(c.text for c in chunks).replace(".", "").split()) == set(words)
+
+
+def test_windows_line_endings():
+    text = "Heading line\r\n\r\n" + "\r\n".join(SENTENCES * 8) + "\r\n"
+    _, chunks = chunked(text)
+    assert len(chunks) > 3
+    assert any("\r\n" in c.text for c in chunks)  # offsets are into the unnormalised text
+
+
+def test_markdown_with_headings():
+    text = "\n\n".join(
+        f"## Section {i}\n\n" + " ".join(SENTENCES[(i + j) % len(SENTENCES)] for j in range(4)) for i in range(12)
+    )
+    doc, chunks = chunked("# Handbook\n\n" + text)
+    assert len(chunks) > 5
+    heads = {doc.text[s:e] for c in chunks for s, e in c.sentences if doc.text[s:e].startswith("#")}
+    assert "# Handbook" in heads and "## Section 11" in heads
+
+
+def test_overlap_repeats_trailing_sentences():
+    doc, chunks = chunked(prose(200, seed=3).replace("\n\n", " "), size=300, overlap=120)
+    overlaps = [a.end - b.start for a, b in zip(chunks, chunks[1:]) if a.end > b.start]
+    assert overlaps, "with room for it, consecutive chunks should share sentences"
+    for a, b in zip(chunks, chunks[1:]):
+        if a.end > b.start:
+            assert b.sentences[0] in a.sentences  # the overlap is whole sentences
+
+
+def test_zero_overlap_gives_disjoint_chunks():
+    _, chunks = chunked(prose(150, seed=4), size=250, overlap=0)
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.end <= b.start
+
+
+def test_no_chunk_lies_inside_its_predecessor():
+    text = "The first sentence is here. Short one. " + (
+        "A long sentence that nearly fills a whole chunk by itself, really long."
+    )
+    doc = make_doc(text)
+    chunks = chunk_document(doc, 80, 20)
+    # Today: [0:38] 'The first sentence is here. Short one.', [28:38] 'Short one.', [39:110] ...
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.end > a.end, f"chunk {b.text!r} adds nothing to {a.text!r}"
+
+@pytest.mark.parametrize("size, overlap", [(0, 0), (-5, 0), (100, -1), (100, 100), (100, 150)])
+def test_bad_size_or_overlap_is_refused(size, overlap):
+    with pytest.raises(ValueError, match="chunk size"):
+        chunk_document(make_doc("Some text."), size, overlap)
+
+
+def test_ids_depend_on_source():
+    text = prose(30, seed=5)
+    a = chunk_document(make_doc(text, source="a.txt"), 300, 60)
+    b = chunk_document(make_doc(text, source="b.txt"), 300, 60)
+    assert [c.text for c in a] == [c.text for c in b]
+    assert not {c.id for c in a} & {c.id for c in b}
+
+
+def test_labels():
+    _, chunks = chunked(prose(40, seed=6), source="folder/notes.txt")
+    assert [c.label for c in chunks[:2]] == ["notes.txt \u00b61", "notes.txt \u00b62"]
+
+
+def test_five_megabyte_document():
+    text = prose(105_000, seed=1)
+    assert len(text) > 5_000_000
+    _, chunks = chunked(text, size=1200, overlap=200)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    assert len(chunks) > len(text) // 1200
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def paged_document(page_texts: list[str], source: str = "book.pdf") -> Document:
+    parts, pages, offset = [], [], 0
+    for number, page_text in enumerate(page_texts, start=1):
+        if parts:
+            parts.append(PAGE_SEPARATOR)
+            offset += len(PAGE_SEPARATOR)
+        parts.append(page_text)
+        pages.append(Page(number, offset, offset + len(page_text)))
+        offset += len(page_text)
+    return make_doc("".join(parts), source=source, pages=tuple(pages))
+
+
+def test_chunks_never_cross_pages():
+    # Each page ends mid-sentence (no full stop): without page segments the chunker would join them.
+    page_texts = [prose(12, seed=n) + " and the sentence continues" for n in range(5)]
+    doc = paged_document(page_texts)
+    chunks = chunk_document(doc, 300, 60)
+    check_invariants(doc, chunks, 300, 60)
+    assert {c.page for c in chunks} == {1, 2, 3, 4, 5}
+    assert [c.page for c in chunks] == sorted(c.page for c in chunks)
+    assert chunks[0].label == "book.pdf p. 1"
+
+
+def test_small_pages_give_one_chunk_each():
+    doc = paged_document(["Page one text.", "Page two text.", "Page three text."])
+    chunks = chunk_document(doc, 1200, 200)
+    check_invariants(doc, chunks, 1200, 200)
+    assert [(c.page, c.text) for c in chunks] == [(1, "Page one text."), (2, "Page two text."), (3, "Page three text.")]
+
+
+def test_real_pdf_chunks_carry_page_numbers(tmp_path):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(make_pdf([
+        ["Alpha sentence on the first page.", "Another alpha line."],
+        ["Beta sentence on the second page."],
+        [],
+        ["Delta sentence on the fourth page."],
+    ]))
+    doc = load(path)
+    chunks = chunk_document(doc, 300, 60)
+    check_invariants(doc, chunks, 300, 60)
+    by_page = {c.page: c.text for c in chunks}
+    assert set(by_page) == {1, 2, 4}
+    assert "Beta" in by_page[2] and "Delta" in by_page[4] and "Alpha" not in by_page[2]
+
+
+# --- property test -----------------------------------------------------------------------
+
+ALPHABET = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789") + [
+    " ", " ", " ", ".", "!", "?", "\n", "\n", "\r", "\t", "\u00a0", '"', "\u201d", "(", ")",
+    "\U0001F600", "\U0001F389", "\u00e9", "\u4e2d", "\u200d",
+]
+
+
+_WORD = st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=12)
+_SEPARATOR = st.sampled_from([" ", ". ", "! ", "? ", "\n", "\n\n", ".\n", " \r\n", ".  ", "\u00a0", '. "', "\t"])
+# Raw character soup, and text with word/sentence structure (so that sentences, overlaps and
+# long-sentence cuts actually happen).
+TEXTS = st.one_of(
+    st.text(alphabet=st.sampled_from(ALPHABET), max_size=600),
+    st.lists(st.tuples(_WORD, _SEPARATOR), max_size=120).map(lambda pairs: "".join(w + s for w, s in pairs)),
+)
+
+
+@hyp_settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=TEXTS,
+    size=st.integers(min_value=1, max_value=120),
+    overlap_share=st.floats(min_value=0.0, max_value=0.95),
+)
+def test_property_invariants_hold_for_random_text(text, size, overlap_share):
+    overlap = min(size - 1, int(size * overlap_share))
+    doc = make_doc(text)
+    check_invariants(doc, chunk_document(doc, size, overlap), size, overlap)
+
+
+@hyp_settings(max_examples=60)
+@given(
+    page_texts=st.lists(TEXTS.filter(str.strip), min_size=1, max_size=5),
+    size=st.integers(min_value=5, max_value=80),
+)
+def test_property_invariants_hold_for_random_pages(page_texts, size):
+    page_texts = [t.strip() for t in page_texts]
+    doc = paged_document(page_texts)
+    check_invariants(doc, chunk_document(doc, size, size // 4), size, size // 4)

@@ -1,0 +1,264 @@
+"""Loaders: exact text for .txt/.md, visible text for HTML, per-page text for PDF, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+
+import pytest
+
+from assistant.documents import PAGE_SEPARATOR, Document, LoadError, html_visible_text, load
+from tests.fakes import make_pdf
+
+TRICKY_TEXT = (
+    "Caf\u00e9 \u201ccurly quotes\u201d and \u2018single\u2019 ones.\r\n"
+    "Non\u00a0breaking\u00a0spaces, emoji \U0001F600\U0001F680 and a ZWJ family "
+    "\U0001F468\u200d\U0001F469\u200d\U0001F467.\r\n"
+    "\r\n"
+    "Second paragraph \u2014 with an em dash, tabs\tand CJK \u4e2d\u6587.\r\n"
+)
+
+
+# --- plain text and markdown ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".TXT"])
+def test_text_is_the_decoded_file_exactly(tmp_path, suffix):
+    path = tmp_path / f"note{suffix}"
+    data = TRICKY_TEXT.encode("utf-8")
+    path.write_bytes(data)
+
+    doc = load(path)
+
+    assert isinstance(doc, Document)
+    assert doc.text == data.decode("utf-8")
+    assert "\r\n" in doc.text  # Windows line endings are not normalised away
+    assert doc.text.count("\r\n") == TRICKY_TEXT.count("\r\n")
+    assert "\u00a0" in doc.text and "\U0001F600" in doc.text and "\u201c" in doc.text
+    assert doc.sha256 == hashlib.sha256(data).hexdigest()
+    assert doc.source == str(path)
+    assert doc.pages == ()
+
+
+def test_source_defaults_to_path_as_given_and_can_be_overridden(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("Hello there.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load("sub/a.txt").source == "sub/a.txt"
+    assert load("sub/a.txt", source="custom-name").source == "custom-name"
+
+
+def test_markdown_keeps_its_markup_and_title_comes_from_heading(tmp_path):
+    text = "# Quarterly Report\n\nSome *emphasis* and a [link](http://example.com).\n\n## Details\n- item\n"
+    path = tmp_path / "report.md"
+    path.write_text(text, encoding="utf-8")
+    doc = load(path)
+    assert doc.text == text
+    assert doc.title == "Quarterly Report"
+
+
+def test_title_falls_back_to_file_stem_for_a_long_first_line(tmp_path):
+    path = tmp_path / "long_first_line.txt"
+    path.write_text("word " * 100 + "\nsecond line", encoding="utf-8")
+    assert load(path).title == "long first line"
+
+
+def test_utf8_bom_is_stripped(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfHello BOM world.")
+    assert load(path).text == "Hello BOM world."
+
+
+def test_utf16_with_bom_is_decoded(tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_bytes("Wide text \u00e9\U0001F600.".encode("utf-16"))  # with BOM
+    assert load(path).text == "Wide text \u00e9\U0001F600."
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def test_html_keeps_visible_text_only(tmp_path):
+    markup = """<!doctype html>
+<html><head><title>Page Title</title>
+<style>body { color: red; } .secret { display: none }</style>
+<script>var hidden = "SCRIPT_SECRET"; document.write("<p>nope</p>");</script>
+<meta name="description" content="META_SECRET"></head>
+<body>
+  <h1>Main&nbsp;Heading</h1>
+  <p>First <b>bold</b> paragraph &amp; more.</p>
+  <noscript>NOSCRIPT_SECRET</noscript>
+  <ul><li>one</li><li>two</li></ul>
+  <!-- COMMENT_SECRET -->
+  <script type="application/json">{"JSON_SECRET": 1}</script>
+  <p>Caf&eacute; &#8220;quoted&#8221;</p>
+</body></html>"""
+    path = tmp_path / "page.html"
+    path.write_text(markup, encoding="utf-8")
+
+    text = load(path).text
+
+    for secret in ("SCRIPT_SECRET", "META_SECRET", "NOSCRIPT_SECRET", "COMMENT_SECRET", "JSON_SECRET", "color: red", "nope"):
+        assert secret not in text
+    assert "<" not in text and ">" not in text
+    assert "Main Heading" in text  # &nbsp; became a plain space
+    assert "First bold paragraph & more." in text
+    assert "Caf\u00e9 \u201cquoted\u201d" in text
+    assert "Page Title" in text
+    lines = text.split("\n")
+    assert "one" in lines and "two" in lines  # block elements become line breaks
+    assert text == text.strip()
+
+
+def test_htm_suffix_and_helper_agree(tmp_path):
+    markup = "<div>Alpha</div><div>Beta <span>gamma</span></div>"
+    path = tmp_path / "x.htm"
+    path.write_text(markup, encoding="utf-8")
+    assert load(path).text == html_visible_text(markup) == "Alpha\n\nBeta gamma"
+
+
+def test_html_with_only_invisible_content_is_an_error(tmp_path):
+    path = tmp_path / "empty.html"
+    path.write_text("<html><head><script>x = 1</script></head><body>  </body></html>", encoding="utf-8")
+    with pytest.raises(LoadError) as info:
+        load(path)
+    assert "empty.html" in str(info.value) and "no text" in str(info.value)
+
+
+
+def test_html_without_closing_head_tag_keeps_the_body(tmp_path):
+    path = tmp_path / "implicit.html"
+    path.write_text(
+        "<!doctype html><html><head><meta charset=utf-8><title>Notes</title>"
+        "<body><p>The body paragraph must survive.</p></body></html>",
+        encoding="utf-8",
+    )
+    assert "The body paragraph must survive." in load(path).text
+
+# --- PDF ---------------------------------------------------------------------------------
+
+PDF_PAGES = [
+    ["Annual report of the Example Company.", "Revenue grew by twelve percent."],
+    ["Research spending reached four billion.", "Most of it went to networks."],
+    ["The outlook for next year is stable."],
+]
+
+
+def test_pdf_text_and_pages(tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(make_pdf(PDF_PAGES))
+
+    doc = load(path)
+
+    assert [p.number for p in doc.pages] == [1, 2, 3]
+    for page, lines in zip(doc.pages, PDF_PAGES):
+        page_text = doc.text[page.start:page.end]
+        for line in lines:
+            assert line in page_text
+        assert page_text == page_text.strip()
+    # Pages tile the text, joined by the separator, in order.
+    assert doc.pages[0].start == 0 and doc.pages[-1].end == len(doc.text)
+    for before, after in zip(doc.pages, doc.pages[1:]):
+        assert doc.text[before.end:after.start] == PAGE_SEPARATOR
+    assert "Research spending" not in doc.text[doc.pages[0].start:doc.pages[0].end]
+    assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_pdf_blank_page_keeps_real_page_numbers(tmp_path):
+    path = tmp_path / "gap.pdf"
+    path.write_bytes(make_pdf([["First page words."], [], ["Third page words."]]))
+    doc = load(path)
+    assert [p.number for p in doc.pages] == [1, 3]
+    assert doc.text[doc.pages[1].start:doc.pages[1].end] == "Third page words."
+
+
+def test_pdf_without_text_is_an_error(tmp_path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(make_pdf([[], []]))
+    with pytest.raises(LoadError) as info:
+        load(path)
+    assert "scan.pdf" in str(info.value) and "no extractable text" in str(info.value)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def _bad_files(tmp_path):
+    """(path, expected reason fragment) for every kind of unloadable input."""
+    cases = []
+
+    def add(name, data, reason):
+        path = tmp_path / name
+        path.write_bytes(data)
+        cases.append((path, reason))
+
+    add("empty.txt", b"", "empty file")
+    add("blank.md", b"  \n\t\r\n  \n", "empty file")
+    add("nbsp-only.txt", "\u00a0\u00a0\n".encode("utf-8"), "no text")
+    add("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary")
+    add("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), "not valid UTF-8")
+    add("report.docx", b"PK\x03\x04 not really a docx", "unsupported file type '.docx'")
+    add("noext", b"plain words", "unsupported file type")
+    add("corrupt.pdf", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a readable PDF")
+    add("truncated.pdf", make_pdf(PDF_PAGES)[:700], "not a readable PDF")
+    cases.append((tmp_path / "missing.txt", "no such file"))
+    folder = tmp_path / "folder.txt"
+    folder.mkdir()
+    cases.append((folder, "is a directory"))
+    return cases
+
+
+def test_every_bad_input_raises_a_one_line_load_error(tmp_path):
+    for path, reason in _bad_files(tmp_path):
+        with pytest.raises(LoadError) as info:
+            load(path)
+        message = str(info.value)
+        assert "\n" not in message and "\r" not in message, (path, message)
+        assert path.name in message, message
+        assert reason in message, (path, message)
+        assert info.value.source == str(path)
+        assert info.value.reason and info.value.reason in message
+
+
+def test_invalid_utf8_reports_the_offending_byte(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good start \xff\xfe? no: \xc3\x28 invalid")
+    # b"\xff\xfe" at offset 11 (not 0) is not a BOM; the first invalid byte is 0xff at 11.
+    with pytest.raises(LoadError, match=r"0xff at offset 11"):
+        load(path)
+
+
+def test_a_directory_without_suffix_is_refused(tmp_path):
+    folder = tmp_path / "plain-folder"
+    folder.mkdir()
+    with pytest.raises(LoadError) as info:
+        load(folder)
+    assert "plain-folder" in str(info.value)
+
+
+def test_load_error_uses_the_given_source_name(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"")
+    with pytest.raises(LoadError) as info:
+        load(path, source="uploaded/original name.txt")
+    assert str(info.value).startswith("uploaded/original name.txt: ")
+
+
+def test_pdf_with_unsupported_stream_filter_raises_load_error(tmp_path):
+    data = make_pdf(PDF_PAGES)
+    assert b"/FlateDecode" in data
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(data.replace(b"/FlateDecode", b"/FlateDecodX"))  # same length: xref stays valid
+    with pytest.raises(LoadError) as info:
+        load(path)
+    assert "damaged.pdf" in str(info.value)
+
+
+def test_file_sha256_matches_hashlib(tmp_path):
+    from assistant.documents import file_sha256
+
+    data = os.urandom(3 * (1 << 20) + 17)  # spans several read blocks
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()

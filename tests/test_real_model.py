@@ -1,0 +1,101 @@
+"""The real all-MiniLM-L6-v2 model: loads offline, embeds sensibly, answers the article's question."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import assistant
+from assistant import embeddings
+from assistant.documents import load
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTICLE = PROJECT / "documents" / "000_6925d6d02227fd72.txt"
+SEED_ARTICLE = Path("/work/shared/seed/000_6925d6d02227fd72.txt")
+QUESTION = "How much did Huawei spend on research and development in 2018?"
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails loudly."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network access attempted during an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+def test_model_loads_and_embeds_without_network(no_network):
+    # Force a fresh load inside this test even if another test already loaded the model (the
+    # freshly loaded one is kept for the tests that follow).
+    embeddings._model = None
+    model = embeddings.MiniLMEmbeddings()
+
+    query = model.embed_query("hello")
+
+    assert embeddings._model is not None
+    assert isinstance(query, list) and len(query) == 384 == model.dimension
+    assert all(isinstance(x, float) for x in query)
+    assert np.linalg.norm(query) == pytest.approx(1.0, abs=1e-4)
+
+    texts = ["The cat sat on the mat.", "A kitten rested on the rug.", "Quarterly revenue rose by ten percent."]
+    docs = np.array(model.embed_documents(texts))
+    assert docs.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
+    sims = docs @ docs.T
+    assert sims[0, 1] > sims[0, 2] + 0.2 and sims[0, 1] > sims[1, 2] + 0.2  # meaning, not noise
+    assert no_network == []
+    assert model.model_name == "all-MiniLM-L6-v2"
+
+
+def test_batch_embedding_keeps_input_order():
+    # embed() sorts texts longest first internally; rows must come back in input order, across
+    # several blocks (batch_size * 8 texts each), with progress reported for every text.
+    model = embeddings.MiniLMEmbeddings(batch_size=2)
+    texts = [("word " * n).strip() + f" number {n}." for n in (1, 40, 3, 25, 7, 60, 2, 18, 33, 5, 11, 4, 50, 9, 14, 6, 21, 8)]
+    seen = []
+    batch = model.embed(texts, progress=seen.append, threads=1)  # 1 thread: fast on a busy machine
+    assert sum(seen) == len(texts) and len(seen) > 1
+    one_by_one = np.stack([model.embed([t], threads=1)[0] for t in texts])
+    assert batch.shape == (len(texts), 384) and batch.dtype == np.float32
+    assert np.allclose(batch, one_by_one, atol=2e-3)
+    assert (np.sum(batch * one_by_one, axis=1) > 0.9999).all()
+
+
+def test_article_end_to_end(tmp_path):
+    copy = tmp_path / "docs" / ARTICLE.name
+    copy.parent.mkdir()
+    shutil.copyfile(ARTICLE, copy)
+    index_dir = tmp_path / "index"
+
+    report = assistant.rebuild_index([copy], index_dir=index_dir)
+    assert report.added == (str(copy),) and report.chunks > 1 and not report.failed
+
+    hits = assistant.retrieve(QUESTION, index_dir=index_dir)
+    assert len(hits) == assistant.Settings.from_env().k
+    top = hits[0]
+    assert "14.6 billion" in top.text
+    assert top.source == str(copy)
+    assert load(copy).text[top.start:top.end] == top.text
+    assert top.label == f"{ARTICLE.name} \u00b6{top.position + 1}"
+
+    # Dense and lexical sides each find it on their own too.
+    for mode in ("dense", "bm25"):
+        assert any("14.6 billion" in h.text for h in assistant.retrieve(QUESTION, k=3, index_dir=index_dir, mode=mode))
+
+
+def test_shipped_article_matches_the_seed():
+    if not SEED_ARTICLE.exists():
+        pytest.skip(f"{SEED_ARTICLE} is not available here")
+    assert ARTICLE.read_bytes() == SEED_ARTICLE.read_bytes()

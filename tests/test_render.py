@@ -1,0 +1,186 @@
+"""HTML rendering of answers and passages (`assistant/render.py`): document text, file names and
+model output are inert text; quotes are highlighted; markers link to their sources; a refusal
+looks like one. Pure functions, no server, no model."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from assistant import render
+from assistant.answer import Answer, Citation
+from assistant.index import FileEntry
+from assistant.prompts import NO_ANSWER, RELATED_HEADING
+from assistant.retrieval import Hit
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+MD_IMAGE = "![x](http://example.com/x.png)"
+PAYLOADS = (SCRIPT, IMG, MD_IMAGE)
+# Tags render.py itself writes; anything else in its output would have come from the data.
+OWN_TAGS = {"div", "span", "a", "details", "summary", "mark", "table", "thead", "tbody", "tr", "th", "td", "p"}
+
+
+class _Tags(HTMLParser):
+    """Collects the tags and attributes of an HTML fragment, and its text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(fragment: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(fragment)
+    parser.close()
+    return parser
+
+
+def hit(text: str, start: int = 100, source: str = "docs/article.txt", page=None, position: int = 2) -> Hit:
+    return Hit(text=text, source=source, start=start, end=start + len(text), page=page, score=0.9,
+               label=f"{source.rsplit('/', 1)[-1]} ¶{position + 1}", chunk_id="c1", position=position, title="T")
+
+
+def cite(n: int, h: Hit, quote: str) -> Citation:
+    offset = h.text.index(quote)
+    return Citation(n=n, hit=h, quote=quote, quote_start=h.start + offset, quote_end=h.start + offset + len(quote))
+
+
+def answer(text: str, citations=(), abstained=False, hits=(), notice="") -> Answer:
+    return Answer(question="q", text=text, citations=tuple(citations), abstained=abstained,
+                  hits=tuple(hits), notice=notice)
+
+
+HUAWEI = hit("Sales were up. In 2018, the company spent 14.6 billion on R+D, cementing its position. More text.")
+
+
+# --- escaping --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("payload", PAYLOADS + ("a & b", "\"quoted\" 'single'", "`code` *em* _u_ $x$ #h | [l](u)"))
+def test_escape_round_trips_as_text_and_has_no_markup(payload):
+    escaped = render.escape(payload)
+    assert html.unescape(escaped) == payload
+    assert not re.search(r"[<>\"'!\[\]()*_`$#|]", escaped.replace("&#", ""))
+    assert parse(escaped).tags == []
+
+
+def test_a_hostile_passage_renders_as_text_in_the_sources():
+    evil = hit(f"Intro {SCRIPT} then {IMG} and {MD_IMAGE}. The answer is 42 here.", source="x/<img src=y onerror=alert(2)>.txt")
+    out = render.answer_html(answer("The answer is 42 here. [1]", [cite(1, evil, "The answer is 42 here.")]))
+    tags = parse(out)
+    assert {t for t, _ in tags.tags} <= OWN_TAGS
+    assert all(not k.startswith("on") and k != "src" for _, attrs in tags.tags for k in attrs)
+    text = "".join(tags.text)
+    for payload in PAYLOADS:
+        assert payload in text  # visible, as characters
+    assert "<img src=y onerror=alert(2)>.txt" in text
+    for needle in ("<script", "<img", "](http", "![x]"):
+        assert needle not in out
+
+
+def test_model_output_is_escaped_and_only_cited_markers_become_links():
+    h = hit("Paris is the capital of France.")
+    out = render.answer_html(answer(f"{IMG} Paris is the capital of France. [1] [7]", [cite(1, h, "Paris is the capital of France.")]))
+    links = [attrs for tag, attrs in parse(out).tags if tag == "a"]
+    assert links == [{"class": "qa-marker", "href": "#cite-1-1"}]
+    assert "<img" not in out and IMG in "".join(parse(out).text)
+    assert "[7]" in "".join(parse(out).text)  # an uncited marker stays plain text
+
+
+def test_streaming_and_notes_and_questions_are_escaped():
+    for fragment in (render.streaming_html(IMG), render.note_html(SCRIPT, "error"), render.question_html(MD_IMAGE)):
+        assert {t for t, _ in parse(fragment).tags} <= OWN_TAGS
+        assert "<img" not in fragment and "<script" not in fragment and "![x]" not in fragment
+
+
+def test_note_kind_cannot_inject_attributes():
+    assert parse(render.note_html("x", 'error" onclick="alert(1)')).tags[0][1].keys() == {"class"}
+
+
+# --- highlighting and links -------------------------------------------------------------------
+
+def test_the_quote_is_highlighted_inside_its_passage():
+    out = render.answer_html(answer("In 2018, the company spent 14.6 billion on R+D, cementing its position. [1]",
+                                    [cite(1, HUAWEI, "In 2018, the company spent 14.6 billion on R+D, cementing its position.")]))
+    marks = re.findall(r"<mark>(.*?)</mark>", out)
+    assert marks and all("14.6 billion" in html.unescape(m) for m in marks)
+    passage = re.search(r'<div class="qa-passage">(.*?)</div>', out).group(1)
+    assert html.unescape(re.sub(r"</?mark>", "", passage)) == HUAWEI.text  # the whole passage, unchanged
+    assert 'id="cite-1-1"' in out and 'href="#cite-1-1"' in out
+
+
+def test_citations_sharing_a_number_give_one_source_block_with_both_quotes_marked():
+    c1, c2 = cite(1, HUAWEI, "Sales were up."), cite(1, HUAWEI, "More text.")
+    out = render.answer_html(answer("Sales were up. [1] More text. [1]", [c1, c2]), turn=3)
+    assert out.count('id="cite-3-1"') == 1
+    passage = re.search(r'<div class="qa-passage">(.*?)</div>', out).group(1)
+    assert [html.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", passage)] == ["Sales were up.", "More text."]
+    assert out.count('href="#cite-3-1"') == 2
+
+
+def test_highlight_merges_overlaps_and_clamps():
+    assert render.highlight("abcdef", [(1, 3), (2, 4), (5, 99), (-3, 0)]) == "a<mark>bcd</mark>e<mark>f</mark>"
+    assert render.highlight("<b>", []) == "&#60;b&#62;"
+
+
+def test_page_or_position_is_shown():
+    assert render.where(hit("x", page=4)) == "p. 4"
+    assert render.where(hit("x", position=0)) == "¶1"
+    out = render.answer_html(answer("x [1]", [cite(1, hit("x", page=4), "x")]))
+    assert "p. 4" in "".join(parse(out).text) and "article.txt" in out
+
+
+def test_a_notice_is_shown_under_the_answer():
+    out = render.answer_html(answer("x [1]", [cite(1, hit("x"), "x")], notice="Language model not used (timeout)."))
+    assert "Language model not used (timeout)." in "".join(parse(out).text)
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+def test_a_refusal_has_the_phrase_the_related_heading_and_no_answer_styling():
+    related = [hit(f"Passage {i} about something else.", position=i) for i in range(4)]
+    out = render.answer_html(answer(NO_ANSWER, abstained=True, hits=related), turn=2)
+    text = "".join(parse(out).text)
+    assert NO_ANSWER in text and RELATED_HEADING in text
+    assert out.startswith('<div class="qa-refusal"') and "qa-answer" not in out
+    assert "<mark>" not in out and "qa-marker" not in out  # nothing is presented as a quoted answer
+    assert out.count('class="qa-source qa-related"') == 3  # Answer.related: the closest three
+    assert 'id="related-2-1"' in out
+
+
+def test_a_refusal_without_passages_still_says_so():
+    out = render.answer_html(answer(NO_ANSWER, abstained=True))
+    assert NO_ANSWER in html.unescape(out) and RELATED_HEADING not in html.unescape(out)
+
+
+# --- documents table and JSON ------------------------------------------------------------------
+
+def test_documents_table_escapes_names():
+    files = [FileEntry("corpus/<img src=x onerror=alert(1)>.txt", "0" * 64, 3, "2026-11-26T15:41:19+00:00", "2026-11-26T15:41:19+00:00")]
+    out = render.documents_html(files)
+    assert "<img" not in out
+    assert {t for t, _ in parse(out).tags} <= OWN_TAGS
+    assert "2026-11-26 15:41 UTC" in html.unescape(out) and ">3<" in out
+    assert "No documents" in render.documents_html([])
+
+
+def test_answer_json_is_serialisable_and_complete():
+    a = answer("In 2018 ... [1]", [cite(1, HUAWEI, "In 2018, the company spent 14.6 billion on R+D, cementing its position.")])
+    data = json.loads(json.dumps(render.answer_json(a)))
+    assert set(data) >= {"text", "abstained", "citations", "related", "notice", "method"}
+    (c,) = data["citations"]
+    assert set(c) == {"n", "quote", "quote_start", "quote_end", "source", "label", "page", "start", "end", "passage"}
+    assert c["passage"][c["quote_start"] - c["start"] : c["quote_end"] - c["start"]] == c["quote"]
+    refusal = render.answer_json(answer(NO_ANSWER, abstained=True, hits=[HUAWEI]))
+    assert refusal["abstained"] and refusal["related"][0]["text"] == HUAWEI.text

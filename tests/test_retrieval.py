@@ -1,0 +1,238 @@
+"""retrieve(): the three modes, k, argument checking, cache invalidation, and the LangChain retriever."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant import retrieval
+from assistant.documents import load
+from assistant.index import Index, IndexMissing
+from assistant.indexing import add_documents, rebuild_index, remove_documents
+from assistant.retrieval import Hit, Searcher, retrieve, searcher_for
+from tests.fakes import HashEmbedder
+
+CORPUS = {
+    "apples.txt": "Apple orchards\n\nApple orchards cover the northern valley. Farmers harvest apples in September. "
+    "Cider presses run through October. Frost in April can ruin the apple blossom. "
+    "Most apples are sold to supermarkets in the capital. Orchard workers earn a seasonal wage.",
+    "rockets.md": "# Rocket engines\n\nLiquid rocket engines burn kerosene and oxygen. "
+    "The turbopump feeds propellant at high pressure. Nozzles expand the exhaust gas. "
+    "Engine tests happen on a vertical stand. Reusable boosters land on a barge at sea.",
+    "taxes.txt": "Tax reform\n\nThe new tax law raises the income threshold. Small businesses get a deduction for equipment. "
+    "Filing opens in January and closes in April. Late filers pay a penalty of five percent. "
+    "Tax advisers expect fewer audits next year.",
+    "ships.txt": "Container shipping\n\nContainer ships carry most of the world's trade. The largest vessels hold "
+    "twenty thousand containers. Ports dredge channels so that ships can dock. Fuel is the biggest cost "
+    "for a shipping line. Slow steaming saves fuel on long routes.",
+}
+
+
+@pytest.fixture
+def settings():
+    """Smaller chunks than conftest's, so each short document gives two or three."""
+    from assistant.config import Settings
+
+    return Settings.from_env(chunk_size=150, chunk_overlap=30)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in CORPUS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def index_dir(corpus, tmp_path, settings, embedder):
+    target = tmp_path / "index"
+    add_documents([corpus], index_dir=target, settings=settings, embedder=embedder)
+    return target
+
+
+def ask(question, index_dir, settings, embedder, **kwargs):
+    return retrieve(question, index_dir=index_dir, settings=settings, embedder=embedder, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("turbopump propellant pressure", "rockets.md"),
+        ("penalty for late filers", "taxes.txt"),
+        ("when do farmers harvest apples", "apples.txt"),
+        ("container ships fuel", "ships.txt"),
+    ],
+)
+def test_each_mode_finds_the_right_document(index_dir, settings, embedder, mode, question, expected):
+    hits = ask(question, index_dir, settings, embedder, k=3, mode=mode)
+    assert hits and hits[0].source.endswith(expected)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.chunk_id for h in hits}) == len(hits)
+
+
+def test_hits_point_into_the_loaded_text(index_dir, corpus, settings, embedder):
+    index = Index.load(index_dir)
+    ids = {c.id: c for c in index.chunks}
+    for mode in ("hybrid", "dense", "bm25"):
+        for hit in ask("apples frost blossom", index_dir, settings, embedder, k=5, mode=mode):
+            assert isinstance(hit, Hit)
+            assert load(hit.source).text[hit.start:hit.end] == hit.text
+            chunk = ids[hit.chunk_id]
+            assert (chunk.source, chunk.start, chunk.end, chunk.position) == (hit.source, hit.start, hit.end, hit.position)
+            assert hit.page is None and hit.label == f"{hit.source.rsplit('/', 1)[1]} \u00b6{hit.position + 1}"
+            assert hit.title == load(hit.source).title
+
+
+def test_k_is_respected(index_dir, settings, embedder):
+    total = len(Index.load(index_dir).chunks)
+    assert total >= 6
+    for k in (1, 2, 5):
+        assert len(ask("apples and ships", index_dir, settings, embedder, k=k)) == k
+        assert len(ask("apples and ships", index_dir, settings, embedder, k=k, mode="dense")) == k
+        assert len(ask("apples and ships", index_dir, settings, embedder, k=k, mode="bm25")) <= k
+    # More than there is: everything, once.
+    hits = ask("apples and ships", index_dir, settings, embedder, k=total + 10, mode="dense")
+    assert len(hits) == total and len({h.chunk_id for h in hits}) == total
+    # Default k comes from the settings (a fresh cache: see the xfail below on later settings).
+    retrieval.forget(index_dir)
+    assert len(ask("apples", index_dir, settings.replace(k=3), embedder)) == 3
+    assert len(Searcher(Index.load(index_dir), embedder, settings.replace(k=2)).search("apples")) == 2
+
+
+def test_dense_score_is_the_best_sentence_similarity(index_dir, settings, embedder):
+    question = "harvest apples in September"
+    hits = ask(question, index_dir, settings, embedder, k=4, mode="dense")
+    index = Index.load(index_dir)
+    by_id = {c.id: c for c in index.chunks}
+    q = HashEmbedder.vector(question)
+    for hit in hits:
+        chunk = by_id[hit.chunk_id]
+        sims = [float(HashEmbedder.vector(f"{chunk.title}\n{chunk.text[s - chunk.start:e - chunk.start]}") @ q)
+                for s, e in chunk.sentences]
+        assert hit.score == pytest.approx(max(sims), abs=1e-5)
+
+
+def test_bm25_needs_a_query_word_that_occurs(index_dir, settings, embedder):
+    assert ask("zeppelin", index_dir, settings, embedder, mode="bm25") == []
+    assert ask("the and of", index_dir, settings, embedder, mode="bm25") == []  # stop words only
+    hits = ask("kerosene", index_dir, settings, embedder, k=5, mode="bm25")
+    assert hits and all("kerosene" in h.text.lower() for h in hits)
+    # Singular/plural meet ("engines" -> "engine").
+    assert ask("engine", index_dir, settings, embedder, k=1, mode="bm25")[0].source.endswith("rockets.md")
+
+
+def test_hybrid_scores_are_fused_into_unit_range(index_dir, settings, embedder):
+    hits = ask("apple cider october", index_dir, settings, embedder, k=10)
+    assert all(0.0 <= h.score <= 1.0 + 1e-9 for h in hits)
+    assert hits[0].score == pytest.approx(max(h.score for h in hits))
+
+
+def test_rrf_fusion(index_dir, settings, embedder):
+    s = settings.replace(fusion="rrf")
+    hits = Searcher(Index.load(index_dir), embedder, s).search("turbopump propellant", k=3)
+    assert hits[0].source.endswith("rockets.md")
+    # Weighted reciprocal rank: at best first on both sides.
+    assert hits[0].score <= s.dense_weight / (s.rrf_k + 1) + (1 - s.dense_weight) / (s.rrf_k + 1) + 1e-12
+
+
+def test_search_many_equals_search(index_dir, settings, embedder):
+    searcher = Searcher(Index.load(index_dir), embedder, settings)
+    questions = ["apples", "rocket engines", "tax threshold", "ports dredge channels"]
+    assert searcher.search_many(questions, k=3) == [searcher.search(q, k=3) for q in questions]
+
+
+@pytest.mark.parametrize("k", [0, -1, -100])
+def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
+    with pytest.raises(ValueError, match=rf"k={k}: must be at least 1"):
+        ask("apples", index_dir, settings, embedder, k=k)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", None, 42])
+def test_empty_or_non_string_question_is_a_value_error(index_dir, settings, embedder, question):
+    with pytest.raises(ValueError, match="question: must be a non-empty string"):
+        ask(question, index_dir, settings, embedder)
+
+
+def test_unknown_mode_is_a_value_error(index_dir, settings, embedder):
+    with pytest.raises(ValueError, match="mode 'semantic'"):
+        ask("apples", index_dir, settings, embedder, mode="semantic")
+
+
+def test_missing_index_says_what_to_run(tmp_path, settings, embedder):
+    with pytest.raises(IndexMissing, match="python -m assistant index rebuild"):
+        ask("apples", tmp_path / "no-index", settings, embedder)
+
+
+def test_default_index_dir_comes_from_the_environment(_isolated_index, corpus, embedder):
+    # The autouse fixture points ASSISTANT_INDEX_DIR at a temporary directory.
+    assistant.add_documents([corpus], embedder=embedder)
+    assert (_isolated_index / "CURRENT").is_file()
+    hits = assistant.retrieve("kerosene oxygen", k=1, embedder=embedder)
+    assert hits[0].source.endswith("rockets.md")
+
+
+def test_searcher_is_cached_until_the_index_changes(index_dir, corpus, settings, embedder):
+    first = searcher_for(index_dir, settings, embedder)
+    assert searcher_for(index_dir, settings, embedder) is first
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)  # no change
+    assert searcher_for(index_dir, settings, embedder) is first
+    (corpus / "new.txt").write_text("A note on volcanoes erupting.", "utf-8")
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert searcher_for(index_dir, settings, embedder) is not first
+
+
+def test_retrieve_sees_changes_immediately(index_dir, corpus, tmp_path, settings, embedder):
+    assert not any("zeppelin" in h.text.lower() for h in ask("zeppelin airship", index_dir, settings, embedder, k=10))
+    (corpus / "zeppelins.txt").write_text("Zeppelin airships\n\nThe zeppelin airship crossed the Atlantic in 1924.", "utf-8")
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    hits = ask("zeppelin airship", index_dir, settings, embedder, k=1)
+    assert hits[0].source == str(corpus / "zeppelins.txt")
+
+    (corpus / "zeppelins.txt").unlink()
+    rebuild_index([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert all(h.source != str(corpus / "zeppelins.txt") for h in ask("zeppelin airship", index_dir, settings, embedder, k=10))
+
+    remove_documents([str(corpus / "rockets.md")], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert all("rockets" not in h.source for h in ask("rocket turbopump", index_dir, settings, embedder, k=10))
+
+    # A rebuild into a different spelling of the same directory is seen too.
+    rebuild_index([corpus], index_dir=str(index_dir) + "/./", settings=settings.replace(chunk_size=100), embedder=embedder)
+    assert all(len(h.text) <= 100 for h in ask("apples", index_dir, settings, embedder, k=10))
+
+
+def test_retrieve_honours_settings_passed_on_later_calls(index_dir, settings, embedder):
+    assert len(ask("apples", index_dir, settings.replace(k=1), embedder)) == 1
+    assert len(ask("apples", index_dir, settings.replace(k=4), embedder)) == 4
+
+
+@pytest.mark.slow
+def test_langchain_retriever_with_the_real_model(corpus, tmp_path):
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+
+    target = tmp_path / "real-index"
+    report = assistant.rebuild_index([corpus], index_dir=target)
+    assert len(report.added) == len(CORPUS)
+    assert Index.load(target).manifest.model == "all-MiniLM-L6-v2"
+
+    retriever = assistant.as_retriever(k=2, index_dir=target)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("What feeds propellant to a liquid rocket engine?")
+
+    assert len(docs) == 2 and all(isinstance(d, LCDocument) for d in docs)
+    assert docs[0].metadata["source"] == str(corpus / "rockets.md")
+    for doc in docs:
+        meta = doc.metadata
+        assert {"source", "start", "end", "page", "score", "label", "chunk_id"} <= set(meta)
+        assert doc.page_content == load(meta["source"]).text[meta["start"]:meta["end"]]
+        assert doc.id == meta["chunk_id"]
+        assert meta["page"] is None and isinstance(meta["score"], float)
+        assert meta["label"].startswith(meta["source"].rsplit("/", 1)[1])
+    assert docs[0].metadata["score"] >= docs[1].metadata["score"]
+    # Same answer as retrieve() with the default (real) embedder.
+    hits = assistant.retrieve("What feeds propellant to a liquid rocket engine?", k=2, index_dir=target)
+    assert [h.chunk_id for h in hits] == [d.metadata["chunk_id"] for d in docs]

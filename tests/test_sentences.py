@@ -1,0 +1,109 @@
+"""split_sentences: rule-based sentence spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.sentences import split_sentences
+
+
+def sentences(text: str, *args) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text, *args)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dr. Smith went home. He slept well.", ["Dr. Smith went home.", "He slept well."]),
+        ("Mr. Brown and Mrs. Green met Prof. White.", ["Mr. Brown and Mrs. Green met Prof. White."]),
+        ("J. R. R. Tolkien wrote books. They sold.", ["J. R. R. Tolkien wrote books.", "They sold."]),
+        ("Fruit, e.g. Apples, is food. Eat it.", ["Fruit, e.g. Apples, is food.", "Eat it."]),
+        ("The U.S. Army arrived. Then it left.", ["The U.S. Army arrived.", "Then it left."]),
+        (
+            "In 2018, the company spent 14.6 billion on R+D. Sales rose 19.5% to $106 billion.",
+            ["In 2018, the company spent 14.6 billion on R+D.", "Sales rose 19.5% to $106 billion."],
+        ),
+        ("Really? Yes! Ok.", ["Really?", "Yes!", "Ok."]),
+        ('He said "Stop." Then he left.', ['He said "Stop."', "Then he left."]),
+        ("It ended (finally.) Then 2019 came.", ["It ended (finally.)", "Then 2019 came."]),
+        ("lower case after a stop. stays joined.", ["lower case after a stop. stays joined."]),
+        ("Version 2.0 is out.Next to it", ["Version 2.0 is out.Next to it"]),
+    ],
+)
+def test_sentence_boundaries(text, expected):
+    assert sentences(text) == expected
+
+
+def test_heading_on_its_own_line_is_a_sentence():
+    text = "Introduction\nThe company grew fast. It hired many people."
+    assert sentences(text) == ["Introduction", "The company grew fast.", "It hired many people."]
+
+
+def test_markdown_headings_and_list_items_are_separate():
+    text = "# Heading One\nSome text here. More text.\n## Sub heading\n- a list item\n- another item"
+    assert sentences(text) == [
+        "# Heading One", "Some text here.", "More text.", "## Sub heading", "- a list item", "- another item",
+    ]
+
+
+def test_wrapped_line_stays_one_sentence():
+    text = "This is a long sentence that wraps over the end of a line\nonto the next line and ends here. Next one."
+    assert sentences(text) == [
+        "This is a long sentence that wraps over the end of a line\nonto the next line and ends here.",
+        "Next one.",
+    ]
+
+
+def test_blank_line_ends_a_sentence_without_punctuation():
+    assert sentences("no punctuation at all\n\nNext block here") == ["no punctuation at all", "Next block here"]
+    assert sentences("first part\r\n\r\nsecond part") == ["first part", "second part"]
+
+
+def test_spans_are_trimmed_ordered_and_disjoint():
+    text = "  \n\t Leading and trailing space.   Another one. \u00a0\n\n  Third\u00a0one here!  \n "
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["Leading and trailing space.", "Another one.", "Third\u00a0one here!"]
+    for s, e in spans:
+        assert s < e and not text[s].isspace() and not text[e - 1].isspace()
+    for (_, e1), (s2, _) in zip(spans, spans[1:]):
+        assert e1 <= s2
+
+
+def test_only_whitespace_gives_no_sentences():
+    assert split_sentences("") == []
+    assert split_sentences(" \n\t\r\n\u00a0 ") == []
+
+
+def test_start_and_end_restrict_the_range():
+    text = "Skip this. Keep this one. And this. Not this."
+    start = text.index("Keep")
+    end = text.index("Not") - 1
+    spans = split_sentences(text, start, end)
+    assert [text[s:e] for s, e in spans] == ["Keep this one.", "And this."]
+    assert all(start <= s < e <= end for s, e in spans)
+
+
+def test_windows_line_endings_inside_sentences():
+    text = "Heading\r\nBody sentence one. Body sentence two.\r\n"
+    assert sentences(text) == ["Heading", "Body sentence one.", "Body sentence two."]
+
+
+class _CountingStr(str):
+    """A str that counts how many characters slicing and indexing copy out of it."""
+
+    copied = 0
+
+    def __getitem__(self, key):
+        piece = str.__getitem__(self, key)
+        type(self).copied += len(piece)
+        return piece
+
+
+def test_splitting_does_linear_work_on_many_single_line_breaks():
+    lines = 20_000
+    text = _CountingStr("\n".join(f"Line number {i} of a file without blank lines" for i in range(lines)))
+    _CountingStr.copied = 0
+    spans = split_sentences(text)
+    assert len(spans) == lines
+    # A linear splitter touches each character a bounded number of times.
+    assert _CountingStr.copied <= 20 * len(text), f"copied {_CountingStr.copied:,} chars for {len(text):,}"
