@@ -17,6 +17,10 @@ from .documents import Document
 from .sentences import split_sentences
 
 
+# Bumped whenever the splitting or packing rules change, so an index rebuilds its chunks.
+CHUNKER_VERSION = 2
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage of a document with its provenance."""

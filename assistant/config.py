@@ -70,7 +70,7 @@ class Settings:
     answer_k: int = _doc("Passages retrieved to answer a question with ask().", 5)
     answer_max_sentences: int = _doc("Most sentences in an extractive answer.", 3)
     abstain_threshold: float = _doc(
-        "Answerability score below which ask() says the documents don't say (0..1).", 0.5
+        "Answerability score below which ask() says the documents don't say (0..1).", 0.3
     )
 
     # Optional language model (any OpenAI-compatible server); unset = extractive answers only

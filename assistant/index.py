@@ -79,6 +79,7 @@ class Manifest:
     chunk_size: int
     chunk_overlap: int
     title_in_embedding: bool
+    chunker_version: int = 1
     files: tuple[FileEntry, ...] = ()
     roots: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION

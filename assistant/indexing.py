@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .chunking import Chunk, chunk_document
+from .chunking import CHUNKER_VERSION, Chunk, chunk_document
 from .config import SUPPORTED_SUFFIXES, Settings
 from .documents import LoadError, file_sha256, load
 from .index import FileEntry, Index, IndexMissing, IndexProblem, Manifest, now, sentence_keys, writer_lock
@@ -64,6 +64,7 @@ class _Plan:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    replace_roots: bool = False  # a rebuild: the paths given become the recorded roots
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -112,7 +113,7 @@ def sync(
         reuse = old is not None and _same_recipe(old.manifest, settings, embedder)
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
-        plan = _Plan(failed=list(failed), skipped=list(skipped))
+        plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune)
         by_real = {os.path.realpath(s): s for s in old_entries}
         wanted = set()
         for path in files:
@@ -161,7 +162,7 @@ def sync(
         total_old = len(old.chunks) if old else 0
         if old is not None and reuse and not (plan.fresh or plan.removed):
             return _report(index_dir, plan, total_old, 0, began)
-        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths)
+        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths, old)
         if old is None and not index.chunks and not plan.removed:
             return _report(index_dir, plan, 0, 0, began)
         index.save(index_dir)
@@ -199,6 +200,7 @@ def _same_recipe(manifest: Manifest, settings: Settings, embedder) -> bool:
         and manifest.chunk_size == settings.chunk_size
         and manifest.chunk_overlap == settings.chunk_overlap
         and manifest.title_in_embedding == settings.title_in_embedding
+        and manifest.chunker_version == CHUNKER_VERSION
     )
 
 
@@ -218,7 +220,11 @@ def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[s
     return keys, texts
 
 
-def _assemble(old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths) -> tuple[Index, int]:
+def _assemble(
+    old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths, previous: Index | None
+) -> tuple[Index, int]:
+    """The new index: `old`'s kept chunks and vectors (None: reuse nothing) plus the fresh ones.
+    `previous` is the index before this call, whose dates and roots carry over."""
     new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
     new_keys, texts = embedding_texts(new_chunks, settings.title_in_embedding)
     new_vectors = _embed(texts, embedder, progress)
@@ -234,10 +240,10 @@ def _assemble(old: Index | None, plan: _Plan, settings: Settings, embedder, prog
 
     stamp = now()
     entries = dict(plan.keep)
-    old_added = {f.source: f.added for f in old.manifest.files} if old else {}
+    old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
     for source, (file_chunks, sha, _) in plan.fresh.items():
         entries[source] = FileEntry(source, sha, len(file_chunks), old_added.get(source, stamp), stamp)
-    roots = list(old.manifest.roots) if old else []
+    roots = list(previous.manifest.roots) if previous and not plan.replace_roots else []
     for p in paths:
         p = os.path.normpath(os.fspath(p))
         if p not in roots:
@@ -248,6 +254,7 @@ def _assemble(old: Index | None, plan: _Plan, settings: Settings, embedder, prog
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         title_in_embedding=settings.title_in_embedding,
+        chunker_version=CHUNKER_VERSION,
         files=tuple(entries[s] for s in sorted(entries)),
         roots=tuple(roots),
     )

@@ -186,6 +186,14 @@ def main(argv=None) -> int:
             line = ", ".join(f'"{n}": {v:.2f}' for n, v in zip(names, w))
             if held_out_set is None:
                 print(f"fitted on all: ANSWERABILITY_WEIGHTS = {{{line}}}; ANSWERABILITY_BIAS = {b:.2f}")
+                for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
+                    cells = []
+                    for s, v in samples.items():
+                        p = 1 / (1 + np.exp(-(np.array([x for x, _ in v]) @ w + b)))
+                        y = np.array([t for _, t in v])
+                        cells.append(f"{s}: answerable refused {((p < threshold) & (y == 1)).sum() / max(1, (y == 1).sum()):.3f}, "
+                                     f"unanswerable refused {((p < threshold) & (y == 0)).sum() / max(1, (y == 0).sum()):.3f}")
+                    print(f"  threshold {threshold}: " + "; ".join(cells))
                 continue
             test = samples[held_out_set]
             z = np.array([x for x, _ in test]) @ w + b
