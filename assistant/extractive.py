@@ -33,10 +33,10 @@ W_COSINE, W_COVER, W_TYPE, W_RANK = 1.0, 1.0, 0.4, 0.0
 JOIN_MARGIN = 0.4
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.51, "cover": 1.96, "type_match": 0.40, "passage_cover": 2.23, "missing": 0.83,
-    "aspect_cover": 1.68, "aspect_best": 1.51, "plain_best": 4.24, "title_cosine": -1.67,
+    "cosine": 4.41, "cover": 2.00, "type_match": 0.46, "passage_cover": 2.39, "missing": 0.92,
+    "aspect_cover": 1.29, "aspect_best": 1.74, "plain_best": 4.13, "title_cosine": -1.74,
 }
-ANSWERABILITY_BIAS = -7.85
+ANSWERABILITY_BIAS = -8.04
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(
@@ -134,7 +134,7 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
         title_tokens = set(tokenize(hit.title))
         aspect_total = sum(w for t, w in weights.items() if t not in title_tokens)
         present |= hit_tokens
-        passage_cover = max(passage_cover, sum(w for t, w in weights.items() if t in hit_tokens) / total)
+        passage_cover = max(passage_cover, sum(w for t, w in weights.items() if _present(t, hit_tokens)) / total)
         rows = index.chunk_rows[ci]
         cosines = index.vectors[list(rows)] @ query_vector if rows else np.empty(0)
         for (s, e), cosine in zip(chunk.sentences, cosines):
@@ -144,13 +144,13 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
             seen.add(key)
             text = chunk.text[s - chunk.start : e - chunk.start]
             tokens = _expand(set(tokenize(text)), short_forms)
-            cover = sum(w for t, w in weights.items() if t in tokens) / total
-            aspect = (sum(w for t, w in weights.items() if t in tokens and t not in title_tokens) / aspect_total) if aspect_total else cover
+            cover = sum(w for t, w in weights.items() if _present(t, tokens)) / total
+            aspect = (sum(w for t, w in weights.items() if _present(t, tokens) and t not in title_tokens) / aspect_total) if aspect_total else cover
             type_match = _type_match(kind, text, question)
             score = W_COSINE * float(cosine) + W_COVER * cover + W_TYPE * type_match + W_RANK / (1 + rank)
             found.append(Candidate(rank, hit, s, e, text, score, float(cosine), cover, type_match, aspect))
     found.sort(key=lambda c: -c.score)
-    missing_idf = max((w for t, w in weights.items() if t not in present), default=0.0)
+    missing_idf = max((w for t, w in weights.items() if not _present(t, present)), default=0.0)
     if not found:
         return [], Signals(0.0, 0.0, 0.0, 0.0, min(missing_idf, 10.0) / 10.0, 0.0, 0.0, 0.0, 0.0)
     best = found[0]
@@ -162,12 +162,22 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
     return found, signals
 
 
+# Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
+# "founder", "research" and "researchers"), a crude stemmer for what BM25's stays strict about.
+PREFIX = 6
+
+
 def _expand(tokens: set[str], short_forms: dict[str, tuple[str, ...]]) -> set[str]:
-    """Count the question's words as present where the text has their acronym ("R&D")."""
+    """The text's words plus what they stand for: acronyms ("R&D" -> research, development)
+    and word prefixes (see PREFIX), so the question's words can be looked up in it."""
     for short, words in short_forms.items():
         if short in tokens:
             tokens |= set(words)
-    return tokens
+    return tokens | {"\x00" + t[:PREFIX] for t in tokens if len(t) >= PREFIX}
+
+
+def _present(token: str, tokens: set[str]) -> bool:
+    return token in tokens or (len(token) >= PREFIX and "\x00" + token[:PREFIX] in tokens)
 
 
 def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:

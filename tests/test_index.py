@@ -866,3 +866,31 @@ def test_rebuild_killed_at_any_moment_leaves_a_working_index(tmp_path, settings)
     assert not list(leftovers.glob(".tmp-*"))
     assert not (leftovers / (CURRENT + ".tmp")).exists()
     assert len(list(leftovers.glob("gen-*"))) <= 2
+
+
+def test_recipe_change_keeps_added_dates_and_roots(built, corpus, settings, embedder):
+    before = {f.source: f.added for f in Index.load(built).manifest.files}
+    roots = Index.load(built).manifest.roots
+    time.sleep(1.1)  # dates have one-second resolution
+    add_documents([corpus / "apples.txt"], index_dir=built, settings=settings.replace(chunk_size=150, chunk_overlap=30), embedder=embedder)
+    manifest = Index.load(built).manifest
+    assert {f.source: f.added for f in manifest.files} == before
+    assert all(f.updated > f.added for f in manifest.files)
+    assert manifest.roots[: len(roots)] == roots
+
+
+def test_rebuild_with_paths_records_exactly_those_roots(built, corpus, tmp_path, settings, embedder):
+    other = tmp_path / "other"
+    write_corpus(other, {"notes.md": "# Notes\n\nThe meeting moved to Friday."})
+    rebuild_index([other], index_dir=built, settings=settings, embedder=embedder)
+    assert Index.load(built).manifest.roots == (str(other),)
+    assert sources(built) == [str(other / "notes.md")]
+
+
+def test_a_changed_chunker_rechunks_unchanged_files(built, corpus, settings, embedder, monkeypatch):
+    import assistant.indexing as indexing
+
+    monkeypatch.setattr(indexing, "CHUNKER_VERSION", indexing.CHUNKER_VERSION + 1)
+    report = add_documents([corpus], index_dir=built, settings=settings, embedder=embedder)
+    assert sorted(report.updated) == sorted(str(corpus / n) for n in TOPICS) and not report.unchanged
+    assert Index.load(built).manifest.chunker_version == indexing.CHUNKER_VERSION
