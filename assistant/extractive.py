@@ -33,16 +33,18 @@ W_COSINE, W_COVER, W_TYPE, W_RANK = 1.0, 1.0, 0.4, 0.0
 JOIN_MARGIN = 0.4
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.41, "cover": 2.00, "type_match": 0.46, "passage_cover": 2.39, "missing": 0.92,
-    "aspect_cover": 1.29, "aspect_best": 1.74, "plain_best": 4.13, "title_cosine": -1.74,
+    "cosine": 4.25, "cover": 1.97, "type_match": 0.35, "passage_cover": 2.65, "missing": 1.14,
+    "aspect_cover": 1.23, "aspect_best": 1.69, "plain_best": 4.13, "title_cosine": -1.74,
 }
-ANSWERABILITY_BIAS = -8.04
+ANSWERABILITY_BIAS = -8.11
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(
     r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|yesterday|today|ago)\b",
     re.I,
 )
+# Words that frame a question rather than name what it is about ("how much", "how many").
+_QUESTION_WORDS = frozenset({"much", "many"})
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z\-]+")
 
 
@@ -116,7 +118,7 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
     its document's title are also embedded on their own (two short texts, one model call)."""
     index = searcher.index
     row_of = searcher.chunk_row
-    q_tokens = list(dict.fromkeys(tokenize(question)))
+    q_tokens = [t for t in dict.fromkeys(tokenize(question)) if t not in _QUESTION_WORDS]
     weights = {t: searcher.bm25.idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
     kind = question_type(question)

@@ -24,7 +24,30 @@ STOPWORDS = frozenset(
 )
 
 
+# Irregular verb forms, so "spent" meets "spend" and "sold" meets "sell".
+_IRREGULAR = {
+    past: base
+    for base, forms in {
+        "spend": "spent", "say": "said", "make": "made", "build": "built", "buy": "bought",
+        "sell": "sold", "pay": "paid", "win": "won", "lose": "lost", "hold": "held", "lead": "led",
+        "meet": "met", "begin": "began begun", "grow": "grew grown", "give": "gave given",
+        "take": "took taken", "tell": "told", "think": "thought", "bring": "brought", "leave": "left",
+        "keep": "kept", "run": "ran", "write": "wrote written", "become": "became", "come": "came",
+        "go": "went gone", "see": "saw seen", "know": "knew known", "fall": "fell fallen",
+        "rise": "rose risen", "choose": "chose chosen", "drive": "drove driven", "speak": "spoke spoken",
+        "stand": "stood", "teach": "taught", "catch": "caught", "fight": "fought", "send": "sent",
+        "mean": "meant", "feel": "felt", "deal": "dealt", "find": "found", "get": "got gotten",
+        "hear": "heard", "lie": "lay lain", "shoot": "shot", "sing": "sang sung", "eat": "ate eaten",
+        "draw": "drew drawn", "fly": "flew flown", "forget": "forgot forgotten", "freeze": "froze frozen",
+        "break": "broke broken", "steal": "stole stolen", "wear": "wore worn", "sink": "sank sunk",
+    }.items()
+    for past in forms.split()
+}
+
+
 def _stem(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
