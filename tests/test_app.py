@@ -280,6 +280,32 @@ def test_auth_is_required_when_configured(tmp_path):
         srv.stop()
 
 
+@pytest.mark.slow
+def test_a_configured_language_model_streams_through_the_real_server(tmp_path):
+    """app.py + a real OpenAI-compatible server: /chat streams partial text, /ask returns the
+    verified generated answer, and the unsupported claim is gone."""
+    from tests.llm_server import FakeLLMServer
+
+    corpus_with_article(tmp_path)
+    reply = "In 2018, Huawei spent 14.6 billion on R+D [1]. The moon is made of cheese [2]."
+    with FakeLLMServer(reply=lambda messages: reply) as llm:
+        srv = Server(tmp_path, env={"ASSISTANT_LLM_BASE_URL": llm.base_url, "ASSISTANT_LLM_MODEL": "fake",
+                                    "ASSISTANT_LLM_TIMEOUT": "20"}).start()
+        try:
+            client = srv.client()
+            job = client.submit("How much did Huawei spend on research and development in 2018?", [], api_name="/chat")
+            job.result(timeout=180)
+            texts = [output[0][-1]["content"][0]["text"] for output in job.outputs()]
+            assert len(texts) >= 2, "the answer should arrive in more than one piece"
+            assert "14.6 billion" in texts[-1] and "cheese" not in texts[-1]
+            answer = client.predict("How much did Huawei spend on research and development in 2018?", api_name="/ask")
+            assert answer["method"] == "generated" and not answer["abstained"]
+            assert "14.6 billion" in answer["text"] and "cheese" not in answer["text"]
+            assert answer["citations"] and all(c["quote"] in c["passage"] for c in answer["citations"])
+        finally:
+            srv.stop()
+
+
 # --- command line and launch options (no server) -------------------------------------------------
 
 @pytest.fixture
