@@ -26,17 +26,17 @@ from .lexical import acronyms, tokenize
 from .retrieval import Hit, Searcher
 
 # Sentence ranking weights (benchmarks/answers.py).
-W_COSINE, W_COVER, W_TYPE, W_RANK = 1.0, 1.0, 0.4, 0.0
+W_COSINE, W_COVER, W_TYPE, W_RANK = 0.5, 0.5, 0.2, 0.2
 # A further sentence joins the answer when it comes from the best sentence's passage and scores
 # within JOIN_MARGIN of it. Sentences of other passages never join: on xquad_en that cost more
 # citation precision (0.95 -> 0.93) than it gained in answer accuracy (benchmarks/answers.py).
 JOIN_MARGIN = 0.4
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.25, "cover": 1.97, "type_match": 0.35, "passage_cover": 2.65, "missing": 1.14,
-    "aspect_cover": 1.23, "aspect_best": 1.69, "plain_best": 4.13, "title_cosine": -1.74,
+    "cosine": 4.29, "cover": 1.92, "type_match": 0.33, "passage_cover": 2.69, "missing": 1.11,
+    "aspect_cover": 1.39, "aspect_best": 1.55, "plain_best": 3.96, "title_cosine": -1.70,
 }
-ANSWERABILITY_BIAS = -8.11
+ANSWERABILITY_BIAS = -7.98
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(
