@@ -23,6 +23,7 @@ import numpy as np
 
 from .answer import Citation
 from .lexical import acronyms, tokenize
+from .prompts import MARKER
 from .retrieval import Hit, Searcher
 
 # Sentence ranking weights (benchmarks/answers.py).
@@ -31,6 +32,9 @@ W_COSINE, W_COVER, W_TYPE, W_RANK = 0.5, 0.5, 0.2, 0.2
 # within JOIN_MARGIN of it. Sentences of other passages never join: on xquad_en that cost more
 # citation precision (0.95 -> 0.93) than it gained in answer accuracy (benchmarks/answers.py).
 JOIN_MARGIN = 0.4
+# Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
+# "founder", "research" and "researchers"), a crude stemmer where BM25's stays strict.
+PREFIX = 6
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
     "cosine": 4.29, "cover": 1.92, "type_match": 0.33, "passage_cover": 2.69, "missing": 1.11,
@@ -164,11 +168,6 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
     return found, signals
 
 
-# Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
-# "founder", "research" and "researchers"), a crude stemmer for what BM25's stays strict about.
-PREFIX = 6
-
-
 def _expand(tokens: set[str], short_forms: dict[str, tuple[str, ...]]) -> set[str]:
     """The text's words plus what they stand for: acronyms ("R&D" -> research, development)
     and word prefixes (see PREFIX), so the question's words can be looked up in it."""
@@ -195,7 +194,7 @@ def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Cita
             chosen.append(cand)
     chosen.sort(key=lambda c: c.start)  # reading order
     citations = tuple(Citation(n=1, hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end) for c in chosen)
-    return " ".join(f"{c.quote} [{c.n}]" for c in citations), citations
+    return " ".join(f"{c.quote} {MARKER.format(n=c.n)}" for c in citations), citations
 
 
 def _redundant(cand: Candidate, chosen: list[Candidate]) -> bool:

@@ -215,7 +215,7 @@ class Index:
             version = raw.get("format_version")
         except (ValueError, AttributeError) as err:
             raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
-        if version != FORMAT_VERSION:
+        if version != FORMAT_VERSION:  # checked before parsing: a newer format may have new fields
             raise IndexIncompatible(
                 f"{root}: index format version {version}, this assistant reads version "
                 f"{FORMAT_VERSION}; run `{REBUILD_COMMAND}`"
@@ -242,11 +242,6 @@ class Index:
 
 
 def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexIncompatible(
-            f"{root}: index format version {manifest.format_version}, this assistant reads version "
-            f"{FORMAT_VERSION}; run `{REBUILD_COMMAND}`"
-        )
     if model is not None and manifest.model != model:
         raise IndexIncompatible(
             f"{root}: index built with embedding model {manifest.model!r}, this assistant uses {model!r}; run `{REBUILD_COMMAND}`"
