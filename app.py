@@ -167,17 +167,15 @@ class Service:
     def _index_problem(self) -> str | None:
         from assistant.embeddings import default_embedder
         from assistant.index import IndexProblem
+        from assistant.indexing import recipe_change
         from assistant.retrieval import searcher_for
 
+        embedder = self.embedder or default_embedder(self.settings)
         try:
-            searcher = searcher_for(self.settings.index_dir, self.settings, self.embedder or default_embedder(self.settings))
+            searcher = searcher_for(self.settings.index_dir, self.settings, embedder)
         except IndexProblem as problem:
             return str(problem)
-        m, s = searcher.index.manifest, self.settings
-        built, wanted = (m.chunk_size, m.chunk_overlap, m.title_in_embedding), (s.chunk_size, s.chunk_overlap, s.title_in_embedding)
-        if built != wanted:
-            return f"built with chunk size/overlap/titles {built}, the settings ask for {wanted}"
-        return None
+        return recipe_change(searcher.index.manifest, self.settings, embedder)
 
     def _say(self, line: str) -> None:
         self.status = line

@@ -186,6 +186,11 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
     except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on damaged files
         reason = f"{type(err).__name__}: {err}".splitlines()[0][:200]
         raise LoadError(source, f"not a readable PDF ({reason})") from None
+    return join_pages(texts)
+
+
+def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:
+    """One text from page texts (page 1 first), with where each non-empty page lies in it."""
     parts, pages, offset = [], [], 0
     for number, page_text in enumerate(texts, start=1):
         if not page_text:

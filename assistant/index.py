@@ -121,7 +121,7 @@ class Index:
         self.generation = generation
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
         self._faiss = None
-        row = {key: i for i, key in enumerate(self.keys)}
+        row = self._row = {key: i for i, key in enumerate(self.keys)}
         # chunk -> its sentence rows, and sentence row -> the chunks that contain it
         self.chunk_rows: list[tuple[int, ...]] = [tuple(row[(c.source, s, e)] for s, e in c.sentences) for c in chunks]
         self.row_chunks: list[list[int]] = [[] for _ in self.keys]
@@ -131,8 +131,7 @@ class Index:
 
     def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
         """Stored vectors for sentence keys (all must be present)."""
-        row = {key: i for i, key in enumerate(self.keys)}
-        return self._vectors[[row[k] for k in keys]] if keys else np.empty((0, self.manifest.dimension), np.float32)
+        return self._vectors[[self._row[k] for k in keys]] if keys else np.empty((0, self.manifest.dimension), np.float32)
 
     @property
     def vectors(self) -> np.ndarray:

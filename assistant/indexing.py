@@ -110,7 +110,7 @@ def sync(
     index_dir = str(index_dir)
     with writer_lock(index_dir):
         old = _load_or_none(index_dir, start_over=prune)
-        reuse = old is not None and _same_recipe(old.manifest, settings, embedder)
+        reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune)
@@ -193,15 +193,17 @@ def _load_or_none(index_dir: str, start_over: bool) -> Index | None:
         raise
 
 
-def _same_recipe(manifest: Manifest, settings: Settings, embedder) -> bool:
-    return (
-        manifest.model == embedder.model_name
-        and manifest.dimension == embedder.dimension
-        and manifest.chunk_size == settings.chunk_size
-        and manifest.chunk_overlap == settings.chunk_overlap
-        and manifest.title_in_embedding == settings.title_in_embedding
-        and manifest.chunker_version == CHUNKER_VERSION
-    )
+def recipe_change(manifest: Manifest, settings: Settings, embedder) -> str | None:
+    """How the index's recipe (model, chunking, chunker version) differs from what would be
+    built now, in words; None when it is the same and stored vectors can be reused."""
+    built = (manifest.model, manifest.dimension, manifest.chunk_size, manifest.chunk_overlap,
+             manifest.title_in_embedding, manifest.chunker_version)
+    wanted = (embedder.model_name, embedder.dimension, settings.chunk_size, settings.chunk_overlap,
+              settings.title_in_embedding, CHUNKER_VERSION)
+    if built == wanted:
+        return None
+    return (f"built with model/dimension/chunk size/overlap/titles/chunker {built}, "
+            f"the settings ask for {wanted}")
 
 
 def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[str, int, int]], list[str]]:

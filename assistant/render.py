@@ -108,16 +108,11 @@ def answer_html(answer, turn: int = 1) -> str:
         hit = by_n[n][0].hit
         spans = [(c.quote_start - hit.start, c.quote_end - hit.start) for c in by_n[n]]
         sources.append(_source_block(cite_id(turn, n), f"[{n}]", hit, spans, "qa-cited", open_=False))
-    parts = [
+    return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
         f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>',
-    ]
-    if answer.notice:
-        parts.append(f'<div class="qa-notice">{escape(answer.notice)}</div>')
-    if sources:
-        parts.append(f'<div class="qa-sources"><div class="qa-heading">Sources</div>{"".join(sources)}</div>')
-    parts.append("</div>")
-    return "".join(parts)
+        answer.notice, "Sources", sources,
+    )
 
 
 def refusal_html(answer, turn: int = 1) -> str:
@@ -126,14 +121,20 @@ def refusal_html(answer, turn: int = 1) -> str:
         _source_block(f"related-{int(turn)}-{i}", f"{i}.", hit, (), "qa-related", open_=False)
         for i, hit in enumerate(answer.related, start=1)
     ]
-    parts = [
+    return _panel(
         '<div class="qa-refusal" role="note">',
         f'<div class="qa-refusal-text">{escape(NO_ANSWER)}</div>',
-    ]
-    if answer.notice:
-        parts.append(f'<div class="qa-notice">{escape(answer.notice)}</div>')
-    if related:
-        parts.append(f'<div class="qa-sources"><div class="qa-heading">{escape(RELATED_HEADING)}</div>{"".join(related)}</div>')
+        answer.notice, RELATED_HEADING, related,
+    )
+
+
+def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str]) -> str:
+    """An answer or refusal box: its text, an optional notice, then the passage blocks."""
+    parts = [opening, body]
+    if notice:
+        parts.append(f'<div class="qa-notice">{escape(notice)}</div>')
+    if blocks:
+        parts.append(f'<div class="qa-sources"><div class="qa-heading">{escape(heading)}</div>{"".join(blocks)}</div>')
     parts.append("</div>")
     return "".join(parts)
 

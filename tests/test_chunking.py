@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from assistant.chunking import Chunk, chunk_document, chunk_id
-from assistant.documents import PAGE_SEPARATOR, Document, Page, load
+from assistant.documents import Document, Page, join_pages, load
 from tests.fakes import make_pdf
 
 
@@ -222,15 +222,8 @@ def test_five_megabyte_document():
 
 
 def paged_document(page_texts: list[str], source: str = "book.pdf") -> Document:
-    parts, pages, offset = [], [], 0
-    for number, page_text in enumerate(page_texts, start=1):
-        if parts:
-            parts.append(PAGE_SEPARATOR)
-            offset += len(PAGE_SEPARATOR)
-        parts.append(page_text)
-        pages.append(Page(number, offset, offset + len(page_text)))
-        offset += len(page_text)
-    return make_doc("".join(parts), source=source, pages=tuple(pages))
+    text, pages = join_pages(page_texts)  # how the PDF loader lays pages out
+    return make_doc(text, source=source, pages=pages)
 
 
 def test_chunks_never_cross_pages():
