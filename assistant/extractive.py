@@ -35,20 +35,40 @@ JOIN_MARGIN = 0.4
 # Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
 # "founder", "research" and "researchers"), a crude stemmer where BM25's stays strict.
 PREFIX = 6
+# A sentence also gets CARRY of the question words its predecessor adds: the words that set a
+# sentence's topic often stand in the sentence before ("In the new campus, ... . In an area
+# bigger than 365 football fields, ...").
+CARRY = 0.5
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.29, "cover": 1.92, "type_match": 0.33, "passage_cover": 2.69, "missing": 1.11,
-    "aspect_cover": 1.39, "aspect_best": 1.55, "plain_best": 3.96, "title_cosine": -1.70,
+    "cosine": 4.33, "cover": 2.07, "type_match": 0.62, "passage_cover": 2.65, "missing": 1.17,
+    "aspect_cover": 1.12, "aspect_best": 1.64, "plain_best": 4.00, "title_cosine": -1.75,
 }
-ANSWERABILITY_BIAS = -7.98
+ANSWERABILITY_BIAS = -8.24
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(
     r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|yesterday|today|ago)\b",
     re.I,
 )
-# Words that frame a question rather than name what it is about ("how much", "how many").
-_QUESTION_WORDS = frozenset({"much", "many"})
+# Dates are not amounts: "16 April" or "in 2018" does not answer "how many" or "how large".
+_DATE_NUMBER = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
+    r"|\b(?:1[5-9]\d\d|20\d\d)s?\b",
+    re.I,
+)
+_AMOUNT_QUESTION = re.compile(r"\bhow (?:much|many|far|big|large|tall|high|wide|deep|heavy)\b", re.I)
+# ... and prices are not sizes: "$1.5 billion" does not answer "how large" or "how far".
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion|bn|m)\b)?"
+    r"|\b\d[\d,.]*\s*(?:(?:thousand|million|billion|trillion)\s+)?(?:dollars|euros|pounds|yuan|usd|eur)\b",
+    re.I,
+)
+_MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|old|big|large|tall|high|wide|deep|heavy)\b", re.I)
+# Words that frame a question rather than name what it is about: the adjective of "how much /
+# many / large / far ..." (the answer holds an amount, not the word) and "according to".
+_FRAMING = re.compile(r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b|\b(according) to\b", re.I)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z\-]+")
 
 
@@ -93,7 +113,7 @@ def question_type(question: str) -> str:
         return "time"
     if re.search(r"^who\b|\bwho (?:is|was|are|were|did|does)\b|\bwhich (?:person|company|organi[sz]ation)\b", q):
         return "person"
-    if re.search(r"^where\b|\bwhich (?:country|city|place)\b|\bin what (?:country|city)\b", q):
+    if re.search(r"^where\b|\bwhich (?:countr(?:y|ies)|cit(?:y|ies)|places?)\b|\bin what (?:country|city)\b", q):
         return "place"
     if re.search(r"^why\b|\bwhat (?:is|was) the reason\b", q):
         return "reason"
@@ -102,6 +122,10 @@ def question_type(question: str) -> str:
 
 def _type_match(kind: str, sentence: str, question: str) -> float:
     if kind == "quantity":
+        if _AMOUNT_QUESTION.search(question):
+            sentence = _DATE_NUMBER.sub(" ", sentence)
+        if _MEASURE_QUESTION.search(question):
+            sentence = _MONEY.sub(" ", sentence)
         return 1.0 if _NUMBER.search(sentence) else 0.0
     if kind == "time":
         return 1.0 if _YEAR_OR_DATE.search(sentence) else 0.0
@@ -122,7 +146,8 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
     its document's title are also embedded on their own (two short texts, one model call)."""
     index = searcher.index
     row_of = searcher.chunk_row
-    q_tokens = [t for t in dict.fromkeys(tokenize(question)) if t not in _QUESTION_WORDS]
+    framing = set(tokenize(" ".join(w for m in _FRAMING.finditer(question) for w in m.groups() if w)))
+    q_tokens = [t for t in dict.fromkeys(tokenize(question)) if t not in framing]
     weights = {t: searcher.bm25.idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
     kind = question_type(question)
@@ -143,14 +168,18 @@ def candidates(question: str, query_vector: np.ndarray, hits: list[Hit], searche
         passage_cover = max(passage_cover, sum(w for t, w in weights.items() if _present(t, hit_tokens)) / total)
         rows = index.chunk_rows[ci]
         cosines = index.vectors[list(rows)] @ query_vector if rows else np.empty(0)
+        before: set[str] = set()
         for (s, e), cosine in zip(chunk.sentences, cosines):
+            text = chunk.text[s - chunk.start : e - chunk.start]
+            tokens = _expand(set(tokenize(text)), short_forms)
+            context, before = before, tokens
             key = (chunk.source, s, e)
             if key in seen:
                 continue
             seen.add(key)
-            text = chunk.text[s - chunk.start : e - chunk.start]
-            tokens = _expand(set(tokenize(text)), short_forms)
-            cover = sum(w for t, w in weights.items() if _present(t, tokens)) / total
+            own = sum(w for t, w in weights.items() if _present(t, tokens)) / total
+            added = sum(w for t, w in weights.items() if _present(t, context) and not _present(t, tokens)) / total
+            cover = own + CARRY * added
             aspect = (sum(w for t, w in weights.items() if _present(t, tokens) and t not in title_tokens) / aspect_total) if aspect_total else cover
             type_match = _type_match(kind, text, question)
             score = W_COSINE * float(cosine) + W_COVER * cover + W_TYPE * type_match + W_RANK / (1 + rank)

@@ -8,6 +8,7 @@ abstention, like clapnq's unanswerables).
 
     python benchmarks/answers.py            # the figures
     python benchmarks/answers.py --fit      # also refit the answerability weights (printed)
+    python benchmarks/answers.py --workdir /tmp/answers   # keep the indexes: later runs take ~1 min
 """
 
 from __future__ import annotations
@@ -155,12 +156,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fit", action="store_true", help="refit the answerability weights")
     parser.add_argument("--sets", default="article,xquad_en,clapnq_dev")
+    parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     embedder = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
     samples: dict[str, list] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(args.workdir or scratch)
         results = []
         for name in args.sets.split(","):
             corpus = _article_corpus(tmp / name) if name == "article" else materialise(name, tmp / name)

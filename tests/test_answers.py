@@ -50,6 +50,10 @@ def _check_citations(answer, source_text: str) -> None:
         ("Who is Ken Hu?", "rotating CEO"),
         ("Why has trust in Huawei been damaged for the US and some EU officials?", "intelligence services"),
         ("How many times has Huawei's Independent Cybersecurity Lab stopped a product?", "75 times"),
+        # The count, not the date of another sentence about the CEOs.
+        ("How many rotating CEOs does Huawei have?", "three rotating CEO"),
+        # The answer sentence names "the only way"; "regain trust" stands in the sentence before.
+        ("What would the only way to regain trust be, according to an employee?", "single global standards"),
     ],
 )
 def test_answers_hold_the_fact_and_cite_the_passage_that_says_it(article_index, question, fact):
