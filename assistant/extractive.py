@@ -27,7 +27,7 @@ from .prompts import MARKER
 from .retrieval import Hit, Searcher
 
 # Sentence ranking weights (benchmarks/answers.py).
-W_COSINE, W_COVER, W_TYPE, W_RANK = 0.5, 0.5, 0.2, 0.2
+W_COSINE, W_COVER, W_TYPE, W_RANK = 0.5, 0.5, 0.2, 0.15
 # A further sentence joins the answer when it comes from the best sentence's passage and scores
 # within JOIN_MARGIN of it. Sentences of other passages never join: on xquad_en that cost more
 # citation precision (0.95 -> 0.93) than it gained in answer accuracy (benchmarks/answers.py).
@@ -35,16 +35,16 @@ JOIN_MARGIN = 0.4
 # Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
 # "founder", "research" and "researchers"), a crude stemmer where BM25's stays strict.
 PREFIX = 6
-# A sentence also gets CARRY of the question words its predecessor adds: the words that set a
+# A sentence also gets CARRY of the weight of the question words its predecessor adds: the words that set a
 # sentence's topic often stand in the sentence before ("In the new campus, ... . In an area
 # bigger than 365 football fields, ...").
-CARRY = 0.5
+CARRY = 0.7
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.33, "cover": 2.07, "type_match": 0.62, "passage_cover": 2.65, "missing": 1.17,
-    "aspect_cover": 1.12, "aspect_best": 1.64, "plain_best": 4.00, "title_cosine": -1.75,
+    "cosine": 4.26, "cover": 2.65, "type_match": 0.43, "passage_cover": 2.42, "missing": 1.18,
+    "aspect_cover": 1.13, "aspect_best": 1.49, "plain_best": 4.04, "title_cosine": -1.75,
 }
-ANSWERABILITY_BIAS = -8.24
+ANSWERABILITY_BIAS = -8.19
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(

@@ -81,8 +81,8 @@ def test_a_sentence_borrows_the_question_words_of_the_sentence_before(campus_ind
     size = next(c for t, c in by_text.items() if t.startswith("In an area bigger"))
     lights = next(c for t, c in by_text.items() if t.startswith("Its lights"))
     # Neither sentence names the campus; both follow a sentence that does. The framing word
-    # "large" is not counted, so each gets half of the campus words' weight from its predecessor.
-    assert size.cover == pytest.approx(0.5) and lights.cover == pytest.approx(0.5)
+    # "large" is not counted, so each gets CARRY of the campus words' weight from its predecessor.
+    assert size.cover == pytest.approx(extractive.CARRY) and lights.cover == pytest.approx(extractive.CARRY)
     # The size sentence holds a size; the $1.5 billion sentence names the campus but holds a price.
     assert size.type_match == 1.0
     price = next(c for t, c in by_text.items() if t.startswith("Building"))
