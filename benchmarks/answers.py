@@ -9,6 +9,7 @@ abstention, like clapnq's unanswerables).
     python benchmarks/answers.py            # the figures
     python benchmarks/answers.py --fit      # also refit the answerability weights (printed)
     python benchmarks/answers.py --workdir /tmp/answers   # keep the indexes: later runs take ~1 min
+    python benchmarks/answers.py --sets article --article-questions benchmarks/article_questions_unseen.jsonl
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ from benchmarks.evaldata import Corpus, Question, materialise, overlaps  # noqa:
 ARTICLE_QUESTIONS = Path(__file__).with_name("article_questions.jsonl")
 
 
-def _article_corpus(folder: Path) -> Corpus:
+def _article_corpus(folder: Path, questions_file: Path = ARTICLE_QUESTIONS) -> Corpus:
     src = PROJECT_DIR / "documents" / "000_6925d6d02227fd72.txt"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / src.name
     path.write_bytes(src.read_bytes())
     questions = []
-    for i, line in enumerate(ARTICLE_QUESTIONS.read_text("utf-8").splitlines()):
+    for i, line in enumerate(questions_file.read_text("utf-8").splitlines()):
         q = json.loads(line)
         questions.append(Question(f"article-{i}", q["question"], tuple(q["answers"]), (), q["answerable"]))
     return Corpus("article", folder, {str(path): "article"}, {"article": path.read_text("utf-8")}, questions)
@@ -156,6 +157,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fit", action="store_true", help="refit the answerability weights")
     parser.add_argument("--sets", default="article,xquad_en,clapnq_dev")
+    parser.add_argument("--article-questions", type=Path, default=ARTICLE_QUESTIONS,
+                        help="the article's question file (article_questions_unseen.jsonl: written after tuning)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -165,7 +168,7 @@ def main(argv=None) -> int:
         tmp = Path(args.workdir or scratch)
         results = []
         for name in args.sets.split(","):
-            corpus = _article_corpus(tmp / name) if name == "article" else materialise(name, tmp / name)
+            corpus = _article_corpus(tmp / name, args.article_questions) if name == "article" else materialise(name, tmp / name)
             index_dir = tmp / f"index-{name}"
             rebuild_index([str(corpus.folder)], index_dir, settings=settings, embedder=embedder)
             searcher_dir[name] = str(index_dir)
