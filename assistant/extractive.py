@@ -67,8 +67,13 @@ _MONEY = re.compile(
 )
 _MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|old|big|large|tall|high|wide|deep|heavy)\b", re.I)
 # Words that frame a question rather than name what it is about: the adjective of "how much /
-# many / large / far ..." (the answer holds an amount, not the word) and "according to".
-_FRAMING = re.compile(r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b|\b(according) to\b", re.I)
+# many / large / far ..." (the answer holds an amount, not the word), "according to", and a
+# reference to the documents themselves ("in the article", "according to the documents").
+_FRAMING = re.compile(
+    r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b|\b(according)(?= to\b)"
+    r"|\b(?:in|from|by|to) (?:the|this|these|your) (articles?|documents?|texts?|passages?|reports?|files?|sources?)\b",
+    re.I,
+)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z\-]+")
 
 

@@ -93,3 +93,9 @@ def test_according_to_is_framing_not_a_word_to_find(campus_index):
     best = _best(campus_index, "According to a spokesman, what did building the research campus cost?")
     assert best.text.startswith("Building the research campus cost")
     assert best.cover == pytest.approx(1.0)
+
+
+def test_a_reference_to_the_documents_is_not_a_word_to_find(campus_index):
+    best = _best(campus_index, "What did building the research campus cost, according to the documents?")
+    assert best.text.startswith("Building the research campus cost")
+    assert best.cover == pytest.approx(1.0)
