@@ -2,8 +2,9 @@
 
 Every sentence of every retrieved passage is scored from signals that need no language model:
 its embedding similarity to the question (the vectors are already in the index), how much of the
-question's weighted vocabulary it covers, whether it holds the kind of answer the question asks
-for (a number for "how many", a date for "when", a name for "who"...), and its passage's rank.
+question's weighted vocabulary it covers (partly credited from the sentence before), whether it
+holds the kind of answer the question asks for (a number for "how many", a date for "when", a
+name for "who"...), and its passage's rank.
 The best sentence and those of its passage that score nearly as well, in reading order, become
 the answer, each followed by its citation marker.
 
@@ -35,9 +36,9 @@ JOIN_MARGIN = 0.4
 # Words sharing their first PREFIX letters count as the same word for coverage ("founded" and
 # "founder", "research" and "researchers"), a crude stemmer where BM25's stays strict.
 PREFIX = 6
-# A sentence also gets CARRY of the weight of the question words its predecessor adds: the words that set a
-# sentence's topic often stand in the sentence before ("In the new campus, ... . In an area
-# bigger than 365 football fields, ...").
+# A sentence also gets CARRY of the weight of the question words that only its predecessor
+# holds: what sets a sentence's topic often stands in the sentence before ("In the new campus,
+# ... . In an area bigger than 365 football fields, ...").
 CARRY = 0.7
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
@@ -70,7 +71,8 @@ _MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|old|big|large|tall|high|wide|
 # many / large / far ..." (the answer holds an amount, not the word), "according to", and a
 # reference to the documents themselves ("in the article", "according to the documents").
 _FRAMING = re.compile(
-    r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b|\b(according)(?= to\b)"
+    r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b"
+    r"|\b(according)(?= to\b)"
     r"|\b(?:in|from|by|to) (?:the|this|these|your) (articles?|documents?|texts?|passages?|reports?|files?|sources?)\b",
     re.I,
 )

@@ -8,7 +8,7 @@ abstention, like clapnq's unanswerables).
 
     python benchmarks/answers.py            # the figures
     python benchmarks/answers.py --fit      # also refit the answerability weights (printed)
-    python benchmarks/answers.py --workdir /tmp/answers   # keep the indexes: later runs take ~1 min
+    python benchmarks/answers.py --workdir /tmp/answers   # keep the indexes: later runs take ~1.5 min
     python benchmarks/answers.py --sets article --article-questions benchmarks/article_questions_unseen.jsonl
 """
 
