@@ -42,10 +42,10 @@ PREFIX = 6
 CARRY = 0.7
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
-    "cosine": 4.26, "cover": 2.65, "type_match": 0.43, "passage_cover": 2.42, "missing": 1.18,
-    "aspect_cover": 1.13, "aspect_best": 1.49, "plain_best": 4.04, "title_cosine": -1.75,
+    "cosine": 4.25, "cover": 2.64, "type_match": 0.43, "passage_cover": 2.41, "missing": 1.18,
+    "aspect_cover": 1.13, "aspect_best": 1.48, "plain_best": 4.05, "title_cosine": -1.75,
 }
-ANSWERABILITY_BIAS = -8.19
+ANSWERABILITY_BIAS = -8.18
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(
