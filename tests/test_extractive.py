@@ -36,6 +36,9 @@ def test_question_type(question, kind):
         ("How many rotating CEOs does it have?", "Ken Hu is one of its three rotating CEOs.", 1.0),
         ("How many people work there?", "In 2018 the staff moved to the new site.", 0.0),
         ("How many people work there?", "In 2018, 20,000 people worked there.", 1.0),
+        ("How many soldiers landed?", "On 6 June, 10 marines and 3 separate units landed.", 1.0),
+        ("How many soldiers landed?", "They landed on June 6th, the Sept. 4 report said.", 0.0),
+        ("How many soldiers landed?", "Only 3 may land, the 5 May order said.", 1.0),
         # A price is no size; a size is.
         ("How large is the campus?", "The campus cost $1.5 billion to build.", 0.0),
         ("How large is the campus?", "It covers an area bigger than 365 football fields.", 1.0),
