@@ -68,19 +68,18 @@ def campus_index(tmp_path, settings, embedder):
     return searcher_for(index_dir, settings, embedder)
 
 
-def _best(searcher, question: str) -> extractive.Candidate:
+def _found(searcher, question: str) -> list[extractive.Candidate]:
     vector = searcher.embed([question])
     hits = searcher.search_many([question], 5, vectors=vector)[0]
-    found, _ = extractive.candidates(question, vector[0], hits, searcher)
-    return found[0]
+    return extractive.candidates(question, vector[0], hits, searcher)[0]
+
+
+def _best(searcher, question: str) -> extractive.Candidate:
+    return _found(searcher, question)[0]
 
 
 def test_a_sentence_borrows_the_question_words_of_the_sentence_before(campus_index):
-    question = "How large is the research campus?"
-    vector = campus_index.embed([question])
-    hits = campus_index.search_many([question], 5, vectors=vector)[0]
-    found, _ = extractive.candidates(question, vector[0], hits, campus_index)
-    by_text = {c.text: c for c in found}
+    by_text = {c.text: c for c in _found(campus_index, "How large is the research campus?")}
     size = next(c for t, c in by_text.items() if t.startswith("In an area bigger"))
     lights = next(c for t, c in by_text.items() if t.startswith("Its lights"))
     # Neither sentence names the campus; both follow a sentence that does. The framing word
