@@ -157,6 +157,10 @@ def _probability(samples, w: np.ndarray, b: float) -> np.ndarray:
     return 1 / (1 + np.exp(-(np.array([x for x, _ in samples]) @ w + b)))
 
 
+def _share(mask: np.ndarray, among: np.ndarray) -> float:
+    return float(mask[among].mean()) if among.any() else float("nan")
+
+
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Chance that an answerable question scores above an unanswerable one (ties count half)."""
     pos, neg = scores[labels == 1], scores[labels == 0]
@@ -182,10 +186,9 @@ def held_out_report(samples: dict[str, list], threshold: float) -> None:
         cosine = np.array([x[0] for x, _ in test])
         ten = np.sort(p[y == 1])[int(0.10 * (y == 1).sum())]
         print(f"fit without {name}, tested on it: AUC {auc(p, y):.3f} (best sentence's cosine alone {auc(cosine, y):.3f}); "
-              f"at threshold {threshold}: answerable refused {((p < threshold) & (y == 1)).mean() / max(1e-9, (y == 1).mean()):.3f}, "
-              f"unanswerable answered {((p >= threshold) & (y == 0)).mean() / max(1e-9, (y == 0).mean()):.3f}; "
-              f"at threshold {ten:.2f} (10% of answerable refused): unanswerable refused "
-              f"{((p < ten) & (y == 0)).sum() / max(1, (y == 0).sum()):.3f}")
+              f"at threshold {threshold}: answerable refused {_share(p < threshold, y == 1):.3f}, "
+              f"unanswerable answered {_share(p >= threshold, y == 0):.3f}; "
+              f"at threshold {ten:.2f} (10% of answerable refused): unanswerable refused {_share(p < ten, y == 0):.3f}")
 
 
 def main(argv=None) -> int:
@@ -228,8 +231,8 @@ def main(argv=None) -> int:
             for s, v in samples.items():
                 p = _probability(v, w, b)
                 y = np.array([t for _, t in v])
-                cells.append(f"{s}: answerable refused {((p < threshold) & (y == 1)).sum() / max(1, (y == 1).sum()):.3f}, "
-                             f"unanswerable refused {((p < threshold) & (y == 0)).sum() / max(1, (y == 0).sum()):.3f}")
+                cells.append(f"{s}: answerable refused {_share(p < threshold, y == 1):.3f}, "
+                             f"unanswerable refused {_share(p < threshold, y == 0):.3f}")
             print(f"  threshold {threshold}: " + "; ".join(cells))
         held_out_report(samples, settings.abstain_threshold)
     return 0
