@@ -37,8 +37,8 @@ JOIN_MARGIN = 0.4
 # "founder", "research" and "researchers"), a crude stemmer where BM25's stays strict.
 PREFIX = 6
 # A sentence also gets CARRY of the weight of the question words that only its predecessor
-# holds: what sets a sentence's topic often stands in the sentence before ("In the new campus,
-# ... . In an area bigger than 365 football fields, ...").
+# holds: what sets a sentence's topic often stands in the sentence before ("The museum opened
+# in 1990. It holds 3,000 paintings." answers "How many paintings does the museum hold?").
 CARRY = 0.7
 # Answerability: logistic weights over Signals fields, and the bias.
 ANSWERABILITY_WEIGHTS = {
@@ -52,7 +52,7 @@ _YEAR_OR_DATE = re.compile(
     r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade|yesterday|today|ago)\b",
     re.I,
 )
-# Dates are not amounts: "16 April" or "in 2018" does not answer "how many" or "how large".
+# Dates are not amounts: "5 March" or "in 1990" does not answer "how many" or "how large".
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 _DATE_NUMBER = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
@@ -60,7 +60,7 @@ _DATE_NUMBER = re.compile(
     re.I,
 )
 _AMOUNT_QUESTION = re.compile(r"\bhow (?:much|many|far|big|large|tall|high|wide|deep|heavy)\b", re.I)
-# ... and prices are not sizes: "$1.5 billion" does not answer "how large" or "how far".
+# ... and prices are not sizes: "$2 million" does not answer "how large" or "how far".
 _MONEY = re.compile(
     r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion|bn|m)\b)?"
     r"|\b\d[\d,.]*\s*(?:(?:thousand|million|billion|trillion)\s+)?(?:dollars|euros|pounds|yuan|usd|eur)\b",
