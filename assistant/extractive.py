@@ -59,19 +59,21 @@ _DATE_NUMBER = re.compile(
     r"|\b(?:1[5-9]\d\d|20\d\d)s?\b",
     re.I,
 )
-_AMOUNT_QUESTION = re.compile(r"\bhow (?:much|many|far|big|large|tall|high|wide|deep|heavy)\b", re.I)
+# The adjectives of "how ...?" questions: counts, sizes, and spans (of time or age).
+_COUNT, _SIZE, _SPAN = "much|many", "far|big|large|tall|high|wide|deep|heavy", "long|old"
+_AMOUNT_QUESTION = re.compile(rf"\bhow (?:{_COUNT}|{_SIZE})\b", re.I)
 # ... and prices are not sizes: "$2 million" does not answer "how large" or "how far".
 _MONEY = re.compile(
     r"[$€£¥]\s?\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion|bn|m)\b)?"
     r"|\b\d[\d,.]*\s*(?:(?:thousand|million|billion|trillion)\s+)?(?:dollars|euros|pounds|yuan|usd|eur)\b",
     re.I,
 )
-_MEASURE_QUESTION = re.compile(r"\bhow (?:long|far|old|big|large|tall|high|wide|deep|heavy)\b", re.I)
+_MEASURE_QUESTION = re.compile(rf"\bhow (?:{_SIZE}|{_SPAN})\b", re.I)
 # Words that frame a question rather than name what it is about: the adjective of "how much /
 # many / large / far ..." (the answer holds an amount, not the word), "according to", and a
 # reference to the documents themselves ("in the article", "according to the documents").
 _FRAMING = re.compile(
-    r"\bhow (much|many|long|far|old|big|large|often|tall|high|wide|deep|heavy)\b"
+    rf"\bhow ({_COUNT}|{_SIZE}|{_SPAN}|often)\b"
     r"|\b(according)(?= to\b)"
     r"|\b(?:in|from|by|to) (?:the|this|these|your) (articles?|documents?|texts?|passages?|reports?|files?|sources?)\b",
     re.I,
