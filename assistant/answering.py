@@ -8,9 +8,10 @@ with the model's verified answer, falling back to the extractive one on any fail
 from __future__ import annotations
 
 import os
+import re
 from typing import Callable, Sequence
 
-from . import extractive
+from . import answer_model, extractive
 from .answer import Answer
 from .config import Settings
 from .followup import contextualize
@@ -36,19 +37,35 @@ def ask(
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
-    query = contextualize(question, history)
+    model = answer_model.load(settings.answer_model_dir, settings.query_threads)
+    query = contextualize(plain_question(question), history)
     vector = searcher.embed([query])
     hits = searcher.search_many([query], k or settings.answer_k, vectors=vector)[0]
-    found, signals = extractive.candidates(query, vector[0], hits, searcher)
-    confidence = signals.answerability()
+    found = extractive.candidates(query, vector[0], hits, searcher, model, settings.answer_candidates)
+    confidence = extractive.answerability(found)
+    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
-    if not found or confidence < settings.abstain_threshold:
+    if not found or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
     text, citations = extractive.compose(found, settings.answer_max_sentences)
     extracted = Answer(text=text, citations=citations, abstained=False, **base)
     if not settings.llm_base_url:
         return extracted
     return _generated_or(extracted, question, hits, settings, embedder, on_token, history)
+
+
+_MARKUP = re.compile(r"</?[A-Za-z!][^>]*>")
+
+
+def plain_question(question: str) -> str:
+    """The question as a reader sees it: HTML markup (tags, and scripts or styles with their
+    content) removed, so markup pasted around a question does not change the answer."""
+    if not _MARKUP.search(question):
+        return question
+    from .documents import html_visible_text
+
+    plain = " ".join(html_visible_text(question).split())
+    return plain or question
 
 
 def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history) -> Answer:

@@ -81,10 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the CLI's contract is one line, never a traceback
+        from .answer_model import ModelError
         from .documents import LoadError
         from .index import IndexProblem
 
-        known = isinstance(err, (IndexProblem, LoadError, ValueError, OSError))
+        known = isinstance(err, (IndexProblem, LoadError, ModelError, ValueError, OSError))
         message = str(err) if known else f"unexpected error: {type(err).__name__}: {err}"
         print(f"error: {message}".splitlines()[0], file=sys.stderr)
         return 1

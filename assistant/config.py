@@ -28,8 +28,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
 
-def _doc(text: str, default):
-    return field(default=default, metadata={"doc": text})
+def _doc(text: str, default, kind: type | None = None):
+    return field(default=default, metadata={"doc": text, "kind": kind or type(default)})
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,15 @@ class Settings:
     # Answers
     answer_k: int = _doc("Passages retrieved to answer a question with ask().", 5)
     answer_max_sentences: int = _doc("Most sentences in an extractive answer.", 3)
-    abstain_threshold: float = _doc(
-        "Answerability score below which ask() says the documents don't say (0..1).", 0.3
+    answer_candidates: int = _doc(
+        "Sentences of the retrieved passages that the answer model reads (the pre-filter keeps the best).", 8
+    )
+    answer_model_dir: str = _doc(
+        "The trained answer model (ONNX, tokenizer, card.json).", str(PROJECT_DIR / "models" / "answer")
+    )
+    abstain_threshold: float | None = _doc(
+        "Answerability below which ask() says the documents don't say (0..1); unset: the threshold "
+        "chosen on the training dev split and recorded in the model's card.json.", None, float
     )
 
     # Optional language model (any OpenAI-compatible server); unset = extractive answers only
@@ -91,7 +98,7 @@ class Settings:
             raw = os.environ.get(ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            values[f.name] = _parse(f.name, raw, type(f.default))
+            values[f.name] = _parse(f.name, raw, f.metadata["kind"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

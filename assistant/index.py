@@ -129,6 +129,10 @@ class Index:
             for r in rows:
                 self.row_chunks[r].append(ci)
 
+    def row_of(self, key: tuple[str, int, int]) -> int | None:
+        """The vector row of sentence key (source, start, end), or None."""
+        return self._row.get(key)
+
     def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
         """Stored vectors for sentence keys (all must be present)."""
         return self._vectors[[self._row[k] for k in keys]] if keys else np.empty((0, self.manifest.dimension), np.float32)

@@ -59,7 +59,12 @@ def materialise(name: str, folder: Path) -> Corpus:
         path.write_text(doc["text"], encoding="utf-8")
         doc_of[str(path)] = doc["id"]
         texts[doc["id"]] = doc["text"]
-    questions = [
+    return Corpus(name, folder, doc_of, texts, read_questions(EVALDATA / qa_file))
+
+
+def read_questions(path: Path) -> list[Question]:
+    """Questions in the evaldata format (see ../shared/evaldata/README.md)."""
+    return [
         Question(
             id=q["id"],
             question=q["question"],
@@ -67,9 +72,8 @@ def materialise(name: str, folder: Path) -> Corpus:
             evidence=tuple((e["doc_id"], e["start"], e["end"]) for e in q.get("evidence") or ()),
             answerable=bool(q.get("answerable", True)),
         )
-        for q in _read_jsonl(EVALDATA / qa_file)
+        for q in _read_jsonl(path)
     ]
-    return Corpus(name, folder, doc_of, texts, questions)
 
 
 def overlaps(corpus: Corpus, question: Question, source: str, start: int, end: int) -> bool:

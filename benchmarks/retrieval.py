@@ -5,6 +5,7 @@ answerable questions count. The documents go through the real pipeline (loader, 
 
     python benchmarks/retrieval.py                       # the configured defaults
     python benchmarks/retrieval.py --chunks 400/100,600/150,800/200 --fusion
+    python benchmarks/retrieval.py --rerank       # also hybrid top 10 reordered by the answer model
 """
 
 from __future__ import annotations
@@ -56,6 +57,32 @@ def evaluate(corpus: Corpus, searcher: Searcher, mode: str) -> dict:
     return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr@10": rr / n, "n": n}
 
 
+def evaluate_reranked(corpus: Corpus, searcher: Searcher, depth: int = 10, per_query: int = 32) -> dict:
+    """Hybrid top `depth` reordered by the answer model: a passage scores its best sentence's
+    probability (of the `per_query` pre-filtered sentences); passages with none keep their order
+    behind the others."""
+    from assistant import answer_model, extractive
+
+    model = answer_model.load(searcher.settings.answer_model_dir, 1)
+    questions = [q for q in corpus.questions if q.answerable]
+    vectors = searcher.embed([q.question for q in questions])
+    results = searcher.search_many([q.question for q in questions], k=depth, mode="hybrid", vectors=vectors)
+    hit1 = hit5 = rr = 0.0
+    for question, vector, hits in zip(questions, vectors, results):
+        found = extractive.candidates(question.question, vector, hits, searcher, model, per_query)
+        best: dict[str, float] = {}
+        for c in found:
+            best[c.hit.chunk_id] = max(best.get(c.hit.chunk_id, 0.0), c.score)
+        hits = sorted(hits, key=lambda h: (-best.get(h.chunk_id, -1.0), hits.index(h)))
+        ranks = [i for i, h in enumerate(hits) if overlaps(corpus, question, h.source, h.start, h.end)]
+        first = ranks[0] if ranks else None
+        hit1 += first == 0
+        hit5 += first is not None and first < 5
+        rr += 1.0 / (first + 1) if first is not None else 0.0
+    n = len(questions)
+    return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr@10": rr / n, "n": n}
+
+
 def _fusion_label(settings: Settings) -> str:
     label = f"{settings.fusion} dense_weight={settings.dense_weight:g}"
     return label + (f" rrf_k={settings.rrf_k}" if settings.fusion == "rrf" else "")
@@ -73,6 +100,7 @@ def main(argv=None) -> int:
     parser.add_argument("--chunks", default=None, help="size/overlap pairs to compare, e.g. 400/100,800/200")
     parser.add_argument("--no-title", action="store_true", help="embed chunks without their document title")
     parser.add_argument("--fusion", action="store_true", help="also sweep the fusion weights and RRF constant")
+    parser.add_argument("--rerank", action="store_true", help="also hybrid reranked by the answer model")
     args = parser.parse_args(argv)
 
     base = Settings.from_env(title_in_embedding=False if args.no_title else None)
@@ -94,6 +122,10 @@ def main(argv=None) -> int:
                     fusion = _fusion_label(settings) if mode == "hybrid" else ""
                     print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {mode:<7} "
                           f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {fusion}")
+                if args.rerank:
+                    m = evaluate_reranked(corpus, searcher)
+                    print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {'rerank':<7} "
+                          f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  hybrid top 10 by the answer model")
                 print(f"{'':<11} ({len(index.chunks)} chunks, n={m['n']} questions, built in {built:.0f} s)")
                 if args.fusion:
                     variants = [("minmax", w, 60) for w in (0.4, 0.5, 0.6, 0.7, 0.8)]

@@ -3,9 +3,11 @@
 Indexing: the whole pipeline (`rebuild_index`: load, chunk, embed, save) over the xquad_en
 documents, against raw `encode` of exactly the texts the pipeline embeds (its sentences) and of
 the chunk texts, measured in the same process with the same threads. Latency: `retrieve()` on the
-article, after a warm-up, p50/p95 over the questions below (repeated).
+article, after a warm-up, p50/p95 over the questions below (repeated), and `ask()` on the same
+questions in the same run, as ratios to retrieve()'s p50 (the answer model's cost).
 
     python benchmarks/speed.py
+    python benchmarks/speed.py --latency-only
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from assistant.config import PROJECT_DIR, Settings  # noqa: E402
 from assistant.documents import load  # noqa: E402
 from assistant.embeddings import MiniLMEmbeddings, _load_model  # noqa: E402
 from assistant.indexing import embedding_texts, rebuild_index  # noqa: E402
+from assistant.answering import ask  # noqa: E402
 from assistant.retrieval import retrieve  # noqa: E402
 from benchmarks.evaldata import materialise  # noqa: E402
 
@@ -53,9 +56,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    latency_only = "--latency-only" in (sys.argv[1:] if argv is None else argv)
     settings = Settings.from_env()
     embedder = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
+    if not latency_only:
+        indexing(settings, embedder)
+    latency(settings, embedder)
+    return 0
+
+
+def indexing(settings: Settings, embedder: MiniLMEmbeddings) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = materialise("xquad_en", Path(tmp) / "docs")
         chunks = [c for path in sorted(corpus.doc_of) for c in chunk_document(load(path), settings.chunk_size, settings.chunk_overlap)]
@@ -82,21 +93,28 @@ def main() -> int:
         print(f"  pipeline overhead vs raw encode of the same texts: {100 * (pipeline / raw - 1):+.1f}%")
         print(f"  pipeline time / raw encode of the chunk texts: {pipeline / raw_chunk:.2f}x")
 
-    index_dir = Path(tmp) / "article-index"
-    with tempfile.TemporaryDirectory() as tmp2:
-        index_dir = Path(tmp2) / "index"
+
+
+def latency(settings: Settings, embedder: MiniLMEmbeddings) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
         rebuild_index([str(PROJECT_DIR / "documents")], index_dir, settings=settings, embedder=embedder)
-        for q in QUESTIONS:  # warm-up: index load, BM25 build, first query
+        for q in QUESTIONS:  # warm-up: index load, BM25 build, answer model load, first query
             retrieve(q, index_dir=index_dir, settings=settings, embedder=embedder)
-        times = []
+            ask(q, index_dir=index_dir, settings=settings, embedder=embedder)
+        times: dict[str, list[float]] = {"retrieve": [], "ask": []}
         for _ in range(25):
             for q in QUESTIONS:
-                began = time.perf_counter()
-                retrieve(q, index_dir=index_dir, settings=settings, embedder=embedder)
-                times.append((time.perf_counter() - began) * 1000)
-        print(f"search latency on the article ({len(times)} queries, {settings.query_threads} query thread): "
-              f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms")
-    return 0
+                for name, call in (("retrieve", retrieve), ("ask", ask)):
+                    began = time.perf_counter()
+                    call(q, index_dir=index_dir, settings=settings, embedder=embedder)
+                    times[name].append((time.perf_counter() - began) * 1000)
+        base = statistics.median(times["retrieve"])
+        for name, values in times.items():
+            p50, p95 = statistics.median(values), percentile(values, 0.95)
+            print(f"{name}() latency on the article ({len(values)} queries, {settings.query_threads} query thread): "
+                  f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms; "
+                  f"p50 {p50 / base:.2f}x and p95 {p95 / base:.2f}x retrieve()'s p50")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,163 @@
+"""The trained answer model: does this sentence answer the question?
+
+A small cross-encoder (the first layers of all-MiniLM-L6-v2, fine-tuned by `training/train.py` on
+SQuADShifts Amazon and Reddit questions with on-topic negatives) reads the question together with
+a candidate sentence and the end of the sentence before it, and gives the probability that the
+sentence holds the answer. The best candidate's probability is the question's answerability.
+
+It ships in `models/answer/` as an int8 ONNX graph with its tokenizer and a card (`card.json`:
+training data, commit, command, dev figures, the abstention threshold chosen on the dev split, and
+the sha256 of every file). Loading checks the checksums; a missing or altered file is refused in
+one line that names the command rebuilding it. Inference is onnxruntime and tokenizers only: no
+torch import on the question path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer"
+REBUILD = "python training/train.py"
+CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
+MAX_TOKENS = 128
+_SEPARATOR = " [SEP] "
+
+
+class ModelError(Exception):
+    """The answer model's files are missing, altered or unreadable (one line, with the fix)."""
+
+
+def pair_text(sentence: str, previous: str = "") -> str:
+    """What the model reads for a candidate: the sentence, then the end of the one before it
+    (where its subject is often named). Training and inference both build it here."""
+    previous = " ".join(previous.split())
+    if len(previous) > CONTEXT_CHARS:
+        previous = "…" + previous[-CONTEXT_CHARS:]
+    sentence = " ".join(sentence.split())
+    return f"{sentence}{_SEPARATOR}{previous}" if previous else sentence
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """A candidate's probability from the model's logit and two signals the index already has:
+    a logistic function fitted by `training/combine.py` (weights recorded in the card)."""
+
+    SIGNALS = ("logit", "cosine", "share")
+    weights: dict
+    bias: float
+
+    def probabilities(self, signals: np.ndarray) -> np.ndarray:
+        """`signals`: one row per candidate, columns in SIGNALS order."""
+        w = np.array([self.weights[name] for name in self.SIGNALS], dtype=np.float64)
+        z = np.asarray(signals, dtype=np.float64).reshape(-1, len(w)) @ w + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class Card:
+    """What `card.json` records about the shipped model."""
+
+    files: dict  # file name -> sha256
+    threshold: float  # answerability below this: abstain (chosen on the dev split)
+    combiner: Combiner | None  # None: the logit alone, through a sigmoid
+    raw: dict
+
+    @classmethod
+    def read(cls, model_dir: Path) -> "Card":
+        path = model_dir / "card.json"
+        if not path.is_file():
+            raise ModelError(f"{path}: answer model card missing; rebuild it with `{REBUILD}`")
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+            combine = raw.get("combine")
+            combiner = None
+            if combine is not None:
+                combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
+            return cls(dict(raw["files"]), float(raw["threshold"]), combiner, raw)
+        except (ValueError, KeyError, TypeError) as err:
+            raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with `{REBUILD}`") from None
+
+
+class AnswerModel:
+    """Scores (question, candidate) pairs with the shipped ONNX cross-encoder."""
+
+    def __init__(self, model_dir: str | Path = MODEL_DIR, threads: int = 1):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_dir = Path(model_dir)
+        self.card = Card.read(self.model_dir)
+        for name, expected in self.card.files.items():
+            path = self.model_dir / name
+            if not path.is_file():
+                raise ModelError(f"{path}: answer model file missing; rebuild it with `{REBUILD}`")
+            if sha256(path) != expected:
+                raise ModelError(f"{path}: checksum does not match card.json; rebuild it with `{REBUILD}`")
+        self.threshold = self.card.threshold
+        self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types
+            raise ModelError(f"{self.model_dir / 'model.onnx'}: cannot load ({str(err).splitlines()[0]}); rebuild it with `{REBUILD}`") from None
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """One logit per pair text (see `pair_text`).
+
+        Pairs run one at a time: the int8 graph quantises activations per call, so padding a
+        pair to a batch's longest would shift its score (by up to 0.01 in probability). Alone,
+        a sentence always gets the same score, whatever else was retrieved; it costs about 10%."""
+        out = np.zeros(len(texts), dtype=np.float32)
+        for i, encoded in enumerate(self.tokenizer.encode_batch([(question, t) for t in texts])):
+            feeds = {
+                "input_ids": np.array([encoded.ids], dtype=np.int64),
+                "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([encoded.type_ids], dtype=np.int64),
+            }
+            out[i] = np.asarray(self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]).reshape(-1)[0]
+        return out
+
+    def scores(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """The cross-encoder's own probability, per pair text, that it answers `question`."""
+        return 1.0 / (1.0 + np.exp(-self.logits(question, texts)))
+
+    def probabilities(self, question: str, texts: Sequence[str], cosines: Sequence[float], shares: Sequence[float]) -> np.ndarray:
+        """Probability per candidate that it answers `question`: the logit combined with the
+        candidate's stored-vector cosine and question-word share (see `Combiner`)."""
+        logits = self.logits(question, texts)
+        if self.card.combiner is None:
+            return 1.0 / (1.0 + np.exp(-logits))
+        return self.card.combiner.probabilities(np.column_stack([logits, np.asarray(cosines, float), np.asarray(shares, float)]))
+
+
+_models: dict[str, AnswerModel] = {}
+_lock = threading.Lock()
+
+
+def load(model_dir: str | Path = MODEL_DIR, threads: int = 1) -> AnswerModel:
+    """The process-wide model of `model_dir`, loaded (and checked) once per thread count."""
+    key = f"{Path(model_dir).resolve()}|{threads}"
+    with _lock:
+        if key not in _models:
+            _models[key] = AnswerModel(model_dir, threads)
+        return _models[key]

@@ -1,0 +1,171 @@
+"""The shipped answer model: loading checks (one-line errors naming the rebuild command), the
+scoring contract, and what its probability does to ask() (abstention, the threshold knob)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from assistant import answer_model, cli
+from assistant.answer_model import MODEL_DIR, REBUILD, AnswerModel, ModelError, pair_text
+from assistant.answering import ask, plain_question
+from assistant.indexing import add_documents
+from assistant.prompts import NO_ANSWER
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, target)
+    return target
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err)
+    assert "\n" not in text
+    return text
+
+
+def test_pair_text_puts_the_sentence_first_and_keeps_the_end_of_the_one_before():
+    assert pair_text("It holds 3,000 paintings.") == "It holds 3,000 paintings."
+    assert pair_text("It holds 3,000 paintings.", "The museum\nopened in 1990.") == (
+        "It holds 3,000 paintings. [SEP] The museum opened in 1990."
+    )
+    long = pair_text("Short.", "x" * 500 + " the end.")
+    assert long.startswith("Short. [SEP] …") and long.endswith("the end.")
+    assert len(long) < 200
+
+
+def test_the_shipped_model_loads_with_its_card():
+    model = AnswerModel(MODEL_DIR)
+    card = json.loads((MODEL_DIR / "card.json").read_text("utf-8"))
+    assert model.threshold == card["threshold"] and 0.0 < model.threshold < 1.0
+    assert set(card["files"]) == {"model.onnx", "tokenizer.json"}
+    assert card["dev"]["split"].startswith("dev") and card["commit"] and card["command"].startswith("python training/train.py")
+    assert sum(f.stat().st_size for f in MODEL_DIR.iterdir()) < 50 * 2**20
+
+
+@pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json", "card.json"])
+def test_a_missing_file_is_one_line_naming_the_rebuild_command(model_copy, name):
+    (model_copy / name).unlink()
+    with pytest.raises(ModelError) as err:
+        AnswerModel(model_copy)
+    message = _one_line(err.value)
+    assert name in message and REBUILD in message
+
+
+def test_an_altered_model_file_is_refused(model_copy):
+    with open(model_copy / "model.onnx", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelError, match="checksum") as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
+def test_an_unreadable_card_is_refused(model_copy):
+    (model_copy / "card.json").write_text("{not json", "utf-8")
+    with pytest.raises(ModelError, match="card") as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
+def test_scores_are_probabilities_one_per_text_whatever_the_batch():
+    model = answer_model.load()
+    question = "How many paintings does the museum hold?"
+    texts = [
+        pair_text("It holds 3,000 paintings.", "The museum opened in 1990."),
+        pair_text("The museum opened in 1990."),
+        pair_text("Tickets can be bought online, and the café on the ground floor serves lunch until three.", "It holds 3,000 paintings."),
+    ]
+    together = model.scores(question, texts)
+    assert together.shape == (3,) and ((together > 0) & (together < 1)).all()
+    alone = np.array([model.scores(question, [t])[0] for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)  # companions never change a score
+    assert model.scores(question, []).shape == (0,)
+    # The sentence that answers outranks the ones that only share the topic.
+    assert together[0] == together.max()
+
+
+@pytest.mark.parametrize(
+    "question, sentences, answer",
+    [
+        ("When did the bridge open?",
+         ["The bridge spans the river at its widest point.", "It opened to traffic in 1932.", "Tolls were abolished later."], 1),
+        ("Who designed the bridge?",
+         ["The bridge spans the river at its widest point.", "Its engineer, Maria Lopez, drew the plans in a year.", "Tolls were abolished later."], 1),
+        ("Why were the tolls abolished?",
+         ["Tolls were abolished because the loans had been repaid.", "The bridge spans the river.", "It opened in 1932."], 0),
+    ],
+)
+def test_the_answering_sentence_scores_highest(question, sentences, answer):
+    model = answer_model.load()
+    texts = [pair_text(s, sentences[i - 1] if i else "") for i, s in enumerate(sentences)]
+    assert int(np.argmax(model.scores(question, texts))) == answer
+
+
+@pytest.fixture
+def museum_index(tmp_path, settings, embedder):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "museum.txt").write_text(
+        "The city museum opened in 1990 in a former railway station.\n\n"
+        "It holds 3,000 paintings, most of them from the nineteenth century.\n\n"
+        "Tickets can be bought online; the café on the ground floor serves lunch.\n",
+        "utf-8",
+    )
+    index_dir = tmp_path / "index"
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    return index_dir
+
+
+def test_ask_answers_from_the_model_and_abstains_below_the_threshold(museum_index, settings, embedder):
+    answer = ask("How many paintings does the museum hold?", index_dir=museum_index, settings=settings, embedder=embedder)
+    assert not answer.abstained and "3,000 paintings" in answer.text
+    assert answer.confidence >= answer_model.load().threshold
+    off_topic = ask("Who won the 1998 football world cup?", index_dir=museum_index, settings=settings, embedder=embedder)
+    assert off_topic.abstained and off_topic.text == NO_ANSWER and off_topic.citations == ()
+    assert off_topic.confidence < answer_model.load().threshold
+    assert off_topic.related  # the closest passages, offered as reading
+
+
+def test_the_threshold_setting_overrides_the_cards(museum_index, settings, embedder):
+    question = "Who won the 1998 football world cup?"
+    never = ask(question, index_dir=museum_index, settings=settings.replace(abstain_threshold=0.0), embedder=embedder)
+    assert not never.abstained and never.citations
+    always = ask("How many paintings does the museum hold?", index_dir=museum_index,
+                 settings=settings.replace(abstain_threshold=1.0), embedder=embedder)
+    assert always.abstained
+
+
+def test_abstain_threshold_from_the_environment(monkeypatch):
+    from assistant.config import Settings
+
+    assert Settings.from_env().abstain_threshold is None
+    monkeypatch.setenv("ASSISTANT_ABSTAIN_THRESHOLD", "0.25")
+    assert Settings.from_env().abstain_threshold == 0.25
+    monkeypatch.setenv("ASSISTANT_ABSTAIN_THRESHOLD", "high")
+    with pytest.raises(ValueError, match="ASSISTANT_ABSTAIN_THRESHOLD"):
+        Settings.from_env()
+
+
+def test_markup_around_a_question_does_not_change_the_answer(museum_index, settings, embedder):
+    plain = "How many paintings does the museum hold?"
+    assert plain_question(f"<script>alert('x')</script> {plain}") == plain
+    assert plain_question(f"<b>{plain}</b>") == plain
+    assert plain_question("Is 3 < 4 and 5 > 2?") == "Is 3 < 4 and 5 > 2?"  # comparison signs are not markup
+    marked = ask(f"<script>document.location='x'</script> <i>{plain}</i>", index_dir=museum_index, settings=settings, embedder=embedder)
+    alone = ask(plain, index_dir=museum_index, settings=settings, embedder=embedder)
+    assert marked.text == alone.text and not marked.abstained
+
+
+def test_a_broken_model_is_one_line_from_ask_and_the_cli(museum_index, model_copy, settings, embedder, monkeypatch, capsys):
+    (model_copy / "model.onnx").unlink()
+    with pytest.raises(ModelError):
+        ask("How many paintings?", index_dir=museum_index, settings=settings.replace(answer_model_dir=str(model_copy)), embedder=embedder)
+    monkeypatch.setenv("ASSISTANT_ANSWER_MODEL_DIR", str(model_copy))
+    assert cli.main(["--index-dir", str(museum_index), "ask", "How many paintings?"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and REBUILD in err

