@@ -36,8 +36,8 @@ def ask(
         raise ValueError("question: must be a non-empty string")
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
-    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
     model = answer_model.load(settings.answer_model_dir, settings.query_threads)
+    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
     query = contextualize(plain_question(question), history)
     vector = searcher.embed([query])
     hits = searcher.search_many([query], k or settings.answer_k, vectors=vector)[0]
