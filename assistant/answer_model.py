@@ -3,10 +3,12 @@
 A small cross-encoder (the first layers of all-MiniLM-L6-v2, fine-tuned by `training/train.py` on
 SQuADShifts Amazon and Reddit questions with on-topic negatives) reads the question together with
 a candidate sentence and the end of the sentence before it, and gives the probability that the
-sentence holds the answer. The best candidate's probability is the question's answerability.
+sentence holds the answer; a 4-weight logistic layer (`Combiner`, fitted by `training/combine.py`)
+combines that logit with the sentence's stored-vector cosine and question-word share. The best
+candidate's probability is the question's answerability.
 
 It ships in `models/answer/` as an int8 ONNX graph with its tokenizer and a card (`card.json`:
-training data, commit, command, dev figures, the abstention threshold chosen on the dev split, and
+training data, commit, command, dev figures, the combiner's weights, the abstention threshold and
 the sha256 of every file). Loading checks the checksums; a missing or altered file is refused in
 one line that names the command rebuilding it. Inference is onnxruntime and tokenizers only: no
 torch import on the question path.
@@ -73,7 +75,7 @@ class Card:
     """What `card.json` records about the shipped model."""
 
     files: dict  # file name -> sha256
-    threshold: float  # answerability below this: abstain (chosen on the dev split)
+    threshold: float  # answerability below this: abstain (how it was chosen: "threshold_chosen")
     combiner: Combiner | None  # None: the logit alone, through a sigmoid
     raw: dict
 
