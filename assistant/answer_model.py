@@ -46,6 +46,11 @@ def pair_text(sentence: str, previous: str = "") -> str:
     return f"{sentence}{_SEPARATOR}{previous}" if previous else sentence
 
 
+def sentence_of(pair: str) -> str:
+    """The candidate sentence of a `pair_text` (without its context)."""
+    return pair.partition(_SEPARATOR)[0]
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -14,7 +14,7 @@ reading order, each followed by its citation marker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,8 +89,6 @@ def candidates(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int
 ) -> list[Candidate]:
     """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first."""
-    from dataclasses import replace
-
     kept = sentences(question, query_vector, hits, searcher)[:limit]
     texts = [pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept])

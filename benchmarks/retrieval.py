@@ -45,7 +45,11 @@ class CachingEmbedder(MiniLMEmbeddings):
 
 def evaluate(corpus: Corpus, searcher: Searcher, mode: str) -> dict:
     questions = [q for q in corpus.questions if q.answerable]
-    results = searcher.search_many([q.question for q in questions], k=10, mode=mode)
+    return _metrics(corpus, questions, searcher.search_many([q.question for q in questions], k=10, mode=mode))
+
+
+def _metrics(corpus: Corpus, questions, results) -> dict:
+    """hit@1, hit@5 and MRR@10 of ranked hits per question."""
     hit1 = hit5 = rr = 0.0
     for question, hits in zip(questions, results):
         ranks = [i for i, h in enumerate(hits) if overlaps(corpus, question, h.source, h.start, h.end)]
@@ -67,20 +71,14 @@ def evaluate_reranked(corpus: Corpus, searcher: Searcher, depth: int = 10, per_q
     questions = [q for q in corpus.questions if q.answerable]
     vectors = searcher.embed([q.question for q in questions])
     results = searcher.search_many([q.question for q in questions], k=depth, mode="hybrid", vectors=vectors)
-    hit1 = hit5 = rr = 0.0
+    reranked = []
     for question, vector, hits in zip(questions, vectors, results):
         found = extractive.candidates(question.question, vector, hits, searcher, model, per_query)
         best: dict[str, float] = {}
         for c in found:
             best[c.hit.chunk_id] = max(best.get(c.hit.chunk_id, 0.0), c.score)
-        hits = sorted(hits, key=lambda h: (-best.get(h.chunk_id, -1.0), hits.index(h)))
-        ranks = [i for i, h in enumerate(hits) if overlaps(corpus, question, h.source, h.start, h.end)]
-        first = ranks[0] if ranks else None
-        hit1 += first == 0
-        hit5 += first is not None and first < 5
-        rr += 1.0 / (first + 1) if first is not None else 0.0
-    n = len(questions)
-    return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr@10": rr / n, "n": n}
+        reranked.append(sorted(hits, key=lambda h: (-best.get(h.chunk_id, -1.0), hits.index(h))))
+    return _metrics(corpus, questions, reranked)
 
 
 def _fusion_label(settings: Settings) -> str:

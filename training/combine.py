@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer_model import MODEL_DIR, AnswerModel, Combiner  # noqa: E402
-from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.answer_model import MODEL_DIR, AnswerModel, Combiner, sentence_of  # noqa: E402
+from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.lexical import BM25, tokenize  # noqa: E402
 from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
@@ -48,20 +48,12 @@ class Signals:
 
     def __init__(self, model: AnswerModel, traindata: Path):
         self.model = model
-        self.embedder = MiniLMEmbeddings()
+        self.embedder = CachingEmbedder()
         self.bm25 = BM25([d["text"] for name in SETS for d in _read(traindata / name / "docs.jsonl")])
-        self.cache: dict[str, np.ndarray] = {}
-
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            for t, v in zip(missing, self.embedder.embed(missing)):
-                self.cache[t] = v
-        return np.stack([self.cache[t] for t in texts])
 
     def __call__(self, question: str, texts: list[str]) -> np.ndarray:
-        sentences = [t.partition(" [SEP] ")[0] for t in texts]
-        cosines = self._vectors(sentences) @ self._vectors([question])[0]
+        sentences = [sentence_of(t) for t in texts]
+        cosines = self.embedder.embed(sentences) @ self.embedder.embed([question])[0]
         weights = {t: self.bm25.idf(t) for t in dict.fromkeys(tokenize(question))}
         total = sum(weights.values()) or 1.0
         shares = [sum(w for t, w in weights.items() if t in set(tokenize(s))) / total for s in sentences]

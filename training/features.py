@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.answer_model import sentence_of  # noqa: E402
 from assistant.lexical import tokenize  # noqa: E402
+from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from training.pairs import TRAINDATA, pairs, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
@@ -33,20 +34,13 @@ _WH = ("who", "when", "where", "why", "how many", "how much", "how", "which", "w
 
 
 def _parts(text: str) -> tuple[str, str]:
-    sentence, _, previous = text.partition(" [SEP] ")
-    return sentence, previous.lstrip("…")
+    sentence = sentence_of(text)
+    return sentence, text[len(sentence):].removeprefix(" [SEP] ").lstrip("…")
 
 
 class Featurizer:
-    def __init__(self, embedder: MiniLMEmbeddings):
-        self.embedder, self.cache = embedder, {}
-
-    def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            for t, v in zip(missing, self.embedder.embed(missing)):
-                self.cache[t] = v
-        return np.stack([self.cache[t] for t in texts])
+    def __init__(self, embedder: CachingEmbedder):
+        self.vectors = embedder.embed
 
     def __call__(self, question: str, texts: list[str]) -> np.ndarray:
         parts = [_parts(t) for t in texts]
@@ -74,7 +68,7 @@ def main(argv=None) -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     began = time.time()
-    featurize = Featurizer(MiniLMEmbeddings())
+    featurize = Featurizer(CachingEmbedder())
     train_items = questions(args.traindata, "train", args.questions)
     dev_items = questions(args.traindata, "dev")
     dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]

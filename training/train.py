@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer_model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from assistant.embeddings import model_path  # noqa: E402
+from benchmarks.answers import auc  # noqa: E402
 from training.pairs import TRAINDATA, TrainQuestion, pairs, questions  # noqa: E402
 
 
@@ -149,17 +150,11 @@ def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold
     return {
         "questions": len(items),
         "top1_sentence": round(top1 / len(items), 4),
-        "answerability_auc": round(auc(pos, neg), 4),
+        "answerability_auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
         "threshold": round(threshold, 4),
         "false_refusal": round(float((pos < threshold).mean()), 4),
         "unanswerable_refused": round(float((neg < threshold).mean()), 4),
     }
-
-
-def auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    if not len(pos) or not len(neg):
-        return float("nan")
-    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
 
 
 def commit() -> str:
