@@ -99,3 +99,20 @@ def test_training_without_data_is_one_line(tmp_path, capsys):
 
 def test_pairs_module_reads_the_shared_traindata_by_default():
     assert pairs_module.TRAINDATA.name == "traindata" and pairs_module.TRAINDATA.parent.name == "shared"
+
+
+def test_evaluate_gives_ties_no_credit_from_the_order_of_candidates():
+    """Positives come first in a question's candidates; a scorer that ties them with negatives
+    must not be credited for that order (half credit for a two-way tie)."""
+    from training.pairs import Sentence, TrainQuestion
+    from training.train import evaluate
+
+    def sentence(text, doc_id="d"):
+        return Sentence(doc_id=doc_id, start=0, end=len(text), text=text)
+
+    item = TrainQuestion(id="1", question="q", answers=("a",), positives=(sentence("a"),),
+                         negatives=(sentence("b"),), near=(sentence("c", "e"),))
+    flat = evaluate(lambda q, texts: np.zeros(len(texts)), [item], 0.05)
+    assert flat["top1_sentence"] == 0.5
+    right = evaluate(lambda q, texts: np.array([1.0 if t == "a" else 0.0 for t in texts]), [item], 0.05)
+    assert right["top1_sentence"] == 1.0

@@ -140,7 +140,8 @@ def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold
         own = list(q.positives) + list(q.negatives)
         scores = scorer(q.question, [s.text for s in own] + [s.text for s in q.near])
         own_scores = scores[: len(own)]
-        top1 += int(np.argmax(own_scores) < len(q.positives))
+        best = np.flatnonzero(own_scores == own_scores.max())  # ties: the chance a random pick is right
+        top1 += float((best < len(q.positives)).mean())
         answerable.append(float(own_scores.max()))
         rest = scores[len(q.positives):]
         if len(rest):
