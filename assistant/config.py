@@ -89,6 +89,9 @@ class Settings:
 
     # Upload / input limits
     max_file_mb: float = _doc("Largest document accepted, in MB.", 50.0)
+    lock_timeout: float = _doc(
+        "Seconds an indexing call waits for another one holding the index before it gives up.", 60.0
+    )
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

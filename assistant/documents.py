@@ -8,9 +8,11 @@ unreadable, raises `LoadError` whose message names the file and the reason. Chun
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -54,6 +56,30 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def check_regular_file(path: str | os.PathLike, source: str) -> None:
+    """Raise `LoadError` unless `path` is a regular file (or a link to one): reading a named
+    pipe or a device could block forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise LoadError(source, f"broken symbolic link (to {os.readlink(path)!r}, which does not exist)") from None
+        raise LoadError(source, "no such file") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise LoadError(source, "symbolic link loop (the link leads back to itself)") from None
+        raise LoadError(source, f"cannot read ({err.strerror or err})") from None
+    if stat.S_ISDIR(mode):
+        raise LoadError(source, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+        raise LoadError(source, f"not a regular file ({kind})")
+
+
 def load(path: str | os.PathLike, source: str | None = None) -> Document:
     """Load one file. `source` is the name recorded for it (default: the path as given)."""
     source = source if source is not None else str(path)
@@ -63,12 +89,9 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
             source,
             f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
         )
+    check_regular_file(path, source)
     try:
         data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise LoadError(source, "is a directory, not a file") from None
-    except FileNotFoundError:
-        raise LoadError(source, "no such file") from None
     except OSError as err:
         raise LoadError(source, f"cannot read ({err.strerror or err})") from None
     if not data.strip():
@@ -91,9 +114,12 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
 def _decode(data: bytes, source: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise LoadError(source, "not valid UTF-16 text despite its byte-order mark") from None
+            raise LoadError(source, "starts with a UTF-16 byte-order mark but does not read as UTF-16 text") from None
+        if _looks_garbled(text):
+            raise LoadError(source, "starts with a UTF-16 byte-order mark but does not read as UTF-16 text")
+        return text
     if b"\x00" in data[:8192]:
         raise LoadError(source, "binary file (contains NUL bytes), not text")
     try:
@@ -102,6 +128,14 @@ def _decode(data: bytes, source: str) -> str:
         raise LoadError(
             source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})"
         ) from None
+
+
+def _looks_garbled(text: str) -> bool:
+    """Whether decoded text is a jumble of unrelated scripts and symbols (charset-normalizer's
+    mess measure, above its own default limit of 0.2): what 8-bit text becomes when read as UTF-16."""
+    from charset_normalizer.md import mess_ratio
+
+    return mess_ratio(text[:20000], 0.2) >= 0.2
 
 
 def _title(text: str, source: str) -> str:

@@ -10,7 +10,7 @@ Layout of an index directory::
                             per distinct sentence of the chunks, in order of first appearance
                             (`sentence_keys`): sentences are what gets embedded and matched,
                             chunks are what gets shown and cited
-    .lock                   held by a writer
+    .lock, .lock.owner      held by a writer; the owner file names its pid
 
 A save writes a new generation directory, fsyncs it, then replaces CURRENT in one rename, so a
 crash at any moment leaves the old or the new index loadable, never neither. Loading verifies the
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
@@ -277,17 +276,39 @@ def current_token(index_dir: str | os.PathLike) -> str | None:
         return None
 
 
+class IndexBusy(IndexProblem):
+    """Another writer held the index's lock for longer than the wait allowed."""
+
+
+LOCK_TIMEOUT_S = 60.0
+
+
 @contextlib.contextmanager
-def writer_lock(index_dir: str | os.PathLike):
-    """Exclusive lock for one writer at a time (readers never need it)."""
+def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S):
+    """Exclusive lock for one writer at a time (readers never need it). Gives up after `timeout`
+    seconds with `IndexBusy`, naming the process that holds it."""
+    from filelock import FileLock, Timeout
+
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    owner = root / ".lock.owner"
+    try:
+        lock = FileLock(root / ".lock", timeout=timeout)
+        lock.acquire()
+    except Timeout:
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            holder = f"process {int(owner.read_text('ascii').split()[0])}"
+        except (OSError, ValueError, IndexError):
+            holder = "another process"
+        raise IndexBusy(f"{index_dir}: index is locked by {holder} (an indexing run); "
+                        f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
+    try:
+        owner.write_text(f"{os.getpid()}\n", "ascii")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            owner.unlink()
+        lock.release()
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 
 from .chunking import CHUNKER_VERSION, Chunk, chunk_document
 from .config import SUPPORTED_SUFFIXES, Settings
-from .documents import LoadError, file_sha256, load
+from .documents import LoadError, check_regular_file, file_sha256, load
 from .index import FileEntry, Index, IndexMissing, IndexProblem, Manifest, now, sentence_keys, writer_lock
 
 
@@ -74,6 +74,7 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
     for raw in paths:
         path = os.path.normpath(os.fspath(raw))
         if os.path.isdir(path):
+            found = len(files)
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
@@ -86,7 +87,9 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                             files.append(full)
                     else:
                         skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
-        elif os.path.exists(path):
+            if len(files) == found:
+                skipped.append((path, f"a folder with no documents in it ({', '.join(SUPPORTED_SUFFIXES)})"))
+        elif os.path.lexists(path):  # a broken link or a loop is reported by the load
             if os.path.realpath(path) not in seen:
                 seen.add(os.path.realpath(path))
                 files.append(path)
@@ -108,7 +111,7 @@ def sync(
     """Bring the index in `index_dir` up to date with `paths` (see the module docstring)."""
     began = time.perf_counter()
     index_dir = str(index_dir)
-    with writer_lock(index_dir):
+    with writer_lock(index_dir, settings.lock_timeout):
         old = _load_or_none(index_dir, start_over=prune)
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
@@ -121,6 +124,7 @@ def sync(
             wanted.add(source)
             existing = old_entries.get(source)
             try:
+                check_regular_file(path, path)  # a named pipe would block the reads below forever
                 size_mb = os.path.getsize(path) / 1e6
                 if size_mb > settings.max_file_mb:
                     raise LoadError(path, f"too large ({size_mb:.1f} MB; the limit is {settings.max_file_mb:g} MB)")

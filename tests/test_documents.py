@@ -70,6 +70,24 @@ def test_utf8_bom_is_stripped(tmp_path):
     assert load(path).text == "Hello BOM world."
 
 
+def test_offsets_of_a_file_with_bom_match_reading_it_as_utf8_sig(tmp_path):
+    """The README's recipe for checking a citation reads with encoding='utf-8-sig'."""
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfFirst line.\r\nSecond line here.")
+    document = load(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        assert handle.read() == document.text
+    start = document.text.index("Second")
+    assert document.text[start:start + 6] == "Second"
+
+
+def test_utf16_in_other_scripts_is_not_mistaken_for_garbage(tmp_path):
+    for name, text in (("zh.txt", "华为正在努力重建在欧洲的信任。这是第二句。"), ("ru.txt", "Привет, мир. Это настоящий файл.")):
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-16"))
+        assert load(path).text == text
+
+
 def test_utf16_with_bom_is_decoded(tmp_path):
     path = tmp_path / "wide.txt"
     path.write_bytes("Wide text \u00e9\U0001F600.".encode("utf-16"))  # with BOM
@@ -202,7 +220,17 @@ def _bad_files(tmp_path):
     add("noext", b"plain words", "unsupported file type")
     add("corrupt.pdf", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a readable PDF")
     add("truncated.pdf", make_pdf(PDF_PAGES)[:700], "not a readable PDF")
+    add("ascii-after-bom.txt", b"\xff\xfe" + b"Plain text that only starts with the bytes of a UTF-16 mark.\n", "does not read as UTF-16")
     cases.append((tmp_path / "missing.txt", "no such file"))
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    cases.append((fifo, "not a regular file (a named pipe)"))
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    cases.append((loop, "symbolic link loop"))
+    dangling = tmp_path / "dangling.md"
+    dangling.symlink_to(tmp_path / "gone.md")
+    cases.append((dangling, "broken symbolic link"))
     folder = tmp_path / "folder.txt"
     folder.mkdir()
     cases.append((folder, "is a directory"))

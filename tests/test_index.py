@@ -86,7 +86,7 @@ def chunk_sources(index_dir) -> list[str]:
 def dir_state(index_dir: Path) -> dict:
     return {
         p.relative_to(index_dir).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
-        for p in index_dir.rglob("*") if p.is_file() and p.name != ".lock"
+        for p in index_dir.rglob("*") if p.is_file() and not p.name.startswith(".lock")
     }
 
 
@@ -491,6 +491,53 @@ def test_folder_with_bad_and_unsupported_files(corpus, tmp_path, settings, embed
     assert all("not a supported document type" in reason for reason in skipped.values())
     summary = report.summary()
     assert f"failed: {corpus / 'binary.txt'}: " in summary and f"skipped: {corpus / 'photo.jpg'}: " in summary
+
+
+def test_named_pipes_links_and_empty_folders_are_reported_and_never_block(corpus, tmp_path, settings, embedder):
+    os.mkfifo(corpus / "pipe.txt")  # reading it would wait for a writer forever
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    (tmp_path / "empty.txt").mkdir()
+    index_dir = tmp_path / "index"
+    done = []
+    worker = threading.Thread(daemon=True, target=lambda: done.append(add_documents(
+        [corpus, tmp_path / "loop.txt", tmp_path / "empty.txt"], index_dir=index_dir, settings=settings, embedder=embedder)))
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "indexing hung"
+    report = done[0]
+    assert sorted(report.added) == sorted(str(corpus / n) for n in TOPICS)
+    failed = dict(report.failed)
+    assert failed[str(corpus / "pipe.txt")] == "not a regular file (a named pipe)"
+    assert "symbolic link loop" in failed[str(tmp_path / "loop.txt")]
+    assert "no documents in it" in dict(report.skipped)[str(tmp_path / "empty.txt")]
+
+
+def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
+    from assistant.index import IndexBusy, writer_lock
+
+    index_dir = tmp_path / "index"
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with writer_lock(index_dir):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        began = time.monotonic()
+        with pytest.raises(IndexBusy) as info:
+            add_documents([corpus], index_dir=index_dir, settings=settings.replace(lock_timeout=0.5), embedder=embedder)
+        assert time.monotonic() - began < 10
+        message = str(info.value)
+        assert f"process {os.getpid()}" in message and "\n" not in message
+    finally:
+        release.set()
+        thread.join(10)
+    report = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)  # free again
+    assert len(report.added) == len(TOPICS)
 
 
 def test_one_damaged_pdf_does_not_abort_a_rebuild(corpus, tmp_path, settings, embedder):
