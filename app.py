@@ -26,12 +26,13 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable, Sequence
 
 import assistant  # noqa: F401  (sets the offline environment before Gradio is imported)
 from assistant import render
-from assistant.config import SUPPORTED_SUFFIXES, Settings
+from assistant.config import PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 
 import gradio as gr  # noqa: E402
 
@@ -67,6 +68,10 @@ def safe_document_name(name: str) -> str:
         raise UploadRefused(f"{name!r}: hidden file names are not accepted")
     if set(name) & _UNSAFE_NAME_CHARS:
         raise UploadRefused(f"{name!r}: file name contains a character that is not allowed")
+    hidden = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")]
+    if hidden:
+        raise UploadRefused(f"{name!r}: file name contains an invisible or text-direction character "
+                            f"(U+{ord(hidden[0]):04X}), which can disguise its real name")
     if len(name.encode("utf-8", "surrogatepass")) > 200:
         raise UploadRefused("file name longer than 200 bytes")
     suffix = Path(name).suffix.lower()
@@ -82,7 +87,10 @@ def history_pairs(history) -> list[tuple[str, str]]:
     if history is None or history == "":
         return []
     if isinstance(history, str):
-        history = json.loads(history)
+        try:
+            history = json.loads(history)
+        except ValueError as err:
+            raise ValueError(f"not valid JSON ({err})") from None
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in history:
@@ -98,7 +106,7 @@ def history_pairs(history) -> list[tuple[str, str]]:
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
             pairs.append((str(turn[0] or ""), str(turn[1] or "")))
         else:
-            raise ValueError("history: expected (question, answer) pairs or chat messages")
+            raise ValueError("expected (question, answer) pairs or chat messages")
     if pending is not None:
         pairs.append((pending, ""))
     return pairs
@@ -222,8 +230,11 @@ class Service:
         files = self.files()
         return f"{_count(len(files), 'document')}, {_count(sum(f.chunks for f in files), 'passage')} indexed"
 
-    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False) -> list[str]:
+    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False, replace: bool = False) -> list[str]:
         """Save uploaded files (temporary path, wanted name) into the corpus folder and index them.
+
+        A file whose name is taken by a different document is refused unless `replace`; the one
+        it replaces is kept aside until the new one is indexed, and put back if that fails.
 
         Each file is checked (name, type, size, readable as a document) under its own name in a
         hidden folder inside the corpus folder (which indexing skips), then moved into place. A
@@ -249,6 +260,10 @@ class Service:
                         continue
                     dest = corpus / name
                     backup = None
+                    if dest.exists() and not replace and not _same_bytes(dest, checked):
+                        refused.append(f"{name}: a different document with this name exists; "
+                                       "choose 'Replace documents with the same name' (API: replace=True) to replace it")
+                        continue
                     if dest.exists():
                         backup = Path(incoming, ".replaced", name)
                         backup.parent.mkdir(exist_ok=True)
@@ -315,6 +330,12 @@ class Service:
         return f"Removed {Path(source).name} from the index; {where}."
 
 
+def _same_bytes(a: Path, b: Path) -> bool:
+    from assistant.documents import file_sha256
+
+    return a.stat().st_size == b.stat().st_size and file_sha256(a) == file_sha256(b)
+
+
 def _put_back(dest: Path, backup: Path | None) -> None:
     """Undo moving an upload to `dest`: remove it, and restore the file it replaced."""
     dest.unlink(missing_ok=True)
@@ -356,16 +377,19 @@ def build(service: Service | None = None) -> gr.Blocks:
         try:
             pairs = history_pairs(history)
         except ValueError as err:  # includes malformed JSON
-            raise gr.Error(f"history: {err}") from None
+            raise refuse(f"history: {err}") from None
         return render.answer_json(service.ask(question, pairs))
 
     def api_retrieve(question: str, k: int = 5) -> list[dict]:
         """The k passages that best match the question, best first: [{text, source, start, end,
         page, score, label, chunk_id, position, title}]."""
         question = _question(question)
-        k = int(k)
+        try:
+            k = int(k)
+        except (TypeError, ValueError):
+            raise refuse(f"k={k!r}: must be a whole number") from None
         if not 1 <= k <= MAX_K:
-            raise gr.Error(f"k={k}: must be between 1 and {MAX_K}")
+            raise refuse(f"k={k}: must be between 1 and {MAX_K}")
         return [render.hit_json(h) for h in service.retrieve(question, k)]
 
     def chat(message: str, messages: list, pairs: list):
@@ -373,6 +397,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         messages, pairs = list(messages or []), list(pairs or [])
         question = (message or "").strip()
         if not question:
+            gr.Warning("Type a question first.")
             yield messages, "", pairs
             return
         earlier = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
@@ -393,11 +418,11 @@ def build(service: Service | None = None) -> gr.Blocks:
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
         yield messages, "", pairs + [(question, answer.text)]
 
-    def upload(files, progress=gr.Progress(track_tqdm=True)):
+    def upload(files, replace=False, progress=gr.Progress(track_tqdm=True)):
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
         progress(0, desc="Checking and indexing …")
-        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True)
-        return None, render.note_html("\n".join(lines), "result"), *_documents_view()
+        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True, replace=bool(replace))
+        return None, render.result_html(lines), *_documents_view()
 
     def remove(source: str):
         line = service.remove(source or "")
@@ -406,7 +431,7 @@ def build(service: Service | None = None) -> gr.Blocks:
     def _documents_view():
         files = service.files()
         choices = [(f"{Path(f.source).name} ({f.source})", f.source) for f in files]
-        return render.documents_html(files), gr.Dropdown(choices=choices, value=None), service.status_line()
+        return render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices, value=None), service.status_line()
 
     def tick():
         return service.status_line(), gr.Timer(active=not service.ready.is_set())
@@ -445,6 +470,7 @@ def build(service: Service | None = None) -> gr.Blocks:
                     label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MB each)",
                     file_count="multiple", type="filepath", elem_id="upload",
                 )
+                replace = gr.Checkbox(label="Replace documents with the same name", value=False, elem_id="replace")
                 upload_result = gr.HTML(elem_id="upload-result")
                 with gr.Row():
                     to_remove = gr.Dropdown(
@@ -465,7 +491,7 @@ def build(service: Service | None = None) -> gr.Blocks:
 
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
-        uploader.upload(upload, uploader, [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
+        uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
         remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document", **writer)
         documents_tab.select(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
         demo.load(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
@@ -509,8 +535,14 @@ def _example_text(event: gr.SelectData) -> str:
 
 def _question(question) -> str:
     if not isinstance(question, str) or not question.strip():
-        raise gr.Error("question: must be a non-empty string")
+        raise refuse("question: must be a non-empty string")
     return question.strip()
+
+
+def refuse(message: str) -> gr.Error:
+    """A rejected API input: one line in the server log, the message to the caller, no traceback."""
+    print(f"refused request: {message}", file=sys.stderr, flush=True)
+    return gr.Error(message, print_exception=False)
 
 
 def _one_line(err: Exception) -> str:
@@ -528,22 +560,91 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Serve the document chat (and its API) on this machine.",
         epilog="examples:\n  python app.py\n  python app.py --port 8080\n"
-        "  python app.py --host 0.0.0.0 --auth alice:secret   # reachable from the network",
+        "  python app.py --host 0.0.0.0 --auth-file ~/.assistant-login   # reachable from the network;\n"
+        "      the file holds one line USER:PASSWORD (or set ASSISTANT_AUTH)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default=os.environ.get("ASSISTANT_HOST") or "127.0.0.1",
-                        help="address to bind (default 127.0.0.1, env ASSISTANT_HOST)")
+                        help="address to bind (default 127.0.0.1, env ASSISTANT_HOST); beyond this machine "
+                        "a login is required unless --no-auth is given")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT") or 7860),
                         help="port (default 7860, env ASSISTANT_PORT)")
     parser.add_argument("--auth", default=os.environ.get("ASSISTANT_AUTH") or None, metavar="USER:PASSWORD",
-                        help="require this login (env ASSISTANT_AUTH)")
+                        help="require this login (env ASSISTANT_AUTH; prefer --auth-file: `ps` shows arguments)")
+    parser.add_argument("--auth-file", type=Path, metavar="PATH",
+                        help="read the login (one line USER:PASSWORD) from this file")
+    parser.add_argument("--no-auth", action="store_true",
+                        help="serve beyond this machine without a login (anyone who can reach the port "
+                        "can upload and delete documents)")
     args = parser.parse_args(argv)
+    if args.auth_file is not None:
+        try:
+            args.auth = args.auth_file.expanduser().read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--auth-file {args.auth_file}: cannot read it ({getattr(err, 'strerror', None) or err})")
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")
-        if not (user and sep and password):
+        if not (user and sep and password) or "\n" in args.auth:
             parser.error("--auth: expected USER:PASSWORD")
         args.auth = (user, password)
+    if args.auth is None and not args.no_auth and not is_loopback(args.host):
+        parser.error(f"--host {args.host}: serving beyond this machine needs a login (--auth-file PATH or "
+                     "ASSISTANT_AUTH=USER:PASSWORD), or --no-auth to serve without one")
     return args
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Login:
+    """The login check handed to Gradio: constant-time comparison, and each failed attempt in a
+    row is answered later than the last (0.5 s doubling to `max_delay`), which slows guessing.
+    The wait is asynchronous: other users of the server are not held up by it."""
+
+    def __init__(self, user: str, password: str, max_delay: float = 8.0):
+        self._user, self._password = user.encode(), password.encode()
+        self.max_delay = max_delay
+        self.failures = 0
+
+    def attempt(self, user: str, password: str) -> tuple[bool, float]:
+        """Whether the login is right, and how long to wait before saying so."""
+        import hmac
+
+        ok = hmac.compare_digest(str(user).encode(), self._user) & hmac.compare_digest(str(password).encode(), self._password)
+        self.failures = 0 if ok else self.failures + 1
+        return bool(ok), 0.0 if ok else min(self.max_delay, 0.5 * 2 ** (self.failures - 1))
+
+    def gradio_auth(self):
+        import asyncio
+
+        async def check(user: str, password: str) -> bool:
+            ok, delay = self.attempt(user, password)
+            await asyncio.sleep(delay)
+            return ok
+
+        return check
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served (one line naming --port), or None when it is free."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
+    except OSError as err:
+        reason = "is already in use" if err.errno in (98, 48, 10048) else f"cannot be used ({err.strerror or err})"
+        return f"app.py: port {port} on {host} {reason}; start with --port N to use another"
+    return None
 
 
 def launch_options(args: argparse.Namespace, settings: Settings) -> dict:
@@ -551,7 +652,7 @@ def launch_options(args: argparse.Namespace, settings: Settings) -> dict:
     return dict(
         server_name=args.host,
         server_port=args.port,
-        auth=args.auth,
+        auth=Login(*args.auth).gradio_auth() if args.auth else None,
         share=False,
         ssr_mode=False,
         show_error=True,
@@ -564,9 +665,17 @@ def launch_options(args: argparse.Namespace, settings: Settings) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = port_problem(args.host, args.port)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     SERVICE.start()
     demo.queue(default_concurrency_limit=4)
-    demo.launch(**launch_options(args, SERVICE.settings))
+    try:
+        demo.launch(**launch_options(args, SERVICE.settings))
+    except OSError as err:  # the port was taken between the check and the launch
+        print(port_problem(args.host, args.port) or f"app.py: cannot serve on {args.host}:{args.port} ({err})", file=sys.stderr)
+        return 2
     return 0
 
 

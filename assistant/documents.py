@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -199,7 +200,40 @@ def html_visible_text(markup: str) -> str:
 PAGE_SEPARATOR = "\n\n"
 
 
+class _Warnings(logging.Handler):
+    """pypdf's log records while one file is read, kept out of the console: a failure's reason
+    carries the first of them, one line."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(" ".join(record.getMessage().split())[:120])
+
+    def __enter__(self):
+        self.logger = logging.getLogger("pypdf")
+        self.propagate, self.logger.propagate = self.logger.propagate, False
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self)
+        self.logger.propagate = self.propagate
+
+    def note(self) -> str:
+        return f"; pypdf: {self.messages[0]}" if self.messages else ""
+
+
 def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
+    with _Warnings() as warnings:
+        try:
+            return _read_pdf(data, source)
+        except LoadError as err:
+            raise LoadError(source, err.reason + warnings.note()) from None
+
+
+def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
     import io
 
     from pypdf import PdfReader

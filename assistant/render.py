@@ -153,15 +153,47 @@ def note_html(text: str, kind: str = "pending") -> str:
     return f'<div class="qa-{escape(kind)}">{escape(text)}</div>'
 
 
-def documents_html(files: Sequence, corpus_dir: str | None = None) -> str:
-    """The indexed documents as a table: name, folder, chunks, when added and last updated."""
+def result_html(lines: Sequence[str]) -> str:
+    """The outcome of an upload, one line per file; refusals styled as errors."""
+    return "".join(f'<div class="qa-{"error" if line.startswith("Refused") else "result"}">{escape(line)}</div>'
+                   for line in lines)
+
+
+NAME_SHOWN = 60  # longest file name shown whole in the documents table
+
+
+def short_name(name: str, limit: int = NAME_SHOWN) -> str:
+    """`name` cut in the middle with an ellipsis when longer than `limit` (its suffix stays)."""
+    if len(name) <= limit:
+        return name
+    tail = max(12, limit // 4)
+    return name[: limit - tail - 1] + "…" + name[-tail:]
+
+
+def folder_of(source: str, base: str | PurePath) -> str:
+    """The folder of `source` as the documents table shows it: relative to `base` (the project
+    folder) when inside it, whichever way the source was recorded, else absolute."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(source))
+    base = os.path.abspath(base)
+    if folder == base:
+        return "."
+    if folder.startswith(base + os.sep):
+        return os.path.relpath(folder, base)
+    return folder
+
+
+def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
+    """The indexed documents as a table: name (shortened, full path on hover), folder (see
+    `folder_of`), chunks, when added and last updated."""
     if not files:
         return '<p class="qa-empty">No documents indexed yet: add some below.</p>'
     rows = []
     for f in files:
         path = PurePath(f.source)
         rows.append(
-            f'<tr><td title="{escape(f.source)}">{escape(path.name)}</td><td>{escape(str(path.parent))}</td>'
+            f'<tr><td title="{escape(f.source)}">{escape(short_name(path.name))}</td><td>{escape(folder_of(f.source, base))}</td>'
             f'<td class="qa-num">{int(f.chunks)}</td><td>{escape(_when(f.added))}</td><td>{escape(_when(f.updated))}</td></tr>'
         )
     return (

@@ -337,6 +337,55 @@ def test_host_port_and_auth_from_flags_or_environment(app_module, monkeypatch):
         app_module.parse_args(["--auth", "nopassword"])
 
 
+def test_binding_beyond_this_machine_without_a_login_is_refused(app_module, monkeypatch, capsys):
+    for name in ("ASSISTANT_HOST", "ASSISTANT_PORT", "ASSISTANT_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    for host in ("0.0.0.0", "192.168.1.5", "::"):
+        with pytest.raises(SystemExit):
+            app_module.parse_args(["--host", host])
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+        assert f"--host {host}" in error and "--no-auth" in error
+    assert app_module.parse_args(["--host", "0.0.0.0", "--no-auth"]).auth is None
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert app_module.parse_args(["--host", host]).auth is None
+
+
+def test_the_login_can_come_from_a_file(app_module, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("ASSISTANT_AUTH", raising=False)
+    login = tmp_path / "login"
+    login.write_text("carol:long secret\n")
+    assert app_module.parse_args(["--host", "0.0.0.0", "--auth-file", str(login)]).auth == ("carol", "long secret")
+    with pytest.raises(SystemExit):
+        app_module.parse_args(["--auth-file", str(tmp_path / "missing")])
+    assert "--auth-file" in capsys.readouterr().err
+
+
+def test_failed_logins_in_a_row_wait_longer_each_time(app_module):
+    import asyncio
+
+    login = app_module.Login("alice", "s3cret", max_delay=4.0)
+    delays = [login.attempt("alice", "wrong")[1] for _ in range(5)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 4.0]
+    assert login.attempt("alice", "s3cret") == (True, 0.0)
+    assert login.attempt("alice", "wrong") == (False, 0.5)  # a success starts the count again
+    assert login.attempt("bob", "s3cret")[0] is False
+    check = app_module.Login("alice", "s3cret").gradio_auth()
+    assert asyncio.run(check("alice", "s3cret")) is True
+
+
+def test_a_busy_port_is_one_line_naming_the_flag(app_module):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "--port" in lines[0], result.stderr
+    assert app_module.port_problem("127.0.0.1", free_port()) is None
+
+
 def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     pairs = [("Who is Ken Hu?", "A CEO. [1]")]
     messages = [{"role": "user", "content": "Who is Ken Hu?"},
@@ -345,8 +394,11 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     assert app_module.history_pairs(messages) == pairs
     assert app_module.history_pairs(json.dumps(messages)) == pairs
     assert app_module.history_pairs(None) == app_module.history_pairs("") == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as bad:
         app_module.history_pairs([42])
+    assert not str(bad.value).startswith("history")  # the API names the parameter once
+    with pytest.raises(ValueError, match="not valid JSON"):
+        app_module.history_pairs("[{")
 
 
 # --- uploads and removal, in-process on the fake embedder ----------------------------------------
@@ -355,6 +407,7 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     "../evil.txt", "../../etc/cron.d/evil.txt", "/etc/evil.txt", "..\\evil.txt", "sub/evil.txt",
     "..", ".", ".hidden.txt", "evil\x00.txt", "evil\n.txt", "", "   ", "a..b.txt",
     "<img src=x onerror=alert(1)>.txt", "evil.exe", "evil.txt.sh", "noextension", "x" * 300 + ".txt",
+    "report\u202egnp.md", "in\u200bvisible.txt", "line\u2028break.txt",
 ])
 def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name):
     with pytest.raises(app_module.UploadRefused) as refused:
@@ -400,6 +453,34 @@ def test_an_upload_is_saved_in_the_corpus_and_searchable_at_once(service, tmp_pa
     assert (Path(service.settings.corpus_dir) / "penguins.txt").exists()
     assert service.retrieve("Where do penguins live?", 1)[0].source.endswith("penguins.txt")
     assert service.add_files([(temp, "penguins.txt")]) == ["Already indexed, unchanged: penguins.txt"]
+
+
+def test_a_same_name_upload_is_refused_unless_replacing_and_the_old_file_survives_a_failed_replace(service, tmp_path, monkeypatch):
+    kept = Path(service.settings.corpus_dir) / "kept.txt"
+    original = kept.read_bytes()
+    before = snapshot(service)
+    other = tmp_path / "other-kept.txt"
+    other.write_bytes(b"A different document about volcanoes erupting.\n")
+    other = str(other)
+    (line,) = service.add_files([(other, "kept.txt")])
+    assert line.startswith("Refused: kept.txt: a different document with this name exists") and "replace" in line
+    assert snapshot(service) == before and kept.read_bytes() == original
+    same = upload_file(tmp_path, "kept.txt", original)
+    assert service.add_files([(same, "kept.txt")]) == ["Already indexed, unchanged: kept.txt"]
+
+    import assistant
+
+    def failing_add(*args, **kwargs):
+        assert kept.read_bytes() != original  # the new one is in place while indexing ...
+        raise RuntimeError("indexing interrupted")
+
+    monkeypatch.setattr(assistant, "add_documents", failing_add)
+    with pytest.raises(RuntimeError):
+        service.add_files([(other, "kept.txt")], replace=True)
+    assert kept.read_bytes() == original and snapshot(service) == before  # ... and the old one is back
+    monkeypatch.undo()
+    assert service.add_files([(other, "kept.txt")], replace=True) == ["Updated: kept.txt (1 passage)"]
+    assert service.retrieve("volcanoes erupting", 1)[0].source.endswith("kept.txt")
 
 
 @pytest.mark.parametrize("name, data, reason", [

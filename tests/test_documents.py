@@ -249,6 +249,15 @@ def test_every_bad_input_raises_a_one_line_load_error(tmp_path):
         assert info.value.reason and info.value.reason in message
 
 
+def test_pypdf_warnings_are_folded_into_the_one_line_reason(tmp_path, capfd, caplog):
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(make_pdf(PDF_PAGES)[:700])
+    with pytest.raises(LoadError) as info:
+        load(path)
+    assert "pypdf: " in info.value.reason and "\n" not in str(info.value)
+    assert capfd.readouterr().err == "" and not [r for r in caplog.records if r.name.startswith("pypdf")]
+
+
 def test_invalid_utf8_reports_the_offending_byte(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"good start \xff\xfe? no: \xc3\x28 invalid")

@@ -175,6 +175,27 @@ def test_documents_table_escapes_names():
     assert "No documents" in render.documents_html([])
 
 
+def test_long_names_are_shortened_with_the_full_path_on_hover_and_folders_shown_alike(tmp_path):
+    long = "report-" + "x" * 190 + ".pdf"
+    files = [FileEntry(str(tmp_path / "docs" / long), "0" * 64, 1, "", ""),
+             FileEntry("docs/short.txt", "0" * 64, 1, "", "")]
+    out = html.unescape(render.documents_html(files, base=tmp_path))
+    assert long not in out.replace(f'title="{tmp_path / "docs" / long}"', "")  # only on hover
+    shown = render.short_name(long)
+    assert len(shown) == render.NAME_SHOWN and shown.endswith("x.pdf") and "…" in shown and shown in out
+    import os
+
+    os.chdir(tmp_path)  # the relative source resolves against the working folder, as the index does
+    assert render.folder_of(str(tmp_path / "docs" / long), tmp_path) == render.folder_of("docs/short.txt", tmp_path) == "docs"
+    assert render.folder_of("/elsewhere/a.txt", tmp_path) == "/elsewhere"
+
+
+def test_upload_results_show_refusals_as_errors():
+    out = html.unescape(render.result_html(["Added: a.txt (1 passage)", "Refused: b.exe: unsupported file type .exe"]))
+    assert '<div class="qa-result">Added: a.txt (1 passage)</div>' in out
+    assert '<div class="qa-error">Refused: b.exe: unsupported file type .exe</div>' in out
+
+
 def test_answer_json_is_serialisable_and_complete():
     a = answer("In 2018 ... [1]", [cite(1, HUAWEI, "In 2018, the company spent 14.6 billion on R+D, cementing its position.")])
     data = json.loads(json.dumps(render.answer_json(a)))
