@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--index-dir", help="index directory (default: $ASSISTANT_INDEX_DIR or ./index)")
+    parser.add_argument("--index-dir", help="index directory (default: $ASSISTANT_INDEX_DIR or var/index, a copy of the shipped index/ at first)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ask = commands.add_parser("ask", help="a cited answer, or a plain statement that the documents don't say")

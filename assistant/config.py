@@ -26,6 +26,12 @@ for _name, _value in (
 ENV_PREFIX = "ASSISTANT_"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+# What the project ships (tracked by git, never written by the product) and where the product
+# writes by default (var/, ignored by git): the default index starts as a copy of the shipped one.
+SHIPPED_INDEX_DIR = PROJECT_DIR / "index"
+SHIPPED_DOCUMENTS_DIR = PROJECT_DIR / "documents"
+DEFAULT_INDEX_DIR = PROJECT_DIR / "var" / "index"
+DEFAULT_UPLOADS_DIR = PROJECT_DIR / "var" / "documents"
 
 
 def _doc(text: str, default, kind: type | None = None):
@@ -37,10 +43,13 @@ class Settings:
     """All tunable behaviour. Override with `ASSISTANT_<NAME>` environment variables."""
 
     # Where things live
-    index_dir: str = _doc("Directory of the persisted index.", str(PROJECT_DIR / "index"))
+    index_dir: str = _doc(
+        "Directory of the persisted index (the default starts as a copy of the shipped index/).", str(DEFAULT_INDEX_DIR)
+    )
     corpus_dir: str = _doc(
-        "Default corpus folder: what `index rebuild` indexes when given no path.",
-        str(PROJECT_DIR / "documents"),
+        "Folder that uploads are saved in (and deleted from on removal); `index rebuild` with no path "
+        "and no recorded folders indexes it (the default: with the shipped documents/).",
+        str(DEFAULT_UPLOADS_DIR),
     )
 
     # Chunking (characters; chosen by benchmarks/retrieval.py on ../shared/evaldata)

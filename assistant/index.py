@@ -205,8 +205,10 @@ class Index:
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike, model: str | None = None, dimension: int | None = None) -> "Index":
-        """Load and verify the current generation; refuse one made for another model."""
+        """Load and verify the current generation; refuse one made for another model. The
+        default index starts as a copy of the shipped one (`seed_default`)."""
         root = Path(index_dir)
+        seed_default(root)
         generation, manifest_sha = read_current(root)
         gen_dir = root / generation
         manifest_bytes = _read(gen_dir / MANIFEST, root)
@@ -274,6 +276,39 @@ def current_token(index_dir: str | os.PathLike) -> str | None:
         return (Path(index_dir) / CURRENT).read_text("utf-8")
     except OSError:
         return None
+
+
+def seed_default(root: Path) -> bool:
+    """When `root` is the default index folder (ignored by git) and holds no index yet, copy the
+    project's shipped index (built from the shipped documents) into it, so that a fresh clone
+    answers at once while everything the product writes stays out of the tracked files.
+    Returns whether it copied."""
+    from .config import DEFAULT_INDEX_DIR, SHIPPED_INDEX_DIR
+
+    if (root / CURRENT).exists() or os.path.abspath(root) != os.path.abspath(DEFAULT_INDEX_DIR):
+        return False
+    try:
+        generation, _ = read_current(Path(SHIPPED_INDEX_DIR))
+    except IndexProblem:
+        return False
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-seed-", dir=root))
+    try:
+        shutil.copytree(Path(SHIPPED_INDEX_DIR) / generation, staging / generation)
+        shutil.copyfile(Path(SHIPPED_INDEX_DIR) / CURRENT, staging / CURRENT)
+        if (root / CURRENT).exists():  # another process seeded it meanwhile
+            return False
+        os.replace(staging / generation, root / generation)
+        os.replace(staging / CURRENT, root / CURRENT)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        if (root / CURRENT).exists():
+            return False
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class IndexBusy(IndexProblem):

@@ -322,13 +322,23 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
     roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned."""
     settings = settings or Settings.from_env()
     if paths is None:
-        paths = _recorded_roots(index_dir or settings.index_dir) or [settings.corpus_dir]
+        paths = _recorded_roots(index_dir or settings.index_dir) or default_roots(settings)
     return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True)
 
 
 def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -> Report:
     """Drop documents (by their indexed source path) from the index."""
     return _run([], index_dir, settings, embedder, False, prune=False, remove=_as_list(sources, "sources"))
+
+
+def default_roots(settings: Settings) -> list[str]:
+    """What a rebuild indexes when given no path and none is recorded: the corpus folder, and
+    with the default one (the uploads folder) the shipped documents too."""
+    from .config import DEFAULT_UPLOADS_DIR, SHIPPED_DOCUMENTS_DIR
+
+    if os.path.abspath(settings.corpus_dir) != os.path.abspath(DEFAULT_UPLOADS_DIR):
+        return [settings.corpus_dir]
+    return [str(SHIPPED_DOCUMENTS_DIR)] + [settings.corpus_dir] * os.path.isdir(settings.corpus_dir)
 
 
 def _recorded_roots(index_dir) -> list[str]:

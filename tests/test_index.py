@@ -941,3 +941,38 @@ def test_a_changed_chunker_rechunks_unchanged_files(built, corpus, settings, emb
     report = add_documents([corpus], index_dir=built, settings=settings, embedder=embedder)
     assert sorted(report.updated) == sorted(str(corpus / n) for n in TOPICS) and not report.unchanged
     assert Index.load(built).manifest.chunker_version == indexing.CHUNKER_VERSION
+
+
+def test_the_default_index_starts_as_a_copy_of_the_shipped_one_in_an_ignored_folder(tmp_path, monkeypatch):
+    import assistant.config as config
+    from assistant.index import seed_default
+
+    root = Path(__file__).resolve().parent.parent
+    for default in (config.DEFAULT_INDEX_DIR, config.DEFAULT_UPLOADS_DIR):
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(default / "x")], cwd=root)
+        assert ignored.returncode == 0, f"{default} is not ignored by git"
+    defaults = Settings()
+    assert (defaults.index_dir, defaults.corpus_dir) == (str(config.DEFAULT_INDEX_DIR), str(config.DEFAULT_UPLOADS_DIR))
+
+    shipped_before = {p: p.read_bytes() for p in config.SHIPPED_INDEX_DIR.rglob("*") if p.is_file() and not p.name.startswith(".lock")}
+    target = tmp_path / "var" / "index"
+    monkeypatch.setattr(config, "DEFAULT_INDEX_DIR", target)
+    index = Index.load(target)  # seeds, then loads
+    shipped = Index.load(config.SHIPPED_INDEX_DIR)
+    assert index.chunks == shipped.chunks and index.manifest.files == shipped.manifest.files
+    assert seed_default(target) is False  # once only
+    assert not seed_default(tmp_path / "elsewhere") and not (tmp_path / "elsewhere").exists()
+    assert {p: p.read_bytes() for p in shipped_before} == shipped_before  # the shipped index untouched
+
+
+def test_a_rebuild_of_the_default_index_takes_the_shipped_documents_and_the_uploads(tmp_path, monkeypatch):
+    import assistant.config as config
+    from assistant.indexing import default_roots
+
+    uploads = tmp_path / "var" / "documents"
+    monkeypatch.setattr(config, "DEFAULT_UPLOADS_DIR", uploads)
+    settings = Settings(corpus_dir=str(uploads))
+    assert default_roots(settings) == [str(config.SHIPPED_DOCUMENTS_DIR)]
+    uploads.mkdir(parents=True)
+    assert default_roots(settings) == [str(config.SHIPPED_DOCUMENTS_DIR), str(uploads)]
+    assert default_roots(Settings(corpus_dir=str(tmp_path / "mine"))) == [str(tmp_path / "mine")]
