@@ -1,0 +1,62 @@
+"""Random and mutated bytes through every loader: the only exception ever raised is `LoadError`
+(one line), a file that loads has text whose offsets are its own, and no input hangs: each
+example runs under a deadline."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from assistant.config import SUPPORTED_SUFFIXES
+from assistant.documents import LoadError, load
+from tests.fakes import make_pdf
+
+SEEDS = {
+    ".txt": "Plain text.\r\nSecond line, café.\n".encode("utf-8"),
+    ".md": b"# Title\n\nSome *markdown* text.\n",
+    ".html": b"<html><head><title>T</title></head><body><p>Hello <b>world</b></p><script>x()</script></body></html>",
+    ".htm": b"<p>Short &amp; sweet</p>",
+    ".pdf": make_pdf([["A page about lighthouses."], ["Second page."]]),
+}
+
+
+def _mutate(seed: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    data = bytearray(seed)
+    for position, cut, insert in edits:
+        at = position % (len(data) + 1)
+        data[at:at + cut] = insert
+    return bytes(data)
+
+
+edits = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 8), st.binary(max_size=8)), max_size=6)
+
+
+def _check(tmp_path, suffix: str, data: bytes) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        document = load(path)
+    except LoadError as err:
+        assert "\n" not in str(err) and str(err).startswith(str(path))
+        return
+    assert document.text.strip()
+    for page in document.pages:
+        assert 0 <= page.start <= page.end <= len(document.text)
+
+
+@pytest.mark.parametrize("suffix", SUPPORTED_SUFFIXES)
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2048))
+def test_random_bytes_load_or_raise_load_error(tmp_path, suffix, data):
+    _check(tmp_path, suffix, data)
+
+
+@pytest.mark.parametrize("suffix", SUPPORTED_SUFFIXES)
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=edits, prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]))
+def test_mutated_documents_load_or_raise_load_error(tmp_path, suffix, changes, prefix):
+    _check(tmp_path, suffix, prefix + _mutate(SEEDS[suffix], changes))
+
+
+def test_the_fuzz_covers_every_supported_type():
+    assert set(SEEDS) == set(SUPPORTED_SUFFIXES)
