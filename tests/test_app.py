@@ -574,3 +574,59 @@ def test_a_configured_language_model_streams_partial_text_then_the_checked_answe
 
     with pytest.raises(RuntimeError, match="unreachable"):
         list(app_module._answer_stream(Failing(svc.settings, log=lambda line: None), "q", []))
+
+
+AUDITED = r'''
+import ipaddress, json, sys
+
+leaks = []
+
+def _local(host):
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+def hook(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple) and not _local(args[1][0]):
+        leaks.append(f"connect {args[1]}")
+    elif event == "socket.getaddrinfo" and not _local(args[0]):
+        leaks.append(f"lookup {args[0]}")
+
+sys.addaudithook(hook)
+import app, requests
+from gradio_client import Client
+
+port = int(sys.argv[1])
+app.SERVICE.start()
+app.demo.queue()
+app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, ssr_mode=False)
+client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+answer = client.predict("Who is Ken Hu?", api_name="/ask")
+(path,) = requests.post(f"http://127.0.0.1:{port}/gradio_api/upload",
+                        files=[("files", ("owls.txt", b"Owls hunt at night in the forest.\n"))], timeout=30).json()
+added = client.predict([{"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "owls.txt"}], False,
+                       api_name="/add_documents")
+hits = client.predict("When do owls hunt?", 1, api_name="/retrieve")
+print(json.dumps({"leaks": leaks, "answer": answer["text"], "added": added[1], "hit": hits[0]["source"]}))
+app.demo.close()
+'''
+
+
+@pytest.mark.slow
+def test_no_connection_leaves_the_machine_while_serving_answering_and_indexing(tmp_path):
+    """An audit hook in the app's process records every connection and name lookup: starting
+    the server, answering, uploading and indexing reach nothing but loopback."""
+    corpus_with_article(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(tmp_path / "index"), ASSISTANT_CORPUS_DIR=str(tmp_path / "corpus"),
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio"))
+    result = subprocess.run([sys.executable, "-c", AUDITED, str(free_port())], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{\"leaks\"")))
+    assert "Ken Hu" in report["answer"] and "owls.txt" in html.unescape(report["added"])
+    assert report["hit"].endswith("owls.txt")
+    assert report["leaks"] == []
