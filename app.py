@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import assistant  # noqa: F401  (sets the offline environment before Gradio is imported)
 from assistant import render
-from assistant.config import PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
+from assistant.config import MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 
 import gradio as gr  # noqa: E402
 
@@ -137,6 +137,7 @@ class Service:
         self.problem: str | None = None
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self._writer = threading.Lock()
+        self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
     # --- start-up ----------------------------------------------------------------------------
@@ -241,10 +242,13 @@ class Service:
         refused file never reaches the corpus folder; one the indexer rejects is taken out again,
         and a file it replaced is put back, so the folder and the index stay as they were.
         Returns the result, one line per outcome."""
+        from assistant.indexing import Cancelled
+
         corpus = Path(self.settings.corpus_dir)
         refused: list[str] = []
         staged: dict[str, Path | None] = {}  # saved file -> the file it replaced, moved aside
         with self._writer:
+            self._cancel.clear()
             corpus.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=".upload-", dir=corpus) as incoming:
                 for temp_path, wanted in uploads:
@@ -275,8 +279,12 @@ class Service:
                 try:
                     report = assistant.add_documents(
                         list(staged), self.settings.index_dir, settings=self.settings, embedder=self.embedder,
-                        progress=progress,
+                        progress=progress, cancel=self._cancel,
                     )
+                except Cancelled:
+                    for dest, backup in staged.items():
+                        _put_back(Path(dest), backup)
+                    return ["Refused: cancelled; nothing was added, the documents and the index are as they were"]
                 except BaseException:
                     for dest, backup in staged.items():
                         _put_back(Path(dest), backup)
@@ -288,12 +296,19 @@ class Service:
                         refused.append(f"{Path(dest).name}: {failed[os.path.normpath(dest)]}")
         return _result_lines(report.added, report.updated, report.unchanged, refused, self.files())
 
+    def cancel_indexing(self) -> str:
+        """Stop the upload being indexed (it is rolled back); a no-op when none is."""
+        if not self._writer.locked():
+            return "Nothing is being indexed."
+        self._cancel.set()
+        return "Cancelling: the upload will be rolled back …"
+
     def _copy_checked(self, temp_path: str, checked: Path) -> None:
         name = checked.name
         try:
-            size_mb = os.path.getsize(temp_path) / 1e6
-            if size_mb > self.settings.max_file_mb:
-                raise UploadRefused(f"{name}: too large ({size_mb:.1f} MB; the limit is {self.settings.max_file_mb:g} MB)")
+            size_mib = os.path.getsize(temp_path) / MIB
+            if size_mib > self.settings.max_file_mb:
+                raise UploadRefused(f"{name}: too large ({size_mib:.1f} MiB; the limit is {self.settings.max_file_mb:g} MiB)")
             shutil.copyfile(temp_path, checked)
         except OSError as err:
             raise UploadRefused(f"{name}: cannot read the upload ({err.strerror or err})") from None
@@ -467,10 +482,12 @@ def build(service: Service | None = None) -> gr.Blocks:
                 gr.Markdown("#### Indexed documents")
                 table = gr.HTML(elem_id="documents")
                 uploader = gr.File(
-                    label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MB each)",
+                    label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MiB each)",
                     file_count="multiple", type="filepath", elem_id="upload",
                 )
-                replace = gr.Checkbox(label="Replace documents with the same name", value=False, elem_id="replace")
+                with gr.Row():
+                    replace = gr.Checkbox(label="Replace documents with the same name", value=False, elem_id="replace", scale=4)
+                    cancel = gr.Button("Cancel indexing", size="sm", scale=1, elem_id="cancel-upload")
                 upload_result = gr.HTML(elem_id="upload-result")
                 with gr.Row():
                     to_remove = gr.Dropdown(
@@ -492,6 +509,8 @@ def build(service: Service | None = None) -> gr.Blocks:
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
         uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
+        cancel.click(lambda: render.note_html(service.cancel_indexing(), "result"), None, upload_result,
+                     api_name="cancel_indexing", queue=False)
         remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document", **writer)
         documents_tab.select(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
         demo.load(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
@@ -656,7 +675,7 @@ def launch_options(args: argparse.Namespace, settings: Settings) -> dict:
         share=False,
         ssr_mode=False,
         show_error=True,
-        max_file_size=int(settings.max_file_mb * 1_000_000),
+        max_file_size=int(settings.max_file_mb * MIB),  # the browser refuses larger files, in the same unit
         footer_links=["api", "settings"],
         css=render.CSS,
         head=render.HEAD,

@@ -18,7 +18,7 @@ from .sentences import split_sentences
 
 
 # Bumped whenever the splitting or packing rules change, so an index rebuilds its chunks.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: an HTML <title> is the title, no longer repeated in the text
 
 
 @dataclass(frozen=True)

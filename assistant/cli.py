@@ -103,7 +103,8 @@ def _run(args) -> int:
         elif not hits:
             print("No passages found.")
         for i, hit in enumerate(hits if not args.json else [], start=1):
-            print(f"[{i}] {hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})")
+            title = f"{hit.title} — " if hit.title else ""
+            print(f"[{i}] {title}{hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})")
             print("    " + " ".join(hit.text.split()))
         return 0
 
@@ -161,7 +162,8 @@ def _ask(args) -> int:
             continue
         shown.add(key)
         where = f"p. {c.hit.page}" if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
-        print(f"[{c.n}] {c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d")
+        title = f"{c.hit.title} — " if c.hit.title else ""
+        print(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d")
     return 0
 
 

@@ -100,16 +100,19 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
     sha = hashlib.sha256(data).hexdigest()
 
     pages: tuple[Page, ...] = ()
+    title = ""
     if suffix == ".pdf":
-        text, pages = _pdf_text(data, source)
+        text, pages, title = _pdf_text(data, source)
     else:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
-            text = html_visible_text(text)
+            text, title = html_text_and_title(text)
     if not text.strip():
         reason = "no extractable text (a scanned PDF?)" if suffix == ".pdf" else "no text"
         raise LoadError(source, reason)
-    return Document(source=source, text=text, sha256=sha, title=_title(text, source), pages=pages)
+    title = " ".join(title.split())
+    return Document(source=source, text=text, sha256=sha, title=title if 0 < len(title) <= 200 else _title(text, source),
+                    pages=pages)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -140,7 +143,8 @@ def _looks_garbled(text: str) -> bool:
 
 
 def _title(text: str, source: str) -> str:
-    """A short human title: a leading markdown heading or short first line, else the file name."""
+    """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
+    markdown heading or short first line, else the file name."""
     first = text.lstrip().split("\n", 1)[0].strip().lstrip("#").strip()
     if 0 < len(first) <= 120:
         return first
@@ -161,6 +165,7 @@ class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
 
@@ -181,18 +186,26 @@ class _VisibleText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data):
-        if self.in_title or not self.hidden:
+        if self.in_title:
+            self.title.append(data)  # the tab's title: the document's title, not its text
+        elif not self.hidden:
             self.parts.append(data)
 
 
-def html_visible_text(markup: str) -> str:
-    """The text a browser would show: tags, scripts and styles dropped, whitespace tidied."""
+def html_text_and_title(markup: str) -> tuple[str, str]:
+    """The text a browser would show in the page (tags, scripts and styles dropped, whitespace
+    tidied) and the `<title>` it would show on the tab."""
     parser = _VisibleText()
     parser.feed(markup)
     parser.close()
     text = "".join(parser.parts)
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), " ".join("".join(parser.title).split())
+
+
+def html_visible_text(markup: str) -> str:
+    """The text of `html_text_and_title`."""
+    return html_text_and_title(markup)[0]
 
 
 # --- PDF ----------------------------------------------------------------------------------
@@ -225,7 +238,8 @@ class _Warnings(logging.Handler):
         return f"; pypdf: {self.messages[0]}" if self.messages else ""
 
 
-def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
+def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
+    """Text, pages and the title in the PDF's metadata ("" when none)."""
     with _Warnings() as warnings:
         try:
             return _read_pdf(data, source)
@@ -233,7 +247,7 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
             raise LoadError(source, err.reason + warnings.note()) from None
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
+def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
     import io
 
     from pypdf import PdfReader
@@ -249,12 +263,16 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...]]:
             except Exception:
                 raise LoadError(source, "encrypted PDF (a password is needed)") from None
         texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        try:
+            title = str((reader.metadata or {}).get("/Title") or "")
+        except Exception:  # noqa: BLE001 - a damaged info dictionary only loses the title
+            title = ""
     except LoadError:
         raise
     except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on damaged files
         reason = f"{type(err).__name__}: {err}".splitlines()[0][:200]
         raise LoadError(source, f"not a readable PDF ({reason})") from None
-    return join_pages(texts)
+    return (*join_pages(texts), title)
 
 
 def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:

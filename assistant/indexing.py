@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, Chunk, chunk_document
-from .config import SUPPORTED_SUFFIXES, Settings
+from .config import MIB, SUPPORTED_SUFFIXES, Settings
 from .documents import LoadError, check_regular_file, file_sha256, load
 from .index import FileEntry, Index, IndexMissing, IndexProblem, Manifest, now, sentence_keys, writer_lock
 
@@ -107,6 +108,7 @@ def sync(
     prune: bool,
     remove: Sequence[str] = (),
     progress: bool = False,
+    cancel: threading.Event | None = None,
 ) -> Report:
     """Bring the index in `index_dir` up to date with `paths` (see the module docstring)."""
     began = time.perf_counter()
@@ -125,9 +127,9 @@ def sync(
             existing = old_entries.get(source)
             try:
                 check_regular_file(path, path)  # a named pipe would block the reads below forever
-                size_mb = os.path.getsize(path) / 1e6
-                if size_mb > settings.max_file_mb:
-                    raise LoadError(path, f"too large ({size_mb:.1f} MB; the limit is {settings.max_file_mb:g} MB)")
+                size_mib = os.path.getsize(path) / MIB
+                if size_mib > settings.max_file_mb:
+                    raise LoadError(path, f"too large ({size_mib:.1f} MiB; the limit is {settings.max_file_mb:g} MiB)")
                 sha = file_sha256(path)
                 if existing and reuse and existing.sha256 == sha:
                     plan.keep[source] = existing
@@ -166,9 +168,10 @@ def sync(
         total_old = len(old.chunks) if old else 0
         if old is not None and reuse and not (plan.fresh or plan.removed):
             return _report(index_dir, plan, total_old, 0, began)
-        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths, old)
+        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths, old, cancel)
         if old is None and not index.chunks and not plan.removed:
             return _report(index_dir, plan, 0, 0, began)
+        _stop_if(cancel)
         index.save(index_dir)
         return _report(index_dir, plan, len(index.chunks), embedded, began)
 
@@ -227,13 +230,14 @@ def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[s
 
 
 def _assemble(
-    old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths, previous: Index | None
+    old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths, previous: Index | None,
+    cancel: threading.Event | None = None,
 ) -> tuple[Index, int]:
     """The new index: `old`'s kept chunks and vectors (None: reuse nothing) plus the fresh ones.
     `previous` is the index before this call, whose dates and roots carry over."""
     new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
     new_keys, texts = embedding_texts(new_chunks, settings.title_in_embedding)
-    new_vectors = _embed(texts, embedder, progress)
+    new_vectors = _embed(texts, embedder, progress, cancel)
     chunks: list[Chunk] = []
     if old is not None:
         chunks.extend(c for c in old.chunks if c.source in plan.keep)
@@ -267,15 +271,26 @@ def _assemble(
     return Index(manifest, chunks, vectors), len(new_chunks)
 
 
-def _embed(texts: list[str], embedder, progress: bool) -> np.ndarray:
+class Cancelled(Exception):
+    """An indexing call stopped on request before it saved anything: the index is as it was."""
+
+
+def _stop_if(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("indexing cancelled; the index is as it was")
+
+
+def _embed(texts: list[str], embedder, progress: bool, cancel: threading.Event | None = None) -> np.ndarray:
+    """Vectors of `texts`; a set `cancel` stops it after the block being embedded."""
+    _stop_if(cancel)
     if not texts:
         return np.empty((0, embedder.dimension), np.float32)
     if not progress:
-        return embedder.embed(texts)
+        return embedder.embed(texts, progress=(lambda n: _stop_if(cancel)) if cancel else None)
     from tqdm import tqdm
 
     with tqdm(total=len(texts), unit="sentence", desc="Embedding", file=sys.stderr) as bar:
-        return embedder.embed(texts, progress=bar.update)
+        return embedder.embed(texts, progress=lambda n: (bar.update(n), _stop_if(cancel)))
 
 
 def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: float) -> Report:
@@ -293,13 +308,13 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
     )
 
 
-def _run(paths, index_dir, settings, embedder, progress, prune, remove=()) -> Report:
+def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cancel=None) -> Report:
     from .embeddings import default_embedder
 
     settings = settings or Settings.from_env()
     return sync(
         paths, index_dir or settings.index_dir, settings, embedder or default_embedder(settings),
-        prune=prune, remove=remove, progress=progress,
+        prune=prune, remove=remove, progress=progress, cancel=cancel,
     )
 
 
@@ -312,9 +327,10 @@ def _as_list(paths, what: str) -> list:
     return paths
 
 
-def add_documents(paths, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:
-    """Index new or changed files (and the documents in folders) without touching the rest."""
-    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=False)
+def add_documents(paths, index_dir=None, *, settings=None, embedder=None, progress=False, cancel=None) -> Report:
+    """Index new or changed files (and the documents in folders) without touching the rest.
+    Setting the `threading.Event` `cancel` stops it with `Cancelled`, nothing saved."""
+    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=False, cancel=cancel)
 
 
 def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:

@@ -37,6 +37,16 @@ def cite_id(turn: int, n: int) -> str:
     return f"cite-{int(turn)}-{int(n)}"
 
 
+def title_and_file(hit) -> tuple[str, str]:
+    """What a source is called: the document's title, and its file name second (empty when the
+    title is only the file name again)."""
+    name = PurePath(hit.source).name
+    title = " ".join((getattr(hit, "title", "") or "").split())
+    if not title or title in (name, PurePath(name).stem, PurePath(name).stem.replace("_", " ")):
+        return name, ""
+    return title, name
+
+
 def where(hit) -> str:
     """Page for a paged document, else the passage's position ("p. 4", "¶3")."""
     return f"p. {hit.page}" if hit.page is not None else f"¶{hit.position + 1}"
@@ -79,10 +89,12 @@ def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int,
     passage = highlight(hit.text, spans)
     quotes = " … ".join(f"“<mark>{escape(hit.text[s:e])}</mark>”" for s, e in spans) if spans else ""
     preview = quotes or escape(_preview(hit.text))
+    title, file = title_and_file(hit)
+    file_html = f'<span class="qa-file">{escape(file)}</span> ' if file else ""
     return (
         f'<details class="qa-source {css}" id="{element_id}"{" open" if open_ else ""}>'
         f'<summary><span class="qa-n">{escape(n_label)}</span> '
-        f'<span class="qa-label" title="{escape(hit.source)}">{escape(PurePath(hit.source).name)}</span> '
+        f'<span class="qa-label" title="{escape(hit.source)}">{escape(title)}</span> {file_html}'
         f'<span class="qa-where">{escape(where(hit))}</span>'
         f'<span class="qa-quote"> — {preview}</span></summary>'
         f'<div class="qa-passage">{passage}</div></details>'
@@ -260,6 +272,7 @@ details.qa-source > summary { cursor: pointer; }
 details.qa-source[open] { background: var(--background-fill-secondary); }
 details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0b; }
 .qa-label { font-weight: 600; }
+.qa-file { color: #6b7280; font-size: 0.85em; margin-right: 0.3em; }
 .qa-where { opacity: .75; }
 .qa-passage { white-space: pre-line; margin: .4em 0 .2em .4em; padding-left: .7em;
   border-left: 3px solid var(--border-color-accent, #999); }

@@ -321,7 +321,7 @@ def test_private_by_default(app_module, monkeypatch):
     args = app_module.parse_args([])
     options = app_module.launch_options(args, Settings.from_env())
     assert (options["server_name"], options["server_port"], options["auth"]) == ("127.0.0.1", 7860, None)
-    assert options["share"] is False and options["max_file_size"] == 50_000_000
+    assert options["share"] is False and options["max_file_size"] == 10 * 2**20
     assert app_module.demo.analytics_enabled is False
 
 
@@ -481,6 +481,26 @@ def test_a_same_name_upload_is_refused_unless_replacing_and_the_old_file_survive
     monkeypatch.undo()
     assert service.add_files([(other, "kept.txt")], replace=True) == ["Updated: kept.txt (1 passage)"]
     assert service.retrieve("volcanoes erupting", 1)[0].source.endswith("kept.txt")
+
+
+def test_an_upload_being_indexed_can_be_cancelled_and_leaves_everything_as_it_was(service, tmp_path):
+    service.embedder.delay = 1.0  # each embedding call takes a second: time to press Cancel
+    before = snapshot(service)
+    new = tmp_path / "slow.txt"
+    new.write_text("Hedgehogs sleep through the winter in piles of leaves.\n")
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault("lines", service.add_files([(str(new), "slow.txt")])))
+    assert service.cancel_indexing() == "Nothing is being indexed."
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (Path(service.settings.corpus_dir) / "slow.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert service.cancel_indexing().startswith("Cancelling")
+    worker.join(30)
+    (line,) = result["lines"]
+    assert line.startswith("Refused: cancelled") and snapshot(service) == before
+    service.embedder.delay = 0.0
+    assert service.add_files([(str(new), "slow.txt")]) == ["Added: slow.txt (1 passage)"]  # the next one is not cancelled
 
 
 @pytest.mark.parametrize("name, data, reason", [

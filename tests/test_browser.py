@@ -165,7 +165,8 @@ def test_an_uploaded_document_is_indexed_and_cited_at_once(page, server, tmp_pat
     open_tab(page, "Chat")
     answer = ask(page, "Where do emperor penguins breed?")
     assert "sea ice around Antarctica" in answer.locator(".qa-text").inner_text()
-    assert answer.locator("details.qa-source .qa-label").first.inner_text() == "penguins.txt"
+    assert answer.locator("details.qa-source .qa-label").first.inner_text() == "Emperor penguins"
+    assert answer.locator("details.qa-source .qa-file").first.inner_text() == "penguins.txt"
 
 
 def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):

@@ -115,7 +115,8 @@ def test_html_keeps_visible_text_only(tmp_path):
     path = tmp_path / "page.html"
     path.write_text(markup, encoding="utf-8")
 
-    text = load(path).text
+    document = load(path)
+    text = document.text
 
     for secret in ("SCRIPT_SECRET", "META_SECRET", "NOSCRIPT_SECRET", "COMMENT_SECRET", "JSON_SECRET", "color: red", "nope"):
         assert secret not in text
@@ -123,10 +124,26 @@ def test_html_keeps_visible_text_only(tmp_path):
     assert "Main Heading" in text  # &nbsp; became a plain space
     assert "First bold paragraph & more." in text
     assert "Caf\u00e9 \u201cquoted\u201d" in text
-    assert "Page Title" in text
+    assert "Page Title" not in text and document.title == "Page Title"  # the tab's title, once, as the title
     lines = text.split("\n")
     assert "one" in lines and "two" in lines  # block elements become line breaks
     assert text == text.strip()
+
+
+def test_a_pdf_title_comes_from_its_metadata_and_a_text_file_from_its_first_line(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+    import io
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["Body text about tides."]]))))
+    writer.add_metadata({"/Title": "Tides of the North Sea"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    pdf = tmp_path / "scan_0042.pdf"
+    pdf.write_bytes(buffer.getvalue())
+    assert load(pdf).title == "Tides of the North Sea"
+    plain = tmp_path / "notes_2024.txt"
+    plain.write_text("Meeting notes\n\nWe met.\n")
+    assert load(plain).title == "Meeting notes"
 
 
 def test_htm_suffix_and_helper_agree(tmp_path):

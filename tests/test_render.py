@@ -205,3 +205,13 @@ def test_answer_json_is_serialisable_and_complete():
     assert c["passage"][c["quote_start"] - c["start"] : c["quote_end"] - c["start"]] == c["quote"]
     refusal = render.answer_json(answer(NO_ANSWER, abstained=True, hits=[HUAWEI]))
     assert refusal["abstained"] and refusal["related"][0]["text"] == HUAWEI.text
+
+
+def test_a_source_shows_the_document_title_first_and_the_file_name_second():
+    from dataclasses import replace
+
+    titled = replace(HUAWEI, title="Huawei's plan for Europe")
+    out = html.unescape(render.answer_html(answer("In 2018 ... [1]", [cite(1, titled, "In 2018, the company spent 14.6 billion on R+D, cementing its position.")])))
+    assert '<span class="qa-label" title="docs/article.txt">Huawei\'s plan for Europe</span> <span class="qa-file">article.txt</span>' in out
+    assert render.title_and_file(replace(HUAWEI, title="article")) == ("article.txt", "")  # the stem is no title
+    assert render.title_and_file(replace(HUAWEI, title="")) == ("article.txt", "")

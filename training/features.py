@@ -8,7 +8,8 @@ and sentence vectors, the cosines of the question with the sentence and with the
 it, the share of the question's stemmed words in the sentence, the sentence's length, whether it
 holds a digit, and the question's wh-word. A gradient-boosted classifier (scikit-learn) is
 trained on the same pairs as the cross-encoder (training/pairs.py) and scored with the same
-`evaluate` as training/train.py, next to two baselines: the cosine alone and the word share alone.
+`evaluate` as training/train.py on the same dev questions as the shipped cross-encoder alone
+(design 1, `models/answer/`) and two baselines: the cosine alone and the word share alone.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer_model import sentence_of  # noqa: E402
+from assistant.answer_model import MODEL_DIR, AnswerModel, sentence_of  # noqa: E402
 from assistant.lexical import tokenize  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from training.pairs import TRAINDATA, pairs, questions  # noqa: E402
@@ -82,8 +83,10 @@ def main(argv=None) -> int:
         y.extend(label for _, label in rows)
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1, random_state=0)
     model.fit(np.vstack(x), np.array(y))
+    shipped = AnswerModel(MODEL_DIR, threads=2)
     results = {
-        "frozen features + gradient boosting": evaluate(lambda q, ts: model.predict_proba(featurize(q, ts))[:, 1], dev_items, args.false_refusal),
+        "design 1: shipped cross-encoder alone (logit)": evaluate(shipped.logits, dev_items, args.false_refusal),
+        "design 2: frozen features + gradient boosting": evaluate(lambda q, ts: model.predict_proba(featurize(q, ts))[:, 1], dev_items, args.false_refusal),
         "cosine alone": evaluate(lambda q, ts: featurize(q, ts)[:, 768], dev_items, args.false_refusal),
         "word share alone": evaluate(lambda q, ts: featurize(q, ts)[:, 770], dev_items, args.false_refusal),
     }
