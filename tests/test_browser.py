@@ -126,6 +126,14 @@ def test_clicking_the_marker_or_the_source_shows_the_passage(page):
     passage.wait_for(state="visible")
 
 
+def test_an_empty_question_gets_a_hint_not_silence(page):
+    count = page.locator(ANSWERS).count()
+    page.locator("#question textarea").fill("   ")
+    page.locator("#question textarea").press("Enter")
+    page.get_by_text("Type a question first.").first.wait_for(timeout=10_000)
+    assert page.locator(ANSWERS).count() == count  # nothing was added to the conversation
+
+
 def test_a_follow_up_uses_the_conversation(page):
     first = ask(page, "Who is Ken Hu?")
     assert "Ken Hu" in first.inner_text()
