@@ -157,7 +157,8 @@ def test_a_question_the_article_does_not_cover_looks_like_a_refusal(page):
 def upload(page, path: Path) -> str:
     """Add `path` in the Documents tab; the result line once it changes."""
     open_tab(page, "Documents")
-    script = "() => { const e = document.querySelector('#upload-result .qa-result'); return e ? e.innerText : ''; }"
+    script = ("() => Array.from(document.querySelectorAll('#upload-result .qa-result, #upload-result .qa-error'))"
+              ".map(e => e.innerText).join('\\n')")
     before = page.evaluate(script)
     page.locator("#upload input[type=file]").set_input_files(str(path))
     page.wait_for_function(f"([before]) => ({script})() && ({script})() !== before", arg=[before])
@@ -182,6 +183,7 @@ def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):
     path.write_bytes(b"MZ\x90\x00 not a document")
     line = upload(page, path)
     assert line.startswith("Refused: tool.exe: unsupported file type .exe") and "\n" not in line.strip()
+    assert page.locator("#upload-result .qa-error").inner_text().startswith("Refused: tool.exe")  # styled as an error
     assert not (server.corpus_dir / "tool.exe").exists()
     open_tab(page, "Chat")
 
