@@ -137,9 +137,20 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "answerable_refused": share(sum(r[2].abstained for r in answerable), len(answerable)),
         "unanswerable_refused": share(sum(r[2].abstained for r in unanswerable), len(unanswerable)),
         "answerability_auc": round(auc(confidence, labels), 4),
+        # an oracle operating point (the threshold read off these very questions): how well the
+        # confidence separates, in product terms; not a figure the product reaches by itself
+        "oracle_unanswerable_refused_at_10pct_false_refusal": _at_false_refusal(confidence, labels, 0.10),
         "p50_ms": round(statistics.median(lat), 1) if lat else float("nan"),
         "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else float("nan"),
     }
+
+
+def _at_false_refusal(confidence: np.ndarray, labels: np.ndarray, rate: float) -> float:
+    pos, neg = np.sort(confidence[labels == 1]), confidence[labels == 0]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    threshold = pos[int(np.floor(rate * len(pos)))]
+    return round(float((neg < threshold).mean()), 4)
 
 
 def verbatim_violations(corpus: Corpus, rows) -> int:
