@@ -569,7 +569,12 @@ def _one_line(err: Exception) -> str:
     return f"Error: {text}"
 
 
-SERVICE = Service()
+try:
+    SERVICE = Service()
+except ValueError as _err:  # a bad ASSISTANT_* variable: one line, not a traceback
+    if __name__ == "__main__":
+        raise SystemExit(f"app.py: {_err}") from None
+    raise
 demo = build(SERVICE)
 
 
@@ -583,12 +588,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "      the file holds one line USER:PASSWORD (or set ASSISTANT_AUTH)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default=os.environ.get("ASSISTANT_HOST") or "127.0.0.1",
+    try:
+        settings = Settings.from_env()
+    except ValueError as err:
+        parser.error(str(err))
+    parser.add_argument("--host", default=settings.host,
                         help="address to bind (default 127.0.0.1, env ASSISTANT_HOST); beyond this machine "
                         "a login is required unless --no-auth is given")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT") or 7860),
+    parser.add_argument("--port", type=int, default=settings.port,
                         help="port (default 7860, env ASSISTANT_PORT)")
-    parser.add_argument("--auth", default=os.environ.get("ASSISTANT_AUTH") or None, metavar="USER:PASSWORD",
+    parser.add_argument("--auth", default=settings.auth or None, metavar="USER:PASSWORD",
                         help="require this login (env ASSISTANT_AUTH; prefer --auth-file: `ps` shows arguments)")
     parser.add_argument("--auth-file", type=Path, metavar="PATH",
                         help="read the login (one line USER:PASSWORD) from this file")

@@ -35,8 +35,8 @@ DEFAULT_INDEX_DIR = PROJECT_DIR / "var" / "index"
 DEFAULT_UPLOADS_DIR = PROJECT_DIR / "var" / "documents"
 
 
-def _doc(text: str, default, kind: type | None = None):
-    return field(default=default, metadata={"doc": text, "kind": kind or type(default)})
+def _doc(text: str, default, kind: type | None = None, secret: bool = False):
+    return field(default=default, repr=not secret, metadata={"doc": text, "kind": kind or type(default)})
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Settings:
     # Optional language model (any OpenAI-compatible server); unset = extractive answers only
     llm_base_url: str = _doc("OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama).", "")
     llm_model: str = _doc("Model name sent to the endpoint.", "")
-    llm_api_key: str = _doc("API key for the endpoint (many local servers accept any).", "")
+    llm_api_key: str = _doc("API key for the endpoint (many local servers accept any).", "", secret=True)
     llm_timeout: float = _doc("Seconds to wait for the endpoint before falling back.", 60.0)
     llm_max_tokens: int = _doc("Most tokens the model may generate per answer.", 512)
 
@@ -106,9 +106,31 @@ class Settings:
         "Seconds an indexing call waits for another one holding the index before it gives up.", 60.0
     )
 
+    # The browser chat (app.py; its flags override these)
+    host: str = _doc("Address app.py binds; beyond loopback a login (auth) is required unless --no-auth.", "127.0.0.1")
+    port: int = _doc("Port app.py serves on.", 7860)
+    auth: str = _doc("Login app.py requires, USER:PASSWORD (empty: none).", "", secret=True)
+
+    def __post_init__(self):
+        for name, (ok, expected) in _RULES.items():
+            value = getattr(self, name)
+            if not ok(value):
+                shown = "(hidden)" if name in ("auth", "llm_api_key") else repr(value)
+                raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Defaults, then `ASSISTANT_*` environment variables, then explicit overrides."""
+        known = {ENV_PREFIX + f.name.upper() for f in fields(cls)}
+        unknown = sorted(name for name in os.environ if name.startswith(ENV_PREFIX) and name not in known)
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            hint = f"did you mean {close[0]}?" if close else "the settings are listed in assistant/config.py"
+            raise ValueError(f"{unknown[0]}: not a setting of this assistant; {hint}")
         values = {}
         for f in fields(cls):
             raw = os.environ.get(ENV_PREFIX + f.name.upper())
@@ -122,6 +144,36 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+def _positive(v) -> bool:
+    return v > 0
+
+
+_RULES = {
+    "chunk_size": (_positive, "a positive number of characters"),
+    "chunk_overlap": (lambda v: v >= 0, "0 or more characters"),
+    "embed_batch_size": (_positive, "1 or more"),
+    "index_threads": (lambda v: v >= 0, "0 (all cores) or more"),
+    "query_threads": (lambda v: v >= 0, "0 (all cores) or more"),
+    "k": (lambda v: 1 <= v <= 100, "1 to 100"),
+    "candidates": (_positive, "1 or more"),
+    "fusion": (lambda v: v in ("minmax", "rrf"), "'minmax' or 'rrf'"),
+    "dense_weight": (lambda v: 0.0 <= v <= 1.0, "a share from 0 to 1"),
+    "rrf_k": (_positive, "1 or more"),
+    "bm25_k1": (lambda v: v >= 0, "0 or more"),
+    "bm25_b": (lambda v: 0.0 <= v <= 1.0, "0 to 1"),
+    "answer_k": (lambda v: 1 <= v <= 100, "1 to 100"),
+    "answer_max_sentences": (_positive, "1 or more"),
+    "answer_candidates": (_positive, "1 or more"),
+    "abstain_threshold": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
+    "llm_timeout": (_positive, "a positive number of seconds"),
+    "llm_max_tokens": (_positive, "1 or more"),
+    "max_file_mb": (_positive, "a positive size in MiB"),
+    "lock_timeout": (lambda v: v >= 0, "0 or more seconds"),
+    "port": (lambda v: 1 <= v <= 65535, "a port from 1 to 65535"),
+    "auth": (lambda v: not v or (":" in v and all(v.partition(":")[::2])), "USER:PASSWORD"),
+}
+
+
 def _parse(name: str, raw: str, kind: type):
     try:
         if kind is bool:
@@ -132,6 +184,5 @@ def _parse(name: str, raw: str, kind: type):
             raise ValueError(raw)
         return kind(raw)
     except ValueError:
-        raise ValueError(
-            f"{ENV_PREFIX}{name.upper()}={raw!r}: expected a {kind.__name__}"
-        ) from None
+        what = {int: "a whole number", float: "a number", bool: "true or false"}.get(kind, kind.__name__)
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r}: expected {what}") from None

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-EVALDATA = Path(os.environ.get("ASSISTANT_EVALDATA", Path(__file__).resolve().parents[2] / "shared" / "evaldata"))
+EVALDATA = Path(os.environ.get("EVALDATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "evaldata"))
 SETS = {
     "xquad_en": ("xquad_en/docs.jsonl", "xquad_en/qa_sample.jsonl"),
     "clapnq_dev": ("clapnq_dev/docs.jsonl", "clapnq_dev/qa_split_dev.jsonl"),

@@ -1,0 +1,58 @@
+"""One validated configuration: unknown ASSISTANT_* variables and out-of-range values are one-line
+errors naming the variable; secrets never appear in a repr or an error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_INDEX_DRI", "/tmp/x")
+    with pytest.raises(ValueError) as err:
+        Settings.from_env()
+    message = str(err.value)
+    assert message == "ASSISTANT_INDEX_DRI: not a setting of this assistant; did you mean ASSISTANT_INDEX_DIR?"
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("ASSISTANT_K", "0", "1 to 100"),
+    ("ASSISTANT_DENSE_WEIGHT", "1.5", "a share from 0 to 1"),
+    ("ASSISTANT_FUSION", "max", "'minmax' or 'rrf'"),
+    ("ASSISTANT_ABSTAIN_THRESHOLD", "-0.1", "a probability from 0 to 1"),
+    ("ASSISTANT_PORT", "70000", "a port from 1 to 65535"),
+    ("ASSISTANT_CHUNK_OVERLAP", "5000", "less than the chunk size"),
+    ("ASSISTANT_MAX_FILE_MB", "0", "a positive size in MiB"),
+    ("ASSISTANT_CHUNK_SIZE", "big", "expected a whole number"),
+])
+def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError) as err:
+        Settings.from_env()
+    message = str(err.value)
+    assert message.startswith(name) and expected in message and "\n" not in message
+
+
+def test_secrets_stay_out_of_reprs_and_errors(monkeypatch):
+    settings = Settings(auth="alice:s3cret", llm_api_key="sk-secret")
+    assert "s3cret" not in repr(settings) and "sk-secret" not in repr(settings)
+    monkeypatch.setenv("ASSISTANT_AUTH", "nopassword-s3cret")
+    with pytest.raises(ValueError) as err:
+        Settings.from_env()
+    assert "s3cret" not in str(err.value) and "USER:PASSWORD" in str(err.value)
+
+
+def test_the_app_and_the_cli_say_it_in_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "ASSISTANT_K": "0", "HOME": str(tmp_path)}
+    for args in ([str(ROOT / "app.py")], ["-m", "assistant", "search", "anything"]):
+        result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode != 0
+        lines = result.stderr.strip().splitlines()
+        assert lines and "ASSISTANT_K=0: expected 1 to 100" in lines[-1] and "Traceback" not in result.stderr, result.stderr
