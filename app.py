@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import assistant  # noqa: F401  (sets the offline environment before Gradio is imported)
 from assistant import render
 from assistant.config import MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
+from assistant.followup import history_pairs
 
 import gradio as gr  # noqa: E402
 
@@ -80,46 +81,6 @@ def safe_document_name(name: str) -> str:
             f"{name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
         )
     return name
-
-
-def history_pairs(history) -> list[tuple[str, str]]:
-    """Earlier turns as (question, answer) pairs, from pairs, chat messages or their JSON text."""
-    if history is None or history == "":
-        return []
-    if isinstance(history, str):
-        try:
-            history = json.loads(history)
-        except ValueError as err:
-            raise ValueError(f"not valid JSON ({err})") from None
-    pairs: list[tuple[str, str]] = []
-    pending: str | None = None
-    for turn in history:
-        if isinstance(turn, dict):
-            content = _message_text(turn.get("content"))
-            if turn.get("role") == "user":
-                if pending is not None:
-                    pairs.append((pending, ""))
-                pending = content
-            elif turn.get("role") == "assistant" and pending is not None:
-                pairs.append((pending, content))
-                pending = None
-        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
-            pairs.append((str(turn[0] or ""), str(turn[1] or "")))
-        else:
-            raise ValueError("expected (question, answer) pairs or chat messages")
-    if pending is not None:
-        pairs.append((pending, ""))
-    return pairs
-
-
-def _message_text(content) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    return ""
 
 
 class Service:

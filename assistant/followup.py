@@ -7,6 +7,7 @@ question that names its own subject is searched as it is, so changing the topic 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Sequence
 
@@ -24,11 +25,12 @@ def is_followup(question: str) -> bool:
 
 
 def contextualize(question: str, history: Sequence | None) -> str:
-    """The query to search for `question` given earlier turns, oldest first: (question, answer)
-    pairs, or chat messages ({"role": "user", "content": ...})."""
+    """The query to search for `question` given earlier turns, oldest first, in any form
+    `history_pairs` reads."""
     standalone = ""
-    for earlier in _questions(history or ()):
-        standalone = _combine(standalone, earlier)
+    for earlier, _ in history_pairs(history):
+        if earlier.strip():
+            standalone = _combine(standalone, earlier)
     return _combine(standalone, question)
 
 
@@ -39,12 +41,41 @@ def _combine(context: str, question: str) -> str:
     return question
 
 
-def _questions(history) -> list[str]:
-    out = []
+def history_pairs(history) -> list[tuple[str, str]]:
+    """Earlier turns as (question, answer) pairs, from pairs, chat messages or their JSON text."""
+    if history is None or history == "":
+        return []
+    if isinstance(history, str):
+        try:
+            history = json.loads(history)
+        except ValueError as err:
+            raise ValueError(f"not valid JSON ({err})") from None
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
     for turn in history:
         if isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                out.append(turn["content"])
-        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            out.append(turn[0])
-    return [q for q in out if q.strip()]
+            content = _message_text(turn.get("content"))
+            if turn.get("role") == "user":
+                if pending is not None:
+                    pairs.append((pending, ""))
+                pending = content
+            elif turn.get("role") == "assistant" and pending is not None:
+                pairs.append((pending, content))
+                pending = None
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            pairs.append((str(turn[0] or ""), str(turn[1] or "")))
+        else:
+            raise ValueError("expected (question, answer) pairs or chat messages")
+    if pending is not None:
+        pairs.append((pending, ""))
+    return pairs
+
+
+def _message_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""

@@ -61,13 +61,13 @@ def generate(
     settings: Settings,
     embedder,
     on_token: Callable[[str], None] | None = None,
-    history: list[tuple[str, str]] | None = None,
+    history=None,
 ) -> tuple[str, tuple[Citation, ...]]:
     """A cited answer to `question` from `hits`, written by the configured language model.
 
     `on_token(piece)` receives the raw reply as it streams; the returned text is the verified
-    one, with markers renumbered to match the citations. `history` holds earlier
-    (question, answer) turns. Returns `(prompts.NO_ANSWER, ())` when the model says the passages
+    one, with markers renumbered to match the citations. `history` holds earlier turns, as
+    (question, answer) pairs or chat messages (`followup.history_pairs`). Returns `(prompts.NO_ANSWER, ())` when the model says the passages
     do not hold the answer; raises `GenerationError` when the model cannot be used or no sentence
     of its reply is supported by the passages."""
     if not settings.llm_base_url:
@@ -76,7 +76,9 @@ def generate(
         raise GenerationError("no language model name configured (set ASSISTANT_LLM_MODEL)")
     if not hits:
         raise GenerationError("no passages to answer from")
-    reply = _complete(_messages(question, hits, history or []), settings, on_token).strip()
+    from .followup import history_pairs
+
+    reply = _complete(_messages(question, hits, history_pairs(history)), settings, on_token).strip()
     if not reply:
         raise GenerationError(f"the language model at {settings.llm_base_url} returned an empty reply")
     if _is_no_answer(reply):

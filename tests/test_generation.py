@@ -202,6 +202,17 @@ def test_history_is_sent_before_the_question(hits, embedder):
     assert "And its height?" in server.last_messages[-1]["content"]
 
 
+def test_chat_message_history_reaches_the_model_as_turns(hits, embedder):
+    """Chat messages, as the browser and gradio_client send them, become the same user and
+    assistant turns (they used to arrive as the strings "role" and "content")."""
+    history = [{"role": "user", "content": "Who built it?"},
+               {"role": "assistant", "content": [{"type": "text", "text": "Gustave Eiffel's company [1]."}]}]
+    with FakeLLMServer(reply="The tower is 330 metres tall [2].") as server:
+        generate("And its height?", hits, settings_for(server.base_url), embedder, history=history)
+        turns = [(m["role"], m["content"]) for m in server.last_messages[1:3]]
+    assert turns == [("user", "Who built it?"), ("assistant", "Gustave Eiffel's company [1].")]
+
+
 def test_request_uses_settings(hits, embedder):
     with FakeLLMServer(reply="The tower is 330 metres tall [2].") as server:
         settings = Settings.from_env(llm_base_url=server.base_url, llm_model="tiny", llm_max_tokens=77, llm_api_key="k")
