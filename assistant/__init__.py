@@ -2,6 +2,8 @@
 
 Public API (imported lazily, so `import assistant` is fast)::
 
+    bot = assistant.Assistant(store="index-folder")     # config in, verbs out: ask, retrieve,
+                                                        # add, rebuild, remove, documents, as_retriever
     answer = assistant.ask("question")                  # Answer: text with [n], citations
     hits = assistant.retrieve("question", k=5)          # list[Hit]
     report = assistant.add_documents(["new.pdf", "folder/"])
@@ -16,6 +18,7 @@ import importlib
 from . import config as _config  # noqa: F401  (sets the offline environment first)
 
 _EXPORTS = {
+    "Assistant": "facade",
     "ask": "answering",
     "Answer": "answer",
     "Citation": "answer",

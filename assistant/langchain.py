@@ -7,6 +7,7 @@ Each `Document` carries the hit's text as `page_content` and its provenance (`so
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -21,9 +22,13 @@ class AssistantRetriever(BaseRetriever):
     k: int = 4
     index_dir: str | None = None
     mode: str = "hybrid"
+    assistant: Any = None  # an `Assistant`: its store, settings and embedder (index_dir is then unused)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = retrieve(query, k=self.k, index_dir=self.index_dir, mode=self.mode)
+        if self.assistant is not None:
+            hits = self.assistant.retrieve(query, self.k, self.mode)
+        else:
+            hits = retrieve(query, k=self.k, index_dir=self.index_dir, mode=self.mode)
         documents = []
         for hit in hits:
             metadata = asdict(hit)

@@ -1,0 +1,49 @@
+"""`Assistant`: one object per store; the embedder and settings given are the ones used, and two
+assistants on two stores never see each other's documents."""
+
+from __future__ import annotations
+
+from assistant import Assistant
+from assistant.config import Settings
+from tests.fakes import HashEmbedder
+
+
+def _write(folder, files: dict[str, str]):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, "utf-8")
+    return folder
+
+
+def test_the_verbs_work_on_the_store_given_with_the_embedder_given(tmp_path):
+    embedder = HashEmbedder()
+    settings = Settings(chunk_size=300, chunk_overlap=60)
+    docs = _write(tmp_path / "docs", {"owls.txt": "Owls hunt at night. Barn owls nest in old barns.\n",
+                                      "bees.txt": "Bees make honey in hives. A hive holds one queen.\n"})
+    bot = Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    assert bot.documents() == ()
+    report = bot.add([docs])
+    assert len(report.added) == 2 and embedder.calls >= 1
+    assert sorted(f.source for f in bot.documents()) == sorted(str(docs / n) for n in ("bees.txt", "owls.txt"))
+    calls = embedder.calls
+    hits = bot.retrieve("Where do barn owls nest?", k=1)
+    assert hits[0].source.endswith("owls.txt") and embedder.calls > calls
+    answer = bot.ask("Where do barn owls nest?")
+    assert answer.abstained or answer.citations[0].hit.source.endswith("owls.txt")
+    documents = bot.as_retriever(k=1).invoke("How many queens does a hive hold?")
+    assert documents[0].metadata["source"].endswith("bees.txt")
+    assert bot.remove([str(docs / "bees.txt")]).removed == (str(docs / "bees.txt"),)
+    (docs / "owls.txt").unlink()
+    report = bot.rebuild()  # the recorded folder again: the deleted file goes, the removed one is still there
+    assert report.removed == (str(docs / "owls.txt"),) and report.added == (str(docs / "bees.txt"),)
+    assert [f.source for f in bot.documents()] == [str(docs / "bees.txt")]
+
+
+def test_two_assistants_on_two_stores_stay_apart(tmp_path):
+    settings = Settings(chunk_size=300, chunk_overlap=60)
+    a = Assistant(store=tmp_path / "a", settings=settings, embedder=HashEmbedder())
+    b = Assistant(store=tmp_path / "b", settings=settings, embedder=HashEmbedder())
+    a.add([_write(tmp_path / "da", {"tides.txt": "Tides follow the moon.\n"})])
+    b.add([_write(tmp_path / "db", {"dunes.txt": "Dunes move with the wind.\n"})])
+    assert [h.source for h in a.retrieve("moon tides")] == [str(tmp_path / "da" / "tides.txt")]
+    assert [h.source for h in b.retrieve("moon tides")] == [str(tmp_path / "db" / "dunes.txt")]
