@@ -298,6 +298,8 @@ def seed_default(root: Path) -> bool:
         shutil.copyfile(Path(SHIPPED_INDEX_DIR) / CURRENT, staging / CURRENT)
         if (root / CURRENT).exists():  # another process seeded it meanwhile
             return False
+        if (root / generation).exists():  # left by a seed interrupted before CURRENT: unused
+            shutil.rmtree(root / generation)
         os.replace(staging / generation, root / generation)
         os.replace(staging / CURRENT, root / CURRENT)
         return True

@@ -961,6 +961,8 @@ def test_the_default_index_starts_as_a_copy_of_the_shipped_one_in_an_ignored_fol
     shipped = Index.load(config.SHIPPED_INDEX_DIR)
     assert index.chunks == shipped.chunks and index.manifest.files == shipped.manifest.files
     assert seed_default(target) is False  # once only
+    (target / "CURRENT").unlink()  # as if a seed had stopped between its two renames
+    assert seed_default(target) is True and Index.load(target).chunks == shipped.chunks
     assert not seed_default(tmp_path / "elsewhere") and not (tmp_path / "elsewhere").exists()
     assert {p: p.read_bytes() for p in shipped_before} == shipped_before  # the shipped index untouched
 
