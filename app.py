@@ -18,7 +18,7 @@ the background, while the page is already served with a status line. HTML comes 
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import os
 import queue
 import shutil
@@ -631,7 +631,8 @@ def port_problem(host: str, port: int) -> str | None:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.bind((host, port))
     except OSError as err:
-        reason = "is already in use" if err.errno in (98, 48, 10048) else f"cannot be used ({err.strerror or err})"
+        busy = err.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE))
+        reason = "is already in use" if busy else f"cannot be used ({err.strerror or err})"
         return f"app.py: port {port} on {host} {reason}; start with --port N to use another"
     return None
 

@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     from . import indexing, retrieval
+    from .render import title_and_file
 
     if args.command == "ask":
         return _ask(args)
@@ -103,7 +104,7 @@ def _run(args) -> int:
         elif not hits:
             print("No passages found.")
         for i, hit in enumerate(hits if not args.json else [], start=1):
-            title = f"{hit.title} — " if hit.title else ""
+            title = f"{hit.title} — " if title_and_file(hit)[1] else ""  # not when it is the file name again
             print(f"[{i}] {title}{hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})")
             print("    " + " ".join(hit.text.split()))
         return 0
@@ -127,6 +128,7 @@ def _run(args) -> int:
 def _ask(args) -> int:
     from .answering import ask
     from .prompts import RELATED_HEADING
+    from .render import title_and_file
 
     streamed = []
 
@@ -162,7 +164,7 @@ def _ask(args) -> int:
             continue
         shown.add(key)
         where = f"p. {c.hit.page}" if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
-        title = f"{c.hit.title} — " if c.hit.title else ""
+        title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
         print(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d")
     return 0
 

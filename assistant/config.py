@@ -115,7 +115,8 @@ class Settings:
         for name, (ok, expected) in _RULES.items():
             value = getattr(self, name)
             if not ok(value):
-                shown = "(hidden)" if name in ("auth", "llm_api_key") else repr(value)
+                secret = not self.__dataclass_fields__[name].repr  # see _doc(secret=True)
+                shown = "(hidden)" if secret else repr(value)
                 raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")

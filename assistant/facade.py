@@ -68,11 +68,13 @@ class Assistant:
         return remove_documents(sources, self.store, settings=self.settings, embedder=self.embedder)
 
     def documents(self) -> tuple:
-        """The indexed files (`FileEntry`: source, sha256, chunks, added, updated); () when none."""
-        from .index import Index, IndexMissing
+        """The indexed files (`FileEntry`: source, sha256, chunks, added, updated); () when none.
+        Read from the cached searcher, as questions are: no reload while the index is unchanged."""
+        from .index import IndexMissing
+        from .retrieval import searcher_for
 
         try:
-            return Index.load(self.store).manifest.files
+            return searcher_for(self.store, self.settings, self.embedder).index.manifest.files
         except IndexMissing:
             return ()
 
