@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--index-dir", help="index directory (default: $ASSISTANT_INDEX_DIR or var/index, a copy of the shipped index/ at first)")
+    parser.add_argument("--index", "--index-dir", dest="index_dir", help="the store: an index folder, milvus:///abs/file.db (Milvus Lite) or milvus://host:19530 (default: $ASSISTANT_INDEX_DIR or var/index, a copy of the shipped index/ at first)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ask = commands.add_parser("ask", help="a cited answer, or a plain statement that the documents don't say")
@@ -176,10 +176,11 @@ def _clip(text: str, limit: int = 300) -> str:
 
 def _info(args) -> int:
     from .config import Settings
-    from .index import Index
+    from .stores import open_store
 
-    index_dir = args.index_dir or Settings.from_env().index_dir
-    index = Index.load(index_dir)
+    settings = Settings.from_env()
+    index_dir = args.index_dir or settings.index_dir
+    index = open_store(index_dir, settings).load()
     m = index.manifest
     data = {
         "index_dir": str(index_dir),

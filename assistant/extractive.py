@@ -54,14 +54,14 @@ def sentences(question: str, query_vector: np.ndarray, hits: list[Hit], searcher
     total = sum(weights.values()) or 1.0
     found: list[Candidate] = []
     seen: set[tuple[str, int, int]] = set()
-    for rank, hit in enumerate(hits):
-        ci = searcher.chunk_row.get(hit.chunk_id)
-        if ci is None:
-            continue
-        chunk = index.chunks[ci]
-        rows = index.chunk_rows[ci]
-        cosines = index.vectors[list(rows)] @ query_vector if rows else np.empty(0)
-        for (s, e), cosine in zip(chunk.sentences, cosines):
+    ranked = [(rank, searcher.chunk_row[hit.chunk_id]) for rank, hit in enumerate(hits) if hit.chunk_id in searcher.chunk_row]
+    rows = sorted({r for _, ci in ranked for r in index.chunk_rows[ci]})
+    # one read of the stored vectors for all passages (a round trip on a remote store)
+    cosine_of = dict(zip(rows, index.sentence_vectors(rows) @ query_vector)) if rows else {}
+    for rank, ci in ranked:
+        hit, chunk = hits[rank], index.chunks[ci]
+        for (s, e), row in zip(chunk.sentences, index.chunk_rows[ci]):
+            cosine = cosine_of[row]
             key = (chunk.source, s, e)
             if key in seen:
                 continue

@@ -108,18 +108,18 @@ def sentence_keys(chunks: list[Chunk]) -> list[tuple[str, int, int]]:
     return list(dict.fromkeys((c.source, s, e) for c in chunks for s, e in c.sentences))
 
 
-class Index:
-    """Chunks, their sentence vectors (an exact FAISS inner-product index) and the manifest."""
+class Snapshot:
+    """A loaded, read-only view of a store: the manifest, every chunk, and the distinct sentences
+    (`keys`, numbered in `sentence_keys` order) with the maps between chunks and sentence rows.
+    Chunk texts live in memory (they are small next to the vectors); how sentence vectors are
+    kept and searched is the store's: `search` and `sentence_vectors` are what a backend supplies.
+    """
 
-    def __init__(self, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray, generation: str = ""):
+    def __init__(self, manifest: Manifest, chunks: list[Chunk], generation: str = ""):
         self.keys = sentence_keys(chunks)
-        if len(self.keys) != len(vectors):
-            raise ValueError(f"{len(self.keys)} sentences but {len(vectors)} vectors")
         self.manifest = manifest
         self.chunks = chunks
         self.generation = generation
-        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
-        self._faiss = None
         row = self._row = {key: i for i, key in enumerate(self.keys)}
         # chunk -> its sentence rows, and sentence row -> the chunks that contain it
         self.chunk_rows: list[tuple[int, ...]] = [tuple(row[(c.source, s, e)] for s, e in c.sentences) for c in chunks]
@@ -132,16 +132,46 @@ class Index:
         """The vector row of sentence key (source, start, end), or None."""
         return self._row.get(key)
 
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k sentences by inner product: (scores, sentence rows), each (queries, k);
+        a row is -1 where fewer than k were found."""
+        raise NotImplementedError
+
+    def sentence_vectors(self, rows) -> np.ndarray:
+        """The stored vectors of sentence rows, in that order."""
+        raise NotImplementedError
+
+    def lexical_scores(self, query: str, n: int) -> np.ndarray | None:
+        """A lexical score per chunk from the store's own full-text search (0 outside its top
+        `n`), or None when the store has none and the in-memory BM25 (`lexical.py`) is used."""
+        return None
+
     def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
         """Stored vectors for sentence keys (all must be present)."""
-        return self._vectors[[self._row[k] for k in keys]] if keys else np.empty((0, self.manifest.dimension), np.float32)
+        if not keys:
+            return np.empty((0, self.manifest.dimension), np.float32)
+        return self.sentence_vectors([self._row[k] for k in keys])
+
+
+class Index(Snapshot):
+    """The FAISS store's snapshot: chunks, their sentence vectors (an exact FAISS inner-product
+    index) and the manifest, loaded from and saved to an index directory."""
+
+    def __init__(self, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray, generation: str = ""):
+        super().__init__(manifest, chunks, generation)
+        if len(self.keys) != len(vectors):
+            raise ValueError(f"{len(self.keys)} sentences but {len(vectors)} vectors")
+        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
+        self._faiss = None
 
     @property
     def vectors(self) -> np.ndarray:
         return self._vectors
 
+    def sentence_vectors(self, rows) -> np.ndarray:
+        return self._vectors[list(rows)]
+
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact top-k sentences by inner product: (scores, sentence rows), each (queries, k)."""
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
         k = min(k, len(self.keys))
         if k == 0:

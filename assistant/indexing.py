@@ -22,7 +22,8 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, Chunk, chunk_document
 from .config import MIB, SUPPORTED_SUFFIXES, Settings
 from .documents import LoadError, check_regular_file, file_sha256, load
-from .index import FileEntry, Index, IndexMissing, IndexProblem, Manifest, now, sentence_keys, writer_lock
+from .index import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
+from .stores import Store, open_store
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,13 @@ def sync(
     progress: bool = False,
     cancel: threading.Event | None = None,
 ) -> Report:
-    """Bring the index in `index_dir` up to date with `paths` (see the module docstring)."""
+    """Bring the index in `index_dir` (a folder or a milvus:// store) up to date with `paths`
+    (see the module docstring)."""
     began = time.perf_counter()
-    index_dir = str(index_dir)
-    with writer_lock(index_dir, settings.lock_timeout):
-        old = _load_or_none(index_dir, start_over=prune)
+    store = open_store(index_dir, settings)
+    index_dir = store.name
+    with store.lock(settings.lock_timeout):
+        old = _load_or_none(store, start_over=prune)
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
@@ -168,12 +171,13 @@ def sync(
         total_old = len(old.chunks) if old else 0
         if old is not None and reuse and not (plan.fresh or plan.removed):
             return _report(index_dir, plan, total_old, 0, began)
-        index, embedded = _assemble(old if reuse else None, plan, settings, embedder, progress, paths, old, cancel)
-        if old is None and not index.chunks and not plan.removed:
+        manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel)
+        total = sum(f.chunks for f in manifest.files)
+        if old is None and not total and not plan.removed:
             return _report(index_dir, plan, 0, 0, began)
         _stop_if(cancel)
-        index.save(index_dir)
-        return _report(index_dir, plan, len(index.chunks), embedded, began)
+        store.commit(old if reuse else None, manifest, set(plan.keep), chunks, vectors)
+        return _report(index_dir, plan, total, len(chunks), began)
 
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
@@ -188,10 +192,10 @@ def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> N
     plan.updated.append(source)
 
 
-def _load_or_none(index_dir: str, start_over: bool) -> Index | None:
+def _load_or_none(store: Store, start_over: bool) -> Snapshot | None:
     """The current index; None if there is none, or if it is unusable and we may start over."""
     try:
-        return Index.load(index_dir)
+        return store.load()
     except IndexMissing:
         return None
     except IndexProblem:
@@ -230,24 +234,14 @@ def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[s
 
 
 def _assemble(
-    old: Index | None, plan: _Plan, settings: Settings, embedder, progress: bool, paths, previous: Index | None,
+    plan: _Plan, settings: Settings, embedder, progress: bool, paths, previous: Snapshot | None,
     cancel: threading.Event | None = None,
-) -> tuple[Index, int]:
-    """The new index: `old`'s kept chunks and vectors (None: reuse nothing) plus the fresh ones.
+) -> tuple[Manifest, list[Chunk], np.ndarray]:
+    """The new manifest and the fresh chunks with their sentence vectors (embedded here).
     `previous` is the index before this call, whose dates and roots carry over."""
     new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
-    new_keys, texts = embedding_texts(new_chunks, settings.title_in_embedding)
+    _, texts = embedding_texts(new_chunks, settings.title_in_embedding)
     new_vectors = _embed(texts, embedder, progress, cancel)
-    chunks: list[Chunk] = []
-    if old is not None:
-        chunks.extend(c for c in old.chunks if c.source in plan.keep)
-    kept_keys = sentence_keys(chunks)
-    chunks.extend(new_chunks)
-    kept = old.vectors_of(kept_keys) if old is not None else np.empty((0, embedder.dimension), np.float32)
-    vectors = np.concatenate([kept, new_vectors]) if len(kept) else new_vectors
-    # Row order must follow sentence_keys(chunks): kept sentences first, then the new ones.
-    assert sentence_keys(chunks) == kept_keys + new_keys
-
     stamp = now()
     entries = dict(plan.keep)
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
@@ -268,7 +262,7 @@ def _assemble(
         files=tuple(entries[s] for s in sorted(entries)),
         roots=tuple(roots),
     )
-    return Index(manifest, chunks, vectors), len(new_chunks)
+    return manifest, new_chunks, new_vectors
 
 
 class Cancelled(Exception):
@@ -338,7 +332,7 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
     roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned."""
     settings = settings or Settings.from_env()
     if paths is None:
-        paths = _recorded_roots(index_dir or settings.index_dir) or default_roots(settings)
+        paths = _recorded_roots(index_dir or settings.index_dir, settings) or default_roots(settings)
     return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True)
 
 
@@ -357,8 +351,8 @@ def default_roots(settings: Settings) -> list[str]:
     return [str(SHIPPED_DOCUMENTS_DIR)] + [settings.corpus_dir] * os.path.isdir(settings.corpus_dir)
 
 
-def _recorded_roots(index_dir) -> list[str]:
+def _recorded_roots(index_dir, settings: Settings) -> list[str]:
     try:
-        return list(Index.load(index_dir).manifest.roots)
+        return list(open_store(index_dir, settings).load().manifest.roots)
     except IndexProblem:
         return []

@@ -17,8 +17,9 @@ import numpy as np
 
 from .chunking import Chunk
 from .config import Settings
-from .index import Index, current_token
+from .index import Snapshot
 from .lexical import BM25
+from .stores import is_milvus, open_store
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -56,7 +57,7 @@ class Searcher:
     candidates and mixes them with `dense_weight`; `rrf` is weighted reciprocal rank fusion.
     """
 
-    def __init__(self, index: Index, embedder, settings: Settings):
+    def __init__(self, index: Snapshot, embedder, settings: Settings):
         self.index, self.embedder, self.settings = index, embedder, settings
         self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
         self.chunk_row = {c.id: i for i, c in enumerate(index.chunks)}
@@ -78,7 +79,7 @@ class Searcher:
         dense = self.dense_scores(queries, vectors) if mode != "bm25" else [None] * len(queries)
         results = []
         for query, dense_scores in zip(queries, dense):
-            lexical = self.bm25.scores(query) if mode != "dense" else None
+            lexical = self.lexical_scores(query) if mode != "dense" else None
             if mode == "dense":
                 scored = dense_scores
             elif mode == "bm25":
@@ -88,6 +89,11 @@ class Searcher:
             best = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
             results.append([Hit.of(self.index.chunks[i], score) for i, score in best])
         return results
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """A BM25 score per chunk: the store's own full-text search where it has one, else bm25s."""
+        scores = self.index.lexical_scores(query, self.settings.candidates)
+        return self.bm25.scores(query) if scores is None else scores
 
     def embed(self, queries: Sequence[str]) -> np.ndarray:
         return self.embedder.embed_queries(list(queries))
@@ -150,20 +156,26 @@ _cache: dict[tuple, tuple[str, Searcher]] = {}
 _cache_lock = threading.Lock()
 
 
+def _store_key(index_dir: str | os.PathLike) -> str:
+    return str(index_dir) if is_milvus(str(index_dir)) else str(Path(index_dir).resolve())
+
+
 def searcher_for(index_dir: str | os.PathLike, settings: Settings, embedder) -> Searcher:
-    """The cached searcher of `index_dir`, reloaded when the index has been rebuilt since."""
-    path = str(Path(index_dir).resolve())
+    """The cached searcher of the store `index_dir` (a folder or a milvus:// address), reloaded
+    when the store has been changed since."""
+    path = _store_key(index_dir)
+    store = open_store(path, settings)
     key = (path, settings, id(embedder))
-    token = current_token(path)
+    token = store.token()
     with _cache_lock:
         cached = _cache.get(key)
         if cached and cached[0] == token and token is not None:
             return cached[1]
-        index = Index.load(path, embedder.model_name, embedder.dimension)
+        index = store.load(embedder.model_name, embedder.dimension)
         searcher = Searcher(index, embedder, settings)
         for stale in [k for k in _cache if k[0] == path]:
-            del _cache[stale]  # one searcher per directory: an old one would hold a stale index
-        _cache[key] = (current_token(path) if token is None else token, searcher)
+            del _cache[stale]  # one searcher per store: an old one would hold a stale index
+        _cache[key] = (store.token() if token is None else token, searcher)
         return searcher
 
 
@@ -173,7 +185,7 @@ def forget(index_dir: str | os.PathLike | None = None) -> None:
         if index_dir is None:
             _cache.clear()
         else:
-            path = str(Path(index_dir).resolve())
+            path = _store_key(index_dir)
             for key in [k for k in _cache if k[0] == path]:
                 del _cache[key]
 

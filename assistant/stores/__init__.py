@@ -1,0 +1,62 @@
+"""Where an index lives: one string names a store, and every store offers the same verbs.
+
+- a folder path: the local FAISS index format (`stores/faiss.py`, generations and checksums);
+- ``milvus:///abs/path/file.db``: Milvus Lite, the embedded engine, in one file;
+- ``milvus://host:19530`` (``milvus+https://host:443`` for TLS): a Milvus server or cluster,
+  with the token from ``ASSISTANT_MILVUS_TOKEN`` (`stores/milvus.py`).
+
+Indexing (`indexing.py`) decides what changes; a store only loads a `Snapshot` and commits a
+change (the chunks of the sources it keeps, plus new chunks with their sentence vectors).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ContextManager, Protocol
+
+import numpy as np
+
+from ..chunking import Chunk
+from ..index import Manifest, Snapshot
+
+MILVUS_SCHEMES = ("milvus://", "milvus+http://", "milvus+https://")
+
+
+class Store(Protocol):
+    name: str  # the string that names it (a folder path or a milvus URI)
+
+    def token(self) -> str | None:
+        """A cheap fingerprint of the committed state: it changes with every commit (None: empty)."""
+
+    def load(self, model: str | None = None, dimension: int | None = None) -> Snapshot:
+        """The committed state (raises `IndexMissing`, `IndexCorrupt`, `IndexIncompatible`)."""
+
+    def lock(self, timeout: float) -> ContextManager:
+        """Held by a writer across load-change-commit; `IndexBusy` after `timeout` seconds."""
+
+    def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
+               chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Make the store hold `base`'s chunks of the sources in `keep` (none when `base` is None:
+        start over) plus `chunks`, whose distinct sentences (in `index.sentence_keys` order) have
+        `vectors`; `manifest` describes the result. Either all of it becomes visible or, after a
+        crash, the next load says so."""
+
+
+def is_milvus(name: str) -> bool:
+    return str(name).startswith(MILVUS_SCHEMES)
+
+
+def open_store(name: str | os.PathLike, settings=None) -> Store:
+    """The store that `name` names (see the module docstring)."""
+    name = os.fspath(name)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("store: give a folder path or a milvus:// address")
+    if is_milvus(name):
+        from .milvus import MilvusStore
+
+        return MilvusStore.from_uri(name, settings)
+    if "://" in name:
+        raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
+    from .faiss import FaissStore
+
+    return FaissStore(name)
