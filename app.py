@@ -553,6 +553,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         settings = Settings.from_env()
     except ValueError as err:
         parser.error(str(err))
+    parser.add_argument("--index", default=settings.index_dir, metavar="STORE",
+                        help="the store: an index folder, milvus:///abs/file.db (Milvus Lite) or milvus://host:19530 "
+                        "(default: env ASSISTANT_INDEX_DIR, else var/index); built from the corpus if empty")
     parser.add_argument("--host", default=settings.host,
                         help="address to bind (default 127.0.0.1, env ASSISTANT_HOST); beyond this machine "
                         "a login is required unless --no-auth is given")
@@ -566,6 +569,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="serve beyond this machine without a login (anyone who can reach the port "
                         "can upload and delete documents)")
     args = parser.parse_args(argv)
+    try:
+        from assistant.stores import open_store
+
+        args.index = open_store(args.index).name
+    except ValueError as err:
+        parser.error(f"--index: {err}")
     if args.auth_file is not None:
         try:
             args.auth = args.auth_file.expanduser().read_text("utf-8").strip()
@@ -659,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if args.index != SERVICE.settings.index_dir:
+        SERVICE.settings = SERVICE.settings.replace(index_dir=args.index)
     SERVICE.start()
     demo.queue(default_concurrency_limit=4)
     try:

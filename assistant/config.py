@@ -45,7 +45,13 @@ class Settings:
 
     # Where things live
     index_dir: str = _doc(
-        "Directory of the persisted index (the default starts as a copy of the shipped index/).", str(DEFAULT_INDEX_DIR)
+        "The store: an index folder (FAISS; the default starts as a copy of the shipped index/), "
+        "milvus:///abs/file.db (Milvus Lite) or milvus://host:19530 (a Milvus server).", str(DEFAULT_INDEX_DIR)
+    )
+    milvus_token: str = _doc("Token (or USER:PASSWORD) for a milvus:// or milvus+https:// store.", "", secret=True)
+    milvus_lexical: str = _doc(
+        "Lexical side of a Milvus store: 'bm25s' (the same in-memory BM25 as the FAISS store) or 'milvus' "
+        "(Milvus's built-in BM25 full-text search).", "bm25s"
     )
     corpus_dir: str = _doc(
         "Folder that uploads are saved in (and deleted from on removal); `index rebuild` with no path "
@@ -157,6 +163,7 @@ _RULES = {
     "query_threads": (lambda v: v >= 0, "0 (all cores) or more"),
     "k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "candidates": (_positive, "1 or more"),
+    "milvus_lexical": (lambda v: v in ("bm25s", "milvus"), "'bm25s' or 'milvus'"),
     "fusion": (lambda v: v in ("minmax", "rrf"), "'minmax' or 'rrf'"),
     "dense_weight": (lambda v: 0.0 <= v <= 1.0, "a share from 0 to 1"),
     "rrf_k": (_positive, "1 or more"),

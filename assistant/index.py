@@ -351,16 +351,18 @@ LOCK_TIMEOUT_S = 60.0
 
 
 @contextlib.contextmanager
-def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S):
+def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, lock_file: str | os.PathLike | None = None):
     """Exclusive lock for one writer at a time (readers never need it). Gives up after `timeout`
-    seconds with `IndexBusy`, naming the process that holds it."""
+    seconds with `IndexBusy`, naming the process that holds it. The lock is `index_dir`/.lock
+    unless `lock_file` names another (its owner file is beside it, `.owner` appended)."""
     from filelock import FileLock, Timeout
 
     root = Path(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    owner = root / ".lock.owner"
+    path = Path(lock_file) if lock_file is not None else root / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    owner = path.with_name(path.name + ".owner")
     try:
-        lock = FileLock(root / ".lock", timeout=timeout)
+        lock = FileLock(path, timeout=timeout)
         lock.acquire()
     except Timeout:
         try:

@@ -150,6 +150,28 @@ def test_a_missing_index_is_built_at_start_with_a_visible_status(server):
 
 
 @pytest.mark.slow
+def test_the_app_serves_a_milvus_lite_store_built_from_the_corpus_at_start(tmp_path):
+    """`python app.py --index milvus:///abs/file.db`: an empty Milvus Lite store is built from the
+    corpus at start, then answers with a verbatim citation; uploads go into the same store."""
+    corpus_with_article(tmp_path)
+    store = f"milvus://{tmp_path / 'store.db'}"
+    srv = Server(tmp_path, "--index", store).start()
+    try:
+        client = srv.client()
+        result = client.predict(RD_QUESTION, api_name="/ask")
+        assert not result["abstained"] and "14.6 billion" in result["text"], result
+        text = ARTICLE.read_text("utf-8-sig")
+        for c in result["citations"]:
+            assert text[c["quote_start"]:c["quote_end"]] == c["quote"]
+        log = srv.log()
+        assert f"no index yet; run `python -m assistant index rebuild --index {store}`" in log
+        assert "1 added" in log and "Index ready" in log and f"({store})" in log
+        assert not srv.index_dir.exists()  # the FAISS default was not touched
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
 def test_ask_answers_with_a_citation_whose_quote_holds_the_answer(server):
     result = server.client().predict(RD_QUESTION, api_name="/ask")
     json.dumps(result)  # JSON-serialisable as it is
@@ -437,13 +459,15 @@ def test_plain_document_names_are_accepted(app_module, name):
     assert app_module.safe_document_name(name) == name
 
 
-@pytest.fixture
-def service(app_module, tmp_path):
-    """A Service on the fake embedder, its corpus holding one document, already indexed."""
+@pytest.fixture(params=["faiss", "milvus"])
+def service(app_module, tmp_path, request):
+    """A Service on the fake embedder, its corpus holding one document, already indexed; once on
+    an index folder, once on Milvus Lite."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "kept.txt").write_text("The lighthouse stands on the northern cliff. It is white.\n")
-    settings = Settings.from_env(index_dir=str(tmp_path / "index"), corpus_dir=str(corpus), max_file_mb=0.01)
+    store = str(tmp_path / "index") if request.param == "faiss" else f"milvus://{tmp_path / 'index.db'}"
+    settings = Settings.from_env(index_dir=store, corpus_dir=str(corpus), max_file_mb=0.01)
     svc = app_module.Service(settings, embedder=HashEmbedder(), log=lambda line: None)
     svc.prepare()
     assert svc.ready.is_set() and svc.problem is None, svc.status
@@ -452,7 +476,9 @@ def service(app_module, tmp_path):
 
 def snapshot(svc) -> tuple[bytes, list[str]]:
     corpus = Path(svc.settings.corpus_dir)
-    return (Path(svc.settings.index_dir, "CURRENT").read_bytes(), sorted(p.name for p in corpus.iterdir()))
+    from assistant.stores import open_store
+
+    return (open_store(svc.settings.index_dir).token(), sorted(p.name for p in corpus.iterdir()))
 
 
 def upload_file(tmp_path: Path, name: str, data: bytes) -> str:

@@ -1,0 +1,363 @@
+"""The Milvus store: the same index in Milvus collections, for corpora that outgrow one machine.
+
+Addresses (`stores.open_store`): ``milvus:///abs/path/file.db`` is Milvus Lite (the embedded
+engine, one file); ``milvus://host:19530`` a Milvus server or cluster over plain HTTP/gRPC,
+``milvus+https://host:443`` over TLS; the token comes from ``ASSISTANT_MILVUS_TOKEN``.
+
+Three collections, named with the prefix ``assistant_``:
+
+- ``assistant_chunks``: one row per chunk (its id, source, load order ``seq``, the chunk's fields
+  as JSON and its text, which Milvus's built-in BM25 function turns into a sparse vector);
+- ``assistant_sentences``: one row per distinct sentence (source, start, end) with its vector,
+  searched exactly (FLAT index, inner product), as the FAISS store does;
+- ``assistant_meta``: the state row (format version, recipe, commit id, clean or writing) and one
+  row per indexed file (the manifest's entries).
+
+A commit marks the state "writing", deletes the rows of the files that leave or change, inserts
+the new ones, writes the file rows, flushes, and marks the state "clean" with a new commit id.
+Milvus makes each of those calls durable (its write-ahead log), but not the set of them: a crash
+in between leaves the state "writing", which the next load reports as one line naming
+``index rebuild``, and a rebuild starts the collections over from the files. Readers keep the
+chunk texts in memory (small next to the vectors) and read vectors from Milvus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import Chunk
+from ..index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexCorrupt, IndexIncompatible, IndexMissing,
+                     IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
+
+PREFIX = "assistant_"
+CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
+STATE = "state"
+VARCHAR_MAX = 65535  # bytes: Milvus's longest VARCHAR
+BATCH = 512  # rows per insert or delete call
+# The lexical side's analyzer: words, lower-cased, English Snowball stems, English stop words
+# dropped (close to lexical.py's bm25s tokenizer, not identical).
+ANALYZER = {"tokenizer": "standard",
+            "filter": ["lowercase", {"type": "stemmer", "language": "english"}, {"type": "stop", "stop_words": ["_english_"]}]}
+
+_clients: dict[str, object] = {}
+_clients_lock = threading.Lock()
+
+
+def _quiet() -> None:
+    # pymilvus logs a warning on every query iterator against Milvus Lite (no server timestamp)
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    # Milvus Lite answers the iterator's timestamp request with "not implemented" (the iterator
+    # then uses the client's clock) and gRPC logs that with a traceback each time
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+
+
+def parse(name: str) -> tuple[str, str | None]:
+    """(the URI pymilvus connects to, the Milvus Lite file or None) for a store address."""
+    if name.startswith("milvus:///"):
+        path = name[len("milvus://"):]
+        if not os.path.isabs(path) or path.endswith("/"):
+            raise ValueError(f"{name}: Milvus Lite needs an absolute file path, e.g. milvus:///data/index.db")
+        return path, path
+    for scheme, http in (("milvus+https://", "https://"), ("milvus+http://", "http://"), ("milvus://", "http://")):
+        if name.startswith(scheme):
+            rest = name[len(scheme):]
+            if rest.endswith(".db"):
+                raise ValueError(f"{name}: Milvus Lite needs an absolute file path and three slashes, "
+                                 f"e.g. milvus:///data/index.db")
+            if not rest or rest.startswith("/"):
+                raise ValueError(f"{name}: expected {scheme}host:port")
+            return http + rest, None
+    raise ValueError(f"{name}: not a milvus:// address")
+
+
+def _key_id(source: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{source}\x00{start}\x00{end}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class MilvusStore:
+    def __init__(self, name: str, uri: str, lite_path: str | None, token: str = "", lexical: str = "bm25s"):
+        self.name, self.uri, self.lite_path, self._token, self.lexical = name, uri, lite_path, token, lexical
+
+    @classmethod
+    def from_uri(cls, name: str, settings=None) -> "MilvusStore":
+        uri, lite = parse(name)
+        token = getattr(settings, "milvus_token", "") or ""
+        lexical = getattr(settings, "milvus_lexical", "bm25s") or "bm25s"
+        return cls(name, uri, lite, token, lexical)
+
+    def __repr__(self) -> str:
+        return f"MilvusStore({self.name!r})"
+
+    # --- connection ---------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        with _clients_lock:
+            client = _clients.get(self.uri)
+            if client is None:
+                from pymilvus import MilvusClient
+
+                _quiet()  # after the import: pymilvus configures its loggers when imported
+
+                if self.lite_path:
+                    Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    client = MilvusClient(self.uri, token=self._token) if self._token else MilvusClient(self.uri)
+                except Exception as err:  # noqa: BLE001 - pymilvus raises several kinds
+                    raise IndexProblem(f"{self.name}: cannot connect to Milvus ({_first_line(err)})") from None
+                _clients[self.uri] = client
+            return client
+
+    def _exists(self, collection: str) -> bool:
+        return bool(self.client.has_collection(collection))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _state(self) -> dict | None:
+        if not self._exists(META):
+            return None
+        rows = self.client.query(META, ids=[STATE], output_fields=["json"])
+        return json.loads(rows[0]["json"]) if rows else None
+
+    def token(self) -> str | None:
+        try:
+            state = self._state()
+        except IndexProblem:
+            return None
+        return None if state is None else f"{state.get('commit')} {state.get('state')}"
+
+    def load(self, model: str | None = None, dimension: int | None = None) -> "MilvusSnapshot":
+        state = self._state()
+        if state is None or not self._exists(CHUNKS) or not self._exists(SENTENCES):
+            raise IndexMissing(f"{self.name}: no index yet; run `{REBUILD_COMMAND} --index {self.name}`")
+        if state.get("state") != "clean":
+            raise IndexCorrupt(f"{self.name}: an indexing run was interrupted before it finished; "
+                               f"run `{REBUILD_COMMAND} --index {self.name}`")
+        if state.get("format_version") != FORMAT_VERSION:
+            raise IndexIncompatible(f"{self.name}: index format version {state.get('format_version')}, this assistant "
+                                    f"reads version {FORMAT_VERSION}; run `{REBUILD_COMMAND} --index {self.name}`")
+        files = [FileEntry(**json.loads(r["json"])) for r in self._all(META, ["json"], 'kind == "file"')]
+        manifest = Manifest.from_json({**state["manifest"], "files": [asdict(f) for f in sorted(files, key=lambda f: f.source)]})
+        check_compatible(manifest, self.name, model, dimension)
+        rows = sorted(self._all(CHUNKS, ["seq", "row", "text"]), key=lambda r: r["seq"])
+        chunks = [_chunk_from(r) for r in rows]
+        if len(chunks) != sum(f.chunks for f in files):
+            raise IndexCorrupt(f"{self.name}: {len(chunks)} chunks stored, the manifest lists "
+                               f"{sum(f.chunks for f in files)}; run `{REBUILD_COMMAND} --index {self.name}`")
+        return MilvusSnapshot(manifest, chunks, state["commit"], self, [r["seq"] for r in rows])
+
+    def _all(self, collection: str, fields: list[str], where: str = "") -> list[dict]:
+        iterator = self.client.query_iterator(collection, batch_size=1000, filter=where, output_fields=fields)
+        out = []
+        try:
+            while batch := iterator.next():
+                out.extend(batch)
+        finally:
+            iterator.close()
+        return out
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def lock(self, timeout: float):
+        if self.lite_path:
+            return writer_lock(self.name, timeout, self.lite_path + ".lock")
+        # A server has no lock of ours: this serialises the writers of this machine only.
+        digest = hashlib.sha1(self.uri.encode()).hexdigest()[:16]
+        return writer_lock(self.name, timeout, Path(tempfile.gettempdir()) / f"assistant-milvus-{digest}.lock")
+
+    def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
+               chunks: list[Chunk], vectors: np.ndarray) -> None:
+        keys = sentence_keys(chunks)
+        if len(keys) != len(vectors):
+            raise ValueError(f"{len(keys)} sentences but {len(vectors)} vectors")
+        texts = [_lexical_text(c) for c in chunks]
+        for chunk, text in zip(chunks, texts):
+            if len(text.encode("utf-8", "surrogatepass")) > VARCHAR_MAX:
+                raise IndexProblem(f"{chunk.source}: a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus "
+                                   f"text field; lower ASSISTANT_CHUNK_SIZE")
+        client = self.client
+        state = self._state() if self._exists(META) else None
+        if not self._exists(META):
+            self._create_meta()
+        commit = f"{now()}-{secrets.token_hex(4)}"
+        self._put_state({**(state or {}), "state": "writing", "commit": commit})
+        if base is None:  # start over: the recipe (model, dimension, chunking) may have changed
+            for name in (CHUNKS, SENTENCES):
+                if self._exists(name):
+                    client.drop_collection(name)
+            gone_files = [r["id"] for r in self._all(META, ["id"], 'kind == "file"')]
+            _batched(lambda ids: client.delete(META, ids=ids), gone_files)
+            self._create_data(manifest.dimension)
+            next_seq = 0
+        else:
+            next_seq = int((state or {}).get("next_seq", 0))
+            leaving = {c.source for c in base.chunks if c.source not in keep}
+            leaving |= {f.source for f in base.manifest.files if f.source not in keep}
+            _batched(lambda ids: client.delete(CHUNKS, ids=ids), [c.id for c in base.chunks if c.source in leaving])
+            _batched(lambda ids: client.delete(SENTENCES, ids=ids),
+                     [_key_id(*k) for k in base.keys if k[0] in leaving])
+            _batched(lambda ids: client.delete(META, ids=ids), [_file_id(s) for s in leaving])
+        _batched(lambda rows: client.insert(CHUNKS, rows), [
+            {"id": c.id, "source": c.source, "seq": next_seq + i, "row": json.dumps(_row_of(c), ensure_ascii=False), "text": t}
+            for i, (c, t) in enumerate(zip(chunks, texts))
+        ])
+        vectors = np.asarray(vectors, dtype=np.float32)
+        _batched(lambda rows: client.insert(SENTENCES, rows), [
+            {"id": _key_id(*k), "source": k[0], "start": k[1], "end": k[2], "vector": v.tolist()}
+            for k, v in zip(keys, vectors)
+        ])
+        fresh = {c.source for c in chunks} | {f.source for f in manifest.files if f.source not in keep}
+        _batched(lambda rows: client.upsert(META, rows), [
+            {"id": _file_id(f.source), "kind": "file", "json": json.dumps(asdict(f), ensure_ascii=False), "dummy": [0.0, 0.0]}
+            for f in manifest.files if f.source in fresh
+        ])
+        for name in (CHUNKS, SENTENCES, META):
+            client.flush(name)
+        recipe = manifest.to_json()
+        recipe.pop("files")
+        recipe["created"] = now()
+        self._put_state({"state": "clean", "commit": commit, "format_version": FORMAT_VERSION,
+                         "manifest": recipe, "next_seq": next_seq + len(chunks)})
+        client.flush(META)
+
+    def _put_state(self, state: dict) -> None:
+        self.client.upsert(META, [{"id": STATE, "kind": STATE, "json": json.dumps(state, ensure_ascii=False), "dummy": [0.0, 0.0]}])
+
+    def _create_meta(self) -> None:
+        from pymilvus import DataType
+
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("kind", DataType.VARCHAR, max_length=16)
+        schema.add_field("json", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+        params = self.client.prepare_index_params()
+        params.add_index(field_name="dummy", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(META, schema=schema, index_params=params, consistency_level="Strong")
+
+    def _create_data(self, dimension: int) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        client = self.client
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("source", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("seq", DataType.INT64)
+        schema.add_field("row", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("text", DataType.VARCHAR, max_length=VARCHAR_MAX, enable_analyzer=True, analyzer_params=ANALYZER)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["text"], output_field_names=["sparse"]))
+        params = client.prepare_index_params()
+        params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        client.create_collection(CHUNKS, schema=schema, index_params=params, consistency_level="Strong")
+
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("source", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("start", DataType.INT64)
+        schema.add_field("end", DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        params = client.prepare_index_params()
+        params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")  # exact, as the FAISS store
+        client.create_collection(SENTENCES, schema=schema, index_params=params, consistency_level="Strong")
+
+
+class MilvusSnapshot(Snapshot):
+    """Chunks in memory; sentence vectors searched and read in Milvus."""
+
+    def __init__(self, manifest: Manifest, chunks: list[Chunk], generation: str, store: MilvusStore, seqs: list[int]):
+        super().__init__(manifest, chunks, generation)
+        self.store = store
+        self._chunk_of_seq = {seq: i for i, seq in enumerate(seqs)}
+
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        query_vectors = np.asarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
+        k = min(k, len(self.keys))
+        scores = np.full((len(query_vectors), k), -np.inf, dtype=np.float32)
+        rows = np.full((len(query_vectors), k), -1, dtype=np.int64)
+        if k == 0 or not len(query_vectors):
+            return scores, rows
+        found = self.store.client.search(SENTENCES, data=[v.tolist() for v in query_vectors], limit=k, anns_field="vector",
+                                         search_params={"metric_type": "IP"}, output_fields=["source", "start", "end"])
+        for q, hits in enumerate(found):
+            j = 0
+            for hit in hits:
+                e = hit["entity"]
+                row = self.row_of((e["source"], e["start"], e["end"]))
+                if row is None:  # written after this snapshot was loaded
+                    continue
+                scores[q, j], rows[q, j] = hit["distance"], row
+                j += 1
+        return scores, rows
+
+    def sentence_vectors(self, rows) -> np.ndarray:
+        rows = list(rows)
+        if not rows:
+            return np.empty((0, self.manifest.dimension), np.float32)
+        ids = [_key_id(*self.keys[r]) for r in rows]
+        got = {r["id"]: r["vector"] for r in self.store.client.query(SENTENCES, ids=ids, output_fields=["vector"])}
+        missing = [i for i in ids if i not in got]
+        if missing:
+            raise IndexCorrupt(f"{self.store.name}: {len(missing)} sentence vectors missing; "
+                               f"run `{REBUILD_COMMAND} --index {self.store.name}`")
+        return np.asarray([got[i] for i in ids], dtype=np.float32)
+
+    def lexical_scores(self, query: str, n: int) -> np.ndarray | None:
+        if self.store.lexical != "milvus":
+            return None
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        if not self.chunks or not query.strip():
+            return scores
+        found = self.store.client.search(CHUNKS, data=[query], anns_field="sparse", limit=min(n, len(self.chunks)),
+                                         search_params={"metric_type": "BM25"}, output_fields=["seq"])
+        for hit in found[0]:
+            ci = self._chunk_of_seq.get(hit["entity"]["seq"])
+            if ci is not None:
+                scores[ci] = abs(hit["distance"])  # Milvus Lite reports BM25 scores negated
+        return scores
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _lexical_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def _row_of(chunk: Chunk) -> dict:
+    row = asdict(chunk)
+    row.pop("text")  # in its own field
+    return row
+
+
+def _chunk_from(record: dict) -> Chunk:
+    row = json.loads(record["row"])
+    title = row.get("title", "")
+    text = record["text"]
+    row["text"] = text[len(title) + 1:] if title and text.startswith(title + "\n") else text
+    row["sentences"] = tuple(tuple(span) for span in row.get("sentences", ()))
+    return Chunk(**row)
+
+
+def _file_id(source: str) -> str:
+    return "file-" + hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _batched(call, items: list) -> None:
+    for i in range(0, len(items), BATCH):
+        call(items[i:i + BATCH])
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

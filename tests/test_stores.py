@@ -1,0 +1,238 @@
+"""The store contract, run against both stores: the FAISS index folder and Milvus Lite.
+
+Each test builds a small corpus on the torch-free HashEmbedder through the public functions with
+`index_dir=` set to the store's name, so the same indexing, retrieval and answering code runs on
+both; where the stores differ by design (crash safety), the test says what each one promises.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, writer_lock
+from assistant.indexing import add_documents, rebuild_index, remove_documents
+from assistant.retrieval import retrieve
+from assistant.stores import is_milvus, open_store
+from tests.fakes import HashEmbedder
+from tests.test_index import QUERIES, TOPICS, write_corpus
+
+STORES = ("faiss", "milvus")
+
+
+def store_name(kind: str, folder: Path) -> str:
+    return str(folder / "index") if kind == "faiss" else f"milvus://{folder / 'index.db'}"
+
+
+@pytest.fixture(params=STORES)
+def store(request, tmp_path) -> str:
+    return store_name(request.param, tmp_path)
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    write_corpus(folder)
+    return folder
+
+
+def results(store: str, settings, embedder, queries=QUERIES, mode="hybrid") -> list:
+    return [[(h.chunk_id, h.source, h.start, h.end, round(h.score, 5))
+             for h in retrieve(q, 5, store, mode=mode, settings=settings, embedder=embedder)] for q in queries]
+
+
+def indexed(store: str, settings) -> list[str]:
+    return sorted(f.source for f in open_store(store, settings).load().manifest.files)
+
+
+def test_store_names_are_parsed_and_bad_ones_refused_in_one_line(tmp_path):
+    assert not is_milvus(str(tmp_path)) and type(open_store(tmp_path)).__name__ == "FaissStore"
+    lite = open_store(f"milvus://{tmp_path}/a.db")
+    assert type(lite).__name__ == "MilvusStore" and lite.lite_path == f"{tmp_path}/a.db"
+    assert open_store("milvus://db.example:19530").uri == "http://db.example:19530"
+    assert open_store("milvus+https://db.example:443").uri == "https://db.example:443"
+    for bad, why in (("milvus://relative.db", "absolute file path"), ("milvus+https://", "expected milvus+https://host:port"), ("milvus:///", "absolute file path"),
+                     ("milvus:///data/dir/", "absolute file path"), ("s3://bucket/x", "unknown store address"),
+                     ("  ", "give a folder path")):
+        with pytest.raises(ValueError) as err:
+            open_store(bad)
+        assert why in str(err.value) and "\n" not in str(err.value)
+
+
+def test_both_stores_retrieve_and_answer_identically(corpus, tmp_path, settings, embedder):
+    names = [store_name(kind, tmp_path) for kind in STORES]
+    for name in names:
+        report = rebuild_index([corpus], name, settings=settings, embedder=embedder)
+        assert len(report.added) == 3 and report.chunks > 3
+    for mode in ("hybrid", "dense", "bm25"):
+        faiss, milvus = (results(name, settings, embedder, mode=mode) for name in names)
+        assert faiss == milvus and any(faiss)
+    bots = [Assistant(name, settings, embedder) for name in names]
+    for question in ("When do farmers harvest apples?", "What do late filers pay?", "Who won the football match?"):
+        a, b = (bot.ask(question) for bot in bots)
+        assert (a.text, a.abstained, [c.quote for c in a.citations]) == (b.text, b.abstained, [c.quote for c in b.citations])
+    snapshots = [open_store(name, settings).load() for name in names]
+    assert snapshots[0].chunks == snapshots[1].chunks
+    rows = list(range(len(snapshots[0].keys)))
+    assert np.allclose(snapshots[0].sentence_vectors(rows), snapshots[1].sentence_vectors(rows), atol=1e-6)
+
+
+def test_empty_store_is_missing_in_one_line(store, settings, embedder):
+    with pytest.raises(IndexMissing) as err:
+        retrieve("apples", 3, store, settings=settings, embedder=embedder)
+    assert "index rebuild" in str(err.value) and "\n" not in str(err.value)
+    assert Assistant(store, settings, embedder).documents() == ()
+
+
+def test_adding_again_embeds_nothing_and_keeps_the_state(store, corpus, settings, embedder):
+    first = add_documents([corpus], store, settings=settings, embedder=embedder)
+    embedded, token = embedder.texts_embedded, open_store(store, settings).token()
+    again = add_documents([corpus], store, settings=settings, embedder=embedder)
+    assert not again.changed and again.chunks == first.chunks and embedder.texts_embedded == embedded
+    assert open_store(store, settings).token() == token
+
+
+def test_a_modified_file_alone_is_reembedded_and_the_rest_kept(store, corpus, settings, embedder):
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before = open_store(store, settings).load()
+    target = corpus / "taxes.txt"
+    target.write_text(TOPICS["taxes.txt"] + " A brand new rule about crypto assets applies from June.", "utf-8")
+    embedder.texts_embedded = 0
+    report = add_documents([corpus], store, settings=settings, embedder=embedder)
+    assert report.updated == (str(target),) and len(report.unchanged) == 2
+    after = open_store(store, settings).load()
+    assert after.generation != before.generation
+    for name in ("apples.txt", "rockets.md"):
+        keys = [k for k in before.keys if k[0] == str(corpus / name)]
+        assert [c for c in before.chunks if c.source == keys[0][0]] == [c for c in after.chunks if c.source == keys[0][0]]
+        assert np.array_equal(before.vectors_of(keys), after.vectors_of(keys))
+    assert "crypto assets" in " ".join(c.text for c in after.chunks if c.source == str(target))
+    assert len(after.chunks) == sum(f.chunks for f in after.manifest.files) == report.chunks
+    hits = retrieve("crypto assets rule", 3, store, settings=settings, embedder=embedder)
+    assert hits[0].source == str(target)
+
+
+def test_remove_and_rebuild_prune(store, corpus, settings, embedder):
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    report = remove_documents([str(corpus / "apples.txt")], store, settings=settings, embedder=embedder)
+    assert report.removed == (str(corpus / "apples.txt"),)
+    assert indexed(store, settings) == sorted(str(corpus / n) for n in ("rockets.md", "taxes.txt"))
+    assert all(h.source != str(corpus / "apples.txt")
+               for h in retrieve("apple harvest orchard", 10, store, settings=settings, embedder=embedder))
+    (corpus / "rockets.md").unlink()
+    report = rebuild_index(None, store, settings=settings, embedder=embedder)  # the recorded roots
+    assert report.removed == (str(corpus / "rockets.md"),) and report.added == (str(corpus / "apples.txt"),)
+    assert indexed(store, settings) == sorted(str(corpus / n) for n in ("apples.txt", "taxes.txt"))
+    remove_documents([str(corpus / "apples.txt"), str(corpus / "taxes.txt")], store, settings=settings, embedder=embedder)
+    assert open_store(store, settings).load().chunks == []
+    assert retrieve("apple", 3, store, settings=settings, embedder=embedder) == []
+
+
+def test_a_file_that_fails_keeps_what_it_had(store, corpus, settings, embedder):
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before = results(store, settings, embedder)
+    (corpus / "taxes.txt").write_bytes(b"\xff\xfe\x00\xd8" * 50)  # not text any more
+    report = add_documents([corpus], store, settings=settings, embedder=embedder)
+    assert [s for s, _ in report.failed] == [str(corpus / "taxes.txt")]
+    assert results(store, settings, embedder) == before
+
+
+class Exploding(HashEmbedder):
+    def embed(self, texts, progress=None, threads=None):
+        raise RuntimeError("the embedder broke")
+
+
+def test_nothing_is_lost_when_an_add_fails(store, corpus, settings, embedder, tmp_path):
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before, token = results(store, settings, embedder), open_store(store, settings).token()
+    extra = write_corpus(tmp_path / "more", {"boats.txt": "Sailing boats race around the island every summer."})
+    with pytest.raises(RuntimeError):
+        add_documents(extra, store, settings=settings, embedder=Exploding())
+    assert open_store(store, settings).token() == token
+    assert results(store, settings, embedder) == before
+
+
+def test_a_changed_recipe_reembeds_everything(store, corpus, settings, embedder):
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    bigger = settings.replace(chunk_size=600, chunk_overlap=100)
+    embedder.texts_embedded = 0
+    report = add_documents([corpus / "apples.txt"], store, settings=bigger, embedder=embedder)
+    assert len(report.updated) == 3 and embedder.texts_embedded > 0  # every file re-read under the new recipe
+    assert open_store(store, bigger).load().manifest.chunk_size == 600
+    assert results(store, bigger, embedder)[0][0][1] == str(corpus / "apples.txt")
+
+
+def test_a_held_lock_makes_a_writer_give_up(store, corpus, settings, embedder):
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with open_store(store, settings).lock(5):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(IndexBusy) as err:
+            add_documents([corpus], store, settings=settings.replace(lock_timeout=0.2), embedder=embedder)
+        assert "locked by process" in str(err.value)
+    finally:
+        release.set()
+        holder.join(10)
+    assert add_documents([corpus], store, settings=settings, embedder=embedder).added
+
+
+def test_a_commit_cut_short_is_detected_and_rebuild_recovers(store, corpus, settings, embedder, monkeypatch, tmp_path):
+    """FAISS: a save interrupted before CURRENT moves leaves the previous index, as it was.
+    Milvus: several calls are not one transaction; a commit cut short leaves the state marked
+    "writing", the next load says so in one line, and a rebuild starts the store over."""
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before = results(store, settings, embedder)
+    extra = write_corpus(tmp_path / "more", {"boats.txt": "Sailing boats race around the island every summer."})
+    if is_milvus(store):
+        from assistant.stores import milvus
+
+        real = milvus._batched
+
+        def crash(call, items):
+            if items and isinstance(items[0], dict) and "vector" in items[0]:
+                raise OSError("power cut")
+            real(call, items)
+
+        monkeypatch.setattr(milvus, "_batched", crash)
+    else:
+        import assistant.index as index_module
+
+        monkeypatch.setattr(index_module.os, "replace", _fail)
+    with pytest.raises(OSError):
+        add_documents(extra, store, settings=settings, embedder=embedder)
+    monkeypatch.undo()
+    from assistant.retrieval import forget
+
+    forget()
+    if is_milvus(store):
+        with pytest.raises(IndexCorrupt) as err:
+            open_store(store, settings).load()
+        assert "interrupted" in str(err.value) and "index rebuild" in str(err.value)
+        rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    assert results(store, settings, embedder) == before
+
+
+def _fail(*args, **kwargs):
+    raise OSError("power cut")
+
+
+def test_the_facade_and_langchain_run_on_either_store(store, corpus, settings, embedder):
+    bot = Assistant(store, settings, embedder)
+    assert bot.add([corpus]).added
+    assert sorted(f.source for f in bot.documents()) == sorted(str(corpus / n) for n in TOPICS)
+    answer = bot.ask("When do farmers harvest apples?")
+    assert not answer.abstained and "September" in answer.text
+    assert answer.citations[0].hit.source == str(corpus / "apples.txt")
+    docs = bot.as_retriever(k=2).invoke("The turbopump feeds propellant at high pressure")
+    assert len(docs) == 2 and docs[0].metadata["source"] == str(corpus / "rockets.md")
