@@ -186,18 +186,22 @@ def main(argv=None) -> int:
     parser.add_argument("--article-questions", type=Path, default=ARTICLE_QUESTIONS,
                         help="the article's question file (both files in benchmarks/ are seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")
+    parser.add_argument("--store", default="faiss", choices=("faiss", "milvus", "milvus-bm25"),
+                        help="where the indexes live: an index folder, or Milvus Lite with bm25s or Milvus's BM25")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
     embedder = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
     model = answer_model.load(settings.answer_model_dir, settings.query_threads)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     at = commit()
-    print(f"commit {at}; answer model {model.card.raw.get('created', '?')}; threshold {threshold:.4f}", flush=True)
+    print(f"commit {at}; store {args.store}; answer model {model.card.raw.get('created', '?')}; threshold {threshold:.4f}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(args.workdir or scratch)
         for name in args.sets.split(","):
             corpus = corpus_of(name, tmp, args.article_questions)
             index_dir = tmp / f"index-{corpus.folder.name}"
+            if args.store != "faiss":
+                index_dir = f"milvus://{tmp / args.store / corpus.folder.name}.db"
             rebuild_index([str(corpus.folder)], index_dir, settings=settings, embedder=embedder)
             ask("warm up", index_dir=index_dir, settings=settings, embedder=embedder)
             rows = run_set(corpus, index_dir, settings, embedder)

@@ -6,6 +6,8 @@ answerable questions count. The documents go through the real pipeline (loader, 
     python benchmarks/retrieval.py                       # the configured defaults
     python benchmarks/retrieval.py --chunks 400/100,600/150,800/200 --fusion
     python benchmarks/retrieval.py --rerank       # also hybrid top 10 reordered by the answer model
+    python benchmarks/retrieval.py --store faiss,milvus,milvus-bm25   # the same figures on each store,
+        # with indexing time (embeddings cached) and hybrid search p50/p95 measured in the same run
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import numpy as np  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
 from assistant.indexing import sync  # noqa: E402
-from assistant.index import Index  # noqa: E402
+from assistant.index import Snapshot  # noqa: E402
+from assistant.stores import open_store  # noqa: E402
 from assistant.retrieval import MODES, Searcher  # noqa: E402
 from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402
 
@@ -86,10 +89,26 @@ def _fusion_label(settings: Settings) -> str:
     return label + (f" rrf_k={settings.rrf_k}" if settings.fusion == "rrf" else "")
 
 
-def build(corpus: Corpus, settings: Settings, embedder, workdir: Path) -> Index:
-    index_dir = workdir / f"index-{corpus.name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(settings.title_in_embedding)}"
-    sync([str(corpus.folder)], index_dir, settings, embedder, prune=True)
-    return Index.load(index_dir)
+STORES = {"faiss": "bm25s", "milvus": "bm25s", "milvus-bm25": "milvus"}  # store -> its lexical side
+
+
+def build(corpus: Corpus, settings: Settings, embedder, workdir: Path, store: str = "faiss") -> Snapshot:
+    name = f"index-{corpus.name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(settings.title_in_embedding)}"
+    where = str(workdir / name) if store == "faiss" else f"milvus://{workdir / store / name}.db"
+    sync([str(corpus.folder)], where, settings, embedder, prune=True)
+    return open_store(where, settings).load()
+
+
+def search_latency(corpus: Corpus, searcher: Searcher) -> tuple[float, float]:
+    """p50 and p95 milliseconds of one hybrid search (query vectors computed beforehand)."""
+    questions = [q.question for q in corpus.questions if q.answerable]
+    vectors = searcher.embed(questions)
+    times = []
+    for i, question in enumerate(questions):
+        began = time.perf_counter()
+        searcher.search_many([question], k=10, vectors=vectors[i:i + 1])
+        times.append((time.perf_counter() - began) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
 def main(argv=None) -> int:
@@ -99,7 +118,11 @@ def main(argv=None) -> int:
     parser.add_argument("--no-title", action="store_true", help="embed chunks without their document title")
     parser.add_argument("--fusion", action="store_true", help="also sweep the fusion weights and RRF constant")
     parser.add_argument("--rerank", action="store_true", help="also hybrid reranked by the answer model")
+    parser.add_argument("--store", default="faiss", help="comma-separated: " + ", ".join(STORES))
     args = parser.parse_args(argv)
+    stores = args.store.split(",")
+    if unknown := [s for s in stores if s not in STORES]:
+        parser.error(f"--store {unknown[0]}: expected one of {', '.join(STORES)}")
 
     base = Settings.from_env(title_in_embedding=False if args.no_title else None)
     pairs = [tuple(int(x) for x in p.split("/")) for p in args.chunks.split(",")] if args.chunks else [(base.chunk_size, base.chunk_overlap)]
@@ -108,32 +131,38 @@ def main(argv=None) -> int:
         workdir = Path(tmp)
         corpora = {name: materialise(name, workdir / name) for name in args.sets.split(",")}
         print(f"{'set':<11} {'chunks':>8} {'title':>5} {'mode':<7} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>6}  fusion")
-        for size, overlap in pairs:
-            settings = base.replace(chunk_size=size, chunk_overlap=overlap)
-            for name, corpus in corpora.items():
-                began = time.perf_counter()
-                index = build(corpus, settings, embedder, workdir)
-                built = time.perf_counter() - began
-                searcher = Searcher(index, embedder, settings)
-                for mode in MODES:
-                    m = evaluate(corpus, searcher, mode)
-                    fusion = _fusion_label(settings) if mode == "hybrid" else ""
-                    print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {mode:<7} "
-                          f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {fusion}")
-                if args.rerank:
-                    m = evaluate_reranked(corpus, searcher)
-                    print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {'rerank':<7} "
-                          f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  hybrid top 10 by the answer model")
-                print(f"{'':<11} ({len(index.chunks)} chunks, n={m['n']} questions, built in {built:.0f} s)")
-                if args.fusion:
-                    variants = [("minmax", w, 60) for w in (0.4, 0.5, 0.6, 0.7, 0.8)]
-                    variants += [("rrf", w, rk) for w in (0.4, 0.5, 0.6) for rk in (5, 60)]
-                    for fusion_name, weight, rrf_k in variants:
-                        s = settings.replace(fusion=fusion_name, dense_weight=weight, rrf_k=rrf_k)
-                        m = evaluate(corpus, Searcher(index, embedder, s), "hybrid")
-                        print(f"{name:<11} {size:>4}/{overlap:<3} {int(s.title_in_embedding):>5} {'hybrid':<7} "
-                              f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {_fusion_label(s)}")
-                sys.stdout.flush()
+        for size, overlap, store, name in [(*p, st, n) for p in pairs for n in corpora for st in stores]:
+            settings = base.replace(chunk_size=size, chunk_overlap=overlap, milvus_lexical=STORES[store])
+            corpus = corpora[name]
+            if store == stores[0] and len(stores) > 1:  # embed once, so each store's time is its own
+                build(corpus, settings, embedder, workdir / "warm-up")
+            began = time.perf_counter()
+            index = build(corpus, settings, embedder, workdir, store)
+            built = time.perf_counter() - began
+            searcher = Searcher(index, embedder, settings)
+            if len(stores) > 1:
+                p50, p95 = search_latency(corpus, searcher)
+                print(f"{name:<11} store {store}: indexed in {built:.1f} s (embeddings cached); "
+                      f"hybrid search p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+            for mode in MODES:
+                m = evaluate(corpus, searcher, mode)
+                fusion = _fusion_label(settings) if mode == "hybrid" else ""
+                print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {mode:<7} "
+                      f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {fusion}{'' if len(stores) == 1 else ' on ' + store}")
+            if args.rerank:
+                m = evaluate_reranked(corpus, searcher)
+                print(f"{name:<11} {size:>4}/{overlap:<3} {int(settings.title_in_embedding):>5} {'rerank':<7} "
+                      f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  hybrid top 10 by the answer model")
+            print(f"{'':<11} ({len(index.chunks)} chunks, n={m['n']} questions, built in {built:.0f} s)")
+            if args.fusion:
+                variants = [("minmax", w, 60) for w in (0.4, 0.5, 0.6, 0.7, 0.8)]
+                variants += [("rrf", w, rk) for w in (0.4, 0.5, 0.6) for rk in (5, 60)]
+                for fusion_name, weight, rrf_k in variants:
+                    s = settings.replace(fusion=fusion_name, dense_weight=weight, rrf_k=rrf_k)
+                    m = evaluate(corpus, Searcher(index, embedder, s), "hybrid")
+                    print(f"{name:<11} {size:>4}/{overlap:<3} {int(s.title_in_embedding):>5} {'hybrid':<7} "
+                          f"{m['hit@1']:6.3f} {m['hit@5']:6.3f} {m['mrr@10']:6.3f}  {_fusion_label(s)}")
+            sys.stdout.flush()
     return 0
 
 
