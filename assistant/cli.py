@@ -95,6 +95,9 @@ def _run(args) -> int:
     from . import indexing, retrieval
     from .render import title_and_file
 
+    if args.command in ("ask", "search") and args.index_dir is None and args.question.strip():
+        # the default index is made ready as the app does it: built when missing or outdated
+        indexing.ensure_index(progress=True, say=lambda why: print(f"Building the index ({why}) …", file=sys.stderr))
     if args.command == "ask":
         return _ask(args)
     if args.command == "search":

@@ -356,3 +356,26 @@ def _recorded_roots(index_dir, settings: Settings) -> list[str]:
         return list(open_store(index_dir, settings).load().manifest.roots)
     except IndexProblem:
         return []
+
+
+def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=None, progress: bool = False,
+                 say=None) -> Report | None:
+    """Make the store usable: when it is missing, unreadable, or made with another recipe (model,
+    chunking), rebuild it from its recorded folders (or the default corpus) and return the
+    `Report`; None when it was fine. `say(line)` hears why a build starts. The app runs this at
+    start; the CLI before a question on the default index."""
+    from .embeddings import default_embedder
+    from .retrieval import searcher_for
+
+    settings = settings or Settings.from_env()
+    index_dir = index_dir or settings.index_dir
+    embedder = embedder or default_embedder(settings)
+    try:
+        problem = recipe_change(searcher_for(index_dir, settings, embedder).index.manifest, settings, embedder)
+    except IndexProblem as err:
+        problem = str(err)
+    if problem is None:
+        return None
+    if say is not None:
+        say(problem)
+    return rebuild_index(None, index_dir, settings=settings, embedder=embedder, progress=progress)

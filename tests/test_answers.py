@@ -200,6 +200,20 @@ def test_cli_ask(article_index, capsys):
     assert "question" in capsys.readouterr().err
 
 
+def test_cli_builds_a_missing_default_index_from_the_corpus_as_the_app_does(tmp_path, monkeypatch, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ARTICLE, corpus / ARTICLE.name)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    assert cli.main(["ask", "What was Huawei's sales revenue last year?"]) == 0
+    captured = capsys.readouterr()
+    assert "Building the index (" in captured.err and "no index yet" in captured.err
+    assert "$106 billion" in captured.out
+    assert cli.main(["search", "Huawei revenue"]) == 0
+    assert "Building the index" not in capsys.readouterr().err  # built once
+
+
 def test_cli_on_a_milvus_lite_store_answers_as_the_index_folder_does(article_index, tmp_path, capsys):
     """The real model, the CLI, one store string: rebuild into Milvus Lite, then ask and search
     there; answers and hits equal those of the FAISS folder built from the same article."""

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.corpus import UploadRefused, safe_document_name
 from assistant.prompts import NO_ANSWER
 from tests.fakes import HashEmbedder
 
@@ -449,14 +450,14 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     "report\u202egnp.md", "in\u200bvisible.txt", "line\u2028break.txt",
 ])
 def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name):
-    with pytest.raises(app_module.UploadRefused) as refused:
-        app_module.safe_document_name(name)
+    with pytest.raises(UploadRefused) as refused:
+        safe_document_name(name)
     assert "\n" not in str(refused.value).replace("\\n", "")
 
 
 @pytest.mark.parametrize("name", ["notes.md", "Report 2024 (final).PDF", "über-café.txt", "page.htm", "a-b_c.html"])
 def test_plain_document_names_are_accepted(app_module, name):
-    assert app_module.safe_document_name(name) == name
+    assert safe_document_name(name) == name
 
 
 @pytest.fixture(params=["faiss", "milvus"])
@@ -517,7 +518,7 @@ def test_a_same_name_upload_is_refused_unless_replacing_and_the_old_file_survive
         assert kept.read_bytes() != original  # the new one is in place while indexing ...
         raise RuntimeError("indexing interrupted")
 
-    monkeypatch.setattr(assistant, "add_documents", failing_add)
+    monkeypatch.setattr(assistant.indexing, "add_documents", failing_add)
     with pytest.raises(RuntimeError):
         service.add_files([(other, "kept.txt")], replace=True)
     assert kept.read_bytes() == original and snapshot(service) == before  # ... and the old one is back
@@ -567,7 +568,7 @@ def test_a_refused_upload_leaves_the_index_and_the_corpus_folder_as_they_were(se
 
 def test_a_file_the_indexer_rejects_is_taken_out_and_the_one_it_replaced_put_back(service, tmp_path, monkeypatch):
     """Even past the checks (disabled here), an indexing failure rolls the folder back."""
-    monkeypatch.setattr(type(service), "_check_file", lambda self, path, name: None)
+    monkeypatch.setattr(type(service.corpus), "_check_file", lambda self, path, name: None)
     before = snapshot(service)
     kept = Path(service.settings.corpus_dir) / "kept.txt"
     original = kept.read_bytes()
@@ -607,10 +608,13 @@ def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
 
 def test_an_index_made_with_other_chunking_is_rebuilt_at_start(app_module, service):
     other = service.settings.replace(chunk_size=400, chunk_overlap=50)
-    svc = app_module.Service(other, embedder=service.embedder, log=lambda line: None)
-    assert "chunk size" in svc._index_problem()
+    lines = []
+    svc = app_module.Service(other, embedder=service.embedder, log=lines.append)
     svc.prepare()
-    assert svc.problem is None and svc._index_problem() is None
+    assert svc.problem is None and any("Building the index" in line and "chunk size" in line for line in lines)
+    from assistant.indexing import ensure_index
+
+    assert ensure_index(other.index_dir, settings=other, embedder=service.embedder) is None  # now current
 
 
 def test_a_configured_language_model_streams_partial_text_then_the_checked_answer(app_module):

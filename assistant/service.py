@@ -1,0 +1,138 @@
+"""The assistant as a server runs it: the index made ready in the background, one writer at a time.
+
+`Service.start()` checks the store in a thread (`indexing.ensure_index`: built from the corpus
+when missing, unreadable or made for another model or chunking), then warms it with one
+question, so the first real one is fast; questions asked meanwhile wait for it (`wait`). Uploads
+and removals go through `corpus.CorpusFolder` under one lock, and an upload being indexed can be
+cancelled. No UI here: `app.py` draws this.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Callable, Sequence
+
+from .config import Settings
+from .corpus import CorpusFolder, count
+from .facade import Assistant
+
+READY_TIMEOUT = 600.0  # seconds a question waits for the index to be built at start
+
+
+class Service:
+    """The assistant as this server runs it: settings, the index's readiness, and the one writer.
+
+    `start()` checks the index in the background (building it from the corpus folder when it is
+    missing, unreadable, or made for another model or chunking), then warms it with one question
+    so the first real one is fast. Questions asked before that wait for it."""
+
+    def __init__(self, settings: Settings | None = None, embedder=None, log: Callable[[str], None] | None = None):
+        self.embedder = embedder  # None: the default model (tests pass a fake)
+        self.use(settings or Settings.from_env())
+        self.ready = threading.Event()
+        self.status = "Starting: the index is not loaded yet."
+        self.problem: str | None = None
+        self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._writer = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def use(self, settings: Settings) -> None:
+        """Serve with other settings (e.g. the store named on the command line); before `start()`."""
+        self.settings = settings
+        self.assistant = Assistant(settings.index_dir, settings, self.embedder)
+        self.corpus = CorpusFolder(self.assistant)
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.prepare, name="index-startup", daemon=True)
+            self._thread.start()
+
+    def prepare(self) -> None:
+        """Make the index usable (load, or build) and warm it; sets `status` and `ready`."""
+        from .indexing import ensure_index
+
+        began = time.perf_counter()
+        try:
+            report = ensure_index(self.settings.index_dir, settings=self.settings, embedder=self.assistant.embedder,
+                                  progress=True, say=lambda why: self._say(
+                                      f"Building the index from {self.settings.corpus_dir} ({why}) …"))
+            if report is not None:
+                self._log(report.summary())
+                if not report.chunks:
+                    self.problem = f"No documents indexed: {self.settings.corpus_dir} holds no readable document."
+                    self._say(self.problem + " Add some in the Documents tab.")
+                    return
+            self._say("Loading the index and the embedding model …")
+            self.assistant.ask("What is this about?")  # warms everything
+            self.problem = None
+            self.status = f"ready, loaded in {time.perf_counter() - began:.1f} s"
+            self._log(f"Index {self.status}: {self.summary()} ({self.settings.index_dir}).")
+        except Exception as err:  # noqa: BLE001 - shown in the UI and on the console, not a traceback
+            self.problem = f"The index could not be prepared: {err}"
+            self._say(self.problem)
+        finally:
+            self.ready.set()
+
+    def _say(self, line: str) -> None:
+        self.status = line
+        self._log(line)
+
+    def status_line(self) -> str:
+        if self.problem:
+            return f"**Index problem:** {self.status}"
+        if self.ready.is_set():
+            return f"**Index:** {self.summary()}; {self.status}."
+        return f"**Index:** {self.status}"
+
+    def wait(self, timeout: float = READY_TIMEOUT) -> None:
+        if not self.ready.wait(timeout):
+            raise RuntimeError("the index is still being built; try again in a moment")
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def ask(self, question: str, history: Sequence = (), on_token: Callable[[str], None] | None = None):
+        self.wait()
+        return self.assistant.ask(question, list(history) or None, on_token=on_token)
+
+    def retrieve(self, question: str, k: int | None = None):
+        self.wait()
+        return self.assistant.retrieve(question, k)
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def files(self) -> tuple:
+        """The indexed files (`FileEntry`), from the loaded index, reloaded after any change."""
+        from .index import IndexProblem
+
+        try:
+            return self.assistant.documents()
+        except IndexProblem:
+            return ()
+
+    def summary(self) -> str:
+        files = self.files()
+        return f"{count(len(files), 'document')}, {count(sum(f.chunks for f in files), 'passage')} indexed"
+
+    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False, replace: bool = False) -> list[str]:
+        """Save uploaded files (temporary path, wanted name) into the corpus folder and index them
+        (`CorpusFolder.add`: a refused or failed file leaves the folder and the index as they were)."""
+        with self._writer:
+            self._cancel.clear()
+            return self.corpus.add(uploads, progress=progress, replace=replace, cancel=self._cancel)
+
+    def cancel_indexing(self) -> str:
+        """Stop the upload being indexed (it is rolled back); a no-op when none is."""
+        if not self._writer.locked():
+            return "Nothing is being indexed."
+        self._cancel.set()
+        return "Cancelling: the upload will be rolled back …"
+
+    def remove(self, source: str) -> str:
+        """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
+        with self._writer:
+            return self.corpus.remove(source)
