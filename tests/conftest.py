@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 
 import pytest
@@ -46,6 +47,8 @@ def _isolated_index(tmp_path, monkeypatch):
     retrieval.forget()
     yield default_index
     retrieval.forget()
+    if "assistant.stores.milvus" in sys.modules:  # free the Milvus Lite files this test opened
+        sys.modules["assistant.stores.milvus"].close_clients()
 
 
 @pytest.fixture

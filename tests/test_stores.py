@@ -236,3 +236,34 @@ def test_the_facade_and_langchain_run_on_either_store(store, corpus, settings, e
     assert answer.citations[0].hit.source == str(corpus / "apples.txt")
     docs = bot.as_retriever(k=2).invoke("The turbopump feeds propellant at high pressure")
     assert len(docs) == 2 and docs[0].metadata["source"] == str(corpus / "rockets.md")
+
+
+WRITER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from assistant.config import Settings
+from assistant.indexing import rebuild_index
+from tests.fakes import HashEmbedder
+print(rebuild_index([sys.argv[3]], sys.argv[2], settings=Settings(chunk_size=300, chunk_overlap=60),
+                    embedder=HashEmbedder()).summary())
+"""
+
+
+def test_a_milvus_lite_file_written_by_another_process_is_read_and_a_held_one_is_named(corpus, tmp_path, settings, embedder):
+    """Milvus Lite opens collections released: a reader in a new process loads them. Milvus Lite
+    serves one process per file: a second one gets one line saying so, not a stack trace."""
+    import subprocess
+    import sys
+
+    from assistant.config import PROJECT_DIR
+
+    store = f"milvus://{tmp_path / 'shared.db'}"
+    done = subprocess.run([sys.executable, "-c", WRITER, str(PROJECT_DIR), store, str(corpus)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "3 added" in done.stdout, done.stderr[-2000:]
+    hits = retrieve("The turbopump feeds propellant at high pressure", 3, store, settings=settings, embedder=embedder)
+    assert hits[0].source == str(corpus / "rockets.md")
+    held = subprocess.run([sys.executable, "-m", "assistant", "--index", store, "index", "info"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120)
+    assert held.returncode == 1 and held.stdout == ""
+    assert held.stderr.strip().count("\n") == 0 and "another process has this Milvus Lite file open" in held.stderr

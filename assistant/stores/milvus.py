@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from ..chunking import Chunk
-from ..index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexCorrupt, IndexIncompatible, IndexMissing,
-                     IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
+from ..index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
+                     IndexMissing, IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
 
 PREFIX = "assistant_"
 CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
@@ -51,6 +51,7 @@ ANALYZER = {"tokenizer": "standard",
 
 _clients: dict[str, object] = {}
 _clients_lock = threading.Lock()
+_loaded: set[tuple[str, str]] = set()  # (uri, collection) known to be loaded
 
 
 def _quiet() -> None:
@@ -59,6 +60,20 @@ def _quiet() -> None:
     # Milvus Lite answers the iterator's timestamp request with "not implemented" (the iterator
     # then uses the client's clock) and gRPC logs that with a traceback each time
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # a file another process holds is logged with a traceback before the error we turn into one line
+    logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
+
+
+def close_clients() -> None:
+    """Close this process's Milvus connections (a Milvus Lite file is then free for another process)."""
+    with _clients_lock:
+        for client in _clients.values():
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        _clients.clear()
+        _loaded.clear()
 
 
 def parse(name: str) -> tuple[str, str | None]:
@@ -114,12 +129,25 @@ class MilvusStore:
                 try:
                     client = MilvusClient(self.uri, token=self._token) if self._token else MilvusClient(self.uri)
                 except Exception as err:  # noqa: BLE001 - pymilvus raises several kinds
+                    if self.lite_path and "Open local milvus failed" in str(err):
+                        raise IndexBusy(f"{self.name}: another process has this Milvus Lite file open (Milvus Lite "
+                                        "serves one process at a time; stop it, or use a Milvus server)") from None
                     raise IndexProblem(f"{self.name}: cannot connect to Milvus ({_first_line(err)})") from None
                 _clients[self.uri] = client
             return client
 
     def _exists(self, collection: str) -> bool:
-        return bool(self.client.has_collection(collection))
+        """Whether `collection` exists; an existing one is loaded for search and query (Milvus
+        keeps collections released when a server, or a Milvus Lite file, is opened again)."""
+        client = self.client
+        if not client.has_collection(collection):
+            return False
+        if (self.uri, collection) not in _loaded:
+            state = str(client.get_load_state(collection).get("state", ""))
+            if "Loaded" not in state:
+                client.load_collection(collection)
+            _loaded.add((self.uri, collection))
+        return True
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -193,8 +221,9 @@ class MilvusStore:
         self._put_state({**(state or {}), "state": "writing", "commit": commit})
         if base is None:  # start over: the recipe (model, dimension, chunking) may have changed
             for name in (CHUNKS, SENTENCES):
-                if self._exists(name):
+                if client.has_collection(name):
                     client.drop_collection(name)
+                _loaded.discard((self.uri, name))
             gone_files = [r["id"] for r in self._all(META, ["id"], 'kind == "file"')]
             _batched(lambda ids: client.delete(META, ids=ids), gone_files)
             self._create_data(manifest.dimension)
