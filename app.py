@@ -12,7 +12,7 @@ Endpoints for programs (`gradio_client`): `/ask`, `/retrieve`, `/chat` (the chat
 The UI is built in `build()`; `demo` is module-level so `gradio app.py` reloads work. Heavy state
 lives in one `Service`: the index is checked, built if missing or unusable, and warmed once, in
 the background, while the page is already served with a status line. HTML comes from
-`assistant/render.py`, which escapes everything that comes from a document, a file name or a model.
+`assistant/interfaces/render.py`, which escapes everything that comes from a document, a file name or a model.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import threading
 import time
 from pathlib import Path
 
-from assistant import render  # (importing assistant sets the offline environment before Gradio)
+from assistant.interfaces import render  # (importing assistant sets the offline environment before Gradio)
 from assistant.config import MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
-from assistant.followup import history_pairs
-from assistant.service import Service
+from assistant.answer.followup import history_pairs
+from assistant.interfaces.service import Service
 
 import gradio as gr  # noqa: E402
 
@@ -275,7 +275,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "can upload and delete documents)")
     args = parser.parse_args(argv)
     try:
-        from assistant.stores import open_store
+        from assistant.store import open_store
 
         args.index = open_store(args.index).name
     except ValueError as err:

@@ -15,23 +15,23 @@ from __future__ import annotations
 
 import importlib
 
-from . import config as _config  # noqa: F401  (sets the offline environment first)
+from assistant import config as _config  # noqa: F401  (sets the offline environment first)
 
 _EXPORTS = {
     "Assistant": "facade",
-    "ask": "answering",
-    "Answer": "answer",
-    "Citation": "answer",
-    "retrieve": "retrieval",
-    "Hit": "retrieval",
-    "add_documents": "indexing",
-    "rebuild_index": "indexing",
-    "remove_documents": "indexing",
-    "Report": "indexing",
-    "as_retriever": "langchain",
+    "ask": "answer.answering",
+    "Answer": "answer.types",
+    "Citation": "answer.types",
+    "retrieve": "search.retrieval",
+    "Hit": "search.retrieval",
+    "add_documents": "ingest.indexing",
+    "rebuild_index": "ingest.indexing",
+    "remove_documents": "ingest.indexing",
+    "Report": "ingest.indexing",
+    "as_retriever": "interfaces.langchain",
     "Settings": "config",
-    "LoadError": "documents",
-    "IndexProblem": "index",
+    "LoadError": "ingest.documents",
+    "IndexProblem": "store.index",
 }
 
 __all__ = sorted(_EXPORTS)

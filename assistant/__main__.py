@@ -1,5 +1,5 @@
-"""`python -m assistant ...`: see `assistant/cli.py`."""
+"""`python -m assistant ...`: see `assistant/interfaces/cli.py`."""
 
-from .cli import main
+from assistant.interfaces.cli import main
 
 raise SystemExit(main())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Sequence
 
-from .config import Settings
+from assistant.config import Settings
 
 
 class Assistant:
@@ -31,7 +31,7 @@ class Assistant:
     @property
     def embedder(self):
         if self._embedder is None:
-            from .embeddings import default_embedder
+            from assistant.ingest.embeddings import default_embedder
 
             self._embedder = default_embedder(self.settings)
         return self._embedder
@@ -39,39 +39,39 @@ class Assistant:
     def ask(self, question: str, history: Sequence | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None):
         """A cited `Answer` (or the refusal with related passages)."""
-        from .answering import ask
+        from assistant.answer.answering import ask
 
         return ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder, on_token=on_token)
 
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> list:
         """The `k` best passages (`Hit`), best first; `mode`: hybrid, dense or bm25."""
-        from .retrieval import retrieve
+        from assistant.search.retrieval import retrieve
 
         return retrieve(question, k, self.store, mode=mode, settings=self.settings, embedder=self.embedder)
 
     def add(self, paths, progress: bool = False, cancel=None):
         """Index new and changed files (folders too); the rest is untouched. A `Report`."""
-        from .indexing import add_documents
+        from assistant.ingest.indexing import add_documents
 
         return add_documents(paths, self.store, settings=self.settings, embedder=self.embedder, progress=progress, cancel=cancel)
 
     def rebuild(self, paths=None, progress: bool = False):
         """Make the index hold exactly `paths` (default: the recorded folders), pruning the rest."""
-        from .indexing import rebuild_index
+        from assistant.ingest.indexing import rebuild_index
 
         return rebuild_index(paths, self.store, settings=self.settings, embedder=self.embedder, progress=progress)
 
     def remove(self, sources):
         """Drop documents by their indexed source path."""
-        from .indexing import remove_documents
+        from assistant.ingest.indexing import remove_documents
 
         return remove_documents(sources, self.store, settings=self.settings, embedder=self.embedder)
 
     def documents(self) -> tuple:
         """The indexed files (`FileEntry`: source, sha256, chunks, added, updated); () when none.
         Read from the cached searcher, as questions are: no reload while the index is unchanged."""
-        from .index import IndexMissing
-        from .retrieval import searcher_for
+        from assistant.store.index import IndexMissing
+        from assistant.search.retrieval import searcher_for
 
         try:
             return searcher_for(self.store, self.settings, self.embedder).index.manifest.files
@@ -80,6 +80,6 @@ class Assistant:
 
     def as_retriever(self, k: int = 4, mode: str = "hybrid"):
         """A LangChain `BaseRetriever` over this assistant's store, settings and embedder."""
-        from .langchain import AssistantRetriever
+        from assistant.interfaces.langchain import AssistantRetriever
 
         return AssistantRetriever(k=k, mode=mode, assistant=self)

@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant import answer_model, extractive  # noqa: E402
-from assistant.answering import ask  # noqa: E402
+from assistant.answer import model as answer_model, extractive  # noqa: E402
+from assistant.answer.answering import ask  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
-from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
-from assistant.indexing import rebuild_index  # noqa: E402
-from assistant.retrieval import searcher_for  # noqa: E402
+from assistant.ingest.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.ingest.indexing import rebuild_index  # noqa: E402
+from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.evaldata import Corpus, Question, materialise, overlaps, read_questions  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

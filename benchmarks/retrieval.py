@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
-from assistant.indexing import sync  # noqa: E402
-from assistant.index import Snapshot  # noqa: E402
-from assistant.stores import open_store  # noqa: E402
-from assistant.retrieval import MODES, Searcher  # noqa: E402
+from assistant.ingest.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.ingest.indexing import sync  # noqa: E402
+from assistant.store.index import Snapshot  # noqa: E402
+from assistant.store import open_store  # noqa: E402
+from assistant.search.retrieval import MODES, Searcher  # noqa: E402
 from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def evaluate_reranked(corpus: Corpus, searcher: Searcher, depth: int = 10, per_q
     """Hybrid top `depth` reordered by the answer model: a passage scores its best sentence's
     probability (of the `per_query` pre-filtered sentences); passages with none keep their order
     behind the others."""
-    from assistant import answer_model, extractive
+    from assistant.answer import model as answer_model, extractive
 
     model = answer_model.load(searcher.settings.answer_model_dir, 1)
     questions = [q for q in corpus.questions if q.answerable]

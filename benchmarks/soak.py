@@ -71,7 +71,7 @@ def churn(url: str, workdir: Path, stop: threading.Event, outcome: dict) -> None
 
 
 def agreement(workdir: Path) -> dict:
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     indexed = {os.path.basename(f.source) for f in Index.load(workdir / "index").manifest.files}
     on_disk = {p.name for p in (workdir / "corpus").iterdir() if p.is_file()}

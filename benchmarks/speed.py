@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.chunking import chunk_document  # noqa: E402
+from assistant.ingest.chunking import chunk_document  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
-from assistant.documents import load  # noqa: E402
-from assistant.embeddings import MiniLMEmbeddings, _load_model  # noqa: E402
-from assistant.indexing import embedding_texts, rebuild_index  # noqa: E402
-from assistant.answering import ask  # noqa: E402
-from assistant.retrieval import retrieve  # noqa: E402
+from assistant.ingest.documents import load  # noqa: E402
+from assistant.ingest.embeddings import MiniLMEmbeddings, _load_model  # noqa: E402
+from assistant.ingest.indexing import embedding_texts, rebuild_index  # noqa: E402
+from assistant.answer.answering import ask  # noqa: E402
+from assistant.search.retrieval import retrieve  # noqa: E402
 from benchmarks.evaldata import materialise  # noqa: E402
 
 QUESTIONS = [

@@ -54,7 +54,7 @@ def unit(rng, n: int) -> np.ndarray:
 
 
 def chunks_of(source: str, n: int, rng):
-    from assistant.chunking import Chunk, chunk_id
+    from assistant.ingest.chunking import Chunk, chunk_id
 
     out, offset = [], 0
     for i in range(n):
@@ -67,7 +67,7 @@ def chunks_of(source: str, n: int, rng):
 
 
 def manifest_for(files):
-    from assistant.index import Manifest
+    from assistant.store.index import Manifest
 
     return Manifest(model="synthetic", dimension=DIMENSION, chunk_size=1200, chunk_overlap=200,
                     title_in_embedding=False, files=tuple(files))
@@ -94,8 +94,8 @@ def rss_mib() -> float:
 
 def build(store_name: str, n: int) -> dict:
     """In a fresh process: commit n chunks (100 files), then add one 30-chunk file."""
-    from assistant.index import FileEntry, now
-    from assistant.stores import open_store
+    from assistant.store.index import FileEntry, now
+    from assistant.store import open_store
 
     rng = np.random.default_rng(0)
     store = open_store(store_name)
@@ -120,8 +120,8 @@ def build(store_name: str, n: int) -> dict:
 def measure(store_name: str) -> dict:
     """In a fresh process: load the store, then search it."""
     from assistant.config import Settings
-    from assistant.retrieval import Searcher
-    from assistant.stores import open_store
+    from assistant.search.retrieval import Searcher
+    from assistant.store import open_store
 
     began = time.perf_counter()
     snapshot = open_store(store_name).load()

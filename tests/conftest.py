@@ -42,13 +42,13 @@ def _isolated_index(tmp_path, monkeypatch):
     default_index = tmp_path / "default-index"
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(default_index))
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "default-corpus"))
-    from assistant import retrieval
+    from assistant.search import retrieval
 
     retrieval.forget()
     yield default_index
     retrieval.forget()
-    if "assistant.stores.milvus" in sys.modules:  # free the Milvus Lite files this test opened
-        sys.modules["assistant.stores.milvus"].close_clients()
+    if "assistant.store.milvus" in sys.modules:  # free the Milvus Lite files this test opened
+        sys.modules["assistant.store.milvus"].close_clients()
 
 
 @pytest.fixture

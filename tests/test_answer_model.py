@@ -9,11 +9,12 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import answer_model, cli
-from assistant.answer_model import MODEL_DIR, REBUILD, AnswerModel, ModelError, pair_text
-from assistant.answering import ask, plain_question
-from assistant.indexing import add_documents
-from assistant.prompts import NO_ANSWER
+from assistant.answer import model as answer_model
+from assistant.interfaces import cli
+from assistant.answer.model import MODEL_DIR, REBUILD, AnswerModel, ModelError, pair_text
+from assistant.answer.answering import ask, plain_question
+from assistant.ingest.indexing import add_documents
+from assistant.answer.prompts import NO_ANSWER
 
 
 @pytest.fixture

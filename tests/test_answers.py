@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 import assistant
-from assistant import cli, retrieval
+from assistant.interfaces import cli
+from assistant.search import retrieval
 from assistant.config import Settings
-from assistant.followup import contextualize, is_followup
-from assistant.prompts import NO_ANSWER
+from assistant.answer.followup import contextualize, is_followup
+from assistant.answer.prompts import NO_ANSWER
 
 ARTICLE = Path(__file__).resolve().parents[1] / "documents" / "000_6925d6d02227fd72.txt"
 QUESTIONS = Path(__file__).resolve().parents[1] / "benchmarks" / "article_questions.jsonl"
@@ -246,7 +247,7 @@ def _rounded(data):
 def test_answer_latency_is_served_from_the_cached_index(article_index):
     index_dir, _ = article_index
     assistant.ask("Who is Ken Hu?", index_dir=index_dir)
-    from assistant.embeddings import default_embedder
+    from assistant.ingest.embeddings import default_embedder
 
     first = retrieval.searcher_for(index_dir, Settings.from_env(), default_embedder())
     assistant.ask("Who is Ken Hu?", index_dir=index_dir)

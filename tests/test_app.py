@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.corpus import UploadRefused, safe_document_name
-from assistant.prompts import NO_ANSWER
+from assistant.interfaces.corpus import UploadRefused, safe_document_name
+from assistant.answer.prompts import NO_ANSWER
 from tests.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -477,7 +477,7 @@ def service(app_module, tmp_path, request):
 
 def snapshot(svc) -> tuple[bytes, list[str]]:
     corpus = Path(svc.settings.corpus_dir)
-    from assistant.stores import open_store
+    from assistant.store import open_store
 
     return (open_store(svc.settings.index_dir).token(), sorted(p.name for p in corpus.iterdir()))
 
@@ -518,7 +518,7 @@ def test_a_same_name_upload_is_refused_unless_replacing_and_the_old_file_survive
         assert kept.read_bytes() != original  # the new one is in place while indexing ...
         raise RuntimeError("indexing interrupted")
 
-    monkeypatch.setattr(assistant.indexing, "add_documents", failing_add)
+    monkeypatch.setattr(assistant.ingest.indexing, "add_documents", failing_add)
     with pytest.raises(RuntimeError):
         service.add_files([(other, "kept.txt")], replace=True)
     assert kept.read_bytes() == original and snapshot(service) == before  # ... and the old one is back
@@ -612,14 +612,14 @@ def test_an_index_made_with_other_chunking_is_rebuilt_at_start(app_module, servi
     svc = app_module.Service(other, embedder=service.embedder, log=lines.append)
     svc.prepare()
     assert svc.problem is None and any("Building the index" in line and "chunk size" in line for line in lines)
-    from assistant.indexing import ensure_index
+    from assistant.ingest.indexing import ensure_index
 
     assert ensure_index(other.index_dir, settings=other, embedder=service.embedder) is None  # now current
 
 
 def test_a_configured_language_model_streams_partial_text_then_the_checked_answer(app_module):
     """`_answer_stream` runs ask() in a worker thread and yields the tokens as they arrive."""
-    from assistant.answer import Answer
+    from assistant.answer.types import Answer
 
     class Streaming(app_module.Service):
         def ask(self, question, history=(), on_token=None):

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.prompts import NO_ANSWER, RELATED_HEADING
+from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING
 from tests.test_app import ARTIFACTS, ROOT, Server, corpus_with_article, record_timing
 
 CHROMIUM = Path("/usr/bin/chromium")

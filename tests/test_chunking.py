@@ -8,8 +8,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
-from assistant.chunking import Chunk, chunk_document, chunk_id
-from assistant.documents import Document, Page, join_pages, load
+from assistant.ingest.chunking import Chunk, chunk_document, chunk_id
+from assistant.ingest.documents import Document, Page, join_pages, load
 from tests.fakes import make_pdf
 
 

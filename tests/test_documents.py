@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from assistant.documents import PAGE_SEPARATOR, Document, LoadError, html_visible_text, load
+from assistant.ingest.documents import PAGE_SEPARATOR, Document, LoadError, html_visible_text, load
 from tests.fakes import make_pdf
 
 TRICKY_TEXT = (
@@ -310,7 +310,7 @@ def test_pdf_with_unsupported_stream_filter_raises_load_error(tmp_path):
 
 
 def test_file_sha256_matches_hashlib(tmp_path):
-    from assistant.documents import file_sha256
+    from assistant.ingest.documents import file_sha256
 
     data = os.urandom(3 * (1 << 20) + 17)  # spans several read blocks
     path = tmp_path / "blob.bin"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import answer_model, extractive
-from assistant.indexing import add_documents
-from assistant.lexical import tokenize
-from assistant.retrieval import searcher_for
+from assistant.answer import model as answer_model, extractive
+from assistant.ingest.indexing import add_documents
+from assistant.search.lexical import tokenize
+from assistant.search.retrieval import searcher_for
 
 DOC = (
     "The firm's research campus lies in a quiet valley. Its lights never go out.\n\n"

@@ -16,11 +16,11 @@ import urllib.request
 import numpy as np
 import pytest
 
-from assistant import prompts
+from assistant.answer import prompts
 from assistant.config import Settings
-from assistant.generation import GenerationError, generate
-from assistant.lexical import tokenize
-from assistant.retrieval import Hit
+from assistant.answer.generation import GenerationError, generate
+from assistant.search.lexical import tokenize
+from assistant.search.retrieval import Hit
 from tests.llm_server import FakeLLMServer
 
 SOURCE = """The Eiffel Tower
@@ -288,7 +288,7 @@ def test_fake_server_speaks_openai_without_streaming():
 
 @pytest.mark.slow
 def test_support_thresholds_with_minilm(hits):
-    from assistant.embeddings import MiniLMEmbeddings
+    from assistant.ingest.embeddings import MiniLMEmbeddings
 
     reply = (
         "Gustave Eiffel's firm was responsible for the design and construction [1]. "  # paraphrase

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunking import Chunk, chunk_document
+from assistant.ingest.chunking import Chunk, chunk_document
 from assistant.config import Settings
-from assistant.documents import load
-from assistant.index import (
+from assistant.ingest.documents import load
+from assistant.store.index import (
     CHUNKS,
     CURRENT,
     FORMAT_VERSION,
@@ -33,8 +33,8 @@ from assistant.index import (
     IndexMissing,
     Manifest,
 )
-from assistant.indexing import add_documents, embedding_texts, rebuild_index, remove_documents
-from assistant.retrieval import Searcher, retrieve
+from assistant.ingest.indexing import add_documents, embedding_texts, rebuild_index, remove_documents
+from assistant.search.retrieval import Searcher, retrieve
 from tests.fakes import HashEmbedder, make_pdf
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -135,7 +135,7 @@ def test_faiss_top_k_matches_numpy_brute_force():
     rng = np.random.default_rng(1234)
     n, dim = 400, 64
     text = " ".join(f"Sentence number {i} is here." for i in range(n))
-    from assistant.documents import Document
+    from assistant.ingest.documents import Document
 
     doc = Document(source="s.txt", text=text, sha256="0" * 64, title="")
     chunks = chunk_document(doc, 60, 0)
@@ -209,7 +209,7 @@ def test_no_pickle_anywhere(built):
     banned = {"pickle", "cPickle", "cloudpickle", "dill", "joblib", "allow_dangerous_deserialization",
               "save_local", "load_local", "torch.load", "np.load", "numpy.load", "allow_pickle"}
     checked = 0
-    for path in sorted((PROJECT / "assistant").glob("*.py")):
+    for path in sorted((PROJECT / "assistant").rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
         names = set()
         for node in ast.walk(tree):
@@ -228,7 +228,7 @@ def test_no_pickle_anywhere(built):
                     names.add(node.module.split(".")[0])
         assert not names & banned, f"{path.name} uses {sorted(names & banned)}"
         checked += 1
-    assert checked >= 10
+    assert checked >= 25
 
 
 def test_missing_index(tmp_path):
@@ -513,7 +513,7 @@ def test_named_pipes_links_and_empty_folders_are_reported_and_never_block(corpus
 
 
 def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
-    from assistant.index import IndexBusy, writer_lock
+    from assistant.store.index import IndexBusy, writer_lock
 
     index_dir = tmp_path / "index"
     holding, release = threading.Event(), threading.Event()
@@ -678,7 +678,7 @@ def test_gc_keeps_the_generation_that_was_live_before_the_switch(built, corpus, 
     import datetime as real_dt
     import types
 
-    import assistant.index as ix
+    import assistant.store.index as ix
 
     class FrozenDatetime(real_dt.datetime):
         @classmethod
@@ -730,9 +730,9 @@ from pathlib import Path
 
 import faiss
 
-import assistant.index as ix
+import assistant.store.index as ix
 from assistant.config import Settings
-from assistant.indexing import rebuild_index
+from assistant.ingest.indexing import rebuild_index
 from tests.fakes import HashEmbedder
 
 corpus, index_dir, target, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
@@ -935,7 +935,7 @@ def test_rebuild_with_paths_records_exactly_those_roots(built, corpus, tmp_path,
 
 
 def test_a_changed_chunker_rechunks_unchanged_files(built, corpus, settings, embedder, monkeypatch):
-    import assistant.indexing as indexing
+    import assistant.ingest.indexing as indexing
 
     monkeypatch.setattr(indexing, "CHUNKER_VERSION", indexing.CHUNKER_VERSION + 1)
     report = add_documents([corpus], index_dir=built, settings=settings, embedder=embedder)
@@ -945,7 +945,7 @@ def test_a_changed_chunker_rechunks_unchanged_files(built, corpus, settings, emb
 
 def test_the_default_index_starts_as_a_copy_of_the_shipped_one_in_an_ignored_folder(tmp_path, monkeypatch):
     import assistant.config as config
-    from assistant.index import seed_default
+    from assistant.store.index import seed_default
 
     root = Path(__file__).resolve().parent.parent
     for default in (config.DEFAULT_INDEX_DIR, config.DEFAULT_UPLOADS_DIR):
@@ -969,7 +969,7 @@ def test_the_default_index_starts_as_a_copy_of_the_shipped_one_in_an_ignored_fol
 
 def test_a_rebuild_of_the_default_index_takes_the_shipped_documents_and_the_uploads(tmp_path, monkeypatch):
     import assistant.config as config
-    from assistant.indexing import default_roots
+    from assistant.ingest.indexing import default_roots
 
     uploads = tmp_path / "var" / "documents"
     monkeypatch.setattr(config, "DEFAULT_UPLOADS_DIR", uploads)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assistant.config import SUPPORTED_SUFFIXES
-from assistant.documents import LoadError, load
+from assistant.ingest.documents import LoadError, load
 from tests.fakes import make_pdf
 
 SEEDS = {

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import assistant
-from assistant import embeddings
-from assistant.documents import load
+from assistant.ingest import embeddings
+from assistant.ingest.documents import load
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""HTML rendering of answers and passages (`assistant/render.py`): document text, file names and
+"""HTML rendering of answers and passages (`assistant/interfaces/render.py`): document text, file names and
 model output are inert text; quotes are highlighted; markers link to their sources; a refusal
 looks like one. Pure functions, no server, no model."""
 
@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant import render
-from assistant.answer import Answer, Citation
-from assistant.index import FileEntry
-from assistant.prompts import NO_ANSWER, RELATED_HEADING
-from assistant.retrieval import Hit
+from assistant.interfaces import render
+from assistant.answer.types import Answer, Citation
+from assistant.store.index import FileEntry
+from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING
+from assistant.search.retrieval import Hit
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import assistant
-from assistant import retrieval
-from assistant.documents import load
-from assistant.index import Index, IndexMissing
-from assistant.indexing import add_documents, rebuild_index, remove_documents
-from assistant.retrieval import Hit, Searcher, retrieve, searcher_for
+from assistant.search import retrieval
+from assistant.ingest.documents import load
+from assistant.store.index import Index, IndexMissing
+from assistant.ingest.indexing import add_documents, rebuild_index, remove_documents
+from assistant.search.retrieval import Hit, Searcher, retrieve, searcher_for
 from tests.fakes import HashEmbedder
 
 CORPUS = {

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, writer_lock
-from assistant.indexing import add_documents, rebuild_index, remove_documents
-from assistant.retrieval import retrieve
-from assistant.stores import is_milvus, open_store
+from assistant.store.index import IndexBusy, IndexCorrupt, IndexMissing
+from assistant.ingest.indexing import add_documents, rebuild_index, remove_documents
+from assistant.search.retrieval import retrieve
+from assistant.store import is_milvus, open_store
 from tests.fakes import HashEmbedder
 from tests.test_index import QUERIES, TOPICS, write_corpus
 
@@ -195,7 +195,7 @@ def test_a_commit_cut_short_is_detected_and_rebuild_recovers(store, corpus, sett
     before = results(store, settings, embedder)
     extra = write_corpus(tmp_path / "more", {"boats.txt": "Sailing boats race around the island every summer."})
     if is_milvus(store):
-        from assistant.stores import milvus
+        from assistant.store import milvus
 
         real = milvus._batched
 
@@ -206,13 +206,13 @@ def test_a_commit_cut_short_is_detected_and_rebuild_recovers(store, corpus, sett
 
         monkeypatch.setattr(milvus, "_batched", crash)
     else:
-        import assistant.index as index_module
+        import assistant.store.index as index_module
 
         monkeypatch.setattr(index_module.os, "replace", _fail)
     with pytest.raises(OSError):
         add_documents(extra, store, settings=settings, embedder=embedder)
     monkeypatch.undo()
-    from assistant.retrieval import forget
+    from assistant.search.retrieval import forget
 
     forget()
     if is_milvus(store):
@@ -242,7 +242,7 @@ WRITER = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from assistant.config import Settings
-from assistant.indexing import rebuild_index
+from assistant.ingest.indexing import rebuild_index
 from tests.fakes import HashEmbedder
 print(rebuild_index([sys.argv[3]], sys.argv[2], settings=Settings(chunk_size=300, chunk_overlap=60),
                     embedder=HashEmbedder()).summary())

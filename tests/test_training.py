@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answer_model import AnswerModel
+from assistant.answer.model import AnswerModel
 from training import pairs as pairs_module
 from training.pairs import pairs, questions, split_of
 

@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer_model import MODEL_DIR, AnswerModel, Combiner, sentence_of  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
-from assistant.lexical import BM25, tokenize  # noqa: E402
+from assistant.search.lexical import BM25, tokenize  # noqa: E402
 from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
@@ -77,9 +77,9 @@ def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], fa
     `files` (questions on the shipped article), asked through the product's ask()."""
     import tempfile
 
-    from assistant.answering import ask
+    from assistant.answer.answering import ask
     from assistant.config import PROJECT_DIR, Settings
-    from assistant.indexing import rebuild_index
+    from assistant.ingest.indexing import rebuild_index
 
     items = [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()]
     card_path = model_dir / "card.json"

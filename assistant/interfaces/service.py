@@ -14,9 +14,9 @@ import threading
 import time
 from typing import Callable, Sequence
 
-from .config import Settings
-from .corpus import CorpusFolder, count
-from .facade import Assistant
+from assistant.config import Settings
+from assistant.interfaces.corpus import CorpusFolder, count
+from assistant.facade import Assistant
 
 READY_TIMEOUT = 600.0  # seconds a question waits for the index to be built at start
 
@@ -54,7 +54,7 @@ class Service:
 
     def prepare(self) -> None:
         """Make the index usable (load, or build) and warm it; sets `status` and `ready`."""
-        from .indexing import ensure_index
+        from assistant.ingest.indexing import ensure_index
 
         began = time.perf_counter()
         try:
@@ -107,7 +107,7 @@ class Service:
 
     def files(self) -> tuple:
         """The indexed files (`FileEntry`), from the loaded index, reloaded after any change."""
-        from .index import IndexProblem
+        from assistant.store.index import IndexProblem
 
         try:
             return self.assistant.documents()

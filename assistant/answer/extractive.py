@@ -3,7 +3,7 @@
 Every sentence of the retrieved passages is a candidate. A cheap pre-filter keeps the
 `Settings.answer_candidates` most promising ones: their stored vectors' similarity to the question
 (already in the index) plus the share of the question's rarer words they hold. The trained answer
-model (`answer_model.py`) then reads each kept sentence with the end of the sentence before it and
+model (`answer/model.py`) then reads each kept sentence with the end of the sentence before it and
 gives a logit, which a small logistic layer (fitted by `training/combine.py`) combines with the
 sentence's cosine and word share into the probability that it answers the question. The best
 probability is the question's
@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .answer import Citation
-from .answer_model import AnswerModel, pair_text
-from .lexical import tokenize
-from .prompts import MARKER
-from .retrieval import Hit, Searcher
+from assistant.answer.types import Citation
+from assistant.answer.model import AnswerModel, pair_text
+from assistant.search.lexical import tokenize
+from assistant.answer.prompts import MARKER
+from assistant.search.retrieval import Hit, Searcher
 
 # A further sentence of the best sentence's passage joins the answer when the model gives it at
 # least JOIN_SHARE of the best sentence's probability. Sentences of other passages never join:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..index import Index, Manifest, Snapshot, current_token, sentence_keys, writer_lock
+from assistant.ingest.chunking import Chunk
+from assistant.store.index import Index, Manifest, Snapshot, current_token, sentence_keys, writer_lock
 
 
 class FaissStore:

@@ -11,12 +11,12 @@ import os
 import re
 from typing import Callable, Sequence
 
-from . import answer_model, extractive
-from .answer import Answer
-from .config import Settings
-from .followup import contextualize
-from .prompts import NO_ANSWER
-from .retrieval import searcher_for
+from assistant.answer import model as answer_model, extractive
+from assistant.answer.types import Answer
+from assistant.config import Settings
+from assistant.answer.followup import contextualize
+from assistant.answer.prompts import NO_ANSWER
+from assistant.search.retrieval import searcher_for
 
 
 def ask(
@@ -30,7 +30,7 @@ def ask(
     on_token: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer `question` from the indexed documents, citing the passage behind every sentence."""
-    from .embeddings import default_embedder
+    from assistant.ingest.embeddings import default_embedder
 
     if not isinstance(question, str) or not question.strip():
         raise ValueError("question: must be a non-empty string")
@@ -62,7 +62,7 @@ def plain_question(question: str) -> str:
     content) removed, so markup pasted around a question does not change the answer."""
     if not _MARKUP.search(question):
         return question
-    from .documents import html_visible_text
+    from assistant.ingest.documents import html_visible_text
 
     plain = " ".join(html_visible_text(question).split())
     return plain or question
@@ -71,7 +71,7 @@ def plain_question(question: str) -> str:
 def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history) -> Answer:
     from dataclasses import replace
 
-    from .generation import GenerationError, generate
+    from assistant.answer.generation import GenerationError, generate
 
     try:
         text, citations = generate(question, hits, settings, embedder, on_token=on_token, history=history)

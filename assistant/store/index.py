@@ -15,7 +15,11 @@ Layout of an index directory::
 A save writes a new generation directory, fsyncs it, then replaces CURRENT in one rename, so a
 crash at any moment leaves the old or the new index loadable, never neither. Loading verifies the
 checksum chain and refuses an index made by another model, dimension or format version. What goes
-into an index (which files, incremental updates) is `indexing.py`'s concern.
+into an index (which files, incremental updates) is `ingest/indexing.py`'s concern.
+
+What every store shares is here too: `Manifest` and `FileEntry` (the recipe and the files),
+`Snapshot` (a loaded view: chunks and the maps between chunks and sentence rows), the
+`IndexProblem` errors and the writer lock. `Index` is the folder store's snapshot.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk
-from .documents import file_sha256 as _sha256_file
+from assistant.ingest.chunking import Chunk
+from assistant.ingest.documents import file_sha256 as _sha256_file
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -143,7 +147,7 @@ class Snapshot:
 
     def lexical_scores(self, query: str, n: int) -> np.ndarray | None:
         """A lexical score per chunk from the store's own full-text search (0 outside its top
-        `n`), or None when the store has none and the in-memory BM25 (`lexical.py`) is used."""
+        `n`), or None when the store has none and the in-memory BM25 (`search/lexical.py`) is used."""
         return None
 
     def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
@@ -313,7 +317,7 @@ def seed_default(root: Path) -> bool:
     project's shipped index (built from the shipped documents) into it, so that a fresh clone
     answers at once while everything the product writes stays out of the tracked files.
     Returns whether it copied."""
-    from .config import DEFAULT_INDEX_DIR, SHIPPED_INDEX_DIR
+    from assistant.config import DEFAULT_INDEX_DIR, SHIPPED_INDEX_DIR
 
     if (root / CURRENT).exists() or os.path.abspath(root) != os.path.abspath(DEFAULT_INDEX_DIR):
         return False

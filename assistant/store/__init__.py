@@ -1,11 +1,11 @@
 """Where an index lives: one string names a store, and every store offers the same verbs.
 
-- a folder path: the local FAISS index format (`stores/faiss.py`, generations and checksums);
+- a folder path: the local FAISS index format (`store/faiss.py`, generations and checksums);
 - ``milvus:///abs/path/file.db``: Milvus Lite, the embedded engine, in one file;
 - ``milvus://host:19530`` (``milvus+https://host:443`` for TLS): a Milvus server or cluster,
-  with the token from ``ASSISTANT_MILVUS_TOKEN`` (`stores/milvus.py`).
+  with the token from ``ASSISTANT_MILVUS_TOKEN`` (`store/milvus.py`).
 
-Indexing (`indexing.py`) decides what changes; a store only loads a `Snapshot` and commits a
+Indexing (`ingest/indexing.py`) decides what changes; a store only loads a `Snapshot` and commits a
 change (the chunks of the sources it keeps, plus new chunks with their sentence vectors).
 """
 
@@ -16,8 +16,8 @@ from typing import ContextManager, Protocol
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..index import Manifest, Snapshot
+from assistant.ingest.chunking import Chunk
+from assistant.store.index import Manifest, Snapshot
 
 MILVUS_SCHEMES = ("milvus://", "milvus+http://", "milvus+https://")
 
@@ -52,11 +52,11 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("store: give a folder path or a milvus:// address")
     if is_milvus(name):
-        from .milvus import MilvusStore
+        from assistant.store.milvus import MilvusStore
 
         return MilvusStore.from_uri(name, settings)
     if "://" in name:
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
-    from .faiss import FaissStore
+    from assistant.store.faiss import FaissStore
 
     return FaissStore(name)

@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .chunking import Chunk
-from .config import Settings
-from .index import Snapshot
-from .lexical import BM25
-from .stores import is_milvus, open_store
+from assistant.ingest.chunking import Chunk
+from assistant.config import Settings
+from assistant.store.index import Snapshot
+from assistant.search.lexical import BM25
+from assistant.store import is_milvus, open_store
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -200,7 +200,7 @@ def retrieve(
     embedder=None,
 ) -> list[Hit]:
     """The `k` passages of the index that best match `question`, best first."""
-    from .embeddings import default_embedder
+    from assistant.ingest.embeddings import default_embedder
 
     if not isinstance(question, str) or not question.strip():
         raise ValueError("question: must be a non-empty string")

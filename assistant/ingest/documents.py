@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .config import SUPPORTED_SUFFIXES
+from assistant.config import SUPPORTED_SUFFIXES
 
 
 class LoadError(Exception):

@@ -13,8 +13,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from .documents import Document
-from .sentences import split_sentences
+from assistant.ingest.documents import Document
+from assistant.ingest.sentences import split_sentences
 
 
 # Bumped whenever the splitting or packing rules change, so an index rebuilds its chunks.

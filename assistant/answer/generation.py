@@ -22,12 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from . import prompts
-from .answer import Citation
-from .config import Settings
-from .lexical import tokenize
-from .retrieval import Hit
-from .sentences import split_sentences
+from assistant.answer import prompts
+from assistant.answer.types import Citation
+from assistant.config import Settings
+from assistant.search.lexical import tokenize
+from assistant.search.retrieval import Hit
+from assistant.ingest.sentences import split_sentences
 
 # A sentence is supported by a cited passage when at least LEXICAL_SUPPORT of its distinct
 # content words occur in the passage, or when it is close in meaning to one of the passage's
@@ -76,7 +76,7 @@ def generate(
         raise GenerationError("no language model name configured (set ASSISTANT_LLM_MODEL)")
     if not hits:
         raise GenerationError("no passages to answer from")
-    from .followup import history_pairs
+    from assistant.answer.followup import history_pairs
 
     reply = _complete(_messages(question, hits, history_pairs(history)), settings, on_token).strip()
     if not reply:

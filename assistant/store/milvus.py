@@ -1,6 +1,6 @@
 """The Milvus store: the same index in Milvus collections, for corpora that outgrow one machine.
 
-Addresses (`stores.open_store`): ``milvus:///abs/path/file.db`` is Milvus Lite (the embedded
+Addresses (`store.open_store`): ``milvus:///abs/path/file.db`` is Milvus Lite (the embedded
 engine, one file); ``milvus://host:19530`` a Milvus server or cluster over plain HTTP/gRPC,
 ``milvus+https://host:443`` over TLS; the token comes from ``ASSISTANT_MILVUS_TOKEN``.
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunking import Chunk
-from ..index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
+from assistant.ingest.chunking import Chunk
+from assistant.store.index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
                      IndexMissing, IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
 
 PREFIX = "assistant_"

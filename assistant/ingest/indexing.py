@@ -4,7 +4,7 @@ A file is identified by its source path; its sha256 decides whether it changed. 
 keep their chunks and vectors, changed and new ones are loaded, chunked and embedded, files gone
 from a rebuild's paths are pruned. A file that fails to load is reported and keeps whatever it had
 in the index. Nothing is written when nothing changed. Writers are serialised by a lock and the
-save is atomic (`index.py`).
+save is atomic (the store: `store/`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, Chunk, chunk_document
-from .config import MIB, SUPPORTED_SUFFIXES, Settings
-from .documents import LoadError, check_regular_file, file_sha256, load
-from .index import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
-from .stores import Store, open_store
+from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
+from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
+from assistant.store.index import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
+from assistant.store import Store, open_store
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
 
 
 def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cancel=None) -> Report:
-    from .embeddings import default_embedder
+    from assistant.ingest.embeddings import default_embedder
 
     settings = settings or Settings.from_env()
     return sync(
@@ -344,7 +344,7 @@ def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -
 def default_roots(settings: Settings) -> list[str]:
     """What a rebuild indexes when given no path and none is recorded: the corpus folder, and
     with the default one (the uploads folder) the shipped documents too."""
-    from .config import DEFAULT_UPLOADS_DIR, SHIPPED_DOCUMENTS_DIR
+    from assistant.config import DEFAULT_UPLOADS_DIR, SHIPPED_DOCUMENTS_DIR
 
     if os.path.abspath(settings.corpus_dir) != os.path.abspath(DEFAULT_UPLOADS_DIR):
         return [settings.corpus_dir]
@@ -364,8 +364,8 @@ def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=N
     chunking), rebuild it from its recorded folders (or the default corpus) and return the
     `Report`; None when it was fine. `say(line)` hears why a build starts. The app runs this at
     start; the CLI before a question on the default index."""
-    from .embeddings import default_embedder
-    from .retrieval import searcher_for
+    from assistant.ingest.embeddings import default_embedder
+    from assistant.search.retrieval import searcher_for
 
     settings = settings or Settings.from_env()
     index_dir = index_dir or settings.index_dir

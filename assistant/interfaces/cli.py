@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the CLI's contract is one line, never a traceback
-        from .answer_model import ModelError
-        from .documents import LoadError
-        from .index import IndexProblem
+        from assistant.answer.model import ModelError
+        from assistant.ingest.documents import LoadError
+        from assistant.store.index import IndexProblem
 
         known = isinstance(err, (IndexProblem, LoadError, ModelError, ValueError, OSError))
         message = str(err) if known else f"unexpected error: {type(err).__name__}: {err}"
@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from . import indexing, retrieval
-    from .render import title_and_file
+    from assistant.ingest import indexing
+    from assistant.search import retrieval
+    from assistant.interfaces.render import title_and_file
 
     if args.command in ("ask", "search") and args.index_dir is None and args.question.strip():
         # the default index is made ready as the app does it: built when missing or outdated
@@ -129,9 +130,9 @@ def _run(args) -> int:
 
 
 def _ask(args) -> int:
-    from .answering import ask
-    from .prompts import RELATED_HEADING
-    from .render import title_and_file
+    from assistant.answer.answering import ask
+    from assistant.answer.prompts import RELATED_HEADING
+    from assistant.interfaces.render import title_and_file
 
     streamed = []
 
@@ -178,8 +179,8 @@ def _clip(text: str, limit: int = 300) -> str:
 
 
 def _info(args) -> int:
-    from .config import Settings
-    from .stores import open_store
+    from assistant.config import Settings
+    from assistant.store import open_store
 
     settings = Settings.from_env()
     index_dir = args.index_dir or settings.index_dir

@@ -13,7 +13,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from .retrieval import retrieve
+from assistant.search.retrieval import retrieve
 
 
 class AssistantRetriever(BaseRetriever):

@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 from typing import Sequence
 
-from .config import MIB, SUPPORTED_SUFFIXES, Settings
+from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 
 _UNSAFE_NAME_CHARS = set('<>:"/\\|?*') | {chr(c) for c in range(32)} | {"\x7f"}
 
@@ -76,7 +76,7 @@ class CorpusFolder:
             cancel: threading.Event | None = None) -> list[str]:
         """Save uploaded files (temporary path, wanted name) into the folder and index them.
         Returns the outcome, one line per kind ("Added: ...", "Refused: name: reason", ...)."""
-        from .indexing import Cancelled
+        from assistant.ingest.indexing import Cancelled
 
         refused: list[str] = []
         staged: dict[str, Path | None] = {}  # saved file -> the file it replaced, moved aside
@@ -154,7 +154,7 @@ class CorpusFolder:
             raise UploadRefused(f"{name}: cannot read the upload ({err.strerror or err})") from None
 
     def _check_file(self, path: Path, name: str) -> None:
-        from .documents import LoadError, load
+        from assistant.ingest.documents import LoadError, load
 
         try:
             load(path, source=name)
@@ -163,7 +163,7 @@ class CorpusFolder:
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
-    from .documents import file_sha256
+    from assistant.ingest.documents import file_sha256
 
     return a.stat().st_size == b.stat().st_size and file_sha256(a) == file_sha256(b)
 

@@ -101,7 +101,7 @@ def default_embedder(settings=None) -> MiniLMEmbeddings:
     """The process-wide embedder, configured from `settings` on first use."""
     global _default
     if _default is None:
-        from .config import Settings
+        from assistant.config import Settings
 
         settings = settings or Settings.from_env()
         _default = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
