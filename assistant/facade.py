@@ -2,10 +2,12 @@
 
 Configuration goes into the constructor (which store, which settings, which embedder); data goes
 into the calls. The module-level functions (`assistant.ask`, `assistant.retrieve`,
-`assistant.add_documents`, ...) stay as they were, each a call on the defaults::
+`assistant.add_documents`, ...) stay as they were: they share one searcher per store per process
+(the default instance), while each `Assistant` keeps its own, reloaded when its store changes::
 
     from assistant import Assistant
     bot = Assistant(store="/data/my-index")            # a folder: the FAISS index format
+    bot = Assistant(store="milvus:///data/index.db")    # Milvus Lite; milvus://host:19530 a server
     bot.add(["report.pdf", "notes/"])
     answer = bot.ask("What did the report conclude?")
     hits = bot.retrieve("conclusion", k=3)
@@ -15,18 +17,24 @@ into the calls. The module-level functions (`assistant.ask`, `assistant.retrieve
 from __future__ import annotations
 
 import os
+import threading
 from typing import Callable, Sequence
 
 from assistant.config import Settings
 
 
 class Assistant:
-    """Questions, retrieval and indexing over one store (today: an index folder)."""
+    """Questions, retrieval and indexing over one store (an index folder or Milvus)."""
 
     def __init__(self, store: str | os.PathLike | None = None, settings: Settings | None = None, embedder=None):
+        from assistant.store import open_store
+
         self.settings = settings or Settings.from_env()
-        self.store = str(store if store is not None else self.settings.index_dir)
+        self._store = open_store(store if store is not None else self.settings.index_dir, self.settings)
+        self.store = self._store.name
         self._embedder = embedder  # None: the packaged all-MiniLM-L6-v2, loaded on first use
+        self._loaded: tuple[str | None, object] | None = None  # (store token, this assistant's Searcher)
+        self._lock = threading.Lock()
 
     @property
     def embedder(self):
@@ -36,18 +44,33 @@ class Assistant:
             self._embedder = default_embedder(self.settings)
         return self._embedder
 
+    def searcher(self):
+        """This assistant's own `Searcher` over its store (no cache shared with other instances),
+        loaded on first use and again whenever the store has changed since."""
+        from assistant.search.retrieval import Searcher
+
+        token = self._store.token()
+        with self._lock:
+            if self._loaded is None or token is None or self._loaded[0] != token:
+                snapshot = self._store.load(self.embedder.model_name, self.embedder.dimension)
+                self._loaded = (token, Searcher(snapshot, self.embedder, self.settings))
+            return self._loaded[1]
+
     def ask(self, question: str, history: Sequence | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None):
         """A cited `Answer` (or the refusal with related passages)."""
         from assistant.answer.answering import ask
 
-        return ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder, on_token=on_token)
+        return ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder, on_token=on_token,
+                   searcher=self.searcher())
 
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> list:
         """The `k` best passages (`Hit`), best first; `mode`: hybrid, dense or bm25."""
         from assistant.search.retrieval import retrieve
 
-        return retrieve(question, k, self.store, mode=mode, settings=self.settings, embedder=self.embedder)
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("question: must be a non-empty string")
+        return retrieve(question, k, mode=mode, searcher=self.searcher())
 
     def add(self, paths, progress: bool = False, cancel=None):
         """Index new and changed files (folders too); the rest is untouched. A `Report`."""
@@ -69,14 +92,21 @@ class Assistant:
 
     def documents(self) -> tuple:
         """The indexed files (`FileEntry`: source, sha256, chunks, added, updated); () when none.
-        Read from the cached searcher, as questions are: no reload while the index is unchanged."""
+        Read from this assistant's searcher: no reload while the store is unchanged."""
         from assistant.store.index import IndexMissing
-        from assistant.search.retrieval import searcher_for
 
         try:
-            return searcher_for(self.store, self.settings, self.embedder).index.manifest.files
+            return self.searcher().index.manifest.files
         except IndexMissing:
             return ()
+
+    def ensure_index(self, progress: bool = False, say: Callable[[str], None] | None = None):
+        """Rebuild the store from its recorded folders (or the default corpus) when it is missing,
+        unreadable or made with another recipe; the `Report`, or None when it was fine."""
+        from assistant.ingest.indexing import ensure_index
+
+        return ensure_index(self.store, settings=self.settings, embedder=self.embedder, progress=progress, say=say,
+                            searcher=self.searcher)
 
     def as_retriever(self, k: int = 4, mode: str = "hybrid"):
         """A LangChain `BaseRetriever` over this assistant's store, settings and embedder."""

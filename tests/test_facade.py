@@ -47,3 +47,23 @@ def test_two_assistants_on_two_stores_stay_apart(tmp_path):
     b.add([_write(tmp_path / "db", {"dunes.txt": "Dunes move with the wind.\n"})])
     assert [h.source for h in a.retrieve("moon tides")] == [str(tmp_path / "da" / "tides.txt")]
     assert [h.source for h in b.retrieve("moon tides")] == [str(tmp_path / "db" / "dunes.txt")]
+
+
+def test_an_assistant_keeps_its_own_searcher_and_sees_changes_made_by_another(tmp_path):
+    """No state shared through the module cache: each instance loads its store itself, and a
+    change committed by anyone (here a second instance) is seen by the next question."""
+    from assistant.search import retrieval
+
+    settings = Settings(chunk_size=300, chunk_overlap=60)
+    docs = _write(tmp_path / "docs", {"owls.txt": "Owls hunt at night.\n"})
+    a = Assistant(store=tmp_path / "s", settings=settings, embedder=HashEmbedder())
+    b = Assistant(store=tmp_path / "s", settings=settings, embedder=HashEmbedder())
+    a.add([docs])
+    assert [h.source for h in b.retrieve("owls hunt")] == [str(docs / "owls.txt")]
+    first = b.searcher()
+    assert b.searcher() is first and a.searcher() is not first  # loaded once per instance
+    assert not retrieval._cache  # the process-wide cache of the module functions is untouched
+    _write(docs, {"bees.txt": "Bees make honey.\n"})
+    a.add([docs])
+    assert b.searcher() is not first and b.retrieve("bees honey")[0].source == str(docs / "bees.txt")
+    assert b.ensure_index() is None  # current: nothing rebuilt

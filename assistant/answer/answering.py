@@ -28,8 +28,10 @@ def ask(
     settings: Settings | None = None,
     embedder=None,
     on_token: Callable[[str], None] | None = None,
+    searcher=None,
 ) -> Answer:
-    """Answer `question` from the indexed documents, citing the passage behind every sentence."""
+    """Answer `question` from the indexed documents, citing the passage behind every sentence.
+    `searcher` (an `Assistant`'s own) replaces the process's cached one for `index_dir`."""
     from assistant.ingest.embeddings import default_embedder
 
     if not isinstance(question, str) or not question.strip():
@@ -37,7 +39,7 @@ def ask(
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     model = answer_model.load(settings.answer_model_dir, settings.query_threads)
-    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
+    searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
     query = contextualize(plain_question(question), history)
     vector = searcher.embed([query])
     hits = searcher.search_many([query], k or settings.answer_k, vectors=vector)[0]

@@ -359,11 +359,12 @@ def _recorded_roots(index_dir, settings: Settings) -> list[str]:
 
 
 def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=None, progress: bool = False,
-                 say=None) -> Report | None:
+                 say=None, searcher=None) -> Report | None:
     """Make the store usable: when it is missing, unreadable, or made with another recipe (model,
     chunking), rebuild it from its recorded folders (or the default corpus) and return the
     `Report`; None when it was fine. `say(line)` hears why a build starts. The app runs this at
-    start; the CLI before a question on the default index."""
+    start; the CLI before a question on the default index. `searcher` (a callable) gives the
+    caller's own searcher to check, instead of the process's cached one."""
     from assistant.ingest.embeddings import default_embedder
     from assistant.search.retrieval import searcher_for
 
@@ -371,7 +372,8 @@ def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=N
     index_dir = index_dir or settings.index_dir
     embedder = embedder or default_embedder(settings)
     try:
-        problem = recipe_change(searcher_for(index_dir, settings, embedder).index.manifest, settings, embedder)
+        current = searcher() if searcher is not None else searcher_for(index_dir, settings, embedder)
+        problem = recipe_change(current.index.manifest, settings, embedder)
     except IndexProblem as err:
         problem = str(err)
     if problem is None:

@@ -54,13 +54,10 @@ class Service:
 
     def prepare(self) -> None:
         """Make the index usable (load, or build) and warm it; sets `status` and `ready`."""
-        from assistant.ingest.indexing import ensure_index
-
         began = time.perf_counter()
         try:
-            report = ensure_index(self.settings.index_dir, settings=self.settings, embedder=self.assistant.embedder,
-                                  progress=True, say=lambda why: self._say(
-                                      f"Building the index from {self.settings.corpus_dir} ({why}) …"))
+            report = self.assistant.ensure_index(progress=True, say=lambda why: self._say(
+                f"Building the index from {self.settings.corpus_dir} ({why}) …"))
             if report is not None:
                 self._log(report.summary())
                 if not report.chunks:

@@ -198,13 +198,15 @@ def retrieve(
     mode: str = "hybrid",
     settings: Settings | None = None,
     embedder=None,
+    searcher: Searcher | None = None,
 ) -> list[Hit]:
-    """The `k` passages of the index that best match `question`, best first."""
+    """The `k` passages of the index that best match `question`, best first. `searcher` (an
+    `Assistant`'s own) replaces the process's cached one for `index_dir`."""
     from assistant.ingest.embeddings import default_embedder
 
     if not isinstance(question, str) or not question.strip():
         raise ValueError("question: must be a non-empty string")
-    settings = settings or Settings.from_env()
-    embedder = embedder or default_embedder(settings)
-    searcher = searcher_for(index_dir or settings.index_dir, settings, embedder)
+    if searcher is None:
+        settings = settings or Settings.from_env()
+        searcher = searcher_for(index_dir or settings.index_dir, settings, embedder or default_embedder(settings))
     return searcher.search(question, k, mode)
