@@ -64,6 +64,10 @@ class Settings:
     chunk_overlap: int = _doc("Characters of trailing sentences repeated in the next chunk.", 200)
 
     # Embedding
+    encoder: str = _doc(
+        "How all-MiniLM-L6-v2 runs: 'onnx' (ONNX Runtime, no torch; exported once into var/models), "
+        "'onnx-int8' (the same, quantised) or 'torch' (sentence-transformers).", "torch"
+    )
     embed_batch_size: int = _doc("Chunks embedded per model call while indexing.", 32)
     index_threads: int = _doc("Torch threads while indexing (0: all cores).", 0)
     query_threads: int = _doc(
@@ -163,6 +167,7 @@ _RULES = {
     "query_threads": (lambda v: v >= 0, "0 (all cores) or more"),
     "k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "candidates": (_positive, "1 or more"),
+    "encoder": (lambda v: v in ("onnx", "onnx-int8", "torch"), "'onnx', 'onnx-int8' or 'torch'"),
     "milvus_lexical": (lambda v: v in ("bm25s", "milvus"), "'bm25s' or 'milvus'"),
     "fusion": (lambda v: v in ("minmax", "rrf"), "'minmax' or 'rrf'"),
     "dense_weight": (lambda v: 0.0 <= v <= 1.0, "a share from 0 to 1"),

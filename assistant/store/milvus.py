@@ -126,8 +126,11 @@ class MilvusStore:
 
                 if self.lite_path:
                     Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
+                # Milvus Lite's in-process server answers pymilvus's 10-second keepalive pings with
+                # "too_many_pings" (logged by gRPC); 5 minutes is what gRPC servers accept by default
+                options = {"grpc_options": {"grpc.keepalive_time_ms": 300_000}} if self.lite_path else {}
                 try:
-                    client = MilvusClient(self.uri, token=self._token) if self._token else MilvusClient(self.uri)
+                    client = MilvusClient(self.uri, token=self._token, **options) if self._token else MilvusClient(self.uri, **options)
                 except Exception as err:  # noqa: BLE001 - pymilvus raises several kinds
                     if self.lite_path and "Open local milvus failed" in str(err):
                         raise IndexBusy(f"{self.name}: another process has this Milvus Lite file open (Milvus Lite "
@@ -185,7 +188,7 @@ class MilvusStore:
         return MilvusSnapshot(manifest, chunks, state["commit"], self, [r["seq"] for r in rows])
 
     def _all(self, collection: str, fields: list[str], where: str = "") -> list[dict]:
-        iterator = self.client.query_iterator(collection, batch_size=1000, filter=where, output_fields=fields)
+        iterator = self.client.query_iterator(collection, batch_size=10_000, filter=where, output_fields=fields)
         out = []
         try:
             while batch := iterator.next():
