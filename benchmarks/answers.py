@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from assistant.answer import model as answer_model, extractive  # noqa: E402
 from assistant.answer.answering import ask  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
-from assistant.ingest.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.ingest.indexing import rebuild_index  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.evaldata import Corpus, Question, materialise, overlaps, read_questions  # noqa: E402
@@ -190,7 +190,7 @@ def main(argv=None) -> int:
                         help="where the indexes live: an index folder, or Milvus Lite with bm25s or Milvus's BM25")
     args = parser.parse_args(argv)
     settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
-    embedder = MiniLMEmbeddings(settings.embed_batch_size, settings.index_threads, settings.query_threads)
+    embedder = make_embedder(settings)
     model = answer_model.load(settings.answer_model_dir, settings.query_threads)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     at = commit()

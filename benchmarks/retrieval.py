@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.ingest.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.ingest.indexing import sync  # noqa: E402
 from assistant.store.index import Snapshot  # noqa: E402
 from assistant.store import open_store  # noqa: E402
@@ -31,19 +31,23 @@ from assistant.search.retrieval import MODES, Searcher  # noqa: E402
 from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402
 
 
-class CachingEmbedder(MiniLMEmbeddings):
-    """Remembers vectors by text, so a sweep embeds each distinct text once."""
+class CachingEmbedder:
+    """The configured encoder, remembering vectors by text, so a sweep embeds each text once."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, settings: Settings):
+        self.inner = make_embedder(settings)
+        self.model_name, self.dimension = self.inner.model_name, self.inner.dimension
         self.cache: dict[str, np.ndarray] = {}
 
     def embed(self, texts, progress=None, threads=None):
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if missing:
-            for text, vector in zip(missing, super().embed(missing, progress=None, threads=threads)):
+            for text, vector in zip(missing, self.inner.embed(missing, progress=None, threads=threads)):
                 self.cache[text] = vector
         return np.stack([self.cache[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
+
+    def embed_queries(self, queries):
+        return self.embed(list(queries), threads=self.inner.query_threads)
 
 
 def evaluate(corpus: Corpus, searcher: Searcher, mode: str) -> dict:
@@ -126,7 +130,7 @@ def main(argv=None) -> int:
 
     base = Settings.from_env(title_in_embedding=False if args.no_title else None)
     pairs = [tuple(int(x) for x in p.split("/")) for p in args.chunks.split(",")] if args.chunks else [(base.chunk_size, base.chunk_overlap)]
-    embedder = CachingEmbedder(batch_size=base.embed_batch_size)
+    embedder = CachingEmbedder(base)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         corpora = {name: materialise(name, workdir / name) for name in args.sets.split(",")}

@@ -99,3 +99,47 @@ def test_shipped_article_matches_the_seed():
     if not SEED_ARTICLE.exists():
         pytest.skip(f"{SEED_ARTICLE} is not available here")
     assert ARTICLE.read_bytes() == SEED_ARTICLE.read_bytes()
+
+
+ARTICLE_QUESTIONS = [QUESTION, "Who is Ken Hu?", "How many patents does Huawei hold?",
+                     "What did Ken Hu say about the EU's cybersecurity work?", "What is the capital of France?"]
+
+
+def test_the_onnx_encoder_gives_the_torch_vectors_and_the_same_hits(tmp_path):
+    """fp32 ONNX is the same function as sentence-transformers (vectors within 1e-5, identical
+    hits on the article); int8 stays close (cosine > 0.97 to torch) and finds the same top hit."""
+    copy = tmp_path / "docs" / ARTICLE.name
+    copy.parent.mkdir()
+    shutil.copyfile(ARTICLE, copy)
+    torch_model, onnx_model = embeddings.MiniLMEmbeddings(), embeddings.OnnxMiniLM()
+    int8_model = embeddings.OnnxMiniLM(int8=True)
+    texts = load(copy).text.split("\n")[:40] + ["", "x" * 3000, "Émile Zola — «J'accuse»"]
+    reference = torch_model.embed(texts)
+    assert np.abs(onnx_model.embed(texts) - reference).max() < 1e-5
+    assert ((int8_model.embed(texts) * reference).sum(axis=1) > 0.97).all()
+    assert onnx_model.model_name == torch_model.model_name != int8_model.model_name  # int8 is another recipe
+
+    ids, scores = {}, {}
+    for name, model in (("torch", torch_model), ("onnx", onnx_model), ("int8", int8_model)):
+        bot = assistant.Assistant(tmp_path / f"index-{name}", embedder=model)
+        bot.add([copy])
+        results = [bot.retrieve(q, k=5) for q in ARTICLE_QUESTIONS]
+        ids[name] = [[h.chunk_id for h in hits] for hits in results]
+        scores[name] = np.array([[h.score for h in hits] for hits in results])
+    assert ids["onnx"] == ids["torch"] and np.allclose(scores["onnx"], scores["torch"], atol=1e-4)
+    assert [hits[0] for hits in ids["int8"]] == [hits[0] for hits in ids["torch"]]
+
+
+def test_the_onnx_query_path_does_not_import_torch():
+    import subprocess
+    import sys
+
+    embeddings.export_onnx()  # done once per checkout (this may import torch here, not below)
+    code = ("import sys, assistant\n"
+            "from assistant.ingest.embeddings import OnnxMiniLM\n"
+            "v = OnnxMiniLM().embed_queries(['Who is Ken Hu?'])\n"
+            "assert v.shape == (1, 384)\n"
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
