@@ -65,8 +65,9 @@ class Settings:
 
     # Embedding
     encoder: str = _doc(
-        "How all-MiniLM-L6-v2 runs: 'onnx' (ONNX Runtime, no torch; exported once into var/models), "
-        "'onnx-int8' (the same, quantised; another recipe: the index is rebuilt) or 'torch' (sentence-transformers).", "onnx"
+        "How all-MiniLM-L6-v2 runs: 'onnx' (ONNX Runtime fp32, no torch; exported once into var/models), "
+        "'onnx-int8' (the same, quantised per channel: the fastest; chosen by benchmarks/encoders.py), "
+        "or 'torch' (sentence-transformers). Changing it re-embeds the index.", "onnx-int8"
     )
     embed_batch_size: int = _doc("Chunks embedded per model call while indexing.", 32)
     index_threads: int = _doc("Torch threads while indexing (0: all cores).", 0)

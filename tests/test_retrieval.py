@@ -217,7 +217,9 @@ def test_langchain_retriever_with_the_real_model(corpus, tmp_path):
     target = tmp_path / "real-index"
     report = assistant.rebuild_index([corpus], index_dir=target)
     assert len(report.added) == len(CORPUS)
-    assert Index.load(target).manifest.model == "all-MiniLM-L6-v2"
+    from assistant.ingest.embeddings import default_embedder
+
+    assert Index.load(target).manifest.model == default_embedder().model_name
 
     retriever = assistant.as_retriever(k=2, index_dir=target)
     assert isinstance(retriever, BaseRetriever)

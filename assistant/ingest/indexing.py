@@ -241,7 +241,7 @@ def _assemble(
     `previous` is the index before this call, whose dates and roots carry over."""
     new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
     _, texts = embedding_texts(new_chunks, settings.title_in_embedding)
-    new_vectors = _embed(texts, embedder, progress, cancel)
+    new_vectors = _embed(texts, embedder, progress, cancel, settings.index_threads or None)
     stamp = now()
     entries = dict(plan.keep)
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
@@ -274,17 +274,19 @@ def _stop_if(cancel: threading.Event | None) -> None:
         raise Cancelled("indexing cancelled; the index is as it was")
 
 
-def _embed(texts: list[str], embedder, progress: bool, cancel: threading.Event | None = None) -> np.ndarray:
-    """Vectors of `texts`; a set `cancel` stops it after the block being embedded."""
+def _embed(texts: list[str], embedder, progress: bool, cancel: threading.Event | None = None,
+           threads: int | None = None) -> np.ndarray:
+    """Vectors of `texts` on `threads` threads (None: the embedder's own choice); a set `cancel`
+    stops it after the block being embedded."""
     _stop_if(cancel)
     if not texts:
         return np.empty((0, embedder.dimension), np.float32)
     if not progress:
-        return embedder.embed(texts, progress=(lambda n: _stop_if(cancel)) if cancel else None)
+        return embedder.embed(texts, progress=(lambda n: _stop_if(cancel)) if cancel else None, threads=threads)
     from tqdm import tqdm
 
     with tqdm(total=len(texts), unit="sentence", desc="Embedding", file=sys.stderr) as bar:
-        return embedder.embed(texts, progress=lambda n: (bar.update(n), _stop_if(cancel)))
+        return embedder.embed(texts, progress=lambda n: (bar.update(n), _stop_if(cancel)), threads=threads)
 
 
 def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: float) -> Report:

@@ -9,6 +9,7 @@ cancelled. No UI here: `app.py` draws this.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -40,7 +41,11 @@ class Service:
         self._thread: threading.Thread | None = None
 
     def use(self, settings: Settings) -> None:
-        """Serve with other settings (e.g. the store named on the command line); before `start()`."""
+        """Serve with other settings (e.g. the store named on the command line); before `start()`.
+        Unless `index_threads` is set, uploads are embedded on all cores but one, which stays
+        free for questions."""
+        if settings.index_threads == 0:
+            settings = settings.replace(index_threads=max(1, (os.cpu_count() or 1) - 1))
         self.settings = settings
         self.assistant = Assistant(settings.index_dir, settings, self.embedder)
         self.corpus = CorpusFolder(self.assistant)
