@@ -10,10 +10,14 @@ questions in the same run, as ratios to retrieve()'s p50 (the answer model's cos
 
     python benchmarks/speed.py
     python benchmarks/speed.py --latency-only
+
+Cold start: fresh processes of `python -m assistant ask` and `search` on the shipped index against
+`python -c "import sentence_transformers"`, medians of three runs, in the same run.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -79,13 +83,43 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def cold_start(runs: int = 3) -> None:
+    """Wall time of fresh processes, median of `runs`: the CLI answering and searching on the
+    shipped index, against importing sentence-transformers alone, in the same run."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_INDEX_DIR"] = str(PROJECT_DIR / "index")  # read only: answering never writes
+    commands = {
+        "python -c 'import sentence_transformers'": [sys.executable, "-c", "import sentence_transformers"],
+        "python -m assistant ask": [sys.executable, "-m", "assistant", "ask", QUESTIONS[0]],
+        "python -m assistant search": [sys.executable, "-m", "assistant", "search", QUESTIONS[1]],
+    }
+    subprocess.run(commands["python -m assistant ask"], cwd=PROJECT_DIR, env=env, capture_output=True)  # warm disk cache
+    times = {}
+    for name, command in commands.items():
+        runs_s = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+            runs_s.append(time.perf_counter() - began)
+            if done.returncode:
+                raise SystemExit(f"{name} failed: {done.stderr[-500:]}")
+        times[name] = statistics.median(runs_s)
+    base = times["python -c 'import sentence_transformers'"]
+    for name, seconds in times.items():
+        print(f"cold start: {name:<42} {seconds:5.2f} s  {seconds / base:.2f}x the sentence-transformers import")
+
+
 def main(argv=None) -> int:
-    latency_only = "--latency-only" in (sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    latency_only = "--latency-only" in args
     settings = Settings.from_env()
     embedder = make_embedder(settings)
     if not latency_only:
         indexing(settings, embedder)
     latency(settings, embedder)
+    cold_start()
     return 0
 
 
