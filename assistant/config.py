@@ -83,6 +83,10 @@ class Settings:
     rrf_k: int = _doc("Reciprocal rank fusion constant, for fusion='rrf'.", 60)
     bm25_k1: float = _doc("BM25 term-frequency saturation.", 1.2)
     bm25_b: float = _doc("BM25 length normalisation.", 0.75)
+    exact_max_sentences: int = _doc(
+        "Sentence vectors an index folder searches exactly (float32); beyond, an IVF index with 8-bit "
+        "scalar quantisation (1 byte per dimension), its parameters recorded in the manifest.", 200_000
+    )
     title_in_embedding: bool = _doc(
         "Embed each sentence with its document's title in front (stored text is unchanged).", True
     )
@@ -169,6 +173,7 @@ _RULES = {
     "k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "candidates": (_positive, "1 or more"),
     "encoder": (lambda v: v in ("onnx", "onnx-int8", "torch"), "'onnx', 'onnx-int8' or 'torch'"),
+    "exact_max_sentences": (_positive, "1 or more"),
     "milvus_lexical": (lambda v: v in ("bm25s", "milvus"), "'bm25s' or 'milvus'"),
     "fusion": (lambda v: v in ("minmax", "rrf"), "'minmax' or 'rrf'"),
     "dense_weight": (lambda v: 0.0 <= v <= 1.0, "a share from 0 to 1"),

@@ -273,8 +273,8 @@ def test_rewritten_manifest_with_same_version_still_loads(built):
 
 
 def test_newer_format_with_extra_field_is_incompatible_not_corrupt(built):
-    _rewrite_manifest(built, lambda data: data.update(format_version=2, shards=["a", "b"]))
-    with pytest.raises(IndexIncompatible, match="version 2"):
+    _rewrite_manifest(built, lambda data: data.update(format_version=3, shards=["a", "b"]))
+    with pytest.raises(IndexIncompatible, match="version 3"):
         Index.load(built)
 
 
@@ -978,3 +978,38 @@ def test_a_rebuild_of_the_default_index_takes_the_shipped_documents_and_the_uplo
     uploads.mkdir(parents=True)
     assert default_roots(settings) == [str(config.SHIPPED_DOCUMENTS_DIR), str(uploads)]
     assert default_roots(Settings(corpus_dir=str(tmp_path / "mine"))) == [str(tmp_path / "mine")]
+
+
+# --- the index type chosen by size ----------------------------------------------------------------
+
+
+def test_beyond_the_exact_limit_the_vectors_are_quantised_and_an_add_keeps_the_training(corpus, tmp_path, embedder):
+    import faiss
+
+    settings = Settings.from_env(chunk_size=300, chunk_overlap=60, exact_max_sentences=10)
+    index_dir = tmp_path / "index"
+    exact_dir = tmp_path / "exact"
+    rebuild_index([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    rebuild_index([corpus], index_dir=exact_dir, settings=settings.replace(exact_max_sentences=10_000), embedder=embedder)
+    index, exact = Index.load(index_dir), Index.load(exact_dir)
+    n = len(index.keys)
+    assert n > 10 and index.manifest.vector_index["type"] == "IVF,SQ8" and index.manifest.vector_index["trained_on"] == n
+    assert index.manifest.format_version == 2 and exact.manifest.format_version == 1 and not exact.manifest.vector_index
+    assert isinstance(faiss.read_index(str(_live(index_dir) / VECTORS)), faiss.IndexIVFScalarQuantizer)
+    # one byte per dimension (plus ids and the coarse centroids), against four for float32
+    assert (_live(index_dir) / VECTORS).stat().st_size < (_live(exact_dir) / VECTORS).stat().st_size / 2
+    decoded = index.sentence_vectors(range(n))
+    assert ((decoded * exact.vectors).sum(axis=1) > 0.99).all()
+    # the corpus is small enough for every list to be probed: the ranking is the exact one
+    assert [[h[0] for h in r[:1]] for r in snapshot(index, settings)] == [[h[0] for h in r[:1]] for r in snapshot(exact, settings)]
+
+    extra = corpus / "whales.txt"
+    extra.write_text("Blue whales sing at low frequencies. Whale song travels far under water.", "utf-8")
+    add_documents([extra], index_dir=index_dir, settings=settings, embedder=embedder)
+    grown = Index.load(index_dir)
+    assert grown.manifest.vector_index["trained_on"] == n  # the training was reused, not repeated
+    assert retrieve("whale song", index_dir=index_dir, settings=settings, embedder=embedder, k=1)[0].source == str(extra)
+
+    remove_documents([str(corpus / n) for n in TOPICS], index_dir=index_dir, settings=settings, embedder=embedder)
+    small = Index.load(index_dir)
+    assert len(small.keys) <= 10 and not small.manifest.vector_index and small.manifest.format_version == 1

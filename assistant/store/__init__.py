@@ -59,4 +59,4 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
     from assistant.store.faiss import FaissStore
 
-    return FaissStore(name)
+    return FaissStore(name, settings.exact_max_sentences) if settings is not None else FaissStore(name)

@@ -1,18 +1,24 @@
-"""The local store: an index folder in the FAISS format of `index.py` (generations, CURRENT,
+"""The local store: an index folder in the FAISS format of `store/index.py` (generations, CURRENT,
 checksums, no pickle). A commit writes a whole new generation and switches CURRENT in one rename,
-so a crash leaves the old or the new index, never neither."""
+so a crash leaves the old or the new index, never neither. Up to `exact_max` sentence vectors the
+search is exact; beyond, an IVF index with 8-bit scalar quantisation (`index.build_ann`), whose
+training an add reuses while the index has not grown more than fourfold."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.index import Index, Manifest, Snapshot, current_token, sentence_keys, writer_lock
+from assistant.store.index import (EXACT_MAX_SENTENCES, Index, Manifest, Snapshot, ann_with, current_token,
+                                   sentence_keys, writer_lock)
 
 
 class FaissStore:
-    def __init__(self, path: str):
+    def __init__(self, path: str, exact_max: int = EXACT_MAX_SENTENCES):
         self.name = str(path)
+        self.exact_max = exact_max
 
     def __repr__(self) -> str:
         return f"FaissStore({self.name!r})"
@@ -32,4 +38,11 @@ class FaissStore:
         kept_keys = sentence_keys(kept)
         old = base.vectors_of(kept_keys) if kept_keys else np.empty((0, manifest.dimension), np.float32)
         # rows follow sentence_keys(kept + chunks): kept sentences first, then the new ones
-        Index(manifest, kept + list(chunks), np.concatenate([old, vectors]) if len(old) else vectors).save(self.name)
+        everything = np.concatenate([old, vectors]) if len(old) else np.asarray(vectors, dtype=np.float32)
+        recipe = base.manifest.vector_index if isinstance(base, Index) else {}
+        if recipe and base._vectors is None and self.exact_max < len(everything) <= 4 * recipe.get("trained_on", 0):
+            index = Index(replace(manifest, vector_index=recipe), kept + list(chunks), None,
+                          ann=ann_with(base._faiss, everything))
+        else:
+            index = Index(manifest, kept + list(chunks), everything)
+        index.save(self.name, self.exact_max)

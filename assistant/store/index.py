@@ -40,7 +40,10 @@ import numpy as np
 from assistant.ingest.chunking import Chunk
 from assistant.ingest.documents import file_sha256 as _sha256_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # exact (flat) vectors
+ANN_FORMAT_VERSION = 2  # an approximate vector index, described by the manifest's `vector_index`
+READ_VERSIONS = (FORMAT_VERSION, ANN_FORMAT_VERSION)
+EXACT_MAX_SENTENCES = 200_000
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -88,11 +91,16 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     created: str = ""
     checksums: dict = field(default_factory=dict)
+    # {} : exact search over float32 vectors (format 1); else the approximate index's recipe,
+    # e.g. {"type": "IVF,SQ8", "nlist": 4096, "nprobe": 64, "trained_on": 1000000} (format 2)
+    vector_index: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["files"] = [asdict(f) for f in self.files]
         data["roots"] = list(self.roots)
+        if not self.vector_index:
+            del data["vector_index"]  # a flat index's manifest stays format 1, readable by older versions
         return data
 
     @classmethod
@@ -158,22 +166,36 @@ class Snapshot:
 
 
 class Index(Snapshot):
-    """The FAISS store's snapshot: chunks, their sentence vectors (an exact FAISS inner-product
-    index) and the manifest, loaded from and saved to an index directory."""
+    """The FAISS store's snapshot: chunks, their sentence vectors and the manifest, loaded from
+    and saved to an index directory. Up to `EXACT_MAX_SENTENCES` sentences (a setting) the
+    vectors are float32 in an exact inner-product index; beyond, an IVF index with 8-bit scalar
+    quantisation (one byte per dimension), its parameters recorded in the manifest."""
 
-    def __init__(self, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray, generation: str = ""):
+    def __init__(self, manifest: Manifest, chunks: list[Chunk], vectors: np.ndarray | None, generation: str = "",
+                 ann=None):
         super().__init__(manifest, chunks, generation)
+        self._faiss = ann
+        if ann is not None:  # loaded approximate index: vectors are decoded from it on demand
+            self._vectors = None
+            if ann.ntotal != len(self.keys):
+                raise ValueError(f"{len(self.keys)} sentences but {ann.ntotal} vectors")
+            return
         if len(self.keys) != len(vectors):
             raise ValueError(f"{len(self.keys)} sentences but {len(vectors)} vectors")
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
-        self._faiss = None
 
     @property
     def vectors(self) -> np.ndarray:
-        return self._vectors
+        """Every sentence vector (decoded from the approximate index when there is one)."""
+        return self._vectors if self._vectors is not None else self.sentence_vectors(range(len(self.keys)))
 
     def sentence_vectors(self, rows) -> np.ndarray:
-        return self._vectors[list(rows)]
+        rows = list(rows)
+        if self._vectors is not None:
+            return self._vectors[rows]
+        if not rows:
+            return np.empty((0, self.manifest.dimension), np.float32)
+        return np.vstack([self._faiss.reconstruct(int(r)) for r in rows]).astype(np.float32)
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
@@ -192,14 +214,31 @@ class Index(Snapshot):
             self._faiss = index
         return self._faiss
 
+    def _vector_index_for_save(self, exact_max: int) -> tuple[object, dict]:
+        """The FAISS index to write and its manifest description ({} for exact)."""
+        n = len(self.keys)
+        if n <= exact_max:
+            if self._vectors is None:  # shrunk below the limit: back to exact
+                self._vectors = self.vectors
+                self._faiss = None
+            return self._faiss_index(), {}
+        recipe = dict(self.manifest.vector_index)
+        if self._faiss is not None and self._vectors is None and recipe and n <= 4 * recipe.get("trained_on", 0):
+            return self._faiss, recipe  # built by `with_vectors` on a trained index, or loaded unchanged
+        return build_ann(self.vectors, self.manifest.dimension)
+
     # --- persistence --------------------------------------------------------------------
 
-    def save(self, index_dir: str | os.PathLike) -> str:
+    # --- persistence --------------------------------------------------------------------
+
+    def save(self, index_dir: str | os.PathLike, exact_max: int = EXACT_MAX_SENTENCES) -> str:
         """Write a new generation and make it current atomically. Returns its name.
 
         The caller should hold `writer_lock(index_dir)` across read-modify-save.
         """
         import faiss
+
+        vector_index, recipe = self._vector_index_for_save(exact_max)
 
         root = Path(index_dir)
         root.mkdir(parents=True, exist_ok=True)
@@ -211,12 +250,13 @@ class Index(Snapshot):
                 json.dumps(_chunk_row(c), ensure_ascii=False) + "\n" for c in self.chunks
             ).encode("utf-8", "surrogatepass")
             _write(tmp / CHUNKS, chunk_lines)
-            faiss.write_index(self._faiss_index(), str(tmp / VECTORS))
+            faiss.write_index(vector_index, str(tmp / VECTORS))
             _fsync(tmp / VECTORS)
             checksums = {CHUNKS: _sha256_file(tmp / CHUNKS), VECTORS: _sha256_file(tmp / VECTORS)}
             manifest = Manifest(**{**asdict(self.manifest), "files": self.manifest.files,
                                    "roots": self.manifest.roots, "checksums": checksums,
-                                   "created": now(), "format_version": FORMAT_VERSION})
+                                   "created": now(), "vector_index": recipe,
+                                   "format_version": ANN_FORMAT_VERSION if recipe else FORMAT_VERSION})
             manifest_bytes = (json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
             _write(tmp / MANIFEST, manifest_bytes)
             _fsync_dir(tmp)
@@ -230,7 +270,7 @@ class Index(Snapshot):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self.manifest, self.generation = manifest, generation
+        self.manifest, self.generation, self._faiss = manifest, generation, vector_index
         keep = {generation}
         if previous and previous.split():
             keep.add(previous.split()[0])  # a reader may still be loading it
@@ -253,10 +293,10 @@ class Index(Snapshot):
             version = raw.get("format_version")
         except (ValueError, AttributeError) as err:
             raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
-        if version != FORMAT_VERSION:  # checked before parsing: a newer format may have new fields
+        if version not in READ_VERSIONS:  # checked before parsing: a newer format may have new fields
             raise IndexIncompatible(
-                f"{root}: index format version {version}, this assistant reads version "
-                f"{FORMAT_VERSION}; run `{REBUILD_COMMAND}`"
+                f"{root}: index format version {version}, this assistant reads versions "
+                f"{' and '.join(map(str, READ_VERSIONS))}; run `{REBUILD_COMMAND}`"
             )
         try:
             manifest = Manifest.from_json(raw)
@@ -273,10 +313,57 @@ class Index(Snapshot):
         expected = len(sentence_keys(chunks))
         if faiss_index.ntotal != expected or faiss_index.d != manifest.dimension:
             raise IndexCorrupt(f"{gen_dir}: {faiss_index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+        if manifest.vector_index:
+            _prepare_ann(faiss_index, manifest.vector_index)
+            return cls(manifest, chunks, None, generation, ann=faiss_index)
         vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if expected else np.empty((0, manifest.dimension), np.float32)
         index = cls(manifest, chunks, vectors, generation)
         index._faiss = faiss_index
         return index
+
+
+def build_ann(vectors: np.ndarray, dimension: int, nlist: int | None = None) -> tuple[object, dict]:
+    """An IVF index with 8-bit scalar quantisation of the vectors themselves (not residuals, so
+    decoding and encoding again gives the same codes), trained on a sample: (index, recipe)."""
+    import faiss
+
+    n = len(vectors)
+    # about 4 sqrt(n) lists, a power of two, with at least 39 training points each (FAISS's advice)
+    nlist = nlist or int(max(1, min(65536, 2 ** round(np.log2(4 * np.sqrt(n))), n // 39)))
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT, False)
+    sample = vectors[np.random.default_rng(0).choice(n, min(n, 64 * nlist, 256_000), replace=False)]
+    index.cp.niter = 10
+    index.cp.min_points_per_centroid = 1  # small indexes (tests) train on fewer points; no warning on stderr
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    recipe = {"type": "IVF,SQ8", "nlist": nlist, "nprobe": min(nlist, max(32, nlist // 32)), "trained_on": n}
+    _prepare_ann(index, recipe)
+    return index, recipe
+
+
+def ann_with(base_index, vectors: np.ndarray):
+    """A copy of `base_index` (trained) holding exactly `vectors`: an add to a large index keeps
+    its training instead of repeating it."""
+    import faiss
+
+    index = faiss.clone_index(base_index)
+    index.reset()
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    ivf = faiss.extract_index_ivf(index)
+    ivf.make_direct_map()
+    ivf.nprobe = faiss.extract_index_ivf(base_index).nprobe
+    return index
+
+
+def _prepare_ann(index, recipe: dict) -> None:
+    """Search settings of a loaded or built IVF index, and the map that decodes a vector by row."""
+    import faiss
+
+    ivf = faiss.extract_index_ivf(index)
+    ivf.nprobe = int(recipe.get("nprobe", 32))
+    ivf.make_direct_map()
 
 
 def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
