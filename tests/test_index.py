@@ -668,10 +668,17 @@ def test_old_generations_are_garbage_collected(built, corpus, settings, embedder
     for i in range(4):
         (corpus / "apples.txt").write_text(TOPICS["apples.txt"] + f" Version {i}.", "utf-8")
         add_documents([corpus], index_dir=built, settings=settings, embedder=embedder)
-    generations = sorted(p.name for p in built.glob("gen-*"))
-    assert len(generations) == 2  # the live one and one predecessor for readers still on it
-    assert _live(built).name in generations
+    generations = {p.name for p in built.glob("gen-*")}
+    live = json.loads((_live(built) / MANIFEST).read_text())
+    needed = {_live(built).name} | {seg["dir"] for seg in live.get("segments", ())}
+    # what the live generation reads, plus one predecessor (and its segments) for readers still on it
+    assert needed <= generations and len(generations - needed) <= 1 + len(needed)
     assert not list(built.glob(".tmp-*")) and not (built / (CURRENT + ".tmp")).exists()
+    rebuild_index([corpus], index_dir=built, settings=settings.replace(chunk_size=250), embedder=embedder)
+    rebuild_index([corpus], index_dir=built, settings=settings.replace(chunk_size=250), embedder=embedder)
+    (corpus / "apples.txt").write_text(TOPICS["apples.txt"] + " Compacted.", "utf-8")
+    add_documents([corpus], index_dir=built, settings=settings, embedder=embedder)  # a recipe change: one segment
+    assert len(list(built.glob("gen-*"))) == 2
 
 
 def test_gc_keeps_the_generation_that_was_live_before_the_switch(built, corpus, settings, embedder, monkeypatch):
@@ -1013,3 +1020,84 @@ def test_beyond_the_exact_limit_the_vectors_are_quantised_and_an_add_keeps_the_t
     remove_documents([str(corpus / n) for n in TOPICS], index_dir=index_dir, settings=settings, embedder=embedder)
     small = Index.load(index_dir)
     assert len(small.keys) <= 10 and not small.manifest.vector_index and small.manifest.format_version == 1
+
+
+# --- adds that cost what they add: segments ---------------------------------------------------------
+
+
+def _files_state(index_dir: Path) -> dict:
+    return {p.relative_to(index_dir).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in index_dir.glob("gen-*/*") if p.name != MANIFEST}
+
+
+def test_an_add_writes_only_the_new_documents_and_reads_back_as_a_full_rewrite_would(built, corpus, tmp_path, settings, embedder):
+    before = _files_state(built)
+    big = {f"extra{i}.txt": " ".join(f"Sentence {j} of extra document {i} about topic{i}." for j in range(40)) for i in range(3)}
+    extra = write_corpus(tmp_path / "more", big)
+    add_documents(extra, index_dir=built, settings=settings, embedder=embedder)
+    live = _live(built)
+    manifest = json.loads((live / MANIFEST).read_text())
+    assert manifest["format_version"] == 2 and len(manifest["segments"]) == 2
+    # the files already written are untouched; the new generation holds only the new documents
+    assert {k: v for k, v in _files_state(built).items() if k in before} == before
+    assert {json.loads(line)["source"] for line in (live / CHUNKS).read_text().splitlines()} == {str(p) for p in extra}
+    # and what loads is what a full rewrite of the same files gives
+    full = tmp_path / "full"
+    rebuild_index([corpus, *extra], index_dir=full, settings=settings, embedder=embedder)
+    segmented, rewritten = Index.load(built), Index.load(full)
+    assert sorted(c.id for c in segmented.chunks) == sorted(c.id for c in rewritten.chunks)
+    queries = QUERIES + ["topic1 extra document", "Sentence 7 of extra document 2"]
+    assert _ranked(segmented, settings, queries) == _ranked(rewritten, settings, queries)
+
+
+def _ranked(index: Index, settings: Settings, queries) -> list:
+    """The scored hits of each query, as a set: chunks tied at score 0 fill the last places in
+    chunk order, which differs between a segmented index and a rewrite in file order."""
+    return [sorted((h[0], round(h[5], 5)) for h in hits if h[5] > 0) for hits in snapshot(index, settings, queries)]
+
+
+def test_removals_and_updates_mark_old_segments_and_compaction_folds_them(built, corpus, tmp_path, settings, embedder):
+    extra = write_corpus(tmp_path / "more", {"bees.txt": "Bees make honey. Hives hold one queen.",
+                                             "owls.txt": "Owls hunt at night. Barn owls nest in barns."})
+    add_documents(extra, index_dir=built, settings=settings, embedder=embedder)
+    remove_documents([str(extra[0])], index_dir=built, settings=settings, embedder=embedder)
+    manifest = json.loads((_live(built) / MANIFEST).read_text())
+    assert all(str(extra[0]) in seg["dropped"] for seg in manifest["segments"][:-1])
+    assert (_live(built) / CHUNKS).read_text() == ""  # a removal writes no chunk
+    loaded = Index.load(built)
+    assert str(extra[0]) not in {c.source for c in loaded.chunks} and str(extra[1]) in {c.source for c in loaded.chunks}
+    assert len(loaded.keys) == len(loaded.vectors)
+    for i in range(10):  # updates drop the old version each time: compaction folds the segments back
+        (corpus / "taxes.txt").write_text(TOPICS["taxes.txt"] + f" Revision {i}.", "utf-8")
+        add_documents([corpus / "taxes.txt"], index_dir=built, settings=settings, embedder=embedder)
+        manifest = json.loads((_live(built) / MANIFEST).read_text())
+        assert len(manifest.get("segments", ())) <= 8
+    final = Index.load(built)
+    assert "Revision 9." in " ".join(c.text for c in final.chunks if c.source == str(corpus / "taxes.txt"))
+    assert "Revision 8." not in " ".join(c.text for c in final.chunks)
+    full = tmp_path / "full"
+    rebuild_index([corpus, extra[1]], index_dir=full, settings=settings, embedder=embedder)
+    assert _ranked(final, settings, QUERIES) == _ranked(Index.load(full), settings, QUERIES)
+
+
+def test_a_damaged_older_segment_is_reported_and_a_failed_append_leaves_the_index_as_it_was(built, corpus, tmp_path, settings, embedder, monkeypatch):
+    extra = write_corpus(tmp_path / "more", {"bees.txt": "Bees make honey. Hives hold one queen."})
+    add_documents(extra, index_dir=built, settings=settings, embedder=embedder)
+    token = (built / CURRENT).read_text()
+    more = write_corpus(tmp_path / "more2", {"owls.txt": "Owls hunt at night."})
+    import assistant.store.index as ix
+
+    monkeypatch.setattr(ix.os, "replace", _fail_replace)
+    with pytest.raises(OSError):
+        add_documents(more, index_dir=built, settings=settings, embedder=embedder)
+    monkeypatch.undo()
+    assert (built / CURRENT).read_text() == token
+    assert sorted({c.source for c in Index.load(built).chunks}) == sorted([*(str(corpus / n) for n in TOPICS), str(extra[0])])
+    oldest = json.loads((_live(built) / MANIFEST).read_text())["segments"][0]["dir"]
+    _flip_byte(built / oldest / VECTORS)
+    with pytest.raises(IndexCorrupt, match=f"{oldest}.*checksum mismatch"):
+        Index.load(built)
+
+
+def _fail_replace(*args, **kwargs):
+    raise OSError("disk full")

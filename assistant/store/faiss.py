@@ -1,6 +1,9 @@
 """The local store: an index folder in the FAISS format of `store/index.py` (generations, CURRENT,
-checksums, no pickle). A commit writes a whole new generation and switches CURRENT in one rename,
-so a crash leaves the old or the new index, never neither. Up to `exact_max` sentence vectors the
+checksums, no pickle). A commit writes a new generation and switches CURRENT in one rename, so a
+crash leaves the old or the new index, never neither. An add writes only its own chunks and
+vectors, as one more segment listed by the new manifest (sources that left are marked dropped in
+older segments); past `MAX_SEGMENTS` segments or a quarter of the stored chunks dropped, the
+commit rewrites everything into one segment instead (compaction). Up to `exact_max` sentence vectors the
 search is exact; beyond, an IVF index with 8-bit scalar quantisation (`index.build_ann`), whose
 training an add reuses while the index has not grown more than fourfold."""
 
@@ -11,8 +14,8 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.index import (EXACT_MAX_SENTENCES, Index, Manifest, Snapshot, ann_with, current_token,
-                                   sentence_keys, writer_lock)
+from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, Manifest, Snapshot, ann_with,
+                                   current_token, save_delta, sentence_keys, writer_lock)
 
 
 class FaissStore:
@@ -40,9 +43,23 @@ class FaissStore:
         # rows follow sentence_keys(kept + chunks): kept sentences first, then the new ones
         everything = np.concatenate([old, vectors]) if len(old) else np.asarray(vectors, dtype=np.float32)
         recipe = base.manifest.vector_index if isinstance(base, Index) else {}
+        if self._appendable(base, kept, chunks, len(everything)):
+            save_delta(self.name, manifest, base, keep, list(chunks), vectors)
+            return
         if recipe and base._vectors is None and self.exact_max < len(everything) <= 4 * recipe.get("trained_on", 0):
             index = Index(replace(manifest, vector_index=recipe), kept + list(chunks), None,
                           ann=ann_with(base._faiss, everything))
         else:
             index = Index(manifest, kept + list(chunks), everything)
         index.save(self.name, self.exact_max)
+
+    def _appendable(self, base, kept: list[Chunk], chunks: list[Chunk], sentences: int) -> bool:
+        """Whether a change can be written as one more segment: an exact index read from this
+        folder, staying exact, with few segments and little dropped; else the whole index is
+        rewritten, which is also the compaction."""
+        if not isinstance(base, Index) or base.manifest.vector_index or base._vectors is None or not base.generation:
+            return False
+        if sentences > self.exact_max or len(base.segments_for_delta()) + 1 > MAX_SEGMENTS:
+            return False
+        stored = base.stored_chunks() + len(chunks)
+        return stored > 0 and 1 - (len(kept) + len(chunks)) / stored <= MAX_DROPPED_SHARE

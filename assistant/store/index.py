@@ -32,7 +32,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,8 @@ FORMAT_VERSION = 1  # exact (flat) vectors
 ANN_FORMAT_VERSION = 2  # an approximate vector index, described by the manifest's `vector_index`
 READ_VERSIONS = (FORMAT_VERSION, ANN_FORMAT_VERSION)
 EXACT_MAX_SENTENCES = 200_000
+MAX_SEGMENTS = 8  # an add that would make more rewrites the index into one (compaction)
+MAX_DROPPED_SHARE = 0.25  # likewise when this share of the stored chunks is no longer live
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -94,13 +96,20 @@ class Manifest:
     # {} : exact search over float32 vectors (format 1); else the approximate index's recipe,
     # e.g. {"type": "IVF,SQ8", "nlist": 4096, "nprobe": 64, "trained_on": 1000000} (format 2)
     vector_index: dict = field(default_factory=dict)
+    # () : this generation's chunks.jsonl and vectors.faiss hold everything. Else the segments,
+    # oldest first, each {"dir": generation folder, "chunks": count, "checksums": {file: sha256},
+    # "dropped": [sources whose chunks there are no longer live]} (format 2); the last one is
+    # this generation's own files. An add writes only its segment; see `Index.save_delta`.
+    segments: tuple = ()
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["files"] = [asdict(f) for f in self.files]
         data["roots"] = list(self.roots)
-        if not self.vector_index:
-            del data["vector_index"]  # a flat index's manifest stays format 1, readable by older versions
+        data["segments"] = [dict(seg) for seg in self.segments]
+        for name in ("vector_index", "segments"):  # absent from a format 1 manifest, readable by older versions
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -108,6 +117,7 @@ class Manifest:
         data = dict(data)
         data["files"] = tuple(FileEntry(**f) for f in data.get("files", ()))
         data["roots"] = tuple(data.get("roots", ()))
+        data["segments"] = tuple(data.get("segments", ()))
         return cls(**data)
 
 
@@ -232,50 +242,41 @@ class Index(Snapshot):
     # --- persistence --------------------------------------------------------------------
 
     def save(self, index_dir: str | os.PathLike, exact_max: int = EXACT_MAX_SENTENCES) -> str:
-        """Write a new generation and make it current atomically. Returns its name.
-
-        The caller should hold `writer_lock(index_dir)` across read-modify-save.
-        """
-        import faiss
-
+        """Write a new generation holding everything (one segment) and make it current
+        atomically. Returns its name. The caller holds `writer_lock(index_dir)` across
+        read-modify-save."""
         vector_index, recipe = self._vector_index_for_save(exact_max)
-
-        root = Path(index_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        generation = f"gen-{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-        try:
-            os.chmod(tmp, 0o755)
-            chunk_lines = "".join(
-                json.dumps(_chunk_row(c), ensure_ascii=False) + "\n" for c in self.chunks
-            ).encode("utf-8", "surrogatepass")
-            _write(tmp / CHUNKS, chunk_lines)
-            faiss.write_index(vector_index, str(tmp / VECTORS))
-            _fsync(tmp / VECTORS)
-            checksums = {CHUNKS: _sha256_file(tmp / CHUNKS), VECTORS: _sha256_file(tmp / VECTORS)}
-            manifest = Manifest(**{**asdict(self.manifest), "files": self.manifest.files,
-                                   "roots": self.manifest.roots, "checksums": checksums,
-                                   "created": now(), "vector_index": recipe,
-                                   "format_version": ANN_FORMAT_VERSION if recipe else FORMAT_VERSION})
-            manifest_bytes = (json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
-            _write(tmp / MANIFEST, manifest_bytes)
-            _fsync_dir(tmp)
-            os.rename(tmp, root / generation)
-            _fsync_dir(root)
-            previous = current_token(root)
-            pointer = f"{generation} {hashlib.sha256(manifest_bytes).hexdigest()}\n".encode()
-            _write(root / (CURRENT + ".tmp"), pointer)
-            os.replace(root / (CURRENT + ".tmp"), root / CURRENT)
-            _fsync_dir(root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        manifest = replace(self.manifest, vector_index=recipe, segments=(),
+                           format_version=ANN_FORMAT_VERSION if recipe else FORMAT_VERSION)
+        generation, manifest = _publish(Path(index_dir), self.chunks, vector_index, manifest)
         self.manifest, self.generation, self._faiss = manifest, generation, vector_index
-        keep = {generation}
-        if previous and previous.split():
-            keep.add(previous.split()[0])  # a reader may still be loading it
-        _collect_garbage(root, keep)
         return generation
+
+    @classmethod
+    def _load_segments(cls, root: Path, manifest: Manifest, generation: str) -> "Index":
+        """Every segment's live chunks and vectors, oldest first: the order a full save writes."""
+        chunks, parts = [], []
+        for seg in manifest.segments:
+            seg_chunks, seg_vectors = _load_segment(root, seg["dir"], seg["checksums"], manifest.dimension)
+            dropped = set(seg.get("dropped", ()))
+            live = [c for c in seg_chunks if c.source not in dropped]
+            keys = sentence_keys(seg_chunks)
+            rows = [i for i, key in enumerate(keys) if key[0] not in dropped]
+            chunks.extend(live)
+            parts.append(seg_vectors[rows])
+        vectors = np.concatenate(parts) if parts else np.empty((0, manifest.dimension), np.float32)
+        return cls(manifest, chunks, vectors, generation)
+
+    def segments_for_delta(self) -> list[dict]:
+        """This index's segments as a later delta lists them (a one-segment index: itself)."""
+        if self.manifest.segments:
+            return [dict(seg) for seg in self.manifest.segments]
+        return [{"dir": self.generation, "chunks": len(self.chunks), "checksums": dict(self.manifest.checksums),
+                 "dropped": []}]
+
+    def stored_chunks(self) -> int:
+        """Chunks written in this index's files, live or dropped."""
+        return sum(seg["chunks"] for seg in self.manifest.segments) if self.manifest.segments else len(self.chunks)
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike, model: str | None = None, dimension: int | None = None) -> "Index":
@@ -303,6 +304,8 @@ class Index(Snapshot):
         except (ValueError, TypeError) as err:
             raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
         check_compatible(manifest, root, model, dimension)
+        if manifest.segments:
+            return cls._load_segments(root, manifest, generation)
         for name in (CHUNKS, VECTORS):
             if _sha256_file_or_raise(gen_dir / name, root) != manifest.checksums.get(name):
                 raise IndexCorrupt(f"{gen_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
@@ -320,6 +323,24 @@ class Index(Snapshot):
         index = cls(manifest, chunks, vectors, generation)
         index._faiss = faiss_index
         return index
+
+
+def _load_segment(root: Path, folder: str, checksums: dict, dimension: int) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks and sentence vectors of one segment, checksums verified."""
+    import faiss
+
+    seg_dir = root / folder
+    for name in (CHUNKS, VECTORS):
+        if _sha256_file_or_raise(seg_dir / name, root) != checksums.get(name):
+            raise IndexCorrupt(f"{seg_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+    chunks = [_chunk_from_row(json.loads(line))
+              for line in _read(seg_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+    flat = faiss.read_index(str(seg_dir / VECTORS))
+    expected = len(sentence_keys(chunks))
+    if flat.ntotal != expected or flat.d != dimension:
+        raise IndexCorrupt(f"{seg_dir}: {flat.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+    vectors = flat.reconstruct_n(0, flat.ntotal) if expected else np.empty((0, dimension), np.float32)
+    return chunks, vectors
 
 
 def build_ann(vectors: np.ndarray, dimension: int, nlist: int | None = None) -> tuple[object, dict]:
@@ -364,6 +385,70 @@ def _prepare_ann(index, recipe: dict) -> None:
     ivf = faiss.extract_index_ivf(index)
     ivf.nprobe = int(recipe.get("nprobe", 32))
     ivf.make_direct_map()
+
+
+def save_delta(index_dir: str | os.PathLike, manifest: Manifest, base: Index, keep: set[str], chunks: list[Chunk],
+               vectors: np.ndarray) -> str:
+    """Write only what a change brings: a generation whose own files hold `chunks` and their
+    sentence `vectors`, and whose manifest (`manifest`, describing the result) lists `base`'s
+    segments with the sources that leave (not in `keep`) marked dropped. The previous files stay
+    as they are; a load reads every segment's live part. Returns the generation's name."""
+    import faiss
+
+    flat = faiss.IndexFlatIP(manifest.dimension)
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension))
+    leaving = {c.source for c in base.chunks} - keep
+    segments = [dict(seg, dropped=sorted(set(seg.get("dropped", ())) | leaving)) for seg in base.segments_for_delta()]
+    manifest = replace(manifest, vector_index={}, segments=tuple(segments), format_version=ANN_FORMAT_VERSION)
+    return _publish(Path(index_dir), chunks, flat, manifest, appended=True)[0]
+
+
+def _publish(root: Path, chunks: list[Chunk], vector_index, manifest: Manifest, appended: bool = False) -> tuple[str, Manifest]:
+    """Write `chunks` and `vector_index` into a new generation folder with `manifest` (its own
+    files' checksums filled in; appended to its segments when `appended`), fsync it, switch
+    CURRENT to it in one rename, and collect what no generation needs any more."""
+    import faiss
+
+    root.mkdir(parents=True, exist_ok=True)
+    generation = f"gen-{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        os.chmod(tmp, 0o755)
+        chunk_lines = "".join(json.dumps(_chunk_row(c), ensure_ascii=False) + "\n" for c in chunks)
+        _write(tmp / CHUNKS, chunk_lines.encode("utf-8", "surrogatepass"))
+        faiss.write_index(vector_index, str(tmp / VECTORS))
+        _fsync(tmp / VECTORS)
+        checksums = {CHUNKS: _sha256_file(tmp / CHUNKS), VECTORS: _sha256_file(tmp / VECTORS)}
+        segments = manifest.segments
+        if appended:
+            segments = (*segments, {"dir": generation, "chunks": len(chunks), "checksums": checksums, "dropped": []})
+        manifest = replace(manifest, checksums=checksums, created=now(), segments=segments)
+        manifest_bytes = (json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
+        _write(tmp / MANIFEST, manifest_bytes)
+        _fsync_dir(tmp)
+        os.rename(tmp, root / generation)
+        _fsync_dir(root)
+        previous = current_token(root)
+        pointer = f"{generation} {hashlib.sha256(manifest_bytes).hexdigest()}\n".encode()
+        _write(root / (CURRENT + ".tmp"), pointer)
+        os.replace(root / (CURRENT + ".tmp"), root / CURRENT)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    keep = {generation} | {seg["dir"] for seg in segments}
+    if previous and previous.split():
+        keep.add(previous.split()[0])  # a reader may still be loading it, and the segments it lists
+        keep |= _segment_dirs(root / previous.split()[0])
+    _collect_garbage(root, keep)
+    return generation, manifest
+
+
+def _segment_dirs(gen_dir: Path) -> set[str]:
+    try:
+        return {seg["dir"] for seg in json.loads((gen_dir / MANIFEST).read_text("utf-8")).get("segments", ())}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
 
 
 def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
