@@ -10,8 +10,9 @@ clustered shape of real embeddings. Said so in every figure.
 Per size, in one run: build (commit of the whole corpus into an empty folder), add one 300-sentence
 document (commit only; its embedding time is printed apart), then in a fresh process: load, dense
 top-10 search p50/p95 over 200 queries (real held-out sentences' vectors), recall@10 against exact
-search, the hybrid search p50/p95, resident memory after load and searches, and bytes on disk of
-the live generation (the previous one is kept beside it until the next save).
+search, the hybrid search p50/p95, resident memory after load and searches, and bytes on disk
+that a load reads (the live generation and the segments it lists; the previous generation is
+kept beside them until the next save).
 
     python benchmarks/scale.py                    # 10k, 100k, 1M
     python benchmarks/scale.py --sizes 10000,100000
@@ -176,7 +177,9 @@ def main(argv=None) -> int:
             exact = np.argsort(-(query_vectors @ everything.T), axis=1)[:, :10]
             recall = float(np.mean([len(set(r) & set(e)) / 10 for r, e in zip(m.pop("rows"), exact.tolist())]))
             live = Path(folder) / (Path(folder) / "CURRENT").read_text().split()[0]
-            disk = sum(p.stat().st_size for p in live.rglob("*") if p.is_file())  # the live generation
+            listed = json.loads((live / "manifest.json").read_text()).get("segments", ())
+            needed = {live} | {Path(folder) / seg["dir"] for seg in listed}  # what a load reads
+            disk = sum(p.stat().st_size for d in needed for p in d.rglob("*") if p.is_file())
             print(json.dumps({"sentences": n, "vectors": "real" if n <= REAL else "synthetic around real",
                               "build_s": round(build, 1), "add_300_sentences_s": round(add, 2),
                               "its_embedding_s": round(add_embedding, 2), **m, "recall_at_10": round(recall, 3),

@@ -1101,3 +1101,34 @@ def test_a_damaged_older_segment_is_reported_and_a_failed_append_leaves_the_inde
 
 def _fail_replace(*args, **kwargs):
     raise OSError("disk full")
+
+
+def test_adds_to_a_quantised_index_are_exact_segments_searched_with_it(corpus, tmp_path, embedder):
+    """Past the exact limit an add still writes only itself: an exact segment after the
+    approximate one; search merges both and skips what was dropped from the approximate one."""
+    settings = Settings.from_env(chunk_size=300, chunk_overlap=60, exact_max_sentences=10)
+    index_dir = tmp_path / "index"
+    rebuild_index([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    first = _live(index_dir).name
+    extra = write_corpus(tmp_path / "more", {"whales.txt": "Blue whales sing at low frequencies. Whale song travels far.",
+                                             "bees.txt": "Bees make honey. A hive holds one queen."})
+    add_documents(extra, index_dir=index_dir, settings=settings, embedder=embedder)
+    remove_documents([str(corpus / "rockets.md")], index_dir=index_dir, settings=settings, embedder=embedder)
+    manifest = json.loads((_live(index_dir) / MANIFEST).read_text())
+    assert manifest["segments"][0]["dir"] == first and manifest["segments"][0]["vector_index"]["type"] == "IVF,SQ8"
+    assert str(corpus / "rockets.md") in manifest["segments"][0]["dropped"]
+    index = Index.load(index_dir)
+    assert index._delta is not None and len(index.keys) == len(index.vectors)
+    full = tmp_path / "full"
+    rebuild_index([corpus / "apples.txt", corpus / "taxes.txt", *extra], index_dir=full,
+                  settings=settings.replace(exact_max_sentences=10_000), embedder=embedder)
+    exact = Index.load(full)
+    assert sorted(c.id for c in index.chunks) == sorted(c.id for c in exact.chunks)
+    queries = QUERIES + ["whale song", "bees honey queen"]
+    got = [[h[0] for h in hits[:1]] for hits in snapshot(index, settings, queries)]
+    assert got == [[h[0] for h in hits[:1]] for hits in snapshot(exact, settings, queries)]
+    assert all(h.source != str(corpus / "rockets.md") for h in retrieve("rocket engine turbopump", index_dir=index_dir,
+                                                                        settings=settings, embedder=embedder, k=10))
+    decoded = index.sentence_vectors(range(len(index.keys)))
+    by_key = dict(zip(exact.keys, exact.vectors))
+    assert all(float(v @ by_key[k]) > 0.99 for k, v in zip(index.keys, decoded))

@@ -1,9 +1,10 @@
 """The local store: an index folder in the FAISS format of `store/index.py` (generations, CURRENT,
 checksums, no pickle). A commit writes a new generation and switches CURRENT in one rename, so a
 crash leaves the old or the new index, never neither. An add writes only its own chunks and
-vectors, as one more segment listed by the new manifest (sources that left are marked dropped in
-older segments); past `MAX_SEGMENTS` segments or a quarter of the stored chunks dropped, the
-commit rewrites everything into one segment instead (compaction). Up to `exact_max` sentence vectors the
+vectors, as one more (exact) segment listed by the new manifest (sources that left are marked
+dropped in older segments), also after a large approximate first segment; past `MAX_SEGMENTS`
+segments or a quarter of the stored chunks dropped, the commit rewrites everything into one
+segment instead (compaction). Up to `exact_max` sentence vectors the
 search is exact; beyond, an IVF index with 8-bit scalar quantisation (`index.build_ann`), whose
 training an add reuses while the index has not grown more than fourfold."""
 
@@ -39,13 +40,13 @@ class FaissStore:
                chunks: list[Chunk], vectors: np.ndarray) -> None:
         kept = [c for c in base.chunks if c.source in keep] if base is not None else []
         kept_keys = sentence_keys(kept)
+        if self._appendable(base, kept, chunks, len(kept_keys) + len(vectors)):
+            save_delta(self.name, manifest, base, keep, list(chunks), vectors)  # writes the new part only
+            return
         old = base.vectors_of(kept_keys) if kept_keys else np.empty((0, manifest.dimension), np.float32)
         # rows follow sentence_keys(kept + chunks): kept sentences first, then the new ones
         everything = np.concatenate([old, vectors]) if len(old) else np.asarray(vectors, dtype=np.float32)
         recipe = base.manifest.vector_index if isinstance(base, Index) else {}
-        if self._appendable(base, kept, chunks, len(everything)):
-            save_delta(self.name, manifest, base, keep, list(chunks), vectors)
-            return
         if recipe and base._vectors is None and self.exact_max < len(everything) <= 4 * recipe.get("trained_on", 0):
             index = Index(replace(manifest, vector_index=recipe), kept + list(chunks), None,
                           ann=ann_with(base._faiss, everything))
@@ -57,9 +58,15 @@ class FaissStore:
         """Whether a change can be written as one more segment: an exact index read from this
         folder, staying exact, with few segments and little dropped; else the whole index is
         rewritten, which is also the compaction."""
-        if not isinstance(base, Index) or base.manifest.vector_index or base._vectors is None or not base.generation:
+        if not isinstance(base, Index) or not base.generation:
             return False
-        if sentences > self.exact_max or len(base.segments_for_delta()) + 1 > MAX_SEGMENTS:
+        recipe = base.manifest.vector_index
+        if recipe:  # approximate: exact segments join it while its training holds
+            if not self.exact_max < sentences <= 4 * recipe.get("trained_on", 0):
+                return False
+        elif sentences > self.exact_max:
+            return False
+        if len(base.segments_for_delta()) + 1 > MAX_SEGMENTS:
             return False
         stored = base.stored_chunks() + len(chunks)
         return stored > 0 and 1 - (len(kept) + len(chunks)) / stored <= MAX_DROPPED_SHARE

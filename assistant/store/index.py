@@ -185,6 +185,13 @@ class Index(Snapshot):
                  ann=None):
         super().__init__(manifest, chunks, generation)
         self._faiss = ann
+        # an approximate first segment with later exact ones (see `_load_segments`): the live rows
+        # of the first are rows 0.. of this index, `_row_to_ann` their ids in it, `_ann_to_row`
+        # the way back (-1: dropped); the later segments' vectors are `_delta`, float32
+        self._delta = self._row_to_ann = self._ann_to_row = None
+        if ann is not None and vectors is not None:  # composite
+            self._vectors = None
+            return
         if ann is not None:  # loaded approximate index: vectors are decoded from it on demand
             self._vectors = None
             if ann.ntotal != len(self.keys):
@@ -205,7 +212,11 @@ class Index(Snapshot):
             return self._vectors[rows]
         if not rows:
             return np.empty((0, self.manifest.dimension), np.float32)
-        return np.vstack([self._faiss.reconstruct(int(r)) for r in rows]).astype(np.float32)
+        if self._delta is None:
+            return np.vstack([self._faiss.reconstruct(int(r)) for r in rows]).astype(np.float32)
+        first = len(self._row_to_ann)
+        return np.vstack([self._faiss.reconstruct(int(self._row_to_ann[r])) if r < first else self._delta[r - first]
+                          for r in rows]).astype(np.float32)
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
@@ -213,7 +224,31 @@ class Index(Snapshot):
         if k == 0:
             empty = np.empty((len(query_vectors), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
+        if self._delta is not None:
+            return self._search_composite(query_vectors, k)
         return self._faiss_index().search(query_vectors, k)
+
+    def _search_composite(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The approximate segment (its dropped ids excluded by a selector) and the exact later
+        ones, merged by score."""
+        import faiss
+
+        first = len(self._row_to_ann)
+        params = faiss.SearchParametersIVF(sel=self._live_selector, nprobe=faiss.extract_index_ivf(self._faiss).nprobe)
+        d1, i1 = self._faiss.search(queries, k, params=params)
+        rows1 = np.where(i1 >= 0, self._ann_to_row[np.maximum(i1, 0)], -1)
+        d1 = np.where(rows1 >= 0, d1, -np.inf)
+        if len(self._delta):
+            scores = queries @ self._delta.T
+            take = min(k, scores.shape[1])
+            i2 = np.argpartition(-scores, take - 1, axis=1)[:, :take]
+            d2 = np.take_along_axis(scores, i2, axis=1)
+            d, r = np.concatenate([d1, d2], axis=1), np.concatenate([rows1, i2 + first], axis=1)
+        else:
+            d, r = d1, rows1
+        order = np.argsort(-d, axis=1, kind="stable")[:, :k]
+        d, r = np.take_along_axis(d, order, axis=1), np.take_along_axis(r, order, axis=1)
+        return d.astype(np.float32), np.where(np.isfinite(d), r, -1).astype(np.int64)
 
     def _faiss_index(self):
         if self._faiss is None:
@@ -233,7 +268,8 @@ class Index(Snapshot):
                 self._faiss = None
             return self._faiss_index(), {}
         recipe = dict(self.manifest.vector_index)
-        if self._faiss is not None and self._vectors is None and recipe and n <= 4 * recipe.get("trained_on", 0):
+        if (self._faiss is not None and self._vectors is None and self._delta is None and recipe
+                and n <= 4 * recipe.get("trained_on", 0)):
             return self._faiss, recipe  # built by `with_vectors` on a trained index, or loaded unchanged
         return build_ann(self.vectors, self.manifest.dimension)
 
@@ -255,8 +291,12 @@ class Index(Snapshot):
     @classmethod
     def _load_segments(cls, root: Path, manifest: Manifest, generation: str) -> "Index":
         """Every segment's live chunks and vectors, oldest first: the order a full save writes."""
-        chunks, parts = [], []
-        for seg in manifest.segments:
+        chunks, parts, ann = [], [], None
+        for i, seg in enumerate(manifest.segments):
+            if i == 0 and seg.get("vector_index"):
+                ann, ann_chunks, ann_live = _load_ann_segment(root, seg, manifest.dimension)
+                chunks.extend(ann_chunks)
+                continue
             seg_chunks, seg_vectors = _load_segment(root, seg["dir"], seg["checksums"], manifest.dimension)
             dropped = set(seg.get("dropped", ()))
             live = [c for c in seg_chunks if c.source not in dropped]
@@ -265,14 +305,27 @@ class Index(Snapshot):
             chunks.extend(live)
             parts.append(seg_vectors[rows])
         vectors = np.concatenate(parts) if parts else np.empty((0, manifest.dimension), np.float32)
-        return cls(manifest, chunks, vectors, generation)
+        if ann is None:
+            return cls(manifest, chunks, vectors, generation)
+        import faiss
+
+        index = cls(manifest, chunks, vectors, generation, ann=ann)
+        index._delta = np.ascontiguousarray(vectors, dtype=np.float32)
+        index._ann_to_row = np.full(ann.ntotal, -1, dtype=np.int64)
+        index._row_to_ann = np.flatnonzero(ann_live).astype(np.int64)
+        index._ann_to_row[index._row_to_ann] = np.arange(len(index._row_to_ann))
+        index._live_selector = faiss.IDSelectorBatch(index._row_to_ann)
+        return index
 
     def segments_for_delta(self) -> list[dict]:
         """This index's segments as a later delta lists them (a one-segment index: itself)."""
         if self.manifest.segments:
             return [dict(seg) for seg in self.manifest.segments]
-        return [{"dir": self.generation, "chunks": len(self.chunks), "checksums": dict(self.manifest.checksums),
-                 "dropped": []}]
+        segment = {"dir": self.generation, "chunks": len(self.chunks), "checksums": dict(self.manifest.checksums),
+                   "dropped": []}
+        if self.manifest.vector_index:
+            segment["vector_index"] = dict(self.manifest.vector_index)
+        return [segment]
 
     def stored_chunks(self) -> int:
         """Chunks written in this index's files, live or dropped."""
@@ -343,6 +396,26 @@ def _load_segment(root: Path, folder: str, checksums: dict, dimension: int) -> t
     return chunks, vectors
 
 
+def _load_ann_segment(root: Path, seg: dict, dimension: int):
+    """An approximate first segment: (its IVF index, its live chunks, the live mask of its ids)."""
+    import faiss
+
+    seg_dir = root / seg["dir"]
+    for name in (CHUNKS, VECTORS):
+        if _sha256_file_or_raise(seg_dir / name, root) != seg["checksums"].get(name):
+            raise IndexCorrupt(f"{seg_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+    chunks = [_chunk_from_row(json.loads(line))
+              for line in _read(seg_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+    ann = faiss.read_index(str(seg_dir / VECTORS))
+    keys = sentence_keys(chunks)
+    if ann.ntotal != len(keys) or ann.d != dimension:
+        raise IndexCorrupt(f"{seg_dir}: {ann.ntotal} vectors for {len(keys)} sentences; run `{REBUILD_COMMAND}`")
+    _prepare_ann(ann, seg["vector_index"])
+    dropped = set(seg.get("dropped", ()))
+    live = np.array([key[0] not in dropped for key in keys], dtype=bool)
+    return ann, [c for c in chunks if c.source not in dropped], live
+
+
 def build_ann(vectors: np.ndarray, dimension: int, nlist: int | None = None) -> tuple[object, dict]:
     """An IVF index with 8-bit scalar quantisation of the vectors themselves (not residuals, so
     decoding and encoding again gives the same codes), trained on a sample: (index, recipe)."""
@@ -399,7 +472,8 @@ def save_delta(index_dir: str | os.PathLike, manifest: Manifest, base: Index, ke
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension))
     leaving = {c.source for c in base.chunks} - keep
     segments = [dict(seg, dropped=sorted(set(seg.get("dropped", ())) | leaving)) for seg in base.segments_for_delta()]
-    manifest = replace(manifest, vector_index={}, segments=tuple(segments), format_version=ANN_FORMAT_VERSION)
+    recipe = segments[0].get("vector_index", {})  # an approximate first segment stays the index's recipe
+    manifest = replace(manifest, vector_index=recipe, segments=tuple(segments), format_version=ANN_FORMAT_VERSION)
     return _publish(Path(index_dir), chunks, flat, manifest, appended=True)[0]
 
 
