@@ -739,10 +739,11 @@ import faiss
 
 import assistant.store.index as ix
 from assistant.config import Settings
-from assistant.ingest.indexing import rebuild_index
+from assistant.ingest.indexing import add_documents, rebuild_index
 from tests.fakes import HashEmbedder
 
 corpus, index_dir, target, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+mode = sys.argv[5]
 count = 0
 
 
@@ -803,9 +804,9 @@ class SlowEmbedder(HashEmbedder):
 
 
 mark("ready")
-report = rebuild_index([corpus], index_dir=index_dir,
-                       settings=Settings.from_env(chunk_size=300, chunk_overlap=60),
-                       embedder=SlowEmbedder(delay=pause))
+write = rebuild_index if mode == "rebuild" else add_documents
+report = write([corpus], index_dir=index_dir, settings=Settings.from_env(chunk_size=300, chunk_overlap=60),
+               embedder=SlowEmbedder(delay=pause))
 mark("done")
 """
 
@@ -815,7 +816,7 @@ def _new_corpus_text(i: int) -> str:
 
 
 def _run_child(corpus: Path, index_dir: Path, target: int, pause: float, kill_after: float | None,
-               log: Path) -> tuple[list[str], float]:
+               log: Path, mode: str = "rebuild") -> tuple[list[str], float]:
     """Run CHILD and SIGKILL it at step `target`, or `kill_after` seconds after it is ready
     (neither: let it finish). Returns the steps it announced before dying, and the seconds
     from "ready" to its end."""
@@ -824,7 +825,7 @@ def _run_child(corpus: Path, index_dir: Path, target: int, pause: float, kill_af
     ready_at = time.monotonic()
     with open(log, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(corpus), str(index_dir), str(target), str(pause)],
+            [sys.executable, "-c", CHILD, str(corpus), str(index_dir), str(target), str(pause), mode],
             cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
         )
         watchdog = threading.Timer(120, proc.kill)  # a hung child fails the test, not the suite
@@ -851,27 +852,35 @@ def _run_child(corpus: Path, index_dir: Path, target: int, pause: float, kill_af
     return lines, time.monotonic() - ready_at
 
 
-def test_rebuild_killed_at_any_moment_leaves_a_working_index(tmp_path, settings):
+@pytest.mark.parametrize("mode", ["rebuild", "add"])
+def test_rebuild_killed_at_any_moment_leaves_a_working_index(tmp_path, settings, mode):
+    """`rebuild`: most files changed, some removed, many added. `add`: only new files, written as
+    one more segment beside the untouched old one. Killed anywhere, either way."""
     corpus = tmp_path / "corpus"
     write_corpus(corpus, {f"f{i:03d}.txt": f"Old document {i} about topic{i % 5}. It is short." for i in range(20)})
     pristine = tmp_path / "pristine"
     rebuild_index([corpus], index_dir=pristine, settings=settings, embedder=HashEmbedder())
     queries = ["topic3 item2 discusses", "old document short", "sentence 4 topic11"]
     old = snapshot(Index.load(pristine), settings, queries)
-    # The new corpus: most files changed, some removed, many added (200 files).
-    for i in range(0, 20, 4):
-        (corpus / f"f{i:03d}.txt").unlink()
-    write_corpus(corpus, {f"f{i:03d}.txt": _new_corpus_text(i) for i in range(1, 200) if i % 4 or i >= 20})
+    if mode == "rebuild":  # the new corpus: most files changed, some removed, many added (195 files)
+        for i in range(0, 20, 4):
+            (corpus / f"f{i:03d}.txt").unlink()
+        write_corpus(corpus, {f"f{i:03d}.txt": _new_corpus_text(i) for i in range(1, 200) if i % 4 or i >= 20})
+    else:  # 180 files added to the 20
+        write_corpus(corpus, {f"f{i:03d}.txt": _new_corpus_text(i) for i in range(20, 200)})
 
     # One slowed-down run to completion gives the expected new index, the list of steps and
     # how long a rebuild takes.
     complete = tmp_path / "complete"
     shutil.copytree(pristine, complete)
-    steps, duration = _run_child(corpus, complete, target=0, pause=0.03, kill_after=None, log=tmp_path / "complete.log")
+    steps, duration = _run_child(corpus, complete, target=0, pause=0.03, kill_after=None, log=tmp_path / "complete.log",
+                                 mode=mode)
     assert steps[-1] == "done", (tmp_path / "complete.log").read_text()
     new = snapshot(Index.load(complete), settings, queries)
     assert new != old
-    assert len(Index.load(complete).manifest.files) == 195
+    assert len(Index.load(complete).manifest.files) == (195 if mode == "rebuild" else 200)
+    if mode == "add":
+        assert len(Index.load(complete).manifest.segments) == 2  # the old files untouched, one new segment
     assert any(s.startswith("half-written") for s in steps)
     # White-box: with today's save (CURRENT.tmp + os.replace) the first step that must find the
     # new index live is the one right after the replace.
@@ -892,7 +901,7 @@ def test_rebuild_killed_at_any_moment_leaves_a_working_index(tmp_path, settings)
             shutil.copytree(pristine, index_dir)
         log = tmp_path / f"child-{kind}-{target}-{delay}.log"
         pause = 0.0 if kind == "step" else 0.03
-        lines, _ = _run_child(corpus, index_dir, target=target, pause=pause, kill_after=delay, log=log)
+        lines, _ = _run_child(corpus, index_dir, target=target, pause=pause, kill_after=delay, log=log, mode=mode)
         assert lines and lines[0] == "ready", log.read_text()
         assert set(lines) <= set(steps), lines
         if kind == "step":
