@@ -52,15 +52,19 @@ class BM25:
 
         self.size = len(texts)
         self._model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        tokenized = [tokenize(t) or ["\x00"] for t in texts]
+        # Token ids, not token strings, per document: the strings of a million-sentence corpus
+        # would take over half a GB while the index is built; an id is one shared int.
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(token, len(vocab)) for token in (tokenize(t) or ["\x00"])] for t in texts]
+        df = [0] * len(vocab)
+        for doc in ids:
+            for token_id in set(doc):
+                df[token_id] += 1
+        self._df = {token: df[i] for token, i in vocab.items()}
         if texts:
-            # bm25s wants a token per document; an empty one gets a placeholder.
-            self._model.index(tokenized, show_progress=False)
-        df: dict[str, int] = {}
-        for tokens in tokenized:
-            for token in set(tokens):
-                df[token] = df.get(token, 0) + 1
-        self._df = df
+            # bm25s wants a token per document; an empty one gets a placeholder. (It adds its
+            # own empty token to the vocabulary it is given: a copy.)
+            self._model.index((ids, dict(vocab)), show_progress=False)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency (BM25's, never negative); unseen words get the highest."""
