@@ -43,7 +43,8 @@ class FaissStore:
         if self._appendable(base, kept, chunks, len(kept_keys) + len(vectors)):
             save_delta(self.name, manifest, base, keep, list(chunks), vectors)  # writes the new part only
             return
-        old = base.vectors_of(kept_keys) if kept_keys else np.empty((0, manifest.dimension), np.float32)
+        # the kept sentences are the base's rows of the kept sources, in the same order
+        old = base.sentence_vectors(base.rows_of_sources(keep)) if kept_keys else np.empty((0, manifest.dimension), np.float32)
         # rows follow sentence_keys(kept + chunks): kept sentences first, then the new ones
         everything = np.concatenate([old, vectors]) if len(old) else np.asarray(vectors, dtype=np.float32)
         recipe = base.manifest.vector_index if isinstance(base, Index) else {}

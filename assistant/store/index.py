@@ -155,7 +155,7 @@ class Snapshot:
         self.manifest = manifest
         self.chunks = chunks
         self.generation = generation
-        row = self._row = {key: i for i, key in enumerate(self.keys)}
+        row = {key: i for i, key in enumerate(self.keys)}  # while building; `row_of` needs less
         # chunk -> its sentence rows, and sentence row -> the chunks that contain it, as flat
         # integer arrays (lists of lists cost ~190 MB more at a million sentences)
         lengths = np.fromiter((len(c.sentences) for c in chunks), np.int64, len(chunks))
@@ -164,10 +164,36 @@ class Snapshot:
         order = np.argsort(rows, kind="stable")
         owners = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)[order]
         self.row_chunks = Ragged(np.searchsorted(rows[order], np.arange(len(self.keys) + 1)), owners)
+        # A document's sentences are consecutive rows in reading order: its first row and the
+        # rows' starts find any of them (a dict of a million tuples would keep ~60 MB more).
+        self._first_row: dict[str, int] = {}
+        for i, (source, _, _) in enumerate(self.keys):
+            self._first_row.setdefault(source, i)
+        self._starts = np.fromiter((k[1] for k in self.keys), np.int64, len(self.keys))
 
     def row_of(self, key: tuple[str, int, int]) -> int | None:
         """The vector row of sentence key (source, start, end), or None."""
-        return self._row.get(key)
+        first = self._first_row.get(key[0])
+        if first is None:
+            return None
+        last = self._last_row(key[0], first)
+        i = first + int(np.searchsorted(self._starts[first:last], key[1]))
+        return i if i < last and self.keys[i] == key else None
+
+    def rows_of_sources(self, sources: set[str]) -> np.ndarray:
+        """The rows of every sentence of `sources`, in row order."""
+        return np.fromiter((r for r, key in enumerate(self.keys) if key[0] in sources), np.int64)
+
+    def _last_row(self, source: str, first: int) -> int:
+        """One past the last row of `source` (its rows are consecutive from `first`)."""
+        lo, hi = first, len(self.keys)
+        while lo < hi:  # rows of `source` come first in [first, hi): find where they stop
+            mid = (lo + hi) // 2
+            if self.keys[mid][0] == source:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-k sentences by inner product: (scores, sentence rows), each (queries, k);
@@ -187,7 +213,7 @@ class Snapshot:
         """Stored vectors for sentence keys (all must be present)."""
         if not keys:
             return np.empty((0, self.manifest.dimension), np.float32)
-        return self.sentence_vectors([self._row[k] for k in keys])
+        return self.sentence_vectors([self.row_of(k) for k in keys])
 
 
 class Index(Snapshot):
