@@ -400,10 +400,7 @@ class Index(Snapshot):
         check_compatible(manifest, root, model, dimension)
         if manifest.segments:
             return cls._load_segments(root, manifest, generation)
-        for name in (CHUNKS, VECTORS):
-            if _sha256_file_or_raise(gen_dir / name, root) != manifest.checksums.get(name):
-                raise IndexCorrupt(f"{gen_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
-        chunks = [_chunk_from_row(json.loads(line)) for line in _read(gen_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+        chunks = _verified_chunks(root, gen_dir, manifest.checksums)
         import faiss
 
         faiss_index = faiss.read_index(str(gen_dir / VECTORS))
@@ -419,16 +416,21 @@ class Index(Snapshot):
         return index
 
 
+def _verified_chunks(root: Path, folder: Path, checksums: dict) -> list[Chunk]:
+    """The chunks of a generation folder, after checking both its files against `checksums`."""
+    for name in (CHUNKS, VECTORS):
+        if _sha256_file_or_raise(folder / name, root) != checksums.get(name):
+            raise IndexCorrupt(f"{folder / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+    text = _read(folder / CHUNKS, root).decode("utf-8", "surrogatepass")
+    return [_chunk_from_row(json.loads(line)) for line in text.splitlines()]
+
+
 def _load_segment(root: Path, folder: str, checksums: dict, dimension: int) -> tuple[list[Chunk], np.ndarray]:
     """The chunks and sentence vectors of one segment, checksums verified."""
     import faiss
 
     seg_dir = root / folder
-    for name in (CHUNKS, VECTORS):
-        if _sha256_file_or_raise(seg_dir / name, root) != checksums.get(name):
-            raise IndexCorrupt(f"{seg_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
-    chunks = [_chunk_from_row(json.loads(line))
-              for line in _read(seg_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+    chunks = _verified_chunks(root, seg_dir, checksums)
     flat = faiss.read_index(str(seg_dir / VECTORS))
     expected = len(sentence_keys(chunks))
     if flat.ntotal != expected or flat.d != dimension:
@@ -442,11 +444,7 @@ def _load_ann_segment(root: Path, seg: dict, dimension: int):
     import faiss
 
     seg_dir = root / seg["dir"]
-    for name in (CHUNKS, VECTORS):
-        if _sha256_file_or_raise(seg_dir / name, root) != seg["checksums"].get(name):
-            raise IndexCorrupt(f"{seg_dir / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
-    chunks = [_chunk_from_row(json.loads(line))
-              for line in _read(seg_dir / CHUNKS, root).decode("utf-8", "surrogatepass").splitlines()]
+    chunks = _verified_chunks(root, seg_dir, seg["checksums"])
     ann = faiss.read_index(str(seg_dir / VECTORS))
     keys = sentence_keys(chunks)
     if ann.ntotal != len(keys) or ann.d != dimension:
