@@ -600,10 +600,13 @@ def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(servic
 
 def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
     settings = Settings.from_env(index_dir=str(tmp_path / "index"), corpus_dir=str(tmp_path / "empty"))
-    svc = app_module.Service(settings, embedder=HashEmbedder(), log=lambda line: None)
+    lines = []
+    svc = app_module.Service(settings, embedder=HashEmbedder(), log=lines.append)
     svc.prepare()
-    assert svc.ready.is_set() and "No documents indexed" in svc.problem
+    assert svc.ready.is_set() and f"No documents indexed: {tmp_path / 'empty'} holds" in svc.problem
     assert svc.status_line().startswith("**Index problem:**")
+    # the folders named are those the rebuild reads
+    assert any(line.startswith(f"Building the index from {tmp_path / 'empty'} (") for line in lines), lines
 
 
 def test_an_index_made_with_other_chunking_is_rebuilt_at_start(app_module, service):

@@ -334,8 +334,13 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
     roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned."""
     settings = settings or Settings.from_env()
     if paths is None:
-        paths = _recorded_roots(index_dir or settings.index_dir, settings) or default_roots(settings)
+        paths = rebuild_roots(index_dir, settings)
     return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True)
+
+
+def rebuild_roots(index_dir, settings: Settings) -> list[str]:
+    """What a rebuild given no path indexes: the store's recorded folders, else the default corpus."""
+    return _recorded_roots(index_dir or settings.index_dir, settings) or default_roots(settings)
 
 
 def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -> Report:

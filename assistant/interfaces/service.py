@@ -59,14 +59,17 @@ class Service:
 
     def prepare(self) -> None:
         """Make the index usable (load, or build) and warm it; sets `status` and `ready`."""
+        from assistant.ingest.indexing import rebuild_roots
+
         began = time.perf_counter()
         try:
             report = self.assistant.ensure_index(progress=True, say=lambda why: self._say(
-                f"Building the index from {self.settings.corpus_dir} ({why}) …"))
+                f"Building the index from {', '.join(rebuild_roots(self.settings.index_dir, self.settings))} ({why}) …"))
             if report is not None:
                 self._log(report.summary())
                 if not report.chunks:
-                    self.problem = f"No documents indexed: {self.settings.corpus_dir} holds no readable document."
+                    folders = ", ".join(rebuild_roots(self.settings.index_dir, self.settings))
+                    self.problem = f"No documents indexed: {folders} holds no readable document."
                     self._say(self.problem + " Add some in the Documents tab.")
                     return
             self._say("Loading the index and the embedding model …")
