@@ -31,7 +31,7 @@ _EXPORTS = {
     "as_retriever": "interfaces.langchain",
     "Settings": "config",
     "LoadError": "ingest.documents",
-    "IndexProblem": "store.index",
+    "IndexProblem": "store.snapshot",
 }
 
 __all__ = sorted(_EXPORTS)

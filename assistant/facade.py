@@ -93,7 +93,7 @@ class Assistant:
     def documents(self) -> tuple:
         """The indexed files (`FileEntry`: source, sha256, chunks, added, updated); () when none.
         Read from this assistant's searcher: no reload while the store is unchanged."""
-        from assistant.store.index import IndexMissing
+        from assistant.store.snapshot import IndexMissing
 
         try:
             return self.searcher().index.manifest.files

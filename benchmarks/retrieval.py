@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.ingest.indexing import sync  # noqa: E402
-from assistant.store.index import Snapshot  # noqa: E402
+from assistant.store.snapshot import Snapshot  # noqa: E402
 from assistant.store import open_store  # noqa: E402
 from assistant.search.retrieval import MODES, Searcher  # noqa: E402
 from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402

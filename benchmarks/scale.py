@@ -52,7 +52,7 @@ def real_sentences(n: int) -> list[str]:
 def corpus(texts: list[str], n: int, first_doc: int = 0):
     """Chunks of `n` sentences (texts cycled), six per chunk, 300 per document."""
     from assistant.ingest.chunking import Chunk, chunk_id
-    from assistant.store.index import FileEntry, now
+    from assistant.store.snapshot import FileEntry, now
 
     chunks, files = [], []
     for d in range((n + PER_DOC - 1) // PER_DOC):
@@ -75,7 +75,7 @@ def corpus(texts: list[str], n: int, first_doc: int = 0):
 
 
 def manifest(files, model: str):
-    from assistant.store.index import Manifest
+    from assistant.store.snapshot import Manifest
 
     return Manifest(model=model, dimension=384, chunk_size=1200, chunk_overlap=200, title_in_embedding=False,
                     files=tuple(files))

@@ -67,7 +67,7 @@ def chunks_of(source: str, n: int, rng):
 
 
 def manifest_for(files):
-    from assistant.store.index import Manifest
+    from assistant.store.snapshot import Manifest
 
     return Manifest(model="synthetic", dimension=DIMENSION, chunk_size=1200, chunk_overlap=200,
                     title_in_embedding=False, files=tuple(files))
@@ -94,7 +94,7 @@ def rss_mib() -> float:
 
 def build(store_name: str, n: int) -> dict:
     """In a fresh process: commit n chunks (100 files), then add one 30-chunk file."""
-    from assistant.store.index import FileEntry, now
+    from assistant.store.snapshot import FileEntry, now
     from assistant.store import open_store
 
     rng = np.random.default_rng(0)

@@ -513,7 +513,7 @@ def test_named_pipes_links_and_empty_folders_are_reported_and_never_block(corpus
 
 
 def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
-    from assistant.store.index import IndexBusy, writer_lock
+    from assistant.store.snapshot import IndexBusy, writer_lock
 
     index_dir = tmp_path / "index"
     holding, release = threading.Event(), threading.Event()

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.interfaces import render
 from assistant.answer.types import Answer, Citation
-from assistant.store.index import FileEntry
+from assistant.store.snapshot import FileEntry
 from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING
 from assistant.search.retrieval import Hit
 

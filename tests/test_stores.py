@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.store.index import IndexBusy, IndexCorrupt, IndexMissing
+from assistant.store.snapshot import IndexBusy, IndexCorrupt, IndexMissing
 from assistant.ingest.indexing import add_documents, rebuild_index, remove_documents
 from assistant.search.retrieval import retrieve
 from assistant.store import is_milvus, open_store

@@ -22,7 +22,7 @@ import numpy as np
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
-from assistant.store.index import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
+from assistant.store.snapshot import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
 from assistant.store import Store, open_store
 
 

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the CLI's contract is one line, never a traceback
         from assistant.answer.model import ModelError
         from assistant.ingest.documents import LoadError
-        from assistant.store.index import IndexProblem
+        from assistant.store.snapshot import IndexProblem
 
         known = isinstance(err, (IndexProblem, LoadError, ModelError, ValueError, OSError))
         message = str(err) if known else f"unexpected error: {type(err).__name__}: {err}"

@@ -112,7 +112,7 @@ class Service:
 
     def files(self) -> tuple:
         """The indexed files (`FileEntry`), from the loaded index, reloaded after any change."""
-        from assistant.store.index import IndexProblem
+        from assistant.store.snapshot import IndexProblem
 
         try:
             return self.assistant.documents()

@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.config import Settings
-from assistant.store.index import Snapshot
+from assistant.store.snapshot import Snapshot
 from assistant.search.lexical import BM25
 from assistant.store import is_milvus, open_store
 

@@ -17,7 +17,7 @@ from typing import ContextManager, Protocol
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.index import Manifest, Snapshot
+from assistant.store.snapshot import Manifest, Snapshot
 
 MILVUS_SCHEMES = ("milvus://", "milvus+http://", "milvus+https://")
 

@@ -15,8 +15,9 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, Manifest, Snapshot, ann_with,
-                                   current_token, save_delta, sentence_keys, writer_lock)
+from assistant.store.ann import ann_with
+from assistant.store.index import EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, save_delta
+from assistant.store.snapshot import Manifest, Snapshot, sentence_keys, writer_lock
 
 
 class FaissStore:

@@ -17,14 +17,12 @@ crash at any moment leaves the old or the new index loadable, never neither. Loa
 checksum chain and refuses an index made by another model, dimension or format version. What goes
 into an index (which files, incremental updates) is `ingest/indexing.py`'s concern.
 
-What every store shares is here too: `Manifest` and `FileEntry` (the recipe and the files),
-`Snapshot` (a loaded view: chunks and the maps between chunks and sentence rows), the
-`IndexProblem` errors and the writer lock. `Index` is the folder store's snapshot.
+`Index` is the folder store's `Snapshot` (`store/snapshot.py`); beyond the exact limit its
+vectors are the quantised index of `store/ann.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -32,15 +30,17 @@ import os
 import secrets
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.ingest.documents import file_sha256 as _sha256_file
+from assistant.store.ann import build_ann, prepare_ann
+from assistant.store.snapshot import (FORMAT_VERSION, REBUILD_COMMAND, IndexCorrupt, IndexIncompatible, IndexMissing,
+                                      IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys)
 
-FORMAT_VERSION = 1  # exact (flat) vectors
 ANN_FORMAT_VERSION = 2  # an approximate vector index, described by the manifest's `vector_index`
 READ_VERSIONS = (FORMAT_VERSION, ANN_FORMAT_VERSION)
 EXACT_MAX_SENTENCES = 200_000
@@ -50,170 +50,6 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 VECTORS = "vectors.faiss"
-REBUILD_COMMAND = "python -m assistant index rebuild"
-
-
-class IndexProblem(Exception):
-    """The index cannot be used. The message is one line and says what to run."""
-
-
-class IndexMissing(IndexProblem):
-    pass
-
-
-class IndexIncompatible(IndexProblem):
-    pass
-
-
-class IndexCorrupt(IndexProblem):
-    pass
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One indexed file as the manifest records it."""
-
-    source: str
-    sha256: str
-    chunks: int
-    added: str
-    updated: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    model: str
-    dimension: int
-    chunk_size: int
-    chunk_overlap: int
-    title_in_embedding: bool
-    chunker_version: int = 1
-    files: tuple[FileEntry, ...] = ()
-    roots: tuple[str, ...] = ()
-    format_version: int = FORMAT_VERSION
-    created: str = ""
-    checksums: dict = field(default_factory=dict)
-    # {} : exact search over float32 vectors (format 1); else the approximate index's recipe,
-    # e.g. {"type": "IVF,SQ8", "nlist": 4096, "nprobe": 64, "trained_on": 1000000} (format 2)
-    vector_index: dict = field(default_factory=dict)
-    # () : this generation's chunks.jsonl and vectors.faiss hold everything. Else the segments,
-    # oldest first, each {"dir": generation folder, "chunks": count, "checksums": {file: sha256},
-    # "dropped": [sources whose chunks there are no longer live]} (format 2); the last one is
-    # this generation's own files. An add writes only its segment; see `Index.save_delta`.
-    segments: tuple = ()
-
-    def to_json(self) -> dict:
-        data = asdict(self)
-        data["files"] = [asdict(f) for f in self.files]
-        data["roots"] = list(self.roots)
-        data["segments"] = [dict(seg) for seg in self.segments]
-        for name in ("vector_index", "segments"):  # absent from a format 1 manifest, readable by older versions
-            if not data[name]:
-                del data[name]
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> "Manifest":
-        data = dict(data)
-        data["files"] = tuple(FileEntry(**f) for f in data.get("files", ()))
-        data["roots"] = tuple(data.get("roots", ()))
-        data["segments"] = tuple(data.get("segments", ()))
-        return cls(**data)
-
-
-def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def sentence_keys(chunks: list[Chunk]) -> list[tuple[str, int, int]]:
-    """The distinct sentences of `chunks` as (source, start, end), in order of first appearance."""
-    return list(dict.fromkeys((c.source, s, e) for c in chunks for s, e in c.sentences))
-
-
-class Ragged:
-    """A list of integer lists kept as two arrays: item i is `values[starts[i]:starts[i + 1]]`."""
-
-    def __init__(self, starts: np.ndarray, values: np.ndarray):
-        self.starts, self.values = starts, values
-
-    def __len__(self) -> int:
-        return len(self.starts) - 1
-
-    def __getitem__(self, i: int) -> list[int]:
-        return self.values[self.starts[i]:self.starts[i + 1]].tolist()
-
-
-class Snapshot:
-    """A loaded, read-only view of a store: the manifest, every chunk, and the distinct sentences
-    (`keys`, numbered in `sentence_keys` order) with the maps between chunks and sentence rows.
-    Chunk texts live in memory (they are small next to the vectors); how sentence vectors are
-    kept and searched is the store's: `search` and `sentence_vectors` are what a backend supplies.
-    """
-
-    def __init__(self, manifest: Manifest, chunks: list[Chunk], generation: str = ""):
-        self.keys = sentence_keys(chunks)
-        self.manifest = manifest
-        self.chunks = chunks
-        self.generation = generation
-        row = {key: i for i, key in enumerate(self.keys)}  # while building; `row_of` needs less
-        # chunk -> its sentence rows, and sentence row -> the chunks that contain it, as flat
-        # integer arrays (lists of lists cost ~190 MB more at a million sentences)
-        lengths = np.fromiter((len(c.sentences) for c in chunks), np.int64, len(chunks))
-        rows = np.fromiter((row[(c.source, s, e)] for c in chunks for s, e in c.sentences), np.int64, int(lengths.sum()))
-        self.chunk_rows = Ragged(np.concatenate([[0], np.cumsum(lengths)]), rows)
-        order = np.argsort(rows, kind="stable")
-        owners = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)[order]
-        self.row_chunks = Ragged(np.searchsorted(rows[order], np.arange(len(self.keys) + 1)), owners)
-        # A document's sentences are consecutive rows in reading order: its first row and the
-        # rows' starts find any of them (a dict of a million tuples would keep ~60 MB more).
-        self._first_row: dict[str, int] = {}
-        for i, (source, _, _) in enumerate(self.keys):
-            self._first_row.setdefault(source, i)
-        self._starts = np.fromiter((k[1] for k in self.keys), np.int64, len(self.keys))
-
-    def row_of(self, key: tuple[str, int, int]) -> int | None:
-        """The vector row of sentence key (source, start, end), or None."""
-        first = self._first_row.get(key[0])
-        if first is None:
-            return None
-        last = self._last_row(key[0], first)
-        i = first + int(np.searchsorted(self._starts[first:last], key[1]))
-        return i if i < last and self.keys[i] == key else None
-
-    def rows_of_sources(self, sources: set[str]) -> np.ndarray:
-        """The rows of every sentence of `sources`, in row order."""
-        return np.fromiter((r for r, key in enumerate(self.keys) if key[0] in sources), np.int64)
-
-    def _last_row(self, source: str, first: int) -> int:
-        """One past the last row of `source` (its rows are consecutive from `first`)."""
-        lo, hi = first, len(self.keys)
-        while lo < hi:  # rows of `source` come first in [first, hi): find where they stop
-            mid = (lo + hi) // 2
-            if self.keys[mid][0] == source:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact top-k sentences by inner product: (scores, sentence rows), each (queries, k);
-        a row is -1 where fewer than k were found."""
-        raise NotImplementedError
-
-    def sentence_vectors(self, rows) -> np.ndarray:
-        """The stored vectors of sentence rows, in that order."""
-        raise NotImplementedError
-
-    def lexical_scores(self, query: str, n: int) -> np.ndarray | None:
-        """A lexical score per chunk from the store's own full-text search (0 outside its top
-        `n`), or None when the store has none and the in-memory BM25 (`search/lexical.py`) is used."""
-        return None
-
-    def vectors_of(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
-        """Stored vectors for sentence keys (all must be present)."""
-        if not keys:
-            return np.empty((0, self.manifest.dimension), np.float32)
-        return self.sentence_vectors([self.row_of(k) for k in keys])
 
 
 class Index(Snapshot):
@@ -408,7 +244,7 @@ class Index(Snapshot):
         if faiss_index.ntotal != expected or faiss_index.d != manifest.dimension:
             raise IndexCorrupt(f"{gen_dir}: {faiss_index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
         if manifest.vector_index:
-            _prepare_ann(faiss_index, manifest.vector_index)
+            prepare_ann(faiss_index, manifest.vector_index)
             return cls(manifest, chunks, None, generation, ann=faiss_index)
         vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if expected else np.empty((0, manifest.dimension), np.float32)
         index = cls(manifest, chunks, vectors, generation)
@@ -449,54 +285,10 @@ def _load_ann_segment(root: Path, seg: dict, dimension: int):
     keys = sentence_keys(chunks)
     if ann.ntotal != len(keys) or ann.d != dimension:
         raise IndexCorrupt(f"{seg_dir}: {ann.ntotal} vectors for {len(keys)} sentences; run `{REBUILD_COMMAND}`")
-    _prepare_ann(ann, seg["vector_index"])
+    prepare_ann(ann, seg["vector_index"])
     dropped = set(seg.get("dropped", ()))
     live = np.array([key[0] not in dropped for key in keys], dtype=bool)
     return ann, [c for c in chunks if c.source not in dropped], live
-
-
-def build_ann(vectors: np.ndarray, dimension: int, nlist: int | None = None) -> tuple[object, dict]:
-    """An IVF index with 8-bit scalar quantisation of the vectors themselves (not residuals, so
-    decoding and encoding again gives the same codes), trained on a sample: (index, recipe)."""
-    import faiss
-
-    n = len(vectors)
-    # about 4 sqrt(n) lists, a power of two, with at least 39 training points each (FAISS's advice)
-    nlist = nlist or int(max(1, min(65536, 2 ** round(np.log2(4 * np.sqrt(n))), n // 39)))
-    quantizer = faiss.IndexFlatIP(dimension)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                          faiss.METRIC_INNER_PRODUCT, False)
-    sample = vectors[np.random.default_rng(0).choice(n, min(n, 64 * nlist, 256_000), replace=False)]
-    index.cp.niter = 10
-    index.cp.min_points_per_centroid = 1  # small indexes (tests) train on fewer points; no warning on stderr
-    index.train(np.ascontiguousarray(sample, dtype=np.float32))
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    recipe = {"type": "IVF,SQ8", "nlist": nlist, "nprobe": min(nlist, max(32, nlist // 32)), "trained_on": n}
-    _prepare_ann(index, recipe)
-    return index, recipe
-
-
-def ann_with(base_index, vectors: np.ndarray):
-    """A copy of `base_index` (trained) holding exactly `vectors`: an add to a large index keeps
-    its training instead of repeating it."""
-    import faiss
-
-    index = faiss.clone_index(base_index)
-    index.reset()
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    ivf = faiss.extract_index_ivf(index)
-    ivf.make_direct_map()
-    ivf.nprobe = faiss.extract_index_ivf(base_index).nprobe
-    return index
-
-
-def _prepare_ann(index, recipe: dict) -> None:
-    """Search settings of a loaded or built IVF index, and the map that decodes a vector by row."""
-    import faiss
-
-    ivf = faiss.extract_index_ivf(index)
-    ivf.nprobe = int(recipe.get("nprobe", 32))
-    ivf.make_direct_map()
 
 
 def save_delta(index_dir: str | os.PathLike, manifest: Manifest, base: Index, keep: set[str], chunks: list[Chunk],
@@ -564,17 +356,6 @@ def _segment_dirs(gen_dir: Path) -> set[str]:
         return set()
 
 
-def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
-    if model is not None and manifest.model != model:
-        raise IndexIncompatible(
-            f"{root}: index built with embedding model {manifest.model!r}, this assistant uses {model!r}; run `{REBUILD_COMMAND}`"
-        )
-    if dimension is not None and manifest.dimension != dimension:
-        raise IndexIncompatible(
-            f"{root}: index has {manifest.dimension}-d vectors, the model gives {dimension}-d; run `{REBUILD_COMMAND}`"
-        )
-
-
 def read_current(root: Path) -> tuple[str, str]:
     """The live generation's name and its manifest's sha256."""
     try:
@@ -630,43 +411,6 @@ def seed_default(root: Path) -> bool:
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-class IndexBusy(IndexProblem):
-    """Another writer held the index's lock for longer than the wait allowed."""
-
-
-LOCK_TIMEOUT_S = 60.0
-
-
-@contextlib.contextmanager
-def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, lock_file: str | os.PathLike | None = None):
-    """Exclusive lock for one writer at a time (readers never need it). Gives up after `timeout`
-    seconds with `IndexBusy`, naming the process that holds it. The lock is `index_dir`/.lock
-    unless `lock_file` names another (its owner file is beside it, `.owner` appended)."""
-    from filelock import FileLock, Timeout
-
-    root = Path(index_dir)
-    path = Path(lock_file) if lock_file is not None else root / ".lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    owner = path.with_name(path.name + ".owner")
-    try:
-        lock = FileLock(path, timeout=timeout)
-        lock.acquire()
-    except Timeout:
-        try:
-            holder = f"process {int(owner.read_text('ascii').split()[0])}"
-        except (OSError, ValueError, IndexError):
-            holder = "another process"
-        raise IndexBusy(f"{index_dir}: index is locked by {holder} (an indexing run); "
-                        f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
-    try:
-        owner.write_text(f"{os.getpid()}\n", "ascii")
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            owner.unlink()
-        lock.release()
 
 
 # --- helpers ------------------------------------------------------------------------------

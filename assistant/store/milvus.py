@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.index import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
-                     IndexMissing, IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
+from assistant.store.snapshot import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
+                                      IndexMissing, IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
 
 PREFIX = "assistant_"
 CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
