@@ -129,6 +129,10 @@ def export_onnx(target: Path | None = None) -> Path:
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" on the app's console, once
+        hf_logging.set_verbosity_error()
 
         from assistant.ingest.documents import file_sha256
 
