@@ -89,11 +89,16 @@ class Index(Snapshot):
             return self._vectors[rows]
         if not rows:
             return np.empty((0, self.manifest.dimension), np.float32)
+        rows = np.asarray(rows, dtype=np.int64)
         if self._delta is None:
-            return np.vstack([self._faiss.reconstruct(int(r)) for r in rows]).astype(np.float32)
+            return self._faiss.reconstruct_batch(rows).astype(np.float32)
         first = len(self._row_to_ann)
-        return np.vstack([self._faiss.reconstruct(int(self._row_to_ann[r])) if r < first else self._delta[r - first]
-                          for r in rows]).astype(np.float32)
+        out = np.empty((len(rows), self.manifest.dimension), np.float32)
+        approximate = rows < first
+        if approximate.any():
+            out[approximate] = self._faiss.reconstruct_batch(self._row_to_ann[rows[approximate]])
+        out[~approximate] = self._delta[rows[~approximate] - first]
+        return out
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dimension)
