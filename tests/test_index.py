@@ -1141,3 +1141,20 @@ def test_adds_to_a_quantised_index_are_exact_segments_searched_with_it(corpus, t
     decoded = index.sentence_vectors(range(len(index.keys)))
     by_key = dict(zip(exact.keys, exact.vectors))
     assert all(float(v @ by_key[k]) > 0.99 for k, v in zip(index.keys, decoded))
+
+
+def test_exact_segments_beside_a_quantised_one_stay_small_or_are_folded_in(corpus, tmp_path, embedder):
+    settings = Settings.from_env(chunk_size=300, chunk_overlap=60, exact_max_sentences=10)
+    index_dir = tmp_path / "index"
+    rebuild_index([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    trained = Index.load(index_dir).manifest.vector_index["trained_on"]
+    small = write_corpus(tmp_path / "small", {"owls.txt": "Owls hunt at night. Barn owls nest in barns."})
+    add_documents(small, index_dir=index_dir, settings=settings, embedder=embedder)
+    assert len(Index.load(index_dir).manifest.segments) == 2 and Index.load(index_dir).exact_rows == 2
+    big = write_corpus(tmp_path / "big", {"ants.txt": " ".join(f"Ant colony fact number {i} is here." for i in range(12))})
+    add_documents(big, index_dir=index_dir, settings=settings, embedder=embedder)
+    folded = Index.load(index_dir)  # 2 + 12 exact sentences would pass the limit of 10: one segment again
+    assert not folded.manifest.segments and folded.exact_rows == 0 and folded.quantised
+    assert folded.manifest.vector_index["trained_on"] == trained  # rewritten into the trained index
+    hits = retrieve("ant colony fact", index_dir=index_dir, settings=settings, embedder=embedder, k=1)
+    assert hits[0].source == str(big[0])

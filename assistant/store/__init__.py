@@ -37,7 +37,7 @@ class Store(Protocol):
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Make the store hold `base`'s chunks of the sources in `keep` (none when `base` is None:
-        start over) plus `chunks`, whose distinct sentences (in `index.sentence_keys` order) have
+        start over) plus `chunks`, whose distinct sentences (in `snapshot.sentence_keys` order) have
         `vectors`; `manifest` describes the result. Either all of it becomes visible or, after a
         crash, the next load says so."""
 

@@ -1,12 +1,14 @@
 """The local store: an index folder in the FAISS format of `store/index.py` (generations, CURRENT,
 checksums, no pickle). A commit writes a new generation and switches CURRENT in one rename, so a
-crash leaves the old or the new index, never neither. An add writes only its own chunks and
-vectors, as one more (exact) segment listed by the new manifest (sources that left are marked
-dropped in older segments), also after a large approximate first segment; past `MAX_SEGMENTS`
-segments or a quarter of the stored chunks dropped, the commit rewrites everything into one
-segment instead (compaction). Up to `exact_max` sentence vectors the
-search is exact; beyond, an IVF index with 8-bit scalar quantisation (`index.build_ann`), whose
-training an add reuses while the index has not grown more than fourfold."""
+crash leaves the old or the new index, never neither.
+
+Up to `exact_max` sentence vectors the search is exact; beyond, an IVF index with 8-bit scalar
+quantisation (`store/ann.py`), whose training later rewrites reuse while the index has not grown
+more than fourfold. An add or removal writes only its own chunks and vectors, as one more exact
+segment listed by the new manifest (sources that left are marked dropped in older segments), also
+after an approximate first segment as long as the exact ones together stay within `exact_max`;
+past `MAX_SEGMENTS` segments or a quarter of the stored chunks dropped, the commit rewrites
+everything into one segment instead (compaction)."""
 
 from __future__ import annotations
 
@@ -49,9 +51,9 @@ class FaissStore:
         # rows follow sentence_keys(kept + chunks): kept sentences first, then the new ones
         everything = np.concatenate([old, vectors]) if len(old) else np.asarray(vectors, dtype=np.float32)
         recipe = base.manifest.vector_index if isinstance(base, Index) else {}
-        if recipe and base._vectors is None and self.exact_max < len(everything) <= 4 * recipe.get("trained_on", 0):
+        if recipe and base.quantised and self.exact_max < len(everything) <= 4 * recipe.get("trained_on", 0):
             index = Index(replace(manifest, vector_index=recipe), kept + list(chunks), None,
-                          ann=ann_with(base._faiss, everything))
+                          ann=ann_with(base.approximate, everything))
         else:
             index = Index(manifest, kept + list(chunks), everything)
         index.save(self.name, self.exact_max)
@@ -63,8 +65,10 @@ class FaissStore:
         if not isinstance(base, Index) or not base.generation:
             return False
         recipe = base.manifest.vector_index
-        if recipe:  # approximate: exact segments join it while its training holds
+        if recipe:  # approximate: exact segments join it while its training holds and they stay small
             if not self.exact_max < sentences <= 4 * recipe.get("trained_on", 0):
+                return False
+            if base.exact_rows + len(sentence_keys(chunks)) > self.exact_max:
                 return False
         elif sentences > self.exact_max:
             return False

@@ -79,6 +79,21 @@ class Index(Snapshot):
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, manifest.dimension)
 
     @property
+    def quantised(self) -> bool:
+        """Whether (some of) the vectors are decoded from the approximate index."""
+        return self._vectors is None
+
+    @property
+    def approximate(self):
+        """The approximate (IVF) index, or None for an exact one."""
+        return self._faiss if self._vectors is None else None
+
+    @property
+    def exact_rows(self) -> int:
+        """Sentence vectors held exactly beside an approximate first segment (0 without one)."""
+        return 0 if self._delta is None else len(self._delta)
+
+    @property
     def vectors(self) -> np.ndarray:
         """Every sentence vector (decoded from the approximate index when there is one)."""
         return self._vectors if self._vectors is not None else self.sentence_vectors(range(len(self.keys)))
