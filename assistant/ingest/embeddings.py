@@ -66,10 +66,7 @@ class MiniLMEmbeddings(Embeddings):
         """Embed `texts` in batches; `progress(n)` is called after each block of n texts.
 
         Texts are embedded longest first and put back in their order."""
-        import torch
-
-        model = _load_model()
-        torch.set_num_threads(threads or self.index_threads)
+        encode = self._encoder(threads or self.index_threads)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does within one call: batches of similar
         # lengths waste little on padding, and progress can still be reported per block.
@@ -77,16 +74,19 @@ class MiniLMEmbeddings(Embeddings):
         block = self.batch_size * 8
         for begin in range(0, len(order), block):
             rows = order[begin : begin + block]
-            out[rows] = model.encode(
-                [texts[i] for i in rows],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            out[rows] = encode([texts[i] for i in rows])
             if progress:
                 progress(len(rows))
         return out
+
+    def _encoder(self, threads: int) -> Callable[[list[str]], np.ndarray]:
+        """A function from a block of texts to their normalised vectors, on `threads` threads."""
+        import torch
+
+        model = _load_model()
+        torch.set_num_threads(threads)
+        return lambda block: model.encode(block, batch_size=self.batch_size, normalize_embeddings=True,
+                                          convert_to_numpy=True, show_progress_bar=False)
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         return self.embed(queries, threads=self.query_threads)
@@ -230,20 +230,10 @@ class OnnxMiniLM(MiniLMEmbeddings):
                     self._tok = _tokenizer()
             return session
 
-    def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
-              threads: int | None = None) -> np.ndarray:
-        session = self._session(threads or self.index_threads)
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        block = self.batch_size * 8
-        for begin in range(0, len(order), block):
-            rows = order[begin:begin + block]
-            for b in range(0, len(rows), self.batch_size):
-                batch = rows[b:b + self.batch_size]
-                out[batch] = self._encode(session, [texts[i] for i in batch])
-            if progress:
-                progress(len(rows))
-        return out
+    def _encoder(self, threads: int) -> Callable[[list[str]], np.ndarray]:
+        session = self._session(threads)
+        return lambda block: np.concatenate([self._encode(session, block[b:b + self.batch_size])
+                                             for b in range(0, len(block), self.batch_size)])
 
     def _encode(self, session, texts: list[str]) -> np.ndarray:
         encoded = self._tok.encode_batch(texts)
