@@ -34,8 +34,8 @@ from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E40
 class CachingEmbedder:
     """The configured encoder, remembering vectors by text, so a sweep embeds each text once."""
 
-    def __init__(self, settings: Settings):
-        self.inner = make_embedder(settings)
+    def __init__(self, settings: Settings | None = None):
+        self.inner = make_embedder(settings or Settings.from_env())
         self.model_name, self.dimension = self.inner.model_name, self.inner.dimension
         self.cache: dict[str, np.ndarray] = {}
 

@@ -116,3 +116,15 @@ def test_evaluate_gives_ties_no_credit_from_the_order_of_candidates():
     assert flat["top1_sentence"] == 0.5
     right = evaluate(lambda q, texts: np.array([1.0 if t == "a" else 0.0 for t in texts]), [item], 0.05)
     assert right["top1_sentence"] == 1.0
+
+
+def test_the_training_scripts_signals_embed_with_the_configured_encoder(tmp_path):
+    """combine.py and features.py build their embedder with no arguments: it is the configured
+    one (the default encoder), so the cosine signal they fit matches what ask() computes."""
+    from assistant.ingest.embeddings import default_embedder
+    from benchmarks.retrieval import CachingEmbedder
+
+    embedder = CachingEmbedder()
+    assert embedder.model_name == default_embedder().model_name
+    vectors = embedder.embed(["a cat sat", "a cat sat", "quarterly revenue"])
+    assert vectors.shape == (3, 384) and np.allclose(vectors[0], vectors[1]) and len(embedder.cache) == 2
