@@ -257,12 +257,8 @@ class Index(Snapshot):
         if manifest.segments:
             return cls._load_segments(root, manifest, generation)
         chunks = _verified_chunks(root, gen_dir, manifest.checksums)
-        import faiss
-
-        faiss_index = faiss.read_index(str(gen_dir / VECTORS))
-        expected = len(sentence_keys(chunks))
-        if faiss_index.ntotal != expected or faiss_index.d != manifest.dimension:
-            raise IndexCorrupt(f"{gen_dir}: {faiss_index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+        faiss_index = _read_vectors(gen_dir, chunks, manifest.dimension)
+        expected = faiss_index.ntotal
         if manifest.vector_index:
             prepare_ann(faiss_index, manifest.vector_index)
             return cls(manifest, chunks, None, generation, ann=faiss_index)
@@ -281,30 +277,30 @@ def _verified_chunks(root: Path, folder: Path, checksums: dict) -> list[Chunk]:
     return [_chunk_from_row(json.loads(line)) for line in text.splitlines()]
 
 
-def _load_segment(root: Path, folder: str, checksums: dict, dimension: int) -> tuple[list[Chunk], np.ndarray]:
-    """The chunks and sentence vectors of one segment, checksums verified."""
+def _read_vectors(folder: Path, chunks: list[Chunk], dimension: int):
+    """A generation folder's FAISS index, checked to hold one `dimension`-d vector per sentence."""
     import faiss
 
-    seg_dir = root / folder
-    chunks = _verified_chunks(root, seg_dir, checksums)
-    flat = faiss.read_index(str(seg_dir / VECTORS))
+    index = faiss.read_index(str(folder / VECTORS))
     expected = len(sentence_keys(chunks))
-    if flat.ntotal != expected or flat.d != dimension:
-        raise IndexCorrupt(f"{seg_dir}: {flat.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
-    vectors = flat.reconstruct_n(0, flat.ntotal) if expected else np.empty((0, dimension), np.float32)
+    if index.ntotal != expected or index.d != dimension:
+        raise IndexCorrupt(f"{folder}: {index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+    return index
+
+
+def _load_segment(root: Path, folder: str, checksums: dict, dimension: int) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks and sentence vectors of one segment, checksums verified."""
+    chunks = _verified_chunks(root, root / folder, checksums)
+    flat = _read_vectors(root / folder, chunks, dimension)
+    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.empty((0, dimension), np.float32)
     return chunks, vectors
 
 
 def _load_ann_segment(root: Path, seg: dict, dimension: int):
     """An approximate first segment: (its IVF index, its live chunks, the live mask of its ids)."""
-    import faiss
-
-    seg_dir = root / seg["dir"]
-    chunks = _verified_chunks(root, seg_dir, seg["checksums"])
-    ann = faiss.read_index(str(seg_dir / VECTORS))
+    chunks = _verified_chunks(root, root / seg["dir"], seg["checksums"])
+    ann = _read_vectors(root / seg["dir"], chunks, dimension)
     keys = sentence_keys(chunks)
-    if ann.ntotal != len(keys) or ann.d != dimension:
-        raise IndexCorrupt(f"{seg_dir}: {ann.ntotal} vectors for {len(keys)} sentences; run `{REBUILD_COMMAND}`")
     prepare_ann(ann, seg["vector_index"])
     dropped = set(seg.get("dropped", ()))
     live = np.array([key[0] not in dropped for key in keys], dtype=bool)

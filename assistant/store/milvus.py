@@ -217,8 +217,8 @@ class MilvusStore:
                 raise IndexProblem(f"{chunk.source}: a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus "
                                    f"text field; lower ASSISTANT_CHUNK_SIZE")
         client = self.client
-        state = self._state() if self._exists(META) else None
-        if not self._exists(META):
+        state = self._state()  # None: no meta collection yet, or no state row in it
+        if state is None and not self._exists(META):
             self._create_meta()
         commit = f"{now()}-{secrets.token_hex(4)}"
         self._put_state({**(state or {}), "state": "writing", "commit": commit})
