@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--traindata", type=Path, default=TRAINDATA)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
-    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--questions", type=int, default=0, help="train questions per set (0: all)")
     parser.add_argument("--max-pairs", type=int, default=0, help="cap on training pairs (0: all)")
     parser.add_argument("--negatives", type=int, default=3, help="own-document negatives per question")
