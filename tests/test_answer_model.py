@@ -95,9 +95,8 @@ def test_scores_are_probabilities_one_per_text_whatever_the_batch():
     [
         ("When did the bridge open?",
          ["The bridge spans the river at its widest point.", "It opened to traffic in 1932.", "Tolls were abolished later."], 1),
-        pytest.param("Who designed the bridge?",
-                     ["The bridge spans the river at its widest point.", "Its engineer, Maria Lopez, drew the plans in a year.", "Tolls were abolished later."], 1,
-                     marks=pytest.mark.xfail(strict=True, reason="known weakness: the cross-encoder alone misses 'engineer ... drew the plans' for 'designed' (issue 8 note)")),
+        ("Who designed the bridge?",
+         ["The bridge spans the river at its widest point.", "Its engineer, Maria Lopez, drew the plans in a year.", "Tolls were abolished later."], 1),
         ("Why were the tolls abolished?",
          ["Tolls were abolished because the loans had been repaid.", "The bridge spans the river.", "It opened in 1932."], 0),
     ],

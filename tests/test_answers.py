@@ -52,9 +52,9 @@ def _check_citations(answer, source_text: str) -> None:
         ("Why has trust in Huawei been damaged for the US and some EU officials?", "intelligence services"),
         ("How many times has Huawei's Independent Cybersecurity Lab stopped a product?", "75 times"),
         # The count, not the date of another sentence about the CEOs.
-        pytest.param("How many rotating CEOs does Huawei have?", "three rotating CEO", marks=pytest.mark.xfail(strict=True, reason="the trained answer model misses it; the hand rules tuned on this question found it (issue 8 note)")),
+        ("How many rotating CEOs does Huawei have?", "three rotating CEO"),
         # The answer sentence names "the only way"; "regain trust" stands in the sentence before.
-        pytest.param("What would the only way to regain trust be, according to an employee?", "single global standards", marks=pytest.mark.xfail(strict=True, reason="the trained answer model misses it; the hand rules tuned on this question found it (issue 8 note)")),
+        ("What would the only way to regain trust be, according to an employee?", "single global standards"),
     ],
 )
 def test_answers_hold_the_fact_and_cite_the_passage_that_says_it(article_index, question, fact):
@@ -91,8 +91,7 @@ def test_every_quote_is_verbatim_at_its_offsets_over_many_questions(article_inde
 @pytest.mark.parametrize(
     "question",
     ["What is the capital of France?",
-     pytest.param("What smartphone models does Huawei sell?",
-                  marks=pytest.mark.xfail(strict=True, reason="an on-topic trap: the answer model's probability stays above the threshold (issue 8 note)")),
+     "What smartphone models does Huawei sell?",  # on topic, not in the article
      "What is the population of Shenzhen?"],
 )
 def test_abstains_when_the_article_does_not_say(article_index, question):
