@@ -132,6 +132,24 @@ def test_ask_answers_from_the_model_and_abstains_below_the_threshold(museum_inde
     assert off_topic.related  # the closest passages, offered as reading
 
 
+def test_a_follow_up_is_searched_with_the_earlier_turn_but_scored_as_asked(museum_index, settings, embedder, monkeypatch):
+    from assistant.answer import extractive
+
+    read = []
+    original = extractive.candidates
+
+    def spy(question, *args, **kwargs):
+        read.append(question)
+        return original(question, *args, **kwargs)
+
+    monkeypatch.setattr(extractive, "candidates", spy)
+    follow = ask("How many paintings does it hold?", history=[("When did the city museum open?", "In 1990.")],
+                 index_dir=museum_index, settings=settings, embedder=embedder)
+    assert "city museum" in follow.query  # retrieval reads the earlier question too
+    assert read == ["How many paintings does it hold?"]  # the model reads one question, as trained
+    assert not follow.abstained and "3,000 paintings" in follow.text
+
+
 def test_the_threshold_setting_overrides_the_cards(museum_index, settings, embedder):
     question = "Who won the 1998 football world cup?"
     never = ask(question, index_dir=museum_index, settings=settings.replace(abstain_threshold=0.0), embedder=embedder)

@@ -115,16 +115,11 @@ def _follow_up(index_dir, **kwargs):
 
 def test_follow_up_uses_the_earlier_turn(article_index):
     index_dir, text = article_index
-    follow = _follow_up(index_dir, settings=Settings.from_env(abstain_threshold=0.0))
+    follow = _follow_up(index_dir)
     assert "Ken Hu" in follow.query
+    assert not follow.abstained
     assert "great job" in follow.text
     _check_citations(follow, text)
-
-
-@pytest.mark.xfail(strict=True, reason="the 6-layer answer model gives this follow-up 0.31, just under the shipped threshold 0.334 (issue 8 note)")
-def test_follow_up_is_answered_at_the_default_threshold(article_index):
-    index_dir, _ = article_index
-    assert not _follow_up(index_dir).abstained
 
 
 def test_a_new_topic_is_searched_on_its_own(article_index):
