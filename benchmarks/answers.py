@@ -3,11 +3,12 @@
 Every figure is printed with its split and the commit it was measured at:
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
-  ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata and its
-  threshold chosen on that data's own dev split. xquad_en also gets "held-out paragraph"
+  ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
+  logistic layer fitted on that data's own dev split, and its threshold chosen on the seen
+  article questions (training/combine.py). xquad_en also gets "held-out paragraph"
   questions: the same questions with the passages that overlap the gold paragraph removed from
   the results, so the rest of the article is on topic but does not answer.
-- test: benchmarks/paraphrase_questions.jsonl, 66 questions on xquad_en passages that name
+- test: benchmarks/paraphrase_questions.jsonl, 132 questions on xquad_en passages that name
   nothing their answer sentence names, written before any model output was seen and kept out of
   all tuning.
 - seen: the article's question files. The earlier hand rules were tuned on both, so they are
