@@ -103,19 +103,14 @@ def test_abstains_when_the_article_does_not_say(article_index, question):
     assert answer.related and all(h in answer.hits for h in answer.related)
 
 
-def _follow_up(index_dir, **kwargs):
-    first = assistant.ask("Who is Ken Hu?", index_dir=index_dir, **kwargs)
-    return assistant.ask(
+def test_follow_up_uses_the_earlier_turn(article_index):
+    index_dir, text = article_index
+    first = assistant.ask("Who is Ken Hu?", index_dir=index_dir)
+    follow = assistant.ask(
         "What did he say about the EU's cybersecurity work?",
         history=[("Who is Ken Hu?", first.text)],
         index_dir=index_dir,
-        **kwargs,
     )
-
-
-def test_follow_up_uses_the_earlier_turn(article_index):
-    index_dir, text = article_index
-    follow = _follow_up(index_dir)
     assert "Ken Hu" in follow.query
     assert not follow.abstained
     assert "great job" in follow.text
