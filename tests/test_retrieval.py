@@ -97,7 +97,7 @@ def test_k_is_respected(index_dir, settings, embedder):
     # More than there is: everything, once.
     hits = ask("apples and ships", index_dir, settings, embedder, k=total + 10, mode="dense")
     assert len(hits) == total and len({h.chunk_id for h in hits}) == total
-    # Default k comes from the settings (a fresh cache: see the xfail below on later settings).
+    # Default k comes from the settings (the cache is keyed by them; forget() only for a clean start).
     retrieval.forget(index_dir)
     assert len(ask("apples", index_dir, settings.replace(k=3), embedder)) == 3
     assert len(Searcher(Index.load(index_dir), embedder, settings.replace(k=2)).search("apples")) == 2
