@@ -72,9 +72,9 @@ def rows(signals: Signals, items: list[TrainQuestion]) -> tuple[np.ndarray, np.n
 SEEN_QUESTIONS = [ROOT / "benchmarks" / "article_questions.jsonl", ROOT / "benchmarks" / "article_questions_unseen.jsonl"]
 
 
-def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], false_refusal: float) -> dict:
-    """The highest threshold that refuses at most `false_refusal` of the answerable questions in
-    `files` (questions on the shipped article), asked through the product's ask()."""
+def seen_confidences(model_dir: Path, files: list[Path]) -> list[tuple[float, bool]]:
+    """(confidence, answerable) of every question in `files`, asked through the product's ask()
+    (abstention off) on a fresh index of the shipped article."""
     import tempfile
 
     from assistant.answer.answering import ask
@@ -82,14 +82,20 @@ def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], fa
     from assistant.ingest.indexing import rebuild_index
 
     items = [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(abstain_threshold=0.0, answer_model_dir=str(model_dir))
+        rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
+        return [(ask(q["question"], index_dir=Path(tmp) / "index", settings=settings).confidence, q["answerable"]) for q in items]
+
+
+def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], false_refusal: float) -> dict:
+    """The highest threshold that refuses at most `false_refusal` of the answerable questions in
+    `files` (questions on the shipped article), asked through the product's ask()."""
     card_path = model_dir / "card.json"
     card = json.loads(card_path.read_text("utf-8"))
     card["combine"] = {"weights": combiner.weights, "bias": combiner.bias}
     card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")  # ask() reads the new weights
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env(abstain_threshold=0.0, answer_model_dir=str(model_dir))
-        rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
-        scores = [(ask(q["question"], index_dir=Path(tmp) / "index", settings=settings).confidence, q["answerable"]) for q in items]
+    scores = seen_confidences(model_dir, files)
     pos = np.sort([c for c, a in scores if a])
     neg = np.array([c for c, a in scores if not a])
     allowed = int(np.floor(false_refusal * len(pos)))

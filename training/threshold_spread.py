@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,18 +18,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.answering import ask  # noqa: E402
-from assistant.config import PROJECT_DIR, Settings  # noqa: E402
-from assistant.ingest.indexing import rebuild_index  # noqa: E402
-from training.combine import SEEN_QUESTIONS  # noqa: E402
+from assistant.answer.model import MODEL_DIR  # noqa: E402
+from training.combine import SEEN_QUESTIONS, seen_confidences  # noqa: E402
 
 
 def main(false_refusal: float = 0.05, resamples: int = 2000) -> int:
-    items = [json.loads(line) for f in SEEN_QUESTIONS for line in f.read_text("utf-8").splitlines() if line.strip()]
-    settings = Settings.from_env(abstain_threshold=0.0)
-    with tempfile.TemporaryDirectory() as tmp:
-        rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
-        scored = [(ask(q["question"], index_dir=Path(tmp) / "index", settings=settings).confidence, q["answerable"]) for q in items]
+    scored = seen_confidences(MODEL_DIR, SEEN_QUESTIONS)
     pos = np.sort([c for c, a in scored if a])
     neg = np.sort([c for c, a in scored if not a])
     rng = np.random.default_rng(0)
