@@ -2,7 +2,7 @@
 
     python training/threshold_spread.py      # ~1 min: the shipped model on the shipped article
 
-Asks both article question files through ask() (abstention off), prints the lowest answerable
+Asks the seen article question files (training.combine.SEEN_QUESTIONS) through ask() (abstention off), prints the lowest answerable
 confidences, the unanswerable ones, and a bootstrap (2,000 resamples of the answerable questions)
 of the threshold `training/combine.py` would pick: the highest refusing at most 5% of them.
 """
