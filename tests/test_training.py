@@ -128,3 +128,22 @@ def test_the_training_scripts_signals_embed_with_the_configured_encoder(tmp_path
     assert embedder.model_name == default_embedder().model_name
     vectors = embedder.embed(["a cat sat", "a cat sat", "quarterly revenue"])
     assert vectors.shape == (3, 384) and np.allclose(vectors[0], vectors[1]) and len(embedder.cache) == 2
+
+
+def test_the_seen_questions_that_set_the_threshold_are_well_formed():
+    """Every file the threshold is set on: answerable rows name answers found verbatim in the
+    shipped article, unanswerable rows name none, and no question is asked twice."""
+    from assistant.config import PROJECT_DIR
+    from training.combine import SEEN_QUESTIONS
+
+    article = "".join(p.read_text("utf-8") for p in sorted((PROJECT_DIR / "documents").glob("*.txt")))
+    asked = []
+    for path in SEEN_QUESTIONS:
+        for line in path.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            asked.append(row["question"].strip().lower())
+            if row["answerable"]:
+                assert row["answers"] and all(a in article for a in row["answers"]), (path.name, row)
+            else:
+                assert row["answers"] == [], (path.name, row)
+    assert len(asked) == len(set(asked)) and len(asked) >= 100
