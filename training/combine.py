@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of  # noqa: E402
+from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
 from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions  # noqa: E402
@@ -70,12 +71,7 @@ def rows(signals: Signals, items: list[TrainQuestion]) -> tuple[np.ndarray, np.n
     return np.vstack(x), np.array(y)
 
 
-# Seen questions on the shipped article. The first two files hold name-heavy questions (the
-# earlier hand rules were tuned on them); the calibration file adds questions worded unlike their
-# answer sentence (a person or place described, not named) and on-topic traps, so that "5% of
-# answerable questions refused" holds for the kinds of question people ask, not only the easy kind.
-SEEN_QUESTIONS = [ROOT / "benchmarks" / name for name in
-                  ("article_questions.jsonl", "article_questions_unseen.jsonl", "article_questions_calibration.jsonl")]
+SEEN_QUESTIONS = ARTICLE_QUESTION_FILES  # seen questions on the shipped article (see benchmarks/answers.py)
 
 
 def seen_confidences(model_dir: Path, files: list[Path]) -> list[tuple[float, bool]]:
@@ -94,6 +90,13 @@ def seen_confidences(model_dir: Path, files: list[Path]) -> list[tuple[float, bo
         return [(ask(q["question"], index_dir=Path(tmp) / "index", settings=settings).confidence, q["answerable"]) for q in items]
 
 
+def rule_threshold(answerable: np.ndarray, false_refusal: float) -> float:
+    """The highest threshold that refuses at most `false_refusal` of these answerable confidences
+    (it refuses exactly the floor(false_refusal * n) lowest)."""
+    ordered = np.sort(answerable)
+    return float(ordered[int(np.floor(false_refusal * len(ordered)))]) - 1e-6
+
+
 def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], false_refusal: float) -> dict:
     """The highest threshold that refuses at most `false_refusal` of the answerable questions in
     `files` (questions on the shipped article), asked through the product's ask()."""
@@ -102,10 +105,9 @@ def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], fa
     card["combine"] = {"weights": combiner.weights, "bias": combiner.bias}
     card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")  # ask() reads the new weights
     scores = seen_confidences(model_dir, files)
-    pos = np.sort([c for c, a in scores if a])
+    pos = np.array([c for c, a in scores if a])
     neg = np.array([c for c, a in scores if not a])
-    allowed = int(np.floor(false_refusal * len(pos)))
-    threshold = float(pos[allowed]) - 1e-6  # refuses exactly the `allowed` lowest
+    threshold = rule_threshold(pos, false_refusal)
     return {"on": "seen questions on the shipped article: " + ", ".join(f.name for f in files),
             "answerable": len(pos), "unanswerable": len(neg), "threshold": round(threshold, 6),
             "answerable_refused": round(float((pos < threshold).mean()), 4),

@@ -45,10 +45,18 @@ def main(argv=None) -> int:
     chosen = chosen[: args.questions]
     earlier = {q.question: rng.choice([o for o in by_doc[q.positives[0].doc_id] if o.id != q.id]).question for q in chosen}
     model = AnswerModel(args.model)
+    cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def scores(question: str, texts: list[str]) -> np.ndarray:  # each pair is scored once
+        key = (question, tuple(texts))
+        if key not in cache:
+            cache[key] = model.scores(question, texts)
+        return cache[key]
+
     readings = {
-        "alone": lambda q, texts: model.scores(q, texts),
-        "earlier question in front": lambda q, texts: model.scores(f"{earlier[q]} {q}", texts),
-        "larger of the two": lambda q, texts: np.maximum(model.scores(q, texts), model.scores(f"{earlier[q]} {q}", texts)),
+        "alone": lambda q, texts: scores(q, texts),
+        "earlier question in front": lambda q, texts: scores(f"{earlier[q]} {q}", texts),
+        "larger of the two": lambda q, texts: np.maximum(scores(q, texts), scores(f"{earlier[q]} {q}", texts)),
     }
     for name, scorer in readings.items():
         print(json.dumps({"split": "dev (traindata)", "reading": name} | evaluate(scorer, chosen, 0.05)), flush=True)

@@ -2,9 +2,10 @@
 
     python training/threshold_spread.py      # ~1 min: the shipped model on the shipped article
 
-Asks the seen article question files (training.combine.SEEN_QUESTIONS) through ask() (abstention off), prints the lowest answerable
-confidences, the unanswerable ones, and a bootstrap (2,000 resamples of the answerable questions)
-of the threshold `training/combine.py` would pick: the highest refusing at most 5% of them.
+Asks the seen article question files (training.combine.SEEN_QUESTIONS) through ask() (abstention
+off), prints the lowest answerable confidences, the unanswerable ones, and a bootstrap (2,000
+resamples of the answerable questions) of the threshold `training/combine.py` would pick (its
+`rule_threshold`: the highest refusing at most 5% of them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.model import MODEL_DIR  # noqa: E402
-from training.combine import SEEN_QUESTIONS, seen_confidences  # noqa: E402
+from training.combine import SEEN_QUESTIONS, rule_threshold, seen_confidences  # noqa: E402
 
 
 def main(false_refusal: float = 0.05, resamples: int = 2000) -> int:
@@ -27,7 +28,7 @@ def main(false_refusal: float = 0.05, resamples: int = 2000) -> int:
     pos = np.sort([c for c, a in scored if a])
     neg = np.sort([c for c, a in scored if not a])
     rng = np.random.default_rng(0)
-    picks = [np.sort(rng.choice(pos, len(pos)))[int(false_refusal * len(pos))] for _ in range(resamples)]
+    picks = [rule_threshold(rng.choice(pos, len(pos)), false_refusal) for _ in range(resamples)]
     print(json.dumps({
         "split": "seen (article questions)", "answerable": len(pos), "unanswerable": len(neg),
         "lowest_answerable": [round(float(c), 3) for c in pos[:6]],
