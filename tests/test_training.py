@@ -74,15 +74,42 @@ def test_pairs_carry_every_positive_and_a_few_negatives_each(sample):
     assert {y for *_, y in data} == {0.0, 1.0}
 
 
+def test_batches_by_question_keep_each_questions_pairs_together_and_cover_all_once(sample):
+    from training.train import batches
+
+    data = pairs(questions(sample, "train"), negatives_own=2, negatives_near=1)
+    for by_question in (False, True):
+        out = list(batches(data, 8, seed=0, by_question=by_question))
+        assert sorted(p for b in out for p in b) == sorted(data)
+        if by_question:
+            where = {}
+            for n, b in enumerate(out):
+                for q, _, _ in b:
+                    assert where.setdefault(q, n) == n  # never split across batches
+
+
+def test_listwise_loss_is_lower_when_the_questions_positive_leads():
+    import torch
+    from training.train import listwise_loss
+
+    labels = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
+    questions = ["a", "a", "a", "b", "b"]
+    right = listwise_loss(torch.tensor([3.0, 0.0, -1.0, 2.0, 0.0]), labels, questions)
+    wrong = listwise_loss(torch.tensor([-1.0, 3.0, 0.0, 0.0, 2.0]), labels, questions)
+    assert 0.0 < float(right) < float(wrong)
+    # a question with only positives (or only negatives) in the batch contributes nothing
+    assert float(listwise_loss(torch.tensor([5.0, -5.0]), torch.tensor([1.0, 1.0]), ["a", "a"])) == 0.0
+
+
 @pytest.mark.slow
 def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
     from training.train import main
 
     out = tmp_path / "model"
     assert main(["--traindata", str(sample), "--out", str(out), "--layers", "1", "--batch", "8",
-                 "--dev-questions", "0", "--threads", "1"]) == 0
+                 "--dev-questions", "0", "--threads", "1", "--listwise", "1"]) == 0
     card = json.loads((out / "card.json").read_text("utf-8"))
-    assert card["recipe"]["pairs"] > 0 and card["recipe"]["layers"] == 1
+    assert card["recipe"]["pairs"] > 0 and card["recipe"]["layers"] == 1 and card["recipe"]["listwise"] == 1
     assert set(card["dev"]) >= {"top1_sentence", "answerability_auc", "threshold", "unanswerable_refused", "split"}
     assert 0.0 <= card["threshold"] <= 1.0
     model = AnswerModel(out)  # checksums verified

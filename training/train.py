@@ -57,6 +57,47 @@ def scorer(layers: int):
     return Scorer()
 
 
+def batches(data: list, size: int, seed: int, by_question: bool = False):
+    """`data` in random batches of about `size` pairs. `by_question`: a question's pairs stay
+    together (whole questions are shuffled and packed), so a listwise loss can compare them."""
+    rng = np.random.default_rng(seed)
+    if not by_question:
+        order = rng.permutation(len(data))
+        for b in range(0, len(order), size):
+            yield [data[i] for i in order[b : b + size]]
+        return
+    groups: dict[str, list] = {}
+    for pair in data:
+        groups.setdefault(pair[0], []).append(pair)
+    batch: list = []
+    keys = list(groups)
+    for g in rng.permutation(len(keys)):
+        batch.extend(groups[keys[g]])
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def listwise_loss(logits, labels, questions: list[str]):
+    """Mean over the batch's questions that have both a positive and a negative pair of
+    -log(softmax probability mass on the positives): the question's own sentences compete, so
+    the model learns which of them answers, not only whether each one does."""
+    import torch
+
+    by_question: dict[str, list[int]] = {}
+    for i, q in enumerate(questions):
+        by_question.setdefault(q, []).append(i)
+    terms = []
+    for rows in by_question.values():
+        y = labels[rows]
+        if 0 < float(y.sum()) < len(rows):
+            z = logits[rows]
+            terms.append(torch.logsumexp(z, 0) - torch.logsumexp(z[y > 0.5], 0))
+    return torch.stack(terms).mean() if terms else logits.sum() * 0.0
+
+
 def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     import torch
     from transformers import AutoTokenizer
@@ -71,7 +112,7 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
-    steps = (len(data) + args.batch - 1) // args.batch * args.epochs
+    steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
         [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
         weight_decay=0.01,
@@ -84,13 +125,14 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     model.train()
     began, step, seen, running = time.time(), 0, 0, 0.0
     for epoch in range(args.epochs):
-        order = np.random.default_rng(args.seed + epoch).permutation(len(data))
-        for b in range(0, len(order), args.batch):
-            batch = [data[i] for i in order[b : b + args.batch]]
+        for batch in batches(data, args.batch, args.seed + epoch, by_question=args.listwise > 0):
             enc = tokenizer([q for q, _, _ in batch], [t for _, t, _ in batch], truncation="only_second",
                             max_length=MAX_TOKENS, padding=True, return_tensors="pt")
             labels = torch.tensor([y for _, _, y in batch], dtype=torch.float32)
-            loss = loss_fn(model(**enc), labels)
+            logits = model(**enc)
+            loss = loss_fn(logits, labels)
+            if args.listwise > 0:
+                loss = loss + args.listwise * listwise_loss(logits, labels, [q for q, _, _ in batch])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -178,6 +220,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (peak)")
     parser.add_argument("--head-lr", type=float, default=1e-3)
+    parser.add_argument("--listwise", type=float, default=0.0,
+                        help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
