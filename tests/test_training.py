@@ -124,6 +124,15 @@ def test_training_without_data_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip().count("\n") == 0
 
 
+def test_a_negative_listwise_weight_is_one_line_naming_it(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--listwise", "-1", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--listwise -1" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_pairs_module_reads_the_shared_traindata_by_default():
     assert pairs_module.TRAINDATA.name == "traindata" and pairs_module.TRAINDATA.parent.name == "shared"
 

@@ -59,7 +59,8 @@ def scorer(layers: int):
 
 def batches(data: list, size: int, seed: int, by_question: bool = False):
     """`data` in random batches of about `size` pairs. `by_question`: a question's pairs stay
-    together (whole questions are shuffled and packed), so a listwise loss can compare them."""
+    together (whole questions, by their text, are shuffled and packed), so a listwise loss can
+    compare them; without it the order is the plain shuffle the shipped model was trained with."""
     rng = np.random.default_rng(seed)
     if not by_question:
         order = rng.permutation(len(data))
@@ -227,6 +228,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
     parser.add_argument("--false-refusal", type=float, default=0.05, help="share of dev answerable questions the threshold may refuse")
     args = parser.parse_args(argv)
+    if args.listwise < 0:
+        print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
+        return 2
     if not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
         print(f"error: {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
         return 2
