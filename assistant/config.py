@@ -97,6 +97,10 @@ class Settings:
     answer_candidates: int = _doc(
         "Sentences of the retrieved passages that the answer model reads (the pre-filter keeps the best).", 8
     )
+    answer_stop: float = _doc(
+        "The answer model reads the candidates in pre-filter order and stops at the first whose "
+        "probability of answering reaches this (never below the abstention threshold); 1: read all.", 0.9
+    )
     answer_model_dir: str = _doc(
         "The trained answer model (ONNX, tokenizer, card.json).", str(PROJECT_DIR / "models" / "answer")
     )
@@ -183,6 +187,7 @@ _RULES = {
     "answer_k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "answer_max_sentences": (_positive, "1 or more"),
     "answer_candidates": (_positive, "1 or more"),
+    "answer_stop": (lambda v: 0.0 < v <= 1.0, "a probability above 0, at most 1"),
     "abstain_threshold": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
     "llm_timeout": (_positive, "a positive number of seconds"),
     "llm_max_tokens": (_positive, "1 or more"),

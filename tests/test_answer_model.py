@@ -90,6 +90,55 @@ def test_scores_are_probabilities_one_per_text_whatever_the_batch():
     assert together[0] == together.max()
 
 
+def test_reading_stops_at_the_first_candidate_that_reaches_stop():
+    model = answer_model.load()
+    question = "How many paintings does the museum hold?"
+    texts = [
+        pair_text("The museum opened in 1990."),
+        pair_text("It holds 3,000 paintings.", "The museum opened in 1990."),
+        pair_text("Tickets can be bought online, and the café on the ground floor serves lunch until three."),
+    ]
+    signals = ([0.5, 0.6, 0.3], [0.5, 0.5, 0.0])
+    every = model.probabilities(question, texts, *signals)
+    assert every.shape == (3,) and int(np.argmax(every)) == 1
+    stopped = model.probabilities(question, texts, *signals, stop=every[1])
+    np.testing.assert_allclose(stopped, every[:2])  # the answer was read, the sentence after it not
+    np.testing.assert_allclose(model.probabilities(question, texts, *signals, stop=every.max() + 1e-3), every)
+    np.testing.assert_allclose(model.probabilities(question, texts[1:], signals[0][1:], signals[1][1:], stop=0.01), every[1:2])
+
+
+def test_ask_stops_reading_early_but_never_below_the_abstention_threshold(museum_index, settings, embedder, monkeypatch):
+    from assistant.answer import extractive
+
+    calls = []
+    original = extractive.candidates
+
+    def spy(*args, **kwargs):
+        found = original(*args, **kwargs)
+        calls.append((args[-1], len(found)))
+        return found
+
+    monkeypatch.setattr(extractive, "candidates", spy)
+    question = "How many paintings does the museum hold?"
+    early = ask(question, index_dir=museum_index, settings=settings.replace(answer_stop=0.5), embedder=embedder)
+    every = ask(question, index_dir=museum_index, settings=settings.replace(answer_stop=1.0), embedder=embedder)
+    assert early.text == every.text and early.confidence == every.confidence and not early.abstained
+    assert calls[1][0] is None and calls[0][0] == 0.5
+    assert calls[0][1] < calls[1][1]  # fewer sentences read, same answer
+    ask(question, index_dir=museum_index, settings=settings.replace(answer_stop=0.5, abstain_threshold=0.99), embedder=embedder)
+    assert calls[2][0] == 0.99  # stopping below the threshold could refuse an answer a later sentence holds
+
+
+def test_answer_stop_out_of_range_is_one_line(monkeypatch):
+    from assistant.config import Settings
+
+    for value in ("0", "1.5", "often"):
+        monkeypatch.setenv("ASSISTANT_ANSWER_STOP", value)
+        with pytest.raises(ValueError, match="ASSISTANT_ANSWER_STOP") as err:
+            Settings.from_env()
+        _one_line(err.value)
+
+
 @pytest.mark.parametrize(
     "question, sentences, answer",
     [

@@ -47,9 +47,12 @@ def ask(
     # The answer model reads the question as asked, not the follow-up's search query: it was
     # trained on single questions, and an earlier question in front of a later one makes it pick
     # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
-    found = extractive.candidates(plain, vectors[-1], hits, searcher, model, settings.answer_candidates)
-    confidence = extractive.answerability(found)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    # Reading stops at a sentence this likely to answer (never below the abstention threshold, so
+    # stopping early cannot turn an answer into a refusal); 1 reads every candidate.
+    stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)
+    found = extractive.candidates(plain, vectors[-1], hits, searcher, model, settings.answer_candidates, stop)
+    confidence = extractive.answerability(found)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
     if not found or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)

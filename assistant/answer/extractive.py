@@ -86,12 +86,16 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
 
 
 def candidates(
-    question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int
+    question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int,
+    stop: float | None = None,
 ) -> list[Candidate]:
-    """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first."""
+    """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first.
+
+    With `stop`, the model reads them in pre-filter order and stops at the first whose
+    probability reaches `stop`; only the sentences read are returned."""
     kept = sentences(question, query_vector, hits, searcher)[:limit]
     texts = [pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
-    scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept])
+    scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
     return scored

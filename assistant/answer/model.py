@@ -21,7 +21,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -136,27 +136,38 @@ class AnswerModel:
         Pairs run one at a time: the int8 graph quantises activations per call, so padding a
         pair to a batch's longest would shift its score (by up to 0.01 in probability). Alone,
         a sentence always gets the same score, whatever else was retrieved; it costs about 10%."""
-        out = np.zeros(len(texts), dtype=np.float32)
-        for i, encoded in enumerate(self.tokenizer.encode_batch([(question, t) for t in texts])):
+        return np.fromiter(self._each_logit(question, texts), dtype=np.float32, count=len(texts))
+
+    def _each_logit(self, question: str, texts: Sequence[str]) -> Iterator[float]:
+        for encoded in self.tokenizer.encode_batch([(question, t) for t in texts]):
             feeds = {
                 "input_ids": np.array([encoded.ids], dtype=np.int64),
                 "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
                 "token_type_ids": np.array([encoded.type_ids], dtype=np.int64),
             }
-            out[i] = np.asarray(self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]).reshape(-1)[0]
-        return out
+            yield float(np.asarray(self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]).reshape(-1)[0])
 
     def scores(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """The cross-encoder's own probability, per pair text, that it answers `question`."""
         return 1.0 / (1.0 + np.exp(-self.logits(question, texts)))
 
-    def probabilities(self, question: str, texts: Sequence[str], cosines: Sequence[float], shares: Sequence[float]) -> np.ndarray:
+    def probabilities(
+        self, question: str, texts: Sequence[str], cosines: Sequence[float], shares: Sequence[float], stop: float | None = None
+    ) -> np.ndarray:
         """Probability per candidate that it answers `question`: the logit combined with the
-        candidate's stored-vector cosine and question-word share (see `Combiner`)."""
-        logits = self.logits(question, texts)
-        if self.card.combiner is None:
-            return 1.0 / (1.0 + np.exp(-logits))
-        return self.card.combiner.probabilities(np.column_stack([logits, np.asarray(cosines, float), np.asarray(shares, float)]))
+        candidate's stored-vector cosine and question-word share (see `Combiner`).
+
+        With `stop`, candidates are read in the order given and reading ends at the first whose
+        probability reaches `stop`: the result then covers the candidates read, a prefix."""
+        out: list[float] = []
+        for logit, cosine, share in zip(self._each_logit(question, texts), cosines, shares):
+            if self.card.combiner is None:
+                out.append(1.0 / (1.0 + np.exp(-logit)))
+            else:
+                out.append(float(self.card.combiner.probabilities(np.array([[logit, cosine, share]]))[0]))
+            if stop is not None and out[-1] >= stop:
+                break
+        return np.array(out, dtype=np.float64)
 
 
 _models: dict[str, AnswerModel] = {}
