@@ -183,3 +183,24 @@ def test_the_seen_questions_that_set_the_threshold_are_well_formed():
             else:
                 assert row["answers"] == [], (path.name, row)
     assert len(asked) == len(set(asked)) and len(asked) >= 100
+
+
+def test_reading_until_a_stop_keeps_the_best_read_and_counts_the_reads():
+    from training.early_stop import read_until
+
+    probabilities = np.array([0.95, 0.3, 0.5])
+    assert read_until([2, 1, 0], probabilities, 0.4) == (2, 1)
+    assert read_until([2, 1, 0], probabilities, 0.9) == (0, 3)
+    assert read_until([1, 0, 2], probabilities, 0.9) == (0, 2)
+    assert read_until([1, 2, 0], probabilities, 1.0) == (0, 3)  # 1 reads all
+    assert read_until([], probabilities, 0.5) == (None, 0)
+
+
+def test_the_early_stop_study_reads_fewer_sentences_as_the_stop_falls(sample, capsys):
+    from training.early_stop import STOPS, main
+
+    assert main(["--traindata", str(sample), "--questions", "6"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["stop"] for r in rows] == list(STOPS) and all(r["split"].startswith("dev") for r in rows)
+    read = {r["stop"]: r["sentences_read"] for r in rows}
+    assert read[1.0] >= read[0.9] >= read[0.8] >= read[0.5] and read[1.0] > 1
