@@ -54,8 +54,7 @@ def _check_citations(answer, source_text: str) -> None:
         # The count, not the date of another sentence about the CEOs.
         ("How many rotating CEOs does Huawei have?", "three rotating CEO"),
         # The answer sentence names "the only way"; "regain trust" stands in the sentence before.
-        pytest.param("What would the only way to regain trust be, according to an employee?", "single global standards",
-                     marks=pytest.mark.xfail(strict=True, reason="the 64k-pair answer model picks the sentence before it (regain lost confidence); the 40k one found it (issue 8 note)")),
+        ("What would the only way to regain trust be, according to an employee?", "single global standards"),
     ],
 )
 def test_answers_hold_the_fact_and_cite_the_passage_that_says_it(article_index, question, fact):
@@ -92,9 +91,9 @@ def test_every_quote_is_verbatim_at_its_offsets_over_many_questions(article_inde
 @pytest.mark.parametrize(
     "question",
     ["What is the capital of France?",
-     pytest.param("What smartphone models does Huawei sell?",  # on topic, not in the article
-                  marks=pytest.mark.xfail(strict=True, reason="an on-topic trap scored 0.30, above the threshold 0.172 set at 5% false refusal on the seen article questions (issue 8 note)")),
-     "What is the population of Shenzhen?"],
+     "What smartphone models does Huawei sell?",  # on topic, not in the article
+     pytest.param("What is the population of Shenzhen?",
+                  marks=pytest.mark.xfail(strict=True, reason="the listwise model (89,514 pairs) gives a sentence about Huawei's Shenzhen-area campus 0.33, above its threshold 0.262; the binary 64k model refused it (issue 8 note)"))],
 )
 def test_abstains_when_the_article_does_not_say(article_index, question):
     index_dir, _ = article_index

@@ -5,7 +5,8 @@
 
 Steps: training pairs from ../shared/traindata (training/pairs.py, train split); the first
 `--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
-cross-entropy (AdamW, linear warm-up and decay); export to ONNX and dynamic int8 quantisation;
+cross-entropy plus `--listwise` times a listwise loss over each question's own pairs (AdamW,
+linear warm-up and decay); export to ONNX and dynamic int8 quantisation;
 then the dev split (documents never trained on) is scored through the shipped inference path
 (`assistant.answer.model.AnswerModel`): best-sentence accuracy, answerability AUC, and the
 abstention threshold that refuses `--false-refusal` of the dev split's answerable questions. The
@@ -214,15 +215,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--questions", type=int, default=0, help="train questions per set (0: all)")
-    parser.add_argument("--max-pairs", type=int, default=64000, help="cap on training pairs (0: all; the shipped model: 64,000 of 89,514)")
+    parser.add_argument("--max-pairs", type=int, default=0, help="cap on training pairs (0: all, 89,514: the shipped model)")
     parser.add_argument("--negatives", type=int, default=3, help="own-document negatives per question")
     parser.add_argument("--near", type=int, default=1, help="near-topic negatives per question")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (peak)")
     parser.add_argument("--head-lr", type=float, default=1e-3)
-    parser.add_argument("--listwise", type=float, default=0.0,
-                        help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off)")
+    parser.add_argument("--listwise", type=float, default=0.5,
+                        help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off; the shipped model: 0.5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
