@@ -99,7 +99,7 @@ class Settings:
     )
     answer_stop: float = _doc(
         "The answer model reads the candidates in pre-filter order and stops at the first whose "
-        "probability of answering reaches this (never below the abstention threshold); 1: read all.", 0.9
+        "probability of answering reaches this (never below the abstention threshold); 1: read all.", 1.0
     )
     answer_model_dir: str = _doc(
         "The trained answer model (ONNX, tokenizer, card.json).", str(PROJECT_DIR / "models" / "answer")
