@@ -61,7 +61,7 @@ def scorer(layers: int):
 def batches(data: list, size: int, seed: int, by_question: bool = False):
     """`data` in random batches of about `size` pairs. `by_question`: a question's pairs stay
     together (whole questions, by their text, are shuffled and packed), so a listwise loss can
-    compare them; without it the order is the plain shuffle the shipped model was trained with."""
+    compare them; without it, the plain shuffle the earlier binary-only models were trained with."""
     rng = np.random.default_rng(seed)
     if not by_question:
         order = rng.permutation(len(data))

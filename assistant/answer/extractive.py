@@ -45,6 +45,12 @@ class Candidate:
     share: float = 0.0  # share of the question's IDF-weighted words in the sentence
 
 
+def prefilter_score(cosine, share):
+    """What the pre-filter ranks a sentence by: its stored vector's cosine with the question plus
+    PREFILTER_LEXICAL times its share of the question's IDF-weighted words (floats or arrays)."""
+    return cosine + PREFILTER_LEXICAL * share
+
+
 def sentences(question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher) -> list[Candidate]:
     """Every distinct sentence of `hits` with its pre-filter score (model score not yet set),
     best pre-filter first."""
@@ -69,7 +75,7 @@ def sentences(question: str, query_vector: np.ndarray, hits: list[Hit], searcher
             text = chunk.text[s - chunk.start : e - chunk.start]
             tokens = set(tokenize(text))
             share = sum(w for t, w in weights.items() if t in tokens) / total
-            found.append(Candidate(rank, hit, s, e, text, 0.0, float(cosine) + PREFILTER_LEXICAL * share, float(cosine), share))
+            found.append(Candidate(rank, hit, s, e, text, 0.0, prefilter_score(float(cosine), share), float(cosine), share))
     found.sort(key=lambda c: (-c.prefilter, c.hit_rank))
     return found
 
