@@ -28,6 +28,8 @@ class Question:
     answers: tuple[str, ...]
     evidence: tuple[tuple[str, int, int], ...]  # (doc_id, start, end)
     answerable: bool
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
+    standalone: str = ""  # the question reworded to stand on its own (follow-up sets only)
 
 
 @dataclass
@@ -71,6 +73,8 @@ def read_questions(path: Path) -> list[Question]:
             answers=tuple(q.get("answers") or ()),
             evidence=tuple((e["doc_id"], e["start"], e["end"]) for e in q.get("evidence") or ()),
             answerable=bool(q.get("answerable", True)),
+            history=tuple(q.get("history") or ()),
+            standalone=q.get("standalone") or "",
         )
         for q in _read_jsonl(path)
     ]
