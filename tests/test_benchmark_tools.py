@@ -42,3 +42,34 @@ def test_evaluate_picks_the_threshold_for_the_stated_false_refusal_rate():
     # Unanswerable: the best of the answer-free sentences; 0.3 for 90 questions, refused.
     assert figures["unanswerable_refused"] == 0.9
     assert 0.5 < figures["threshold"] < 0.6
+
+
+def test_the_followup_set_is_well_formed():
+    """Every follow-up names an earlier question and a stand-alone wording; answerable rows give
+    evidence holding an answer (at its offsets in the xquad_en document, where the evaluation
+    data is present); unanswerable rows give neither answers nor evidence; ids are unique."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.answers import FOLLOWUP_QUESTIONS
+    from benchmarks.evaldata import EVALDATA
+
+    rows = [json.loads(line) for line in FOLLOWUP_QUESTIONS.read_text("utf-8").splitlines()]
+    docs = {}
+    if (Path(EVALDATA) / "xquad_en" / "docs.jsonl").is_file():
+        for line in (Path(EVALDATA) / "xquad_en" / "docs.jsonl").read_text("utf-8").splitlines():
+            doc = json.loads(line)
+            docs[doc["id"]] = doc["text"]
+    assert len(rows) >= 60 and len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["history"] and all(h.strip() for h in row["history"]), row["id"]
+        assert row["standalone"].strip() and row["question"].strip(), row["id"]
+        if row["kind"] != "switch":
+            assert row["standalone"] != row["question"], row["id"]
+        if not row["answerable"]:
+            assert row["answers"] == [] and row["evidence"] == [], row["id"]
+            continue
+        evidence = row["evidence"][0]
+        assert any(a in evidence["text"] for a in row["answers"]), row["id"]
+        if docs:
+            assert docs[evidence["doc_id"]][evidence["start"]:evidence["end"]] == evidence["text"], row["id"]
