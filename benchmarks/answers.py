@@ -16,6 +16,10 @@ Every figure is printed with its split and the commit it was measured at:
   change the topic), written before any output was seen. Asked three ways, one row each: after
   the earlier question (whose real answer goes into the history, as in the chat), alone (what
   the follow-up handling has to improve on), and in its stand-alone wording (the ceiling).
+- test: benchmarks/multipart_questions.jsonl, 32 two-part questions on xquad_en passages
+  ("When did X happen, and who did Y?"; the parts in one sentence, in neighbouring sentences or
+  in different paragraphs), written before any output was seen. Accuracy counts a question
+  whose answer holds any part; "all_parts" one whose answer holds every part.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -59,7 +63,9 @@ ARTICLE_QUESTIONS = HERE / "article_questions.jsonl"
 ARTICLE_QUESTION_FILES = [ARTICLE_QUESTIONS, HERE / "article_questions_unseen.jsonl", HERE / "article_questions_calibration.jsonl"]
 PARAPHRASE_QUESTIONS = HERE / "paraphrase_questions.jsonl"
 FOLLOWUP_QUESTIONS = HERE / "followup_questions.jsonl"
-SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "article": "seen"}
+MULTIPART_QUESTIONS = HERE / "multipart_questions.jsonl"
+TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
+SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
@@ -79,9 +85,9 @@ def _article_corpus(folder: Path, questions_file: Path = ARTICLE_QUESTIONS) -> C
 def corpus_of(name: str, tmp: Path, article_questions: Path) -> Corpus:
     if name == "article":
         return _article_corpus(tmp / name, article_questions)
-    if name in ("paraphrase", "followup"):
+    if name in TEST_SETS:  # written on xquad_en's documents
         corpus = materialise("xquad_en", tmp / "xquad_en")
-        corpus.name, corpus.questions = name, read_questions(PARAPHRASE_QUESTIONS if name == "paraphrase" else FOLLOWUP_QUESTIONS)
+        corpus.name, corpus.questions = name, read_questions(TEST_SETS[name])
         return corpus
     return materialise(name, tmp / name)
 
@@ -137,6 +143,8 @@ def report(name: str, corpus: Corpus, rows) -> dict:
     unanswerable = [r for r in rows if not r[1]]
     answered = [r for r in answerable if not r[2].abstained]
     correct = sum(any(a.lower() in r[2].text.lower() for a in r[0].answers) for r in answerable)
+    multipart = [r for r in answerable if r[0].parts]
+    all_parts = sum(all(any(a.lower() in r[2].text.lower() for a in part) for part in r[0].parts) for r in multipart)
     cites = cite_ok = recall = 0
     for q, _, a, _ in answered:
         if not q.evidence:
@@ -158,6 +166,7 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "accuracy": share(correct, len(answerable)),
+        **({"all_parts": share(all_parts, len(multipart))} if multipart else {}),
         "citation_precision": share(cite_ok, cites),
         "citation_recall": share(recall, with_evidence),
         "answerable_refused": share(sum(r[2].abstained for r in answerable), len(answerable)),
@@ -208,7 +217,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="article,xquad_en,clapnq_dev,paraphrase,followup")
+    parser.add_argument("--sets", default="article,xquad_en,clapnq_dev,paraphrase,followup,multipart")
     parser.add_argument("--article-questions", type=Path, nargs="+", default=ARTICLE_QUESTION_FILES,
                         help="the article's question files, one row each (all seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")

@@ -30,6 +30,7 @@ class Question:
     answerable: bool
     history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
     standalone: str = ""  # the question reworded to stand on its own (follow-up sets only)
+    parts: tuple[tuple[str, ...], ...] = ()  # multi-part questions: each part's answers
 
 
 @dataclass
@@ -75,6 +76,7 @@ def read_questions(path: Path) -> list[Question]:
             answerable=bool(q.get("answerable", True)),
             history=tuple(q.get("history") or ()),
             standalone=q.get("standalone") or "",
+            parts=tuple(tuple(p) for p in q.get("parts") or ()),
         )
         for q in _read_jsonl(path)
     ]
