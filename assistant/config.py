@@ -97,6 +97,9 @@ class Settings:
     answer_candidates: int = _doc(
         "Sentences of the retrieved passages that the answer model reads (the pre-filter keeps the best).", 8
     )
+    answer_parts: bool = _doc(
+        "Answer each part of a multi-part question (\"When was it founded, and who runs it?\") on its own.", True
+    )
     answer_stop: float = _doc(
         "The answer model reads the candidates in pre-filter order and stops at the first whose "
         "probability of answering reaches this (never below the abstention threshold); 1: read all.", 1.0

@@ -83,14 +83,14 @@ def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(cam
         _candidate(b, b_start, b_end, 0.89),  # another passage: never joins
         _candidate(a, *a_sentences[0], 0.5),  # same passage, over half the best: joins
     ]
-    text, citations = extractive.compose(found, max_sentences=3)
+    text, citations = extractive.compose([found], max_sentences=3)
     assert [c.quote_start for c in citations] == sorted(c.quote_start for c in citations)
     assert {c.hit.chunk_id for c in citations} == {a.chunk_id}
     assert len(citations) == min(2, len(a_sentences))
     assert text == " ".join(f"{c.quote} [1]" for c in citations)
     weak = [found[0], _candidate(a, *a_sentences[0], 0.3)]
-    assert len(extractive.compose(weak, 3)[1]) == 1
-    assert extractive.compose([], 3) == ("", ())
+    assert len(extractive.compose([weak], 3)[1]) == 1
+    assert extractive.compose([[]], 3) == ("", ())
 
 
 def test_lexical_tokens_are_stemmed_content_words():

@@ -11,10 +11,13 @@ import os
 import re
 from typing import Callable, Sequence
 
+import numpy as np
+
 from assistant.answer import model as answer_model, extractive
 from assistant.answer.types import Answer
 from assistant.config import Settings
-from assistant.answer.followup import contextualize
+from assistant.answer.followup import contextualize, history_pairs
+from assistant.answer.parts import question_parts
 from assistant.answer.prompts import NO_ANSWER
 from assistant.search.retrieval import searcher_for
 
@@ -42,8 +45,20 @@ def ask(
     searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
     plain = plain_question(question)
     query = contextualize(plain, history)
-    vectors = searcher.embed([query] if query == plain else [query, plain])
-    hits = searcher.search_many([query], k or settings.answer_k, vectors=vectors[:1])[0]
+    # A multi-part question is answered part by part (answer/parts.py); each part is searched
+    # like a follow-up of the parts before it, so "and what did he say?" keeps its subject.
+    parts = question_parts(plain) if settings.answer_parts else [plain]
+    earlier = history_pairs(history)
+    searches = [query] if len(parts) == 1 else [
+        contextualize(part, earlier + [(p, "") for p in parts[:i]]) for i, part in enumerate(parts)
+    ]
+    texts = list(dict.fromkeys([query, *searches, *parts]))
+    vectors = dict(zip(texts, searcher.embed(texts)))
+    k = k or settings.answer_k
+    hits = searcher.search_many([query], k, vectors=vectors[query][None, :])[0]
+    part_hits = [hits] if len(parts) == 1 else [
+        _merged(hits, h) for h in searcher.search_many(searches, k, vectors=np.stack([vectors[q] for q in searches]))
+    ]
     # The answer model reads the question as asked, not the follow-up's search query: it was
     # trained on single questions, and an earlier question in front of a later one makes it pick
     # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
@@ -51,12 +66,22 @@ def ask(
     # Reading stops at a sentence this likely to answer (never below the abstention threshold, so
     # stopping early cannot turn an answer into a refusal); 1 reads every candidate.
     stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)
-    found = extractive.candidates(plain, vectors[-1], hits, searcher, model, settings.answer_candidates, stop)
-    confidence = extractive.answerability(found)
+    found = [
+        extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop)
+        for i, part in enumerate(parts)
+    ]
+    scores = [extractive.answerability(f) for f in found]
+    confidence = max(scores)
+    for extra in part_hits[1:] if len(parts) > 1 else ():
+        hits = _merged(hits, extra)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
-    if not found or confidence < threshold:
+    if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
-    text, citations = extractive.compose(found, settings.answer_max_sentences)
+    answered = [f for f, score in zip(found, scores) if f and score >= threshold]
+    unanswered = [part for part, score in zip(parts, scores) if score < threshold]
+    if unanswered:
+        base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences)
     extracted = Answer(text=text, citations=citations, abstained=False, **base)
     if not settings.llm_base_url:
         return extracted
@@ -64,6 +89,12 @@ def ask(
 
 
 _MARKUP = re.compile(r"</?[A-Za-z!][^>]*>")
+
+
+def _merged(first: list, more: list) -> list:
+    """`first`'s hits, then those of `more` not already among them."""
+    seen = {h.chunk_id for h in first}
+    return list(first) + [h for h in more if h.chunk_id not in seen]
 
 
 def plain_question(question: str) -> str:

@@ -112,10 +112,22 @@ def answerability(found: list[Candidate]) -> float:
     return found[0].score if found else 0.0
 
 
-def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
-    """The answer text (verbatim sentences with markers) and its citations."""
+def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
+    """The answer text (verbatim sentences with markers) and its citations: for each part of the
+    question (one list of scored candidates per part, see `answer/parts.py`), its best sentence
+    and the sentences of the same passage the model also finds answering, in reading order."""
+    chosen: list[Candidate] = []
+    for found in parts:
+        for cand in sorted(_selection(found, max_sentences), key=lambda c: c.start):
+            if not _overlapping(cand, chosen):
+                chosen.append(cand)
+    citations = tuple(Citation(n=1, hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end) for c in chosen)
+    return " ".join(f"{c.quote} {MARKER.format(n=c.n)}" for c in citations), citations
+
+
+def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
     if not found:
-        return "", ()
+        return []
     best = found[0]
     chosen = [best]
     for cand in found[1:]:
@@ -123,9 +135,7 @@ def compose(found: list[Candidate], max_sentences: int) -> tuple[str, tuple[Cita
             break
         if cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score and not _overlapping(cand, chosen):
             chosen.append(cand)
-    chosen.sort(key=lambda c: c.start)  # reading order
-    citations = tuple(Citation(n=1, hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end) for c in chosen)
-    return " ".join(f"{c.quote} {MARKER.format(n=c.n)}" for c in citations), citations
+    return chosen
 
 
 def _overlapping(cand: Candidate, chosen: list[Candidate]) -> bool:

@@ -1,0 +1,30 @@
+"""Multi-part questions: "When was it founded, and who runs it?" is two questions.
+
+The answer model scores a sentence against the whole question it reads, so for a two-part
+question the sentence answering one part wins and the other part's sentence, often in another
+passage, is left out. A question whose clauses are joined as questions (", and" or ";" before a
+question word or auxiliary, or a "?" followed by another question) is split into its parts, and
+each part is answered on its own (`answering.ask`). Coordination of two interrogative clauses is
+English syntax, not a pattern of any document; a part under MIN_WORDS words ("and why?") is
+too short to read alone, so such a question stays whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_WORDS = 3
+_OPENERS = (
+    "what|which|who|whom|whose|when|where|why|how|"
+    "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should"
+)
+_BOUNDARY = re.compile(rf"(?:\?\s+|\s*;\s*(?:and\s+)?|,?\s+and\s+)(?=(?:{_OPENERS})\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The question's parts, in order; the question alone when it has one part."""
+    pieces = [p.strip(" ,;") for p in _BOUNDARY.split(question.strip())]
+    pieces = [p for p in pieces if p]
+    if len(pieces) < 2 or any(len(re.findall(r"\w+", p)) < MIN_WORDS for p in pieces):
+        return [question]
+    return [p if p.endswith("?") else f"{p}?" for p in pieces]
