@@ -127,6 +127,50 @@ def test_a_new_topic_is_searched_on_its_own(article_index):
     assert after.text == alone.text
 
 
+@pytest.fixture(scope="module")
+def two_topics(tmp_path_factory):
+    """Two unrelated documents, so that the parts of a question are answered in different ones."""
+    root = tmp_path_factory.mktemp("two_topics")
+    corpus = root / "docs"
+    corpus.mkdir()
+    (corpus / "lighthouse.txt").write_text(
+        "The Harbor Point lighthouse stands on a granite ledge at the mouth of the bay. "
+        "It was built in 1874 by the coastal authority after two ships ran aground on the ledge. "
+        "Its lamp was converted to electricity in 1931, and the keeper's cottage became a small inn. "
+        "Visitors can climb the 94 steps to the lantern room on summer weekends.\n", "utf-8")
+    (corpus / "museum.txt").write_text(
+        "The town museum occupies the old grain exchange on Market Street. "
+        "Maria Okafor has directed the museum since 2015, when the previous director retired. "
+        "Its collection covers local farming, weaving and the railway that once served the valley. "
+        "Admission is free for schoolchildren, and the museum is closed on Mondays.\n", "utf-8")
+    index_dir = root / "index"
+    assert not assistant.rebuild_index([str(corpus)], index_dir=index_dir).failed
+    return index_dir, {p.name: p.read_text("utf-8") for p in corpus.iterdir()}
+
+
+def test_each_part_of_a_two_part_question_is_answered_and_cited(two_topics):
+    index_dir, texts = two_topics
+    answer = assistant.ask("When was the Harbor Point lighthouse built, and who directs the town museum?", index_dir=index_dir)
+    assert not answer.abstained and not answer.notice
+    assert "1874" in answer.text and "Maria Okafor" in answer.text
+    assert {Path(c.hit.source).name for c in answer.citations} == {"lighthouse.txt", "museum.txt"}
+    # one marker per passage: [1] the lighthouse's, [2] the museum's
+    assert {c.n: Path(c.hit.source).name for c in answer.citations} == {1: "lighthouse.txt", 2: "museum.txt"}
+    for c in answer.citations:
+        assert texts[Path(c.hit.source).name][c.quote_start : c.quote_end] == c.quote
+        assert f"{c.quote} [{c.n}]" in answer.text
+
+
+def test_a_part_the_documents_do_not_answer_is_named_not_answered(two_topics):
+    index_dir, _ = two_topics
+    answer = assistant.ask(
+        "When was the Harbor Point lighthouse built, and how many people visit the town museum each year?", index_dir=index_dir
+    )
+    assert not answer.abstained and "1874" in answer.text
+    assert "how many people visit the town museum each year?" in answer.notice
+    assert all(Path(c.hit.source).name == "lighthouse.txt" for c in answer.citations)
+
+
 def test_followup_detection_and_message_history():
     assert is_followup("What did he say?")
     assert is_followup("And in 2019?")

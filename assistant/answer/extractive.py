@@ -121,7 +121,11 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
         for cand in sorted(_selection(found, max_sentences), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
-    citations = tuple(Citation(n=1, hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end) for c in chosen)
+    numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
+    citations = tuple(
+        Citation(n=numbers.setdefault(c.hit.chunk_id, len(numbers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
+        for c in chosen
+    )
     return " ".join(f"{c.quote} {MARKER.format(n=c.n)}" for c in citations), citations
 
 

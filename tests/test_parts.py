@@ -1,0 +1,43 @@
+"""Multi-part questions: where a question splits into parts, and where it stays whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.parts import question_parts
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        ("When was the bridge opened, and who designed it?", ["When was the bridge opened?", "who designed it?"]),
+        ("Who runs the museum and where is it?", ["Who runs the museum?", "where is it?"]),
+        ("When was it founded? Who runs it today?", ["When was it founded?", "Who runs it today?"]),
+        ("What does the fee cover; does it include parking?", ["What does the fee cover?", "does it include parking?"]),
+        ("How long is the river, how deep is it and is it navigable?", ["How long is the river, how deep is it?", "is it navigable?"]),
+    ],
+)
+def test_coordinated_questions_split_into_their_parts(question, parts):
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the pros and cons of the plan?",  # "and" between nouns
+        "Which cats and dogs are allowed inside?",
+        "Who won and why?",  # a part under three words cannot be read alone
+        "How much did the company spend on research in 2018?",
+        "Why did the council and the mayor disagree?",
+    ],
+)
+def test_single_questions_stay_whole(question):
+    assert question_parts(question) == [question]
+
+
+def test_the_setting_switches_the_splitting_off(monkeypatch):
+    from assistant.config import Settings
+
+    assert Settings.from_env().answer_parts is True
+    monkeypatch.setenv("ASSISTANT_ANSWER_PARTS", "0")
+    assert Settings.from_env().answer_parts is False
