@@ -1,7 +1,7 @@
 """`ask()`: question (and conversation) in, cited `Answer` out.
 
-Retrieves with the follow-up-aware query, decides whether the passages answer the question, and
-answers extractively (the default, offline) or, when a language model endpoint is configured,
+Retrieves with the follow-up-aware query (and, for a multi-part question, each part's), decides
+whether the passages answer the question (or which of its parts), and answers extractively (the default, offline) or, when a language model endpoint is configured,
 with the model's verified answer, falling back to the extractive one on any failure.
 """
 
@@ -45,20 +45,9 @@ def ask(
     searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
     plain = plain_question(question)
     query = contextualize(plain, history)
-    # A multi-part question is answered part by part (answer/parts.py); each part is searched
-    # like a follow-up of the parts before it, so "and what did he say?" keeps its subject.
+    # A multi-part question is answered part by part (answer/parts.py).
     parts = question_parts(plain) if settings.answer_parts else [plain]
-    earlier = history_pairs(history)
-    searches = [query] if len(parts) == 1 else [
-        contextualize(part, earlier + [(p, "") for p in parts[:i]]) for i, part in enumerate(parts)
-    ]
-    texts = list(dict.fromkeys([query, *searches, *parts]))
-    vectors = dict(zip(texts, searcher.embed(texts)))
-    k = k or settings.answer_k
-    hits = searcher.search_many([query], k, vectors=vectors[query][None, :])[0]
-    part_hits = [hits] if len(parts) == 1 else [
-        _merged(hits, h) for h in searcher.search_many(searches, k, vectors=np.stack([vectors[q] for q in searches]))
-    ]
+    vectors, hits, part_hits = _search(searcher, query, parts, history, k or settings.answer_k)
     # The answer model reads the question as asked, not the follow-up's search query: it was
     # trained on single questions, and an earlier question in front of a later one makes it pick
     # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
@@ -72,8 +61,6 @@ def ask(
     ]
     scores = [extractive.answerability(f) for f in found]
     confidence = max(scores)
-    for extra in part_hits[1:] if len(parts) > 1 else ():
-        hits = _merged(hits, extra)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
     if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
@@ -89,6 +76,27 @@ def ask(
 
 
 _MARKUP = re.compile(r"</?[A-Za-z!][^>]*>")
+
+
+def _search(searcher, query: str, parts: list[str], history, k: int):
+    """Vectors of every text searched or read, the question's hits, and each part's hits.
+
+    One part: the question's (or its follow-up query's) `k` hits. Several: each part is searched
+    like a follow-up of the parts before it (so "and what did he say?" keeps its subject), its
+    hits after the whole question's; the question's hits then include every part's."""
+    searches = [query]
+    if len(parts) > 1:
+        earlier = history_pairs(history)
+        searches = [contextualize(part, earlier + [(p, "") for p in parts[:i]]) for i, part in enumerate(parts)]
+    texts = list(dict.fromkeys([query, *searches, *parts]))
+    vectors = dict(zip(texts, searcher.embed(texts)))
+    hits = searcher.search_many([query], k, vectors=vectors[query][None, :])[0]
+    if len(parts) == 1:
+        return vectors, hits, [hits]
+    part_hits = [_merged(hits, h) for h in searcher.search_many(searches, k, vectors=np.stack([vectors[q] for q in searches]))]
+    for extra in part_hits:
+        hits = _merged(hits, extra)
+    return vectors, hits, part_hits
 
 
 def _merged(first: list, more: list) -> list:
