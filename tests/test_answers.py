@@ -219,6 +219,21 @@ def test_ask_through_a_real_openai_compatible_server(article_index):
         assert text[c.quote_start : c.quote_end] == c.quote
 
 
+def test_a_generated_answer_drops_the_extractive_notice_about_parts(two_topics):
+    """The notice naming a part the extractive answer could not answer speaks for that answer
+    only; a verified generated answer replaces it."""
+    from tests.llm_server import FakeLLMServer
+
+    index_dir, _ = two_topics
+    question = "When was the Harbor Point lighthouse built, and how many people visit the town museum each year?"
+    assert assistant.ask(question, index_dir=index_dir).notice
+    with FakeLLMServer(reply=lambda messages: "The lighthouse was built in 1874 by the coastal authority [1][2].") as server:
+        settings = Settings.from_env(llm_base_url=server.base_url, llm_model="fake", llm_timeout=5)
+        answer = assistant.ask(question, index_dir=index_dir, settings=settings)
+    assert answer.method == "generated" and "1874" in answer.text
+    assert answer.notice == ""
+
+
 def test_unreachable_language_model_falls_back_to_the_extractive_answer(article_index):
     import socket
 

@@ -126,5 +126,6 @@ def _generated_or(extracted: Answer, question, hits, settings, embedder, on_toke
     except GenerationError as err:
         return replace(extracted, notice=f"Language model not used ({err}); showing the extractive answer.")
     if text == NO_ANSWER:
-        return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, method="generated")
-    return replace(extracted, text=text, citations=citations, method="generated")
+        return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, method="generated", notice="")
+    # the extractive answer's notice (a part it could not answer) does not speak for the model's
+    return replace(extracted, text=text, citations=citations, method="generated", notice="")
