@@ -204,3 +204,29 @@ def test_the_early_stop_study_reads_fewer_sentences_as_the_stop_falls(sample, ca
     assert [r["stop"] for r in rows] == list(STOPS) and all(r["split"].startswith("dev") for r in rows)
     read = {r["stop"]: r["sentences_read"] for r in rows}
     assert read[1.0] >= read[0.9] >= read[0.8] >= read[0.5] and read[1.0] > 1
+
+
+def test_two_part_questions_join_questions_answered_in_different_sentences(sample):
+    from training.multipart import joined, two_part
+
+    items = questions(sample, "dev")
+    made = two_part(items, limit=50)
+    assert made
+    for a, b in made:
+        assert a.positives[0].doc_id == b.positives[0].doc_id
+        assert {(s.start, s.end) for s in a.positives}.isdisjoint({(s.start, s.end) for s in b.positives})
+    assert len({a.positives[0].doc_id for a, _ in made}) == len(made)  # one pair a document
+    assert joined("What color is it?", "How much did it cost?") == "What color is it, and how much did it cost?"
+
+
+def test_the_multipart_study_answers_more_parts_when_it_splits(sample, capsys):
+    from training.multipart import main
+
+    assert main(["--traindata", str(sample), "--pairs", "6"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{"):])
+    assert result["split"].startswith("dev") and result["two_part_questions"] > 0
+    parts, whole = result["parts answered separately"], result["whole question"]
+    assert parts["split"] == 1.0  # every joined question of the sample starts its second part with a question word
+    assert parts["all_parts"] >= whole["all_parts"] and parts["all_parts"] > 0
+    assert 0 <= result["each question alone"]["accuracy"] <= 1
