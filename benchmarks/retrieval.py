@@ -2,6 +2,8 @@
 
 A question is a hit at k when one of the top-k passages overlaps its gold evidence. Only
 answerable questions count. The documents go through the real pipeline (loader, chunker, index).
+The project's test sets on xquad_en passages (`paraphrase`, `multipart`; see answers.py) can be
+named in --sets too.
 
     python benchmarks/retrieval.py                       # the configured defaults
     python benchmarks/retrieval.py --chunks 400/100,600/150,800/200 --fusion
@@ -28,7 +30,7 @@ from assistant.ingest.indexing import sync  # noqa: E402
 from assistant.store.snapshot import Snapshot  # noqa: E402
 from assistant.store import open_store  # noqa: E402
 from assistant.search.retrieval import MODES, Searcher  # noqa: E402
-from benchmarks.evaldata import SETS, Corpus, materialise, overlaps  # noqa: E402
+from benchmarks.evaldata import SETS, Corpus, materialise, overlaps, read_questions  # noqa: E402
 
 
 class CachingEmbedder:
@@ -115,6 +117,17 @@ def search_latency(corpus: Corpus, searcher: Searcher) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
+def corpus_of(name: str, workdir: Path) -> Corpus:
+    """An evaldata set, or a project test set written on xquad_en's documents."""
+    from benchmarks.answers import TEST_SETS
+
+    if name not in TEST_SETS:
+        return materialise(name, workdir / name)
+    corpus = materialise("xquad_en", workdir / name)
+    corpus.name, corpus.questions = name, read_questions(TEST_SETS[name])
+    return corpus
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
@@ -133,7 +146,7 @@ def main(argv=None) -> int:
     embedder = CachingEmbedder(base)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        corpora = {name: materialise(name, workdir / name) for name in args.sets.split(",")}
+        corpora = {name: corpus_of(name, workdir) for name in args.sets.split(",")}
         print(f"{'set':<11} {'chunks':>8} {'title':>5} {'mode':<7} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>6}  fusion")
         for size, overlap, store, name in [(*p, st, n) for p in pairs for n in corpora for st in stores]:
             settings = base.replace(chunk_size=size, chunk_overlap=overlap, milvus_lexical=STORES[store])
