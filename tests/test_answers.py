@@ -161,6 +161,21 @@ def test_each_part_of_a_two_part_question_is_answered_and_cited(two_topics):
         assert f"{c.quote} [{c.n}]" in answer.text
 
 
+def test_the_chat_shows_each_part_under_its_own_source(two_topics):
+    import re
+
+    from assistant.interfaces.render import answer_html
+
+    index_dir, _ = two_topics
+    answer = assistant.ask("When was the Harbor Point lighthouse built, and who directs the town museum?", index_dir=index_dir)
+    html = answer_html(answer, turn=1)
+    blocks = {m.group(1): m.group(0) for m in re.finditer(r'<details class="qa-source qa-cited" id="cite-1-(\d+)".*?</details>', html, re.S)}
+    assert set(blocks) == {"1", "2"}
+    assert "lighthouse.txt" in blocks["1"] and "1874" in blocks["1"]
+    assert "museum.txt" in blocks["2"] and "Maria Okafor" in blocks["2"]
+    assert 'href="#cite-1-1"' in html and 'href="#cite-1-2"' in html
+
+
 def test_a_part_the_documents_do_not_answer_is_named_not_answered(two_topics):
     index_dir, _ = two_topics
     answer = assistant.ask(
