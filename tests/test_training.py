@@ -230,3 +230,22 @@ def test_the_multipart_study_answers_more_parts_when_it_splits(sample, capsys):
     assert parts["split"] == 1.0  # every joined question of the sample starts its second part with a question word
     assert parts["all_parts"] >= whole["all_parts"] and parts["all_parts"] > 0
     assert 0 <= result["each question alone"]["accuracy"] <= 1
+
+
+def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsys):
+    from training.pipeline import main
+
+    assert main(["--traindata", str(sample), "--questions", "8", "--candidates", "8,2"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["candidates"] for r in rows] == [8, 2] and all(r["split"].startswith("dev") for r in rows)
+    for r in rows:
+        assert r["questions"] == 8 and 0 <= r["refused"] <= 1 and 0 <= r["accuracy"] <= 1 - r["refused"]
+        assert 0 <= r["held_out_refused"] <= 1 and 0 <= r["auc"] <= 1
+    assert rows[0]["accuracy"] > 0  # the sample's questions are answered through the index
+
+
+def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):
+    from training.pipeline import main
+
+    assert main(["--candidates", "8,0"]) == 2
+    assert "--candidates 8,0" in capsys.readouterr().err

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 import tempfile
 import time
@@ -30,8 +29,8 @@ from assistant.answer.answering import ask  # noqa: E402
 from assistant.answer.parts import question_parts  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
-from assistant.ingest.indexing import rebuild_index  # noqa: E402
-from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions  # noqa: E402
+from training import dev_index  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, questions  # noqa: E402
 
 
 def joined(first: str, second: str) -> str:
@@ -86,17 +85,7 @@ def main(argv=None) -> int:
     embedder = make_embedder(settings)
     with tempfile.TemporaryDirectory() as scratch:
         work = args.workdir or Path(scratch)
-        folder = work / "docs"
-        folder.mkdir(parents=True, exist_ok=True)
-        dev_docs = {q.positives[0].doc_id for q in items}
-        for name in SETS:
-            for doc in _read(args.traindata / name / "docs.jsonl"):
-                if doc["id"] in dev_docs:
-                    path = folder / (re.sub(r"[^\w\-.]+", "_", doc["id"]) + ".txt")
-                    if not path.exists():
-                        path.write_text(doc["text"], "utf-8")
-        index_dir = work / "index"
-        rebuild_index([str(folder)], index_dir, settings=settings, embedder=embedder)
+        index_dir = dev_index.build(items, args.traindata, work, settings, embedder)
         results = {}
         for label, on in (("parts answered separately", True), ("whole question", False)):
             chosen = replace(settings, answer_parts=on)

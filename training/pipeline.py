@@ -1,0 +1,98 @@
+"""The whole answer path on the training data's dev split: retrieval, pre-filter, model, threshold.
+
+`train.py` and `combine.py` measure the model on each question's own candidate sentences; this
+asks the dev questions through `ask()` against an index of all dev documents (`dev_index.py`),
+so retrieval among similar reviews and the pre-filter count too. Per question: answered
+correctly (a reference answer in the text), refused; and once more with the question's own
+document removed from the results (the other reviews of the product stay: an on-topic
+unanswerable case), its answerability, for the refusal rate and the AUC. Compares answer models
+(`--model`) and pre-filter sizes (`--candidates`) on data that is not the evaluation sets.
+
+    python training/pipeline.py                          # ~4 min on 2 cores
+    python training/pipeline.py --candidates 8,6,4 --model models/answer
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from assistant.answer import extractive, model as answer_model  # noqa: E402
+from assistant.answer.answering import ask  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.ingest.embeddings import make_embedder  # noqa: E402
+from assistant.search.retrieval import searcher_for  # noqa: E402
+from benchmarks.answers import auc  # noqa: E402
+from training import dev_index  # noqa: E402
+from training.pairs import TRAINDATA, questions  # noqa: E402
+
+
+def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
+    model = answer_model.load(settings.answer_model_dir, settings.query_threads)
+    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    searcher = searcher_for(index_dir, settings, embedder)
+    correct = refused = 0
+    answerable, held_out = [], []
+    for q in items:
+        answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
+        correct += not answer.abstained and any(a.lower() in answer.text.lower() for a in q.answers)
+        refused += answer.abstained
+        answerable.append(answer.confidence)
+        own = dev_index.file_name(q.positives[0].doc_id)
+        vector = searcher.embed([q.question])
+        hits = searcher.search_many([q.question], settings.answer_k + 10, vectors=vector)[0]
+        hits = [h for h in hits if Path(h.source).name != own][: settings.answer_k]
+        found = extractive.candidates(q.question, vector[0], hits, searcher, model, settings.answer_candidates)
+        held_out.append(extractive.answerability(found))
+    pos, neg = np.array(answerable), np.array(held_out)
+    return {
+        "accuracy": round(correct / len(items), 4),
+        "refused": round(refused / len(items), 4),
+        "held_out_refused": round(float((neg < threshold).mean()), 4),
+        "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
+        "threshold": round(threshold, 4),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--model", type=Path, nargs="+", default=[answer_model.MODEL_DIR], help="answer model folders")
+    parser.add_argument("--candidates", default="8", help="comma-separated pre-filter sizes")
+    parser.add_argument("--questions", type=int, default=600, help="dev questions asked (every n-th)")
+    parser.add_argument("--workdir", type=Path, help="keep the corpus and index here")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(x) for x in args.candidates.split(",")]
+        if min(sizes) < 1:
+            raise ValueError
+    except ValueError:
+        print(f"error: --candidates {args.candidates}: expected comma-separated whole numbers of 1 or more", file=sys.stderr)
+        return 2
+    items = questions(args.traindata, split="dev")
+    asked = items[:: max(1, len(items) // args.questions)][: args.questions]
+    settings = Settings.from_env()
+    embedder = make_embedder(settings)
+    with tempfile.TemporaryDirectory() as scratch:
+        index_dir = dev_index.build(items, args.traindata, args.workdir or Path(scratch), settings, embedder)
+        for model_dir in args.model:
+            for size in sizes:
+                began = time.perf_counter()
+                chosen = replace(settings, answer_model_dir=str(model_dir), answer_candidates=size)
+                row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir),
+                       "candidates": size, "questions": len(asked)} | measure(asked, index_dir, chosen, embedder)
+                print(json.dumps(row | {"seconds": round(time.perf_counter() - began, 1)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
