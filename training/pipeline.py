@@ -8,7 +8,7 @@ document removed from the results (the other reviews of the product stay: an on-
 unanswerable case), its answerability, for the refusal rate and the AUC. Compares answer models
 (`--model`) and pre-filter sizes (`--candidates`) on data that is not the evaluation sets.
 
-    python training/pipeline.py                          # ~4 min on 2 cores
+    python training/pipeline.py                          # ~2 min on 2 cores, the index built once
     python training/pipeline.py --candidates 8,6,4 --model models/answer
 """
 
