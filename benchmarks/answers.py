@@ -130,21 +130,34 @@ def held_out_confidences(corpus: Corpus, index_dir: Path, settings: Settings, em
         if not q.answerable:
             continue
         doc_id, p_start, p_end = _paragraph(corpus, q)
-        vector = searcher.embed([q.question])
-        hits = searcher.search_many([q.question], settings.answer_k + 10, vectors=vector)[0]
-        hits = [h for h in hits if not (corpus.doc_of.get(h.source) == doc_id and h.start < p_end and p_start < h.end)]
-        found = extractive.candidates(q.question, vector[0], hits[: settings.answer_k], searcher, model, settings.answer_candidates)
-        out.append(extractive.answerability(found))
+        out.append(answerability_without(
+            q.question, lambda h: corpus.doc_of.get(h.source) == doc_id and h.start < p_end and p_start < h.end,
+            searcher, model, settings,
+        ))
     return out
+
+
+def answerability_without(question: str, drop, searcher, model, settings: Settings) -> float:
+    """The question's answerability once the passages `drop(hit)` names are removed from its
+    results (the next best take their place): an on-topic case the documents do not answer."""
+    vector = searcher.embed([question])
+    hits = searcher.search_many([question], settings.answer_k + 10, vectors=vector)[0]
+    hits = [h for h in hits if not drop(h)][: settings.answer_k]
+    return extractive.answerability(extractive.candidates(question, vector[0], hits, searcher, model, settings.answer_candidates))
+
+
+def holds(text: str, answers) -> bool:
+    """A reference answer appears in `text` (case-insensitive): what accuracy counts."""
+    return any(a.lower() in text.lower() for a in answers)
 
 
 def report(name: str, corpus: Corpus, rows) -> dict:
     answerable = [r for r in rows if r[1]]
     unanswerable = [r for r in rows if not r[1]]
     answered = [r for r in answerable if not r[2].abstained]
-    correct = sum(any(a.lower() in r[2].text.lower() for a in r[0].answers) for r in answerable)
+    correct = sum(holds(r[2].text, r[0].answers) for r in answerable)
     multipart = [r for r in answerable if r[0].parts]
-    all_parts = sum(all(any(a.lower() in r[2].text.lower() for a in part) for part in r[0].parts) for r in multipart)
+    all_parts = sum(all(holds(r[2].text, part) for part in r[0].parts) for r in multipart)
     cites = cite_ok = recall = 0
     for q, _, a, _ in answered:
         if not q.evidence:

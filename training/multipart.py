@@ -29,6 +29,7 @@ from assistant.answer.answering import ask  # noqa: E402
 from assistant.answer.parts import question_parts  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
+from benchmarks.answers import holds  # noqa: E402
 from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, TrainQuestion, questions  # noqa: E402
 
@@ -66,10 +67,6 @@ def _apart(a: TrainQuestion, b: TrainQuestion) -> bool:
     text_a = " ".join(s.text for s in a.positives).lower()
     text_b = " ".join(s.text for s in b.positives).lower()
     return not any(x.lower() in text_b for x in a.answers) and not any(x.lower() in text_a for x in b.answers)
-
-
-def holds(text: str, answers: tuple[str, ...]) -> bool:
-    return any(a.lower() in text.lower() for a in answers)
 
 
 def main(argv=None) -> int:

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer import extractive, model as answer_model  # noqa: E402
+from assistant.answer import model as answer_model  # noqa: E402
 from assistant.answer.answering import ask  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
-from benchmarks.answers import auc  # noqa: E402
+from benchmarks.answers import answerability_without, auc, holds  # noqa: E402
 from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, questions  # noqa: E402
 
@@ -44,15 +44,11 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
     answerable, held_out = [], []
     for q in items:
         answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
-        correct += not answer.abstained and any(a.lower() in answer.text.lower() for a in q.answers)
+        correct += not answer.abstained and holds(answer.text, q.answers)
         refused += answer.abstained
         answerable.append(answer.confidence)
         own = dev_index.file_name(q.positives[0].doc_id)
-        vector = searcher.embed([q.question])
-        hits = searcher.search_many([q.question], settings.answer_k + 10, vectors=vector)[0]
-        hits = [h for h in hits if Path(h.source).name != own][: settings.answer_k]
-        found = extractive.candidates(q.question, vector[0], hits, searcher, model, settings.answer_candidates)
-        held_out.append(extractive.answerability(found))
+        held_out.append(answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings))
     pos, neg = np.array(answerable), np.array(held_out)
     return {
         "accuracy": round(correct / len(items), 4),
