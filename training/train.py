@@ -111,9 +111,15 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     tokenizer = AutoTokenizer.from_pretrained(model_path())
     model = scorer(args.layers)
+    if args.init:
+        from training.warm_start import load_into
+
+        load_into(model, args.init / "model.onnx")
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
+    swaps = swap_pairs(items, args.seed) if args.swaps else []
+    data = data + swaps
     steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
         [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
@@ -147,9 +153,22 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
                 rate = seen / (time.time() - began)
                 print(f"epoch {epoch + 1} step {step}/{steps} loss {running:.4f} {rate:.1f} pairs/s", flush=True)
     model.eval()
-    stats = {"pairs": len(data), "positives": int(sum(y for _, _, y in data)), "steps": step,
+    stats = {"pairs": len(data), "positives": int(sum(y for _, _, y in data)), "swapped_negatives": len(swaps), "steps": step,
              "train_seconds": round(time.time() - began, 1)}
     return model, tokenizer, stats
+
+
+def swap_pairs(items: list[TrainQuestion], seed: int) -> list[tuple[str, str, float]]:
+    """(swapped question, its original answer sentence, 0): see training/swaps.py."""
+    import random
+
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.swaps import Neighbours, swapped
+
+    embedder = make_embedder(Settings.from_env())
+    found = swapped(items, Neighbours(model_path()), lambda texts: embedder.embed(texts), random.Random(seed))
+    return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
 def export(model, tokenizer, out: Path) -> None:
@@ -224,6 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--listwise", type=float, default=0.5,
                         help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off; the shipped model: 0.5)")
+    parser.add_argument("--init", type=Path, help="continue from this answer model folder (its int8 graph, dequantised: training/warm_start.py)")
+    parser.add_argument("--swaps", action="store_true", help="add swapped-question negatives (training/swaps.py)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -231,6 +252,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.listwise < 0:
         print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
+        return 2
+    if args.init and not (args.init / "model.onnx").is_file():
+        print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
         return 2
     if not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
         print(f"error: {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
@@ -255,7 +279,8 @@ def main(argv=None) -> int:
         "max_tokens": MAX_TOKENS,
         "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
-        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("traindata", "out")} | stats,
+        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("traindata", "out")} | stats
+        | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "commit": commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,0 +1,61 @@
+"""Weights to continue training from: the shipped int8 ONNX answer model, dequantised.
+
+`train.py` keeps no fp32 weights (the ONNX graph is what ships, and fp32 safetensors would not fit
+the model budget), so a run that continues from a shipped model rebuilds them from its graph:
+every quantised weight is `(q - zero_point) * scale`, under the module name the graph's node
+names carry (`/encoder/encoder/layer.0/attention/self/query/MatMul_quant` is
+`encoder.encoder.layer.0.attention.self.query`; ONNX stores a Linear's weight transposed). Fp32
+initialisers (biases, LayerNorms) keep their names. The rebuilt model differs from the graph only
+by the int8 rounding (checked by `tests/test_training.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+_MATMUL = re.compile(r"^/(.+)/MatMul_quant$|^/(head)/Gemm_MatMul_quant$")
+
+
+def onnx_state(path: Path) -> dict[str, np.ndarray]:
+    """The fp32 state dict of the scorer that `path` (an int8 graph written by `train.export`)
+    was exported from."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+
+    def dequantised(prefix: str) -> np.ndarray:
+        q = arrays[f"{prefix}_quantized"].astype(np.float32)
+        return (q - arrays[f"{prefix}_zero_point"].astype(np.float32)) * arrays[f"{prefix}_scale"].astype(np.float32)
+
+    state = {name: value.astype(np.float32) for name, value in arrays.items() if value.dtype == np.float32 and "." in name
+             and not name.endswith(("_scale", "_zero_point"))}
+    for name in [n[: -len("_quantized")] for n in arrays if n.startswith("encoder.embeddings.") and n.endswith("_quantized")]:
+        state[name] = dequantised(name)
+    for node in graph.node:
+        match = _MATMUL.match(node.name) if node.op_type == "MatMulInteger" else None
+        if match:
+            module = (match.group(1) or match.group(2)).replace("/", ".")
+            state[f"{module}.weight"] = dequantised(node.input[1][: -len("_quantized")]).T.copy()
+    return state
+
+
+def load_into(scorer, path: Path) -> None:
+    """Set `scorer`'s weights (a `train.scorer` of the same layer count) from the graph at `path`;
+    a missing or extra weight is an error, not a silent partial load."""
+    import torch
+
+    state = {name: torch.from_numpy(value) for name, value in onnx_state(path).items()}
+    own = scorer.state_dict()
+    needed = {n for n in own if not n.endswith("position_ids")}
+    missing, extra = sorted(needed - set(state)), sorted(set(state) - set(own))
+    if missing or extra:
+        raise ValueError(f"{path}: does not match a {len(scorer.encoder.encoder.layer)}-layer scorer (missing {missing[:3]}, unexpected {extra[:3]})")
+    for name in needed:
+        if tuple(state[name].shape) != tuple(own[name].shape):
+            raise ValueError(f"{path}: {name} has shape {tuple(state[name].shape)}, the scorer {tuple(own[name].shape)}")
+    scorer.load_state_dict(state, strict=False)
