@@ -117,6 +117,66 @@ def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
     assert scores.shape == (2,) and ((scores >= 0) & (scores <= 1)).all()
 
 
+@pytest.mark.slow
+def test_training_can_continue_from_a_model_with_swapped_question_negatives(sample, tmp_path):
+    from assistant.answer.model import sha256
+    from training.train import main
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--traindata", str(sample), "--layers", "1", "--batch", "8", "--dev-questions", "0", "--threads", "1"]
+    assert main(common + ["--out", str(first)]) == 0
+    assert main(common + ["--out", str(second), "--init", str(first), "--swaps"]) == 0
+    recipe = json.loads((second / "card.json").read_text("utf-8"))["recipe"]
+    assert recipe["init_sha256"] == sha256(first / "model.onnx")
+    assert recipe["swapped_negatives"] > 0 and recipe["pairs"] > recipe["swapped_negatives"]
+    assert AnswerModel(second).logits("What color is the lamp?", ["The color is blue."]).shape == (1,)
+
+
+@pytest.mark.slow
+def test_warm_start_rebuilds_the_shipped_models_weights_from_its_graph():
+    import torch
+    from transformers import AutoTokenizer
+
+    from assistant.answer.model import MAX_TOKENS, MODEL_DIR
+    from assistant.ingest.embeddings import model_path
+    from training.train import scorer
+    from training.warm_start import load_into
+
+    model = scorer(6)
+    load_into(model, MODEL_DIR / "model.onnx")
+    model.eval()
+    question = "How long does the battery last?"
+    texts = ["The battery lasts about ten hours on a full charge.", "I bought it for my son.",
+             "The charger is small [SEP] It came in a box.", "Battery life is poor: two hours at most.", "Shipping took a week."]
+    enc = AutoTokenizer.from_pretrained(model_path())([question] * len(texts), texts, truncation="only_second",
+                                                      max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        rebuilt = model(**enc).numpy()
+    shipped = AnswerModel(MODEL_DIR).logits(question, texts)
+    # the same model up to int8 rounding (of weights here, of activations too in the graph)
+    assert np.abs(rebuilt - shipped).max() < 1.0
+    assert np.corrcoef(rebuilt, shipped)[0, 1] > 0.98
+
+
+@pytest.mark.slow
+def test_warm_start_refuses_a_graph_of_another_depth():
+    from assistant.answer.model import MODEL_DIR
+    from training.train import scorer
+    from training.warm_start import load_into
+
+    with pytest.raises(ValueError, match="does not match a 2-layer scorer") as err:
+        load_into(scorer(2), MODEL_DIR / "model.onnx")
+    assert "\n" not in str(err.value)
+
+
+def test_continuing_from_a_folder_without_a_model_is_one_line(sample, tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--traindata", str(sample), "--init", str(tmp_path / "none"), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--init" in err and "model.onnx" in err
+
+
 def test_training_without_data_is_one_line(tmp_path, capsys):
     from training.train import main
 
@@ -183,6 +243,17 @@ def test_the_seen_questions_that_set_the_threshold_are_well_formed():
             else:
                 assert row["answers"] == [], (path.name, row)
     assert len(asked) == len(set(asked)) and len(asked) >= 100
+
+
+@pytest.mark.slow
+def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(capsys):
+    from training.seen import main
+
+    assert main([]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["split"].startswith("seen") and (row["answerable"], row["unanswerable"]) == (78, 32)
+    # the shipped model picks an answer sentence for most answerable questions and ranks them above the traps
+    assert row["top1"] >= 60 and row["auc"] > 0.7
 
 
 def test_reading_until_a_stop_keeps_the_best_read_and_counts_the_reads():

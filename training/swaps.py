@@ -9,18 +9,23 @@ document. Neighbours that look like a form of the same word (sharing its first f
 skipped, and so is a swapped question whose sentence vector stays too close to the original's
 (`max_similarity`): it probably still asks the same thing (a synonym), and would be a false
 negative. The (swapped question, answer sentence) pair is then a negative for training.
+
+    python training/swaps.py --model models/answer     # the dev split's swapped questions: AUC, original vs swapped
 """
 
 from __future__ import annotations
 
 import random
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.pairs import _STOP, TrainQuestion
+import numpy as np  # noqa: E402
+
+from training.pairs import _STOP, TrainQuestion  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 # endings of adverbs, participles and adjectives: swapping those mostly gives a synonym or a broken
@@ -92,3 +97,49 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     after = embed([d.text for d in drafts])
     similarity = (before * after).sum(1)
     return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
+
+
+def measure(scorer, items: list[TrainQuestion], embed, seed: int = 0) -> dict:
+    """How well `scorer(question, texts)` tells a question from its swapped version, each read
+    against the question's own document and near-topic sentences (the best score counts, as for
+    answerability): the AUC, original against swapped. `items`: dev questions."""
+    from benchmarks.answers import auc
+    from assistant.ingest.embeddings import model_path
+
+    found = swapped(items, Neighbours(model_path()), embed, random.Random(seed))
+    original, altered = [], []
+    for s in found:
+        texts = [c.text for c in s.question.positives + s.question.negatives + s.question.near]
+        original.append(float(np.max(scorer(s.question.question, texts))))
+        altered.append(float(np.max(scorer(s.text, texts))))
+    labels = np.r_[np.ones(len(original)), np.zeros(len(altered))]
+    return {"swapped_questions": len(found), "swapped_auc": round(auc(np.r_[original, altered], labels), 4) if found else None}
+
+
+def main(argv=None) -> int:
+    """Measure a model folder on the dev split's swapped questions (see `measure`)."""
+    import argparse
+    import json
+
+    from assistant.answer.model import MODEL_DIR, AnswerModel
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.pairs import TRAINDATA, questions
+
+    parser = argparse.ArgumentParser(description=measure.__doc__)
+    parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
+    args = parser.parse_args(argv)
+    dev = questions(args.traindata, "dev")
+    if args.dev_questions:
+        dev = dev[:: max(1, len(dev) // args.dev_questions)][: args.dev_questions]
+    model = AnswerModel(args.model, threads=2)
+    embedder = make_embedder(Settings.from_env())
+    figures = measure(model.logits, dev, embedder.embed)
+    print(json.dumps({"split": "dev (traindata)", "model": str(args.model)} | figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -171,6 +171,15 @@ def swap_pairs(items: list[TrainQuestion], seed: int) -> list[tuple[str, str, fl
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
+def swap_measure(scorer, items: list[TrainQuestion], seed: int) -> dict:
+    """Original against swapped dev questions (training/swaps.py `measure`)."""
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.swaps import measure
+
+    return measure(scorer, items, make_embedder(Settings.from_env()).embed, seed)
+
+
 def export(model, tokenizer, out: Path) -> None:
     """model.onnx (int8, dynamic quantisation) and tokenizer.json into `out`."""
     import torch
@@ -271,6 +280,7 @@ def main(argv=None) -> int:
     (args.out / "card.json").write_text(json.dumps(card), "utf-8")
     shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
     dev = evaluate(shipped.scores, dev_items, args.false_refusal)
+    dev |= swap_measure(shipped.logits, dev_items, args.seed)
     print("dev (int8 ONNX):", json.dumps(dev), flush=True)
     card = {
         "model": "answer sentence cross-encoder",

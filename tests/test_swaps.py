@@ -1,0 +1,79 @@
+"""Swapped-question negatives (training/swaps.py): which word is swapped, for what, and when not."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from training.pairs import Sentence, TrainQuestion
+from training.swaps import Neighbours, anchors, swapped
+
+
+def _question(question: str, answer_sentence: str, other: str = "Shipping took a week.") -> TrainQuestion:
+    return TrainQuestion("q1", question, ("x",), (Sentence("d", 0, 1, answer_sentence),), (Sentence("d", 2, 3, other),), ())
+
+
+def _distinct(texts):
+    """Unit vectors that differ from text to text (similarity well below the synonym cut)."""
+    out = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).normal(size=16) for t in texts])
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_anchors_are_content_words_the_answer_sentence_also_holds():
+    assert anchors("How long does the battery last?", "The battery lasts ten hours.") == ["battery"]
+    # stop words, short words, adverbs and participles are never anchors
+    assert anchors("Was it quickly charged?", "It was quickly charged overnight.") == []
+
+
+def test_the_longest_shared_word_is_replaced_by_a_neighbour_the_document_lacks():
+    item = _question("How long does the Battery last on the trail?", "The Battery lasts ten hours on the trail.", "The charger is small.")
+    options = {"battery": ["charger", "cord"], "trail": ["road"]}
+    found = swapped([item], lambda word, count: options.get(word.lower(), []), _distinct, random.Random(0))
+    # "charger" occurs in the document, so "cord" is the only choice; the capital is kept
+    assert [(s.word, s.replacement, s.text) for s in found] == [("Battery", "Cord", "How long does the Cord last on the trail?")]
+
+
+def test_a_swap_that_stays_too_similar_is_dropped_as_a_probable_synonym():
+    item = _question("How long does the battery last?", "The battery lasts ten hours.")
+
+    def same(texts):
+        return np.ones((len(texts), 4)) / 2.0
+
+    assert swapped([item], lambda word, count: ["cord"], same, random.Random(0)) == []
+    assert len(swapped([item], lambda word, count: ["cord"], _distinct, random.Random(0))) == 1
+
+
+def test_a_question_without_a_shared_word_or_a_usable_neighbour_gives_nothing():
+    unrelated = _question("Who sold it?", "The battery lasts ten hours.")
+    no_options = _question("How long does the battery last?", "The battery lasts ten hours.")
+    assert swapped([unrelated, no_options], lambda word, count: [], _distinct, random.Random(0)) == []
+
+
+def test_neighbours_skip_forms_of_the_word_and_its_two_nearest(tmp_path):
+    from safetensors.numpy import save_file
+
+    words = ["[PAD]", "battery", "batteries", "power", "energy", "charger", "batty", "cord", "lamp", "the", "##ery"]
+    angles = {"battery": 0.0, "batteries": 0.01, "power": 0.02, "energy": 0.03, "charger": 0.2, "batty": 0.25, "cord": 0.3, "lamp": 1.4}
+    table = np.zeros((len(words), 2), dtype=np.float32)
+    for i, w in enumerate(words):
+        a = angles.get(w, 3.0)
+        table[i] = [np.cos(a), np.sin(a)]
+    save_file({"embeddings.word_embeddings.weight": table}, str(tmp_path / "model.safetensors"))
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n", "utf-8")
+    near = Neighbours(tmp_path)
+    # the two nearest ("batteries", "power") are skipped, and so is "batty" (the same first four letters)
+    assert near("battery", 3) == ["energy", "charger", "cord"]
+    assert near("Battery", 3) == ["energy", "charger", "cord"]
+    assert near("unknownword", 2) == []
+    assert "the" not in near.words and "##ery" not in near.words
+
+
+@pytest.mark.slow
+def test_swaps_from_the_packaged_word_table_name_a_different_thing():
+    from assistant.ingest.embeddings import model_path
+
+    near = Neighbours(model_path())
+    options = near("battery", 10)
+    assert len(options) == 10 and all(not o.startswith("batt") for o in options)

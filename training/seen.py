@@ -1,0 +1,69 @@
+"""The veto check on the seen article questions, the answer model's logit alone (no logistic layer,
+no threshold): how often the best-scored pre-filtered candidate holds a reference answer, and the
+AUC of the best logit, answerable against unanswerable. Seen data (the threshold is set on these
+questions), so it only vetoes a model that the dev split chose; it never chooses one.
+
+    python training/seen.py --model models/answer       # ~1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from assistant.answer import extractive  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel, pair_text  # noqa: E402
+from assistant.config import PROJECT_DIR, Settings  # noqa: E402
+from assistant.ingest.embeddings import default_embedder  # noqa: E402
+from assistant.ingest.indexing import rebuild_index  # noqa: E402
+from assistant.search.retrieval import searcher_for  # noqa: E402
+from benchmarks.answers import auc, holds  # noqa: E402
+from training.combine import SEEN_QUESTIONS  # noqa: E402
+
+
+def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Settings) -> dict:
+    searcher = searcher_for(index_dir, settings, default_embedder(settings))
+    top1 = answerable = 0
+    best, labels = [], []
+    for q in (json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()):
+        vector = searcher.embed([q["question"]])
+        hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
+        kept = extractive.sentences(q["question"], vector[0], hits, searcher)[: settings.answer_candidates]
+        texts = [pair_text(c.text, extractive.previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
+        logits = model.logits(q["question"], texts)
+        pick = int(np.argmax(logits))
+        best.append(float(logits[pick]))
+        labels.append(int(q["answerable"]))
+        if q["answerable"]:
+            answerable += 1
+            top1 += holds(kept[pick].text, q["answers"])
+    return {"top1": top1, "answerable": answerable, "unanswerable": len(labels) - answerable,
+            "auc": round(auc(np.array(best), np.array(labels)), 4)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        for source in (PROJECT_DIR / "documents").glob("*.txt"):
+            shutil.copy(source, docs / source.name)
+        rebuild_index([str(docs)], Path(tmp) / "index", settings=settings)
+        figures = measure(AnswerModel(args.model, threads=2), SEEN_QUESTIONS, Path(tmp) / "index", settings)
+    print(json.dumps({"split": "seen (article questions, logit alone)", "model": str(args.model)} | figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
