@@ -35,6 +35,13 @@ def test_the_longest_shared_word_is_replaced_by_a_neighbour_the_document_lacks()
     assert [(s.word, s.replacement, s.text) for s in found] == [("Battery", "Cord", "How long does the Cord last on the trail?")]
 
 
+def test_more_swaps_per_question_swap_different_words():
+    item = _question("How long does the battery last on the trail?", "The battery lasts ten hours on the trail.")
+    options = {"battery": ["cord"], "trail": ["road"]}
+    found = swapped([item], lambda word, count: options.get(word.lower(), []), _distinct, random.Random(0), per_question=2)
+    assert sorted(s.text for s in found) == ["How long does the battery last on the road?", "How long does the cord last on the trail?"]
+
+
 def test_a_swap_that_stays_too_similar_is_dropped_as_a_probable_synonym():
     item = _question("How long does the battery last?", "The battery lasts ten hours.")
 

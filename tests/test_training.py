@@ -125,7 +125,7 @@ def test_training_can_continue_from_a_model_with_swapped_question_negatives(samp
     first, second = tmp_path / "first", tmp_path / "second"
     common = ["--traindata", str(sample), "--layers", "1", "--batch", "8", "--dev-questions", "0", "--threads", "1"]
     assert main(common + ["--out", str(first)]) == 0
-    assert main(common + ["--out", str(second), "--init", str(first), "--swaps"]) == 0
+    assert main(common + ["--out", str(second), "--init", str(first), "--swaps", "2"]) == 0
     recipe = json.loads((second / "card.json").read_text("utf-8"))["recipe"]
     assert recipe["init_sha256"] == sha256(first / "model.onnx")
     assert recipe["swapped_negatives"] > 0 and recipe["pairs"] > recipe["swapped_negatives"]

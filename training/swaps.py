@@ -75,14 +75,16 @@ def anchors(question: str, sentence: str) -> list[str]:
 
 
 def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: random.Random,
-            candidates: int = 10, max_similarity: float = 0.85) -> list[Swap]:
-    """At most one swapped question per item (those with a usable anchor and replacement).
+            candidates: int = 10, max_similarity: float = 0.85, per_question: int = 1) -> list[Swap]:
+    """At most `per_question` swapped questions per item, each swapping a different anchor
+    (the longest first), for the items with a usable anchor and replacement.
     `embed(texts)`: unit sentence vectors, for the synonym check."""
     drafts: list[Swap] = []
     for q in items:
         document = " ".join(s.text for s in q.positives + q.negatives).lower()
         words = sorted(set(anchors(q.question, q.positives[0].text)), key=lambda w: (-len(w), w))
-        for word in words[:2]:  # the longest anchors: most often the thing asked about
+        made = 0
+        for word in words[: per_question + 1]:  # the longest anchors: most often the thing asked about
             options = [r for r in neighbours(word, candidates) if not re.search(rf"\b{r}", document)]
             if options:
                 replacement = rng.choice(options)
@@ -90,7 +92,9 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
                     replacement = replacement.capitalize()
                 text = re.sub(rf"\b{re.escape(word)}\b", replacement, q.question, count=1)
                 drafts.append(Swap(q, text, word, replacement))
-                break
+                made += 1
+                if made == per_question:
+                    break
     if not drafts:
         return []
     before = embed([d.question.question for d in drafts])

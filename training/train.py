@@ -118,7 +118,7 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
-    swaps = swap_pairs(items, args.seed) if args.swaps else []
+    swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
     data = data + swaps
     steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
@@ -158,7 +158,7 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     return model, tokenizer, stats
 
 
-def swap_pairs(items: list[TrainQuestion], seed: int) -> list[tuple[str, str, float]]:
+def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> list[tuple[str, str, float]]:
     """(swapped question, its original answer sentence, 0): see training/swaps.py."""
     import random
 
@@ -167,7 +167,8 @@ def swap_pairs(items: list[TrainQuestion], seed: int) -> list[tuple[str, str, fl
     from training.swaps import Neighbours, swapped
 
     embedder = make_embedder(Settings.from_env())
-    found = swapped(items, Neighbours(model_path()), lambda texts: embedder.embed(texts), random.Random(seed))
+    found = swapped(items, Neighbours(model_path()), lambda texts: embedder.embed(texts), random.Random(seed),
+                    per_question=per_question)
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
@@ -253,7 +254,7 @@ def main(argv=None) -> int:
     parser.add_argument("--listwise", type=float, default=0.5,
                         help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off; the shipped model: 0.5)")
     parser.add_argument("--init", type=Path, help="continue from this answer model folder (its int8 graph, dequantised: training/warm_start.py)")
-    parser.add_argument("--swaps", action="store_true", help="add swapped-question negatives (training/swaps.py)")
+    parser.add_argument("--swaps", type=int, default=0, help="swapped-question negatives per training question (training/swaps.py; 0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -261,6 +262,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.listwise < 0:
         print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
+        return 2
+    if args.swaps < 0:
+        print(f"error: --swaps {args.swaps}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
