@@ -128,6 +128,9 @@ def test_training_can_continue_from_a_model_with_swapped_question_negatives(samp
     assert main(common + ["--out", str(second), "--init", str(first), "--swaps", "2"]) == 0
     recipe = json.loads((second / "card.json").read_text("utf-8"))["recipe"]
     assert recipe["init_sha256"] == sha256(first / "model.onnx")
+    card = json.loads((second / "card.json").read_text("utf-8"))
+    first_card = json.loads((first / "card.json").read_text("utf-8"))
+    assert card["continued_from"] == {"model_sha256": sha256(first / "model.onnx"), "command": first_card["command"], "commit": first_card["commit"]}
     assert recipe["swapped_negatives"] > 0 and recipe["pairs"] > recipe["swapped_negatives"]
     assert AnswerModel(second).logits("What color is the lamp?", ["The color is blue."]).shape == (1,)
 

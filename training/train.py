@@ -172,6 +172,17 @@ def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> 
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
+def lineage(init: Path) -> dict:
+    """What a continued model started from: the earlier model's command, commit and checksum
+    (and its own lineage), so the chain of commands that rebuilds it is on the card."""
+    try:
+        card = json.loads((init / "card.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        card = {}
+    out = {"model_sha256": sha256(init / "model.onnx"), "command": card.get("command"), "commit": card.get("commit")}
+    return out | ({"continued_from": card["continued_from"]} if "continued_from" in card else {})
+
+
 def swap_measure(scorer, items: list[TrainQuestion], seed: int) -> dict:
     """Original against swapped dev questions (training/swaps.py `measure`)."""
     from assistant.config import Settings
@@ -295,6 +306,7 @@ def main(argv=None) -> int:
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
         "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("traindata", "out")} | stats
         | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
+        **({"continued_from": lineage(args.init)} if args.init else {}),
         "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "commit": commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
