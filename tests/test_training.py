@@ -25,7 +25,7 @@ def _write_sample(root, n_docs: int = 40) -> None:
         for i in range(n_docs):
             item, color, price = ITEMS[i % 10], COLORS[(i * 3) % 10], 10 + 7 * i
             text = (f"I bought this {item} last spring for my brother. It cost {price} dollars at the store. "
-                    f"The color is {color}, which matches the kitchen. Shipping took a week. I would buy it again.")
+                    f"The {item} is {color}, which matches the kitchen. Shipping took a week. I would buy it again.")
             doc_id = f"{prefix}{i}#1" if name.endswith("amazon") else f"{prefix}{i}"
             group = f"{prefix}{i // 2}" if name.endswith("amazon") else "Filtered_Reddit_Comments"
             docs.append({"id": doc_id, "title": "", "group": group, "text": text})
