@@ -167,8 +167,7 @@ def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> 
     from training.swaps import Neighbours, swapped
 
     embedder = make_embedder(Settings.from_env())
-    found = swapped(items, Neighbours(model_path()), lambda texts: embedder.embed(texts), random.Random(seed),
-                    per_question=per_question)
+    found = swapped(items, Neighbours(model_path()), embedder.embed, random.Random(seed), per_question=per_question)
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
