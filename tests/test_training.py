@@ -306,6 +306,18 @@ def test_the_multipart_study_answers_more_parts_when_it_splits(sample, capsys):
     assert 0 <= result["each question alone"]["accuracy"] <= 1
 
 
+def test_the_question_level_study_compares_feature_sets_on_the_other_half(sample, capsys):
+    from training.question_level import FEATURES, main
+
+    assert main(["--traindata", str(sample)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{"):])
+    assert result["split"].startswith("dev") and result["questions"] > 0
+    assert " + ".join(FEATURES) in result
+    # the real model tells a review from the same review without its answer sentence
+    assert result["best probability alone"] > 0.6
+
+
 def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsys):
     from training.pipeline import main
 
