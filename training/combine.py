@@ -71,6 +71,18 @@ def rows(signals: Signals, items: list[TrainQuestion]) -> tuple[np.ndarray, np.n
     return np.vstack(x), np.array(y)
 
 
+def halves(count: int, seed: int) -> tuple[list[int], list[int]]:
+    """Indices of the dev split's two halves: the one the logistic layer is fitted on, and the
+    one its figures are measured on (a seeded shuffle)."""
+    order = np.random.default_rng(seed).permutation(count).tolist()
+    return order[: count // 2], order[count // 2 :]
+
+
+def seen_questions(files: list[Path]) -> list[dict]:
+    """The rows of the seen article question files, in order."""
+    return [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()]
+
+
 SEEN_QUESTIONS = ARTICLE_QUESTION_FILES  # seen questions on the shipped article (see benchmarks/answers.py)
 
 
@@ -83,7 +95,7 @@ def seen_confidences(model_dir: Path, files: list[Path]) -> list[tuple[float, bo
     from assistant.config import PROJECT_DIR, Settings
     from assistant.ingest.indexing import rebuild_index
 
-    items = [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()]
+    items = seen_questions(files)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(abstain_threshold=0.0, answer_model_dir=str(model_dir))
         rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
@@ -129,9 +141,9 @@ def main(argv=None) -> int:
     model = AnswerModel(args.model, threads=2)
     signals = Signals(model, args.traindata)
     dev = questions(args.traindata, "dev", seed=args.seed)
-    order = np.random.default_rng(args.seed).permutation(len(dev))
-    fit_half = [dev[i] for i in order[: len(dev) // 2]]
-    test_half = [dev[i] for i in order[len(dev) // 2 :]]
+    fitting, measuring = halves(len(dev), args.seed)
+    fit_half = [dev[i] for i in fitting]
+    test_half = [dev[i] for i in measuring]
     x, y = rows(signals, fit_half)
     regression = LogisticRegression(C=1.0).fit(x, y)
     combiner = Combiner(dict(zip(Combiner.SIGNALS, map(float, regression.coef_[0]))), float(regression.intercept_[0]))

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from assistant.answer.extractive import prefilter_score  # noqa: E402
 from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
-from training.combine import Signals  # noqa: E402
+from training.combine import Signals, halves  # noqa: E402
 from training.pairs import TRAINDATA, questions  # noqa: E402
 
 FEATURES = ("best", "gap", "best_logit", "max_cosine", "best_share")
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     weights = np.array([combiner.weights[n] for n in combiner.SIGNALS])
     signals = Signals(model, args.traindata)
     dev = questions(args.traindata, "dev", seed=args.seed)
-    fit_half = set(np.random.default_rng(args.seed).permutation(len(dev))[: len(dev) // 2].tolist())  # combine.py's
+    fit_half = set(halves(len(dev), args.seed)[0])  # the half combine.py fits on
     x, y, fitted = [], [], []
     for i, q in enumerate(dev):
         rows = signals(q.question, [s.text for s in q.positives + q.negatives + q.near])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -26,14 +25,14 @@ from assistant.ingest.embeddings import default_embedder  # noqa: E402
 from assistant.ingest.indexing import rebuild_index  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.answers import auc, holds  # noqa: E402
-from training.combine import SEEN_QUESTIONS  # noqa: E402
+from training.combine import SEEN_QUESTIONS, seen_questions  # noqa: E402
 
 
 def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Settings) -> dict:
     searcher = searcher_for(index_dir, settings, default_embedder(settings))
     top1 = answerable = 0
     best, labels = [], []
-    for q in (json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()):
+    for q in seen_questions(files):
         vector = searcher.embed([q["question"]])
         hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
         kept = extractive.sentences(q["question"], vector[0], hits, searcher)[: settings.answer_candidates]
@@ -55,11 +54,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for source in (PROJECT_DIR / "documents").glob("*.txt"):
-            shutil.copy(source, docs / source.name)
-        rebuild_index([str(docs)], Path(tmp) / "index", settings=settings)
+        rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
         figures = measure(AnswerModel(args.model, threads=2), SEEN_QUESTIONS, Path(tmp) / "index", settings)
     print(json.dumps({"split": "seen (article questions, logit alone)", "model": str(args.model)} | figures), flush=True)
     return 0
