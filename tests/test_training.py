@@ -101,6 +101,53 @@ def test_listwise_loss_is_lower_when_the_questions_positive_leads():
     assert float(listwise_loss(torch.tensor([5.0, -5.0]), torch.tensor([1.0, 1.0]), ["a", "a"])) == 0.0
 
 
+def test_the_none_option_trains_groups_without_an_answer_as_a_whole():
+    import torch
+    from training.train import listwise_loss
+
+    # a group without a positive: nothing without the option; with it, lower when its best sentence is low
+    none = torch.tensor([0.0, 0.0])
+    assert float(listwise_loss(torch.tensor([2.0, -1.0]), none, ["a", "a"])) == 0.0
+    high = listwise_loss(torch.tensor([2.0, -1.0]), none, ["a", "a"], null=True)
+    low = listwise_loss(torch.tensor([-2.0, -3.0]), none, ["a", "a"], null=True)
+    assert 0.0 < float(low) < float(high)
+    # a group with an answer: lower when the answer stands above the "none" option (logit 0)
+    labels = torch.tensor([1.0, 0.0])
+    above = listwise_loss(torch.tensor([2.0, -1.0]), labels, ["b", "b"], null=True)
+    below = listwise_loss(torch.tensor([-1.0, -2.0]), labels, ["b", "b"], null=True)
+    assert float(above) < float(below)
+    assert float(above) > float(listwise_loss(torch.tensor([2.0, -1.0]), labels, ["b", "b"]))  # the option competes
+
+
+def test_unanswerable_groups_hold_no_answer_and_stay_together_in_batches(sample):
+    from training.pairs import unanswerable_groups
+    from training.train import batches, group_of
+
+    items = questions(sample, "train")
+    groups = unanswerable_groups(items, 5, negatives_own=2, negatives_near=1)
+    by_id = {q.id: q for q in items}
+    assert len({g for *_, g in groups}) == 5
+    for question, text, label, group in groups:
+        q = by_id[group.removesuffix(":none")]
+        assert question == q.question and label == 0.0
+        assert text in {s.text for s in q.negatives + q.near}
+        assert not any(a.lower() in text.split(" [SEP] ")[0].lower() for a in q.answers)
+    data = pairs(items, negatives_own=2, negatives_near=1) + groups
+    where = {}
+    for n, batch in enumerate(batches(data, 8, seed=0, by_question=True)):
+        for p in batch:
+            assert where.setdefault(group_of(p), n) == n
+    assert {group_of(p) for p in groups}.isdisjoint({group_of(p) for p in data[: len(data) - len(groups)]})
+
+
+def test_unanswerable_groups_without_the_none_option_is_one_line(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--unanswerable-groups", "10", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--unanswerable-groups 10" in err and "--null" in err
+
+
 @pytest.mark.slow
 def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
     from training.train import main
@@ -125,13 +172,14 @@ def test_training_can_continue_from_a_model_with_swapped_question_negatives(samp
     first, second = tmp_path / "first", tmp_path / "second"
     common = ["--traindata", str(sample), "--layers", "1", "--batch", "8", "--dev-questions", "0", "--threads", "1"]
     assert main(common + ["--out", str(first)]) == 0
-    assert main(common + ["--out", str(second), "--init", str(first), "--swaps", "2"]) == 0
+    assert main(common + ["--out", str(second), "--init", str(first), "--swaps", "2", "--null", "--unanswerable-groups", "5"]) == 0
     recipe = json.loads((second / "card.json").read_text("utf-8"))["recipe"]
     assert recipe["init_sha256"] == sha256(first / "model.onnx")
     card = json.loads((second / "card.json").read_text("utf-8"))
     first_card = json.loads((first / "card.json").read_text("utf-8"))
     assert card["continued_from"] == {"model_sha256": sha256(first / "model.onnx"), "command": first_card["command"], "commit": first_card["commit"]}
-    assert recipe["swapped_negatives"] > 0 and recipe["pairs"] > recipe["swapped_negatives"]
+    assert recipe["swapped_negatives"] > 0 and recipe["pairs"] > recipe["swapped_negatives"] + recipe["unanswerable_group_pairs"]
+    assert recipe["null"] is True and recipe["unanswerable_group_pairs"] > 0
     assert AnswerModel(second).logits("What color is the lamp?", ["The color is blue."]).shape == (1,)
 
 

@@ -133,13 +133,30 @@ def pairs(items: list[TrainQuestion], negatives_own: int = 3, negatives_near: in
     for q in items:
         for s in q.positives:
             out.append((q.question, s.text, 1.0))
-        words = _words(q.question)
-        ranked = sorted(q.negatives, key=lambda s: -len(words & _words(s.text)))
-        chosen = ranked[: max(0, negatives_own - 1)]
-        rest = ranked[len(chosen):]
-        if rest and negatives_own:
-            chosen.append(rng.choice(rest))
-        for s in chosen + list(q.near[:negatives_near]):
+        for s in _negatives(q, rng, negatives_own, negatives_near):
             out.append((q.question, s.text, 0.0))
     rng.shuffle(out)
+    return out
+
+
+def _negatives(q: TrainQuestion, rng: random.Random, negatives_own: int, negatives_near: int) -> list[Sentence]:
+    words = _words(q.question)
+    ranked = sorted(q.negatives, key=lambda s: -len(words & _words(s.text)))
+    chosen = ranked[: max(0, negatives_own - 1)]
+    rest = ranked[len(chosen):]
+    if rest and negatives_own:
+        chosen.append(rng.choice(rest))
+    return chosen + list(q.near[:negatives_near])
+
+
+def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: int = 3, negatives_near: int = 1,
+                        seed: int = 0) -> list[tuple[str, str, float, str]]:
+    """(question, sentence text, 0, group) for `count` questions drawn at random: the question
+    against its own document with the answer sentences removed plus the near-topic ones (chosen
+    as in `pairs`), kept together as one group that holds no answer, so that a listwise loss with
+    a "none of these" option (train.py `--null`) learns to refuse it as a whole."""
+    rng = random.Random(seed + 1)
+    out = []
+    for q in rng.sample(items, min(count, len(items))):
+        out.extend((q.question, s.text, 0.0, f"{q.id}:none") for s in _negatives(q, rng, negatives_own, negatives_near))
     return out

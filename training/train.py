@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from assistant.ingest.embeddings import model_path  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, pairs, questions  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, pairs, questions, unanswerable_groups  # noqa: E402
 
 
 def scorer(layers: int):
@@ -70,7 +70,7 @@ def batches(data: list, size: int, seed: int, by_question: bool = False):
         return
     groups: dict[str, list] = {}
     for pair in data:
-        groups.setdefault(pair[0], []).append(pair)
+        groups.setdefault(group_of(pair), []).append(pair)
     batch: list = []
     keys = list(groups)
     for g in rng.permutation(len(keys)):
@@ -82,10 +82,20 @@ def batches(data: list, size: int, seed: int, by_question: bool = False):
         yield batch
 
 
-def listwise_loss(logits, labels, questions: list[str]):
-    """Mean over the batch's questions that have both a positive and a negative pair of
-    -log(softmax probability mass on the positives): the question's own sentences compete, so
-    the model learns which of them answers, not only whether each one does."""
+def group_of(pair: tuple) -> str:
+    """The group a training pair competes in: its question, or the group `unanswerable_groups` gave it."""
+    return pair[3] if len(pair) > 3 else pair[0]
+
+
+def listwise_loss(logits, labels, questions: list[str], null: bool = False):
+    """Mean over the batch's groups (a question's pairs) that have both a positive and a negative
+    pair of -log(softmax probability mass on the positives): the question's own sentences compete,
+    so the model learns which of them answers, not only whether each one does.
+
+    `null`: a "none of these" option with logit 0 joins every group's softmax, and every group
+    counts: a group without a positive is pushed onto it (its best sentence below 0, i.e. below
+    probability 0.5) and one with a positive is pushed off it, so the best candidate's score,
+    which decides answerability, is trained as such."""
     import torch
 
     by_question: dict[str, list[int]] = {}
@@ -94,8 +104,11 @@ def listwise_loss(logits, labels, questions: list[str]):
     terms = []
     for rows in by_question.values():
         y = labels[rows]
-        if 0 < float(y.sum()) < len(rows):
-            z = logits[rows]
+        z = logits[rows]
+        if null:
+            everything = torch.logsumexp(torch.cat([z, z.new_zeros(1)]), 0)
+            terms.append(everything - (torch.logsumexp(z[y > 0.5], 0) if float(y.sum()) > 0 else 0.0))
+        elif 0 < float(y.sum()) < len(rows):
             terms.append(torch.logsumexp(z, 0) - torch.logsumexp(z[y > 0.5], 0))
     return torch.stack(terms).mean() if terms else logits.sum() * 0.0
 
@@ -119,7 +132,8 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     if args.max_pairs:
         data = data[: args.max_pairs]
     swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
-    data = data + swaps
+    unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
+    data = data + swaps + unanswerable
     steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
         [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
@@ -134,13 +148,13 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     began, step, seen, running = time.time(), 0, 0, 0.0
     for epoch in range(args.epochs):
         for batch in batches(data, args.batch, args.seed + epoch, by_question=args.listwise > 0):
-            enc = tokenizer([q for q, _, _ in batch], [t for _, t, _ in batch], truncation="only_second",
+            enc = tokenizer([p[0] for p in batch], [p[1] for p in batch], truncation="only_second",
                             max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            labels = torch.tensor([y for _, _, y in batch], dtype=torch.float32)
+            labels = torch.tensor([p[2] for p in batch], dtype=torch.float32)
             logits = model(**enc)
             loss = loss_fn(logits, labels)
             if args.listwise > 0:
-                loss = loss + args.listwise * listwise_loss(logits, labels, [q for q, _, _ in batch])
+                loss = loss + args.listwise * listwise_loss(logits, labels, [group_of(p) for p in batch], args.null)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -153,7 +167,8 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
                 rate = seen / (time.time() - began)
                 print(f"epoch {epoch + 1} step {step}/{steps} loss {running:.4f} {rate:.1f} pairs/s", flush=True)
     model.eval()
-    stats = {"pairs": len(data), "positives": int(sum(y for _, _, y in data)), "swapped_negatives": len(swaps), "steps": step,
+    stats = {"pairs": len(data), "positives": int(sum(p[2] for p in data)), "swapped_negatives": len(swaps),
+             "unanswerable_group_pairs": len(unanswerable), "steps": step,
              "train_seconds": round(time.time() - began, 1)}
     return model, tokenizer, stats
 
@@ -265,6 +280,10 @@ def main(argv=None) -> int:
                         help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off; the shipped model: 0.5)")
     parser.add_argument("--init", type=Path, help="continue from this answer model folder (its int8 graph, dequantised: training/warm_start.py)")
     parser.add_argument("--swaps", type=int, default=0, help="swapped-question negatives per training question (training/swaps.py; 0: none)")
+    parser.add_argument("--null", action="store_true",
+                        help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
+    parser.add_argument("--unanswerable-groups", type=int, default=0,
+                        help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; needs --null)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -275,6 +294,13 @@ def main(argv=None) -> int:
         return 2
     if args.swaps < 0:
         print(f"error: --swaps {args.swaps}: a count must be 0 (none) or more", file=sys.stderr)
+        return 2
+    if args.unanswerable_groups < 0:
+        print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
+        return 2
+    if args.unanswerable_groups and not (args.null and args.listwise > 0):
+        print(f"error: --unanswerable-groups {args.unanswerable_groups}: groups without an answer teach nothing without --null and --listwise above 0",
+              file=sys.stderr)
         return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
