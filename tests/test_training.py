@@ -140,12 +140,13 @@ def test_unanswerable_groups_hold_no_answer_and_stay_together_in_batches(sample)
     assert {group_of(p) for p in groups}.isdisjoint({group_of(p) for p in data[: len(data) - len(groups)]})
 
 
-def test_unanswerable_groups_without_the_none_option_is_one_line(tmp_path, capsys):
+def test_a_negative_unanswerable_group_count_is_one_line_naming_it(tmp_path, capsys):
     from training.train import main
 
-    assert main(["--unanswerable-groups", "10", "--out", str(tmp_path / "m")]) == 2
+    assert main(["--unanswerable-groups", "-1", "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--unanswerable-groups 10" in err and "--null" in err
+    assert err.count("\n") == 0 and "--unanswerable-groups -1" in err
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.slow

@@ -283,7 +283,7 @@ def main(argv=None) -> int:
     parser.add_argument("--null", action="store_true",
                         help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
     parser.add_argument("--unanswerable-groups", type=int, default=0,
-                        help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; needs --null)")
+                        help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; without --null they are only more binary negatives)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -297,10 +297,6 @@ def main(argv=None) -> int:
         return 2
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
-        return 2
-    if args.unanswerable_groups and not (args.null and args.listwise > 0):
-        print(f"error: --unanswerable-groups {args.unanswerable_groups}: groups without an answer teach nothing without --null and --listwise above 0",
-              file=sys.stderr)
         return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
