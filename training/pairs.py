@@ -154,7 +154,8 @@ def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: i
     """(question, sentence text, 0, group) for `count` questions drawn at random: the question
     against its own document with the answer sentences removed plus the near-topic ones (chosen
     as in `pairs`), kept together as one group that holds no answer, so that a listwise loss with
-    a "none of these" option (train.py `--null`) learns to refuse it as a whole."""
+    a "none of these" option (train.py `--null`) learns to refuse it as a whole; without that
+    option they are only more binary negatives."""
     rng = random.Random(seed + 1)
     out = []
     for q in rng.sample(items, min(count, len(items))):

@@ -5,8 +5,9 @@
 
 Steps: training pairs from ../shared/traindata (training/pairs.py, train split); the first
 `--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
-cross-entropy plus `--listwise` times a listwise loss over each question's own pairs (AdamW,
-linear warm-up and decay); export to ONNX and dynamic int8 quantisation;
+cross-entropy plus `--listwise` times a listwise loss over each question's own pairs (with
+`--null`, a "none of these" option that also trains groups without an answer; AdamW, linear
+warm-up and decay); export to ONNX and dynamic int8 quantisation;
 then the dev split (documents never trained on) is scored through the shipped inference path
 (`assistant.answer.model.AnswerModel`): best-sentence accuracy, answerability AUC, and the
 abstention threshold that refuses `--false-refusal` of the dev split's answerable questions. The
