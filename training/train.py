@@ -88,8 +88,8 @@ def group_of(pair: tuple) -> str:
     return pair[3] if len(pair) > 3 else pair[0]
 
 
-def listwise_loss(logits, labels, questions: list[str], null: bool = False):
-    """Mean over the batch's groups (a question's pairs) that have both a positive and a negative
+def listwise_loss(logits, labels, groups: list[str], null: bool = False):
+    """Mean over the batch's groups (`group_of` each pair: a question's pairs) that have both a positive and a negative
     pair of -log(softmax probability mass on the positives): the question's own sentences compete,
     so the model learns which of them answers, not only whether each one does.
 
@@ -99,11 +99,11 @@ def listwise_loss(logits, labels, questions: list[str], null: bool = False):
     which decides answerability, is trained as such."""
     import torch
 
-    by_question: dict[str, list[int]] = {}
-    for i, q in enumerate(questions):
-        by_question.setdefault(q, []).append(i)
+    by_group: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
     terms = []
-    for rows in by_question.values():
+    for rows in by_group.values():
         y = labels[rows]
         z = logits[rows]
         if null:
