@@ -184,6 +184,111 @@ def test_training_can_continue_from_a_model_with_swapped_question_negatives(samp
     assert AnswerModel(second).logits("What color is the lamp?", ["The color is blue."]).shape == (1,)
 
 
+def test_a_pairs_file_gives_back_the_pairs_and_groups_it_was_written_with(sample, tmp_path):
+    from training.pairs import read_pairs, unanswerable_groups, write_pairs
+
+    items = questions(sample, "train")
+    data = pairs(items) + unanswerable_groups(items, 3)
+    path = tmp_path / "p.jsonl.gz"
+    write_pairs(path, data, {"recipe": {"negatives": 3}})
+    header, back = read_pairs(path)
+    assert back == data and header["recipe"] == {"negatives": 3}
+    assert any(len(p) == 4 for p in back) and any(len(p) == 3 for p in back)
+
+
+def test_a_file_that_is_not_a_pairs_file_is_refused_naming_it(tmp_path):
+    import gzip
+
+    from training.pairs import read_pairs
+
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('["q", "s", 1.0]\n', "utf-8")
+    headless = tmp_path / "headless.jsonl.gz"
+    with gzip.open(headless, "wt") as handle:
+        handle.write('["q", "s", 1.0]\n')
+    bad_label = tmp_path / "bad.jsonl.gz"
+    with gzip.open(bad_label, "wt") as handle:
+        handle.write('{"pairs_file": 1}\n["q", "s", 0.5]\n')
+    for path in (plain, headless, bad_label, tmp_path / "missing.gz"):
+        with pytest.raises(ValueError) as err:
+            read_pairs(path)
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_training_from_a_saved_pairs_file_matches_training_in_one_go_and_is_measured_later(sample, tmp_path):
+    """The GPU-box path (README, Training the answer model): pairs saved here, trained elsewhere
+    from the file with no dev split, measured here; the same pairs and seed give the same model."""
+    from training.train import main
+
+    common = ["--traindata", str(sample), "--layers", "1", "--batch", "8", "--threads", "1", "--seed", "3"]
+    data = ["--swaps", "1", "--unanswerable-groups", "4"]
+    saved = tmp_path / "pairs.jsonl.gz"
+    assert main(common + data + ["--save-pairs", str(saved)]) == 0
+    assert not (tmp_path / "m").exists()
+    direct, from_file = tmp_path / "direct", tmp_path / "from_file"
+    assert main(common + data + ["--out", str(direct), "--no-dev", "--null"]) == 0
+    assert main(["--layers", "1", "--batch", "8", "--threads", "1", "--seed", "3", "--pairs", str(saved),
+                 "--traindata", str(tmp_path / "nowhere"), "--no-dev", "--null", "--out", str(from_file)]) == 0
+    texts = ["It cost 17 dollars at the store.", "Shipping took a week."]
+    assert np.allclose(AnswerModel(direct).logits("How much did the lamp cost?", texts),
+                       AnswerModel(from_file).logits("How much did the lamp cost?", texts), atol=1e-5)
+    card = json.loads((from_file / "card.json").read_text("utf-8"))
+    assert "dev" not in card and card["recipe"]["pairs_file"]["recipe"]["swaps"] == 1
+    assert "swaps" not in {k for k in card["recipe"] if k != "pairs_file"}
+    assert card["recipe"]["pairs"] == json.loads((direct / "card.json").read_text("utf-8"))["recipe"]["pairs"]
+    assert main(["--traindata", str(sample), "--evaluate", "--out", str(from_file), "--dev-questions", "0", "--threads", "1"]) == 0
+    measured = json.loads((from_file / "card.json").read_text("utf-8"))
+    assert {"top1_sentence", "answerability_auc", "swapped_auc", "split"} <= set(measured["dev"])
+    assert measured["threshold"] == measured["dev"]["threshold"] and measured["files"] == card["files"]
+    AnswerModel(from_file)  # checksums still hold
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--pairs", "NOWHERE.gz", "--no-dev"], "NOWHERE.gz"),
+    (["--pairs", "a.gz", "--save-pairs", "b.gz"], "--save-pairs"),
+    (["--evaluate"], "--evaluate"),
+    (["--device", "gpu0"], "--device gpu0"),
+])
+def test_bad_pairs_file_and_evaluate_arguments_are_one_line(sample, tmp_path, capsys, argv, named):
+    from training.train import main
+
+    argv = [a.replace("NOWHERE", str(tmp_path / "nowhere")) for a in argv]
+    assert main(["--traindata", str(sample), "--out", str(tmp_path / "m")] + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error:") and named.replace("NOWHERE", str(tmp_path / "nowhere")) in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_cuda_device_where_torch_sees_none_is_one_line(sample, tmp_path, capsys):
+    import torch
+
+    from training.train import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    assert main(["--traindata", str(sample), "--questions", "5", "--device", "cuda", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--device cuda" in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_a_scorer_built_from_the_config_alone_takes_the_same_warm_start():
+    import torch
+
+    from assistant.answer.model import MODEL_DIR
+    from training.train import scorer
+    from training.warm_start import load_into
+
+    packaged, bare = scorer(6), scorer(6, weights=False)
+    assert not torch.equal(packaged.encoder.embeddings.word_embeddings.weight, bare.encoder.embeddings.word_embeddings.weight)
+    for model in (packaged, bare):
+        load_into(model, MODEL_DIR / "model.onnx")
+    a, b = packaged.state_dict(), bare.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 @pytest.mark.slow
 def test_warm_start_rebuilds_the_shipped_models_weights_from_its_graph():
     import torch

@@ -17,6 +17,7 @@ questions with all candidate sentences, for measuring sentence choice and answer
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import random
@@ -161,3 +162,31 @@ def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: i
     for q in rng.sample(items, min(count, len(items))):
         out.extend((q.question, s.text, 0.0, f"{q.id}:none") for s in _negatives(q, rng, negatives_own, negatives_near))
     return out
+
+
+def write_pairs(path: Path, data: list[tuple], header: dict) -> None:
+    """`data` (training pairs: question, sentence text, label, optional group) as gzipped JSON
+    lines after one header line (how they were made), so a machine without the traindata, the
+    embedder or this package's dependencies (a GPU box) can train on exactly these pairs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"pairs_file": 1} | header) + "\n")
+        for pair in data:
+            handle.write(json.dumps(list(pair), ensure_ascii=False) + "\n")
+
+
+def read_pairs(path: Path) -> tuple[dict, list[tuple]]:
+    """The header and pairs `write_pairs` wrote; ValueError (naming the file) for anything else."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            header = json.loads(handle.readline() or "null")
+            if not isinstance(header, dict) or header.get("pairs_file") != 1:
+                raise ValueError("no pairs-file header")
+            data = [tuple(json.loads(line)) for line in handle if line.strip()]
+    except (OSError, EOFError, ValueError) as err:
+        raise ValueError(f"{path}: not a training pairs file written by train.py --save-pairs ({err})") from None
+    bad = next((p for p in data if len(p) not in (3, 4) or not all(isinstance(x, str) for x in p[:2])
+                or p[2] not in (0.0, 1.0)), None)
+    if bad is not None:
+        raise ValueError(f"{path}: not a training pair: {str(bad)[:80]}")
+    return header, data

