@@ -235,7 +235,7 @@ def test_training_from_a_saved_pairs_file_matches_training_in_one_go_and_is_meas
                        AnswerModel(from_file).logits("How much did the lamp cost?", texts), atol=1e-5)
     card = json.loads((from_file / "card.json").read_text("utf-8"))
     assert "dev" not in card and card["recipe"]["pairs_file"]["recipe"]["swaps"] == 1
-    assert "swaps" not in {k for k in card["recipe"] if k != "pairs_file"}
+    assert "swaps" not in {k for k in card["recipe"] if k != "pairs_file"} and card["recipe"]["seed"] == 3
     assert card["recipe"]["pairs"] == json.loads((direct / "card.json").read_text("utf-8"))["recipe"]["pairs"]
     assert main(["--traindata", str(sample), "--evaluate", "--out", str(from_file), "--dev-questions", "0", "--threads", "1"]) == 0
     measured = json.loads((from_file / "card.json").read_text("utf-8"))
