@@ -54,8 +54,8 @@ def _check_citations(answer, source_text: str) -> None:
         # The count, not the date of another sentence about the CEOs.
         ("How many rotating CEOs does Huawei have?", "three rotating CEO"),
         # The answer sentence names "the only way"; "regain trust" stands in the sentence before.
-        pytest.param("What would the only way to regain trust be, according to an employee?", "single global standards",
-                     marks=pytest.mark.xfail(strict=True, reason="model 1a+ (swapped-question negatives) picks the sentence before, which names 'regain lost confidence' (0.46); model 1a answered it (README, Measured)")),
+        # (model 1a+ picked that sentence before; the model shipped since answers it.)
+        ("What would the only way to regain trust be, according to an employee?", "single global standards"),
     ],
 )
 def test_answers_hold_the_fact_and_cite_the_passage_that_says_it(article_index, question, fact):
