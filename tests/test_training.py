@@ -260,6 +260,20 @@ def test_bad_pairs_file_and_evaluate_arguments_are_one_line(sample, tmp_path, ca
     assert not (tmp_path / "m").exists()
 
 
+def test_evaluate_refuses_the_shipped_combined_card_rather_than_overwrite_its_threshold(tmp_path, capsys):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR
+    from training.train import main
+
+    shutil.copytree(MODEL_DIR, tmp_path / "m")
+    before = (tmp_path / "m" / "card.json").read_text("utf-8")
+    assert main(["--evaluate", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "combine.py" in err and str(tmp_path / "m") in err
+    assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
+
+
 def test_a_cuda_device_where_torch_sees_none_is_one_line(sample, tmp_path, capsys):
     import torch
 

@@ -343,6 +343,10 @@ def main(argv=None) -> int:
     if args.evaluate and not (args.out / "model.onnx").is_file():
         print(f"error: --evaluate --out {args.out}: no model.onnx there to measure", file=sys.stderr)
         return 2
+    if args.evaluate and "combine" in _card(args.out):
+        print(f"error: --evaluate --out {args.out}: combine.py has set this card's threshold and dev figures; "
+              "measure a copy made before combine.py", file=sys.stderr)
+        return 2
     if args.pairs and args.save_pairs:
         print("error: --pairs and --save-pairs: give one (read pairs, or write them)", file=sys.stderr)
         return 2
@@ -362,8 +366,7 @@ def main(argv=None) -> int:
     began = time.time()
     if args.evaluate:
         card_path = args.out / "card.json"
-        card = json.loads(card_path.read_text("utf-8"))
-        card |= measure_dev(args)
+        card = _card(args.out) | measure_dev(args)
         card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
         print(f"measured {args.out} in {round(time.time() - began, 1)} s", flush=True)
         return 0
@@ -417,6 +420,13 @@ def main(argv=None) -> int:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
+def _card(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "card.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "seed")
 
 
