@@ -385,6 +385,27 @@ def test_evaluate_gives_ties_no_credit_from_the_order_of_candidates():
     assert right["top1_sentence"] == 1.0
 
 
+def test_evaluate_reports_the_questions_worded_unlike_their_answer_apart():
+    from training.pairs import Sentence, TrainQuestion, word_share
+    from training.train import evaluate
+
+    def item(i, question, answer):
+        def sentence(text, doc_id=f"d{i}"):
+            return Sentence(doc_id=doc_id, start=0, end=len(text), text=text)
+        return TrainQuestion(id=str(i), question=question, answers=("x",), positives=(sentence(answer),),
+                             negatives=(sentence("Shipping took a week."),), near=(sentence("Other post.", "e"),))
+
+    echoing = item(1, "What color is the kettle?", "The kettle color is red.")
+    indirect = item(2, "What shade did the maker pick?", "It came out red.")
+    assert word_share(echoing.question, echoing.positives[0].text) == 1.0
+    assert word_share(indirect.question, indirect.positives[0].text) == 0.0
+    # a scorer that only finds echoed words: right on the first, refuses the second
+    figures = evaluate(lambda q, texts: np.array([word_share(q, t) for t in texts]), [echoing, indirect], 0.0)
+    low = figures["low_overlap"]
+    assert low["questions"] == 1 and low["top1_sentence"] == 0.5 and low["answerability_auc"] == 0.5
+    assert figures["questions"] == 2 and figures["top1_sentence"] == 0.75
+
+
 def test_the_training_scripts_signals_embed_with_the_configured_encoder(tmp_path):
     """combine.py and features.py build their embedder with no arguments: it is the configured
     one (the default encoder), so the cosine signal they fit matches what ask() computes."""

@@ -76,6 +76,12 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+def word_share(question: str, text: str) -> float:
+    """Share of the question's content words (lower-cased, stop words left out) that `text` holds."""
+    words = _words(question)
+    return len(words & _words(text)) / len(words) if words else 0.0
+
+
 def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | None = None, seed: int = 0) -> list[TrainQuestion]:
     """The split's questions with their labelled candidate sentences."""
     rng = random.Random(seed)

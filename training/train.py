@@ -42,7 +42,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, pairs, questions, read_pairs, unanswerable_groups, write_pairs  # noqa: E402
+from training.pairs import (  # noqa: E402
+    TRAINDATA, TrainQuestion, pairs, questions, read_pairs, unanswerable_groups, word_share, write_pairs,
+)
 
 
 def base_path() -> str:
@@ -259,34 +261,45 @@ def export(model, tokenizer, out: Path) -> None:
     tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
 
 
+LOW_OVERLAP = 0.2  # the answer sentence (with its context) holds at most this share of the question's content words
+
+
 def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold: float | None = None) -> dict:
     """Best-sentence accuracy over the own document, and answerability: the best score over the
     own document (answerable) against the best over its answer-free sentences plus the near-topic
     ones (unanswerable). The threshold refuses `false_refusal` of these answerable questions, unless
-    one is given."""
+    one is given. `low_overlap`: the same figures for the questions worded unlike their answer
+    (`LOW_OVERLAP`; about a quarter of the dev split), the hard case for a reader (the paraphrases)."""
     from benchmarks.answers import auc
 
-    top1, answerable, unanswerable = 0, [], []
+    top1, answerable, unanswerable, low = [], [], [], []
     for q in items:
         own = list(q.positives) + list(q.negatives)
         scores = scorer(q.question, [s.text for s in own] + [s.text for s in q.near])
         own_scores = scores[: len(own)]
         best = np.flatnonzero(own_scores == own_scores.max())  # ties: the chance a random pick is right
-        top1 += float((best < len(q.positives)).mean())
+        top1.append(float((best < len(q.positives)).mean()))
         answerable.append(float(own_scores.max()))
         rest = scores[len(q.positives):]
-        if len(rest):
-            unanswerable.append(float(rest.max()))
-    pos, neg = np.array(answerable), np.array(unanswerable)
+        unanswerable.append(float(rest.max()) if len(rest) else np.nan)
+        low.append(max(word_share(q.question, s.text) for s in q.positives) <= LOW_OVERLAP)
+    pos, neg, top1, low = np.array(answerable), np.array(unanswerable), np.array(top1), np.array(low, dtype=bool)
     threshold = float(np.quantile(pos, false_refusal)) if threshold is None else threshold
-    return {
-        "questions": len(items),
-        "top1_sentence": round(top1 / len(items), 4),
-        "answerability_auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
-        "threshold": round(threshold, 4),
-        "false_refusal": round(float((pos < threshold).mean()), 4),
-        "unanswerable_refused": round(float((neg < threshold).mean()), 4),
-    }
+
+    def figures(rows: np.ndarray) -> dict:
+        p, n = pos[rows], neg[rows & ~np.isnan(neg)]
+        return {
+            "questions": int(rows.sum()),
+            "top1_sentence": round(float(top1[rows].mean()), 4) if rows.any() else float("nan"),
+            "answerability_auc": round(auc(np.r_[p, n], np.r_[np.ones(len(p)), np.zeros(len(n))]), 4),
+            "false_refusal": round(float((p < threshold).mean()), 4) if len(p) else float("nan"),
+            "unanswerable_refused": round(float((n < threshold).mean()), 4) if len(n) else float("nan"),
+        }
+
+    every = figures(np.ones(len(items), dtype=bool))
+    return {**{k: every[k] for k in ("questions", "top1_sentence", "answerability_auc")}, "threshold": round(threshold, 4),
+            "false_refusal": every["false_refusal"], "unanswerable_refused": every["unanswerable_refused"],
+            "low_overlap": figures(low)}
 
 
 def commit() -> str:
