@@ -222,10 +222,7 @@ def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> 
 def lineage(init: Path) -> dict:
     """What a continued model started from: the earlier model's command, commit and checksum
     (and its own lineage), so the chain of commands that rebuilds it is on the card."""
-    try:
-        card = json.loads((init / "card.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        card = {}
+    card = _card(init)
     out = {"model_sha256": sha256(init / "model.onnx"), "command": card.get("command"), "commit": card.get("commit")}
     return out | ({"continued_from": card["continued_from"]} if "continued_from" in card else {})
 
@@ -296,10 +293,7 @@ def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold
             "unanswerable_refused": round(float((n < threshold).mean()), 4) if len(n) else float("nan"),
         }
 
-    every = figures(np.ones(len(items), dtype=bool))
-    return {**{k: every[k] for k in ("questions", "top1_sentence", "answerability_auc")}, "threshold": round(threshold, 4),
-            "false_refusal": every["false_refusal"], "unanswerable_refused": every["unanswerable_refused"],
-            "low_overlap": figures(low)}
+    return figures(np.ones(len(items), dtype=bool)) | {"threshold": round(threshold, 4), "low_overlap": figures(low)}
 
 
 def commit() -> str:
@@ -378,9 +372,7 @@ def main(argv=None) -> int:
         return 2
     began = time.time()
     if args.evaluate:
-        card_path = args.out / "card.json"
-        card = _card(args.out) | measure_dev(args)
-        card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+        _write_card(args.out, _card(args.out) | measure_dev(args))
         print(f"measured {args.out} in {round(time.time() - began, 1)} s", flush=True)
         return 0
     if args.pairs:
@@ -396,7 +388,7 @@ def main(argv=None) -> int:
         data, made = training_data(train_items, args)
     if args.save_pairs:
         header = {"recipe": {k: getattr(args, k) for k in PAIR_ARGUMENTS} | made, "pairs": len(data),
-                  "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                  "command": _command(argv),
                   "commit": commit()}
         write_pairs(args.save_pairs, data, header)
         print(f"wrote {len(data)} pairs to {args.save_pairs} in {round(time.time() - began, 1)} s", flush=True)
@@ -416,7 +408,7 @@ def main(argv=None) -> int:
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
         "recipe": kept | made | stats | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         **({"continued_from": lineage(args.init)} if args.init else {}),
-        "command": "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": _command(argv),
         "commit": commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - began, 1),
@@ -424,15 +416,13 @@ def main(argv=None) -> int:
         "threshold": 0.5,
         "files": files,
     }
-    (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    _write_card(args.out, card)  # measure_dev loads the model, which checks the card's checksums
     if not args.no_dev:
-        card |= measure_dev(args)
-        (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+        _write_card(args.out, card | measure_dev(args))
     print(f"wrote {args.out} in {round(time.time() - began, 1)} s", flush=True)
     return 0
 
 
-# what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
 def _card(folder: Path) -> dict:
     try:
         return json.loads((folder / "card.json").read_text("utf-8"))
@@ -440,6 +430,15 @@ def _card(folder: Path) -> dict:
         return {}
 
 
+def _write_card(folder: Path, card: dict) -> None:
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+
+
+def _command(argv) -> str:
+    return "python training/train.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+
+# what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
 PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "seed")
 
 
