@@ -149,6 +149,38 @@ def test_a_negative_unanswerable_group_count_is_one_line_naming_it(tmp_path, cap
     assert not (tmp_path / "m").exists()
 
 
+def test_low_overlap_groups_give_the_indirect_questions_with_and_without_their_answer(sample):
+    from training.pairs import Sentence, TrainQuestion, low_overlap, low_overlap_groups
+
+    def sentence(text):
+        return Sentence(doc_id="d", start=0, end=len(text), text=text)
+
+    negatives = (sentence("Shipping took a week."), sentence("I would buy it again."))
+    echoing = TrainQuestion("e", "What color is the kettle?", ("red",), (sentence("The kettle color is red."),), negatives, ())
+    indirect = TrainQuestion("i", "What shade did the maker pick?", ("red",), (sentence("It came out red."),), negatives, ())
+    assert not low_overlap(echoing) and low_overlap(indirect)
+    groups = low_overlap_groups([echoing, indirect], 5, negatives_own=2, negatives_near=0)
+    assert {g for *_, g in groups} == {"i:low", "i:low-none"}  # only the indirect question, however many are asked for
+    with_answer = [(t, y) for _, t, y, g in groups if g == "i:low"]
+    without = [(t, y) for _, t, y, g in groups if g == "i:low-none"]
+    assert ("It came out red.", 1.0) in with_answer and sum(y for _, y in with_answer) == 1.0
+    assert without and all(y == 0.0 and t != "It came out red." for t, y in without)
+    assert sorted(t for t, y in with_answer if y == 0.0) == sorted(t for t, _ in without)
+    items = questions(sample, "train")  # the sample's questions all echo their answer sentence
+    assert low_overlap_groups(items, 5) == []
+
+
+@pytest.mark.parametrize("argv, named", [(["--low-overlap", "-1"], "--low-overlap -1"),
+                                         (["--low-overlap", "3"], "--null")])
+def test_bad_low_overlap_arguments_are_one_line(tmp_path, capsys, argv, named):
+    from training.train import main
+
+    assert main(argv + ["--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and named in err
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.slow
 def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
     from training.train import main
@@ -229,12 +261,12 @@ def test_training_from_a_saved_pairs_file_matches_training_in_one_go_and_is_meas
     direct, from_file = tmp_path / "direct", tmp_path / "from_file"
     assert main(common + data + ["--out", str(direct), "--no-dev", "--null"]) == 0
     assert main(["--layers", "1", "--batch", "8", "--threads", "1", "--seed", "3", "--pairs", str(saved),
-                 "--traindata", str(tmp_path / "nowhere"), "--no-dev", "--null", "--out", str(from_file)]) == 0
+                 "--traindata", str(tmp_path / "nowhere"), "--no-dev", "--null", "--commit", "abc1234", "--out", str(from_file)]) == 0
     texts = ["It cost 17 dollars at the store.", "Shipping took a week."]
     assert np.allclose(AnswerModel(direct).logits("How much did the lamp cost?", texts),
                        AnswerModel(from_file).logits("How much did the lamp cost?", texts), atol=1e-5)
     card = json.loads((from_file / "card.json").read_text("utf-8"))
-    assert "dev" not in card and card["recipe"]["pairs_file"]["recipe"]["swaps"] == 1
+    assert "dev" not in card and card["recipe"]["pairs_file"]["recipe"]["swaps"] == 1 and card["commit"] == "abc1234"
     assert "swaps" not in {k for k in card["recipe"] if k != "pairs_file"} and card["recipe"]["seed"] == 3
     assert card["recipe"]["pairs"] == json.loads((direct / "card.json").read_text("utf-8"))["recipe"]["pairs"]
     assert main(["--traindata", str(sample), "--evaluate", "--out", str(from_file), "--dev-questions", "0", "--threads", "1"]) == 0
@@ -249,6 +281,7 @@ def test_training_from_a_saved_pairs_file_matches_training_in_one_go_and_is_meas
     (["--pairs", "a.gz", "--save-pairs", "b.gz"], "--save-pairs"),
     (["--evaluate"], "--evaluate"),
     (["--device", "gpu0"], "--device gpu0"),
+    (["--commit", "HEAD~1"], "--commit HEAD~1"),
 ])
 def test_bad_pairs_file_and_evaluate_arguments_are_one_line(sample, tmp_path, capsys, argv, named):
     from training.train import main

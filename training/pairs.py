@@ -31,6 +31,7 @@ from assistant.ingest.sentences import split_sentences
 TRAINDATA = Path(__file__).resolve().parents[2] / "shared" / "traindata"
 SETS = ("squadshifts_amazon", "squadshifts_reddit")
 _WORD = re.compile(r"[a-z0-9]+")
+LOW_OVERLAP = 0.2  # worded unlike its answer: the answer sentence (with its context) holds at most this share of the question's content words
 _STOP = frozenset("a an the of to in on for and or is are was were be it this that with what how who why when where which does do did i my you your".split())
 
 
@@ -80,6 +81,13 @@ def word_share(question: str, text: str) -> float:
     """Share of the question's content words (lower-cased, stop words left out) that `text` holds."""
     words = _words(question)
     return len(words & _words(text)) / len(words) if words else 0.0
+
+
+def low_overlap(q: TrainQuestion) -> bool:
+    """Whether `q` is worded unlike its answer: no answer sentence (with its context) holds more
+    than LOW_OVERLAP of its content words. About a quarter of the questions; the hard case for a
+    reader, which cannot lean on echoed words (the paraphrases)."""
+    return max(word_share(q.question, s.text) for s in q.positives) <= LOW_OVERLAP
 
 
 def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | None = None, seed: int = 0) -> list[TrainQuestion]:
@@ -167,6 +175,26 @@ def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: i
     out = []
     for q in rng.sample(items, min(count, len(items))):
         out.extend((q.question, s.text, 0.0, f"{q.id}:none") for s in _negatives(q, rng, negatives_own, negatives_near))
+    return out
+
+
+def low_overlap_groups(items: list[TrainQuestion], count: int, negatives_own: int = 3, negatives_near: int = 1,
+                       seed: int = 0) -> list[tuple[str, str, float, str]]:
+    """(question, sentence text, label, group) for `count` questions drawn at random from those
+    worded unlike their answer (`low_overlap`), each as two groups: its answer sentences among its
+    negatives (chosen as in `pairs`), and the same negatives without them (no answer). Trained
+    with the "none of these" option (train.py `--null`), the pair of groups teaches the distinction
+    the model is weakest at: an answer worded differently still answers, while the same on-topic
+    sentences without it do not. This comes on top of the question's ordinary pairs (`pairs`), so
+    these questions weigh more in training."""
+    rng = random.Random(seed + 2)
+    hard = [q for q in items if low_overlap(q)]
+    out = []
+    for q in rng.sample(hard, min(count, len(hard))):
+        negatives = _negatives(q, rng, negatives_own, negatives_near)
+        out.extend((q.question, s.text, 1.0, f"{q.id}:low") for s in q.positives)
+        out.extend((q.question, s.text, 0.0, f"{q.id}:low") for s in negatives)
+        out.extend((q.question, s.text, 0.0, f"{q.id}:low-none") for s in negatives)
     return out
 
 

@@ -7,7 +7,8 @@ On a GPU box (which lacks the traindata, the embedder and most of this package's
 it needs torch, transformers, onnx and onnxruntime): build the pairs here, train there, measure here:
 
     python training/train.py --save-pairs /tmp/pairs.jsonl.gz --swaps 2 ...   # pairs only (CPU)
-    python training/train.py --pairs /tmp/pairs.jsonl.gz --device cuda --no-dev --init models/answer --base DIR --out OUT
+    python training/train.py --pairs /tmp/pairs.jsonl.gz --device cuda --no-dev --init models/answer --base DIR \
+        --commit COMMIT --out OUT                                              # COMMIT: `git rev-parse HEAD` here
     python training/train.py --evaluate --out OUT                              # dev figures onto OUT's card (CPU)
 
 `--base DIR` is a folder with the MiniLM's config and tokenizer files (its weights only if not `--init`).
@@ -43,7 +44,8 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from training.pairs import (  # noqa: E402
-    TRAINDATA, TrainQuestion, pairs, questions, read_pairs, unanswerable_groups, word_share, write_pairs,
+    TRAINDATA, TrainQuestion, low_overlap, low_overlap_groups, pairs, questions, read_pairs, unanswerable_groups,
+    write_pairs,
 )
 
 
@@ -139,13 +141,17 @@ def listwise_loss(logits, labels, groups: list[str], null: bool = False):
 
 def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict]:
     """The training pairs the arguments ask for: the train split's pairs (capped at
-    `--max-pairs`), then the swapped-question negatives, then the answer-free groups."""
+    `--max-pairs`), then the swapped-question negatives, the answer-free groups, and the groups
+    of questions worded unlike their answer."""
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
     swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
     unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
-    return data + swaps + unanswerable, {"swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable)}
+    low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed)
+    return data + swaps + unanswerable + low, {
+        "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
+    }
 
 
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
@@ -258,15 +264,12 @@ def export(model, tokenizer, out: Path) -> None:
     tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
 
 
-LOW_OVERLAP = 0.2  # the answer sentence (with its context) holds at most this share of the question's content words
-
-
 def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold: float | None = None) -> dict:
     """Best-sentence accuracy over the own document, and answerability: the best score over the
     own document (answerable) against the best over its answer-free sentences plus the near-topic
     ones (unanswerable). The threshold refuses `false_refusal` of these answerable questions, unless
     one is given. `low_overlap`: the same figures for the questions worded unlike their answer
-    (`LOW_OVERLAP`; about a quarter of the dev split), the hard case for a reader (the paraphrases)."""
+    (`pairs.low_overlap`; about a quarter of the dev split), the hard case for a reader (the paraphrases)."""
     from benchmarks.answers import auc
 
     top1, answerable, unanswerable, low = [], [], [], []
@@ -279,7 +282,7 @@ def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold
         answerable.append(float(own_scores.max()))
         rest = scores[len(q.positives):]
         unanswerable.append(float(rest.max()) if len(rest) else np.nan)
-        low.append(max(word_share(q.question, s.text) for s in q.positives) <= LOW_OVERLAP)
+        low.append(low_overlap(q))
     pos, neg, top1, low = np.array(answerable), np.array(unanswerable), np.array(top1), np.array(low, dtype=bool)
     threshold = float(np.quantile(pos, false_refusal)) if threshold is None else threshold
 
@@ -324,12 +327,15 @@ def main(argv=None) -> int:
                         help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
     parser.add_argument("--unanswerable-groups", type=int, default=0,
                         help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; without --null they are only more binary negatives)")
+    parser.add_argument("--low-overlap", type=int, default=0,
+                        help="train questions worded unlike their answer also given as a group with and one without their answer (training/pairs.py low_overlap_groups; needs --null)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
     parser.add_argument("--pairs", type=Path, help="train on the pairs in this file (written by --save-pairs) instead of building them")
     parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
     parser.add_argument("--base", help="MiniLM folder: config and tokenizer, and the weights unless --init (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument("--no-dev", action="store_true", help="write the model without measuring it on the dev split (measure later with --evaluate)")
     parser.add_argument("--evaluate", action="store_true", help="only measure the model already at --out on the dev split and add the figures to its card")
+    parser.add_argument("--commit", help="the code commit to record on the card (default: git's HEAD here; a GPU box's copy of the repo may report another)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
@@ -344,6 +350,12 @@ def main(argv=None) -> int:
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
+    if args.low_overlap < 0:
+        print(f"error: --low-overlap {args.low_overlap}: a count must be 0 (none) or more", file=sys.stderr)
+        return 2
+    if args.low_overlap and not args.null and not args.save_pairs:
+        print(f"error: --low-overlap {args.low_overlap}: its answer-free groups need --null to train (without it they teach nothing as a group)", file=sys.stderr)
+        return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
         return 2
@@ -356,6 +368,9 @@ def main(argv=None) -> int:
         return 2
     if args.pairs and args.save_pairs:
         print("error: --pairs and --save-pairs: give one (read pairs, or write them)", file=sys.stderr)
+        return 2
+    if args.commit is not None and not re.fullmatch(r"[0-9a-f]{7,40}", args.commit):
+        print(f"error: --commit {args.commit}: give a git commit id (7 to 40 hex digits)", file=sys.stderr)
         return 2
     if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
         print(f"error: --device {args.device}: give cpu, cuda or cuda:N", file=sys.stderr)
@@ -397,7 +412,7 @@ def main(argv=None) -> int:
     export(model, tokenizer, args.out)
     files = {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}
     kept = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-            if k not in ("traindata", "out", "save_pairs", "evaluate", "pairs")  # the pairs file: its sha256 and header, below
+            if k not in ("traindata", "out", "save_pairs", "evaluate", "pairs", "commit")  # the pairs file: its sha256 and header, below
             and not (args.pairs and k in PAIR_ARGUMENTS and k != "seed")}
     card = {
         "model": "answer sentence cross-encoder",
@@ -409,7 +424,7 @@ def main(argv=None) -> int:
         "recipe": kept | made | stats | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         **({"continued_from": lineage(args.init)} if args.init else {}),
         "command": _command(argv),
-        "commit": commit(),
+        "commit": args.commit or commit(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - began, 1),
         "machine": machine(args.device),
@@ -439,7 +454,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "seed")
 
 
 def measure_dev(args) -> dict:
