@@ -204,6 +204,16 @@ def test_rewording_measure_shows_what_a_scorer_of_echoed_words_loses(sample):
     assert figures["reworded"]["false_refusal"] > figures["as_asked"]["false_refusal"]
 
 
+def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, capsys):
+    from training import rewording, swaps
+
+    # the sample's short questions move too far from their rewording (sentence vectors) to keep any
+    for check, key, count in ((rewording, "reworded_questions", 0), (swaps, "swapped_questions", 1)):
+        assert check.main(["--traindata", str(sample), "--dev-questions", "0"]) == 0
+        line = json.loads(capsys.readouterr().out.strip())
+        assert line["split"] == "dev (traindata)" and line["model"].endswith("answer") and line[key] >= count
+
+
 @pytest.mark.parametrize("argv, named", [(["--low-overlap", "-1"], "--low-overlap -1"),
                                          (["--low-overlap", "3"], "--null"),
                                          (["--reworded", "-2"], "--reworded -2"),

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from assistant.answer.model import MODEL_DIR, AnswerModel, sentence_of  # noqa: E402
 from assistant.search.lexical import tokenize  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
-from training.pairs import TRAINDATA, pairs, questions  # noqa: E402
+from training.pairs import TRAINDATA, every_nth, pairs, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
 _WH = ("who", "when", "where", "why", "how many", "how much", "how", "which", "what")
@@ -71,8 +71,7 @@ def main(argv=None) -> int:
     began = time.time()
     featurize = Featurizer(CachingEmbedder())
     train_items = questions(args.traindata, "train", args.questions)
-    dev_items = questions(args.traindata, "dev")
-    dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]
+    dev_items = every_nth(questions(args.traindata, "dev"), args.dev_questions)
     data = pairs(train_items)
     by_question: dict[str, list[tuple[str, float]]] = {}
     for q, t, y in data:

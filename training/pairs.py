@@ -90,6 +90,11 @@ def low_overlap(q: TrainQuestion) -> bool:
     return max(word_share(q.question, s.text) for s in q.positives) <= LOW_OVERLAP
 
 
+def every_nth(items: list, count: int) -> list:
+    """`count` of `items` spread evenly over them (every n-th; 0: all): the dev questions measured."""
+    return items[:: max(1, len(items) // count)][:count] if count else items
+
+
 def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | None = None, seed: int = 0) -> list[TrainQuestion]:
     """The split's questions with their labelled candidate sentences."""
     rng = random.Random(seed)

@@ -33,7 +33,7 @@ from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.answers import answerability_without, auc, holds  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, questions  # noqa: E402
+from training.pairs import TRAINDATA, every_nth, questions  # noqa: E402
 
 
 def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         print(f"error: --candidates {args.candidates}: expected comma-separated whole numbers of 1 or more", file=sys.stderr)
         return 2
     items = questions(args.traindata, split="dev")
-    asked = items[:: max(1, len(items) // args.questions)][: args.questions]
+    asked = every_nth(items, args.questions)
     settings = Settings.from_env()
     embedder = make_embedder(settings)
     with tempfile.TemporaryDirectory() as scratch:

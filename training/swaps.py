@@ -122,27 +122,13 @@ def measure(scorer, items: list[TrainQuestion], embed, seed: int = 0) -> dict:
 
 def main(argv=None) -> int:
     """Measure a model folder on the dev split's swapped questions (see `measure`)."""
-    import argparse
-    import json
+    from training import dev_check
 
-    from assistant.answer.model import MODEL_DIR, AnswerModel
-    from assistant.config import Settings
-    from assistant.ingest.embeddings import make_embedder
-    from training.pairs import TRAINDATA, questions
+    def swapped_questions(model, dev, embed):
+        """The dev split's swapped questions: AUC, original against swapped (model logits)."""
+        return measure(model.logits, dev, embed)
 
-    parser = argparse.ArgumentParser(description=measure.__doc__)
-    parser.add_argument("--model", type=Path, default=MODEL_DIR)
-    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
-    parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
-    args = parser.parse_args(argv)
-    dev = questions(args.traindata, "dev")
-    if args.dev_questions:
-        dev = dev[:: max(1, len(dev) // args.dev_questions)][: args.dev_questions]
-    model = AnswerModel(args.model, threads=2)
-    embedder = make_embedder(Settings.from_env())
-    figures = measure(model.logits, dev, embedder.embed)
-    print(json.dumps({"split": "dev (traindata)", "model": str(args.model)} | figures), flush=True)
-    return 0
+    return dev_check.main(swapped_questions, argv)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from training.pairs import (  # noqa: E402
-    TRAINDATA, TrainQuestion, answer_groups, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
+    TRAINDATA, TrainQuestion, answer_groups, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
     unanswerable_groups, write_pairs,
 )
 
@@ -482,8 +482,7 @@ def measure_dev(args) -> dict:
     """The dev figures (and the threshold they give) of the model at `args.out`, through the
     shipped inference path, for its card."""
     dev_items = questions(args.traindata, "dev", seed=args.seed)
-    if args.dev_questions:
-        dev_items = dev_items[:: max(1, len(dev_items) // args.dev_questions)][: args.dev_questions]
+    dev_items = every_nth(dev_items, args.dev_questions)
     shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
     dev = evaluate(shipped.scores, dev_items, args.false_refusal)
     dev |= swap_measure(shipped.logits, dev_items, args.seed)

@@ -1,0 +1,29 @@
+"""The command line of a dev-split check: one model folder measured on the traindata's dev questions.
+
+`swaps.py` and `rewording.py` each alter the dev questions and measure a model on them; this
+gives both the same arguments and output (one JSON line naming the split and the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def main(measure, argv=None) -> int:
+    """Parse `--model`, `--traindata`, `--dev-questions`; print `measure(model, dev_questions, embed)`."""
+    from assistant.answer.model import MODEL_DIR, AnswerModel
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+    from training.pairs import TRAINDATA, every_nth, questions
+
+    parser = argparse.ArgumentParser(description=measure.__doc__)
+    parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
+    args = parser.parse_args(argv)
+    dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)
+    figures = measure(AnswerModel(args.model, threads=2), dev, make_embedder(Settings.from_env()).embed)
+    print(json.dumps({"split": "dev (traindata)", "model": str(args.model)} | figures), flush=True)
+    return 0
