@@ -28,6 +28,7 @@ is read.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -55,6 +56,21 @@ def base_path() -> str:
     from assistant.ingest.embeddings import model_path
 
     return model_path()
+
+
+@functools.cache
+def _embedder():
+    """The configured sentence embedder, loaded once a run (imported here, not at the top: a GPU
+    box that trains from a pairs file has neither the package nor the embedder's dependencies)."""
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import make_embedder
+
+    return make_embedder(Settings.from_env())
+
+
+def embed(texts: list[str]):
+    """Unit sentence vectors from the configured embedder (swaps' and rewordings' sense checks)."""
+    return _embedder().embed(texts)
 
 
 def scorer(layers: int, base: str | None = None, weights: bool = True):
@@ -160,12 +176,10 @@ def reworded_groups(items: list[TrainQuestion], args) -> list[tuple]:
     """`answer_groups` of up to `--reworded` train questions reworded with synonyms (training/rewording.py)."""
     import random
 
-    from assistant.config import Settings
-    from assistant.ingest.embeddings import make_embedder
     from training.rewording import Synonyms, reworded
 
     rng = random.Random(args.seed + 3)
-    found = reworded(items, Synonyms(), make_embedder(Settings.from_env()).embed)
+    found = reworded(items, Synonyms(), embed)
     chosen = rng.sample(found, min(args.reworded, len(found)))
     return answer_groups([(r.question, r.text) for r in chosen], "reworded", rng, args.negatives, args.near)
 
@@ -232,12 +246,9 @@ def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> 
     """(swapped question, its original answer sentence, 0): see training/swaps.py."""
     import random
 
-    from assistant.config import Settings
-    from assistant.ingest.embeddings import make_embedder
     from training.swaps import Neighbours, swapped
 
-    embedder = make_embedder(Settings.from_env())
-    found = swapped(items, Neighbours(base_path()), embedder.embed, random.Random(seed), per_question=per_question)
+    found = swapped(items, Neighbours(base_path()), embed, random.Random(seed), per_question=per_question)
     return [(s.text, s.question.positives[0].text, 0.0) for s in found]
 
 
@@ -251,11 +262,9 @@ def lineage(init: Path) -> dict:
 
 def swap_measure(scorer, items: list[TrainQuestion], seed: int) -> dict:
     """Original against swapped dev questions (training/swaps.py `measure`)."""
-    from assistant.config import Settings
-    from assistant.ingest.embeddings import make_embedder
     from training.swaps import measure
 
-    return measure(scorer, items, make_embedder(Settings.from_env()).embed, seed)
+    return measure(scorer, items, embed, seed)
 
 
 def export(model, tokenizer, out: Path) -> None:
