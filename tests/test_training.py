@@ -419,6 +419,73 @@ def test_warm_start_refuses_a_graph_of_another_depth():
     assert "\n" not in str(err.value)
 
 
+def _shipped_copy(folder, head_bias_shift: float = 0.0):
+    """A copy of the shipped answer model in `folder`; with a shift, its head bias moved by it (a
+    second, different ingredient for a soup)."""
+    import shutil
+
+    import onnx
+    from onnx import numpy_helper
+
+    from assistant.answer.model import MODEL_DIR
+
+    shutil.copytree(MODEL_DIR, folder)
+    if head_bias_shift:
+        graph = onnx.load(str(folder / "model.onnx"))
+        for init in graph.graph.initializer:
+            if init.name == "head.bias":
+                init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) + np.float32(head_bias_shift), "head.bias"))
+        onnx.save(graph, str(folder / "model.onnx"))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_soup_averages_its_ingredients_weights_and_scores_like_them(tmp_path):
+    from assistant.answer.model import MODEL_DIR, sha256
+    from training.soup import averaged_state, main
+    from training.warm_start import onnx_state
+
+    moved = _shipped_copy(tmp_path / "moved", head_bias_shift=2.0)
+    shipped = onnx_state(MODEL_DIR / "model.onnx")
+    average = averaged_state([MODEL_DIR, moved])
+    assert average.keys() == shipped.keys()
+    assert np.allclose(average["head.bias"], shipped["head.bias"] + 1.0, atol=1e-6)
+    assert all(np.array_equal(average[k], shipped[k]) for k in shipped if k != "head.bias")
+
+    assert main(["--out", str(tmp_path / "soup"), str(MODEL_DIR), str(moved)]) == 0
+    card = json.loads((tmp_path / "soup" / "card.json").read_text("utf-8"))
+    assert [i["model_sha256"] for i in card["soup"]["ingredients"]] == [sha256(MODEL_DIR / "model.onnx"), sha256(moved / "model.onnx")]
+    question = "How long does the battery last?"
+    texts = ["The battery lasts about ten hours on a full charge.", "I bought it for my son.", "Shipping took a week."]
+    soup = AnswerModel(tmp_path / "soup").logits(question, texts)  # loads: the card's checksums hold
+    original = AnswerModel(MODEL_DIR).logits(question, texts)
+    # the shipped model with its head bias up by 1, up to int8 rounding of the re-quantised graph
+    assert np.abs(soup - (original + 1.0)).max() < 0.5
+    assert list(np.argsort(soup)) == list(np.argsort(original))
+
+
+@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out"])
+def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, case):
+    from assistant.answer.model import MODEL_DIR
+    from training.soup import main
+
+    other = tmp_path / "other"
+    if case != "missing":
+        _shipped_copy(other)
+    if case == "tokenizer":
+        (other / "tokenizer.json").write_text("{}", "utf-8")
+    argv = {"one": [str(MODEL_DIR)], "twice": [str(MODEL_DIR), str(MODEL_DIR)],
+            "missing": [str(MODEL_DIR), str(other)], "tokenizer": [str(MODEL_DIR), str(other)],
+            "out": [str(MODEL_DIR), str(other)]}[case]
+    out = other if case == "out" else tmp_path / "soup"
+    assert main(["--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    named = {"one": "at least two", "twice": "named twice", "missing": "no model.onnx", "tokenizer": "different tokenizers",
+             "out": "is one of the ingredients"}[case]
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+    assert not (tmp_path / "soup").exists()
+
+
 def test_continuing_from_a_folder_without_a_model_is_one_line(sample, tmp_path, capsys):
     from training.train import main
 

@@ -47,9 +47,15 @@ def onnx_state(path: Path) -> dict[str, np.ndarray]:
 def load_into(scorer, path: Path) -> None:
     """Set `scorer`'s weights (a `train.scorer` of the same layer count) from the graph at `path`;
     a missing or extra weight is an error, not a silent partial load."""
+    load_state(scorer, onnx_state(path), path)
+
+
+def load_state(scorer, weights: dict[str, np.ndarray], path: Path) -> None:
+    """Set `scorer`'s weights from an fp32 state (`onnx_state`, or an average of several:
+    training/soup.py); `path` names where they came from in an error."""
     import torch
 
-    state = {name: torch.from_numpy(value) for name, value in onnx_state(path).items()}
+    state = {name: torch.from_numpy(value) for name, value in weights.items()}
     own = scorer.state_dict()
     needed = {n for n in own if not n.endswith("position_ids")}
     missing, extra = sorted(needed - set(state)), sorted(set(state) - set(own))

