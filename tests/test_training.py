@@ -244,6 +244,39 @@ def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_student_distilled_from_a_teacher_moves_towards_its_logits(sample, tmp_path):
+    from assistant.answer.model import MODEL_DIR, sha256
+    from training.train import main
+
+    common = ["--traindata", str(sample), "--teacher", str(MODEL_DIR), "--init", str(MODEL_DIR), "--layers", "1",
+              "--questions", "40", "--batch", "8", "--listwise", "0", "--no-dev", "--threads", "1", "--lr", "3e-4", "--head-lr", "3e-3"]
+    assert main([*common, "--epochs", "0", "--out", str(tmp_path / "start")]) == 0  # the teacher's first layer, untrained
+    assert main([*common, "--epochs", "3", "--out", str(tmp_path / "student")]) == 0
+    card = json.loads((tmp_path / "student" / "card.json").read_text("utf-8"))
+    assert card["recipe"]["teacher"]["model_sha256"] == sha256(MODEL_DIR / "model.onnx") and card["recipe"]["layers"] == 1
+
+    teacher, start, student = (AnswerModel(d) for d in (MODEL_DIR, tmp_path / "start", tmp_path / "student"))
+    items = questions(sample, "train", 40, seed=0)
+    data = pairs(items, 3, 1, seed=0)[:120]
+
+    def gap(model) -> float:
+        return float(np.mean([(model.logits(q, [t])[0] - teacher.logits(q, [t])[0]) ** 2 for q, t, *_ in data]))
+
+    assert gap(student) < 0.7 * gap(start)  # 12.0 against 25.8 when written
+
+
+@pytest.mark.parametrize("argv, named", [(["--teacher", "nowhere"], "--teacher"),
+                                         (["--init", "models/answer", "--layers", "7"], "7")])
+def test_a_missing_teacher_or_a_layer_count_the_model_lacks_is_one_line(sample, tmp_path, capsys, argv, named):
+    from training.train import main
+
+    assert main(["--traindata", str(sample), "--out", str(tmp_path / "m"), "--questions", "5", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
 def test_training_can_continue_from_a_model_with_swapped_question_negatives(sample, tmp_path):
     from assistant.answer.model import sha256
     from training.train import main
@@ -464,7 +497,7 @@ def test_a_soup_averages_its_ingredients_weights_and_scores_like_them(tmp_path):
     assert list(np.argsort(soup)) == list(np.argsort(original))
 
 
-@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out"])
+@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out", "graph"])
 def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, case):
     from assistant.answer.model import MODEL_DIR
     from training.soup import main
@@ -474,14 +507,16 @@ def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, cas
         _shipped_copy(other)
     if case == "tokenizer":
         (other / "tokenizer.json").write_text("{}", "utf-8")
+    if case == "graph":
+        (other / "model.onnx").write_bytes(b"not a graph")
     argv = {"one": [str(MODEL_DIR)], "twice": [str(MODEL_DIR), str(MODEL_DIR)],
             "missing": [str(MODEL_DIR), str(other)], "tokenizer": [str(MODEL_DIR), str(other)],
-            "out": [str(MODEL_DIR), str(other)]}[case]
+            "out": [str(MODEL_DIR), str(other)], "graph": [str(MODEL_DIR), str(other)]}[case]
     out = other if case == "out" else tmp_path / "soup"
     assert main(["--out", str(out), *argv]) == 2
     err = capsys.readouterr().err.strip()
     named = {"one": "at least two", "twice": "named twice", "missing": "no model.onnx", "tokenizer": "different tokenizers",
-             "out": "is one of the ingredients"}[case]
+             "out": "is one of the ingredients", "graph": "not an answer model graph"}[case]
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
     assert not (tmp_path / "soup").exists()
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, sha256  # noqa: E402
-from training.warm_start import load_state, onnx_state  # noqa: E402
+from training.warm_start import depth, load_state, onnx_state  # noqa: E402
 from training.train import _card, _write_card, base_path, commit, export, lineage, machine, scorer  # noqa: E402
 
 
@@ -39,7 +39,10 @@ def averaged_state(folders: list[Path]) -> dict[str, np.ndarray]:
     """The uniform average of the ingredients' fp32 weights, name by name."""
     total: dict[str, np.ndarray] = {}
     for folder in folders:
-        state = onnx_state(folder / "model.onnx")
+        try:
+            state = onnx_state(folder / "model.onnx")
+        except Exception as err:  # onnx and protobuf raise their own types for a file that is no such graph
+            raise SoupError(f"{folder / 'model.onnx'}: not an answer model graph ({(str(err).splitlines() or [type(err).__name__])[0]})") from None
         if total and set(state) != set(total):
             raise SoupError(f"{folder}: its weights are not those of {folders[0]} (another depth or design)")
         for name, value in state.items():
@@ -47,10 +50,6 @@ def averaged_state(folders: list[Path]) -> dict[str, np.ndarray]:
                 raise SoupError(f"{folder}: {name} has shape {value.shape}, {folders[0]} {total[name].shape}")
             total[name] = total.get(name, 0.0) + value.astype(np.float64)
     return {name: (value / len(folders)).astype(np.float32) for name, value in total.items()}
-
-
-def depth(state: dict[str, np.ndarray]) -> int:
-    return len({name.split(".")[3] for name in state if name.startswith("encoder.encoder.layer.")})
 
 
 def check(folders: list[Path]) -> None:

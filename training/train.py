@@ -13,6 +13,11 @@ it needs torch, transformers, onnx and onnxruntime): build the pairs here, train
 
 `--base DIR` is a folder with the MiniLM's config and tokenizer files (its weights only if not `--init`).
 
+A shallower student distilled from a model (`--teacher DIR --init DIR --layers 3`: it starts from
+the teacher's first layers and learns to match its logit on every pair):
+
+    python training/train.py --teacher models/answer --init models/answer --layers 3 --listwise 0 --out /tmp/student
+
 Steps: training pairs from ../shared/traindata (training/pairs.py, train split); the first
 `--layers` layers of the packaged all-MiniLM-L6-v2 with a one-logit head, fine-tuned with binary
 cross-entropy plus `--listwise` times a listwise loss over each question's own pairs (with
@@ -198,9 +203,9 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
     tokenizer = AutoTokenizer.from_pretrained(args.base or base_path())
     model = scorer(args.layers, args.base, weights=not args.init)
     if args.init:
-        from training.warm_start import load_into
+        from training.warm_start import first_layers, load_state, onnx_state
 
-        load_into(model, args.init / "model.onnx")
+        load_state(model, first_layers(onnx_state(args.init / "model.onnx"), args.layers), args.init / "model.onnx")
     model.to(device)
     steps = sum(1 for _ in batches(data, args.batch, args.seed, by_question=args.listwise > 0)) * args.epochs
     optimizer = torch.optim.AdamW(
@@ -221,7 +226,10 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
             enc = {k: v.to(device) for k, v in enc.items()}
             labels = torch.tensor([p[2] for p in batch], dtype=torch.float32, device=device)
             logits = model(**enc)
-            loss = loss_fn(logits, labels)
+            if args.teacher:
+                loss = torch.nn.functional.mse_loss(logits, torch.tensor([p[4] for p in batch], dtype=torch.float32, device=device))
+            else:
+                loss = loss_fn(logits, labels)
             if args.listwise > 0:
                 loss = loss + args.listwise * listwise_loss(logits, labels, [group_of(p) for p in batch], args.null)
             loss.backward()
@@ -240,6 +248,22 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
     stats = {"pairs": len(data), "positives": int(sum(p[2] for p in data)), "steps": step,
              "train_seconds": round(time.time() - began, 1)}
     return model, tokenizer, stats
+
+
+def with_teacher(data: list[tuple], teacher: Path, threads: int) -> list[tuple]:
+    """`data` with the teacher model's logit on each pair (question, text, label, group, logit):
+    the target a student is trained to match (`--teacher`), through the shipped inference path."""
+    model = AnswerModel(teacher, threads=threads)
+    by_question: dict[str, list[int]] = {}
+    for i, pair in enumerate(data):
+        by_question.setdefault(pair[0], []).append(i)
+    logits = np.zeros(len(data), dtype=np.float32)
+    began = time.time()
+    for n, (question, rows) in enumerate(by_question.items(), 1):
+        logits[rows] = model.logits(question, [data[i][1] for i in rows])
+        if n % 2000 == 0:
+            print(f"teacher: {n}/{len(by_question)} questions, {round(time.time() - began)} s", flush=True)
+    return [(p[0], p[1], p[2], group_of(p), float(z)) for p, z in zip(data, logits)]
 
 
 def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> list[tuple[str, str, float]]:
@@ -347,6 +371,8 @@ def main(argv=None) -> int:
     parser.add_argument("--listwise", type=float, default=0.5,
                         help="weight of a listwise loss over each question's own pairs, added to binary cross-entropy (0: off; the shipped model: 0.5)")
     parser.add_argument("--init", type=Path, help="continue from this answer model folder (its int8 graph, dequantised: training/warm_start.py)")
+    parser.add_argument("--teacher", type=Path,
+                        help="distil: train to match this answer model's logit on every pair (mean squared error in place of binary cross-entropy; the listwise loss still uses the labels)")
     parser.add_argument("--swaps", type=int, default=0, help="swapped-question negatives per training question (training/swaps.py; 0: none)")
     parser.add_argument("--null", action="store_true",
                         help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
@@ -388,6 +414,15 @@ def main(argv=None) -> int:
             return 2
     if args.init and not (args.init / "model.onnx").is_file():
         print(f"error: --init {args.init}: no model.onnx there", file=sys.stderr)
+        return 2
+    if not 1 <= args.layers <= 6:
+        print(f"error: --layers {args.layers}: the MiniLM has 6 layers; give 1 to 6", file=sys.stderr)
+        return 2
+    if args.init and args.layers > _depth(args.init):
+        print(f"error: --layers {args.layers}: deeper than --init {args.init} ({_depth(args.init)} layers); a student takes its start's first layers", file=sys.stderr)
+        return 2
+    if args.teacher and not (args.teacher / "model.onnx").is_file():
+        print(f"error: --teacher {args.teacher}: no model.onnx there", file=sys.stderr)
         return 2
     if args.evaluate and not (args.out / "model.onnx").is_file():
         print(f"error: --evaluate --out {args.out}: no model.onnx there to measure", file=sys.stderr)
@@ -438,6 +473,11 @@ def main(argv=None) -> int:
         write_pairs(args.save_pairs, data, header)
         print(f"wrote {len(data)} pairs to {args.save_pairs} in {round(time.time() - began, 1)} s", flush=True)
         return 0
+    if args.teacher:
+        scored = time.time()
+        data = with_teacher(data, args.teacher, args.threads or os.cpu_count() or 1)
+        made |= {"teacher": {"model_sha256": sha256(args.teacher / "model.onnx"), "command": _card(args.teacher).get("command"),
+                             "seconds": round(time.time() - scored, 1)}}
     model, tokenizer, stats = train(data, args)
     export(model, tokenizer, args.out)
     files = {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}
@@ -466,6 +506,13 @@ def main(argv=None) -> int:
         _write_card(args.out, card | measure_dev(args))
     print(f"wrote {args.out} in {round(time.time() - began, 1)} s", flush=True)
     return 0
+
+
+def _depth(folder: Path) -> int:
+    """The encoder layers of the answer model graph in `folder`."""
+    from training.warm_start import depth, onnx_state
+
+    return depth(onnx_state(folder / "model.onnx"))
 
 
 def _card(folder: Path) -> dict:

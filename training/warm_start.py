@@ -44,6 +44,21 @@ def onnx_state(path: Path) -> dict[str, np.ndarray]:
     return state
 
 
+_LAYER = "encoder.encoder.layer."
+
+
+def depth(state: dict[str, np.ndarray]) -> int:
+    """How many encoder layers `state` holds."""
+    return len({name[len(_LAYER):].split(".")[0] for name in state if name.startswith(_LAYER)})
+
+
+def first_layers(state: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
+    """`state` without its encoder layers from `layers` on: a shallower student that starts from
+    the first layers of a deeper model (`train.py --init DIR --layers N`)."""
+    return {name: value for name, value in state.items()
+            if not name.startswith(_LAYER) or int(name[len(_LAYER):].split(".")[0]) < layers}
+
+
 def load_into(scorer, path: Path) -> None:
     """Set `scorer`'s weights (a `train.scorer` of the same layer count) from the graph at `path`;
     a missing or extra weight is an error, not a silent partial load."""
