@@ -265,8 +265,26 @@ def test_a_student_distilled_from_a_teacher_moves_towards_its_logits(sample, tmp
     assert gap(student) < 0.7 * gap(start)  # 12.0 against 25.8 when written
 
 
+@pytest.mark.slow
+def test_a_student_deeper_than_its_start_is_one_line(sample, tmp_path, capsys):
+    from transformers import AutoTokenizer
+
+    from assistant.answer.model import MODEL_DIR
+    from assistant.ingest.embeddings import model_path
+    from training.train import export, main, scorer
+    from training.warm_start import first_layers, load_state, onnx_state
+
+    shallow = scorer(2, weights=False)
+    load_state(shallow, first_layers(onnx_state(MODEL_DIR / "model.onnx"), 2), MODEL_DIR / "model.onnx")
+    export(shallow, AutoTokenizer.from_pretrained(model_path()), tmp_path / "two")
+    assert main(["--traindata", str(sample), "--init", str(tmp_path / "two"), "--layers", "3", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--layers 3" in err and "2 layers" in err
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.parametrize("argv, named", [(["--teacher", "nowhere"], "--teacher"),
-                                         (["--init", "models/answer", "--layers", "7"], "7")])
+                                         (["--layers", "7"], "--layers 7")])
 def test_a_missing_teacher_or_a_layer_count_the_model_lacks_is_one_line(sample, tmp_path, capsys, argv, named):
     from training.train import main
 
@@ -405,12 +423,12 @@ def test_a_scorer_built_from_the_config_alone_takes_the_same_warm_start():
 
     from assistant.answer.model import MODEL_DIR
     from training.train import scorer
-    from training.warm_start import load_into
+    from training.warm_start import load_state, onnx_state
 
     packaged, bare = scorer(6), scorer(6, weights=False)
     assert not torch.equal(packaged.encoder.embeddings.word_embeddings.weight, bare.encoder.embeddings.word_embeddings.weight)
     for model in (packaged, bare):
-        load_into(model, MODEL_DIR / "model.onnx")
+        load_state(model, onnx_state(MODEL_DIR / "model.onnx"), MODEL_DIR / "model.onnx")
     a, b = packaged.state_dict(), bare.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -423,10 +441,10 @@ def test_warm_start_rebuilds_the_shipped_models_weights_from_its_graph():
     from assistant.answer.model import MAX_TOKENS, MODEL_DIR
     from assistant.ingest.embeddings import model_path
     from training.train import scorer
-    from training.warm_start import load_into
+    from training.warm_start import load_state, onnx_state
 
     model = scorer(6)
-    load_into(model, MODEL_DIR / "model.onnx")
+    load_state(model, onnx_state(MODEL_DIR / "model.onnx"), MODEL_DIR / "model.onnx")
     model.eval()
     question = "How long does the battery last?"
     texts = ["The battery lasts about ten hours on a full charge.", "I bought it for my son.",
@@ -445,10 +463,10 @@ def test_warm_start_rebuilds_the_shipped_models_weights_from_its_graph():
 def test_warm_start_refuses_a_graph_of_another_depth():
     from assistant.answer.model import MODEL_DIR
     from training.train import scorer
-    from training.warm_start import load_into
+    from training.warm_start import load_state, onnx_state
 
     with pytest.raises(ValueError, match="does not match a 2-layer scorer") as err:
-        load_into(scorer(2), MODEL_DIR / "model.onnx")
+        load_state(scorer(2), onnx_state(MODEL_DIR / "model.onnx"), MODEL_DIR / "model.onnx")
     assert "\n" not in str(err.value)
 
 

@@ -418,8 +418,9 @@ def main(argv=None) -> int:
     if not 1 <= args.layers <= 6:
         print(f"error: --layers {args.layers}: the MiniLM has 6 layers; give 1 to 6", file=sys.stderr)
         return 2
-    if args.init and args.layers > _depth(args.init):
-        print(f"error: --layers {args.layers}: deeper than --init {args.init} ({_depth(args.init)} layers); a student takes its start's first layers", file=sys.stderr)
+    start_depth = _depth(args.init) if args.init else 6
+    if args.layers > start_depth:
+        print(f"error: --layers {args.layers}: deeper than --init {args.init} ({start_depth} layers); a student takes its start's first layers", file=sys.stderr)
         return 2
     if args.teacher and not (args.teacher / "model.onnx").is_file():
         print(f"error: --teacher {args.teacher}: no model.onnx there", file=sys.stderr)

@@ -59,15 +59,10 @@ def first_layers(state: dict[str, np.ndarray], layers: int) -> dict[str, np.ndar
             if not name.startswith(_LAYER) or int(name[len(_LAYER):].split(".")[0]) < layers}
 
 
-def load_into(scorer, path: Path) -> None:
-    """Set `scorer`'s weights (a `train.scorer` of the same layer count) from the graph at `path`;
-    a missing or extra weight is an error, not a silent partial load."""
-    load_state(scorer, onnx_state(path), path)
-
-
 def load_state(scorer, weights: dict[str, np.ndarray], path: Path) -> None:
-    """Set `scorer`'s weights from an fp32 state (`onnx_state`, or an average of several:
-    training/soup.py); `path` names where they came from in an error."""
+    """Set `scorer`'s weights (a `train.scorer` of the same layer count) from an fp32 state
+    (`onnx_state` of the graph at `path`, its `first_layers`, or an average of several:
+    training/soup.py); a missing or extra weight is an error naming `path`, not a silent partial load."""
     import torch
 
     state = {name: torch.from_numpy(value) for name, value in weights.items()}
