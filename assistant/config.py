@@ -104,6 +104,11 @@ class Settings:
         "The answer model reads the candidates in pre-filter order and stops at the first whose "
         "probability of answering reaches this (never below the abstention threshold); 1: read all.", 1.0
     )
+    answer_workers: int = _doc(
+        "Candidates the answer model reads side by side while no other question is being read (0: one "
+        "per core); a question that arrives while another is read reads one at a time, so a loaded "
+        "server keeps one thread per question. Each candidate still runs alone: scores do not change.", 0
+    )
     answer_model_dir: str = _doc(
         "The trained answer model (ONNX, tokenizer, card.json).", str(PROJECT_DIR / "models" / "answer")
     )
@@ -190,6 +195,7 @@ _RULES = {
     "answer_k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "answer_max_sentences": (_positive, "1 or more"),
     "answer_candidates": (_positive, "1 or more"),
+    "answer_workers": (lambda v: v >= 0, "0 (one per core) or more"),
     "answer_stop": (lambda v: 0.0 < v <= 1.0, "a probability above 0, at most 1"),
     "abstain_threshold": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
     "llm_timeout": (_positive, "a positive number of seconds"),

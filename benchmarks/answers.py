@@ -124,7 +124,7 @@ def held_out_confidences(corpus: Corpus, index_dir: Path, settings: Settings, em
     removed from the results: what the assistant says when the rest of the document is on topic
     but does not hold the answer."""
     searcher = searcher_for(index_dir, settings, embedder)
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads)
+    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
     out = []
     for q in corpus.questions:
         if not q.answerable:
@@ -239,7 +239,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
     embedder = make_embedder(settings)
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads)
+    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     at = commit()
     print(f"commit {at}; store {args.store}; answer model {model.card.raw.get('created', '?')}; threshold {threshold:.4f}", flush=True)

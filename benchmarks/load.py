@@ -1,7 +1,7 @@
 """Many chat users at once: the real server under N concurrent gradio_client sessions.
 
 Starts `python app.py` on a free port (on a temporary copy of the project's index and article,
-so nothing in the project is written), waits until it is ready, then runs `--clients` sessions
+so nothing in the project is written; other `ASSISTANT_*` settings of the caller apply), waits until it is ready, then runs `--clients` sessions
 for `--seconds`, each asking a rotating list of the article's questions through the chat endpoint
 (`/chat`, conversations of up to four turns, as the browser does) or `/ask`. Prints requests,
 errors, throughput and latency percentiles; a benchmark, not a test.
@@ -47,7 +47,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env = dict(os.environ)  # your ASSISTANT_* settings apply, with the index and corpus of the copy
     env.update(ASSISTANT_INDEX_DIR=str(workdir / "index"), ASSISTANT_CORPUS_DIR=str(workdir / "corpus"),
                GRADIO_TEMP_DIR=str(workdir / "gradio"), PYTHONUNBUFFERED="1")
     log = open(workdir / "server.log", "wb")

@@ -32,7 +32,7 @@ from assistant.ingest.documents import load  # noqa: E402
 from assistant.ingest.embeddings import _load_model, make_embedder  # noqa: E402
 from assistant.ingest.indexing import embedding_texts, rebuild_index  # noqa: E402
 from assistant.answer.answering import ask  # noqa: E402
-from assistant.search.retrieval import retrieve  # noqa: E402
+from assistant.search.retrieval import retrieve, searcher_for  # noqa: E402
 from benchmarks.evaldata import materialise  # noqa: E402
 
 QUESTIONS = [
@@ -165,20 +165,29 @@ def latency(settings: Settings, embedder) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         rebuild_index([str(PROJECT_DIR / "documents")], index_dir, settings=settings, embedder=embedder)
+        # ask() as configured (candidates read side by side on an idle machine), and reading
+        # one candidate at a time (what each question gets on a loaded server)
+        # (the variant is handed the same searcher: the cache holds one searcher per store and
+        # settings, so other settings without it would reload the index on every call)
+        one_at_a_time = {"settings": settings.replace(answer_workers=1), "searcher": searcher_for(index_dir, settings, embedder)}
+        calls = {"retrieve()": (retrieve, {"settings": settings}), "ask()": (ask, {"settings": settings}),
+                 "ask() reading one candidate at a time": (ask, one_at_a_time)}
         for q in QUESTIONS:  # warm-up: index load, BM25 build, answer model load, first query
-            retrieve(q, index_dir=index_dir, settings=settings, embedder=embedder)
-            ask(q, index_dir=index_dir, settings=settings, embedder=embedder)
-        times: dict[str, list[float]] = {"retrieve": [], "ask": []}
+            for call, kwargs in calls.values():
+                call(q, index_dir=index_dir, embedder=embedder, **kwargs)
+        times: dict[str, list[float]] = {name: [] for name in calls}
         for _ in range(25):
             for q in QUESTIONS:
-                for name, call in (("retrieve", retrieve), ("ask", ask)):
+                for name, (call, kwargs) in calls.items():
                     began = time.perf_counter()
-                    call(q, index_dir=index_dir, settings=settings, embedder=embedder)
+                    call(q, index_dir=index_dir, embedder=embedder, **kwargs)
                     times[name].append((time.perf_counter() - began) * 1000)
-        base = statistics.median(times["retrieve"])
+        base = statistics.median(times["retrieve()"])
+        workers = settings.answer_workers or os.cpu_count()
         for name, values in times.items():
             p50, p95 = statistics.median(values), percentile(values, 0.95)
-            print(f"{name}() latency on the article ({len(values)} queries, {settings.query_threads} query thread): "
+            print(f"{name} latency on the article ({len(values)} queries, {settings.query_threads} query thread, "
+                  f"answer workers {1 if 'one candidate' in name else workers}): "
                   f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms; "
                   f"p50 {p50 / base:.2f}x and p95 {p95 / base:.2f}x retrieve()'s p50")
 

@@ -107,6 +107,51 @@ def test_reading_stops_at_the_first_candidate_that_reaches_stop():
     np.testing.assert_allclose(model.probabilities(question, texts[1:], signals[0][1:], signals[1][1:], stop=0.01), every[1:2])
 
 
+def test_reading_side_by_side_gives_the_same_scores_and_stops_alike():
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone, side_by_side = answer_model.load(workers=1), answer_model.load(workers=3)
+    assert (alone.workers, side_by_side.workers) == (1, 3)
+    question = "How many paintings does the museum hold?"
+    sentences = ["The museum opened in 1990.", "It holds 3,000 paintings.", "Tickets can be bought online.",
+                 "The café on the ground floor serves lunch until three, and on Sundays until five.",
+                 "Its director is Ana Ruiz.", "Most of the paintings are Dutch.", "Entry is free on Mondays."]
+    texts = [pair_text(s, sentences[i - 1] if i else "") for i, s in enumerate(sentences)]
+    signals = ([0.5] * 7, [0.2] * 7)
+    expected = alone.logits(question, texts)
+    np.testing.assert_array_equal(side_by_side.logits(question, texts), expected)
+    every = alone.probabilities(question, texts, *signals)
+    np.testing.assert_array_equal(side_by_side.probabilities(question, texts, *signals), every)
+    for stop in [*every, every.max() + 1e-3]:  # the same prefix is read, whatever the round width
+        np.testing.assert_array_equal(side_by_side.probabilities(question, texts, *signals, stop=stop),
+                                      alone.probabilities(question, texts, *signals, stop=stop))
+    # questions read at the same time (each then reads one pair at a time) get the same scores
+    with ThreadPoolExecutor(4) as pool:
+        for got in pool.map(lambda _: side_by_side.logits(question, texts), range(8)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_a_question_read_while_another_is_reads_one_pair_at_a_time():
+    model = answer_model.load(workers=2)
+    with model._width() as first:
+        with model._width() as second:
+            assert (first, second) == (2, 1)
+    with model._width() as later:
+        assert later == 2  # the other question is done
+    with answer_model.load(workers=1)._width() as single:
+        assert single == 1
+
+
+def test_answer_workers_out_of_range_is_one_line(monkeypatch):
+    from assistant.config import Settings
+
+    for value in ("-1", "many"):
+        monkeypatch.setenv("ASSISTANT_ANSWER_WORKERS", value)
+        with pytest.raises(ValueError, match="ASSISTANT_ANSWER_WORKERS") as err:
+            Settings.from_env()
+        _one_line(err.value)
+
+
 def test_ask_stops_reading_early_but_never_below_the_abstention_threshold(museum_index, settings, embedder, monkeypatch):
     from assistant.answer import extractive
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -103,9 +106,14 @@ class Card:
 
 
 class AnswerModel:
-    """Scores (question, candidate) pairs with the shipped ONNX cross-encoder."""
+    """Scores (question, candidate) pairs with the shipped ONNX cross-encoder.
 
-    def __init__(self, model_dir: str | Path = MODEL_DIR, threads: int = 1):
+    `threads`: onnxruntime threads per pair. `workers`: pairs read side by side while no other
+    question is being read (0: one per core); a question that starts while another is being read
+    reads its pairs one after another, so a loaded server keeps one thread per question. Either
+    way each pair runs alone, so its score is the same."""
+
+    def __init__(self, model_dir: str | Path = MODEL_DIR, threads: int = 1, workers: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -129,23 +137,55 @@ class AnswerModel:
         except Exception as err:  # onnxruntime raises its own exception types
             raise ModelError(f"{self.model_dir / 'model.onnx'}: cannot load ({str(err).splitlines()[0]}); rebuild it with {REBUILD}") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="answer-model") if self.workers > 1 else None
+        self._reading = 0  # questions being read now
+        self._reading_lock = threading.Lock()
 
     def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """One logit per pair text (see `pair_text`).
 
-        Pairs run one at a time: the int8 graph quantises activations per call, so padding a
-        pair to a batch's longest would shift its score (by up to 0.01 in probability). Alone,
-        a sentence always gets the same score, whatever else was retrieved; it costs about 10%."""
-        return np.fromiter(self._each_logit(question, texts), dtype=np.float32, count=len(texts))
+        Each pair runs alone: the int8 graph quantises activations per call, so padding a pair
+        to a batch's longest would shift its score (by up to 0.01 in probability). Alone, a
+        sentence always gets the same score, whatever else was retrieved or however many pairs
+        are read side by side (`workers`)."""
+        with closing(self._rounds(question, texts, whole=True)) as rounds:
+            return np.array([logit for batch in rounds for logit in batch], dtype=np.float32)
 
-    def _each_logit(self, question: str, texts: Sequence[str]) -> Iterator[float]:
-        for encoded in self.tokenizer.encode_batch([(question, t) for t in texts]):
-            feeds = {
-                "input_ids": np.array([encoded.ids], dtype=np.int64),
-                "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
-                "token_type_ids": np.array([encoded.type_ids], dtype=np.int64),
-            }
-            yield float(np.asarray(self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]).reshape(-1)[0])
+    @contextmanager
+    def _width(self) -> Iterator[int]:
+        """How many pairs this question reads side by side: `workers` while it is the only
+        question being read, else 1."""
+        with self._reading_lock:
+            self._reading += 1
+            alone = self._reading == 1
+        try:
+            yield self.workers if alone and self._pool is not None else 1
+        finally:
+            with self._reading_lock:
+                self._reading -= 1
+
+    def _rounds(self, question: str, texts: Sequence[str], whole: bool) -> Iterator[list[float]]:
+        """The logits of `texts` in order, a round at a time: one pair a round when reading alone
+        on one thread; with several, all pairs in one round (`whole`) or as many as read side by
+        side (so a reader that stops early has read at most one round too many)."""
+        encoded = self.tokenizer.encode_batch([(question, t) for t in texts])
+        with self._width() as width:
+            if width == 1:
+                for pair in encoded:
+                    yield [self._logit(pair)]
+                return
+            step = max(len(encoded), 1) if whole else width
+            for begin in range(0, len(encoded), step):
+                yield list(self._pool.map(self._logit, encoded[begin : begin + step]))
+
+    def _logit(self, encoded) -> float:
+        feeds = {
+            "input_ids": np.array([encoded.ids], dtype=np.int64),
+            "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
+            "token_type_ids": np.array([encoded.type_ids], dtype=np.int64),
+        }
+        return float(np.asarray(self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]).reshape(-1)[0])
 
     def scores(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """The cross-encoder's own probability, per pair text, that it answers `question`."""
@@ -160,13 +200,15 @@ class AnswerModel:
         With `stop`, candidates are read in the order given and reading ends at the first whose
         probability reaches `stop`: the result then covers the candidates read, a prefix."""
         out: list[float] = []
-        for logit, cosine, share in zip(self._each_logit(question, texts), cosines, shares):
-            if self.card.combiner is None:
-                out.append(1.0 / (1.0 + np.exp(-logit)))
-            else:
-                out.append(float(self.card.combiner.probabilities(np.array([[logit, cosine, share]]))[0]))
-            if stop is not None and out[-1] >= stop:
-                break
+        with closing(self._rounds(question, texts, whole=stop is None)) as rounds:
+            logits = (logit for batch in rounds for logit in batch)
+            for logit, cosine, share in zip(logits, cosines, shares):
+                if self.card.combiner is None:
+                    out.append(1.0 / (1.0 + np.exp(-logit)))
+                else:
+                    out.append(float(self.card.combiner.probabilities(np.array([[logit, cosine, share]]))[0]))
+                if stop is not None and out[-1] >= stop:
+                    break
         return np.array(out, dtype=np.float64)
 
 
@@ -174,10 +216,10 @@ _models: dict[str, AnswerModel] = {}
 _lock = threading.Lock()
 
 
-def load(model_dir: str | Path = MODEL_DIR, threads: int = 1) -> AnswerModel:
-    """The process-wide model of `model_dir`, loaded (and checked) once per thread count."""
-    key = f"{Path(model_dir).resolve()}|{threads}"
+def load(model_dir: str | Path = MODEL_DIR, threads: int = 1, workers: int = 1) -> AnswerModel:
+    """The process-wide model of `model_dir`, loaded (and checked) once per thread and worker count."""
+    key = f"{Path(model_dir).resolve()}|{threads}|{workers}"
     with _lock:
         if key not in _models:
-            _models[key] = AnswerModel(model_dir, threads)
+            _models[key] = AnswerModel(model_dir, threads, workers)
         return _models[key]
