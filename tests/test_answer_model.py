@@ -4,7 +4,9 @@ scoring contract, and what its probability does to ask() (abstention, the thresh
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -140,6 +142,21 @@ def test_a_question_read_while_another_is_reads_one_pair_at_a_time():
         assert later == 2  # the other question is done
     with answer_model.load(workers=1)._width() as single:
         assert single == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_reads_side_by_side_without_hanging():
+    """A pre-forking server loads the model, then forks: the parent's worker threads do not exist
+    in the child, which must read with its own (here it would wait forever)."""
+    model = answer_model.load(workers=2)
+    question, texts = "How many paintings does the museum hold?", [pair_text("It holds 3,000 paintings."), pair_text("It opened in 1990.")]
+    expected = model.logits(question, texts)
+    pid = os.fork()
+    if pid == 0:  # the child: give up after 30 s rather than hang the suite
+        signal.alarm(30)
+        os._exit(0 if np.array_equal(model.logits(question, texts), expected) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_answer_workers_out_of_range_is_one_line(monkeypatch):

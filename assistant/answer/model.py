@@ -138,7 +138,7 @@ class AnswerModel:
             raise ModelError(f"{self.model_dir / 'model.onnx'}: cannot load ({str(err).splitlines()[0]}); rebuild it with {REBUILD}") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="answer-model") if self.workers > 1 else None
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, its pool)
         self._reading = 0  # questions being read now
         self._reading_lock = threading.Lock()
 
@@ -160,10 +160,18 @@ class AnswerModel:
             self._reading += 1
             alone = self._reading == 1
         try:
-            yield self.workers if alone and self._pool is not None else 1
+            yield self.workers if alone else 1
         finally:
             with self._reading_lock:
                 self._reading -= 1
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The workers' pool of this process (a forked child gets its own: the parent's threads
+        do not exist there, and work handed to them would wait forever)."""
+        with self._reading_lock:
+            if self._pool is None or self._pool[0] != os.getpid():
+                self._pool = (os.getpid(), ThreadPoolExecutor(self.workers, thread_name_prefix="answer-model"))
+            return self._pool[1]
 
     def _rounds(self, question: str, texts: Sequence[str], whole: bool) -> Iterator[list[float]]:
         """The logits of `texts` in order, a round at a time: one pair a round when reading alone
@@ -176,8 +184,9 @@ class AnswerModel:
                     yield [self._logit(pair)]
                 return
             step = max(len(encoded), 1) if whole else width
+            pool = self._executor()
             for begin in range(0, len(encoded), step):
-                yield list(self._pool.map(self._logit, encoded[begin : begin + step]))
+                yield list(pool.map(self._logit, encoded[begin : begin + step]))
 
     def _logit(self, encoded) -> float:
         feeds = {
