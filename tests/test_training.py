@@ -723,3 +723,64 @@ def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):
 
     assert main(["--candidates", "8,0"]) == 2
     assert "--candidates 8,0" in capsys.readouterr().err
+
+
+def test_mined_groups_are_what_the_product_reads_labelled_by_the_questions_evidence(sample, tmp_path, settings, embedder):
+    from assistant.search.retrieval import searcher_for
+    from training import dev_index
+    from training.mined import mined_groups
+
+    items = questions(sample, "train")
+    index_dir = dev_index.build(items, sample, tmp_path / "work", settings, embedder)
+    data = mined_groups(items, 12, searcher_for(index_dir, settings, embedder), settings, seed=1)
+    groups: dict[str, list] = {}
+    for pair in data:
+        groups.setdefault(pair[3], []).append(pair)
+    by_id = {q.id: q for q in items}
+    assert len(groups) == 24 and {g.split(":", 1)[0] for g in groups} == {"mined", "mined-free"}
+    for name, members in groups.items():
+        q = by_id[name.split(":", 1)[1]]
+        assert len(members) <= settings.answer_candidates and {p[0] for p in members} == {q.question}
+        evidence = {s.text.split(" [SEP] ")[0] for s in q.positives}
+        for _, text, label, _ in members:
+            if label:  # only the question's evidence, and never once its own document is gone
+                assert text.split(" [SEP] ")[0] in evidence and name.startswith("mined:")
+    # some questions' answers are retrieved (the sample's products repeat, so not all), among negatives
+    assert sum(any(p[2] for p in m) for n, m in groups.items() if n.startswith("mined:")) >= 1
+    assert sum(1 for p in data if not p[2]) > len(data) // 2
+
+
+def test_mined_pairs_file_adds_the_groups_to_its_base_and_records_both(sample, tmp_path):
+    import gzip
+
+    from training.mined import main as mined_main
+    from training.pairs import read_pairs, write_pairs
+
+    base = tmp_path / "base.jsonl.gz"
+    write_pairs(base, [("q?", "a sentence.", 1.0), ("q?", "another.", 0.0)], {"recipe": {"seed": 0}, "command": "x"})
+    out = tmp_path / "mined.jsonl.gz"
+    assert mined_main(["--traindata", str(sample), "--questions", "5", "--base", str(base), "--out", str(out),
+                       "--workdir", str(tmp_path / "work")]) == 0
+    header, data = read_pairs(out)
+    assert data[:2] == [("q?", "a sentence.", 1.0), ("q?", "another.", 0.0)]
+    assert len(data) == 2 + header["mined"]["pairs"] and header["mined"]["questions"] == 5
+    assert header["mined"]["base"]["command"] == "x" and len(header["mined"]["base"]["sha256"]) == 64
+    assert gzip.open(out, "rt").readline()  # a header line first, as train.py --pairs reads it
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--questions", "0"], "--questions 0"),
+    (["--base", "{tmp}/missing.jsonl.gz"], "--base"),
+    (["--out", "{tmp}/base.jsonl.gz"], "--out"),
+])
+def test_bad_mined_arguments_are_one_line(tmp_path, capsys, argv, named):
+    from training.mined import main as mined_main
+    from training.pairs import write_pairs
+
+    write_pairs(tmp_path / "base.jsonl.gz", [("q?", "a.", 1.0)], {})
+    full = {"--base": str(tmp_path / "base.jsonl.gz"), "--out": str(tmp_path / "out.jsonl.gz")}
+    for flag, value in zip(argv[::2], argv[1::2]):
+        full[flag] = value.format(tmp=tmp_path)
+    assert mined_main([x for kv in full.items() for x in kv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and named in err
