@@ -1,10 +1,11 @@
 """Many chat users at once: the real server under N concurrent gradio_client sessions.
 
 Starts `python app.py` on a free port (on a temporary copy of the project's index and article,
-so nothing in the project is written; other `ASSISTANT_*` settings of the caller apply), waits until it is ready, then runs `--clients` sessions
-for `--seconds`, each asking a rotating list of the article's questions through the chat endpoint
-(`/chat`, conversations of up to four turns, as the browser does) or `/ask`. Prints requests,
-errors, throughput and latency percentiles; a benchmark, not a test.
+so nothing in the project is written; the caller's other `ASSISTANT_*` settings apply), waits
+until it is ready, then runs `--clients` sessions for `--seconds`, each asking a rotating list
+of the article's questions through the chat endpoint (`/chat`, conversations of up to four
+turns, as the browser does) or `/ask`. Prints requests, errors, throughput and latency
+percentiles; a benchmark, not a test.
 
     python benchmarks/load.py                      # 20 clients, 30 s, /chat
     python benchmarks/load.py --endpoint ask --clients 5 --seconds 10

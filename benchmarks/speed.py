@@ -165,10 +165,10 @@ def latency(settings: Settings, embedder) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         rebuild_index([str(PROJECT_DIR / "documents")], index_dir, settings=settings, embedder=embedder)
-        # ask() as configured (candidates read side by side on an idle machine), and reading
-        # one candidate at a time (what each question gets on a loaded server)
-        # (the variant is handed the same searcher: the cache holds one searcher per store and
-        # settings, so other settings without it would reload the index on every call)
+        # ask() as configured (candidates read side by side on an idle machine), and reading one
+        # candidate at a time (what each question gets on a loaded server). The variant is handed
+        # the same searcher: the cache holds one searcher per store and settings, so other
+        # settings without it would reload the index on every call.
         one_at_a_time = {"settings": settings.replace(answer_workers=1), "searcher": searcher_for(index_dir, settings, embedder)}
         calls = {"retrieve()": (retrieve, {"settings": settings}), "ask()": (ask, {"settings": settings}),
                  "ask() reading one candidate at a time": (ask, one_at_a_time)}
@@ -183,11 +183,11 @@ def latency(settings: Settings, embedder) -> None:
                     call(q, index_dir=index_dir, embedder=embedder, **kwargs)
                     times[name].append((time.perf_counter() - began) * 1000)
         base = statistics.median(times["retrieve()"])
-        workers = settings.answer_workers or os.cpu_count()
         for name, values in times.items():
             p50, p95 = statistics.median(values), percentile(values, 0.95)
-            print(f"{name} latency on the article ({len(values)} queries, {settings.query_threads} query thread, "
-                  f"answer workers {1 if 'one candidate' in name else workers}): "
+            chosen = calls[name][1]["settings"]
+            workers = f", answer workers {chosen.answer_workers or os.cpu_count()}" if name.startswith("ask") else ""
+            print(f"{name} latency on the article ({len(values)} queries, {settings.query_threads} query thread{workers}): "
                   f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms; "
                   f"p50 {p50 / base:.2f}x and p95 {p95 / base:.2f}x retrieve()'s p50")
 
