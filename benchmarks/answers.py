@@ -124,7 +124,7 @@ def held_out_confidences(corpus: Corpus, index_dir: Path, settings: Settings, em
     removed from the results: what the assistant says when the rest of the document is on topic
     but does not hold the answer."""
     searcher = searcher_for(index_dir, settings, embedder)
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    model = answer_model.configured(settings)
     out = []
     for q in corpus.questions:
         if not q.answerable:
@@ -137,13 +137,19 @@ def held_out_confidences(corpus: Corpus, index_dir: Path, settings: Settings, em
     return out
 
 
-def answerability_without(question: str, drop, searcher, model, settings: Settings) -> float:
-    """The question's answerability once the passages `drop(hit)` names are removed from its
-    results (the next best take their place): an on-topic case the documents do not answer."""
+def hits_without(question: str, drop, searcher, settings: Settings):
+    """The question's vector and its `answer_k` hits once the passages `drop(hit)` names are
+    removed from its results (the next best take their place)."""
     vector = searcher.embed([question])
     hits = searcher.search_many([question], settings.answer_k + 10, vectors=vector)[0]
-    hits = [h for h in hits if not drop(h)][: settings.answer_k]
-    return extractive.answerability(extractive.candidates(question, vector[0], hits, searcher, model, settings.answer_candidates))
+    return vector[0], [h for h in hits if not drop(h)][: settings.answer_k]
+
+
+def answerability_without(question: str, drop, searcher, model, settings: Settings) -> float:
+    """The question's answerability once the passages `drop(hit)` names are removed from its
+    results: an on-topic case the documents do not answer."""
+    vector, hits = hits_without(question, drop, searcher, settings)
+    return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates))
 
 
 def holds(text: str, answers) -> bool:
@@ -239,7 +245,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
     embedder = make_embedder(settings)
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    model = answer_model.configured(settings)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     at = commit()
     print(f"commit {at}; store {args.store}; answer model {model.card.raw.get('created', '?')}; threshold {threshold:.4f}", flush=True)

@@ -26,10 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.answer import extractive  # noqa: E402
-from assistant.answer.model import pair_text, sha256  # noqa: E402
+from assistant.answer.model import sha256  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
+from benchmarks.answers import hits_without  # noqa: E402
 from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, TrainQuestion, questions, read_pairs, write_pairs  # noqa: E402
 from training.train import commit  # noqa: E402
@@ -39,18 +40,11 @@ def candidate_pairs(q: TrainQuestion, searcher: Searcher, settings: Settings, wi
     """(question, pair text, label) for the candidates the product would read for `q`; with
     `without_own`, the question's own document is dropped from the results first."""
     own = dev_index.file_name(q.positives[0].doc_id)
-    vector = searcher.embed([q.question])
-    hits = searcher.search_many([q.question], settings.answer_k + (10 if without_own else 0), vectors=vector)[0]
-    if without_own:
-        hits = [h for h in hits if Path(h.source).name != own][: settings.answer_k]
-    kept = extractive.sentences(q.question, vector[0], hits, searcher)[: settings.answer_candidates]
+    vector, hits = hits_without(q.question, lambda h: without_own and Path(h.source).name == own, searcher, settings)
+    kept = extractive.sentences(q.question, vector, hits, searcher)[: settings.answer_candidates]
     gold = [(p.start, p.end) for p in q.positives]
-    out = []
-    for c in kept:
-        answers = Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold)
-        previous = extractive.previous_sentence(searcher, c.hit.source, c.start, c.end)
-        out.append((q.question, pair_text(c.text, previous), 1.0 if answers else 0.0))
-    return out
+    labels = [Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold) for c in kept]
+    return [(q.question, text, 1.0 if answers else 0.0) for text, answers in zip(extractive.pair_texts(kept, searcher), labels)]
 
 
 def mined_groups(items: list[TrainQuestion], count: int, searcher: Searcher, settings: Settings, seed: int = 0) -> list[tuple]:

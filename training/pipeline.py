@@ -37,7 +37,7 @@ from training.pairs import TRAINDATA, every_nth, questions  # noqa: E402
 
 
 def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    model = answer_model.configured(settings)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     searcher = searcher_for(index_dir, settings, embedder)
     correct = refused = 0

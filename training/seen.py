@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.answer import extractive  # noqa: E402
-from assistant.answer.model import MODEL_DIR, AnswerModel, pair_text  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
 from assistant.ingest.embeddings import default_embedder  # noqa: E402
 from assistant.ingest.indexing import rebuild_index  # noqa: E402
@@ -36,7 +36,7 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
         vector = searcher.embed([q["question"]])
         hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
         kept = extractive.sentences(q["question"], vector[0], hits, searcher)[: settings.answer_candidates]
-        texts = [pair_text(c.text, extractive.previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
+        texts = extractive.pair_texts(kept, searcher)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))
         best.append(float(logits[pick]))

@@ -41,7 +41,7 @@ def ask(
         raise ValueError("question: must be a non-empty string")
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
-    model = answer_model.load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    model = answer_model.configured(settings)
     searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
     plain = plain_question(question)
     query = contextualize(plain, history)

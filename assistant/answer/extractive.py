@@ -91,6 +91,11 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
     return chunk.text[s - chunk.start : e - chunk.start]
 
 
+def pair_texts(kept: list[Candidate], searcher: Searcher) -> list[str]:
+    """What the answer model reads for each candidate: its sentence with the end of the one before."""
+    return [pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
+
+
 def candidates(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int,
     stop: float | None = None,
@@ -100,7 +105,7 @@ def candidates(
     With `stop`, the model reads them in pre-filter order and stops at the first whose
     probability reaches `stop`; only the sentences read are returned."""
     kept = sentences(question, query_vector, hits, searcher)[:limit]
-    texts = [pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
+    texts = pair_texts(kept, searcher)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))

@@ -225,6 +225,11 @@ _models: dict[str, AnswerModel] = {}
 _lock = threading.Lock()
 
 
+def configured(settings) -> AnswerModel:
+    """The process-wide model that `settings` name (folder, threads per pair, workers)."""
+    return load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+
+
 def load(model_dir: str | Path = MODEL_DIR, threads: int = 1, workers: int = 1) -> AnswerModel:
     """The process-wide model of `model_dir`, loaded (and checked) once per thread and worker count."""
     key = f"{Path(model_dir).resolve()}|{threads}|{workers}"
