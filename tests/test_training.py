@@ -784,3 +784,56 @@ def test_bad_mined_arguments_are_one_line(tmp_path, capsys, argv, named):
     assert mined_main([x for kv in full.items() for x in kv]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and named in err
+
+
+def test_the_pre_filter_fit_puts_the_weight_on_the_feature_that_marks_the_answer():
+    from assistant.answer.prefilter import FEATURES
+    from training.prefilter import fit, recall
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(600, len(FEATURES)))
+    owners = np.repeat(np.arange(60), 10)
+    labels = np.zeros(600, dtype=bool)
+    labels[np.arange(60) * 10 + rng.integers(0, 10, 60)] = True
+    marker = FEATURES.index("passage_score")
+    features[labels, marker] += 3.0  # the answer sentence's passage scores higher
+    ranker = fit(features, labels, owners, epochs=200)
+    assert int(np.argmax(np.abs(ranker.weights))) == marker and ranker.weights[marker] > 0
+    figures = recall(ranker.scores(features), labels, owners, questions_asked=60)
+    assert figures["@1"] >= 0.9 and figures["@12"] == 1.0
+    # recall counts every question asked, also those with no candidates at all
+    assert recall(ranker.scores(features), labels, owners, questions_asked=120)["@12"] == 0.5
+
+
+def test_the_pre_filter_is_fitted_on_train_questions_and_written_with_its_threshold(sample, tmp_path, capsys):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR, AnswerModel, Card
+    from training.prefilter import main
+
+    folder = tmp_path / "answer"
+    shutil.copytree(MODEL_DIR, folder)
+    before = (folder / "card.json").read_text("utf-8")
+    work = ["--traindata", str(sample), "--model", str(folder), "--workdir", str(tmp_path / "work")]
+    assert main(work + ["--dry-run"]) == 0
+    assert (folder / "card.json").read_text("utf-8") == before
+    assert main(work + ["--epochs", "50"]) == 0
+    figures = json.loads(capsys.readouterr().out.splitlines()[-2])
+    assert figures["split"].startswith("dev") and set(figures) >= {"stock", "fitted", "reachable"}
+    card = Card.read(folder)
+    assert card.prefilter is not None and card.raw["prefilter"]["dev"] == figures
+    assert card.raw["threshold_chosen"]["after"] == "training/prefilter.py" and 0 < card.threshold < 1
+    assert AnswerModel(folder).card.prefilter == card.prefilter  # the checksums still hold
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--questions", "-1"], "--questions -1"),
+    (["--epochs", "0"], "--epochs 0"),
+    (["--model", "{tmp}/nowhere"], "--model"),
+])
+def test_bad_pre_filter_arguments_are_one_line(tmp_path, capsys, argv, named):
+    from training.prefilter import main
+
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and named in err

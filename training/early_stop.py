@@ -4,7 +4,7 @@
 
 For each dev question, its own document's sentences and the near-topic ones (as in
 training/train.py's `evaluate`) are put in the order extractive.py's pre-filter gives them
-(`extractive.prefilter_score` of combine.py's `Signals`), the first `--candidates` are kept,
+(the stock pre-filter score, `prefilter.stock`, of combine.py's `Signals`), the first `--candidates` are kept,
 and the model reads them in that order until one's probability (the card's combiner) reaches P.
 For each P: best sentence of the own document, answerability AUC (answerable: the pool;
 unanswerable: the same pool without the answer sentences, read the same way) and the sentences
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.extractive import prefilter_score  # noqa: E402
+from assistant.answer.prefilter import STOCK_LEXICAL  # noqa: E402
 from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
 from training.combine import Signals  # noqa: E402
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         pool = list(q.positives) + list(q.negatives) + list(q.near)
         x = signals(q.question, [s.text for s in pool])
         probabilities = model.card.combiner.probabilities(x)
-        order = [int(i) for i in np.argsort(-prefilter_score(x[:, 1], x[:, 2]), kind="stable")]
+        order = [int(i) for i in np.argsort(-(x[:, 1] + STOCK_LEXICAL * x[:, 2]), kind="stable")]
         positives, own = len(q.positives), len(q.positives) + len(q.negatives)
         for stop, r in results.items():
             best, read = read_until([i for i in order if i < own][: args.candidates], probabilities, stop)

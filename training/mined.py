@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.answer import extractive  # noqa: E402
-from assistant.answer.model import sha256  # noqa: E402
+from assistant.answer.model import Card, sha256  # noqa: E402
+from assistant.answer.prefilter import Prefilter  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
@@ -36,12 +37,14 @@ from training.pairs import TRAINDATA, TrainQuestion, questions, read_pairs, writ
 from training.train import commit  # noqa: E402
 
 
-def candidate_pairs(q: TrainQuestion, searcher: Searcher, settings: Settings, without_own: bool) -> list[tuple[str, str, float]]:
-    """(question, pair text, label) for the candidates the product would read for `q`; with
-    `without_own`, the question's own document is dropped from the results first."""
+def candidate_pairs(q: TrainQuestion, searcher: Searcher, settings: Settings, without_own: bool,
+                    ranker: Prefilter | None = None) -> list[tuple[str, str, float]]:
+    """(question, pair text, label) for the candidates the product would read for `q` (`ranker`:
+    the answer model's pre-filter); with `without_own`, the question's own document is dropped
+    from the results first."""
     own = dev_index.file_name(q.positives[0].doc_id)
     vector, hits = hits_without(q.question, lambda h: without_own and Path(h.source).name == own, searcher, settings)
-    kept = extractive.sentences(q.question, vector, hits, searcher)[: settings.answer_candidates]
+    kept = extractive.sentences(q.question, vector, hits, searcher, ranker)[: settings.answer_candidates]
     gold = [(p.start, p.end) for p in q.positives]
     labels = [Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold) for c in kept]
     return [(q.question, text, 1.0 if answers else 0.0) for text, answers in zip(extractive.pair_texts(kept, searcher), labels)]
@@ -51,10 +54,11 @@ def mined_groups(items: list[TrainQuestion], count: int, searcher: Searcher, set
     """Listwise pairs (question, text, label, group) of `count` questions of `items`: each
     question's candidates as read, then its candidates without its own document."""
     chosen = random.Random(seed).sample(items, min(count, len(items)))
+    ranker = Card.read(Path(settings.answer_model_dir)).prefilter
     out = []
     for q in chosen:
         for tag, without_own in (("mined", False), ("mined-free", True)):
-            out.extend((*pair, f"{tag}:{q.id}") for pair in candidate_pairs(q, searcher, settings, without_own))
+            out.extend((*pair, f"{tag}:{q.id}") for pair in candidate_pairs(q, searcher, settings, without_own, ranker))
     return out
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.extractive import prefilter_score  # noqa: E402
+from assistant.answer.prefilter import STOCK_LEXICAL  # noqa: E402
 from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
 from training.combine import Signals, halves  # noqa: E402
@@ -38,7 +38,7 @@ CANDIDATES = 8
 def features(signals: np.ndarray, weights: np.ndarray, bias: float) -> list[float]:
     """`signals`: (logit, cosine, share) rows of a question's candidates; the set's features in
     FEATURES order, after the pre-filter's cut (z = the combined logit)."""
-    kept = signals[np.argsort(-prefilter_score(signals[:, 1], signals[:, 2]), kind="stable")[:CANDIDATES]]
+    kept = signals[np.argsort(-(signals[:, 1] + STOCK_LEXICAL * signals[:, 2]), kind="stable")[:CANDIDATES]]
     z = kept @ weights + bias
     order = np.argsort(-z)
     second = z[order[1]] if len(z) > 1 else z[order[0]] - 5.0

@@ -35,7 +35,7 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
     for q in seen_questions(files):
         vector = searcher.embed([q["question"]])
         hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
-        kept = extractive.sentences(q["question"], vector[0], hits, searcher)[: settings.answer_candidates]
+        kept = extractive.sentences(q["question"], vector[0], hits, searcher, model.card.prefilter)[: settings.answer_candidates]
         texts = extractive.pair_texts(kept, searcher)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))

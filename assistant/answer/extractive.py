@@ -1,8 +1,9 @@
 """The offline answer: the retrieved sentences that answer the question, or none.
 
-Every sentence of the retrieved passages is a candidate. A cheap pre-filter keeps the
-`Settings.answer_candidates` most promising ones: their stored vectors' similarity to the question
-(already in the index) plus the share of the question's rarer words they hold. The trained answer
+Every sentence of the retrieved passages is a candidate. A cheap pre-filter (`answer/prefilter.py`)
+keeps the `Settings.answer_candidates` most promising ones, by what the index already holds: their
+stored vectors' similarity to the question and their neighbours', the share of the question's
+rarer words they hold, and their passage's rank. The trained answer
 model (`answer/model.py`) then reads each kept sentence with the end of the sentence before it and
 gives a logit, which a small logistic layer (fitted by `training/combine.py`) combines with the
 sentence's cosine and word share into the probability that it answers the question. The best
@@ -19,7 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer.types import Citation
+from assistant.answer import prefilter
 from assistant.answer.model import AnswerModel, pair_text
+from assistant.answer.prefilter import Prefilter
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -28,8 +31,6 @@ from assistant.search.retrieval import Hit, Searcher
 # least JOIN_SHARE of the best sentence's probability. Sentences of other passages never join:
 # they cost citation precision (a second passage is a second claim to check).
 JOIN_SHARE = 0.5
-# Pre-filter: lexical share weight next to the cosine.
-PREFILTER_LEXICAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,29 +46,36 @@ class Candidate:
     share: float = 0.0  # share of the question's IDF-weighted words in the sentence
 
 
-def prefilter_score(cosine, share):
-    """What the pre-filter ranks a sentence by: its stored vector's cosine with the question plus
-    PREFILTER_LEXICAL times its share of the question's IDF-weighted words (floats or arrays)."""
-    return cosine + PREFILTER_LEXICAL * share
+def sentences(
+    question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, ranker: Prefilter | None = None
+) -> list[Candidate]:
+    """Every distinct sentence of `hits` with its pre-filter score (`answer/prefilter.py`: the
+    fitted `ranker`, or the stock score without one; model score not yet set), best first."""
+    found, table = with_features(question, query_vector, hits, searcher)
+    scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
+    scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))
+    return scored
 
 
-def sentences(question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher) -> list[Candidate]:
-    """Every distinct sentence of `hits` with its pre-filter score (model score not yet set),
-    best pre-filter first."""
+def with_features(question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher) -> tuple[list[Candidate], np.ndarray]:
+    """Every distinct sentence of `hits` in passage order (unscored), and its row of the
+    pre-filter's `FEATURES` (what `training/prefilter.py` fits on)."""
     index = searcher.index
     q_tokens = list(dict.fromkeys(tokenize(question)))
     weights = {t: searcher.bm25.idf(t) for t in q_tokens}
     total = sum(weights.values()) or 1.0
     found: list[Candidate] = []
+    rows_of: list[int] = []
     seen: set[tuple[str, int, int]] = set()
     ranked = [(rank, searcher.chunk_row[hit.chunk_id]) for rank, hit in enumerate(hits) if hit.chunk_id in searcher.chunk_row]
-    rows = sorted({r for _, ci in ranked for r in index.chunk_rows[ci]})
+    rows = {r for _, ci in ranked for r in index.chunk_rows[ci]}
+    neighbours = {n for r in rows for n in (r - 1, r + 1) if 0 <= n < len(index.keys) and index.keys[n][0] == index.keys[r][0]}
+    wanted = sorted(rows | neighbours)
     # one read of the stored vectors for all passages (a round trip on a remote store)
-    cosine_of = dict(zip(rows, index.sentence_vectors(rows) @ query_vector)) if rows else {}
+    cosine_of = dict(zip(wanted, (index.sentence_vectors(wanted) @ query_vector).tolist())) if wanted else {}
     for rank, ci in ranked:
         hit, chunk = hits[rank], index.chunks[ci]
         for (s, e), row in zip(chunk.sentences, index.chunk_rows[ci]):
-            cosine = cosine_of[row]
             key = (chunk.source, s, e)
             if key in seen:
                 continue
@@ -75,9 +83,15 @@ def sentences(question: str, query_vector: np.ndarray, hits: list[Hit], searcher
             text = chunk.text[s - chunk.start : e - chunk.start]
             tokens = set(tokenize(text))
             share = sum(w for t, w in weights.items() if t in tokens) / total
-            found.append(Candidate(rank, hit, s, e, text, 0.0, prefilter_score(float(cosine), share), float(cosine), share))
-    found.sort(key=lambda c: (-c.prefilter, c.hit_rank))
-    return found
+            found.append(Candidate(rank, hit, s, e, text, 0.0, 0.0, float(cosine_of[row]), share))
+            rows_of.append(row)
+    table = prefilter.features(
+        [c.cosine for c in found], [c.share for c in found],
+        [(cosine_of[r - 1] if r - 1 in neighbours else None, cosine_of[r + 1] if r + 1 in neighbours else None) for r in rows_of],
+        [c.hit_rank for c in found], [c.hit.score for c in found], [c.end - c.start for c in found],
+        [c.start <= c.hit.start for c in found], [(c.start - c.hit.start) / max(c.hit.end - c.hit.start, 1) for c in found],
+    )
+    return found, table
 
 
 def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> str:
@@ -104,7 +118,7 @@ def candidates(
 
     With `stop`, the model reads them in pre-filter order and stops at the first whose
     probability reaches `stop`; only the sentences read are returned."""
-    kept = sentences(question, query_vector, hits, searcher)[:limit]
+    kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     texts = pair_texts(kept, searcher)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]

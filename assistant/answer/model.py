@@ -28,6 +28,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from assistant.answer.prefilter import Prefilter
 from assistant.config import PROJECT_DIR
 
 MODEL_DIR = PROJECT_DIR / "models" / "answer"
@@ -87,6 +88,7 @@ class Card:
     files: dict  # file name -> sha256
     threshold: float  # answerability below this: abstain (how it was chosen: "threshold_chosen")
     combiner: Combiner | None  # None: the logit alone, through a sigmoid
+    prefilter: Prefilter | None  # None: the stock pre-filter score (answer/prefilter.py)
     raw: dict
 
     @classmethod
@@ -100,7 +102,8 @@ class Card:
             combiner = None
             if combine is not None:
                 combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
-            return cls(dict(raw["files"]), float(raw["threshold"]), combiner, raw)
+            ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
+            return cls(dict(raw["files"]), float(raw["threshold"]), combiner, ranker, raw)
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
 

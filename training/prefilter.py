@@ -1,0 +1,181 @@
+"""Fits the pre-filter (`assistant/answer/prefilter.py`): which retrieved sentences the model reads.
+
+The answer model reads only `Settings.answer_candidates` (8) of the ~40 sentences of the retrieved
+passages; a sentence the pre-filter drops can never be the answer. This asks every train question
+through the product's own retrieval over an index of all train documents (as `mined.py` does),
+takes each candidate's row of `prefilter.FEATURES` (what the index already holds: cosines of the
+sentence and its neighbours, word share, passage rank and score, position) and fits a linear
+score as a conditional logit: a softmax over each question's candidates that puts its mass on the
+sentences overlapping the question's evidence. Then it measures recall@k on the dev split
+(documents never fitted on, asked through their own index): how often an answer sentence is
+among the first k kept, for the stock score (cosine + half the word share) and the fitted one,
+and writes the weights and both figures into the model's card (`"prefilter"`).
+Only ../shared/traindata is read.
+
+    python training/prefilter.py                        # ~5 min on 2 cores (~3 of it indexing)
+    python training/prefilter.py --model DIR --dry-run  # figures only, the card untouched
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from assistant.answer import extractive, prefilter  # noqa: E402
+from assistant.answer.model import MODEL_DIR, Card, ModelError  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.ingest.embeddings import make_embedder  # noqa: E402
+from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
+from training import dev_index  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, every_nth, questions  # noqa: E402
+from training.train import _write_card, commit  # noqa: E402
+
+CUTOFFS = (1, 2, 4, 6, 8, 12)
+
+
+def candidate_rows(items: list[TrainQuestion], searcher: Searcher, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, labels, question number) of every candidate of every question in `items`, as
+    the product gathers them: retrieval's `answer_k` passages, all their sentences. A candidate
+    is positive when it overlaps the question's evidence in its own document."""
+    tables, labels, owners = [], [], []
+    for number, q in enumerate(items):
+        vector = searcher.embed([q.question])
+        hits = searcher.search_many([q.question], settings.answer_k, vectors=vector)[0]
+        found, table = extractive.with_features(q.question, vector[0], hits, searcher)
+        own = dev_index.file_name(q.positives[0].doc_id)
+        gold = [(p.start, p.end) for p in q.positives]
+        tables.append(table)
+        labels.append([Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold) for c in found])
+        owners.append(np.full(len(found), number))
+    return np.vstack(tables), np.concatenate(labels).astype(bool), np.concatenate(owners)
+
+
+def fit(features: np.ndarray, labels: np.ndarray, owners: np.ndarray, epochs: int = 300, seed: int = 0) -> prefilter.Prefilter:
+    """The conditional logit: weights over the standardised features that maximise, per question
+    with an answer among its candidates, the softmax mass on its answer sentences (full batch,
+    Adam; deterministic for a seed)."""
+    import torch
+
+    torch.manual_seed(seed)
+    mean, scale = features.mean(0), features.std(0)
+    scale[scale == 0] = 1.0
+    answered = [n for n in np.unique(owners) if labels[owners == n].any()]
+    if not answered:
+        raise ValueError("no question has an answer sentence among its candidates: nothing to fit")
+    keep = np.isin(owners, answered)
+    x = torch.tensor((features[keep] - mean) / scale, dtype=torch.float32)
+    y = torch.tensor(labels[keep], dtype=torch.float32)
+    group = torch.tensor(np.searchsorted(answered, owners[keep]))
+    weights = torch.zeros(features.shape[1], requires_grad=True)
+    optimiser = torch.optim.Adam([weights], lr=1e-2, weight_decay=1e-4)
+    groups = len(answered)
+    for _ in range(epochs):
+        z = x @ weights
+        top = torch.zeros(groups).scatter_reduce(0, group, z, "amax", include_self=False).detach()
+        e = torch.exp(z - top[group])
+        loss = -(torch.log(torch.zeros(groups).index_add(0, group, e * y)) - torch.log(torch.zeros(groups).index_add(0, group, e))).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return prefilter.Prefilter(tuple(mean.tolist()), tuple(scale.tolist()), tuple(weights.detach().double().tolist()))
+
+
+def recall(scores: np.ndarray, labels: np.ndarray, owners: np.ndarray, questions_asked: int) -> dict[str, float]:
+    """Share of the questions asked whose answer sentence is among the first k by `scores`
+    (ties: the candidate met first, as the product's stable sort)."""
+    found = {k: 0 for k in CUTOFFS}
+    for number in np.unique(owners):
+        mine = owners == number
+        ranked = labels[mine][np.argsort(-scores[mine], kind="stable")]
+        for k in CUTOFFS:
+            found[k] += bool(ranked[:k].any())
+    return {f"@{k}": round(v / questions_asked, 4) for k, v in found.items()}
+
+
+def threshold_of(model_dir: Path, false_refusal: float = 0.05) -> dict:
+    """The card's "threshold" and "threshold_chosen" by the shipped rule (`combine.py`): the
+    highest that refuses at most `false_refusal` of the seen article questions, asked through ask()."""
+    from training.combine import SEEN_QUESTIONS, rule_threshold, seen_confidences
+
+    scores = seen_confidences(model_dir, SEEN_QUESTIONS)
+    pos = np.array([c for c, a in scores if a])
+    neg = np.array([c for c, a in scores if not a])
+    threshold = rule_threshold(pos, false_refusal)
+    chosen = Card.read(model_dir).raw.get("threshold_chosen", {})
+    return {"threshold": round(threshold, 6), "threshold_chosen": chosen | {
+        "on": "seen questions on the shipped article: " + ", ".join(f.name for f in SEEN_QUESTIONS),
+        "answerable": len(pos), "unanswerable": len(neg), "threshold": round(threshold, 6),
+        "answerable_refused": round(float((pos < threshold).mean()), 4),
+        "unanswerable_refused": round(float((neg < threshold).mean()), 4), "after": "training/prefilter.py"}}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traindata", type=Path, default=TRAINDATA)
+    parser.add_argument("--model", type=Path, default=MODEL_DIR, help="the answer model whose card gets the weights")
+    parser.add_argument("--questions", type=int, default=0, help="train questions fitted on (0: all)")
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--workdir", type=Path, help="keep the train and dev documents and their indexes here")
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, leave the card as it is")
+    args = parser.parse_args(argv)
+    for name in ("questions", "epochs"):
+        if getattr(args, name) < (0 if name == "questions" else 1):
+            print(f"error: --{name} {getattr(args, name)}: must be {'0 or more' if name == 'questions' else '1 or more'}", file=sys.stderr)
+            return 2
+    try:
+        card = Card.read(args.model)
+    except ModelError as err:
+        print(f"error: --model {err}", file=sys.stderr)
+        return 2
+    began = time.perf_counter()
+    settings = Settings.from_env()
+    embedder = make_embedder(settings)
+    train = questions(args.traindata, split="train")
+    train = every_nth(train, args.questions)
+    dev = questions(args.traindata, split="dev")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = args.workdir or Path(scratch)
+        fitted_on = candidate_rows(train, searcher_for(dev_index.build(train, args.traindata, work / "train", settings, embedder),
+                                                       settings, embedder), settings)
+        measured_on = candidate_rows(dev, searcher_for(dev_index.build(dev, args.traindata, work / "dev", settings, embedder),
+                                                       settings, embedder), settings)
+    try:
+        ranker = fit(*fitted_on, epochs=args.epochs)
+    except ValueError as err:
+        print(f"error: --traindata {args.traindata}: {err}", file=sys.stderr)
+        return 2
+    features, labels, owners = measured_on
+    figures = {"split": "dev (traindata documents never fitted on)", "questions": len(dev),
+               "stock": recall(prefilter.stock(features), labels, owners, len(dev)),
+               "fitted": recall(ranker.scores(features), labels, owners, len(dev)),
+               "reachable": round(len({int(n) for n in owners[labels]}) / len(dev), 4)}
+    print(json.dumps(figures))
+    if args.dry_run:
+        return 0
+    command = "python training/prefilter.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    card.raw["prefilter"] = {
+        "features": list(prefilter.FEATURES), "mean": list(ranker.mean), "scale": list(ranker.scale), "weights": list(ranker.weights),
+        "fitted_on": f"traindata train split, {len(train)} questions, {len(fitted_on[0])} candidates (answer_k={settings.answer_k})",
+        "dev": figures, "command": command, "commit": commit(), "wall_seconds": round(time.perf_counter() - began),
+    }
+    _write_card(args.model, card.raw)
+    # the abstention threshold is read off the seen article questions through ask(), whose
+    # candidates the pre-filter picks: chosen again by the same rule (training/combine.py)
+    card.raw.update(threshold_of(args.model))
+    card.raw["wall_seconds_prefilter"] = round(time.perf_counter() - began)
+    _write_card(args.model, card.raw)
+    print(f"wrote the pre-filter into {args.model / 'card.json'} (threshold {card.raw['threshold']:.4f}) in "
+          f"{time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
