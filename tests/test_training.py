@@ -813,6 +813,9 @@ def test_the_pre_filter_is_fitted_on_train_questions_and_written_with_its_thresh
 
     folder = tmp_path / "answer"
     shutil.copytree(MODEL_DIR, folder)
+    stale = json.loads((folder / "card.json").read_text("utf-8"))
+    stale["prefilter"] = {"features": ["cosine", "a feature of another version"], "mean": [0, 0], "scale": [1, 1], "weights": [1, 0]}
+    (folder / "card.json").write_text(json.dumps(stale), "utf-8")  # what a refit must replace, not trip on
     before = (folder / "card.json").read_text("utf-8")
     work = ["--traindata", str(sample), "--model", str(folder), "--workdir", str(tmp_path / "work")]
     assert main(work + ["--dry-run"]) == 0

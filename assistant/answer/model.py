@@ -33,6 +33,7 @@ from assistant.config import PROJECT_DIR
 
 MODEL_DIR = PROJECT_DIR / "models" / "answer"
 REBUILD = "`python training/train.py`, then `python training/soup.py` (README: Training the answer model)"
+PREFILTER_REFIT = "`python training/prefilter.py` (README: Training the answer model)"
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128
 _SEPARATOR = " [SEP] "
@@ -102,10 +103,14 @@ class Card:
             combiner = None
             if combine is not None:
                 combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
-            ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
-            return cls(dict(raw["files"]), float(raw["threshold"]), combiner, ranker, raw)
+            files, threshold = dict(raw["files"]), float(raw["threshold"])
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
+        try:
+            ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
+        except (ValueError, KeyError, TypeError) as err:
+            raise ModelError(f"{path}: unreadable pre-filter ({err}); refit it with {PREFILTER_REFIT}") from None
+        return cls(files, threshold, combiner, ranker, raw)
 
 
 class AnswerModel:

@@ -26,14 +26,15 @@ FEATURES = (
     "has_next",  # 1 if it has one after
     "passage_rank",  # retrieval rank of its passage (0 = best)
     "passage_score",  # its passage's retrieval score
-    "cosine_below_best",  # its cosine minus the best cosine among all candidates
-    "share_below_best",  # its share minus the best share among all candidates
     "log_length",  # log of its length in characters
     "opens_passage",  # 1 if it starts its passage
     "position",  # where it starts in its passage, 0 to 1
     "cosine_below_passage_best",  # its cosine minus the best cosine of its passage
     "cosine_times_share",
 )
+# Only differences within a question's candidates count (the fit is a softmax over them), so a
+# feature shifted by a constant per question, such as the cosine minus the best candidate's,
+# would add nothing; its passage's best is not constant across passages, so it stays.
 STOCK_LEXICAL = 0.5  # the hand-set score: cosine + STOCK_LEXICAL * share
 
 
@@ -53,15 +54,15 @@ class Prefilter:
     def __post_init__(self):
         sizes = {len(self.mean), len(self.scale), len(self.weights)}
         if sizes != {len(FEATURES)}:
-            raise ValueError(f"pre-filter: expected {len(FEATURES)} values per field, got {sorted(sizes)}")
+            raise ValueError(f"expected {len(FEATURES)} values per field, got {sorted(sizes)}")
         if not all(np.isfinite(v) for v in self.mean + self.scale + self.weights) or min(self.scale) <= 0:
-            raise ValueError("pre-filter: values must be finite and scales positive")
+            raise ValueError("values must be finite and scales positive")
 
     @classmethod
     def from_card(cls, raw: dict) -> "Prefilter":
         """From the card's "prefilter" section; names must be `FEATURES`, in that order."""
         if list(raw["features"]) != list(FEATURES):
-            raise ValueError("pre-filter: its features are not this version's (refit it: python training/prefilter.py)")
+            raise ValueError("its features are not this version's")
         return cls(*(tuple(float(v) for v in raw[field]) for field in ("mean", "scale", "weights")))
 
     def scores(self, features: np.ndarray) -> np.ndarray:
@@ -83,7 +84,7 @@ def features(cosines, shares, neighbours, ranks, passage_scores, lengths, opens,
     return np.column_stack([
         cosines, shares, before, after,
         [b is not None for b, _ in neighbours], [a is not None for _, a in neighbours],
-        ranks, passage_scores, cosines - cosines.max(), shares - shares.max(),
+        ranks, passage_scores,
         np.log(np.maximum(np.asarray(lengths, dtype=np.float64), 1.0)), opens, positions,
         cosines - np.array([passage_best[r] for r in ranks.tolist()]), cosines * shares,
     ]).astype(np.float64)
