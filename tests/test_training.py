@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answer.model import AnswerModel
+from assistant.answer.model import MODEL_DIR, AnswerModel
 from training import pairs as pairs_module
 from training.pairs import pairs, questions, split_of
 
@@ -376,6 +376,7 @@ def test_training_from_a_saved_pairs_file_matches_training_in_one_go_and_is_meas
 @pytest.mark.parametrize("argv, named", [
     (["--pairs", "NOWHERE.gz", "--no-dev"], "NOWHERE.gz"),
     (["--pairs", "a.gz", "--save-pairs", "b.gz"], "--save-pairs"),
+    (["--teacher", str(MODEL_DIR), "--save-pairs", "b.gz"], f"--teacher {MODEL_DIR} with --save-pairs"),
     (["--evaluate"], "--evaluate"),
     (["--device", "gpu0"], "--device gpu0"),
     (["--commit", "HEAD~1"], "--commit HEAD~1"),

@@ -435,6 +435,10 @@ def main(argv=None) -> int:
     if args.pairs and args.save_pairs:
         print("error: --pairs and --save-pairs: give one (read pairs, or write them)", file=sys.stderr)
         return 2
+    if args.teacher and args.save_pairs:
+        print(f"error: --teacher {args.teacher} with --save-pairs: a pairs file holds labels, not a teacher's logits; "
+              "give --teacher when training from it (--pairs FILE --teacher DIR)", file=sys.stderr)
+        return 2
     if args.commit is not None and not re.fullmatch(r"[0-9a-f]{7,40}", args.commit):
         print(f"error: --commit {args.commit}: give a git commit id (7 to 40 hex digits)", file=sys.stderr)
         return 2
