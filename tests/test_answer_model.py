@@ -159,6 +159,23 @@ def test_a_forked_process_reads_side_by_side_without_hanging():
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+def test_all_cores_are_split_among_the_pairs_read_side_by_side(monkeypatch):
+    """threads=0 means all cores: with several workers each pair gets its share, not all of them
+    (every worker asking for all cores at once made ask() 1.9x slower on 2 cores)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+
+    def threads(model):
+        return model.session.get_session_options().intra_op_num_threads
+
+    assert threads(answer_model.AnswerModel(threads=0, workers=4)) == 2
+    assert threads(answer_model.AnswerModel(threads=0, workers=0)) == 1  # one worker per core
+    assert threads(answer_model.AnswerModel(threads=0, workers=1)) == 8  # one at a time: all cores
+    assert threads(answer_model.AnswerModel(threads=3, workers=4)) == 3  # a count given is kept
+    # between pairs its idle threads sleep rather than spin, leaving the cores to the other workers
+    options = answer_model.AnswerModel(threads=2, workers=1).session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_answer_workers_out_of_range_is_one_line(monkeypatch):
     from assistant.config import Settings
 

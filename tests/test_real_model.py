@@ -143,3 +143,16 @@ def test_the_onnx_query_path_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_query_sessions_sleep_between_calls_and_indexing_sessions_spin():
+    """Idle onnxruntime threads spin after each call by default; at question time that took the
+    cores from the answer model reading next, while indexing runs faster with it."""
+    encoder = embeddings.OnnxMiniLM(int8=True, index_threads=2, query_threads=2)
+    query = encoder.embed_queries(["Who is Ken Hu?"])
+    indexed = encoder.embed(["Who is Ken Hu?"])
+    assert np.allclose(query, indexed, atol=1e-6)  # the same vectors either way
+    options = {key: session.get_session_options() for key, session in encoder._sessions.items()}
+    assert options[(2, True)].get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    with pytest.raises(Exception, match="allow_spinning|does not have"):
+        options[(2, False)].get_session_config_entry("session.intra_op.allow_spinning")
