@@ -61,3 +61,21 @@ def settings():
 @pytest.fixture
 def embedder():
     return HashEmbedder()
+
+
+@pytest.fixture
+def one_document(tmp_path, settings, embedder):
+    """`index(text, chunk_size)`: the searcher of a fresh index holding one document of `text`,
+    in chunks of `chunk_size` characters without overlap (the hash embedder)."""
+    from assistant.ingest.indexing import add_documents
+    from assistant.search.retrieval import searcher_for
+
+    def index(text: str, chunk_size: int):
+        corpus = tmp_path / "one-document"
+        corpus.mkdir()
+        (corpus / "document.txt").write_text(text, "utf-8")
+        chosen = settings.replace(chunk_size=chunk_size, chunk_overlap=0)
+        add_documents([corpus], index_dir=tmp_path / "one-document-index", settings=chosen, embedder=embedder)
+        return searcher_for(tmp_path / "one-document-index", chosen, embedder)
+
+    return index

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import model as answer_model, extractive
-from assistant.ingest.indexing import add_documents
 from assistant.search.lexical import tokenize
-from assistant.search.retrieval import searcher_for
 
 DOC = (
     "The firm's research campus lies in a quiet valley. Its lights never go out.\n\n"
@@ -19,13 +17,8 @@ DOC = (
 
 
 @pytest.fixture
-def campus(tmp_path, settings, embedder):
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "visit.txt").write_text(DOC, "utf-8")
-    index_dir = tmp_path / "index"
-    add_documents([corpus], index_dir=index_dir, settings=settings.replace(chunk_size=120, chunk_overlap=0), embedder=embedder)
-    return searcher_for(index_dir, settings.replace(chunk_size=120, chunk_overlap=0), embedder)
+def campus(one_document):
+    return one_document(DOC, 120)
 
 
 def _hits(searcher, question):

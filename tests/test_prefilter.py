@@ -11,8 +11,6 @@ import pytest
 from assistant.answer import extractive, prefilter
 from assistant.answer.model import MODEL_DIR, Card, ModelError
 from assistant.answer.prefilter import FEATURES, Prefilter
-from assistant.ingest.indexing import add_documents
-from assistant.search.retrieval import searcher_for
 
 DOC = (
     "The harbour opened in 1890. Fishing boats filled it for a century.\n\n"
@@ -22,13 +20,8 @@ DOC = (
 
 
 @pytest.fixture
-def harbour(tmp_path, settings, embedder):
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "harbour.txt").write_text(DOC, "utf-8")
-    chosen = settings.replace(chunk_size=80, chunk_overlap=0)
-    add_documents([corpus], index_dir=tmp_path / "index", settings=chosen, embedder=embedder)
-    return searcher_for(tmp_path / "index", chosen, embedder)
+def harbour(one_document):
+    return one_document(DOC, 80)
 
 
 def _column(table, name):

@@ -126,10 +126,12 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the train and dev documents and their indexes here")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, leave the card as it is")
     args = parser.parse_args(argv)
-    for name in ("questions", "epochs"):
-        if getattr(args, name) < (0 if name == "questions" else 1):
-            print(f"error: --{name} {getattr(args, name)}: must be {'0 or more' if name == 'questions' else '1 or more'}", file=sys.stderr)
-            return 2
+    if args.questions < 0:
+        print(f"error: --questions {args.questions}: must be 0 (all) or more", file=sys.stderr)
+        return 2
+    if args.epochs < 1:
+        print(f"error: --epochs {args.epochs}: must be 1 or more", file=sys.stderr)
+        return 2
     try:  # the card as written: its pre-filter, stale or not, is replaced
         raw = json.loads((args.model / "card.json").read_text("utf-8"))
         raw["files"], raw["threshold"]
