@@ -32,7 +32,7 @@ from assistant.ingest.documents import load  # noqa: E402
 from assistant.ingest.embeddings import _load_model, make_embedder  # noqa: E402
 from assistant.ingest.indexing import embedding_texts, rebuild_index  # noqa: E402
 from assistant.answer.answering import ask  # noqa: E402
-from assistant.search.retrieval import retrieve, searcher_for  # noqa: E402
+from assistant.search.retrieval import retrieve  # noqa: E402
 from benchmarks.evaldata import materialise  # noqa: E402
 
 QUESTIONS = [
@@ -166,10 +166,9 @@ def latency(settings: Settings, embedder) -> None:
         index_dir = Path(tmp) / "index"
         rebuild_index([str(PROJECT_DIR / "documents")], index_dir, settings=settings, embedder=embedder)
         # ask() as configured (candidates read side by side on an idle machine), and reading one
-        # candidate at a time (what each question gets on a loaded server). The variant is handed
-        # the same searcher: the cache holds one searcher per store and settings, so other
-        # settings without it would reload the index on every call.
-        one_at_a_time = {"settings": settings.replace(answer_workers=1), "searcher": searcher_for(index_dir, settings, embedder)}
+        # candidate at a time (what each question gets on a loaded server); the two settings
+        # differ only at answer time, so they share one loaded index (`retrieval.same_load`).
+        one_at_a_time = {"settings": settings.replace(answer_workers=1)}
         calls = {"retrieve()": (retrieve, {"settings": settings}), "ask()": (ask, {"settings": settings}),
                  "ask() reading one candidate at a time": (ask, one_at_a_time)}
         for q in QUESTIONS:  # warm-up: index load, BM25 build, answer model load, first query

@@ -185,6 +185,30 @@ def test_searcher_is_cached_until_the_index_changes(index_dir, corpus, settings,
     assert searcher_for(index_dir, settings, embedder) is not first
 
 
+def test_settings_that_differ_only_when_searching_share_one_loaded_index(index_dir, corpus, settings, embedder, monkeypatch):
+    from assistant.store.faiss import FaissStore
+
+    loads = []
+    original = FaissStore.load
+    monkeypatch.setattr(FaissStore, "load", lambda self, *a, **kw: loads.append(1) or original(self, *a, **kw))
+    first = searcher_for(index_dir, settings, embedder)
+    other = settings.replace(k=2, answer_workers=1, dense_weight=0.3)
+    second = searcher_for(index_dir, other, embedder)
+    assert len(loads) == 1  # the second settings reuse the loaded index
+    assert second is not first and second.settings == other and second.index is first.index and second.bm25 is first.bm25
+    assert len(second.search("kerosene oxygen")) == 2  # its own search-time settings apply
+    for _ in range(3):  # alternating costs no reload
+        assert searcher_for(index_dir, settings, embedder) is first and searcher_for(index_dir, other, embedder) is second
+    assert len(loads) == 1
+    reweighted = searcher_for(index_dir, settings.replace(bm25_k1=0.9), embedder)  # BM25 is built with it: its own load
+    assert len(loads) == 2 and reweighted.bm25 is not first.bm25
+    (corpus / "new.txt").write_text("A note on volcanoes erupting.", "utf-8")
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    fresh = searcher_for(index_dir, other, embedder)  # a changed index is loaded again, for every settings
+    assert fresh.index is not first.index and any(c.source.endswith("new.txt") for c in fresh.index.chunks)
+    assert searcher_for(index_dir, settings, embedder).index is fresh.index
+
+
 def test_retrieve_sees_changes_immediately(index_dir, corpus, tmp_path, settings, embedder):
     assert not any("zeppelin" in h.text.lower() for h in ask("zeppelin airship", index_dir, settings, embedder, k=10))
     (corpus / "zeppelins.txt").write_text("Zeppelin airships\n\nThe zeppelin airship crossed the Atlantic in 1924.", "utf-8")

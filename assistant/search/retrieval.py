@@ -2,7 +2,7 @@
 
 `Searcher` wraps one loaded `Index`; `searcher_for(index_dir)` keeps one per index directory per
 process and reloads it only when the index's CURRENT pointer changes, so the index loads once and
-a rebuild is seen by the next query.
+a rebuild is seen by the next query (settings that differ only at search time share it).
 """
 
 from __future__ import annotations
@@ -57,10 +57,15 @@ class Searcher:
     candidates and mixes them with `dense_weight`; `rrf` is weighted reciprocal rank fusion.
     """
 
-    def __init__(self, index: Snapshot, embedder, settings: Settings):
+    def __init__(self, index: Snapshot, embedder, settings: Settings, shares: "Searcher | None" = None):
+        """`shares`: a searcher of the same index whose settings differ only at search time
+        (`same_load`); its BM25 and chunk rows are reused instead of built again."""
         self.index, self.embedder, self.settings = index, embedder, settings
-        self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
-        self.chunk_row = {c.id: i for i, c in enumerate(index.chunks)}
+        if shares is not None:
+            self.bm25, self.chunk_row = shares.bm25, shares.chunk_row
+        else:
+            self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
+            self.chunk_row = {c.id: i for i, c in enumerate(index.chunks)}
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.search_many([query], k, mode)[0]
@@ -155,6 +160,20 @@ def _lexical_text(chunk: Chunk) -> str:
 _cache: dict[tuple, tuple[str, Searcher]] = {}
 _cache_lock = threading.Lock()
 
+# Settings read only when searching or answering, never when a store is loaded or BM25 is built.
+# Searchers whose settings differ in nothing else share one loaded index (any other field, and
+# any field added later, loads its own).
+_SEARCH_TIME = frozenset({"k", "candidates", "fusion", "dense_weight", "rrf_k", "abstain_threshold"})
+
+
+def same_load(a: Settings, b: Settings) -> bool:
+    """Whether `a` and `b` load a store into the same searcher state (index and BM25)."""
+    def loaded(settings: Settings) -> dict:
+        return {name: value for name, value in vars(settings).items()
+                if name not in _SEARCH_TIME and not name.startswith(("answer_", "llm_"))}
+
+    return loaded(a) == loaded(b)
+
 
 def _store_key(index_dir: str | os.PathLike) -> str:
     return str(index_dir) if is_milvus(str(index_dir)) else str(Path(index_dir).resolve())
@@ -162,7 +181,9 @@ def _store_key(index_dir: str | os.PathLike) -> str:
 
 def searcher_for(index_dir: str | os.PathLike, settings: Settings, embedder) -> Searcher:
     """The cached searcher of the store `index_dir` (a folder or a milvus:// address), reloaded
-    when the store has been changed since."""
+    when the store has been changed since. Settings that differ only at search or answer time
+    (`same_load`) get searchers of their own over one loaded index, so alternating them costs no
+    reload; a store is held loaded once."""
     path = _store_key(index_dir)
     store = open_store(path, settings)
     key = (path, settings, id(embedder))
@@ -171,10 +192,15 @@ def searcher_for(index_dir: str | os.PathLike, settings: Settings, embedder) -> 
         cached = _cache.get(key)
         if cached and cached[0] == token and token is not None:
             return cached[1]
-        index = store.load(embedder.model_name, embedder.dimension)
-        searcher = Searcher(index, embedder, settings)
-        for stale in [k for k in _cache if k[0] == path]:
-            del _cache[stale]  # one searcher per store: an old one would hold a stale index
+        current = [searcher for (p, other, e), (t, searcher) in _cache.items()
+                   if p == path and e == id(embedder) and t == token and token is not None and same_load(other, settings)]
+        if current:
+            searcher = Searcher(current[0].index, embedder, settings, shares=current[0])
+        else:
+            index = store.load(embedder.model_name, embedder.dimension)
+            searcher = Searcher(index, embedder, settings)
+            for stale in [k for k in _cache if k[0] == path]:
+                del _cache[stale]  # one loaded index per store: an old one would hold a stale index
         _cache[key] = (store.token() if token is None else token, searcher)
         return searcher
 
