@@ -116,6 +116,11 @@ def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], fa
     card = json.loads(card_path.read_text("utf-8"))
     card["combine"] = {"weights": combiner.weights, "bias": combiner.bias}
     card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")  # ask() reads the new weights
+    return seen_threshold(model_dir, files, false_refusal)
+
+
+def seen_threshold(model_dir: Path, files: list[Path], false_refusal: float) -> dict:
+    """`article_threshold` for the model as its card stands (combiner and pre-filter included)."""
     scores = seen_confidences(model_dir, files)
     pos = np.array([c for c, a in scores if a])
     neg = np.array([c for c, a in scores if not a])

@@ -19,6 +19,13 @@ def file_name(doc_id: str) -> str:
     return re.sub(r"[^\w\-.]+", "_", doc_id) + ".txt"
 
 
+def holds_evidence(q: TrainQuestion, candidate) -> bool:
+    """Whether a retrieved candidate sentence (an `extractive.Candidate`) overlaps `q`'s evidence
+    in its own document: the label of training on, and measuring, what the product reads."""
+    own = file_name(q.positives[0].doc_id)
+    return Path(candidate.hit.source).name == own and any(candidate.start < p.end and p.start < candidate.end for p in q.positives)
+
+
 def build(items: list[TrainQuestion], traindata: Path, work: Path, settings, embedder) -> Path:
     """Writes the documents of `items` under `work/docs` and indexes them (incrementally) into
     `work/index`; returns the index folder."""

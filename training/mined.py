@@ -45,8 +45,7 @@ def candidate_pairs(q: TrainQuestion, searcher: Searcher, settings: Settings, wi
     own = dev_index.file_name(q.positives[0].doc_id)
     vector, hits = hits_without(q.question, lambda h: without_own and Path(h.source).name == own, searcher, settings)
     kept = extractive.sentences(q.question, vector, hits, searcher, ranker)[: settings.answer_candidates]
-    gold = [(p.start, p.end) for p in q.positives]
-    labels = [Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold) for c in kept]
+    labels = [dev_index.holds_evidence(q, c) for c in kept]
     return [(q.question, text, 1.0 if answers else 0.0) for text, answers in zip(extractive.pair_texts(kept, searcher), labels)]
 
 

@@ -50,10 +50,8 @@ def candidate_rows(items: list[TrainQuestion], searcher: Searcher, settings: Set
         vector = searcher.embed([q.question])
         hits = searcher.search_many([q.question], settings.answer_k, vectors=vector)[0]
         found, table = extractive.with_features(q.question, vector[0], hits, searcher)
-        own = dev_index.file_name(q.positives[0].doc_id)
-        gold = [(p.start, p.end) for p in q.positives]
         tables.append(table)
-        labels.append([Path(c.hit.source).name == own and any(c.start < e and s < c.end for s, e in gold) for c in found])
+        labels.append([dev_index.holds_evidence(q, c) for c in found])
         owners.append(np.full(len(found), number))
     return np.vstack(tables), np.concatenate(labels).astype(bool), np.concatenate(owners)
 
@@ -101,20 +99,13 @@ def recall(scores: np.ndarray, labels: np.ndarray, owners: np.ndarray, questions
 
 
 def threshold_of(model_dir: Path, false_refusal: float = 0.05) -> dict:
-    """The card's "threshold" and "threshold_chosen" by the shipped rule (`combine.py`): the
-    highest that refuses at most `false_refusal` of the seen article questions, asked through ask()."""
-    from training.combine import SEEN_QUESTIONS, rule_threshold, seen_confidences
+    """The card's "threshold" and "threshold_chosen" by the shipped rule (`combine.seen_threshold`):
+    the highest that refuses at most `false_refusal` of the seen article questions, asked through ask()."""
+    from training.combine import SEEN_QUESTIONS, seen_threshold
 
-    scores = seen_confidences(model_dir, SEEN_QUESTIONS)
-    pos = np.array([c for c, a in scores if a])
-    neg = np.array([c for c, a in scores if not a])
-    threshold = rule_threshold(pos, false_refusal)
-    chosen = Card.read(model_dir).raw.get("threshold_chosen", {})
-    return {"threshold": round(threshold, 6), "threshold_chosen": chosen | {
-        "on": "seen questions on the shipped article: " + ", ".join(f.name for f in SEEN_QUESTIONS),
-        "answerable": len(pos), "unanswerable": len(neg), "threshold": round(threshold, 6),
-        "answerable_refused": round(float((pos < threshold).mean()), 4),
-        "unanswerable_refused": round(float((neg < threshold).mean()), 4), "after": "training/prefilter.py"}}
+    chosen = seen_threshold(model_dir, SEEN_QUESTIONS, false_refusal)
+    earlier = Card.read(model_dir).raw.get("threshold_chosen", {})
+    return {"threshold": chosen["threshold"], "threshold_chosen": earlier | chosen | {"after": "training/prefilter.py"}}
 
 
 def main(argv=None) -> int:

@@ -22,7 +22,6 @@ import numpy as np
 from assistant.answer.types import Citation
 from assistant.answer import prefilter
 from assistant.answer.model import AnswerModel, pair_text
-from assistant.answer.prefilter import Prefilter
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -47,7 +46,7 @@ class Candidate:
 
 
 def sentences(
-    question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, ranker: Prefilter | None = None
+    question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, ranker: prefilter.Prefilter | None = None
 ) -> list[Candidate]:
     """Every distinct sentence of `hits` with its pre-filter score (`answer/prefilter.py`: the
     fitted `ranker`, or the stock score without one; model score not yet set), best first."""
