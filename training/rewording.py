@@ -1,4 +1,5 @@
-"""Reworded questions: the words a question shares with its answer sentence replaced by synonyms.
+"""Reworded questions: the words a question shares with its answer sentence replaced by synonyms,
+or described instead of named.
 
 The traindata's questions mostly echo their answer sentence, so the model leans on shared words
 and doubts an answer worded differently (`pairs.low_overlap`: the weak class on the dev split,
@@ -11,8 +12,11 @@ of the same word nor already in the answer sentence. A reworded question whose s
 falls below `min_similarity` of the original's is dropped: the first sense was probably the wrong
 one ("kettle" -> "boiler" passes in a review's question, not in the four-word "Who was the kettle for?"). The answer sentence still answers the result, so it is a positive
 (the opposite of `swaps.py`, where a near word that is not a synonym makes a negative).
+`Descriptions` replaces a shared noun with the defining phrase of its most common sense instead
+("the kettle" -> "the metal pot for stewing or boiling"): a question that describes a thing
+instead of naming it, as people do when they do not know, or do not repeat, the document's word.
 
-    python training/rewording.py --model models/answer   # the dev split's questions, as asked and reworded
+    python training/rewording.py --model models/answer   # the dev split's questions, as asked, reworded and described
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class Synonyms:
     base form that is only ever a noun or adjective (a word that can be a verb, as "have", "time"
     or "hold" can, is too often taken in the wrong sense; so is a number word: "one" -> "ace")."""
 
+    min_similarity = 0.8  # a rewording's question vector stays this close to the original's
+
     def __init__(self):
         from wn import WordNet
 
@@ -55,10 +61,30 @@ class Synonyms:
                 and not n.lower().startswith(word[:4]) and not word.startswith(n.lower()[:4])]  # not a form of the word
 
 
-def reworded(items: list[TrainQuestion], synonyms, embed, min_similarity: float = 0.8) -> list[Rewording]:
+class Descriptions(Synonyms):
+    """The defining phrase of a noun's most common WordNet sense, without its article ("kettle" ->
+    "metal pot for stewing or boiling"), for a lower-case word in its base form that is only ever
+    a noun; only short plain phrases (at most 8 words, letters only: no brackets or examples)."""
+
+    min_similarity = 0.7  # a description moves the question further than a synonym does
+
+    def __call__(self, word: str) -> list[str]:
+        senses = self.wordnet.synsets(word)
+        if not senses or not word.islower() or any(s.pos() != "n" for s in senses) or word not in senses[0].lemma_names():
+            return []
+        phrase = re.sub(r"^(a|an|the)\s+", "", senses[0].definition().split(";")[0].strip())
+        if len(phrase.split()) > 8 or not re.fullmatch(r"[A-Za-z]+(?:[ -][A-Za-z]+)*", phrase):
+            return []
+        return [phrase]
+
+
+def reworded(items: list[TrainQuestion], synonyms, embed, min_similarity: float | None = None) -> list[Rewording]:
     """One rewording per item that has a shared word with a usable synonym (every such word is
     replaced, by its first synonym not already in the answer sentence). `synonyms(word)`: candidate
-    synonyms; `embed(texts)`: unit sentence vectors, for the sense check."""
+    synonyms (`Synonyms` or `Descriptions`); `embed(texts)`: unit sentence vectors, for the sense
+    check (`min_similarity`, by default the replacer's own)."""
+    if min_similarity is None:
+        min_similarity = synonyms.min_similarity
     drafts: list[Rewording] = []
     for q in items:
         sentence = q.positives[0].text.lower()
@@ -93,12 +119,13 @@ def measure(scorer, items: list[TrainQuestion], synonyms, embed, false_refusal: 
 
 
 def main(argv=None) -> int:
-    """The dev split's reworded questions for a model folder (see `measure`)."""
+    """The dev split's reworded and described questions for a model folder (see `measure`)."""
     from training import dev_check
 
     def reworded_questions(model, dev, embed):
-        """The dev split's questions, as asked and reworded with synonyms (model probabilities)."""
-        return measure(model.scores, dev, Synonyms(), embed)
+        """The dev split's questions, as asked and reworded with synonyms, and as asked and
+        described (under "described"; model probabilities)."""
+        return measure(model.scores, dev, Synonyms(), embed) | {"described": measure(model.scores, dev, Descriptions(), embed)}
 
     return dev_check.main(reworded_questions, argv)
 

@@ -170,23 +170,25 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict]:
     swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
     unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
     low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed)
-    reworded = reworded_groups(items, args) if args.reworded else []
-    return data + swaps + unanswerable + low + reworded, {
+    reworded = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else []
+    described = reworded_groups(items, args.described, "described", args) if args.described else []
+    return data + swaps + unanswerable + low + reworded + described, {
         "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
-        "reworded_pairs": len(reworded),
+        "reworded_pairs": len(reworded), "described_pairs": len(described),
     }
 
 
-def reworded_groups(items: list[TrainQuestion], args) -> list[tuple]:
-    """`answer_groups` of up to `--reworded` train questions reworded with synonyms (training/rewording.py)."""
+def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> list[tuple]:
+    """`answer_groups` of up to `count` train questions reworded with synonyms (`kind` "reworded")
+    or with a noun described instead of named ("described"; training/rewording.py)."""
     import random
 
-    from training.rewording import Synonyms, reworded
+    from training.rewording import Descriptions, Synonyms, reworded
 
-    rng = random.Random(args.seed + 3)
-    found = reworded(items, Synonyms(), embed)
-    chosen = rng.sample(found, min(args.reworded, len(found)))
-    return answer_groups([(r.question, r.text) for r in chosen], "reworded", rng, args.negatives, args.near)
+    rng = random.Random(args.seed + (3 if kind == "reworded" else 4))
+    found = reworded(items, Synonyms() if kind == "reworded" else Descriptions(), embed)
+    chosen = rng.sample(found, min(count, len(found)))
+    return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near)
 
 
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
@@ -382,6 +384,8 @@ def main(argv=None) -> int:
                         help="train questions worded unlike their answer also given as a group with and one without their answer (training/pairs.py low_overlap_groups; needs --null)")
     parser.add_argument("--reworded", type=int, default=0,
                         help="train questions reworded with WordNet synonyms (training/rewording.py), each as a group with and one without its answer (needs --null)")
+    parser.add_argument("--described", type=int, default=0,
+                        help="train questions with a noun described by its WordNet definition instead of named (training/rewording.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
     parser.add_argument("--pairs", type=Path, help="train on the pairs in this file (written by --save-pairs) instead of building them")
     parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
@@ -403,7 +407,7 @@ def main(argv=None) -> int:
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
-    for name in ("low_overlap", "reworded"):
+    for name in ("low_overlap", "reworded", "described"):
         count = getattr(args, name)
         flag = "--" + name.replace("_", "-")
         if count < 0:
@@ -543,7 +547,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "seed")
 
 
 def measure_dev(args) -> dict:
