@@ -741,7 +741,9 @@ def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsy
     for r in rows:
         assert r["questions"] == 8 and 0 <= r["refused"] <= 1 and 0 <= r["accuracy"] <= 1 - r["refused"]
         assert 0 <= r["held_out_refused"] <= 1 and 0 <= r["auc"] <= 1
+        assert 0 < r["kept"] <= r["retrieved"] <= 1 and r["accuracy"] >= r["accuracy_when_kept"] * r["kept"] - 1e-9
     assert rows[0]["accuracy"] > 0  # the sample's questions are answered through the index
+    assert rows[1]["kept"] <= rows[0]["kept"] and rows[1]["retrieved"] == rows[0]["retrieved"]  # fewer read, same search
 
 
 def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):

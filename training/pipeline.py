@@ -8,6 +8,12 @@ document removed from the results (the other reviews of the product stay: an on-
 unanswerable case), its answerability, for the refusal rate and the AUC. Compares answer models
 (`--model`) and pre-filter sizes (`--candidates`) on data that is not the evaluation sets.
 
+Where answers are lost: `retrieved` is the share of questions whose evidence is in a retrieved
+passage, `kept` the share whose evidence is among the candidates the model reads, and
+`accuracy_when_kept` the accuracy on those alone (what reading decides). Many questions of this
+data were written for one review ("Where is the writer from?") and name nothing that finds it
+among ~400 others, so `retrieved` caps the accuracy well below 1 whatever the model.
+
     python training/pipeline.py                          # ~2 min on 2 cores, the index built once
     python training/pipeline.py --candidates 8,6,4 --model models/answer
 """
@@ -26,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer import model as answer_model  # noqa: E402
+from assistant.answer import extractive, model as answer_model  # noqa: E402
 from assistant.answer.answering import ask  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
@@ -40,12 +46,17 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
     model = answer_model.configured(settings)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     searcher = searcher_for(index_dir, settings, embedder)
-    correct = refused = 0
+    correct = refused = retrieved = kept = correct_kept = 0
     answerable, held_out = [], []
     for q in items:
         answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
-        correct += not answer.abstained and holds(answer.text, q.answers)
+        right = not answer.abstained and holds(answer.text, q.answers)
+        correct += right
         refused += answer.abstained
+        reached, read = evidence_reached(q, searcher, model, settings)
+        retrieved += reached
+        kept += read
+        correct_kept += read and right
         answerable.append(answer.confidence)
         own = dev_index.file_name(q.positives[0].doc_id)
         held_out.append(answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings))
@@ -56,7 +67,20 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
         "held_out_refused": round(float((neg < threshold).mean()), 4),
         "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
         "threshold": round(threshold, 4),
+        "retrieved": round(retrieved / len(items), 4),
+        "kept": round(kept / len(items), 4),
+        "accuracy_when_kept": round(correct_kept / kept, 4) if kept else None,
     }
+
+
+def evidence_reached(q, searcher, model, settings: Settings) -> tuple[bool, bool]:
+    """Whether `q`'s evidence is in a passage `ask()` retrieves for it, and among the candidates
+    its pre-filter keeps for the model (the same search and pre-filter, without reading)."""
+    vector = searcher.embed([q.question])
+    hits = searcher.search_many([q.question], settings.answer_k, vectors=vector)[0]
+    found = extractive.sentences(q.question, vector[0], hits, searcher, model.card.prefilter)
+    marks = [dev_index.holds_evidence(q, c) for c in found]
+    return any(marks), any(marks[: settings.answer_candidates])
 
 
 def main(argv=None) -> int:
