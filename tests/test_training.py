@@ -243,7 +243,7 @@ def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, ca
                                          (["--reworded", "5"], "--null"),
                                          (["--described", "-1"], "--described -1"),
                                          (["--described", "4"], "--null")])
-def test_bad_low_overlap_and_reworded_arguments_are_one_line(tmp_path, capsys, argv, named):
+def test_bad_synthetic_group_arguments_are_one_line(tmp_path, capsys, argv, named):
     from training.train import main
 
     assert main(argv + ["--out", str(tmp_path / "m")]) == 2
