@@ -237,6 +237,29 @@ def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, ca
         assert line["split"] == "dev (traindata)" and line["model"].endswith("answer") and line[key] >= count
 
 
+@pytest.mark.parametrize("script, argv, named", [("rewording", ["--dev-questions", "-3"], "--dev-questions -3"),
+                                                 ("swaps", ["--model", "{tmp}/none"], "none/card.json"),
+                                                 ("pipeline", ["--questions", "-1"], "--questions -1"),
+                                                 ("pipeline", ["--model", "{tmp}/none"], "none/card.json"),
+                                                 ("features", ["--dev-questions", "-2"], "--dev-questions -2"),
+                                                 ("train", ["--questions", "-5", "--out", "{tmp}/m"], "--questions -5"),
+                                                 ("train", ["--dev-questions", "-1", "--out", "{tmp}/m"], "--dev-questions -1")])
+def test_bad_counts_and_model_folders_of_the_studies_are_one_line(tmp_path, capsys, script, argv, named):
+    """A negative question count would silently drop questions (every_nth), and a missing model
+    folder would end in a traceback; both are one line naming the argument, before any work."""
+    import importlib
+
+    from training.pairs import every_nth
+
+    main = importlib.import_module(f"training.{script}").main
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(ValueError, match="-1"):
+        every_nth([1, 2, 3], -1)
+
+
 @pytest.mark.parametrize("argv, named", [(["--low-overlap", "-1"], "--low-overlap -1"),
                                          (["--low-overlap", "3"], "--null"),
                                          (["--reworded", "-2"], "--reworded -2"),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
 def main(measure, argv=None) -> int:
     """Parse `--model`, `--traindata`, `--dev-questions`; print `measure(model, dev_questions, embed)`."""
-    from assistant.answer.model import MODEL_DIR, AnswerModel
+    from assistant.answer.model import MODEL_DIR, AnswerModel, ModelError
     from assistant.config import Settings
     from assistant.ingest.embeddings import make_embedder
     from training.pairs import TRAINDATA, every_nth, questions
@@ -23,7 +24,15 @@ def main(measure, argv=None) -> int:
     parser.add_argument("--traindata", type=Path, default=TRAINDATA)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
     args = parser.parse_args(argv)
+    if args.dev_questions < 0:
+        print(f"error: --dev-questions {args.dev_questions}: must be 0 (all) or more", file=sys.stderr)
+        return 2
+    try:
+        model = AnswerModel(args.model, threads=2)
+    except ModelError as err:
+        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+        return 2
     dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)
-    figures = measure(AnswerModel(args.model, threads=2), dev, make_embedder(Settings.from_env()).embed)
+    figures = measure(model, dev, make_embedder(Settings.from_env()).embed)
     print(json.dumps({"split": "dev (traindata)", "model": str(args.model)} | figures), flush=True)
     return 0

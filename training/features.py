@@ -66,6 +66,10 @@ def main(argv=None) -> int:
     parser.add_argument("--dev-questions", type=int, default=1000)
     parser.add_argument("--false-refusal", type=float, default=0.05)
     args = parser.parse_args(argv)
+    for flag, count in (("--questions", args.questions), ("--dev-questions", args.dev_questions)):
+        if count < 0:
+            print(f"error: {flag} {count}: must be 0 (all) or more", file=sys.stderr)
+            return 2
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     began = time.time()

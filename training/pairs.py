@@ -94,6 +94,8 @@ def every_nth(items: list, count: int) -> list:
     """`count` of `items`: every n-th from the start, n = len(items) // count (0: all). With more
     than half of the items asked for, n is 1 and these are the first `count`: the dev split's
     "1,000 questions" are 918 Amazon and 82 Reddit ones (the file order), not a balanced sample."""
+    if count < 0:
+        raise ValueError(f"{count}: a question count must be 0 (all) or more")
     return items[:: max(1, len(items) // count)][:count] if count else items
 
 

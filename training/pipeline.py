@@ -98,6 +98,15 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --candidates {args.candidates}: expected comma-separated whole numbers of 1 or more", file=sys.stderr)
         return 2
+    if args.questions < 0:
+        print(f"error: --questions {args.questions}: must be 0 (all) or more", file=sys.stderr)
+        return 2
+    for model_dir in args.model:  # before the index is built, not after minutes of it
+        try:
+            answer_model.AnswerModel(model_dir)
+        except answer_model.ModelError as err:
+            print(f"error: --model {model_dir}: {err}", file=sys.stderr)
+            return 2
     items = questions(args.traindata, split="dev")
     asked = every_nth(items, args.questions)
     settings = Settings.from_env()

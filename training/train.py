@@ -401,6 +401,10 @@ def main(argv=None) -> int:
     if args.listwise < 0:
         print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
         return 2
+    for flag, count in (("--questions", args.questions), ("--dev-questions", args.dev_questions)):
+        if count < 0:
+            print(f"error: {flag} {count}: must be 0 (all) or more", file=sys.stderr)
+            return 2
     if args.swaps < 0:
         print(f"error: --swaps {args.swaps}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
