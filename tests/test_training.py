@@ -331,6 +331,39 @@ def test_a_student_deeper_than_its_start_is_one_line(sample, tmp_path, capsys):
     assert not (tmp_path / "m").exists()
 
 
+def test_consistent_targets_are_the_teachers_logits_for_the_question_as_asked():
+    """`--consistent`: a described question's pairs are scored by the teacher as the question was
+    asked, so the student learns that the wording does not change which sentence answers."""
+    from assistant.answer.model import MODEL_DIR
+    from training.train import with_teacher
+
+    asked, described = "What color is the kettle?", "What color is the metal pot for stewing or boiling?"
+    texts = ["The kettle is a bright red.", "It arrived two days late."]
+    data = [(described, texts[0], 1.0, "q1:described"), (described, texts[1], 0.0, "q1:described"),
+            ("How fast was the delivery?", texts[1], 1.0)]
+    plain = with_teacher(data, MODEL_DIR, 1)
+    consistent = with_teacher(data, MODEL_DIR, 1, {described: asked})
+    teacher = AnswerModel(MODEL_DIR)
+    assert [p[:4] for p in consistent] == [p[:4] for p in plain] == [p[:3] + (p[3] if len(p) > 3 else p[0],) for p in data]
+    assert np.allclose([p[4] for p in consistent[:2]], teacher.logits(asked, texts), atol=1e-5)
+    assert np.allclose([p[4] for p in plain[:2]], teacher.logits(described, texts), atol=1e-5)
+    assert consistent[0][4] > plain[0][4]  # the answer is surer as asked than described
+    assert consistent[2][4] == pytest.approx(plain[2][4])  # a question asked as written keeps its own target
+
+
+@pytest.mark.parametrize("argv", [["--consistent"], ["--consistent", "--teacher", "{model}"],
+                                  ["--consistent", "--teacher", "{model}", "--described", "3", "--null", "--pairs", "{tmp}/p.jsonl.gz"]])
+def test_consistent_without_a_teacher_or_built_rewordings_is_one_line(tmp_path, capsys, argv):
+    from assistant.answer.model import MODEL_DIR
+    from training.train import main
+
+    argv = [a.replace("{model}", str(MODEL_DIR)).replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv + ["--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: --consistent")
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.parametrize("argv, named", [(["--teacher", "nowhere"], "--teacher"),
                                          (["--layers", "7"], "--layers 7")])
 def test_a_missing_teacher_or_a_layer_count_the_model_lacks_is_one_line(sample, tmp_path, capsys, argv, named):

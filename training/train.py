@@ -160,27 +160,29 @@ def listwise_loss(logits, labels, groups: list[str], null: bool = False):
     return torch.stack(terms).mean() if terms else logits.sum() * 0.0
 
 
-def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict]:
+def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, dict[str, str]]:
     """The training pairs the arguments ask for: the train split's pairs (capped at
     `--max-pairs`), then the swapped-question negatives, the answer-free groups, and the groups
-    of questions worded unlike their answer, and of reworded questions."""
+    of questions worded unlike their answer, and of reworded and described questions; the
+    figures of how they were made; and each reworded or described question's wording as asked."""
     data = pairs(items, args.negatives, args.near, seed=args.seed)
     if args.max_pairs:
         data = data[: args.max_pairs]
     swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
     unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
     low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed)
-    reworded = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else []
-    described = reworded_groups(items, args.described, "described", args) if args.described else []
+    reworded, asked = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else ([], {})
+    described, asked_too = reworded_groups(items, args.described, "described", args) if args.described else ([], {})
     return data + swaps + unanswerable + low + reworded + described, {
         "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
         "reworded_pairs": len(reworded), "described_pairs": len(described),
-    }
+    }, asked | asked_too
 
 
-def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> list[tuple]:
+def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> tuple[list[tuple], dict[str, str]]:
     """`answer_groups` of up to `count` train questions reworded with synonyms (`kind` "reworded")
-    or with a noun described instead of named ("described"; training/rewording.py)."""
+    or with a noun described instead of named ("described"; training/rewording.py), and each
+    new wording's question as asked."""
     import random
 
     from training.rewording import Descriptions, Synonyms, reworded
@@ -188,7 +190,7 @@ def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> 
     rng = random.Random(args.seed + (3 if kind == "reworded" else 4))
     found = reworded(items, Synonyms() if kind == "reworded" else Descriptions(), embed)
     chosen = rng.sample(found, min(count, len(found)))
-    return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near)
+    return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near), {r.text: r.question.question for r in chosen}
 
 
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
@@ -252,13 +254,17 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
     return model, tokenizer, stats
 
 
-def with_teacher(data: list[tuple], teacher: Path, threads: int) -> list[tuple]:
+def with_teacher(data: list[tuple], teacher: Path, threads: int, asked: dict[str, str] | None = None) -> list[tuple]:
     """`data` with the teacher model's logit on each pair (question, text, label, group, logit):
-    the target a student is trained to match (`--teacher`), through the shipped inference path."""
+    the target a student is trained to match (`--teacher`), through the shipped inference path.
+    With `asked` (`--consistent`), a reworded or described question's pairs get the teacher's
+    logit for the question as asked: the same sentences answer it, so its wording should not move
+    the score (consistency training)."""
     model = AnswerModel(teacher, threads=threads)
+    asked = asked or {}
     by_question: dict[str, list[int]] = {}
     for i, pair in enumerate(data):
-        by_question.setdefault(pair[0], []).append(i)
+        by_question.setdefault(asked.get(pair[0], pair[0]), []).append(i)
     logits = np.zeros(len(data), dtype=np.float32)
     began = time.time()
     for n, (question, rows) in enumerate(by_question.items(), 1):
@@ -375,6 +381,8 @@ def main(argv=None) -> int:
     parser.add_argument("--init", type=Path, help="continue from this answer model folder (its int8 graph, dequantised: training/warm_start.py)")
     parser.add_argument("--teacher", type=Path,
                         help="distil: train to match this answer model's logit on every pair (mean squared error in place of binary cross-entropy; the listwise loss still uses the labels)")
+    parser.add_argument("--consistent", action="store_true",
+                        help="with --teacher: a reworded or described question's target is the teacher's logit for the question as asked (its wording should not change the score)")
     parser.add_argument("--swaps", type=int, default=0, help="swapped-question negatives per training question (training/swaps.py; 0: none)")
     parser.add_argument("--null", action="store_true",
                         help='a "none of these" option (logit 0) in the listwise loss, which then also trains groups without an answer')
@@ -447,6 +455,10 @@ def main(argv=None) -> int:
         print(f"error: --teacher {args.teacher} with --save-pairs: a pairs file holds labels, not a teacher's logits; "
               "give --teacher when training from it (--pairs FILE --teacher DIR)", file=sys.stderr)
         return 2
+    if args.consistent and (not args.teacher or args.pairs or not (args.reworded or args.described)):
+        print("error: --consistent: needs --teacher DIR and --reworded or --described pairs built here (a pairs file does not keep "
+              "a question's wording as asked)", file=sys.stderr)
+        return 2
     if args.commit is not None and not re.fullmatch(r"[0-9a-f]{7,40}", args.commit):
         print(f"error: --commit {args.commit}: give a git commit id (7 to 40 hex digits)", file=sys.stderr)
         return 2
@@ -474,11 +486,11 @@ def main(argv=None) -> int:
         except ValueError as err:
             print(f"error: --pairs {err}", file=sys.stderr)
             return 2
-        made = {"pairs_file": {"sha256": sha256(args.pairs)} | {k: v for k, v in header.items() if k != "pairs_file"}}
+        made, asked = {"pairs_file": {"sha256": sha256(args.pairs)} | {k: v for k, v in header.items() if k != "pairs_file"}}, {}
     else:
         train_items = questions(args.traindata, "train", args.questions or None, seed=args.seed)
         print(f"{len(train_items)} train questions", flush=True)
-        data, made = training_data(train_items, args)
+        data, made, asked = training_data(train_items, args)
     if args.save_pairs:
         header = {"recipe": {k: getattr(args, k) for k in PAIR_ARGUMENTS} | made, "pairs": len(data),
                   "command": _command(argv),
@@ -488,7 +500,7 @@ def main(argv=None) -> int:
         return 0
     if args.teacher:
         scored = time.time()
-        data = with_teacher(data, args.teacher, args.threads or os.cpu_count() or 1)
+        data = with_teacher(data, args.teacher, args.threads or os.cpu_count() or 1, asked if args.consistent else None)
         made |= {"teacher": {"model_sha256": sha256(args.teacher / "model.onnx"), "command": _card(args.teacher).get("command"),
                              "seconds": round(time.time() - scored, 1)}}
     model, tokenizer, stats = train(data, args)
