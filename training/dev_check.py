@@ -17,15 +17,15 @@ def main(measure, argv=None) -> int:
     from assistant.answer.model import MODEL_DIR, AnswerModel, ModelError
     from assistant.config import Settings
     from assistant.ingest.embeddings import make_embedder
-    from training.pairs import TRAINDATA, every_nth, questions
+    from training.pairs import TRAINDATA, count_error, every_nth, questions
 
     parser = argparse.ArgumentParser(description=measure.__doc__)
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--traindata", type=Path, default=TRAINDATA)
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions (every n-th, as train.py)")
     args = parser.parse_args(argv)
-    if args.dev_questions < 0:
-        print(f"error: --dev-questions {args.dev_questions}: must be 0 (all) or more", file=sys.stderr)
+    if error := count_error(("--dev-questions", args.dev_questions)):
+        print(error, file=sys.stderr)
         return 2
     try:
         model = AnswerModel(args.model, threads=2)

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from assistant.answer.model import MODEL_DIR, AnswerModel, sentence_of  # noqa: E402
 from assistant.search.lexical import tokenize  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
-from training.pairs import TRAINDATA, every_nth, pairs, questions  # noqa: E402
+from training.pairs import TRAINDATA, count_error, every_nth, pairs, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
 _WH = ("who", "when", "where", "why", "how many", "how much", "how", "which", "what")
@@ -66,10 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dev-questions", type=int, default=1000)
     parser.add_argument("--false-refusal", type=float, default=0.05)
     args = parser.parse_args(argv)
-    for flag, count in (("--questions", args.questions), ("--dev-questions", args.dev_questions)):
-        if count < 0:
-            print(f"error: {flag} {count}: must be 0 (all) or more", file=sys.stderr)
-            return 2
+    if error := count_error(("--questions", args.questions), ("--dev-questions", args.dev_questions)):
+        print(error, file=sys.stderr)
+        return 2
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     began = time.time()

@@ -90,6 +90,15 @@ def low_overlap(q: TrainQuestion) -> bool:
     return max(word_share(q.question, s.text) for s in q.positives) <= LOW_OVERLAP
 
 
+def count_error(*flags: tuple[str, int]) -> str | None:
+    """The one-line error for the first (flag, value) that is below 0, for question counts where
+    0 means all (`every_nth`, `questions`' limit); None when every count is usable."""
+    for flag, count in flags:
+        if count < 0:
+            return f"error: {flag} {count}: must be 0 (all) or more"
+    return None
+
+
 def every_nth(items: list, count: int) -> list:
     """`count` of `items`: every n-th from the start, n = len(items) // count (0: all). With more
     than half of the items asked for, n is 1 and these are the first `count`: the dev split's

@@ -39,7 +39,7 @@ from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.answers import answerability_without, auc, holds  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa: E402
 
 
 def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
@@ -98,18 +98,18 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --candidates {args.candidates}: expected comma-separated whole numbers of 1 or more", file=sys.stderr)
         return 2
-    if args.questions < 0:
-        print(f"error: --questions {args.questions}: must be 0 (all) or more", file=sys.stderr)
+    if error := count_error(("--questions", args.questions)):
+        print(error, file=sys.stderr)
         return 2
-    for model_dir in args.model:  # before the index is built, not after minutes of it
+    settings = Settings.from_env()
+    for model_dir in args.model:  # before the index is built, not after minutes of it; measure() reuses the load
         try:
-            answer_model.AnswerModel(model_dir)
+            answer_model.configured(replace(settings, answer_model_dir=str(model_dir)))
         except answer_model.ModelError as err:
             print(f"error: --model {model_dir}: {err}", file=sys.stderr)
             return 2
     items = questions(args.traindata, split="dev")
     asked = every_nth(items, args.questions)
-    settings = Settings.from_env()
     embedder = make_embedder(settings)
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = dev_index.build(items, args.traindata, args.workdir or Path(scratch), settings, embedder)

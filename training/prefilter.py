@@ -35,7 +35,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, questions  # noqa: E402
 from training.train import _write_card, commit  # noqa: E402
 
 CUTOFFS = (1, 2, 4, 6, 8, 12)
@@ -117,8 +117,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the train and dev documents and their indexes here")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, leave the card as it is")
     args = parser.parse_args(argv)
-    if args.questions < 0:
-        print(f"error: --questions {args.questions}: must be 0 (all) or more", file=sys.stderr)
+    if error := count_error(("--questions", args.questions)):
+        print(error, file=sys.stderr)
         return 2
     if args.epochs < 1:
         print(f"error: --epochs {args.epochs}: must be 1 or more", file=sys.stderr)

@@ -50,7 +50,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from training.pairs import (  # noqa: E402
-    TRAINDATA, TrainQuestion, answer_groups, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
+    TRAINDATA, TrainQuestion, answer_groups, count_error, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
     unanswerable_groups, write_pairs,
 )
 
@@ -409,10 +409,9 @@ def main(argv=None) -> int:
     if args.listwise < 0:
         print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
         return 2
-    for flag, count in (("--questions", args.questions), ("--dev-questions", args.dev_questions)):
-        if count < 0:
-            print(f"error: {flag} {count}: must be 0 (all) or more", file=sys.stderr)
-            return 2
+    if error := count_error(("--questions", args.questions), ("--dev-questions", args.dev_questions)):
+        print(error, file=sys.stderr)
+        return 2
     if args.swaps < 0:
         print(f"error: --swaps {args.swaps}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
