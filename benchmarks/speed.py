@@ -17,6 +17,7 @@ Cold start: fresh processes of `python -m assistant ask` and `search` on the shi
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -112,11 +113,12 @@ def cold_start(runs: int = 3) -> None:
 
 
 def main(argv=None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    latency_only = "--latency-only" in args
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency-only", action="store_true", help="skip the indexing comparison (minutes): latency and cold start only")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     embedder = make_embedder(settings)
-    if not latency_only:
+    if not args.latency_only:
         indexing(settings, embedder)
     latency(settings, embedder)
     cold_start()

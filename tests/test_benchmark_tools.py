@@ -73,3 +73,14 @@ def test_the_followup_set_is_well_formed():
         assert any(a in evidence["text"] for a in row["answers"]), row["id"]
         if docs:
             assert docs[evidence["doc_id"]][evidence["start"]:evidence["end"]] == evidence["text"], row["id"]
+
+
+def test_the_speed_benchmark_refuses_an_unknown_option_instead_of_running_everything(capsys):
+    import pytest
+
+    from benchmarks import speed
+
+    with pytest.raises(SystemExit) as stop:
+        speed.main(["--latency_only"])  # a typo used to run the minutes-long indexing comparison
+    assert stop.value.code == 2
+    assert "unrecognized arguments: --latency_only" in capsys.readouterr().err
