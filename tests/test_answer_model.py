@@ -42,6 +42,23 @@ def test_pair_text_puts_the_sentence_first_and_keeps_the_end_of_the_one_before()
     assert len(long) < 200
 
 
+def test_pair_text_adds_the_start_of_the_bridge_only_for_a_model_that_reads_one():
+    sentence, previous, bridge = "It holds 3,000 paintings.", "The museum opened in 1990.", "The Kunsthalle  museum\nsits by the river."
+    assert pair_text(sentence, previous, bridge) == pair_text(sentence, previous)  # bridge_chars 0: no bridge
+    assert pair_text(sentence, previous, bridge, 16) == f"{sentence} [SEP] {previous} [SEP] The Kunsthalle m"
+    assert pair_text(sentence, "", bridge, 200) == f"{sentence} [SEP] The Kunsthalle museum sits by the river."
+    assert pair_text(sentence, previous, "", 200) == pair_text(sentence, previous)
+
+
+def test_a_card_with_a_negative_bridge_is_refused_and_none_reads_no_bridge(model_copy):
+    assert AnswerModel(model_copy).card.bridge_chars == json.loads((model_copy / "card.json").read_text("utf-8")).get("bridge_chars", 0)
+    card = json.loads((model_copy / "card.json").read_text("utf-8"))
+    (model_copy / "card.json").write_text(json.dumps(card | {"bridge_chars": -5}), "utf-8")
+    with pytest.raises(ModelError, match="bridge_chars") as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
 def test_the_shipped_model_loads_with_its_card():
     model = AnswerModel(MODEL_DIR)
     card = json.loads((MODEL_DIR / "card.json").read_text("utf-8"))

@@ -51,6 +51,19 @@ def test_the_sentence_before_is_found_across_chunk_boundaries(campus):
     assert "Its lights never go out." in first_of_each.values()
 
 
+def test_a_bridge_reading_model_reads_the_passages_sentence_sharing_most_question_words(one_document):
+    whole = one_document(DOC, 1000)  # one passage
+    question = "How much did building the research campus cost the firm?"
+    vector, hits = _hits(whole, question)
+    found = {c.text: c for c in extractive.sentences(question, vector, hits, whole)}
+    lights, cost = found["Its lights never go out."], found["Building the research campus cost the firm $1.5 billion, a spokesman said."]
+    first = "The firm's research campus lies in a quiet valley."
+    assert extractive.pair_texts([lights], whole, question, 40) == [answer_model.pair_text(lights.text, first, cost.text, 40)]
+    # the candidate itself and the sentence before it are never its bridge
+    assert extractive.passage_bridge(question, cost, whole) != cost.text
+    assert extractive.pair_texts([lights, cost], whole, question) == [answer_model.pair_text(lights.text, first), answer_model.pair_text(cost.text, lights.text)]
+
+
 def test_candidates_are_limited_and_scored_by_the_model(campus):
     question = "How large is the research campus?"
     vector, hits = _hits(campus, question)

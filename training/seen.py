@@ -36,7 +36,7 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
         vector = searcher.embed([q["question"]])
         hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
         kept = extractive.sentences(q["question"], vector[0], hits, searcher, model.card.prefilter)[: settings.answer_candidates]
-        texts = extractive.pair_texts(kept, searcher)
+        texts = extractive.pair_texts(kept, searcher, q["question"], model.card.bridge_chars)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))
         best.append(float(logits[pick]))

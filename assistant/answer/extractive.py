@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer.types import Citation
-from assistant.answer import prefilter
+from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
@@ -104,9 +104,24 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
     return chunk.text[s - chunk.start : e - chunk.start]
 
 
-def pair_texts(kept: list[Candidate], searcher: Searcher) -> list[str]:
-    """What the answer model reads for each candidate: its sentence with the end of the one before."""
-    return [pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end)) for c in kept]
+def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:
+    """The candidate's bridge (`answer/bridge.py`): of the other sentences of its passage, not
+    the one before it, the one sharing most of the question's words."""
+    chunk = searcher.index.chunks[searcher.chunk_row[cand.hit.chunk_id]]
+    spans = list(chunk.sentences)
+    at = next((i for i, (s, _) in enumerate(spans) if s == cand.start), None)
+    skipped = {at, at - 1} if at is not None else set()
+    return bridge.choose(question, (chunk.text[s - chunk.start : e - chunk.start] for i, (s, e) in enumerate(spans) if i not in skipped))
+
+
+def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", bridge_chars: int = 0) -> list[str]:
+    """What the answer model reads for each candidate: its sentence with the end of the one before
+    and, for a model that reads one (`bridge_chars` on its card), the start of its bridge."""
+    return [
+        pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end),
+                  passage_bridge(question, c, searcher) if bridge_chars else "", bridge_chars)
+        for c in kept
+    ]
 
 
 def candidates(
@@ -118,7 +133,7 @@ def candidates(
     With `stop`, the model reads them in pre-filter order and stops at the first whose
     probability reaches `stop`; only the sentences read are returned."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
-    texts = pair_texts(kept, searcher)
+    texts = pair_texts(kept, searcher, question, model.card.bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))

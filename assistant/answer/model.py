@@ -43,14 +43,19 @@ class ModelError(Exception):
     """The answer model's files are missing, altered or unreadable (one line, with the fix)."""
 
 
-def pair_text(sentence: str, previous: str = "") -> str:
+def pair_text(sentence: str, previous: str = "", bridge: str = "", bridge_chars: int = 0) -> str:
     """What the model reads for a candidate: the sentence, then the end of the one before it
-    (where its subject is often named). Training and inference both build it here."""
+    (where its subject is often named), then, for a model whose card sets `bridge_chars`, the
+    start of its bridge (`answer/bridge.py`). Training and inference both build it here."""
     previous = " ".join(previous.split())
     if len(previous) > CONTEXT_CHARS:
         previous = "…" + previous[-CONTEXT_CHARS:]
-    sentence = " ".join(sentence.split())
-    return f"{sentence}{_SEPARATOR}{previous}" if previous else sentence
+    text = " ".join(sentence.split())
+    bridge = " ".join(bridge.split())[:bridge_chars] if bridge_chars > 0 else ""
+    for context in (previous, bridge):
+        if context:
+            text += _SEPARATOR + context
+    return text
 
 
 def sentence_of(pair: str) -> str:
@@ -91,6 +96,7 @@ class Card:
     combiner: Combiner | None  # None: the logit alone, through a sigmoid
     prefilter: Prefilter | None  # None: the stock pre-filter score (answer/prefilter.py)
     raw: dict
+    bridge_chars: int = 0  # how much of a candidate's bridge the model reads (answer/bridge.py); 0: none
 
     @classmethod
     def read(cls, model_dir: Path) -> "Card":
@@ -104,13 +110,16 @@ class Card:
             if combine is not None:
                 combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
             files, threshold = dict(raw["files"]), float(raw["threshold"])
+            bridge_chars = int(raw.get("bridge_chars", 0))
+            if bridge_chars < 0:
+                raise ValueError(f"bridge_chars {bridge_chars} is negative")
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
         try:
             ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable pre-filter ({err}); refit it with {PREFILTER_REFIT}") from None
-        return cls(files, threshold, combiner, ranker, raw)
+        return cls(files, threshold, combiner, ranker, raw, bridge_chars)
 
 
 class AnswerModel:
