@@ -74,6 +74,22 @@ def test_pairs_carry_every_positive_and_a_few_negatives_each(sample):
     assert {y for *_, y in data} == {0.0, 1.0}
 
 
+def test_read_as_gives_a_bridge_from_the_document_and_none_holding_the_answer_to_an_answer_free_group(sample):
+    from assistant.answer.model import pair_text
+    from training.pairs import Sentence, TrainQuestion, read_as
+
+    passage = ("The lamp was cheap.", "Nothing else to say.", "The lamp price was 20 dollars.", "Shipping took a week.")
+    sentence = [Sentence("d", i, i + 1, pair_text(t, passage[i - 1] if i else ""), passage, i) for i, t in enumerate(passage)]
+    q = TrainQuestion("q", "What was the lamp price?", ("20 dollars",), (sentence[2],), (sentence[0], sentence[3]), ())
+    assert read_as(q.question, sentence[0], 0) == sentence[0].text
+    assert read_as(q.question, sentence[0], 200) == pair_text(passage[0], "", passage[2], 200)  # the answer sentence bridges
+    assert read_as(q.question, sentence[0], 200, q) == sentence[0].text  # not in a group meant to hold no answer
+    assert read_as(q.question, sentence[3], 200) == pair_text(passage[3], passage[2], passage[0], 200)  # never the one before
+    for item in questions(sample, "dev"):
+        for s in item.positives + item.negatives + item.near:
+            assert s.text == pair_text(s.passage[s.position], s.passage[s.position - 1] if s.position else "")
+
+
 def test_batches_by_question_keep_each_questions_pairs_together_and_cover_all_once(sample):
     from training.train import batches
 
@@ -483,6 +499,23 @@ def test_evaluate_refuses_the_shipped_combined_card_rather_than_overwrite_its_th
     assert main(["--evaluate", "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "combine.py" in err and str(tmp_path / "m") in err
+    assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
+
+
+@pytest.mark.parametrize("argv, named", [(["--bridge", "-1"], "--bridge -1"), (["--bridge", "80"], "card.json")])
+def test_combine_refuses_a_negative_bridge_or_an_unreadable_card_in_one_line_and_changes_nothing(tmp_path, capsys, argv, named):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR
+    from training.combine import main
+
+    shutil.copytree(MODEL_DIR, tmp_path / "m")
+    if named == "card.json":
+        (tmp_path / "m" / "card.json").write_text("{not json", "utf-8")
+    before = (tmp_path / "m" / "card.json").read_text("utf-8")
+    assert main(["--model", str(tmp_path / "m")] + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error:") and named in err
     assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
 
 

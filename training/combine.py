@@ -41,7 +41,7 @@ from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of
 from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
-from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions  # noqa: E402
+from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions, read_as  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
 
@@ -62,10 +62,10 @@ class Signals:
         return np.column_stack([self.model.logits(question, texts), cosines, shares])
 
 
-def rows(signals: Signals, items: list[TrainQuestion]) -> tuple[np.ndarray, np.ndarray]:
+def rows(signals: Signals, items: list[TrainQuestion], bridge_chars: int = 0) -> tuple[np.ndarray, np.ndarray]:
     x, y = [], []
     for q in items:
-        texts = [s.text for s in q.positives + q.negatives + q.near]
+        texts = [read_as(q.question, s, bridge_chars) for s in q.positives + q.negatives + q.near]
         x.append(signals(q.question, texts))
         y.extend([1.0] * len(q.positives) + [0.0] * (len(texts) - len(q.positives)))
     return np.vstack(x), np.array(y)
@@ -139,24 +139,39 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold-questions", type=Path, nargs="*", default=SEEN_QUESTIONS,
                         help="questions on the shipped article (seen data) that set the abstention threshold; none: the traindata dev half's")
+    parser.add_argument("--bridge", type=int,
+                        help="characters of each candidate's bridge the model reads (assistant/answer/bridge.py; 0: none), recorded on the card first (default: the card's)")
     args = parser.parse_args(argv)
+    if args.bridge is not None and args.bridge < 0:
+        print(f"error: --bridge {args.bridge}: a character count must be 0 (none) or more", file=sys.stderr)
+        return 2
     from sklearn.linear_model import LogisticRegression
 
     began = time.time()
+    if args.bridge is not None:
+        card_path = args.model / "card.json"
+        try:
+            card = json.loads(card_path.read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            print(f"error: --model {args.model}: cannot read its card.json ({err})", file=sys.stderr)
+            return 2
+        card["bridge_chars"] = args.bridge
+        card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
     model = AnswerModel(args.model, threads=2)
+    bridge_chars = model.card.bridge_chars
     signals = Signals(model, args.traindata)
     dev = questions(args.traindata, "dev", seed=args.seed)
     fitting, measuring = halves(len(dev), args.seed)
     fit_half = [dev[i] for i in fitting]
     test_half = [dev[i] for i in measuring]
-    x, y = rows(signals, fit_half)
+    x, y = rows(signals, fit_half, bridge_chars)
     regression = LogisticRegression(C=1.0).fit(x, y)
     combiner = Combiner(dict(zip(Combiner.SIGNALS, map(float, regression.coef_[0]))), float(regression.intercept_[0]))
 
     def combined(question, texts):
         return combiner.probabilities(signals(question, texts))
 
-    fitted = evaluate(combined, fit_half, args.false_refusal)
+    fitted = evaluate(combined, fit_half, args.false_refusal, bridge_chars=bridge_chars)
     threshold = fitted["threshold"]
     calibration = {"on": "traindata dev split, the half used to fit", "threshold": threshold}
     if args.threshold_questions:
@@ -165,9 +180,9 @@ def main(argv=None) -> int:
         calibration = article_threshold(combiner, args.model, args.threshold_questions, args.false_refusal)
         calibration["traindata_threshold"] = threshold
         threshold = calibration["threshold"]
-    measured = evaluate(combined, test_half, args.false_refusal, threshold=threshold)
-    alone = evaluate(lambda q, t: signals(q, t)[:, 0], test_half, args.false_refusal)
-    cosine = evaluate(lambda q, t: signals(q, t)[:, 1], test_half, args.false_refusal)
+    measured = evaluate(combined, test_half, args.false_refusal, threshold=threshold, bridge_chars=bridge_chars)
+    alone = evaluate(lambda q, t: signals(q, t)[:, 0], test_half, args.false_refusal, bridge_chars=bridge_chars)
+    cosine = evaluate(lambda q, t: signals(q, t)[:, 1], test_half, args.false_refusal, bridge_chars=bridge_chars)
     for name, figures in (("combined", measured), ("cross-encoder alone", alone), ("cosine alone", cosine)):
         print(json.dumps({"split": "dev (traindata, held-out half)", "design": name} | figures), flush=True)
     card_path = args.model / "card.json"

