@@ -103,17 +103,18 @@ def reworded(items: list[TrainQuestion], synonyms, embed, min_similarity: float 
     return [d for d, s in zip(drafts, similarity) if s >= min_similarity]
 
 
-def measure(scorer, items: list[TrainQuestion], synonyms, embed, false_refusal: float = 0.05) -> dict:
+def measure(scorer, items: list[TrainQuestion], synonyms, embed, false_refusal: float = 0.05, bridge_chars: int = 0) -> dict:
     """How `scorer(question, texts)` holds up when the dev questions `items` are reworded: best
     sentence and answerability AUC (train.py `evaluate`) on the questions that have a rewording, as
-    asked and reworded, with the threshold that refuses `false_refusal` of them as asked."""
+    asked and reworded, with the threshold that refuses `false_refusal` of them as asked.
+    `bridge_chars`: the model's (each wording gets its own bridges)."""
     from training.train import evaluate
 
     found = reworded(items, synonyms, embed)
     if not found:
         return {"reworded_questions": 0}
-    asked = evaluate(scorer, [r.question for r in found], false_refusal)
-    changed = evaluate(scorer, [replace(r.question, question=r.text) for r in found], false_refusal, asked["threshold"])
+    asked = evaluate(scorer, [r.question for r in found], false_refusal, bridge_chars=bridge_chars)
+    changed = evaluate(scorer, [replace(r.question, question=r.text) for r in found], false_refusal, asked["threshold"], bridge_chars)
     keys = ("top1_sentence", "answerability_auc", "false_refusal")
     return {"reworded_questions": len(found), "as_asked": {k: asked[k] for k in keys}, "reworded": {k: changed[k] for k in keys}}
 
@@ -125,7 +126,9 @@ def main(argv=None) -> int:
     def reworded_questions(model, dev, embed):
         """The dev split's questions, as asked and reworded with synonyms, and as asked and
         described (under "described"; model probabilities)."""
-        return measure(model.scores, dev, Synonyms(), embed) | {"described": measure(model.scores, dev, Descriptions(), embed)}
+        bridge_chars = model.card.bridge_chars
+        return (measure(model.scores, dev, Synonyms(), embed, bridge_chars=bridge_chars)
+                | {"described": measure(model.scores, dev, Descriptions(), embed, bridge_chars=bridge_chars)})
 
     return dev_check.main(reworded_questions, argv)
 

@@ -127,7 +127,7 @@ def main(argv=None) -> int:
 
     def swapped_questions(model, dev, embed):
         """The dev split's swapped questions: AUC, original against swapped (model logits)."""
-        return measure(model.logits, dev, embed)
+        return measure(model.logits, dev, embed, bridge_chars=model.card.bridge_chars)
 
     return dev_check.main(swapped_questions, argv)
 
