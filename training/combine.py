@@ -42,7 +42,7 @@ from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
 from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions, read_as  # noqa: E402
-from training.train import evaluate  # noqa: E402
+from training.train import _write_card, evaluate  # noqa: E402
 
 
 class Signals:
@@ -115,7 +115,7 @@ def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], fa
     card_path = model_dir / "card.json"
     card = json.loads(card_path.read_text("utf-8"))
     card["combine"] = {"weights": combiner.weights, "bias": combiner.bias}
-    card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")  # ask() reads the new weights
+    _write_card(model_dir, card)  # ask() reads the new weights
     return seen_threshold(model_dir, files, false_refusal)
 
 
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
             print(f"error: --model {args.model}: cannot read its card.json ({err})", file=sys.stderr)
             return 2
         card["bridge_chars"] = args.bridge
-        card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+        _write_card(args.model, card)
     model = AnswerModel(args.model, threads=2)
     bridge_chars = model.card.bridge_chars
     signals = Signals(model, args.traindata)
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     card["dev"] = measured | {"split": "dev: traindata documents never trained on, the half not used to fit; refusals at the shipped threshold (see threshold_chosen)",
                               "cross_encoder_alone": alone, "cosine_alone": cosine}
     card["wall_seconds_combine"] = round(time.time() - began, 1)
-    card_path.write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    _write_card(args.model, card)
     print(f"updated {card_path} in {card['wall_seconds_combine']} s", flush=True)
     return 0
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer import bridge
-from assistant.answer.bridge import STOP as _STOP, word_share, words as _words  # noqa: F401 (_STOP: swaps.py)
+from assistant.answer.bridge import word_share, words as _words
 from assistant.answer.model import pair_text
 from assistant.ingest.sentences import split_sentences
 
@@ -82,12 +82,13 @@ def read_as(question: str, s: Sentence, bridge_chars: int, answer_free: "TrainQu
     meant to hold no answer does not get one through its bridge."""
     if not bridge_chars or not s.passage:
         return s.text
-    held = {p.position for p in answer_free.positives if p.doc_id == s.doc_id} if answer_free else set()
-    answers = [a.lower() for a in answer_free.answers] if answer_free else []
-    others = (t for i, t in enumerate(s.passage)
-              if i not in (s.position, s.position - 1) and i not in held and not any(a in t.lower() for a in answers))
+    left_out = set()
+    if answer_free:
+        answers = [a.lower() for a in answer_free.answers]
+        left_out = {p.position for p in answer_free.positives if p.doc_id == s.doc_id}
+        left_out |= {i for i, t in enumerate(s.passage) if any(a in t.lower() for a in answers)}
     previous = s.passage[s.position - 1] if s.position else ""
-    return pair_text(s.passage[s.position], previous, bridge.choose(question, others), bridge_chars)
+    return pair_text(s.passage[s.position], previous, bridge.of(question, s.passage, s.position, left_out), bridge_chars)
 
 
 def low_overlap(q: TrainQuestion) -> bool:

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from training.pairs import _STOP, TrainQuestion, read_as  # noqa: E402
+from assistant.answer.bridge import STOP  # noqa: E402
+from training.pairs import TrainQuestion, read_as  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 # endings of adverbs, participles and adjectives: swapping those mostly gives a synonym or a broken
@@ -50,7 +51,7 @@ class Neighbours:
         weights = load_file(str(Path(model_dir) / "model.safetensors"))
         table = next(v for k, v in weights.items() if k.endswith("word_embeddings.weight"))
         vocab = (Path(model_dir) / "vocab.txt").read_text("utf-8").split("\n")[: len(table)]
-        keep = [i for i, w in enumerate(vocab) if w.isalpha() and w.islower() and len(w) >= 3 and w not in _STOP]
+        keep = [i for i, w in enumerate(vocab) if w.isalpha() and w.islower() and len(w) >= 3 and w not in STOP]
         self.words = [vocab[i] for i in keep]
         self.row = {w: i for i, w in enumerate(self.words)}
         vectors = table[keep].astype(np.float32)
@@ -70,7 +71,7 @@ class Neighbours:
 def anchors(question: str, sentence: str) -> list[str]:
     """The question's content words that its answer sentence also holds (whole words)."""
     low = sentence.lower()
-    return [w for w in _WORD.findall(question) if w.lower() not in _STOP and not w.lower().endswith(_NOT_NOUNS)
+    return [w for w in _WORD.findall(question) if w.lower() not in STOP and not w.lower().endswith(_NOT_NOUNS)
             and re.search(rf"\b{re.escape(w.lower())}\b", low)]
 
 

@@ -11,7 +11,7 @@ and how much, is recorded on its card (`bridge_chars`); training and inference b
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 _WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset("a an the of to in on for and or is are was were be it this that with what how who why when where which does do did i my you your".split())
@@ -37,3 +37,10 @@ def choose(question: str, others: Iterable[str]) -> str:
         if share > best_share:
             best, best_share = text, share
     return best
+
+
+def of(question: str, passage: Sequence[str], position: int, left_out: Iterable[int] = ()) -> str:
+    """The bridge of `passage[position]`: `choose` over the passage's other sentences, leaving out
+    the one before it (already read as its context) and the places in `left_out`."""
+    skipped = {position, position - 1, *left_out}
+    return choose(question, (text for i, text in enumerate(passage) if i not in skipped))

@@ -108,10 +108,8 @@ def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:
     """The candidate's bridge (`answer/bridge.py`): of the other sentences of its passage, not
     the one before it, the one sharing most of the question's words."""
     chunk = searcher.index.chunks[searcher.chunk_row[cand.hit.chunk_id]]
-    spans = list(chunk.sentences)
-    at = next((i for i, (s, _) in enumerate(spans) if s == cand.start), None)
-    skipped = {at, at - 1} if at is not None else set()
-    return bridge.choose(question, (chunk.text[s - chunk.start : e - chunk.start] for i, (s, e) in enumerate(spans) if i not in skipped))
+    passage = [chunk.text[s - chunk.start : e - chunk.start] for s, e in chunk.sentences]
+    return bridge.of(question, passage, [s for s, _ in chunk.sentences].index(cand.start))
 
 
 def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", bridge_chars: int = 0) -> list[str]:
