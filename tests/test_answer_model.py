@@ -59,6 +59,14 @@ def test_a_card_with_a_negative_bridge_is_refused_and_none_reads_no_bridge(model
     assert REBUILD in _one_line(err.value)
 
 
+def test_a_card_naming_an_unknown_bridge_reader_is_refused(model_copy):
+    card = json.loads((model_copy / "card.json").read_text("utf-8"))
+    (model_copy / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": "everything"}), "utf-8")
+    with pytest.raises(ModelError, match="bridge_for 'everything'") as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
 def test_the_shipped_model_loads_with_its_card():
     model = AnswerModel(MODEL_DIR)
     card = json.loads((MODEL_DIR / "card.json").read_text("utf-8"))

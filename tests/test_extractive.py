@@ -75,6 +75,37 @@ def test_candidates_are_limited_and_scored_by_the_model(campus):
     assert extractive.answerability([]) == 0.0
 
 
+def _judging_copy(tmp_path, bridge_for):
+    import json
+    import shutil
+
+    target = tmp_path / bridge_for
+    shutil.copytree(answer_model.MODEL_DIR, target)
+    card = json.loads((target / "card.json").read_text("utf-8"))
+    (target / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": bridge_for}), "utf-8")
+    return answer_model.AnswerModel(target)
+
+
+def test_a_model_judging_with_the_bridge_chooses_as_without_and_rereads_only_the_best(one_document, tmp_path):
+    whole = one_document(DOC, 1000)  # one passage: every candidate has a bridge
+    question = "How much did building the research campus cost the firm?"
+    vector, hits = _hits(whole, question)
+    plain = extractive.candidates(question, vector, hits, whole, answer_model.load(), limit=4)
+    judging = _judging_copy(tmp_path, "answerability")
+    judged = extractive.candidates(question, vector, hits, whole, judging, limit=4)
+    # candidates are read (and so chosen and joined) as by a model without a bridge
+    assert [(c.start, c.score) for c in judged] == [(c.start, c.score) for c in plain]
+    assert [c.judged is None for c in judged] == [False] + [True] * (len(judged) - 1)
+    best = judged[0]
+    [reread] = extractive.pair_texts([best], whole, question, 160)
+    assert reread != extractive.pair_texts([best], whole, question)[0]  # it did read a bridge
+    assert best.judged == pytest.approx(judging.probabilities(question, [reread], [best.cosine], [best.share])[0])
+    assert extractive.answerability(judged) == best.judged != best.score
+    # a model reading bridges for every candidate scores them all with it
+    every = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "candidates"), limit=4)
+    assert all(c.judged is None for c in every) and extractive.answerability(every) == every[0].score
+
+
 def _candidate(hit, start, end, score):
     return extractive.Candidate(0, hit, start, end, DOC[start:end], score, 0.0)
 

@@ -36,9 +36,11 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
         vector = searcher.embed([q["question"]])
         hits = searcher.search_many([q["question"]], settings.answer_k, vectors=vector)[0]
         kept = extractive.sentences(q["question"], vector[0], hits, searcher, model.card.prefilter)[: settings.answer_candidates]
-        texts = extractive.pair_texts(kept, searcher, q["question"], model.card.bridge_chars)
+        texts = extractive.pair_texts(kept, searcher, q["question"], model.card.candidate_bridge_chars)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))
+        if model.card.judges_with_bridge:  # answerability re-reads the chosen sentence with its bridge
+            logits[pick] = model.logits(q["question"], extractive.pair_texts([kept[pick]], searcher, q["question"], model.card.bridge_chars))[0]
         best.append(float(logits[pick]))
         labels.append(int(q["answerable"]))
         if q["answerable"]:

@@ -43,6 +43,7 @@ class Candidate:
     prefilter: float  # what the pre-filter ranked it by
     cosine: float = 0.0  # the stored sentence vector's similarity to the question
     share: float = 0.0  # share of the question's IDF-weighted words in the sentence
+    judged: float | None = None  # the best candidate's probability re-read with its bridge (card's bridge_for)
 
 
 def sentences(
@@ -131,16 +132,26 @@ def candidates(
     With `stop`, the model reads them in pre-filter order and stops at the first whose
     probability reaches `stop`; only the sentences read are returned."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
-    texts = pair_texts(kept, searcher, question, model.card.bridge_chars)
+    card = model.card
+    texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
+    if card.judges_with_bridge and scored:
+        best = scored[0]
+        [text] = pair_texts([best], searcher, question, card.bridge_chars)
+        [judged] = model.probabilities(question, [text], [best.cosine], [best.share])
+        scored[0] = replace(best, judged=float(judged))
     return scored
 
 
 def answerability(found: list[Candidate]) -> float:
-    """The probability that the best candidate answers the question (0 with no candidate)."""
-    return found[0].score if found else 0.0
+    """The probability that the best candidate answers the question (0 with no candidate): as
+    read when chosen, or, for a model whose card sets `bridge_for` "answerability", re-read with
+    its bridge."""
+    if not found:
+        return 0.0
+    return found[0].score if found[0].judged is None else found[0].judged
 
 
 def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:

@@ -37,6 +37,9 @@ PREFILTER_REFIT = "`python training/prefilter.py` (README: Training the answer m
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128
 _SEPARATOR = " [SEP] "
+# A card's `bridge_for`: every candidate is read with its bridge, or candidates are read without
+# one and only the chosen best sentence is re-read with it, for the question's answerability.
+BRIDGE_FOR = ("candidates", "answerability")
 
 
 class ModelError(Exception):
@@ -97,6 +100,17 @@ class Card:
     prefilter: Prefilter | None  # None: the stock pre-filter score (answer/prefilter.py)
     raw: dict
     bridge_chars: int = 0  # how much of a candidate's bridge the model reads (answer/bridge.py); 0: none
+    bridge_for: str = "candidates"  # what reads the bridge: every candidate, or only "answerability" (BRIDGE_FOR)
+
+    @property
+    def candidate_bridge_chars(self) -> int:
+        """How much of its bridge each candidate is read with: none when only the chosen best
+        sentence is re-read with it, for answerability (`bridge_for`)."""
+        return self.bridge_chars if self.bridge_for == "candidates" else 0
+
+    @property
+    def judges_with_bridge(self) -> bool:
+        return self.bridge_chars > 0 and self.bridge_for == "answerability"
 
     @classmethod
     def read(cls, model_dir: Path) -> "Card":
@@ -113,13 +127,16 @@ class Card:
             bridge_chars = int(raw.get("bridge_chars", 0))
             if bridge_chars < 0:
                 raise ValueError(f"bridge_chars {bridge_chars} is negative")
+            bridge_for = raw.get("bridge_for", "candidates")
+            if bridge_for not in BRIDGE_FOR:
+                raise ValueError(f"bridge_for {bridge_for!r} is not one of {', '.join(BRIDGE_FOR)}")
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
         try:
             ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable pre-filter ({err}); refit it with {PREFILTER_REFIT}") from None
-        return cls(files, threshold, combiner, ranker, raw, bridge_chars)
+        return cls(files, threshold, combiner, ranker, raw, bridge_chars, bridge_for)
 
 
 class AnswerModel:
