@@ -833,6 +833,22 @@ def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsy
         assert 0 < r["kept"] <= r["retrieved"] <= 1 and r["accuracy"] >= r["accuracy_when_kept"] * r["kept"] - 1e-9
     assert rows[0]["accuracy"] > 0  # the sample's questions are answered through the index
     assert rows[1]["kept"] <= rows[0]["kept"] and rows[1]["retrieved"] == rows[0]["retrieved"]  # fewer read, same search
+    # the same figures for the questions worded unlike their answer, counted as pairs.low_overlap counts them
+    from training.pairs import every_nth, low_overlap, questions
+
+    low = sum(low_overlap(q) for q in every_nth(questions(sample, split="dev"), 8))
+    assert all(r["low_overlap"]["questions"] == low for r in rows)
+
+
+def test_the_pipeline_figures_count_where_answers_are_lost():
+    from training.pipeline import figures
+
+    # right, refused, retrieved, kept, confidence, held-out confidence
+    table = np.array([[1, 0, 1, 1, 0.9, 0.1], [0, 1, 1, 0, 0.2, 0.3], [0, 0, 0, 0, 0.6, 0.05], [0, 0, 1, 1, 0.5, 0.7]])
+    got = figures(table, threshold=0.4)
+    assert got == {"questions": 4, "accuracy": 0.25, "refused": 0.25, "held_out_refused": 0.75, "auc": 0.75,
+                   "retrieved": 0.75, "kept": 0.5, "accuracy_when_kept": 0.5}
+    assert figures(table[:0], 0.4)["accuracy"] is None and figures(table[:0], 0.4)["questions"] == 0
 
 
 def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):

@@ -39,37 +39,39 @@ from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.answers import answerability_without, auc, holds  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, count_error, every_nth, low_overlap, questions  # noqa: E402
 
 
 def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
+    """The figures over all of `items`, and under `low_overlap` over the questions worded unlike
+    their answer (`pairs.low_overlap`, the hard case for a reader): where those are lost."""
     model = answer_model.configured(settings)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     searcher = searcher_for(index_dir, settings, embedder)
-    correct = refused = retrieved = kept = correct_kept = 0
-    answerable, held_out = [], []
+    rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence
     for q in items:
         answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
-        right = not answer.abstained and holds(answer.text, q.answers)
-        correct += right
-        refused += answer.abstained
         reached, read = evidence_reached(q, searcher, model, settings)
-        retrieved += reached
-        kept += read
-        correct_kept += read and right
-        answerable.append(answer.confidence)
         own = dev_index.file_name(q.positives[0].doc_id)
-        held_out.append(answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings))
-    pos, neg = np.array(answerable), np.array(held_out)
+        held_out = answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings)
+        rows.append((not answer.abstained and holds(answer.text, q.answers), answer.abstained, reached, read, answer.confidence, held_out))
+    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
+    low = np.array([low_overlap(q) for q in items], dtype=bool)
+    return figures(table, threshold) | {"threshold": round(threshold, 4), "low_overlap": figures(table[low], threshold)}
+
+
+def figures(table: np.ndarray, threshold: float) -> dict:
+    """`measure`'s figures for some of its rows."""
+    right, refused, retrieved, kept, pos, neg = table.T
     return {
-        "accuracy": round(correct / len(items), 4),
-        "refused": round(refused / len(items), 4),
-        "held_out_refused": round(float((neg < threshold).mean()), 4),
-        "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
-        "threshold": round(threshold, 4),
-        "retrieved": round(retrieved / len(items), 4),
-        "kept": round(kept / len(items), 4),
-        "accuracy_when_kept": round(correct_kept / kept, 4) if kept else None,
+        "questions": len(table),
+        "accuracy": round(float(right.mean()), 4) if len(table) else None,
+        "refused": round(float(refused.mean()), 4) if len(table) else None,
+        "held_out_refused": round(float((neg < threshold).mean()), 4) if len(table) else None,
+        "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4) if len(table) else None,
+        "retrieved": round(float(retrieved.mean()), 4) if len(table) else None,
+        "kept": round(float(kept.mean()), 4) if len(table) else None,
+        "accuracy_when_kept": round(float(right[kept > 0].mean()), 4) if kept.any() else None,
     }
 
 
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
                 began = time.perf_counter()
                 chosen = replace(settings, answer_model_dir=str(model_dir), answer_candidates=size)
                 row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir),
-                       "candidates": size, "questions": len(asked)} | measure(asked, index_dir, chosen, embedder)
+                       "candidates": size} | measure(asked, index_dir, chosen, embedder)
                 print(json.dumps(row | {"seconds": round(time.perf_counter() - began, 1)}), flush=True)
     return 0
 
