@@ -519,6 +519,22 @@ def test_combine_refuses_a_negative_bridge_or_an_unreadable_card_in_one_line_and
     assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
 
 
+def test_combine_refuses_a_card_that_reads_the_bridge_only_for_answerability(tmp_path, capsys):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR
+    from training.combine import main
+
+    shutil.copytree(MODEL_DIR, tmp_path / "m")
+    card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
+    (tmp_path / "m" / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": "answerability"}), "utf-8")
+    before = (tmp_path / "m" / "card.json").read_text("utf-8")
+    assert main(["--model", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error:") and "bridge_for" in err and "pipeline.py" in err
+    assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
+
+
 def test_a_cuda_device_where_torch_sees_none_is_one_line(sample, tmp_path, capsys):
     import torch
 
@@ -848,7 +864,7 @@ def test_the_pipeline_figures_count_where_answers_are_lost():
     got = figures(table, threshold=0.4)
     assert got == {"questions": 4, "accuracy": 0.25, "refused": 0.25, "held_out_refused": 0.75, "auc": 0.75,
                    "retrieved": 0.75, "kept": 0.5, "accuracy_when_kept": 0.5}
-    assert figures(table[:0], 0.4)["accuracy"] is None and figures(table[:0], 0.4)["questions"] == 0
+    assert figures(table[:0], 0.4) == {"questions": 0}
 
 
 def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):

@@ -158,6 +158,10 @@ def main(argv=None) -> int:
         card["bridge_chars"] = args.bridge
         _write_card(args.model, card)
     model = AnswerModel(args.model, threads=2)
+    if model.card.judges_with_bridge:
+        print(f"error: --model {args.model}: its card's bridge_for \"answerability\" is not what combine.py fits "
+              "(it reads every candidate with its bridge); measure such a model with training/pipeline.py", file=sys.stderr)
+        return 2
     bridge_chars = model.card.bridge_chars
     signals = Signals(model, args.traindata)
     dev = questions(args.traindata, "dev", seed=args.seed)

@@ -61,16 +61,18 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
 
 
 def figures(table: np.ndarray, threshold: float) -> dict:
-    """`measure`'s figures for some of its rows."""
+    """`measure`'s figures for some of its rows (only the count for none)."""
+    if not len(table):
+        return {"questions": 0}
     right, refused, retrieved, kept, pos, neg = table.T
     return {
         "questions": len(table),
-        "accuracy": round(float(right.mean()), 4) if len(table) else None,
-        "refused": round(float(refused.mean()), 4) if len(table) else None,
-        "held_out_refused": round(float((neg < threshold).mean()), 4) if len(table) else None,
-        "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4) if len(table) else None,
-        "retrieved": round(float(retrieved.mean()), 4) if len(table) else None,
-        "kept": round(float(kept.mean()), 4) if len(table) else None,
+        "accuracy": round(float(right.mean()), 4),
+        "refused": round(float(refused.mean()), 4),
+        "held_out_refused": round(float((neg < threshold).mean()), 4),
+        "auc": round(auc(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 4),
+        "retrieved": round(float(retrieved.mean()), 4),
+        "kept": round(float(kept.mean()), 4),
         "accuracy_when_kept": round(float(right[kept > 0].mean()), 4) if kept.any() else None,
     }
 

@@ -130,7 +130,9 @@ def candidates(
     """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first.
 
     With `stop`, the model reads them in pre-filter order and stops at the first whose
-    probability reaches `stop`; only the sentences read are returned."""
+    probability reaches `stop`; only the sentences read are returned. A model whose card sets
+    `bridge_for` "answerability" reads them without a bridge and then re-reads the best with it
+    (`Candidate.judged`, the question's answerability; under `stop` it may fall below it)."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
