@@ -954,6 +954,25 @@ def test_the_pre_filter_fit_puts_the_weight_on_the_feature_that_marks_the_answer
     assert recall(ranker.scores(features), labels, owners, questions_asked=120)["@12"] == 0.5
 
 
+def test_question_weights_decide_which_questions_the_pre_filter_fit_serves():
+    from assistant.answer.prefilter import FEATURES
+    from training.prefilter import fit
+
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(600, len(FEATURES)))
+    owners = np.repeat(np.arange(60), 10)
+    labels = np.zeros(600, dtype=bool)
+    labels[np.arange(60) * 10 + rng.integers(0, 10, 60)] = True
+    by_score, by_cosine = FEATURES.index("passage_score"), FEATURES.index("cosine")
+    first_half = owners < 30
+    features[labels & first_half, by_score] += 3.0  # half the questions: the answer's passage scores higher
+    features[labels & ~first_half, by_cosine] += 3.0  # the other half: the answer's cosine is higher
+    for heavy, light in ((by_score, by_cosine), (by_cosine, by_score)):
+        weights = np.where(np.arange(60) < 30, 10.0, 1.0) if heavy == by_score else np.where(np.arange(60) < 30, 1.0, 10.0)
+        ranker = fit(features, labels, owners, epochs=200, question_weights=weights)
+        assert ranker.weights[heavy] > ranker.weights[light] > 0
+
+
 def test_the_pre_filter_is_fitted_on_train_questions_and_written_with_its_threshold(sample, tmp_path, capsys):
     import shutil
 
@@ -981,6 +1000,7 @@ def test_the_pre_filter_is_fitted_on_train_questions_and_written_with_its_thresh
 @pytest.mark.parametrize("argv, named", [
     (["--questions", "-1"], "--questions -1"),
     (["--epochs", "0"], "--epochs 0"),
+    (["--low-overlap-weight", "0"], "--low-overlap-weight 0"),
     (["--model", "{tmp}/nowhere"], "--model"),
 ])
 def test_bad_pre_filter_arguments_are_one_line(tmp_path, capsys, argv, named):

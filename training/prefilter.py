@@ -35,7 +35,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, low_overlap, questions  # noqa: E402
 from training.train import _write_card, commit  # noqa: E402
 
 CUTOFFS = (1, 2, 4, 6, 8, 12)
@@ -56,10 +56,12 @@ def candidate_rows(items: list[TrainQuestion], searcher: Searcher, settings: Set
     return np.vstack(tables), np.concatenate(labels).astype(bool), np.concatenate(owners)
 
 
-def fit(features: np.ndarray, labels: np.ndarray, owners: np.ndarray, epochs: int = 300, seed: int = 0) -> prefilter.Prefilter:
+def fit(features: np.ndarray, labels: np.ndarray, owners: np.ndarray, epochs: int = 300, seed: int = 0,
+        question_weights: np.ndarray | None = None) -> prefilter.Prefilter:
     """The conditional logit: weights over the standardised features that maximise, per question
     with an answer among its candidates, the softmax mass on its answer sentences (full batch,
-    Adam; deterministic for a seed)."""
+    Adam; deterministic for a seed). `question_weights` (per question number, default 1) weigh
+    each question's term of the loss."""
     import torch
 
     torch.manual_seed(seed)
@@ -75,11 +77,13 @@ def fit(features: np.ndarray, labels: np.ndarray, owners: np.ndarray, epochs: in
     weights = torch.zeros(features.shape[1], requires_grad=True)
     optimiser = torch.optim.Adam([weights], lr=1e-2, weight_decay=1e-4)
     groups = len(answered)
+    weight = torch.ones(groups) if question_weights is None else torch.tensor(np.asarray(question_weights, dtype=np.float32)[answered])
     for _ in range(epochs):
         z = x @ weights
         top = torch.zeros(groups).scatter_reduce(0, group, z, "amax", include_self=False).detach()
         e = torch.exp(z - top[group])
-        loss = -(torch.log(torch.zeros(groups).index_add(0, group, e * y)) - torch.log(torch.zeros(groups).index_add(0, group, e))).mean()
+        mass = torch.log(torch.zeros(groups).index_add(0, group, e * y)) - torch.log(torch.zeros(groups).index_add(0, group, e))
+        loss = -(weight * mass).sum() / weight.sum()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -116,7 +120,12 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--workdir", type=Path, help="keep the train and dev documents and their indexes here")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, leave the card as it is")
+    parser.add_argument("--low-overlap-weight", type=float, default=1.0,
+                        help="weight of a question worded unlike its answer (pairs.low_overlap) in the fit, against 1 for the others")
     args = parser.parse_args(argv)
+    if not args.low_overlap_weight > 0:
+        print(f"error: --low-overlap-weight {args.low_overlap_weight}: must be above 0", file=sys.stderr)
+        return 2
     if error := count_error(("--questions", args.questions)):
         print(error, file=sys.stderr)
         return 2
@@ -142,7 +151,8 @@ def main(argv=None) -> int:
         measured_on = candidate_rows(dev, searcher_for(dev_index.build(dev, args.traindata, work / "dev", settings, embedder),
                                                        settings, embedder), settings)
     try:
-        ranker = fit(*fitted_on, epochs=args.epochs)
+        weights = np.array([args.low_overlap_weight if low_overlap(q) else 1.0 for q in train])
+        ranker = fit(*fitted_on, epochs=args.epochs, question_weights=weights)
     except ValueError as err:
         print(f"error: --traindata {args.traindata}: {err}", file=sys.stderr)
         return 2
