@@ -502,7 +502,8 @@ def test_evaluate_refuses_the_shipped_combined_card_rather_than_overwrite_its_th
     assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
 
 
-@pytest.mark.parametrize("argv, named", [(["--bridge", "-1"], "--bridge -1"), (["--bridge", "80"], "card.json")])
+@pytest.mark.parametrize("argv, named", [(["--bridge", "-1"], "--bridge -1"), (["--bridge", "80"], "card.json"),
+                                         (["--low-overlap-weight", "0"], "--low-overlap-weight 0")])
 def test_combine_refuses_a_negative_bridge_or_an_unreadable_card_in_one_line_and_changes_nothing(tmp_path, capsys, argv, named):
     import shutil
 
@@ -517,6 +518,22 @@ def test_combine_refuses_a_negative_bridge_or_an_unreadable_card_in_one_line_and
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error:") and named in err
     assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
+
+
+def test_combine_weighs_the_candidates_of_questions_worded_unlike_their_answer():
+    from training.combine import rows
+    from training.pairs import Sentence, TrainQuestion, low_overlap
+
+    def question(text, answer_sentence):
+        own = Sentence("d", 0, len(answer_sentence), answer_sentence)
+        return TrainQuestion("q", text, ("1990",), (own,), (Sentence("d", 40, 60, "It has a cafe."),), ())
+
+    echoed = question("When did the harbour museum open?", "The harbour museum opened in 1990.")
+    unlike = question("In what year could visitors first walk in?", "The harbour museum opened in 1990.")
+    assert not low_overlap(echoed) and low_overlap(unlike)
+    x, y, weight = rows(lambda q, texts: np.zeros((len(texts), 3)), [echoed, unlike], low_overlap_weight=3.0)
+    assert x.shape == (4, 3) and y.tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert weight.tolist() == [1.0, 1.0, 3.0, 3.0]
 
 
 def test_combine_refuses_a_card_that_reads_the_bridge_only_for_answerability(tmp_path, capsys):

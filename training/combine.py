@@ -41,7 +41,7 @@ from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of
 from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
-from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions, read_as  # noqa: E402
+from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, low_overlap, questions, read_as  # noqa: E402
 from training.train import _write_card, evaluate  # noqa: E402
 
 
@@ -62,13 +62,16 @@ class Signals:
         return np.column_stack([self.model.logits(question, texts), cosines, shares])
 
 
-def rows(signals: Signals, items: list[TrainQuestion], bridge_chars: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    x, y = [], []
+def rows(signals: Signals, items: list[TrainQuestion], bridge_chars: int = 0, low_overlap_weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signals, labels and weights of every candidate of `items`: a question worded unlike its
+    answer (`pairs.low_overlap`) weighs `low_overlap_weight`, the others 1."""
+    x, y, w = [], [], []
     for q in items:
         texts = [read_as(q.question, s, bridge_chars) for s in q.positives + q.negatives + q.near]
         x.append(signals(q.question, texts))
         y.extend([1.0] * len(q.positives) + [0.0] * (len(texts) - len(q.positives)))
-    return np.vstack(x), np.array(y)
+        w.extend([low_overlap_weight if low_overlap(q) else 1.0] * len(texts))
+    return np.vstack(x), np.array(y), np.array(w)
 
 
 def halves(count: int, seed: int) -> tuple[list[int], list[int]]:
@@ -141,7 +144,12 @@ def main(argv=None) -> int:
                         help="questions on the shipped article (seen data) that set the abstention threshold; none: the traindata dev half's")
     parser.add_argument("--bridge", type=int,
                         help="characters of each candidate's bridge the model reads (assistant/answer/bridge.py; 0: none), recorded on the card first (default: the card's)")
+    parser.add_argument("--low-overlap-weight", type=float, default=1.0,
+                        help="weight of a question worded unlike its answer (pairs.low_overlap) in the fit, against 1 for the others")
     args = parser.parse_args(argv)
+    if not args.low_overlap_weight > 0:
+        print(f"error: --low-overlap-weight {args.low_overlap_weight}: must be above 0", file=sys.stderr)
+        return 2
     if args.bridge is not None and args.bridge < 0:
         print(f"error: --bridge {args.bridge}: a character count must be 0 (none) or more", file=sys.stderr)
         return 2
@@ -168,8 +176,8 @@ def main(argv=None) -> int:
     fitting, measuring = halves(len(dev), args.seed)
     fit_half = [dev[i] for i in fitting]
     test_half = [dev[i] for i in measuring]
-    x, y = rows(signals, fit_half, bridge_chars)
-    regression = LogisticRegression(C=1.0).fit(x, y)
+    x, y, weight = rows(signals, fit_half, bridge_chars, args.low_overlap_weight)
+    regression = LogisticRegression(C=1.0).fit(x, y, sample_weight=weight)
     combiner = Combiner(dict(zip(Combiner.SIGNALS, map(float, regression.coef_[0]))), float(regression.intercept_[0]))
 
     def combined(question, texts):
