@@ -663,7 +663,32 @@ def test_a_soup_averages_its_ingredients_weights_and_scores_like_them(tmp_path):
     assert list(np.argsort(soup)) == list(np.argsort(original))
 
 
-@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out", "graph"])
+@pytest.mark.slow
+def test_a_soup_moved_toward_the_pre_trained_encoder_interpolates_the_encoder_only(tmp_path):
+    from assistant.answer.model import MODEL_DIR
+    from training.soup import main, toward_base
+    from training.train import scorer
+    from training.warm_start import onnx_state
+
+    shipped = onnx_state(MODEL_DIR / "model.onnx")
+    base = {k: v.detach().numpy() for k, v in scorer(6).state_dict().items()}
+    moved = toward_base(shipped, 0.25)
+    assert moved.keys() == shipped.keys()
+    name = "encoder.encoder.layer.0.attention.self.query.weight"
+    assert np.allclose(moved[name], 0.75 * shipped[name] + 0.25 * base[name], atol=1e-6)
+    assert not np.allclose(moved[name], shipped[name])
+    assert np.array_equal(moved["head.weight"], shipped["head.weight"])  # the pre-trained model has no head
+
+    assert main(["--out", str(tmp_path / "w"), "--base-share", "0.2", str(MODEL_DIR)]) == 0
+    card = json.loads((tmp_path / "w" / "card.json").read_text("utf-8"))
+    assert card["soup"]["base_share"] == 0.2 and len(card["soup"]["ingredients"]) == 1
+    question = "How long does the battery last?"
+    texts = ["The battery lasts about ten hours on a full charge.", "I bought it for my son.", "Shipping took a week."]
+    logits = AnswerModel(tmp_path / "w").logits(question, texts)  # loads: the card's checksums hold
+    assert int(np.argmax(logits)) == 0 and not np.allclose(logits, AnswerModel(MODEL_DIR).logits(question, texts), atol=0.05)
+
+
+@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out", "graph", "share"])
 def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, case):
     from assistant.answer.model import MODEL_DIR
     from training.soup import main
@@ -677,12 +702,13 @@ def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, cas
         (other / "model.onnx").write_bytes(b"not a graph")
     argv = {"one": [str(MODEL_DIR)], "twice": [str(MODEL_DIR), str(MODEL_DIR)],
             "missing": [str(MODEL_DIR), str(other)], "tokenizer": [str(MODEL_DIR), str(other)],
-            "out": [str(MODEL_DIR), str(other)], "graph": [str(MODEL_DIR), str(other)]}[case]
+            "out": [str(MODEL_DIR), str(other)], "graph": [str(MODEL_DIR), str(other)],
+            "share": ["--base-share", "1", str(MODEL_DIR)]}[case]
     out = other if case == "out" else tmp_path / "soup"
     assert main(["--out", str(out), *argv]) == 2
     err = capsys.readouterr().err.strip()
     named = {"one": "at least two", "twice": "named twice", "missing": "no model.onnx", "tokenizer": "different tokenizers",
-             "out": "is one of the ingredients", "graph": "not an answer model graph"}[case]
+             "out": "is one of the ingredients", "graph": "not an answer model graph", "share": "--base-share 1.0"}[case]
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
     assert not (tmp_path / "soup").exists()
 

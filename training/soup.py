@@ -11,6 +11,13 @@ runs here. Each ingredient's fp32 weights are rebuilt from its int8 graph
 (`training/warm_start.onnx_state`), averaged, and exported and quantised exactly as `train.py`
 writes a model; the card names every ingredient (checksum, command, commit, lineage). The
 ingredients must have the same depth and the same tokenizer; anything else is refused in one line.
+
+`--base-share S` then moves the encoder's weights the share S of the way back to the packaged
+pre-trained MiniLM's (the head stays the soup's): robust fine-tuning by weight-space interpolation
+toward the start (WiSE-FT, Wortsman et al. 2022), which often keeps more of the pre-trained model's
+generality on shifted data. With it one model is enough.
+
+    python training/soup.py --out /tmp/w8 --base-share 0.2 models/answer
 """
 
 from __future__ import annotations
@@ -51,9 +58,20 @@ def averaged_state(folders: list[Path]) -> dict[str, np.ndarray]:
     return {name: (value / len(folders)).astype(np.float32) for name, value in total.items()}
 
 
-def check(folders: list[Path]) -> None:
-    if len(folders) < 2:
-        raise SoupError(f"{' '.join(map(str, folders)) or 'no model'}: a soup needs at least two answer models")
+def toward_base(state: dict[str, np.ndarray], share: float) -> dict[str, np.ndarray]:
+    """`state` with every encoder weight moved `share` of the way to the packaged pre-trained
+    MiniLM's (its first layers, as deep as `state`); the head, which the pre-trained model lacks,
+    unchanged."""
+    base = {name: value.detach().numpy() for name, value in scorer(depth(state)).state_dict().items()}
+    return {name: ((1.0 - share) * value + share * base[name]).astype(np.float32) if name.startswith("encoder.") else value
+            for name, value in state.items()}
+
+
+def check(folders: list[Path], base_share: float = 0.0) -> None:
+    if not 0.0 <= base_share < 1.0:
+        raise SoupError(f"--base-share {base_share}: must be at least 0 and below 1")
+    if len(folders) < (1 if base_share else 2):
+        raise SoupError(f"{' '.join(map(str, folders)) or 'no model'}: a soup needs at least two answer models (or one with --base-share)")
     if len(set(f.resolve() for f in folders)) < len(folders):
         raise SoupError(f"{' '.join(map(str, folders))}: a model is named twice (a weighted soup is not offered)")
     for folder in folders:
@@ -65,21 +83,27 @@ def check(folders: list[Path]) -> None:
         raise SoupError(f"{' '.join(map(str, folders))}: the models have different tokenizers")
 
 
-def make(folders: list[Path], out: Path, argv: list[str]) -> dict:
-    """Write the soup of `folders` to `out` (model.onnx, tokenizer.json, card.json); its card."""
+def make(folders: list[Path], out: Path, argv: list[str], base_share: float = 0.0) -> dict:
+    """Write the soup of `folders` (moved `base_share` toward the pre-trained encoder) to `out`
+    (model.onnx, tokenizer.json, card.json); its card."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     began = time.time()
-    check(folders)
+    check(folders, base_share)
     state = averaged_state(folders)
+    if base_share:
+        state = toward_base(state, base_share)
     layers = depth(state)
     model = scorer(layers, weights=False)
     load_state(model, state, folders[0])
     model.eval()
     export(model, AutoTokenizer.from_pretrained(base_path()), out)
-    card = model_card(out, layers, {"soup": {"weights": "uniform", "ingredients": [lineage(f) for f in folders]}},
+    how = {"weights": "uniform", "ingredients": [lineage(f) for f in folders]}
+    if base_share:
+        how["base_share"] = base_share  # encoder weights: (1 - share) * the average + share * the pre-trained MiniLM
+    card = model_card(out, layers, {"soup": how},
                       "python training/soup.py " + " ".join(argv), commit(), began)
     _write_card(out, card)
     return card
@@ -90,16 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", type=Path, nargs="*", help="answer model folders (model.onnx, tokenizer.json, card.json)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write the soup to")
+    parser.add_argument("--base-share", type=float, default=0.0,
+                        help="move the encoder this share of the way back to the pre-trained MiniLM (WiSE-FT; 0: not at all)")
     args = parser.parse_args(argv)
     if any(args.out.resolve() == m.resolve() for m in args.models):
         print(f"error: --out {args.out}: is one of the ingredients; write the soup elsewhere", file=sys.stderr)
         return 2
     try:
-        card = make(args.models, args.out, argv)
+        card = make(args.models, args.out, argv, args.base_share)
     except SoupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: the average of {len(args.models)} models in {card['wall_seconds']} s", flush=True)
+    toward = f", {args.base_share} of the way to the pre-trained encoder" if args.base_share else ""
+    print(f"wrote {args.out}: the average of {len(args.models)} models{toward} in {card['wall_seconds']} s", flush=True)
     return 0
 
 
