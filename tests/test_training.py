@@ -897,6 +897,25 @@ def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsy
 
     low = sum(low_overlap(q) for q in every_nth(questions(sample, split="dev"), 8))
     assert all(r["low_overlap"]["questions"] == low for r in rows)
+    # the second run is compared with the first on the same questions
+    assert "versus_first" not in rows[0]
+    assert rows[1]["versus_first"]["accuracy"] == pytest.approx(rows[1]["accuracy"] - rows[0]["accuracy"], abs=2e-4)
+
+
+def test_a_paired_bootstrap_tells_a_real_gap_from_the_questions_drawn():
+    from training.pipeline import versus
+
+    rng = np.random.default_rng(0)
+    n = 400
+    first = np.column_stack([rng.random(n) < 0.5, np.zeros(n), np.ones(n), np.ones(n), rng.random(n), rng.random(n)]).astype(float)
+    same = versus(first, first, resamples=200)
+    assert same["accuracy"] == same["accuracy_se"] == same["auc"] == same["auc_se"] == 0.0
+    better = first.copy()
+    better[:, 0] = np.maximum(first[:, 0], rng.random(n) < 0.5)  # right on more questions, never on fewer
+    better[:, 4] += 0.3  # answerable questions score higher, held-out ones the same
+    gap = versus(better, first, resamples=200)
+    assert gap["accuracy"] == pytest.approx(better[:, 0].mean() - first[:, 0].mean(), abs=1e-4)
+    assert 0 < gap["accuracy_se"] < gap["accuracy"] / 3 and 0 < gap["auc_se"] < gap["auc"] / 3
 
 
 def test_the_pipeline_figures_count_where_answers_are_lost():

@@ -16,6 +16,10 @@ among ~400 others, so `retrieved` caps the accuracy well below 1 whatever the mo
 
     python training/pipeline.py                          # ~2 min on 2 cores, the index built once
     python training/pipeline.py --candidates 8,6,4 --model models/answer
+
+With several runs (models or sizes), each after the first also reports `versus_first`: its
+accuracy and AUC minus the first's, with each difference's standard error from a paired bootstrap
+over the questions (1,000 resamples), so a gap can be told from the questions drawn.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, count_error, every_nth, low_overlap, questions  # noqa: E402
 
 
-def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
+def measure(items, index_dir: Path, settings: Settings, embedder) -> tuple[dict, np.ndarray]:
     """The figures over all of `items`, and under `low_overlap` over the questions worded unlike
-    their answer (`pairs.low_overlap`, the hard case for a reader): where those are lost."""
+    their answer (`pairs.low_overlap`, the hard case for a reader): where those are lost; and the
+    per-question table they come from (see `figures`)."""
     model = answer_model.configured(settings)
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
     searcher = searcher_for(index_dir, settings, embedder)
@@ -57,7 +62,27 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> dict:
         rows.append((not answer.abstained and holds(answer.text, q.answers), answer.abstained, reached, read, answer.confidence, held_out))
     table = np.array(rows, dtype=np.float64).reshape(-1, 6)
     low = np.array([low_overlap(q) for q in items], dtype=bool)
-    return figures(table, threshold) | {"threshold": round(threshold, 4), "low_overlap": figures(table[low], threshold)}
+    return figures(table, threshold) | {"threshold": round(threshold, 4), "low_overlap": figures(table[low], threshold)}, table
+
+
+def versus(table: np.ndarray, first: np.ndarray, resamples: int = 1000, seed: int = 0) -> dict:
+    """This run's accuracy and AUC minus the first run's, on the same questions, with the standard
+    error of each difference from a paired bootstrap over the questions: whether a gap between
+    two models is more than the questions drawn."""
+    from sklearn.metrics import roc_auc_score
+
+    def accuracy_and_auc(rows: np.ndarray) -> tuple[float, float]:
+        labels = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
+        return float(rows[:, 0].mean()), float(roc_auc_score(labels, np.r_[rows[:, 4], rows[:, 5]]))
+
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(table), len(table))
+        draws.append(np.subtract(accuracy_and_auc(table[pick]), accuracy_and_auc(first[pick])))
+    (accuracy, auc_gap), spread = np.subtract(accuracy_and_auc(table), accuracy_and_auc(first)), np.std(draws, axis=0)
+    return {"accuracy": round(float(accuracy), 4), "accuracy_se": round(float(spread[0]), 4),
+            "auc": round(float(auc_gap), 4), "auc_se": round(float(spread[1]), 4), "resamples": resamples}
 
 
 def figures(table: np.ndarray, threshold: float) -> dict:
@@ -115,14 +140,19 @@ def main(argv=None) -> int:
     items = questions(args.traindata, split="dev")
     asked = every_nth(items, args.questions)
     embedder = make_embedder(settings)
+    first = None  # the first run's table: every later run reports its differences from it
     with tempfile.TemporaryDirectory() as scratch:
         index_dir = dev_index.build(items, args.traindata, args.workdir or Path(scratch), settings, embedder)
         for model_dir in args.model:
             for size in sizes:
                 began = time.perf_counter()
                 chosen = replace(settings, answer_model_dir=str(model_dir), answer_candidates=size)
-                row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir),
-                       "candidates": size} | measure(asked, index_dir, chosen, embedder)
+                found, table = measure(asked, index_dir, chosen, embedder)
+                row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir), "candidates": size} | found
+                if first is None:
+                    first = table
+                else:
+                    row["versus_first"] = versus(table, first)
                 print(json.dumps(row | {"seconds": round(time.perf_counter() - began, 1)}), flush=True)
     return 0
 
