@@ -997,15 +997,24 @@ def test_bad_mined_arguments_are_one_line(tmp_path, capsys, argv, named):
     assert "\n" not in err and named in err
 
 
-def test_the_pre_filter_fit_puts_the_weight_on_the_feature_that_marks_the_answer():
+def _planted_candidates(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """60 questions of 10 candidates with random pre-filter features, one answer sentence each:
+    (features, labels, question number)."""
     from assistant.answer.prefilter import FEATURES
-    from training.prefilter import fit, recall
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     features = rng.normal(size=(600, len(FEATURES)))
     owners = np.repeat(np.arange(60), 10)
     labels = np.zeros(600, dtype=bool)
     labels[np.arange(60) * 10 + rng.integers(0, 10, 60)] = True
+    return features, labels, owners
+
+
+def test_the_pre_filter_fit_puts_the_weight_on_the_feature_that_marks_the_answer():
+    from assistant.answer.prefilter import FEATURES
+    from training.prefilter import fit, recall
+
+    features, labels, owners = _planted_candidates(0)
     marker = FEATURES.index("passage_score")
     features[labels, marker] += 3.0  # the answer sentence's passage scores higher
     ranker = fit(features, labels, owners, epochs=200)
@@ -1020,11 +1029,7 @@ def test_question_weights_decide_which_questions_the_pre_filter_fit_serves():
     from assistant.answer.prefilter import FEATURES
     from training.prefilter import fit
 
-    rng = np.random.default_rng(1)
-    features = rng.normal(size=(600, len(FEATURES)))
-    owners = np.repeat(np.arange(60), 10)
-    labels = np.zeros(600, dtype=bool)
-    labels[np.arange(60) * 10 + rng.integers(0, 10, 60)] = True
+    features, labels, owners = _planted_candidates(1)
     by_score, by_cosine = FEATURES.index("passage_score"), FEATURES.index("cosine")
     first_half = owners < 30
     features[labels & first_half, by_score] += 3.0  # half the questions: the answer's passage scores higher
