@@ -199,6 +199,15 @@ def report(name: str, corpus: Corpus, rows) -> dict:
     }
 
 
+def write_rows(path: Path, name: str, rows) -> None:
+    """Append one JSON line per question of `rows` (`run_set`'s) to `path`, for benchmarks/compare.py."""
+    with open(path, "a", encoding="utf-8") as out:
+        for q, answerable, answer, _ in rows:
+            out.write(json.dumps({"set": name, "question": q.question, "answerable": bool(answerable),
+                                  "right": bool(answerable and holds(answer.text, q.answers)),
+                                  "refused": bool(answer.abstained), "confidence": float(answer.confidence)}) + "\n")
+
+
 def _at_false_refusal(confidence: np.ndarray, labels: np.ndarray, rate: float) -> float:
     pos, neg = np.sort(confidence[labels == 1]), confidence[labels == 0]
     if not len(pos) or not len(neg):
@@ -242,7 +251,15 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")
     parser.add_argument("--store", default="faiss", choices=("faiss", "milvus", "milvus-bm25"),
                         help="where the indexes live: an index folder, or Milvus Lite with bm25s or Milvus's BM25")
+    parser.add_argument("--rows", type=Path,
+                        help="also write one JSON line per question here (set, question, answerable, right, refused, confidence) for benchmarks/compare.py")
     args = parser.parse_args(argv)
+    if args.rows is not None:
+        try:
+            args.rows.write_text("", "utf-8")
+        except OSError as err:
+            print(f"error: --rows {args.rows}: cannot write there ({err.strerror or err})", file=sys.stderr)
+            return 2
     settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
     embedder = make_embedder(settings)
     model = answer_model.configured(settings)
@@ -265,6 +282,8 @@ def main(argv=None) -> int:
                     if name == "article":
                         result["questions_file"] = questions_file.name
                     print(json.dumps(result), f"verbatim violations: {verbatim_violations(corpus, rows)}", flush=True)
+                    if args.rows is not None:
+                        write_rows(args.rows, result["set"] + (f" ({questions_file.name})" if name == "article" else ""), rows)
                 if name == "xquad_en":
                     held = np.array(held_out_confidences(corpus, index_dir, settings, embedder))
                     answered = np.array([r[2].confidence for r in rows if r[1]])

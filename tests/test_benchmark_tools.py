@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks.answers import auc
 from training.pairs import Sentence, TrainQuestion
@@ -84,3 +85,80 @@ def test_the_speed_benchmark_refuses_an_unknown_option_instead_of_running_everyt
         speed.main(["--latency_only"])  # a typo used to run the minutes-long indexing comparison
     assert stop.value.code == 2
     assert "unrecognized arguments: --latency_only" in capsys.readouterr().err
+
+
+def test_a_paired_difference_cancels_what_two_runs_share():
+    from benchmarks.compare import paired
+
+    rng = np.random.default_rng(0)
+    a = rng.random((300, 1))
+    assert paired(lambda rows: float(rows.mean()), a, a, resamples=100) == (0.0, 0.0)
+    b = a + 0.01 + 0.001 * rng.standard_normal((300, 1))  # the same questions, a little higher each
+    gap, error = paired(lambda rows: float(rows.mean()), a, b, resamples=200)
+    assert abs(gap - 0.01) < 0.001 and 0 < error < 0.001  # far below the spread of the rows themselves (~0.017)
+
+
+def _rows(name, outcomes):
+    """answers.py --rows lines of one set: (answerable, right, refused, confidence) per question."""
+    return [{"set": name, "question": f"q{i}", "answerable": a, "right": r, "refused": f, "confidence": c}
+            for i, (a, r, f, c) in enumerate(outcomes)]
+
+
+def test_compare_reports_each_sets_figures_b_minus_a_and_refuses_other_questions(tmp_path, capsys):
+    import json
+
+    import pytest
+
+    from benchmarks.compare import compare, main
+
+    a = {"s": _rows("s", [(True, True, False, 0.9), (True, False, True, 0.2), (False, False, True, 0.1), (False, False, False, 0.5)])}
+    b = {"s": _rows("s", [(True, True, False, 0.9), (True, True, False, 0.6), (False, False, True, 0.1), (False, False, True, 0.3)])}
+    [row] = compare(a, b, resamples=50)
+    assert row["set"] == "s" and row["questions"] == 4
+    assert row["accuracy"] == 0.5 and row["answerable_refused"] == -0.5 and row["unanswerable_refused"] == 0.5
+    assert row["answerability_auc"] == 0.25  # 3 of 4 pairs ranked right, then all 4
+    assert row["accuracy_se"] >= 0
+    with pytest.raises(ValueError, match="different questions"):
+        compare(a, {"s": _rows("s", [(True, True, False, 0.9)])})
+    for name, rows in (("a.jsonl", a["s"]), ("b.jsonl", b["s"])):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    assert main([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "--resamples", "20"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 0.5
+    (tmp_path / "bad.jsonl").write_text("{not json\n", "utf-8")
+    for argv, named in (([str(tmp_path / "bad.jsonl"), str(tmp_path / "b.jsonl")], "bad.jsonl"),
+                        ([str(tmp_path / "a.jsonl"), str(tmp_path / "none.jsonl")], "none.jsonl"),
+                        ([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "--resamples", "0"], "--resamples 0")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and err.startswith("error:") and named in err
+
+
+@pytest.mark.slow
+def test_the_answer_benchmark_writes_rows_that_compare_reads(tmp_path, capsys):
+    import json
+
+    from benchmarks.answers import main as answers_main
+    from benchmarks.compare import main as compare_main
+
+    questions = tmp_path / "two.jsonl"
+    questions.write_text(json.dumps({"question": "Who is Ken Hu?", "answers": ["rotating CEO"], "answerable": True}) + "\n"
+                         + json.dumps({"question": "What is the capital of Peru?", "answers": [], "answerable": False}) + "\n", "utf-8")
+    rows = tmp_path / "rows.jsonl"
+    assert answers_main(["--sets", "article", "--article-questions", str(questions), "--workdir", str(tmp_path / "work"),
+                         "--rows", str(rows)]) == 0
+    written = [json.loads(line) for line in rows.read_text("utf-8").splitlines()]
+    assert [(r["set"], r["question"], r["answerable"]) for r in written] == [
+        ("article (two.jsonl)", "Who is Ken Hu?", True), ("article (two.jsonl)", "What is the capital of Peru?", False)]
+    assert written[0]["right"] and not written[0]["refused"] and 0 <= written[1]["confidence"] < written[0]["confidence"]
+    capsys.readouterr()
+    assert compare_main([str(rows), str(rows), "--resamples", "10"]) == 0  # a run against itself: no gap
+    compared = json.loads(capsys.readouterr().out)
+    assert compared["accuracy"] == compared["answerability_auc"] == 0.0 and compared["accuracy_se"] == 0.0
+
+
+def test_the_answer_benchmark_refuses_rows_it_cannot_write(tmp_path, capsys):
+    from benchmarks.answers import main as answers_main
+
+    assert answers_main(["--rows", str(tmp_path / "no-such-folder" / "rows.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: --rows") and "no-such-folder" in err

@@ -42,6 +42,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import searcher_for  # noqa: E402
 from benchmarks.answers import answerability_without, auc, holds  # noqa: E402
+from benchmarks.compare import paired  # noqa: E402
 from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, count_error, every_nth, low_overlap, questions  # noqa: E402
 
@@ -67,22 +68,19 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> tuple[dict,
 
 def versus(table: np.ndarray, first: np.ndarray, resamples: int = 1000, seed: int = 0) -> dict:
     """This run's accuracy and AUC minus the first run's, on the same questions, with the standard
-    error of each difference from a paired bootstrap over the questions: whether a gap between
-    two models is more than the questions drawn."""
+    error of each difference from a paired bootstrap over the questions (`benchmarks.compare.paired`):
+    whether a gap between two models is more than the questions drawn."""
     from sklearn.metrics import roc_auc_score
 
-    def accuracy_and_auc(rows: np.ndarray) -> tuple[float, float]:
-        labels = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
-        return float(rows[:, 0].mean()), float(roc_auc_score(labels, np.r_[rows[:, 4], rows[:, 5]]))
+    def accuracy(rows: np.ndarray) -> float:
+        return float(rows[:, 0].mean())
 
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(resamples):
-        pick = rng.integers(0, len(table), len(table))
-        draws.append(np.subtract(accuracy_and_auc(table[pick]), accuracy_and_auc(first[pick])))
-    (accuracy, auc_gap), spread = np.subtract(accuracy_and_auc(table), accuracy_and_auc(first)), np.std(draws, axis=0)
-    return {"accuracy": round(float(accuracy), 4), "accuracy_se": round(float(spread[0]), 4),
-            "auc": round(float(auc_gap), 4), "auc_se": round(float(spread[1]), 4), "resamples": resamples}
+    def auc_of(rows: np.ndarray) -> float:  # answered against held out, as `figures`
+        return float(roc_auc_score(np.r_[np.ones(len(rows)), np.zeros(len(rows))], np.r_[rows[:, 4], rows[:, 5]]))
+
+    (gap, gap_se), (auc_gap, auc_se) = (paired(f, first, table, resamples, seed) for f in (accuracy, auc_of))
+    return {"accuracy": round(gap, 4), "accuracy_se": round(gap_se, 4), "auc": round(auc_gap, 4), "auc_se": round(auc_se, 4),
+            "resamples": resamples}
 
 
 def figures(table: np.ndarray, threshold: float) -> dict:
