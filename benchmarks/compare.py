@@ -30,12 +30,15 @@ def paired(statistic: Callable[[np.ndarray], float], a: np.ndarray, b: np.ndarra
     row per question, in the same order; each resample draws the same questions from both."""
     if len(a) != len(b):
         raise ValueError(f"paired runs need the same questions ({len(a)} against {len(b)})")
+    gap = statistic(b) - statistic(a)
+    if np.isnan(gap):  # a figure the set cannot have (no unanswerable question, say)
+        return gap, float("nan")
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(resamples):
         pick = rng.integers(0, len(a), len(a))
         draws.append(statistic(b[pick]) - statistic(a[pick]))
-    return statistic(b) - statistic(a), float(np.nanstd(draws))
+    return gap, float(np.nanstd(draws))
 
 
 def _figure(name: str) -> Callable[[np.ndarray], float]:
