@@ -96,6 +96,8 @@ def test_a_paired_difference_cancels_what_two_runs_share():
     b = a + 0.01 + 0.001 * rng.standard_normal((300, 1))  # the same questions, a little higher each
     gap, error = paired(lambda rows: float(rows.mean()), a, b, resamples=200)
     assert abs(gap - 0.01) < 0.001 and 0 < error < 0.001  # far below the spread of the rows themselves (~0.017)
+    undefined = paired(lambda rows: float("nan"), a, b)  # a figure the set cannot have
+    assert np.isnan(undefined[0]) and np.isnan(undefined[1])
 
 
 def _rows(name, outcomes):
