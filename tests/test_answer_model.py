@@ -59,10 +59,12 @@ def test_a_card_with_a_negative_bridge_is_refused_and_none_reads_no_bridge(model
     assert REBUILD in _one_line(err.value)
 
 
-def test_a_card_naming_an_unknown_bridge_reader_is_refused(model_copy):
+@pytest.mark.parametrize("change, named", [({"bridge_for": "everything"}, "bridge_for 'everything'"),
+                                           ({"bridge_for": "answerability", "judge_candidates": 0}, "judge_candidates 0")])
+def test_a_card_with_an_unknown_bridge_reader_or_no_judge_is_refused(model_copy, change, named):
     card = json.loads((model_copy / "card.json").read_text("utf-8"))
-    (model_copy / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": "everything"}), "utf-8")
-    with pytest.raises(ModelError, match="bridge_for 'everything'") as err:
+    (model_copy / "card.json").write_text(json.dumps(card | {"bridge_chars": 160} | change), "utf-8")
+    with pytest.raises(ModelError, match=named) as err:
         AnswerModel(model_copy)
     assert REBUILD in _one_line(err.value)
 

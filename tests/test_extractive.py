@@ -75,14 +75,14 @@ def test_candidates_are_limited_and_scored_by_the_model(campus):
     assert extractive.answerability([]) == 0.0
 
 
-def _judging_copy(tmp_path, bridge_for):
+def _judging_copy(tmp_path, bridge_for, judges=1):
     import json
     import shutil
 
-    target = tmp_path / bridge_for
+    target = tmp_path / f"{bridge_for}-{judges}"
     shutil.copytree(answer_model.MODEL_DIR, target)
     card = json.loads((target / "card.json").read_text("utf-8"))
-    (target / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": bridge_for}), "utf-8")
+    (target / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": bridge_for, "judge_candidates": judges}), "utf-8")
     return answer_model.AnswerModel(target)
 
 
@@ -101,6 +101,13 @@ def test_a_model_judging_with_the_bridge_chooses_as_without_and_rereads_only_the
     assert reread != extractive.pair_texts([best], whole, question)[0]  # it did read a bridge
     assert best.judged == pytest.approx(judging.probabilities(question, [reread], [best.cosine], [best.share])[0])
     assert extractive.answerability(judged) == best.judged != best.score
+    # judging with the 4 best: the highest of their bridged probabilities, the choice unchanged
+    four = _judging_copy(tmp_path, "answerability", judges=4)
+    by_four = extractive.candidates(question, vector, hits, whole, four, limit=4)
+    assert [(c.start, c.score) for c in by_four] == [(c.start, c.score) for c in plain]
+    bridged = four.probabilities(question, extractive.pair_texts(by_four, whole, question, 160),
+                                 [c.cosine for c in by_four], [c.share for c in by_four])
+    assert extractive.answerability(by_four) == pytest.approx(bridged.max()) and bridged.max() >= best.judged - 1e-9
     # a model reading bridges for every candidate scores them all with it
     every = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "candidates"), limit=4)
     assert all(c.judged is None for c in every) and extractive.answerability(every) == every[0].score

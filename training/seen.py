@@ -39,8 +39,9 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
         texts = extractive.pair_texts(kept, searcher, q["question"], model.card.candidate_bridge_chars)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))
-        if model.card.judges_with_bridge:  # answerability re-reads the chosen sentence with its bridge
-            logits[pick] = model.logits(q["question"], extractive.pair_texts([kept[pick]], searcher, q["question"], model.card.bridge_chars))[0]
+        if model.card.judges_with_bridge:  # answerability: the best candidates re-read with their bridges
+            judges = [kept[i] for i in np.argsort(-logits, kind="stable")[: model.card.judge_candidates]]
+            logits[pick] = model.logits(q["question"], extractive.pair_texts(judges, searcher, q["question"], model.card.bridge_chars)).max()
         best.append(float(logits[pick]))
         labels.append(int(q["answerable"]))
         if q["answerable"]:

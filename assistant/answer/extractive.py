@@ -43,7 +43,7 @@ class Candidate:
     prefilter: float  # what the pre-filter ranked it by
     cosine: float = 0.0  # the stored sentence vector's similarity to the question
     share: float = 0.0  # share of the question's IDF-weighted words in the sentence
-    judged: float | None = None  # the best candidate's probability re-read with its bridge (card's bridge_for)
+    judged: float | None = None  # on the best candidate: the highest probability of the candidates re-read with their bridges (card's bridge_for)
 
 
 def sentences(
@@ -131,8 +131,9 @@ def candidates(
 
     With `stop`, the model reads them in pre-filter order and stops at the first whose
     probability reaches `stop`; only the sentences read are returned. A model whose card sets
-    `bridge_for` "answerability" reads them without a bridge and then re-reads the best with it
-    (`Candidate.judged`, the question's answerability; under `stop` it may fall below it)."""
+    `bridge_for` "answerability" reads them without a bridge, chooses by that, and then re-reads
+    its `judge_candidates` best with their bridges: the highest of those probabilities is the
+    question's answerability (`Candidate.judged` on the best; under `stop` it may fall below it)."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
@@ -140,17 +141,17 @@ def candidates(
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
     if card.judges_with_bridge and scored:
-        best = scored[0]
-        [text] = pair_texts([best], searcher, question, card.bridge_chars)
-        [judged] = model.probabilities(question, [text], [best.cosine], [best.share])
-        scored[0] = replace(best, judged=float(judged))
+        judges = scored[: card.judge_candidates]
+        texts = pair_texts(judges, searcher, question, card.bridge_chars)
+        judged = model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges])
+        scored[0] = replace(scored[0], judged=float(judged.max()))
     return scored
 
 
 def answerability(found: list[Candidate]) -> float:
     """The probability that the best candidate answers the question (0 with no candidate): as
-    read when chosen, or, for a model whose card sets `bridge_for` "answerability", re-read with
-    its bridge."""
+    read when chosen, or, for a model whose card sets `bridge_for` "answerability", the highest
+    of the best candidates re-read with their bridges (`Candidate.judged`)."""
     if not found:
         return 0.0
     return found[0].score if found[0].judged is None else found[0].judged

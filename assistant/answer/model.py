@@ -38,7 +38,7 @@ CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidat
 MAX_TOKENS = 128
 _SEPARATOR = " [SEP] "
 # A card's `bridge_for`: every candidate is read with its bridge, or candidates are read without
-# one and only the chosen best sentence is re-read with it, for the question's answerability.
+# one and the best (its `judge_candidates` best) are re-read with it, for the question's answerability.
 BRIDGE_FOR = ("candidates", "answerability")
 
 
@@ -101,6 +101,7 @@ class Card:
     raw: dict
     bridge_chars: int = 0  # how much of a candidate's bridge the model reads (answer/bridge.py); 0: none
     bridge_for: str = "candidates"  # what reads the bridge: every candidate, or only "answerability" (BRIDGE_FOR)
+    judge_candidates: int = 1  # for "answerability": how many of the best candidates are re-read with their bridge
 
     @property
     def candidate_bridge_chars(self) -> int:
@@ -130,13 +131,16 @@ class Card:
             bridge_for = raw.get("bridge_for", "candidates")
             if bridge_for not in BRIDGE_FOR:
                 raise ValueError(f"bridge_for {bridge_for!r} is not one of {', '.join(BRIDGE_FOR)}")
+            judge_candidates = int(raw.get("judge_candidates", 1))
+            if judge_candidates < 1:
+                raise ValueError(f"judge_candidates {judge_candidates} is below 1")
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
         try:
             ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable pre-filter ({err}); refit it with {PREFILTER_REFIT}") from None
-        return cls(files, threshold, combiner, ranker, raw, bridge_chars, bridge_for)
+        return cls(files, threshold, combiner, ranker, raw, bridge_chars, bridge_for, judge_candidates)
 
 
 class AnswerModel:
