@@ -1076,3 +1076,47 @@ def test_bad_pre_filter_arguments_are_one_line(tmp_path, capsys, argv, named):
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and named in err
+
+
+def test_judge_mode_is_set_on_a_card_with_its_threshold_and_taken_off_again(tmp_path, capsys):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR, AnswerModel
+    from training.judge import main
+
+    folder = tmp_path / "answer"
+    shutil.copytree(MODEL_DIR, folder)
+    assert main(["--model", str(folder), "--judges", "0"]) == 0  # the plain reading, whatever the shipped card says
+    plain = json.loads((folder / "card.json").read_text("utf-8"))
+    assert not {"bridge_chars", "bridge_for", "judge_candidates", "judge"} & set(plain)
+    assert main(["--model", str(folder), "--judges", "2", "--bridge", "80"]) == 0
+    card = AnswerModel(folder).card  # loads: the checksums still hold
+    assert card.judges_with_bridge and card.judge_candidates == 2 and card.bridge_chars == 80 and card.candidate_bridge_chars == 0
+    assert card.raw["threshold_chosen"]["after"] == "training/judge.py --judges 2 --bridge 80" and 0 < card.threshold < 1
+    assert "--judges 2" in card.raw["judge"]["command"]
+    assert main(["--model", str(folder), "--judges", "0"]) == 0
+    assert json.loads((folder / "card.json").read_text("utf-8"))["threshold"] == plain["threshold"]  # the same rule, the same reading
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--judges", "-1"], "--judges -1"),
+    (["--bridge", "0"], "--bridge 0"),
+    (["--false-refusal", "1"], "--false-refusal 1"),
+    (["--model", "{tmp}/nowhere"], "--model"),
+    (["--model", "{tmp}/bridged"], "every candidate with a bridge already"),
+])
+def test_bad_judge_arguments_are_one_line_and_change_nothing(tmp_path, capsys, argv, named):
+    import shutil
+
+    from assistant.answer.model import MODEL_DIR
+    from training.judge import main
+
+    shutil.copytree(MODEL_DIR, tmp_path / "bridged")
+    card = json.loads((tmp_path / "bridged" / "card.json").read_text("utf-8"))
+    (tmp_path / "bridged" / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": "candidates"}), "utf-8")
+    before = (tmp_path / "bridged" / "card.json").read_text("utf-8")
+    model = [] if "--model" in argv else ["--model", str(tmp_path / "bridged")]  # never the shipped card
+    assert main(model + [a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("error:") and named in err
+    assert (tmp_path / "bridged" / "card.json").read_text("utf-8") == before

@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     def reworded_questions(model, dev, embed):
         """The dev split's questions, as asked and reworded with synonyms, and as asked and
         described (under "described"; model probabilities)."""
-        bridge_chars = model.card.bridge_chars
+        bridge_chars = model.card.candidate_bridge_chars  # a judge-mode card reads its candidates without
         return (measure(model.scores, dev, Synonyms(), embed, bridge_chars=bridge_chars)
                 | {"described": measure(model.scores, dev, Descriptions(), embed, bridge_chars=bridge_chars)})
 

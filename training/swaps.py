@@ -128,7 +128,7 @@ def main(argv=None) -> int:
 
     def swapped_questions(model, dev, embed):
         """The dev split's swapped questions: AUC, original against swapped (model logits)."""
-        return measure(model.logits, dev, embed, bridge_chars=model.card.bridge_chars)
+        return measure(model.logits, dev, embed, bridge_chars=model.card.candidate_bridge_chars)  # as the candidates are read
 
     return dev_check.main(swapped_questions, argv)
 

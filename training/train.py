@@ -583,8 +583,8 @@ def measure_dev(args) -> dict:
     dev_items = questions(args.traindata, "dev", seed=args.seed)
     dev_items = every_nth(dev_items, args.dev_questions)
     shipped = AnswerModel(args.out, threads=args.threads or os.cpu_count() or 1)
-    dev = evaluate(shipped.scores, dev_items, args.false_refusal, bridge_chars=shipped.card.bridge_chars)
-    dev |= swap_measure(shipped.logits, dev_items, args.seed, shipped.card.bridge_chars)
+    dev = evaluate(shipped.scores, dev_items, args.false_refusal, bridge_chars=shipped.card.candidate_bridge_chars)
+    dev |= swap_measure(shipped.logits, dev_items, args.seed, shipped.card.candidate_bridge_chars)
     print("dev (int8 ONNX):", json.dumps(dev), flush=True)
     return {"dev": dev | {"split": "dev: traindata documents never trained on", "commit": commit(), "machine": machine("cpu")},
             "threshold": dev["threshold"]}
