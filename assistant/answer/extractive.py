@@ -7,8 +7,9 @@ rarer words they hold, and their passage's rank. The trained answer
 model (`answer/model.py`) then reads each kept sentence with the end of the sentence before it and
 gives a logit, which a small logistic layer (fitted by `training/combine.py`) combines with the
 sentence's cosine and word share into the probability that it answers the question. The best
-probability is the question's
-answerability: below the threshold the assistant says it does not know. Otherwise the best
+probability is the question's answerability; with judge mode on the model's card (the shipped
+one), the highest probability of the best candidates read once more with their bridge
+(`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
 sentence, and sentences of its passage that the model also finds answering, become the answer, in
 reading order, each followed by its citation marker.
 """

@@ -5,7 +5,9 @@ SQuADShifts Amazon and Reddit questions with on-topic negatives) reads the quest
 a candidate sentence and the end of the sentence before it, and gives the probability that the
 sentence holds the answer; a 4-weight logistic layer (`Combiner`, fitted by `training/combine.py`)
 combines that logit with the sentence's stored-vector cosine and question-word share. The best
-candidate's probability is the question's answerability.
+candidate's probability is the question's answerability, or, where the card sets judge mode
+(`bridge_for` "answerability", set by `training/judge.py`), the highest probability of its best
+candidates read once more with their bridge (`extractive.candidates`).
 
 It ships in `models/answer/` as an int8 ONNX graph with its tokenizer and a card (`card.json`:
 training data, commit, command, dev figures, the combiner's weights, the abstention threshold and
