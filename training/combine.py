@@ -41,7 +41,7 @@ from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of
 from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
-from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, low_overlap, questions, read_as  # noqa: E402
+from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions, read_as, weight  # noqa: E402
 from training.train import _write_card, evaluate  # noqa: E402
 
 
@@ -70,7 +70,7 @@ def rows(signals: Signals, items: list[TrainQuestion], bridge_chars: int = 0, lo
         texts = [read_as(q.question, s, bridge_chars) for s in q.positives + q.negatives + q.near]
         x.append(signals(q.question, texts))
         y.extend([1.0] * len(q.positives) + [0.0] * (len(texts) - len(q.positives)))
-        w.extend([low_overlap_weight if low_overlap(q) else 1.0] * len(texts))
+        w.extend([weight(q, low_overlap_weight)] * len(texts))
     return np.vstack(x), np.array(y), np.array(w)
 
 

@@ -58,8 +58,7 @@ def main(argv=None) -> int:
         card.pop(name, None)
     if args.judges:
         card |= {"bridge_chars": args.bridge, "bridge_for": "answerability", "judge_candidates": args.judges}
-        card["judge"] = {"judge_candidates": args.judges, "bridge_chars": args.bridge, "commit": commit(),
-                         "command": " ".join(["python training/judge.py", *(sys.argv[1:] if argv is None else argv)])}
+        card["judge"] = {"commit": commit(), "command": " ".join(["python training/judge.py", *(sys.argv[1:] if argv is None else argv)])}
     _write_card(args.model, card)  # ask() reads as the card now says
     chosen = seen_threshold(args.model, SEEN_QUESTIONS, args.false_refusal)
     card["threshold"] = chosen["threshold"]

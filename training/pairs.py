@@ -91,6 +91,12 @@ def read_as(question: str, s: Sentence, bridge_chars: int, answer_free: "TrainQu
     return pair_text(s.passage[s.position], previous, bridge.of(question, s.passage, s.position, left_out), bridge_chars)
 
 
+def weight(q: "TrainQuestion", low_overlap_weight: float) -> float:
+    """A question's weight in a fit that weighs those worded unlike their answer `low_overlap_weight`
+    (`prefilter.py`, `combine.py` `--low-overlap-weight`), the others 1."""
+    return low_overlap_weight if low_overlap(q) else 1.0
+
+
 def low_overlap(q: TrainQuestion) -> bool:
     """Whether `q` is worded unlike its answer: no answer sentence (with its context) holds more
     than LOW_OVERLAP of its content words. About a quarter of the questions; the hard case for a

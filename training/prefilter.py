@@ -35,7 +35,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
 from training import dev_index  # noqa: E402
-from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, low_overlap, questions  # noqa: E402
+from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, questions, weight  # noqa: E402
 from training.train import _write_card, commit  # noqa: E402
 
 CUTOFFS = (1, 2, 4, 6, 8, 12)
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         measured_on = candidate_rows(dev, searcher_for(dev_index.build(dev, args.traindata, work / "dev", settings, embedder),
                                                        settings, embedder), settings)
     try:
-        weights = np.array([args.low_overlap_weight if low_overlap(q) else 1.0 for q in train])
+        weights = np.array([weight(q, args.low_overlap_weight) for q in train])
         ranker = fit(*fitted_on, epochs=args.epochs, question_weights=weights)
     except ValueError as err:
         print(f"error: --traindata {args.traindata}: {err}", file=sys.stderr)
