@@ -75,14 +75,14 @@ def test_candidates_are_limited_and_scored_by_the_model(campus):
     assert extractive.answerability([]) == 0.0
 
 
-def _judging_copy(tmp_path, bridge_for, judges=1):
+def _judging_copy(tmp_path, bridge_for, judges=1, **more):
     import json
     import shutil
 
-    target = tmp_path / f"{bridge_for}-{judges}"
+    target = tmp_path / f"{bridge_for}-{judges}-{len(list(tmp_path.iterdir()))}"
     shutil.copytree(answer_model.MODEL_DIR, target)
-    card = json.loads((target / "card.json").read_text("utf-8"))
-    (target / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": bridge_for, "judge_candidates": judges}), "utf-8")
+    card = {k: v for k, v in json.loads((target / "card.json").read_text("utf-8")).items() if k != "judge_skip_above"}
+    (target / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": bridge_for, "judge_candidates": judges} | more), "utf-8")
     return answer_model.AnswerModel(target)
 
 
@@ -111,6 +111,26 @@ def test_a_model_judging_with_the_bridge_chooses_as_without_and_rereads_only_the
     # a model reading bridges for every candidate scores them all with it
     every = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "candidates"), limit=4)
     assert all(c.judged is None for c in every) and extractive.answerability(every) == every[0].score
+
+
+def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_document, tmp_path):
+    whole = one_document(DOC, 1000)
+    question = "How much did building the research campus cost the firm?"
+    vector, hits = _hits(whole, question)
+    always = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "answerability", 4), limit=4)
+    best = always[0].score
+    assert always[0].judged is not None
+    # a skip above the plain best: judged as always; at or below it: not re-read at all
+    unsure = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "answerability", 4, judge_skip_above=min(1.0, best + 1e-6)), limit=4)
+    assert extractive.answerability(unsure) == always[0].judged
+    sure = _judging_copy(tmp_path, "answerability", 4, judge_skip_above=best)
+    calls = []
+    read = sure.probabilities
+    sure.probabilities = lambda *a, **k: calls.append(a[1]) or read(*a, **k)
+    skipped = extractive.candidates(question, vector, hits, whole, sure, limit=4)
+    assert len(calls) == 1 and len(calls[0]) == 4  # the plain reading only
+    assert [(c.start, c.score, c.judged) for c in skipped] == [(c.start, c.score, None) for c in always]
+    assert extractive.answerability(skipped) == best
 
 
 def _candidate(hit, start, end, score):

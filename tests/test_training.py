@@ -1088,10 +1088,14 @@ def test_judge_mode_is_set_on_a_card_with_its_threshold_and_taken_off_again(tmp_
     shutil.copytree(MODEL_DIR, folder)
     assert main(["--model", str(folder), "--judges", "0"]) == 0  # the plain reading, whatever the shipped card says
     plain = json.loads((folder / "card.json").read_text("utf-8"))
-    assert not {"bridge_chars", "bridge_for", "judge_candidates", "judge"} & set(plain)
+    assert not {"bridge_chars", "bridge_for", "judge_candidates", "judge_skip_above", "judge"} & set(plain)
+    assert main(["--model", str(folder), "--judges", "2", "--bridge", "80", "--skip-above", "0.9"]) == 0
+    skipping = AnswerModel(folder).card
+    assert skipping.judge_skip_above == 0.9 and skipping.raw["threshold_chosen"]["after"].endswith("--skip-above 0.9")
     assert main(["--model", str(folder), "--judges", "2", "--bridge", "80"]) == 0
     card = AnswerModel(folder).card  # loads: the checksums still hold
     assert card.judges_with_bridge and card.judge_candidates == 2 and card.bridge_chars == 80 and card.candidate_bridge_chars == 0
+    assert card.judge_skip_above is None  # each run says the whole mode: no skip left over from the last
     assert card.raw["threshold_chosen"]["after"] == "training/judge.py --judges 2 --bridge 80" and 0 < card.threshold < 1
     assert "--judges 2" in card.raw["judge"]["command"]
     assert main(["--model", str(folder), "--judges", "0"]) == 0
@@ -1102,6 +1106,9 @@ def test_judge_mode_is_set_on_a_card_with_its_threshold_and_taken_off_again(tmp_
     (["--judges", "-1"], "--judges -1"),
     (["--bridge", "0"], "--bridge 0"),
     (["--false-refusal", "1"], "--false-refusal 1"),
+    (["--skip-above", "0"], "--skip-above 0.0"),
+    (["--skip-above", "1.2"], "--skip-above 1.2"),
+    (["--judges", "0", "--skip-above", "0.6"], "needs judges"),
     (["--model", "{tmp}/nowhere"], "--model"),
     (["--model", "{tmp}/bridged"], "every candidate with a bridge already"),
 ])

@@ -7,7 +7,8 @@ sentence holds the answer; a 4-weight logistic layer (`Combiner`, fitted by `tra
 combines that logit with the sentence's stored-vector cosine and question-word share. The best
 candidate's probability is the question's answerability, or, where the card sets judge mode
 (`bridge_for` "answerability", set by `training/judge.py`), the highest probability of its best
-candidates read once more with their bridge (`extractive.candidates`).
+candidates read once more with their bridge (`extractive.candidates`; not re-read where the plain
+best already reaches the card's `judge_skip_above`).
 
 It ships in `models/answer/` as an int8 ONNX graph with its tokenizer and a card (`card.json`:
 training data, commit, command, dev figures, the combiner's weights, the abstention threshold and
@@ -104,6 +105,7 @@ class Card:
     bridge_chars: int = 0  # how much of a candidate's bridge the model reads (answer/bridge.py); 0: none
     bridge_for: str = "candidates"  # what reads the bridge: every candidate, or only "answerability" (BRIDGE_FOR)
     judge_candidates: int = 1  # for "answerability": how many of the best candidates are re-read with their bridge
+    judge_skip_above: float | None = None  # for "answerability": a plain best this probable is not re-read (None: always)
 
     @property
     def candidate_bridge_chars(self) -> int:
@@ -136,13 +138,17 @@ class Card:
             judge_candidates = int(raw.get("judge_candidates", 1))
             if judge_candidates < 1:
                 raise ValueError(f"judge_candidates {judge_candidates} is below 1")
+            skip = raw.get("judge_skip_above")
+            if skip is not None and not 0.0 < float(skip) <= 1.0:
+                raise ValueError(f"judge_skip_above {skip} is not above 0 and at most 1")
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
         try:
             ranker = Prefilter.from_card(raw["prefilter"]) if raw.get("prefilter") is not None else None
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable pre-filter ({err}); refit it with {PREFILTER_REFIT}") from None
-        return cls(files, threshold, combiner, ranker, raw, bridge_chars, bridge_for, judge_candidates)
+        return cls(files, threshold, combiner, ranker, raw, bridge_chars, bridge_for, judge_candidates,
+                   None if skip is None else float(skip))
 
 
 class AnswerModel:
