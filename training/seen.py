@@ -39,7 +39,9 @@ def measure(model: AnswerModel, files: list[Path], index_dir: Path, settings: Se
         texts = extractive.pair_texts(kept, searcher, q["question"], model.card.candidate_bridge_chars)
         logits = model.logits(q["question"], texts)
         pick = int(np.argmax(logits))
-        if model.card.judges_with_bridge:  # answerability: the best candidates re-read with their bridges
+        # answerability: the best candidates re-read with their bridges, for every question (a card's
+        # judge_skip_above is a probability, which this check of the logit alone does not compute)
+        if model.card.judges_with_bridge:
             judges = [kept[i] for i in np.argsort(-logits, kind="stable")[: model.card.judge_candidates]]
             logits[pick] = model.logits(q["question"], extractive.pair_texts(judges, searcher, q["question"], model.card.bridge_chars)).max()
         best.append(float(logits[pick]))
