@@ -63,7 +63,8 @@ def test_a_card_with_a_negative_bridge_is_refused_and_none_reads_no_bridge(model
                                            ({"bridge_for": "answerability", "judge_candidates": 0}, "judge_candidates 0"),
                                            ({"bridge_for": "answerability", "judge_skip_above": 0}, "judge_skip_above 0"),
                                            ({"bridge_for": "answerability", "judge_skip_above": 1.5}, "judge_skip_above 1.5"),
-                                           ({"bridge_for": "answerability", "judge_skip_above": "often"}, "often")])
+                                           ({"bridge_for": "answerability", "judge_skip_above": "often"}, "judge_skip_above 'often'"),
+                                           ({"bridge_for": "answerability", "judge_skip_above": True}, "judge_skip_above True")])
 def test_a_card_with_an_unknown_bridge_reader_or_no_judge_is_refused(model_copy, change, named):
     card = json.loads((model_copy / "card.json").read_text("utf-8"))
     (model_copy / "card.json").write_text(json.dumps(card | {"bridge_chars": 160} | change), "utf-8")

@@ -139,8 +139,8 @@ class Card:
             if judge_candidates < 1:
                 raise ValueError(f"judge_candidates {judge_candidates} is below 1")
             skip = raw.get("judge_skip_above")
-            if skip is not None and not 0.0 < float(skip) <= 1.0:
-                raise ValueError(f"judge_skip_above {skip} is not above 0 and at most 1")
+            if skip is not None and not (type(skip) in (int, float) and 0.0 < skip <= 1.0):
+                raise ValueError(f"judge_skip_above {skip!r} is not a probability above 0")
         except (ValueError, KeyError, TypeError) as err:
             raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
         try:
