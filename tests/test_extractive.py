@@ -131,6 +131,12 @@ def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_doc
     assert len(calls) == 1 and len(calls[0]) == 4  # the plain reading only
     assert [(c.start, c.score, c.judged) for c in skipped] == [(c.start, c.score, None) for c in always]
     assert extractive.answerability(skipped) == best
+    # reading that stopped at a sentence reaching `stop` is not judged either: it answers, as it would without judges
+    judging = _judging_copy(tmp_path, "answerability", 4)
+    stopped = extractive.candidates(question, vector, hits, whole, judging, limit=4, stop=best)
+    assert stopped[0].score >= best and stopped[0].judged is None and extractive.answerability(stopped) == stopped[0].score
+    read_on = extractive.candidates(question, vector, hits, whole, judging, limit=4, stop=min(1.0, best + 1e-6))
+    assert len(read_on) == 4 and extractive.answerability(read_on) == always[0].judged
 
 
 def _candidate(hit, start, end, score):

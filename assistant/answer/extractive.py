@@ -134,16 +134,18 @@ def candidates(
     probability reaches `stop`; only the sentences read are returned. A model whose card sets
     `bridge_for` "answerability" reads them without a bridge, chooses by that, and then re-reads
     its `judge_candidates` best with their bridges: the highest of those probabilities is the
-    question's answerability (`Candidate.judged` on the best; under `stop` it may fall below it).
-    Where the plain best already reaches the card's `judge_skip_above`, none is re-read (the
-    plain probability is the answerability): the judges matter where the reading is unsure."""
+    question's answerability (`Candidate.judged` on the best). Where the plain best already
+    reaches the card's `judge_skip_above`, or the `stop` that ended the reading, none is re-read
+    (the plain probability is the answerability): the judges matter where the reading is unsure,
+    and stopping early cannot turn an answer into a refusal."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
-    if card.judges_with_bridge and scored and (card.judge_skip_above is None or scored[0].score < card.judge_skip_above):
+    sure = [level for level in (card.judge_skip_above, stop) if level is not None]
+    if card.judges_with_bridge and scored and all(scored[0].score < level for level in sure):
         judges = scored[: card.judge_candidates]
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
         judged = model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges])
