@@ -149,7 +149,8 @@ def answerability_without(question: str, drop, searcher, model, settings: Settin
     """The question's answerability once the passages `drop(hit)` names are removed from its
     results: an on-topic case the documents do not answer."""
     vector, hits = hits_without(question, drop, searcher, settings)
-    return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates))
+    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates, threshold=threshold))
 
 
 def holds(text: str, answers) -> bool:

@@ -131,6 +131,9 @@ def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_doc
     assert len(calls) == 1 and len(calls[0]) == 4  # the plain reading only
     assert [(c.start, c.score, c.judged) for c in skipped] == [(c.start, c.score, None) for c in always]
     assert extractive.answerability(skipped) == best
+    # ... unless the abstention threshold in force is above it: skipping then could refuse what a judge answers
+    raised = extractive.candidates(question, vector, hits, whole, sure, limit=4, threshold=min(1.0, best + 1e-6))
+    assert extractive.answerability(raised) == always[0].judged
     # reading that stopped at a sentence reaching `stop` is not judged either: it answers, as it would without judges
     judging = _judging_copy(tmp_path, "answerability", 4)
     stopped = extractive.candidates(question, vector, hits, whole, judging, limit=4, stop=best)

@@ -56,7 +56,7 @@ def ask(
     # stopping early cannot turn an answer into a refusal); 1 reads every candidate.
     stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)
     found = [
-        extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop)
+        extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold)
         for i, part in enumerate(parts)
     ]
     scores = [extractive.answerability(f) for f in found]

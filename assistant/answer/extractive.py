@@ -126,7 +126,7 @@ def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", br
 
 def candidates(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int,
-    stop: float | None = None,
+    stop: float | None = None, threshold: float | None = None,
 ) -> list[Candidate]:
     """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first.
 
@@ -135,16 +135,18 @@ def candidates(
     `bridge_for` "answerability" reads them without a bridge, chooses by that, and then re-reads
     its `judge_candidates` best with their bridges: the highest of those probabilities is the
     question's answerability (`Candidate.judged` on the best). Where the plain best already
-    reaches the card's `judge_skip_above`, or the `stop` that ended the reading, none is re-read
-    (the plain probability is the answerability): the judges matter where the reading is unsure,
-    and stopping early cannot turn an answer into a refusal."""
+    reaches the card's `judge_skip_above`, or the `stop` that ended the reading, and the
+    abstention `threshold` (the card's unless given), none is re-read (the plain probability is the
+    answerability): the judges matter where the reading is unsure, and neither skipping them nor
+    stopping early can turn an answer into a refusal."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
-    sure = [level for level in (card.judge_skip_above, stop) if level is not None]
+    floor = model.threshold if threshold is None else threshold
+    sure = [max(level, floor) for level in (card.judge_skip_above, stop) if level is not None]
     if card.judges_with_bridge and scored and all(scored[0].score < level for level in sure):
         judges = scored[: card.judge_candidates]
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
