@@ -149,8 +149,8 @@ def answerability_without(question: str, drop, searcher, model, settings: Settin
     """The question's answerability once the passages `drop(hit)` names are removed from its
     results: an on-topic case the documents do not answer."""
     vector, hits = hits_without(question, drop, searcher, settings)
-    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
-    return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates, threshold=threshold))
+    return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates,
+                                                          threshold=model.threshold_for(settings)))
 
 
 def holds(text: str, answers) -> bool:
@@ -264,7 +264,7 @@ def main(argv=None) -> int:
     settings = Settings.from_env(milvus_lexical="milvus" if args.store == "milvus-bm25" else None)
     embedder = make_embedder(settings)
     model = answer_model.configured(settings)
-    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    threshold = model.threshold_for(settings)
     at = commit()
     print(f"commit {at}; store {args.store}; answer model {model.card.raw.get('created', '?')}; threshold {threshold:.4f}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:

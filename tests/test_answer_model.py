@@ -73,6 +73,14 @@ def test_a_card_with_an_unknown_bridge_reader_or_no_judge_is_refused(model_copy,
     assert REBUILD in _one_line(err.value)
 
 
+def test_the_threshold_in_force_is_the_settings_override_else_the_cards():
+    from assistant.config import Settings
+
+    model = AnswerModel(MODEL_DIR)
+    assert model.threshold_for(Settings()) == model.threshold
+    assert model.threshold_for(Settings().replace(abstain_threshold=0.9)) == 0.9
+
+
 def test_the_shipped_model_loads_with_its_card():
     model = AnswerModel(MODEL_DIR)
     card = json.loads((MODEL_DIR / "card.json").read_text("utf-8"))

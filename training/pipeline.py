@@ -52,7 +52,7 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> tuple[dict,
     their answer (`pairs.low_overlap`, the hard case for a reader): where those are lost; and the
     per-question table they come from (see `figures`)."""
     model = answer_model.configured(settings)
-    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    threshold = model.threshold_for(settings)
     searcher = searcher_for(index_dir, settings, embedder)
     rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence
     for q in items:

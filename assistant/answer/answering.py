@@ -51,7 +51,7 @@ def ask(
     # The answer model reads the question as asked, not the follow-up's search query: it was
     # trained on single questions, and an earlier question in front of a later one makes it pick
     # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
-    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    threshold = model.threshold_for(settings)
     # Reading stops at a sentence this likely to answer (never below the abstention threshold, so
     # stopping early cannot turn an answer into a refusal); 1 reads every candidate.
     stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)

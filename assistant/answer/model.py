@@ -191,6 +191,10 @@ class AnswerModel:
         self._reading = 0  # questions being read now
         self._reading_lock = threading.Lock()
 
+    def threshold_for(self, settings) -> float:
+        """The abstention threshold in force: `settings.abstain_threshold` where set, else the card's."""
+        return self.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+
     def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """One logit per pair text (see `pair_text`).
 
