@@ -70,13 +70,11 @@ def versus(table: np.ndarray, first: np.ndarray, resamples: int = 1000, seed: in
     """This run's accuracy and AUC minus the first run's, on the same questions, with the standard
     error of each difference from a paired bootstrap over the questions (`benchmarks.compare.paired`):
     whether a gap between two models is more than the questions drawn."""
-    from sklearn.metrics import roc_auc_score
-
     def accuracy(rows: np.ndarray) -> float:
         return float(rows[:, 0].mean())
 
     def auc_of(rows: np.ndarray) -> float:  # answered against held out, as `figures`
-        return float(roc_auc_score(np.r_[np.ones(len(rows)), np.zeros(len(rows))], np.r_[rows[:, 4], rows[:, 5]]))
+        return auc(np.r_[rows[:, 4], rows[:, 5]], np.r_[np.ones(len(rows)), np.zeros(len(rows))])
 
     (gap, gap_se), (auc_gap, auc_se) = (paired(f, first, table, resamples, seed) for f in (accuracy, auc_of))
     return {"accuracy": round(gap, 4), "accuracy_se": round(gap_se, 4), "auc": round(auc_gap, 4), "auc_se": round(auc_se, 4),

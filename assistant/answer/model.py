@@ -109,8 +109,8 @@ class Card:
 
     @property
     def candidate_bridge_chars(self) -> int:
-        """How much of its bridge each candidate is read with: none when only the chosen best
-        sentence is re-read with it, for answerability (`bridge_for`)."""
+        """How much of its bridge each candidate is read with: none in judge mode, where only the
+        best candidates are re-read with it, for answerability (`bridge_for`)."""
         return self.bridge_chars if self.bridge_for == "candidates" else 0
 
     @property
