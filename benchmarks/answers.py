@@ -20,6 +20,10 @@ Every figure is printed with its split and the commit it was measured at:
   ("When did X happen, and who did Y?"; the parts in one sentence, in neighbouring sentences or
   in different paragraphs), written before any output was seen. Accuracy counts a question
   whose answer holds any part; "all_parts" one whose answer holds every part.
+- test: benchmarks/article_questions_test.jsonl, 60 new questions on the article (26 facts and
+  numbers, 9 who/why, 8 that describe instead of naming, 4 two-part, 5 follow-ups asked after
+  their earlier question, 8 on-topic traps), written on 2026-12-05 before any output of the
+  system on them was seen and kept out of all tuning: the article's only questions not in-sample.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -64,27 +68,33 @@ ARTICLE_QUESTION_FILES = [ARTICLE_QUESTIONS, HERE / "article_questions_unseen.js
 PARAPHRASE_QUESTIONS = HERE / "paraphrase_questions.jsonl"
 FOLLOWUP_QUESTIONS = HERE / "followup_questions.jsonl"
 MULTIPART_QUESTIONS = HERE / "multipart_questions.jsonl"
+ARTICLE_TEST_QUESTIONS = HERE / "article_questions_test.jsonl"  # the evaldata format, doc_id "article"
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
-SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test", "article": "seen"}
+SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
+          "article_test": "test", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
 
-def _article_corpus(folder: Path, questions_file: Path = ARTICLE_QUESTIONS) -> Corpus:
+def seen_article_questions(questions_file: Path) -> list[Question]:
+    """A seen article question file (question, answers, answerable per line; no evidence)."""
+    return [Question(f"article-{i}", q["question"], tuple(q["answers"]), (), q["answerable"])
+            for i, q in enumerate(json.loads(line) for line in questions_file.read_text("utf-8").splitlines())]
+
+
+def _article_corpus(folder: Path, questions: list[Question], name: str = "article") -> Corpus:
     src = PROJECT_DIR / "documents" / "000_6925d6d02227fd72.txt"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / src.name
     path.write_bytes(src.read_bytes())
-    questions = []
-    for i, line in enumerate(questions_file.read_text("utf-8").splitlines()):
-        q = json.loads(line)
-        questions.append(Question(f"article-{i}", q["question"], tuple(q["answers"]), (), q["answerable"]))
-    return Corpus("article", folder, {str(path): "article"}, {"article": path.read_text("utf-8")}, questions)
+    return Corpus(name, folder, {str(path): "article"}, {"article": path.read_text("utf-8")}, questions)
 
 
 def corpus_of(name: str, tmp: Path, article_questions: Path) -> Corpus:
     if name == "article":
-        return _article_corpus(tmp / name, article_questions)
+        return _article_corpus(tmp / name, seen_article_questions(article_questions))
+    if name == "article_test":  # the same document, in its own folder: an index of its own
+        return _article_corpus(tmp / name, read_questions(ARTICLE_TEST_QUESTIONS), name)
     if name in TEST_SETS:  # written on xquad_en's documents
         corpus = materialise("xquad_en", tmp / "xquad_en")
         corpus.name, corpus.questions = name, read_questions(TEST_SETS[name])
@@ -248,7 +258,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="article,xquad_en,clapnq_dev,paraphrase,followup,multipart")
+    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart")
     parser.add_argument("--article-questions", type=Path, nargs="+", default=ARTICLE_QUESTION_FILES,
                         help="the article's question files, one row each (all seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")

@@ -136,6 +136,34 @@ def test_compare_reports_each_sets_figures_b_minus_a_and_refuses_other_questions
 
 
 @pytest.mark.slow
+def test_the_article_test_set_is_well_formed():
+    """The article's test questions: unique ids; answerable rows give evidence found at its offsets
+    in the shipped article and holding a reference answer; traps give neither; a follow-up names
+    its earlier question and a different stand-alone wording; a two-part question's parts are
+    all among its answers."""
+    import json
+
+    from benchmarks.answers import ARTICLE_TEST_QUESTIONS
+    from assistant.config import PROJECT_DIR
+
+    article = (PROJECT_DIR / "documents" / "000_6925d6d02227fd72.txt").read_text("utf-8")
+    rows = [json.loads(line) for line in ARTICLE_TEST_QUESTIONS.read_text("utf-8").splitlines()]
+    assert len(rows) >= 60 and len({r["id"] for r in rows}) == len(rows)
+    assert sum(not r["answerable"] for r in rows) >= 6
+    for row in rows:
+        assert row["question"].strip(), row["id"]
+        if not row["answerable"]:
+            assert row["answers"] == [] and row["evidence"] == [], row["id"]
+            continue
+        for e in row["evidence"]:
+            assert e["doc_id"] == "article" and article[e["start"]:e["end"]] == e["text"], row["id"]
+        assert all(any(a.lower() in e["text"].lower() for e in row["evidence"]) for a in row["answers"]), row["id"]
+        if row["kind"] == "followup":
+            assert row["history"] and row["standalone"].strip() and row["standalone"] != row["question"], row["id"]
+        if row["kind"] == "multipart":
+            assert len(row["parts"]) == 2 and all(set(p) & set(row["answers"]) for p in row["parts"]), row["id"]
+
+
 def test_the_answer_benchmark_writes_rows_that_compare_reads(tmp_path, capsys):
     import json
 
