@@ -135,7 +135,6 @@ def test_compare_reports_each_sets_figures_b_minus_a_and_refuses_other_questions
         assert err.count("\n") == 0 and err.startswith("error:") and named in err
 
 
-@pytest.mark.slow
 def test_the_article_test_set_is_well_formed():
     """The article's test questions: unique ids; answerable rows give evidence found at its offsets
     in the shipped article and holding a reference answer; traps give neither; a follow-up names
@@ -164,6 +163,7 @@ def test_the_article_test_set_is_well_formed():
             assert len(row["parts"]) == 2 and all(set(p) & set(row["answers"]) for p in row["parts"]), row["id"]
 
 
+@pytest.mark.slow
 def test_the_answer_benchmark_writes_rows_that_compare_reads(tmp_path, capsys):
     import json
 
