@@ -24,6 +24,7 @@ Every figure is printed with its split and the commit it was measured at:
   numbers, 9 who/why, 8 that describe instead of naming, 4 two-part, 5 follow-ups asked after
   their earlier question, 8 on-topic traps), written on 2026-12-05 before any output of the
   system on them was seen and kept out of all tuning: the article's only questions not in-sample.
+  A set whose questions name their kind (this one, the follow-ups) is also reported by kind.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -207,7 +208,19 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "oracle_unanswerable_refused_at_10pct_false_refusal": _at_false_refusal(confidence, labels, 0.10),
         "p50_ms": round(statistics.median(lat), 1) if lat else float("nan"),
         "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else float("nan"),
+        **({"by_kind": by_kind(rows)} if any(r[0].kind for r in rows) else {}),
     }
+
+
+def by_kind(rows) -> dict:
+    """Per kind of question (the set's `kind` field): how many, answered right, refused."""
+    out: dict[str, dict] = {}
+    for q, _, answer, _ in rows:
+        counts = out.setdefault(q.kind or "other", {"questions": 0, "right": 0, "refused": 0})
+        counts["questions"] += 1
+        counts["right"] += bool(q.answerable and holds(answer.text, q.answers))
+        counts["refused"] += bool(answer.abstained)
+    return out
 
 
 def write_rows(path: Path, name: str, rows) -> None:

@@ -31,6 +31,7 @@ class Question:
     history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
     standalone: str = ""  # the question reworded to stand on its own (follow-up sets only)
     parts: tuple[tuple[str, ...], ...] = ()  # multi-part questions: each part's answers
+    kind: str = ""  # the project's own sets: what kind of question (fact, trap, followup, ...), reported apart
 
 
 @dataclass
@@ -77,6 +78,7 @@ def read_questions(path: Path) -> list[Question]:
             history=tuple(q.get("history") or ()),
             standalone=q.get("standalone") or "",
             parts=tuple(tuple(p) for p in q.get("parts") or ()),
+            kind=q.get("kind") or "",
         )
         for q in _read_jsonl(path)
     ]

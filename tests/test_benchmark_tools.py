@@ -135,6 +135,24 @@ def test_compare_reports_each_sets_figures_b_minus_a_and_refuses_other_questions
         assert err.count("\n") == 0 and err.startswith("error:") and named in err
 
 
+def test_the_answer_report_counts_each_kind_of_question_apart():
+    from assistant.answer.types import Answer
+    from benchmarks.answers import report
+    from benchmarks.evaldata import Corpus, Question
+
+    def row(kind, answerable, text, abstained):
+        q = Question(kind + text, "q?", ("right",) if answerable else (), (), answerable, kind=kind)
+        return q, answerable, Answer("q?", text, (), abstained, (), confidence=0.0 if abstained else 0.9), 1.0
+
+    rows = [row("fact", True, "the right one", False), row("fact", True, "wrong", False),
+            row("fact", True, "refused", True), row("trap", False, "refused", True), row("trap", False, "right?", False)]
+    corpus = Corpus("t", None, {}, {}, [r[0] for r in rows])
+    assert report("t", corpus, rows)["by_kind"] == {"fact": {"questions": 3, "right": 1, "refused": 1},
+                                                   "trap": {"questions": 2, "right": 0, "refused": 1}}
+    plain = [(Question("p", "q?", ("right",), (), True), True, rows[0][2], 1.0)]
+    assert "by_kind" not in report("t", Corpus("t", None, {}, {}, [plain[0][0]]), plain)  # sets without kinds: as before
+
+
 def test_the_article_test_set_is_well_formed():
     """The article's test questions: unique ids; answerable rows give evidence found at its offsets
     in the shipped article and holding a reference answer; traps give neither; a follow-up names
