@@ -280,6 +280,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=Path,
                         help="also write one JSON line per question here (set, question, answerable, right, refused, confidence) for benchmarks/compare.py")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.sets.split(",") if name not in SPLITS]
+    if unknown:
+        print(f"error: --sets {args.sets}: no set named {', '.join(unknown)} (known: {', '.join(SPLITS)})", file=sys.stderr)
+        return 2
     if args.rows is not None:
         try:
             args.rows.write_text("", "utf-8")

@@ -204,6 +204,15 @@ def test_the_answer_benchmark_writes_rows_that_compare_reads(tmp_path, capsys):
     assert compared["accuracy"] == compared["answerability_auc"] == 0.0 and compared["accuracy_se"] == 0.0
 
 
+def test_the_answer_benchmark_refuses_an_unknown_set_before_any_work(tmp_path, capsys):
+    from benchmarks.answers import main as answers_main
+
+    assert answers_main(["--sets", "article_test,nosuch", "--rows", str(tmp_path / "rows.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: --sets") and "nosuch" in err and "article_test" in err
+    assert not (tmp_path / "rows.jsonl").exists()  # refused before anything was written
+
+
 def test_the_answer_benchmark_refuses_rows_it_cannot_write(tmp_path, capsys):
     from benchmarks.answers import main as answers_main
 
