@@ -140,9 +140,20 @@ def main(argv=None) -> int:
     stores = args.store.split(",")
     if unknown := [s for s in stores if s not in STORES]:
         parser.error(f"--store {unknown[0]}: expected one of {', '.join(STORES)}")
+    from benchmarks.answers import TEST_SETS
+
+    known = [*SETS, *TEST_SETS]
+    if unknown := [name for name in args.sets.split(",") if name not in known]:
+        parser.error(f"--sets {unknown[0]}: expected one of {', '.join(known)}")
+    try:
+        pairs = [tuple(int(x) for x in p.split("/")) for p in args.chunks.split(",")] if args.chunks else None
+        if pairs and any(len(p) != 2 or p[0] < 1 or not 0 <= p[1] < p[0] for p in pairs):
+            raise ValueError
+    except ValueError:
+        parser.error(f"--chunks {args.chunks}: expected size/overlap pairs such as 400/100,800/200 (overlap below size)")
 
     base = Settings.from_env(title_in_embedding=False if args.no_title else None)
-    pairs = [tuple(int(x) for x in p.split("/")) for p in args.chunks.split(",")] if args.chunks else [(base.chunk_size, base.chunk_overlap)]
+    pairs = pairs or [(base.chunk_size, base.chunk_overlap)]
     embedder = CachingEmbedder(base)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

@@ -204,6 +204,18 @@ def test_the_answer_benchmark_writes_rows_that_compare_reads(tmp_path, capsys):
     assert compared["accuracy"] == compared["answerability_auc"] == 0.0 and compared["accuracy_se"] == 0.0
 
 
+@pytest.mark.parametrize("argv, named", [(["--sets", "xquad_en,nosuch"], "--sets nosuch"),
+                                         (["--chunks", "800/x"], "--chunks 800/x"),
+                                         (["--chunks", "400/400"], "--chunks 400/400")])
+def test_the_retrieval_benchmark_refuses_bad_sets_and_chunks_in_one_line(capsys, argv, named):
+    from benchmarks.retrieval import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert ended.value.code == 2 and f"error: {named}" in err[-1]
+
+
 def test_the_answer_benchmark_refuses_an_unknown_set_before_any_work(tmp_path, capsys):
     from benchmarks.answers import main as answers_main
 
