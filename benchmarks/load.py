@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    if args.clients < 1:
+        parser.error(f"--clients {args.clients}: must be 1 or more")
+    if not args.seconds > 0:
+        parser.error(f"--seconds {args.seconds}: must be above 0")
 
     process = None
     with tempfile.TemporaryDirectory(prefix="assistant-load-") as tmp:

@@ -129,6 +129,12 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    try:
+        sizes = [int(x) for x in args.sizes.split(",")]
+        if min(sizes) < 1:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--sizes {args.sizes}: expected comma-separated whole numbers of 1 or more")
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return 0
@@ -149,7 +155,7 @@ def main(argv=None) -> int:
     embedder.embed(extra_texts)
     add_embedding = time.perf_counter() - began
     rng = np.random.default_rng(0)
-    for n in (int(x) for x in args.sizes.split(",")):
+    for n in sizes:
         with tempfile.TemporaryDirectory(prefix="assistant-scale-") as tmp:
             folder = f"{tmp}/index"
             store = open_store(folder, settings)

@@ -216,6 +216,18 @@ def test_the_retrieval_benchmark_refuses_bad_sets_and_chunks_in_one_line(capsys,
     assert ended.value.code == 2 and f"error: {named}" in err[-1]
 
 
+@pytest.mark.parametrize("module, argv, named", [("scale", ["--sizes", "10,x"], "--sizes 10,x"),
+                                                 ("scale", ["--sizes", "0"], "--sizes 0"),
+                                                 ("load", ["--clients", "0"], "--clients 0"),
+                                                 ("load", ["--seconds", "-1"], "--seconds -1.0")])
+def test_the_scale_and_load_benchmarks_refuse_counts_they_cannot_run(capsys, module, argv, named):
+    import importlib
+
+    with pytest.raises(SystemExit) as ended:
+        importlib.import_module(f"benchmarks.{module}").main(argv)
+    assert ended.value.code == 2 and f"error: {named}" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
 def test_the_answer_benchmark_refuses_an_unknown_set_before_any_work(tmp_path, capsys):
     from benchmarks.answers import main as answers_main
 

@@ -821,6 +821,16 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
     assert row["top1"] >= 60 and row["auc"] > 0.7
 
 
+@pytest.mark.parametrize("script", ["seen", "combine"])
+def test_seen_and_combine_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
+    import importlib
+
+    assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"error: --model {tmp_path / 'nowhere'}") and "training/train.py" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_reading_until_a_stop_keeps_the_best_read_and_counts_the_reads():
     from training.early_stop import read_until
 

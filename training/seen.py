@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.answer import extractive  # noqa: E402
-from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel, ModelError  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
 from assistant.ingest.embeddings import default_embedder  # noqa: E402
 from assistant.ingest.indexing import rebuild_index  # noqa: E402
@@ -57,10 +57,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     args = parser.parse_args(argv)
+    try:  # before the index is built, not after it
+        model = AnswerModel(args.model, threads=2)
+    except ModelError as err:
+        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         rebuild_index([str(PROJECT_DIR / "documents")], Path(tmp) / "index", settings=settings)
-        figures = measure(AnswerModel(args.model, threads=2), SEEN_QUESTIONS, Path(tmp) / "index", settings)
+        figures = measure(model, SEEN_QUESTIONS, Path(tmp) / "index", settings)
     print(json.dumps({"split": "seen (article questions, logit alone)", "model": str(args.model)} | figures), flush=True)
     return 0
 
