@@ -821,8 +821,8 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
     assert row["top1"] >= 60 and row["auc"] > 0.7
 
 
-@pytest.mark.parametrize("script", ["seen", "combine"])
-def test_seen_and_combine_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
+@pytest.mark.parametrize("script", ["seen", "combine", "prefixed", "early_stop", "question_level", "threshold_spread", "swaps"])
+def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
     import importlib
 
     assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "nowhere")]) == 2

@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, ModelError, sentence_of  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel, Combiner, sentence_of  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
 from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
@@ -165,10 +166,7 @@ def main(argv=None) -> int:
             return 2
         card["bridge_chars"] = args.bridge
         _write_card(args.model, card)
-    try:
-        model = AnswerModel(args.model, threads=2)
-    except ModelError as err:
-        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+    if (model := model_at(args.model)) is None:
         return 2
     if model.card.judges_with_bridge:
         print(f"error: --model {args.model}: its card's bridge_for \"answerability\" is not what combine.py fits "

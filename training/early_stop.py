@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant.answer.prefilter import STOCK_LEXICAL  # noqa: E402
-from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
+from assistant.answer.model import MODEL_DIR  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
 from training.combine import Signals  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
 from training.pairs import TRAINDATA, questions  # noqa: E402
 
 STOPS = (1.0, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -55,7 +56,8 @@ def main(argv=None) -> int:
     parser.add_argument("--questions", type=int, default=1000, help="dev questions (0: all)")
     parser.add_argument("--candidates", type=int, default=8, help="sentences the pre-filter keeps (ASSISTANT_ANSWER_CANDIDATES)")
     args = parser.parse_args(argv)
-    model = AnswerModel(args.model, threads=1)
+    if (model := model_at(args.model, threads=1)) is None:
+        return 2
     if model.card.combiner is None:
         raise SystemExit(f"{args.model}: the card has no combiner; run `python training/combine.py` first")
     signals = Signals(model, args.traindata)

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
+from assistant.answer.model import MODEL_DIR  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
 from training.pairs import TRAINDATA, questions  # noqa: E402
 from training.train import evaluate  # noqa: E402
 
@@ -44,7 +45,8 @@ def main(argv=None) -> int:
     rng.shuffle(chosen)
     chosen = chosen[: args.questions]
     earlier = {q.question: rng.choice([o for o in by_doc[q.positives[0].doc_id] if o.id != q.id]).question for q in chosen}
-    model = AnswerModel(args.model)
+    if (model := model_at(args.model, threads=1)) is None:
+        return 2
     cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def scores(question: str, texts: list[str]) -> np.ndarray:  # each pair is scored once

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.answer.prefilter import STOCK_LEXICAL  # noqa: E402
-from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
+from assistant.answer.model import MODEL_DIR  # noqa: E402
 from benchmarks.answers import auc  # noqa: E402
 from training.combine import Signals, halves  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
 from training.pairs import TRAINDATA, questions  # noqa: E402
 
 FEATURES = ("best", "gap", "best_logit", "max_cosine", "best_share")
@@ -54,7 +55,8 @@ def main(argv=None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    model = AnswerModel(args.model, threads=2)
+    if (model := model_at(args.model)) is None:
+        return 2
     combiner = model.card.combiner
     weights = np.array([combiner.weights[n] for n in combiner.SIGNALS])
     signals = Signals(model, args.traindata)

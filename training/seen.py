@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.answer import extractive  # noqa: E402
-from assistant.answer.model import MODEL_DIR, AnswerModel, ModelError  # noqa: E402
+from assistant.answer.model import MODEL_DIR, AnswerModel  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
 from assistant.config import PROJECT_DIR, Settings  # noqa: E402
 from assistant.ingest.embeddings import default_embedder  # noqa: E402
 from assistant.ingest.indexing import rebuild_index  # noqa: E402
@@ -57,10 +58,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     args = parser.parse_args(argv)
-    try:  # before the index is built, not after it
-        model = AnswerModel(args.model, threads=2)
-    except ModelError as err:
-        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+    if (model := model_at(args.model)) is None:  # before the index is built, not after it
         return 2
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
