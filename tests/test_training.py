@@ -825,7 +825,9 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
 def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
     import importlib
 
-    assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "nowhere")]) == 2
+    # the model is checked before any data is read: no traindata there either, and the error is still the model's
+    data = [] if script in ("seen", "threshold_spread") else ["--traindata", str(tmp_path / "no-traindata")]
+    assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "nowhere"), *data]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith(f"error: --model {tmp_path / 'nowhere'}") and "training/train.py" in err
     assert not (tmp_path / "nowhere").exists()

@@ -36,6 +36,8 @@ def main(argv=None) -> int:
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if (model := model_at(args.model, threads=1)) is None:  # before the data is read
+        return 2
     items = questions(args.traindata, split="dev")
     by_doc = collections.defaultdict(list)
     for q in items:
@@ -45,8 +47,6 @@ def main(argv=None) -> int:
     rng.shuffle(chosen)
     chosen = chosen[: args.questions]
     earlier = {q.question: rng.choice([o for o in by_doc[q.positives[0].doc_id] if o.id != q.id]).question for q in chosen}
-    if (model := model_at(args.model, threads=1)) is None:
-        return 2
     cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def scores(question: str, texts: list[str]) -> np.ndarray:  # each pair is scored once
