@@ -15,6 +15,7 @@ For each encoder (`torch`: sentence-transformers; `onnx`: the ONNX Runtime expor
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -73,7 +74,8 @@ def commit() -> str:
         return "unknown"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)  # no options: --help, or a usage error
     at = commit()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
+    if args.clients < 1:
+        parser.error(f"--clients {args.clients}: must be 1 or more")
+    if not args.seconds > 0:
+        parser.error(f"--seconds {args.seconds}: must be above 0")
     with tempfile.TemporaryDirectory(prefix="assistant-soak-") as tmp:
         workdir = Path(tmp)
         process, url, served = start_server(workdir)

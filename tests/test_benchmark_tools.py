@@ -219,13 +219,23 @@ def test_the_retrieval_benchmark_refuses_bad_sets_and_chunks_in_one_line(capsys,
 @pytest.mark.parametrize("module, argv, named", [("scale", ["--sizes", "10,x"], "--sizes 10,x"),
                                                  ("scale", ["--sizes", "0"], "--sizes 0"),
                                                  ("load", ["--clients", "0"], "--clients 0"),
-                                                 ("load", ["--seconds", "-1"], "--seconds -1.0")])
-def test_the_scale_and_load_benchmarks_refuse_counts_they_cannot_run(capsys, module, argv, named):
+                                                 ("load", ["--seconds", "-1"], "--seconds -1.0"),
+                                                 ("soak", ["--clients", "0"], "--clients 0"),
+                                                 ("soak", ["--seconds", "0"], "--seconds 0.0")])
+def test_the_scale_load_and_soak_benchmarks_refuse_counts_they_cannot_run(capsys, module, argv, named):
     import importlib
 
     with pytest.raises(SystemExit) as ended:
         importlib.import_module(f"benchmarks.{module}").main(argv)
     assert ended.value.code == 2 and f"error: {named}" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_the_encoder_benchmark_takes_no_options_instead_of_ignoring_them(capsys):
+    from benchmarks.encoders import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["--sets", "xquad_en"])
+    assert ended.value.code == 2 and "unrecognized arguments: --sets" in capsys.readouterr().err
 
 
 def test_the_answer_benchmark_refuses_an_unknown_set_before_any_work(tmp_path, capsys):

@@ -291,6 +291,20 @@ def test_bad_synthetic_group_arguments_are_one_line(tmp_path, capsys, argv, name
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("argv, named", [(["--epochs", "-1"], "--epochs -1"), (["--batch", "0"], "--batch 0"),
+                                         (["--negatives", "-1"], "--negatives -1"), (["--near", "-2"], "--near -2"),
+                                         (["--max-pairs", "-5"], "--max-pairs -5"), (["--threads", "-1"], "--threads -1"),
+                                         (["--lr", "0"], "--lr 0.0"), (["--head-lr", "-0.001"], "--head-lr -0.001"),
+                                         (["--false-refusal", "1"], "--false-refusal 1.0")])
+def test_bad_training_counts_and_rates_are_one_line_and_write_nothing(tmp_path, capsys, argv, named):
+    from training.train import main
+
+    assert main(argv + ["--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"error: {named}")
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.slow
 def test_training_script_writes_a_model_that_loads_and_scores(sample, tmp_path):
     from training.train import main

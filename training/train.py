@@ -413,6 +413,19 @@ def main(argv=None) -> int:
     parser.add_argument("--dev-questions", type=int, default=1000, help="dev questions scored (0: all)")
     parser.add_argument("--false-refusal", type=float, default=0.05, help="share of dev answerable questions the threshold may refuse")
     args = parser.parse_args(argv)
+    # checked before anything is read or written: --out is the shipped model's folder by default
+    for flag, value, least in (("--epochs", args.epochs, 0), ("--batch", args.batch, 1), ("--negatives", args.negatives, 0),
+                               ("--near", args.near, 0), ("--max-pairs", args.max_pairs, 0), ("--threads", args.threads, 0)):
+        if value < least:
+            print(f"error: {flag} {value}: must be {least} or more", file=sys.stderr)
+            return 2
+    for flag, value in (("--lr", args.lr), ("--head-lr", args.head_lr)):
+        if not value > 0:
+            print(f"error: {flag} {value}: a learning rate must be above 0", file=sys.stderr)
+            return 2
+    if not 0.0 <= args.false_refusal < 1.0:
+        print(f"error: --false-refusal {args.false_refusal}: must be at least 0 and below 1", file=sys.stderr)
+        return 2
     if args.listwise < 0:
         print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
         return 2
