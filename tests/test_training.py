@@ -517,7 +517,8 @@ def test_evaluate_refuses_the_shipped_combined_card_rather_than_overwrite_its_th
 
 
 @pytest.mark.parametrize("argv, named", [(["--bridge", "-1"], "--bridge -1"), (["--bridge", "80"], "card.json"),
-                                         (["--low-overlap-weight", "0"], "--low-overlap-weight 0")])
+                                         (["--low-overlap-weight", "0"], "--low-overlap-weight 0"),
+                                         (["--false-refusal", "1.5"], "--false-refusal 1.5")])
 def test_combine_refuses_a_negative_bridge_or_an_unreadable_card_in_one_line_and_changes_nothing(tmp_path, capsys, argv, named):
     import shutil
 

@@ -151,6 +151,9 @@ def main(argv=None) -> int:
     if not args.low_overlap_weight > 0:
         print(f"error: --low-overlap-weight {args.low_overlap_weight}: must be above 0", file=sys.stderr)
         return 2
+    if not 0.0 <= args.false_refusal < 1.0:
+        print(f"error: --false-refusal {args.false_refusal}: must be at least 0 and below 1", file=sys.stderr)
+        return 2
     if args.bridge is not None and args.bridge < 0:
         print(f"error: --bridge {args.bridge}: a character count must be 0 (none) or more", file=sys.stderr)
         return 2
