@@ -105,6 +105,16 @@ def test_abstains_when_the_article_does_not_say(article_index, question):
     assert answer.related and all(h in answer.hits for h in answer.related)
 
 
+@pytest.mark.parametrize("kwargs, message", [({"k": 0}, "k=0: must be a whole number"), ({"k": "3"}, "k='3': must be a whole number"),
+                                            ({"history": 5}, "history: expected a list"), ({"history": [1]}, "history: expected (question, answer) pairs"),
+                                            ({"history": "[{"}, "history: not valid JSON")])
+def test_a_bad_k_or_history_is_one_line_naming_it(article_index, kwargs, message):
+    index_dir, _ = article_index
+    with pytest.raises(ValueError) as bad:
+        assistant.ask("Who is Ken Hu?", index_dir=index_dir, **kwargs)
+    assert str(bad.value).startswith(message) and "\n" not in str(bad.value)
+
+
 def test_follow_up_uses_the_earlier_turn(article_index):
     index_dir, text = article_index
     first = assistant.ask("Who is Ken Hu?", index_dir=index_dir)

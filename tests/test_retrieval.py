@@ -147,7 +147,7 @@ def test_search_many_equals_search(index_dir, settings, embedder):
 
 @pytest.mark.parametrize("k", [0, -1, -100])
 def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
-    with pytest.raises(ValueError, match=rf"k={k}: must be at least 1"):
+    with pytest.raises(ValueError, match=rf"k={k}: must be a whole number, at least 1"):
         ask("apples", index_dir, settings, embedder, k=k)
 
 
@@ -155,6 +155,18 @@ def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
 def test_empty_or_non_string_question_is_a_value_error(index_dir, settings, embedder, question):
     with pytest.raises(ValueError, match="question: must be a non-empty string"):
         ask(question, index_dir, settings, embedder)
+
+
+@pytest.mark.parametrize("k, mode, message", [(0, "hybrid", "k=0: must be a whole number"), ("2", "hybrid", "k='2'"),
+                                             (True, "hybrid", "k=True"), (2, "semantic", "mode 'semantic'")])
+def test_a_langchain_retriever_with_a_bad_k_or_mode_is_refused_when_made(k, mode, message):
+    from assistant.interfaces.langchain import AssistantRetriever
+
+    with pytest.raises(ValueError) as bad:
+        assistant.as_retriever(k=k, mode=mode)
+    assert str(bad.value).startswith(message) and "\n" not in str(bad.value)  # one line from the function
+    with pytest.raises(ValueError, match=message.split(":")[0].replace("(", r"\(")):
+        AssistantRetriever(k=k, mode=mode)  # made directly: pydantic's report, the same reason
 
 
 def test_unknown_mode_is_a_value_error(index_dir, settings, embedder):

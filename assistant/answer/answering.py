@@ -39,6 +39,10 @@ def ask(
 
     if not isinstance(question, str) or not question.strip():
         raise ValueError("question: must be a non-empty string")
+    try:
+        history = history_pairs(history)  # checked before any work; each step below reads the pairs
+    except ValueError as err:
+        raise ValueError(f"history: {err}") from None
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
@@ -47,7 +51,7 @@ def ask(
     query = contextualize(plain, history)
     # A multi-part question is answered part by part (answer/parts.py).
     parts = question_parts(plain) if settings.answer_parts else [plain]
-    vectors, hits, part_hits = _search(searcher, query, parts, history, k or settings.answer_k)
+    vectors, hits, part_hits = _search(searcher, query, parts, history, settings.answer_k if k is None else k)
     # The answer model reads the question as asked, not the follow-up's search query: it was
     # trained on single questions, and an earlier question in front of a later one makes it pick
     # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).

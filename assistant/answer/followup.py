@@ -50,6 +50,8 @@ def history_pairs(history) -> list[tuple[str, str]]:
             history = json.loads(history)
         except ValueError as err:
             raise ValueError(f"not valid JSON ({err})") from None
+    if not isinstance(history, (list, tuple)):
+        raise ValueError(f"expected a list of (question, answer) pairs or chat messages, got {type(history).__name__}")
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in history:
@@ -65,7 +67,7 @@ def history_pairs(history) -> list[tuple[str, str]]:
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
             pairs.append((str(turn[0] or ""), str(turn[1] or "")))
         else:
-            raise ValueError("expected (question, answer) pairs or chat messages")
+            raise ValueError(f"expected (question, answer) pairs or chat messages, got {turn!r:.60}")
     if pending is not None:
         pairs.append((pending, ""))
     return pairs

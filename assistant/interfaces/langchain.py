@@ -12,8 +12,9 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from pydantic import field_validator
 
-from assistant.search.retrieval import retrieve
+from assistant.search.retrieval import MODES, retrieve
 
 
 class AssistantRetriever(BaseRetriever):
@@ -23,6 +24,16 @@ class AssistantRetriever(BaseRetriever):
     index_dir: str | None = None
     mode: str = "hybrid"
     assistant: Any = None  # an `Assistant`: its store, settings and embedder (index_dir is then unused)
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _whole_k(cls, k):  # refused when made, not at the first query in a chain
+        return checked(k, "hybrid")[0]
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, mode):
+        return checked(1, mode)[1]
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         if self.assistant is not None:
@@ -37,6 +48,16 @@ class AssistantRetriever(BaseRetriever):
         return documents
 
 
+def checked(k, mode: str) -> tuple[int, str]:
+    """`k` and `mode` as a retriever takes them, or a one-line ValueError naming the bad one."""
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k={k!r}: must be a whole number, at least 1")
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    return k, mode
+
+
 def as_retriever(k: int = 4, index_dir: str | None = None, mode: str = "hybrid") -> AssistantRetriever:
     """A LangChain retriever over the index in `index_dir` (default: the configured one)."""
+    checked(k, mode)  # one line here; constructing the model directly gets pydantic's report of the same
     return AssistantRetriever(k=k, index_dir=None if index_dir is None else str(index_dir), mode=mode)

@@ -78,7 +78,7 @@ class Searcher:
             raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         k = self.settings.k if k is None else k
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k={k}: must be at least 1")
+            raise ValueError(f"k={k!r}: must be a whole number, at least 1")
         if not self.index.chunks or not queries:
             return [[] for _ in queries]
         dense = self.dense_scores(queries, vectors) if mode != "bm25" else [None] * len(queries)
