@@ -110,7 +110,8 @@ class Assistant:
 
     def as_retriever(self, k: int = 4, mode: str = "hybrid"):
         """A LangChain `BaseRetriever` over this assistant's store, settings and embedder."""
-        from assistant.interfaces.langchain import AssistantRetriever, checked
+        from assistant.interfaces.langchain import AssistantRetriever
+        from assistant.search.retrieval import checked
 
         checked(k, mode)  # a one-line error here rather than pydantic's report
         return AssistantRetriever(k=k, mode=mode, assistant=self)

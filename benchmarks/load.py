@@ -126,6 +126,14 @@ def run(url: str, clients: int, seconds: float, endpoint: str) -> dict:
     }
 
 
+def refuse_bad_run(parser, args) -> None:
+    """A usage error for a run that cannot happen: no clients (`--clients`) or no time (`--seconds`)."""
+    if args.clients < 1:
+        parser.error(f"--clients {args.clients}: must be 1 or more")
+    if not args.seconds > 0:
+        parser.error(f"--seconds {args.seconds}: must be above 0")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -134,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    if args.clients < 1:
-        parser.error(f"--clients {args.clients}: must be 1 or more")
-    if not args.seconds > 0:
-        parser.error(f"--seconds {args.seconds}: must be above 0")
+    refuse_bad_run(parser, args)
 
     process = None
     with tempfile.TemporaryDirectory(prefix="assistant-load-") as tmp:

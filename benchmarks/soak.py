@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import run, start_server  # noqa: E402
+from benchmarks.load import refuse_bad_run, run, start_server  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
@@ -83,10 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
-    if args.clients < 1:
-        parser.error(f"--clients {args.clients}: must be 1 or more")
-    if not args.seconds > 0:
-        parser.error(f"--seconds {args.seconds}: must be above 0")
+    refuse_bad_run(parser, args)
     with tempfile.TemporaryDirectory(prefix="assistant-soak-") as tmp:
         workdir = Path(tmp)
         process, url, served = start_server(workdir)

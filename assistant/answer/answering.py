@@ -82,7 +82,7 @@ def ask(
 _MARKUP = re.compile(r"</?[A-Za-z!][^>]*>")
 
 
-def _search(searcher, query: str, parts: list[str], history, k: int):
+def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str]], k: int):
     """Vectors of every text searched or read, the question's hits, and each part's hits.
 
     One part: the question's (or its follow-up query's) `k` hits. Several: each part is searched
@@ -90,8 +90,7 @@ def _search(searcher, query: str, parts: list[str], history, k: int):
     hits after the whole question's; the question's hits then include every part's."""
     searches = [query]
     if len(parts) > 1:
-        earlier = history_pairs(history)
-        searches = [contextualize(part, earlier + [(p, "") for p in parts[:i]]) for i, part in enumerate(parts)]
+        searches = [contextualize(part, history + [(p, "") for p in parts[:i]]) for i, part in enumerate(parts)]
     texts = list(dict.fromkeys([query, *searches, *parts]))
     vectors = dict(zip(texts, searcher.embed(texts)))
     hits = searcher.search_many([query], k, vectors=vectors[query][None, :])[0]

@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import field_validator
 
-from assistant.search.retrieval import MODES, retrieve
+from assistant.search.retrieval import checked, retrieve
 
 
 class AssistantRetriever(BaseRetriever):
@@ -28,7 +28,7 @@ class AssistantRetriever(BaseRetriever):
     @field_validator("k", mode="before")
     @classmethod
     def _whole_k(cls, k):  # refused when made, not at the first query in a chain
-        return checked(k, "hybrid")[0]
+        return checked(k, "hybrid")[0]  # the search's own rule (search/retrieval.py)
 
     @field_validator("mode")
     @classmethod
@@ -46,15 +46,6 @@ class AssistantRetriever(BaseRetriever):
             text = metadata.pop("text")
             documents.append(Document(page_content=text, metadata=metadata, id=hit.chunk_id))
         return documents
-
-
-def checked(k, mode: str) -> tuple[int, str]:
-    """`k` and `mode` as a retriever takes them, or a one-line ValueError naming the bad one."""
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k={k!r}: must be a whole number, at least 1")
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
-    return k, mode
 
 
 def as_retriever(k: int = 4, index_dir: str | None = None, mode: str = "hybrid") -> AssistantRetriever:

@@ -48,6 +48,15 @@ class Hit:
         )
 
 
+def checked(k, mode: str) -> tuple[int, str]:
+    """`k` and `mode` as a search takes them, or a one-line ValueError naming the bad one."""
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k={k!r}: must be a whole number, at least 1")
+    return int(k), mode
+
+
 class Searcher:
     """Hybrid search over one index.
 
@@ -74,11 +83,7 @@ class Searcher:
         self, queries: Sequence[str], k: int | None = None, mode: str = "hybrid", vectors: np.ndarray | None = None
     ) -> list[list[Hit]]:
         """Hits for each query; `vectors` are the queries' embeddings when the caller has them."""
-        if mode not in MODES:
-            raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
-        k = self.settings.k if k is None else k
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k={k!r}: must be a whole number, at least 1")
+        k, mode = checked(self.settings.k if k is None else k, mode)
         if not self.index.chunks or not queries:
             return [[] for _ in queries]
         dense = self.dense_scores(queries, vectors) if mode != "bm25" else [None] * len(queries)
