@@ -192,16 +192,22 @@ def report(name: str, corpus: Corpus, rows) -> dict:
     def share(part, whole):
         return round(part / whole, 4) if whole else float("nan")
 
+    counts = {"accuracy": (correct, len(answerable)),
+              "answerable_refused": (sum(r[2].abstained for r in answerable), len(answerable)),
+              "unanswerable_refused": (sum(r[2].abstained for r in unanswerable), len(unanswerable))}
+
     return {
         "set": name,
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
-        "accuracy": share(correct, len(answerable)),
+        "accuracy": share(*counts["accuracy"]),
         **({"all_parts": share(all_parts, len(multipart))} if multipart else {}),
         "citation_precision": share(cite_ok, cites),
         "citation_recall": share(recall, with_evidence),
-        "answerable_refused": share(sum(r[2].abstained for r in answerable), len(answerable)),
-        "unanswerable_refused": share(sum(r[2].abstained for r in unanswerable), len(unanswerable)),
+        "answerable_refused": share(*counts["answerable_refused"]),
+        "unanswerable_refused": share(*counts["unanswerable_refused"]),
+        # how far the figure could move on another draw of as many questions of the same kind
+        "interval_95": {name: interval(*count) for name, count in counts.items() if count[1]},
         "answerability_auc": round(auc(confidence, labels), 4),
         # an oracle operating point (the threshold read off these very questions): how well the
         # confidence separates, in product terms; not a figure the product reaches by itself
@@ -210,6 +216,15 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else float("nan"),
         **({"by_kind": by_kind(rows)} if any(r[0].kind for r in rows) else {}),
     }
+
+
+def interval(part: int, whole: int) -> list[float]:
+    """The 95% Wilson interval of the share `part / whole` (scipy): with the 52 answerable
+    questions of the article test set, 44 right reads 0.72 to 0.92."""
+    from scipy.stats import binomtest
+
+    low, high = binomtest(part, whole).proportion_ci(0.95, method="wilson")
+    return [round(float(low), 3), round(float(high), 3)]
 
 
 def by_kind(rows) -> dict:

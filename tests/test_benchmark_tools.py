@@ -153,6 +153,27 @@ def test_the_answer_report_counts_each_kind_of_question_apart():
     assert "by_kind" not in report("t", Corpus("t", None, {}, {}, [plain[0][0]]), plain)  # sets without kinds: as before
 
 
+def test_the_answer_report_gives_each_share_its_95_percent_interval():
+    from assistant.answer.types import Answer
+    from benchmarks.answers import interval, report
+    from benchmarks.evaldata import Corpus, Question
+
+    assert interval(44, 52) == [0.725, 0.92]  # the Wilson interval (scipy), not the normal one
+    low, high = interval(0, 52)
+    assert low == 0.0 and 0.06 < high < 0.07  # none refused still leaves room: at most about 1 in 15
+    narrow, wide = interval(440, 520), interval(44, 52)
+    assert wide[0] < narrow[0] < 44 / 52 < narrow[1] < wide[1]  # ten times the questions: a narrower interval
+
+    def row(answerable, text, abstained):
+        q = Question(text, "q?", ("right",) if answerable else (), (), answerable)
+        return q, answerable, Answer("q?", text, (), abstained, (), confidence=0.0 if abstained else 0.9), 1.0
+
+    rows = [row(True, "right", False), row(True, "right too", False), row(True, "wrong", False), row(True, "no", True)]
+    figures = report("t", Corpus("t", None, {}, {}, [r[0] for r in rows]), rows)
+    assert figures["interval_95"] == {"accuracy": interval(2, 4), "answerable_refused": interval(1, 4)}  # no unanswerable: no interval
+    assert figures["interval_95"]["accuracy"][0] < figures["accuracy"] == 0.5 < figures["interval_95"]["accuracy"][1]
+
+
 def test_the_article_test_set_is_well_formed():
     """The article's test questions: unique ids; answerable rows give evidence found at its offsets
     in the shipped article and holding a reference answer; traps give neither; a follow-up names
