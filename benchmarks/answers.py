@@ -1,6 +1,7 @@
 """Answer quality: accuracy, citation precision/recall, refusals both ways, and ask() latency.
 
-Every figure is printed with its split and the commit it was measured at:
+Every figure is printed with its split and the commit it was measured at, and each share
+(accuracy, questions refused both ways) with its 95% Wilson interval (`interval_95`):
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
