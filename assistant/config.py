@@ -110,6 +110,11 @@ class Settings:
         "per core); a question that arrives while another is read reads one at a time, so a loaded "
         "server keeps one thread per question. Each candidate still runs alone: scores do not change.", 0
     )
+    answer_unsure_below: float | None = _doc(
+        "An answer whose confidence is below this is marked unsure (`Answer.unsure`; the chat says the cited "
+        "passage may not answer exactly this question); unset: the answer model card's `judge_skip_above`, the "
+        "level at which its reading counts as sure (0.6); 0: never.", None, float
+    )
     answer_model_dir: str = _doc(
         "The trained answer model (ONNX, tokenizer, card.json).", str(PROJECT_DIR / "models" / "answer")
     )
@@ -199,6 +204,7 @@ _RULES = {
     "answer_workers": (lambda v: v >= 0, "0 (one per core) or more"),
     "answer_stop": (lambda v: 0.0 < v <= 1.0, "a probability above 0, at most 1"),
     "abstain_threshold": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
+    "answer_unsure_below": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
     "llm_timeout": (_positive, "a positive number of seconds"),
     "llm_max_tokens": (_positive, "1 or more"),
     "max_file_mb": (_positive, "a positive size in MiB"),

@@ -1,7 +1,8 @@
 """Answer quality: accuracy, citation precision/recall, refusals both ways, and ask() latency.
 
 Every figure is printed with its split and the commit it was measured at, and each share
-(accuracy, questions refused both ways) with its 95% Wilson interval (`interval_95`):
+(accuracy, questions refused both ways) with its 95% Wilson interval (`interval_95`); `unsure`
+says how many answers were marked unsure and how often those and the others were right:
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
@@ -216,7 +217,24 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "p50_ms": round(statistics.median(lat), 1) if lat else float("nan"),
         "p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else float("nan"),
         **({"by_kind": by_kind(rows)} if any(r[0].kind for r in rows) else {}),
+        "unsure": unsure_marks(rows),
     }
+
+
+def unsure_marks(rows) -> dict:
+    """How the answers marked unsure (`Answer.unsure`) differ from the rest: of the answerable
+    questions answered, how many were marked and the accuracy of each kind; of the unanswerable
+    questions answered (wrongly), how many were marked."""
+    answered = [(q, a) for q, answerable, a, _ in rows if answerable and not a.abstained]
+    wrongly = [a for _, answerable, a, _ in rows if not answerable and not a.abstained]
+
+    def right(pairs):
+        return round(sum(holds(a.text, q.answers) for q, a in pairs) / len(pairs), 4) if pairs else float("nan")
+
+    marked = [(q, a) for q, a in answered if a.unsure]
+    return {"answered": len(answered), "marked": len(marked),
+            "accuracy_sure": right([(q, a) for q, a in answered if not a.unsure]), "accuracy_unsure": right(marked),
+            "unanswerable_answered": len(wrongly), "unanswerable_marked": sum(a.unsure for a in wrongly)}
 
 
 def interval(part: int, whole: int) -> list[float]:

@@ -326,6 +326,37 @@ def test_the_threshold_setting_overrides_the_cards(museum_index, settings, embed
     assert always.abstained
 
 
+def test_an_answer_below_the_sure_level_is_marked_unsure(museum_index, settings, embedder, monkeypatch, capsys):
+    from assistant.interfaces.render import answer_html, answer_json, escape
+    from assistant.answer.prompts import UNSURE
+
+    question = "How many paintings does the museum hold?"
+    plain = ask(question, index_dir=museum_index, settings=settings, embedder=embedder)
+    level = answer_model.load().card.judge_skip_above
+    assert level and not plain.abstained
+    assert plain.unsure == (plain.confidence < level)  # unset: the card's sure level
+    marked = ask(question, index_dir=museum_index, settings=settings.replace(answer_unsure_below=1.0), embedder=embedder)
+    never = ask(question, index_dir=museum_index, settings=settings.replace(answer_unsure_below=0.0), embedder=embedder)
+    assert marked.unsure and not never.unsure
+    assert (marked.text, marked.citations, marked.confidence) == (never.text, never.citations, never.confidence)  # a mark, nothing else
+    assert escape(UNSURE) in answer_html(marked) and escape(UNSURE) not in answer_html(never)
+    assert answer_json(marked)["unsure"] is True and answer_json(never)["unsure"] is False
+    refused = ask("Who won the 1998 football world cup?", index_dir=museum_index,
+                  settings=settings.replace(answer_unsure_below=1.0), embedder=embedder)
+    assert refused.abstained and not refused.unsure  # a refusal is not an unsure answer
+    from assistant.config import Settings
+    from assistant.ingest import embeddings
+
+    monkeypatch.setattr(embeddings, "default_embedder", lambda settings=None: embedder)  # the index's (hash) embedder
+    monkeypatch.setenv("ASSISTANT_ANSWER_UNSURE_BELOW", "1")
+    assert cli.main(["--index-dir", str(museum_index), "ask", question]) == 0
+    out, err = capsys.readouterr()
+    assert "3,000 paintings" in out and f"note: {UNSURE}" in err
+    monkeypatch.setenv("ASSISTANT_ANSWER_UNSURE_BELOW", "1.5")
+    with pytest.raises(ValueError, match="ASSISTANT_ANSWER_UNSURE_BELOW=1.5: expected a probability from 0 to 1"):
+        Settings.from_env()
+
+
 def test_abstain_threshold_from_the_environment(monkeypatch):
     from assistant.config import Settings
 

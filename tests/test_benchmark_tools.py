@@ -174,6 +174,22 @@ def test_the_answer_report_gives_each_share_its_95_percent_interval():
     assert figures["interval_95"]["accuracy"][0] < figures["accuracy"] == 0.5 < figures["interval_95"]["accuracy"][1]
 
 
+
+def test_the_answer_report_sets_the_answers_marked_unsure_apart():
+    from assistant.answer.types import Answer
+    from benchmarks.answers import report
+    from benchmarks.evaldata import Corpus, Question
+
+    def row(answerable, text, abstained=False, unsure=False):
+        q = Question(text, "q?", ("right",) if answerable else (), (), answerable)
+        return q, answerable, Answer("q?", text, (), abstained, (), confidence=0.5, unsure=unsure), 1.0
+
+    rows = [row(True, "right", unsure=False), row(True, "right", unsure=True), row(True, "wrong", unsure=True),
+            row(True, "no", abstained=True), row(False, "trap", unsure=True), row(False, "trap"), row(False, "no", abstained=True)]
+    assert report("t", Corpus("t", None, {}, {}, [r[0] for r in rows]), rows)["unsure"] == {
+        "answered": 3, "marked": 2, "accuracy_sure": 1.0, "accuracy_unsure": 0.5, "unanswerable_answered": 2, "unanswerable_marked": 1}
+
+
 def test_the_article_test_set_is_well_formed():
     """The article's test questions: unique ids; answerable rows give evidence found at its offsets
     in the shipped article and holding a reference answer; traps give neither; a follow-up names

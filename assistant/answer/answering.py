@@ -2,7 +2,8 @@
 
 Retrieves with the follow-up-aware query (and, for a multi-part question, each part's), decides
 whether the passages answer the question (or which of its parts), and answers extractively (the default, offline) or, when a language model endpoint is configured,
-with the model's verified answer, falling back to the extractive one on any failure.
+with the model's verified answer, falling back to the extractive one on any failure. An answer
+whose confidence is below the level at which the answer model counts as sure is marked `unsure`.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def ask(
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
     text, citations = extractive.compose(answered, settings.answer_max_sentences)
-    extracted = Answer(text=text, citations=citations, abstained=False, **base)
+    unsure = min(score for score in scores if score >= threshold) < model.unsure_below_for(settings)
+    extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:
         return extracted
     return _generated_or(extracted, question, hits, settings, embedder, on_token, history)
@@ -129,6 +131,6 @@ def _generated_or(extracted: Answer, question, hits, settings, embedder, on_toke
     except GenerationError as err:
         return replace(extracted, notice=f"Language model not used ({err}); showing the extractive answer.")
     if text == NO_ANSWER:
-        return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, method="generated", notice="")
+        return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, unsure=False, method="generated", notice="")
     # the extractive answer's notice (a part it could not answer) does not speak for the model's
     return replace(extracted, text=text, citations=citations, method="generated", notice="")

@@ -195,6 +195,13 @@ class AnswerModel:
         """The abstention threshold in force: `settings.abstain_threshold` where set, else the card's."""
         return self.threshold if settings.abstain_threshold is None else settings.abstain_threshold
 
+    def unsure_below_for(self, settings) -> float:
+        """The confidence below which an answer is marked unsure: `settings.answer_unsure_below`
+        where set, else the card's `judge_skip_above` (where its reading counts as sure), else 0."""
+        if settings.answer_unsure_below is not None:
+            return settings.answer_unsure_below
+        return self.card.judge_skip_above or 0.0
+
     def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """One logit per pair text (see `pair_text`).
 

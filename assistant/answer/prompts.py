@@ -3,6 +3,9 @@
 # The one phrase used whenever the documents do not hold the answer.
 NO_ANSWER = "The documents don't say."
 
+# Shown with an answer whose confidence is below the level at which the model counts as sure.
+UNSURE = "Not sure: the cited passage may not answer exactly this question."
+
 # Shown above the closest passages when abstaining.
 RELATED_HEADING = "Closest passages (related, not an answer):"
 

@@ -34,6 +34,9 @@ class Answer:
     method: str = "extractive"  # or "generated"
     notice: str = ""  # e.g. why a configured language model was not used
     confidence: float = 0.0  # the answerability score in [0, 1]
+    # answered, but with a confidence (for a multi-part question: some answered part's) below the
+    # level at which the answer model counts as sure (`Settings.answer_unsure_below`): right less often
+    unsure: bool = False
 
     @property
     def related(self) -> tuple[Hit, ...]:

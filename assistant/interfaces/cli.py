@@ -131,7 +131,7 @@ def _run(args) -> int:
 
 def _ask(args) -> int:
     from assistant.answer.answering import ask
-    from assistant.answer.prompts import RELATED_HEADING
+    from assistant.answer.prompts import RELATED_HEADING, UNSURE
     from assistant.interfaces.render import title_and_file
 
     streamed = []
@@ -153,6 +153,8 @@ def _ask(args) -> int:
             print("Verified answer:")
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
+    if answer.unsure:
+        print(f"note: {UNSURE}", file=sys.stderr)
     print(answer.text)
     if answer.abstained:
         if answer.related:

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
-from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING
+from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING, UNSURE
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -120,9 +120,10 @@ def answer_html(answer, turn: int = 1) -> str:
         hit = by_n[n][0].hit
         spans = [(c.quote_start - hit.start, c.quote_end - hit.start) for c in by_n[n]]
         sources.append(_source_block(cite_id(turn, n), f"[{n}]", hit, spans, "qa-cited", open_=False))
+    unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
     return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
-        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>',
+        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>{unsure}',
         answer.notice, "Sources", sources,
     )
 
@@ -231,7 +232,7 @@ def hit_json(hit) -> dict:
 
 def answer_json(answer) -> dict:
     """An `Answer` as a JSON-ready dict: text, abstained, citations (each with its passage and
-    provenance), related passages (when abstaining), notice, method, confidence, query."""
+    provenance), related passages (when abstaining), notice, method, confidence, unsure, query."""
     return {
         "text": answer.text,
         "abstained": answer.abstained,
@@ -254,6 +255,7 @@ def answer_json(answer) -> dict:
         "notice": answer.notice,
         "method": answer.method,
         "confidence": round(float(answer.confidence), 4),
+        "unsure": answer.unsure,
         "query": answer.query,
     }
 
@@ -278,6 +280,7 @@ details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0
   border-left: 3px solid var(--border-color-accent, #999); }
 .qa-answer mark, .qa-refusal mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
 .qa-notice { margin-top: .4em; font-size: .9em; opacity: .8; font-style: italic; }
+.qa-unsure { margin-top: .4em; font-size: .9em; padding: .2em .5em; border-left: 3px solid #d97706; background: rgba(217, 119, 6, .08); }
 .qa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .5em .8em;
   border-radius: 4px; }
 .qa-refusal-text { font-weight: 700; color: #b45309; }
