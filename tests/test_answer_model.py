@@ -368,6 +368,23 @@ def test_abstain_threshold_from_the_environment(monkeypatch):
         Settings.from_env()
 
 
+def test_a_long_question_is_read_by_its_last_tokens_instead_of_failing(museum_index, settings, embedder):
+    from assistant.answer.model import MAX_TOKENS, QUESTION_TOKENS
+
+    model = answer_model.load()
+    short = "How many paintings does the museum hold?"
+    assert model.clipped(short) == short
+    preamble = "I visited the town last spring with my family and we walked along the river for hours. " * 12
+    long_question = preamble + short
+    assert len(model._question_tokens.encode(long_question, add_special_tokens=False).ids) > MAX_TOKENS  # longer than a whole pair
+    kept = model.clipped(long_question)
+    assert kept.endswith(short) and long_question.endswith(kept)
+    assert len(model._question_tokens.encode(kept, add_special_tokens=False).ids) == QUESTION_TOKENS
+    assert model.scores(long_question, ["It holds 3,000 paintings."]).shape == (1,)  # was a tokenizer error
+    answer = ask(long_question, index_dir=museum_index, settings=settings, embedder=embedder)
+    assert answer.abstained or answer.citations
+
+
 def test_markup_around_a_question_does_not_change_the_answer(museum_index, settings, embedder):
     plain = "How many paintings does the museum hold?"
     assert plain_question(f"<script>alert('x')</script> {plain}") == plain

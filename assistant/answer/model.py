@@ -39,6 +39,9 @@ REBUILD = "`python training/train.py`, then `python training/soup.py` (README: T
 PREFILTER_REFIT = "`python training/prefilter.py` (README: Training the answer model)"
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128
+# A question is read up to this many tokens, its last (the longest training question has 43), so
+# a long one still leaves room for its candidate: the pair is cut to MAX_TOKENS from the candidate's side.
+QUESTION_TOKENS = 64
 _SEPARATOR = " [SEP] "
 # A card's `bridge_for`: every candidate is read with its bridge, or candidates are read without
 # one and the best (its `judge_candidates` best) are re-read with it, for the question's answerability.
@@ -173,6 +176,7 @@ class AnswerModel:
                 raise ModelError(f"{path}: checksum does not match card.json; rebuild it with {REBUILD}")
         self.threshold = self.card.threshold
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self._question_tokens = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))  # no truncation: see clipped()
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         self.workers = workers or os.cpu_count() or 1
         options = ort.SessionOptions()
@@ -237,6 +241,7 @@ class AnswerModel:
         """The logits of `texts` in order, a round at a time: one pair a round when reading alone
         on one thread; with several, all pairs in one round (`whole`) or as many as read side by
         side (so a reader that stops early has read at most one round too many)."""
+        question = self.clipped(question)
         encoded = self.tokenizer.encode_batch([(question, t) for t in texts])
         with self._width() as width:
             if width == 1:
@@ -247,6 +252,13 @@ class AnswerModel:
             pool = self._executor()
             for begin in range(0, len(encoded), step):
                 yield list(pool.map(self._logit, encoded[begin : begin + step]))
+
+    def clipped(self, question: str) -> str:
+        """`question` as the model reads it: a shorter one whole, a longer one its last
+        QUESTION_TOKENS tokens (the text from the start of the first one kept), since a long
+        message usually ends with what it asks."""
+        offsets = self._question_tokens.encode(question, add_special_tokens=False).offsets
+        return question if len(offsets) <= QUESTION_TOKENS else question[offsets[-QUESTION_TOKENS][0]:]
 
     def _logit(self, encoded) -> float:
         feeds = {
