@@ -29,6 +29,7 @@ from assistant.interfaces import render  # (importing assistant sets the offline
 from assistant.config import MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 from assistant.answer.followup import history_pairs
 from assistant.interfaces.service import Service
+from assistant.search.retrieval import checked_question
 
 import gradio as gr  # noqa: E402
 
@@ -219,9 +220,10 @@ def _example_text(event: gr.SelectData) -> str:
 
 
 def _question(question) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise refuse("question: must be a non-empty string")
-    return question.strip()
+    try:
+        return checked_question(question).strip()
+    except ValueError as err:
+        raise refuse(str(err)) from None
 
 
 def refuse(message: str) -> gr.Error:

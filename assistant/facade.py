@@ -68,8 +68,6 @@ class Assistant:
         """The `k` best passages (`Hit`), best first; `mode`: hybrid, dense or bm25."""
         from assistant.search.retrieval import retrieve
 
-        if not isinstance(question, str) or not question.strip():
-            raise ValueError("question: must be a non-empty string")
         return retrieve(question, k, mode=mode, searcher=self.searcher())
 
     def add(self, paths, progress: bool = False, cancel=None):

@@ -151,10 +151,24 @@ def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
         ask("apples", index_dir, settings, embedder, k=k)
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", None, 42])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", None, 42, "\u200b\u200b\u200b", "\u00a0\u2028\x00"])
 def test_empty_or_non_string_question_is_a_value_error(index_dir, settings, embedder, question):
     with pytest.raises(ValueError, match="question: must be a non-empty string"):
         ask(question, index_dir, settings, embedder)
+
+
+def test_a_question_that_is_not_valid_unicode_is_one_line_naming_it(index_dir, settings, embedder):
+    """An unpaired surrogate (what a broken client can send) reached the encoder as a TypeError."""
+    from assistant.answer.answering import ask as answer
+
+    with pytest.raises(ValueError) as bad:
+        ask("apples\ud800", index_dir, settings, embedder)
+    assert str(bad.value) == "question: holds an unpaired surrogate at character 6, which is not valid Unicode text"
+    with pytest.raises(ValueError, match="^question: holds an unpaired surrogate at character 0"):
+        answer("\udc00 apples?", index_dir=index_dir, settings=settings, embedder=embedder)
+    with pytest.raises(ValueError, match="^history: turn 2 holds an unpaired surrogate"):
+        answer("And pears?", history=[("apples?", "yes"), ("pears\ud800?", "")], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert ask("apples \U0001F34E", index_dir, settings, embedder)  # a paired one (an emoji) is fine
 
 
 @pytest.mark.parametrize("k, mode, message", [(0, "hybrid", "k=0: must be a whole number"), ("2", "hybrid", "k='2'"),

@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
 from assistant.answer.parts import question_parts
 from assistant.answer.prompts import NO_ANSWER
-from assistant.search.retrieval import searcher_for
+from assistant.search.retrieval import checked_question, searcher_for
 
 
 def ask(
@@ -38,8 +38,7 @@ def ask(
     `searcher` (an `Assistant`'s own) replaces the process's cached one for `index_dir`."""
     from assistant.ingest.embeddings import default_embedder
 
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("question: must be a non-empty string")
+    checked_question(question)
     try:
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:

@@ -11,6 +11,8 @@ import json
 import re
 from typing import Sequence
 
+from assistant.search.retrieval import unicode_error
+
 _ANAPHORA = re.compile(
     r"\b(?:he|she|it|they|him|her|them|his|hers|its|their|theirs|this|that|these|those|there|then|the same|the former|the latter)\b",
     re.I,
@@ -70,6 +72,10 @@ def history_pairs(history) -> list[tuple[str, str]]:
             raise ValueError(f"expected (question, answer) pairs or chat messages, got {turn!r:.60}")
     if pending is not None:
         pairs.append((pending, ""))
+    for turn, pair in enumerate(pairs, start=1):
+        for text in pair:
+            if error := unicode_error(text):
+                raise ValueError(f"turn {turn} {error}")
     return pairs
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -46,6 +47,26 @@ class Hit:
             page=chunk.page, score=float(score), label=chunk.label, chunk_id=chunk.id,
             position=chunk.position, title=chunk.title,
         )
+
+
+def checked_question(question) -> str:
+    """`question` as a search or an answer takes it, or a one-line ValueError saying why not: not
+    a string, nothing visible in it (only spaces, control or format characters such as zero-width
+    spaces), or not valid Unicode (an unpaired surrogate, which no encoder can read)."""
+    if not isinstance(question, str) or not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
+        raise ValueError("question: must be a non-empty string")
+    if error := unicode_error(question):
+        raise ValueError(f"question: {error}")
+    return question
+
+
+def unicode_error(text: str) -> str | None:
+    """Why `text` is not valid Unicode text (an unpaired surrogate, at which character), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"holds an unpaired surrogate at character {err.start}, which is not valid Unicode text"
+    return None
 
 
 def checked(k, mode: str) -> tuple[int, str]:
@@ -235,8 +256,7 @@ def retrieve(
     `Assistant`'s own) replaces the process's cached one for `index_dir`."""
     from assistant.ingest.embeddings import default_embedder
 
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("question: must be a non-empty string")
+    checked_question(question)
     if searcher is None:
         settings = settings or Settings.from_env()
         searcher = searcher_for(index_dir or settings.index_dir, settings, embedder or default_embedder(settings))
