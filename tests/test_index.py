@@ -431,6 +431,70 @@ def test_rebuild_without_paths_uses_recorded_roots(built, corpus, settings, embe
     assert report.removed == (str(corpus / "apples.txt"),)
 
 
+def test_a_rebuild_given_a_path_that_is_not_there_changes_nothing(built, corpus, tmp_path, settings, embedder, capsys):
+    """A typo in a rebuild's paths used to prune every document and exit 0."""
+    from assistant.interfaces import cli
+
+    before, state = sources(built), dir_state(built)
+    typo = tmp_path / "corpsu"
+    report = rebuild_index([typo], index_dir=built, settings=settings, embedder=embedder)
+    assert not (report.added or report.updated or report.removed) and report.chunks == len(Index.load(built).chunks)
+    [(path, reason)] = report.failed
+    assert path == str(typo) and reason.startswith("no such file or directory (looked for from ")
+    assert "nothing was rebuilt" in reason
+    report = rebuild_index([corpus / "apples.txt", typo], index_dir=built, settings=settings, embedder=embedder)
+    assert [f[0] for f in report.failed] == [str(typo)] and not report.removed  # one good path does not let the rest go
+    assert sources(built) == before and dir_state(built) == state and Index.load(built).manifest.roots == (str(corpus),)
+    assert cli.main(["--index-dir", str(built), "index", "rebuild", str(typo)]) == 1  # was 0
+    assert f"failed: {typo}: no such file or directory" in capsys.readouterr().out
+    assert sources(built) == before
+
+
+def test_a_relative_root_seen_from_another_working_folder_prunes_nothing(corpus, tmp_path, settings, embedder, monkeypatch):
+    """A root recorded as given ("corpus", relative) cannot be found from another working folder:
+    the rebuild from there used to empty the index."""
+    monkeypatch.chdir(tmp_path)
+    index_dir = tmp_path / "index"
+    rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
+    before = sources(index_dir)
+    assert Index.load(index_dir).manifest.roots == ("corpus",) and len(before) == len(TOPICS)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
+    [(path, reason)] = report.failed
+    assert path == "corpus" and f"looked for from {elsewhere}" in reason and f"the {len(TOPICS)} documents indexed from it are kept" in reason
+    assert not report.removed and sources(index_dir) == before
+    changed = settings.replace(chunk_size=150, chunk_overlap=30)  # a new recipe cannot reuse them either way
+    assert rebuild_index(index_dir=index_dir, settings=changed, embedder=embedder).failed == report.failed
+    assert sources(index_dir) == before
+    monkeypatch.chdir(tmp_path)
+    assert not rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).failed  # from where it was given
+
+
+def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_is_forgotten(corpus, tmp_path, settings, embedder):
+    index_dir = tmp_path / "index"
+    upload = tmp_path / "uploads" / "page.md"
+    write_corpus(upload.parent, {"page.md": "# Page\n\nThe ferry leaves at noon."})
+    rebuild_index([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    add_documents([upload], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert Index.load(index_dir).manifest.roots == (str(corpus), str(upload))
+    remove_documents([str(upload)], index_dir=index_dir, settings=settings, embedder=embedder)
+    upload.unlink()
+    assert Index.load(index_dir).manifest.roots == (str(corpus),)  # was kept: every rebuild then failed on it
+    report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
+    assert not report.failed and not report.removed
+    # a file added by name and then deleted: its recorded root is forgotten and its document pruned
+    gone = tmp_path / "gone.md"
+    write_corpus(tmp_path, {"gone.md": "# Gone\n\nA note."})
+    add_documents([gone], index_dir=index_dir, settings=settings, embedder=embedder)
+    gone.unlink()
+    report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
+    assert report.failed == () and report.removed == (str(gone),)
+    assert [path for path, _ in report.skipped] == [str(gone)] and "no longer a recorded root" in report.skipped[0][1]
+    assert Index.load(index_dir).manifest.roots == (str(corpus),) and str(gone) not in sources(index_dir)
+
+
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):
     monkeypatch.chdir(tmp_path)
     index_dir = tmp_path / "index"

@@ -56,6 +56,9 @@ class Report:
         return "\n".join([line, *problems])
 
 
+NOT_THERE = "no such file or directory"
+
+
 @dataclass
 class _Plan:
     keep: dict[str, FileEntry] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class _Plan:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     replace_roots: bool = False  # a rebuild: the paths given become the recorded roots
+    unrooted: list[str] = field(default_factory=list)  # removed on request: no longer a root if one
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -96,8 +100,17 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                 seen.add(os.path.realpath(path))
                 files.append(path)
         else:
-            failed.append((path, "no such file or directory"))
+            failed.append((path, NOT_THERE))
     return files, failed, skipped
+
+
+def _under(source: str, root: str) -> bool:
+    """Whether the indexed `source` is the file `root` or lies in the folder `root` (as spelt or
+    as resolved)."""
+    for a, b in ((source, os.path.normpath(root)), (os.path.realpath(source), os.path.realpath(root))):
+        if a == b or a.startswith(b.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def sync(
@@ -110,9 +123,16 @@ def sync(
     remove: Sequence[str] = (),
     progress: bool = False,
     cancel: threading.Event | None = None,
+    recorded: bool = False,
 ) -> Report:
     """Bring the index in `index_dir` (a folder or a milvus:// store) up to date with `paths`
-    (see the module docstring)."""
+    (see the module docstring).
+
+    A rebuild (`prune`) drops every document its paths do not hold, so one given a path that is
+    not there (most often a typo) changes nothing and says so; so does one whose recorded root
+    (`recorded`: the paths came from the index itself) is relative and not found from this working
+    folder (it was given from another one). A recorded absolute root that is gone (a file or folder
+    deleted) is forgotten, and what was indexed from it pruned, as a rebuild prunes a deleted file."""
     began = time.perf_counter()
     store = open_store(index_dir, settings)
     index_dir = store.name
@@ -121,6 +141,16 @@ def sync(
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
+        if prune:
+            missing = [path for path, reason in failed if reason == NOT_THERE]
+            forgotten = [path for path in missing if recorded and os.path.isabs(path)]
+            refused = [(path, _not_rebuilt(path, old_entries)) for path in missing if path not in forgotten]
+            if refused:
+                plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
+                return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
+            paths = [p for p in paths if os.path.normpath(os.fspath(p)) not in forgotten]
+            failed = [f for f in failed if f[0] not in forgotten]
+            skipped += [(path, f"{NOT_THERE}: no longer a recorded root, and what was indexed from it is pruned") for path in forgotten]
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune)
         by_real = {os.path.realpath(s): s for s in old_entries}
         wanted = set()
@@ -156,9 +186,11 @@ def sync(
         for source, entry in old_entries.items():
             if source in wanted:
                 continue
-            gone = (prune or source in remove_set or os.path.realpath(source) in remove_real)
-            if gone:
+            asked = source in remove_set or os.path.realpath(source) in remove_real
+            if prune or asked:
                 plan.removed.append(source)
+                if asked:
+                    plan.unrooted.append(source)
             elif reuse:
                 plan.keep[source] = entry
             else:
@@ -178,6 +210,14 @@ def sync(
         _stop_if(cancel)
         store.commit(old if reuse else None, manifest, set(plan.keep), chunks, vectors)
         return _report(index_dir, plan, total, len(chunks), began)
+
+
+def _not_rebuilt(path: str, indexed) -> str:
+    """Why a rebuild with `path` not there changed nothing, and what the index keeps from it."""
+    held = sum(_under(source, path) for source in indexed)
+    kept = f"; the {held} document{'s' * (held != 1)} indexed from it {'are' if held != 1 else 'is'} kept" if held else ""
+    return (f"{NOT_THERE} (looked for from {os.getcwd()}); nothing was rebuilt, since a rebuild drops every "
+            f"document its paths do not hold{kept}")
 
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
@@ -252,6 +292,8 @@ def _assemble(
         p = os.path.normpath(os.fspath(p))
         if p not in roots:
             roots.append(p)
+    # a document removed on request that was a root of its own (a file added by name) is no longer one
+    roots = [r for r in roots if not any(_under(r, gone) for gone in plan.unrooted)]
     manifest = Manifest(
         model=embedder.model_name,
         dimension=embedder.dimension,
@@ -304,13 +346,13 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
     )
 
 
-def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cancel=None) -> Report:
+def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cancel=None, recorded=False) -> Report:
     from assistant.ingest.embeddings import default_embedder
 
     settings = settings or Settings.from_env()
     return sync(
         paths, index_dir or settings.index_dir, settings, embedder or default_embedder(settings),
-        prune=prune, remove=remove, progress=progress, cancel=cancel,
+        prune=prune, remove=remove, progress=progress, cancel=cancel, recorded=recorded,
     )
 
 
@@ -331,11 +373,13 @@ def add_documents(paths, index_dir=None, *, settings=None, embedder=None, progre
 
 def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:
     """Make the index hold exactly the documents under `paths` (default: the index's recorded
-    roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned."""
+    roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned.
+    A path that is not there changes nothing (`sync`)."""
     settings = settings or Settings.from_env()
-    if paths is None:
+    recorded = paths is None
+    if recorded:
         paths = rebuild_roots(index_dir, settings)
-    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True)
+    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True, recorded=recorded)
 
 
 def rebuild_roots(index_dir, settings: Settings) -> list[str]:

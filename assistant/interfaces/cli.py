@@ -98,7 +98,9 @@ def _run(args) -> int:
 
     if args.command in ("ask", "search") and args.index_dir is None and args.question.strip():
         # the default index is made ready as the app does it: built when missing or outdated
-        indexing.ensure_index(progress=True, say=lambda why: print(f"Building the index ({why}) …", file=sys.stderr))
+        built = indexing.ensure_index(progress=True, say=lambda why: print(f"Building the index ({why}) …", file=sys.stderr))
+        for source, reason in built.failed if built is not None else ():
+            print(f"failed: {source}: {reason}", file=sys.stderr)
     if args.command == "ask":
         return _ask(args)
     if args.command == "search":
