@@ -39,6 +39,7 @@ EXAMPLES = [
     "What did Ken Hu say about the EU's cybersecurity work?",
 ]
 MAX_K = 20  # most passages /retrieve returns
+DEFAULT_K = 5  # what /retrieve returns when no k is given
 
 
 # --- the UI ----------------------------------------------------------------------------------
@@ -62,14 +63,18 @@ def build(service: Service | None = None) -> gr.Blocks:
             raise refuse(f"history: {err}") from None
         return render.answer_json(service.ask(question, pairs))
 
-    def api_retrieve(question: str, k: int = 5) -> list[dict]:
+    def api_retrieve(question: str, k: int = DEFAULT_K) -> list[dict]:
         """The k passages that best match the question, best first: [{text, source, start, end,
         page, score, label, chunk_id, position, title}]."""
         question = _question(question)
+        k = DEFAULT_K if k is None else k  # None: what a plain HTTP call sends for the default
         try:
-            k = int(k)
-        except (TypeError, ValueError):
+            whole = int(k)
+            if isinstance(k, bool) or whole != float(k):  # 2.7 was read as 2
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
             raise refuse(f"k={k!r}: must be a whole number") from None
+        k = whole
         if not 1 <= k <= MAX_K:
             raise refuse(f"k={k}: must be between 1 and {MAX_K}")
         return [render.hit_json(h) for h in service.retrieve(question, k)]
@@ -276,6 +281,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="serve beyond this machine without a login (anyone who can reach the port "
                         "can upload and delete documents)")
     args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: expected a port from 1 to 65535")
     try:
         from assistant.store import open_store
 

@@ -265,15 +265,35 @@ def test_a_rejected_request_is_one_line_in_the_server_log(server):
     earlier = len(server.log().splitlines())  # the server is shared with other tests of this module
     for args, name, message in ((("   ",), "/ask", "question: must be a non-empty string"),
                                 (("Who is Ken Hu?", "[{"), "/ask", "history: not valid JSON"),
-                                (("Who is Ken Hu?", 99), "/retrieve", "k=99: must be between 1 and 20")):
+                                (("Who is Ken Hu?", 99), "/retrieve", "k=99: must be between 1 and 20"),
+                                (("Who is Ken Hu?", 2.7), "/retrieve", "k=2.7: must be a whole number")):
         with pytest.raises(Exception) as refused:
             client.predict(*args, api_name=name)
         assert message in str(refused.value)
     time.sleep(0.5)
     log = "\n".join(server.log().splitlines()[earlier:])
     assert "Traceback" not in log and "history: history" not in log
-    for message in ("question: must be a non-empty string", "history: not valid JSON", "k=99: must be between 1 and 20"):
+    for message in ("question: must be a non-empty string", "history: not valid JSON", "k=99: must be between 1 and 20",
+                    "k=2.7: must be a whole number"):
         assert sum(message in line for line in log.splitlines()) == 1, log[-2000:]
+
+
+@pytest.mark.slow
+def test_plain_http_callers_send_null_for_a_default(server):
+    """What the README shows for callers without gradio_client: every argument sent, null for a default."""
+    import json as json_lib
+
+    import requests
+
+    def call(name, data):
+        event = requests.post(f"{server.url}gradio_api/call/{name}", json={"data": data}, timeout=30).json()["event_id"]
+        stream = requests.get(f"{server.url}gradio_api/call/{name}/{event}", timeout=120).text
+        return json_lib.loads([line for line in stream.splitlines() if line.startswith("data:")][-1][5:])
+
+    [answer] = call("ask", ["How many zebras live in the Serengeti?", None])
+    assert {"text", "abstained", "citations", "unsure"} <= set(answer)
+    [hits] = call("retrieve", ["How many zebras live in the Serengeti?", None])
+    assert 1 <= len(hits) <= 5  # the default k
 
 
 @pytest.mark.slow
@@ -375,6 +395,14 @@ def test_host_port_and_auth_from_flags_or_environment(app_module, monkeypatch):
     assert (args.host, args.port, args.auth) == ("127.0.0.2", 9000, ("bob", "pw"))
     with pytest.raises(SystemExit):
         app_module.parse_args(["--auth", "nopassword"])
+
+
+@pytest.mark.parametrize("port", ["99999", "-5", "0"])
+def test_a_port_out_of_range_is_a_usage_error_naming_the_flag(app_module, port, capsys):
+    with pytest.raises(SystemExit) as usage:  # was an OverflowError traceback at launch
+        app_module.parse_args(["--port", port])
+    assert usage.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"--port {port}: expected a port from 1 to 65535")
 
 
 def test_binding_beyond_this_machine_without_a_login_is_refused(app_module, monkeypatch, capsys):
