@@ -29,6 +29,11 @@ class Assistant:
     def __init__(self, store: str | os.PathLike | None = None, settings: Settings | None = None, embedder=None):
         from assistant.store import open_store
 
+        if settings is not None and not isinstance(settings, Settings):
+            raise ValueError(f"settings: expected an assistant.Settings (Settings(k=3) or Settings.from_env(k=3)), "
+                             f"got {type(settings).__name__}")
+        if store is not None and not isinstance(store, (str, os.PathLike)):
+            raise ValueError(f"store: expected an index folder or a milvus:// address, got {type(store).__name__}")
         self.settings = settings or Settings.from_env()
         self._store = open_store(store if store is not None else self.settings.index_dir, self.settings)
         self.store = self._store.name

@@ -67,3 +67,27 @@ def test_an_assistant_keeps_its_own_searcher_and_sees_changes_made_by_another(tm
     a.add([docs])
     assert b.searcher() is not first and b.retrieve("bees honey")[0].source == str(docs / "bees.txt")
     assert b.ensure_index() is None  # current: nothing rebuilt
+
+
+def test_arguments_of_the_wrong_kind_are_one_line_naming_them(tmp_path):
+    import pytest
+
+    stray = tmp_path / "notes.txt"
+    stray.write_text("not an index", "utf-8")
+    made = [
+        (lambda: Assistant(store=5), "store: expected an index folder or a milvus:// address, got int"),
+        (lambda: Assistant(settings={"k": 3}), "settings: expected an assistant.Settings"),
+        (lambda: Assistant(store=stray), f"store: {stray} is a file, not an index folder"),
+    ]
+    bot = Assistant(tmp_path / "index", settings=Settings.from_env(chunk_size=300, chunk_overlap=60), embedder=HashEmbedder())
+    called = [
+        (lambda: bot.add([5]), "paths: 5 is not a path (a string or os.PathLike)"),
+        (lambda: bot.add(None), "paths: expected a path or a list of paths, got NoneType"),
+        (lambda: bot.add(b"notes.txt"), "paths: expected a path or a list of paths, got bytes"),
+        (lambda: bot.remove(None), "sources: expected a path or a list of paths, got NoneType"),
+    ]
+    for call, message in made + called:  # each was a TypeError, AttributeError or FileExistsError from deep inside
+        with pytest.raises(ValueError) as bad:
+            call()
+        assert str(bad.value).startswith(message) and "\n" not in str(bad.value)
+    assert stray.read_text("utf-8") == "not an index" and not (tmp_path / "index").exists()  # nothing written

@@ -288,3 +288,19 @@ def test_langchain_retriever_with_the_real_model(corpus, tmp_path):
     # Same answer as retrieve() with the default (real) embedder.
     hits = assistant.retrieve("What feeds propellant to a liquid rocket engine?", k=2, index_dir=target)
     assert [h.chunk_id for h in hits] == [d.metadata["chunk_id"] for d in docs]
+
+
+def test_search_piped_into_a_reader_that_stops_early_ends_quietly(index_dir, settings, embedder, monkeypatch, capsys):
+    """`python -m assistant search ... --json | head -3` ended with "error: [Errno 32] Broken pipe"."""
+    import os
+    import sys
+
+    from assistant.ingest import embeddings
+    from assistant.interfaces import cli
+
+    monkeypatch.setattr(embeddings, "default_embedder", lambda settings=None: embedder)  # the index's (hash) embedder
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone
+    monkeypatch.setattr(sys, "stdout", os.fdopen(write, "w", buffering=1))
+    assert cli.main(["--index-dir", str(index_dir), "search", "apples", "--json"]) == 141  # 128 + SIGPIPE, as a shell reports it
+    assert capsys.readouterr().err == ""

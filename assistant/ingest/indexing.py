@@ -357,11 +357,17 @@ def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cance
 
 
 def _as_list(paths, what: str) -> list:
+    """`paths` (one path, or several) as a list, or a one-line ValueError naming `what`."""
     if isinstance(paths, (str, os.PathLike)):
         return [paths]
+    if isinstance(paths, bytes) or not isinstance(paths, Iterable):
+        raise ValueError(f"{what}: expected a path or a list of paths, got {type(paths).__name__}")
     paths = list(paths)
     if not paths:
         raise ValueError(f"{what}: give at least one file or folder")
+    wrong = [p for p in paths if not isinstance(p, (str, os.PathLike))]
+    if wrong:
+        raise ValueError(f"{what}: {wrong[0]!r} is not a path (a string or os.PathLike)")
     return paths
 
 

@@ -57,6 +57,8 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
         return MilvusStore.from_uri(name, settings)
     if "://" in name:
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
+    if os.path.exists(name) and not os.path.isdir(name):
+        raise ValueError(f"store: {name} is a file, not an index folder")
     from assistant.store.faiss import FaissStore
 
     return FaissStore(name, settings.exact_max_sentences) if settings is not None else FaissStore(name)
