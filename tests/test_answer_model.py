@@ -393,6 +393,15 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
     marked = ask(f"<script>document.location='x'</script> <i>{plain}</i>", index_dir=museum_index, settings=settings, embedder=embedder)
     alone = ask(plain, index_dir=museum_index, settings=settings, embedder=embedder)
     assert marked.text == alone.text and not marked.abstained
+    core = plain.rstrip("?")
+    for pasted in (f"**{core}**?", f"`{plain}`", f"> {plain}", f"- {plain}", f"# {plain}", f"{core}???!", f"“{plain}”",
+                   f'"{plain}"', f"How many *paintings* does the museum hold?"):
+        assert plain_question(pasted) == plain, pasted  # Markdown and symbols around the words (a bold question was refused)
+        again = ask(pasted, index_dir=museum_index, settings=settings, embedder=embedder)
+        assert (again.text, again.confidence) == (alone.text, alone.confidence)
+    for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What does [the law](http://x) say?", "1. Who is Ken?",
+                 "“Trust” is what?", "What is C++?", "Was it 5 > 3?"):
+        assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed
 
 
 def test_a_broken_model_is_one_line_from_ask_and_the_cli(museum_index, model_copy, settings, embedder, monkeypatch, capsys):

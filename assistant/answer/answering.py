@@ -9,7 +9,6 @@ whose confidence is below the level at which the answer model counts as sure is 
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from assistant.answer.types import Answer
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
 from assistant.answer.parts import question_parts
+from assistant.answer.plain import plain_question
 from assistant.answer.prompts import NO_ANSWER
 from assistant.search.retrieval import checked_question, searcher_for
 
@@ -80,9 +80,6 @@ def ask(
     return _generated_or(extracted, question, hits, settings, embedder, on_token, history)
 
 
-_MARKUP = re.compile(r"</?[A-Za-z!][^>]*>")
-
-
 def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str]], k: int):
     """Vectors of every text searched or read, the question's hits, and each part's hits.
 
@@ -107,17 +104,6 @@ def _merged(first: list, more: list) -> list:
     """`first`'s hits, then those of `more` not already among them."""
     seen = {h.chunk_id for h in first}
     return list(first) + [h for h in more if h.chunk_id not in seen]
-
-
-def plain_question(question: str) -> str:
-    """The question as a reader sees it: HTML markup (tags, and scripts or styles with their
-    content) removed, so markup pasted around a question does not change the answer."""
-    if not _MARKUP.search(question):
-        return question
-    from assistant.ingest.documents import html_visible_text
-
-    plain = " ".join(html_visible_text(question).split())
-    return plain or question
 
 
 def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history) -> Answer:
