@@ -243,6 +243,39 @@ def test_rewording_measure_shows_what_a_scorer_of_echoed_words_loses(sample):
     assert figures["reworded"]["false_refusal"] > figures["as_asked"]["false_refusal"]
 
 
+def test_framing_puts_words_around_the_question_from_disjoint_train_and_held_out_sets():
+    import random
+
+    from training.framing import HELD_OUT, TRAIN, framed
+
+    assert not set(TRAIN.before) & set(HELD_OUT.before) and not set(TRAIN.after) & set(HELD_OUT.after)
+    rng = random.Random(0)
+    question = "What color is the kettle?"
+    seen = [framed(question, HELD_OUT, rng) for _ in range(200)]
+    assert all(question in text and text != question for text in seen)
+    assert any(t.startswith(HELD_OUT.before) and t.endswith(HELD_OUT.after) for t in seen)  # both, sometimes
+    assert any(t.startswith(question) for t in seen) and any(t.endswith(question) for t in seen)
+    assert framed(question, TRAIN, random.Random(1)) == framed(question, TRAIN, random.Random(1))  # seeded
+
+
+def test_framing_measure_shows_what_a_scorer_of_shared_words_loses_and_framed_groups_keep_their_answer(sample):
+    import argparse
+
+    from training.framing import TRAIN, measure
+    from training.pairs import word_share
+    from training.train import framed_groups
+
+    items = questions(sample, "dev") + questions(sample, "train")
+    figures = measure(lambda q, texts: np.array([word_share(q, t) for t in texts]), items)
+    assert figures["questions"] == len(items)
+    assert figures["framed"]["false_refusal"] > figures["as_asked"]["false_refusal"] + 0.3  # the extra words dilute the share
+    args = argparse.Namespace(seed=0, negatives=3, near=1, bridge=0)
+    groups, asked = framed_groups(items, 4, args)
+    assert len(asked) == 4 and all(original in text and text != original for text, original in asked.items())
+    assert {p[0] for p in groups} == set(asked) and any(p[2] == 1.0 for p in groups) and any(p[3].endswith("-none") for p in groups)
+    assert all(any(text.startswith(b) for b in TRAIN.before) or any(text.endswith(a) for a in TRAIN.after) for text in asked)
+
+
 def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, capsys):
     from training import rewording, swaps
 
@@ -281,7 +314,9 @@ def test_bad_counts_and_model_folders_of_the_studies_are_one_line(tmp_path, caps
                                          (["--reworded", "-2"], "--reworded -2"),
                                          (["--reworded", "5"], "--null"),
                                          (["--described", "-1"], "--described -1"),
-                                         (["--described", "4"], "--null")])
+                                         (["--described", "4"], "--null"),
+                                         (["--framed", "-1"], "--framed -1"),
+                                         (["--framed", "2"], "--null")])
 def test_bad_synthetic_group_arguments_are_one_line(tmp_path, capsys, argv, named):
     from training.train import main
 
