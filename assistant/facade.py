@@ -71,8 +71,9 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> list:
         """The `k` best passages (`Hit`), best first; `mode`: hybrid, dense or bm25."""
-        from assistant.search.retrieval import retrieve
+        from assistant.search.retrieval import checked_question, retrieve
 
+        checked_question(question)  # before the index is loaded
         return retrieve(question, k, mode=mode, searcher=self.searcher())
 
     def add(self, paths, progress: bool = False, cancel=None):

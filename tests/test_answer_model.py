@@ -399,8 +399,9 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
         assert plain_question(pasted) == plain, pasted  # Markdown and symbols around the words (a bold question was refused)
         again = ask(pasted, index_dir=museum_index, settings=settings, embedder=embedder)
         assert (again.text, again.confidence) == (alone.text, alone.confidence)
+    assert plain_question("Who did that!?") == "Who did that?"  # a run of marks keeps its question mark
     for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What does [the law](http://x) say?", "1. Who is Ken?",
-                 "“Trust” is what?", "What is C++?", "Was it 5 > 3?"):
+                 "“Trust” is what?", "What is C++?", "Was it 5 > 3?", "What is the ?? operator?"):
         assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed
 
 

@@ -445,6 +445,10 @@ def test_a_rebuild_given_a_path_that_is_not_there_changes_nothing(built, corpus,
     report = rebuild_index([corpus / "apples.txt", typo], index_dir=built, settings=settings, embedder=embedder)
     assert [f[0] for f in report.failed] == [str(typo)] and not report.removed  # one good path does not let the rest go
     assert sources(built) == before and dir_state(built) == state and Index.load(built).manifest.roots == (str(corpus),)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")  # a broken link is not there either (it used to prune everything too)
+    assert [f[0] for f in rebuild_index([link], index_dir=built, settings=settings, embedder=embedder).failed] == [str(link)]
+    assert sources(built) == before and dir_state(built) == state
     assert cli.main(["--index-dir", str(built), "index", "rebuild", str(typo)]) == 1  # was 0
     assert f"failed: {typo}: no such file or directory" in capsys.readouterr().out
     assert sources(built) == before
@@ -472,7 +476,7 @@ def test_a_relative_root_seen_from_another_working_folder_prunes_nothing(corpus,
     assert not rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).failed  # from where it was given
 
 
-def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_is_forgotten(corpus, tmp_path, settings, embedder):
+def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_refuses_until_removed(corpus, tmp_path, settings, embedder):
     index_dir = tmp_path / "index"
     upload = tmp_path / "uploads" / "page.md"
     write_corpus(upload.parent, {"page.md": "# Page\n\nThe ferry leaves at noon."})
@@ -484,15 +488,18 @@ def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_is_forgotten(corp
     assert Index.load(index_dir).manifest.roots == (str(corpus),)  # was kept: every rebuild then failed on it
     report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
     assert not report.failed and not report.removed
-    # a file added by name and then deleted: its recorded root is forgotten and its document pruned
+    # a file added by name, then deleted (or a folder unmounted): the rebuild keeps it and says how to go on
     gone = tmp_path / "gone.md"
     write_corpus(tmp_path, {"gone.md": "# Gone\n\nA note."})
     add_documents([gone], index_dir=index_dir, settings=settings, embedder=embedder)
     gone.unlink()
+    before = sources(index_dir)
+    [(path, reason)] = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).failed
+    assert path == str(gone) and "the 1 document indexed from it is kept" in reason and "index remove SOURCE" in reason
+    assert sources(index_dir) == before and Index.load(index_dir).manifest.roots == (str(corpus), str(gone))
+    remove_documents([str(gone)], index_dir=index_dir, settings=settings, embedder=embedder)  # the way on
     report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
-    assert report.failed == () and report.removed == (str(gone),)
-    assert [path for path, _ in report.skipped] == [str(gone)] and "no longer a recorded root" in report.skipped[0][1]
-    assert Index.load(index_dir).manifest.roots == (str(corpus),) and str(gone) not in sources(index_dir)
+    assert not report.failed and Index.load(index_dir).manifest.roots == (str(corpus),)
 
 
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):

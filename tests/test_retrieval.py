@@ -171,6 +171,16 @@ def test_a_question_that_is_not_valid_unicode_is_one_line_naming_it(index_dir, s
     assert ask("apples \U0001F34E", index_dir, settings, embedder)  # a paired one (an emoji) is fine
 
 
+def test_a_question_longer_than_a_question_is_one_line_before_any_work(tmp_path, settings, embedder):
+    from assistant.search.retrieval import MAX_QUESTION_CHARS
+
+    with pytest.raises(ValueError, match=f"^question: too long \\({MAX_QUESTION_CHARS + 1:,} characters; at most"):
+        retrieve("a" * (MAX_QUESTION_CHARS + 1), index_dir=tmp_path / "none", settings=settings, embedder=embedder)
+    with pytest.raises(ValueError, match="^question: must be a non-empty string"):  # checked before the index is looked for
+        assistant.Assistant(tmp_path / "none", settings=settings, embedder=embedder).retrieve("")
+    assert not (tmp_path / "none").exists()
+
+
 @pytest.mark.parametrize("k, mode, message", [(0, "hybrid", "k=0: must be a whole number"), ("2", "hybrid", "k='2'"),
                                              (True, "hybrid", "k=True"), (2, "semantic", "mode 'semantic'")])
 def test_a_langchain_retriever_with_a_bad_k_or_mode_is_refused_when_made(k, mode, message):

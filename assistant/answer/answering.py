@@ -73,7 +73,7 @@ def ask(
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
     text, citations = extractive.compose(answered, settings.answer_max_sentences)
-    unsure = min(score for score in scores if score >= threshold) < model.unsure_below_for(settings)
+    unsure = min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)
     extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:
         return extracted

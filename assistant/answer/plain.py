@@ -1,11 +1,12 @@
 """The question as a reader sees it: what was typed around its words removed.
 
 A question pasted with markup reads as its words alone: HTML (tags, and scripts or styles with
-their content), Markdown (emphasis, code, a quote or heading marker; rendered by markdown-it-py,
-then read as HTML), a run of question or exclamation marks ("???!" is "?"), and quotes around the
-whole question. Without this, a question in bold was refused where the same words were answered.
-Markup is only removed, never words: where rendering would join or drop words ("5*3*4" is not
-emphasis), the question keeps its Markdown.
+their content, as a browser shows it), Markdown (emphasis, code, a quote or heading marker;
+rendered by markdown-it-py, then read as HTML), the run of question or exclamation marks that
+ends it ("???!" is "?", "!?" is "?"), and quotes around the whole question. Without this, a
+question in bold was refused where the same words were answered. Markdown only loses its markup,
+never a word: where rendering would join or drop words ("5*3*4" is not emphasis), the question
+keeps its Markdown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 
 _HTML = re.compile(r"</?[A-Za-z!][^>]*>")
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
-_MARKS = re.compile(r"([?!])[?!]+")
+_MARKS = re.compile(r"[?!]{2,}$")  # the run that ends the question
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»", "„": "“"}
 _WORDS = re.compile(r"\w+")
 
@@ -33,7 +34,8 @@ def plain_question(question: str) -> str:
         rendered = " ".join(html_visible_text(MarkdownIt("commonmark").render(plain)).split())
         if rendered and _WORDS.findall(rendered) == _WORDS.findall(plain):
             plain = rendered
-    plain = _MARKS.sub(r"\1", plain).strip()
+    plain = plain.strip()
+    plain = _MARKS.sub(lambda run: "?" if "?" in run.group() else "!", plain)
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()
     return plain or question

@@ -128,11 +128,9 @@ def sync(
     """Bring the index in `index_dir` (a folder or a milvus:// store) up to date with `paths`
     (see the module docstring).
 
-    A rebuild (`prune`) drops every document its paths do not hold, so one given a path that is
-    not there (most often a typo) changes nothing and says so; so does one whose recorded root
-    (`recorded`: the paths came from the index itself) is relative and not found from this working
-    folder (it was given from another one). A recorded absolute root that is gone (a file or folder
-    deleted) is forgotten, and what was indexed from it pruned, as a rebuild prunes a deleted file."""
+    A rebuild (`prune`) drops every document its paths do not hold, so one with a path that is not
+    there changes nothing and says so (with `recorded`, the paths came from the index, or its
+    defaults: the failure says how to go on without the path)."""
     began = time.perf_counter()
     store = open_store(index_dir, settings)
     index_dir = store.name
@@ -141,16 +139,14 @@ def sync(
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
-        if prune:
-            missing = [path for path, reason in failed if reason == NOT_THERE]
-            forgotten = [path for path in missing if recorded and os.path.isabs(path)]
-            refused = [(path, _not_rebuilt(path, old_entries)) for path in missing if path not in forgotten]
-            if refused:
-                plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
-                return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
-            paths = [p for p in paths if os.path.normpath(os.fspath(p)) not in forgotten]
-            failed = [f for f in failed if f[0] not in forgotten]
-            skipped += [(path, f"{NOT_THERE}: no longer a recorded root, and what was indexed from it is pruned") for path in forgotten]
+        # a rebuild prunes whatever its paths do not hold: with one of them not there (a typo, a
+        # relative path recorded from another working folder, a deleted or unmounted folder, a
+        # broken link) it would prune what that path held, so it changes nothing instead
+        missing = list(dict.fromkeys(os.path.normpath(os.fspath(p)) for p in paths if not os.path.exists(p))) if prune else []
+        if missing:
+            refused = [(path, _not_rebuilt(path, old_entries, recorded)) for path in missing]
+            plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
+            return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune)
         by_real = {os.path.realpath(s): s for s in old_entries}
         wanted = set()
@@ -212,12 +208,15 @@ def sync(
         return _report(index_dir, plan, total, len(chunks), began)
 
 
-def _not_rebuilt(path: str, indexed) -> str:
-    """Why a rebuild with `path` not there changed nothing, and what the index keeps from it."""
+def _not_rebuilt(path: str, indexed, recorded: bool) -> str:
+    """Why a rebuild with `path` not there changed nothing, what the index keeps from it, and, for
+    a recorded root, the way on."""
     held = sum(_under(source, path) for source in indexed)
     kept = f"; the {held} document{'s' * (held != 1)} indexed from it {'are' if held != 1 else 'is'} kept" if held else ""
+    way = ("; to go on without it, rebuild from the paths that remain (index rebuild PATH ...) or remove what it held "
+           "(index remove SOURCE ...)") if recorded else ""
     return (f"{NOT_THERE} (looked for from {os.getcwd()}); nothing was rebuilt, since a rebuild drops every "
-            f"document its paths do not hold{kept}")
+            f"document its paths do not hold{kept}{way}")
 
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:

@@ -49,12 +49,18 @@ class Hit:
         )
 
 
+MAX_QUESTION_CHARS = 10_000  # a question, not a document: past this, reading it is the slow part
+
+
 def checked_question(question) -> str:
     """`question` as a search or an answer takes it, or a one-line ValueError saying why not: not
     a string, nothing visible in it (only spaces, control or format characters such as zero-width
-    spaces), or not valid Unicode (an unpaired surrogate, which no encoder can read)."""
+    spaces), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
+    encoder can read)."""
     if not isinstance(question, str) or not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
         raise ValueError("question: must be a non-empty string")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"question: too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
     if error := unicode_error(question):
         raise ValueError(f"question: {error}")
     return question
