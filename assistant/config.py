@@ -182,6 +182,7 @@ def _positive(v) -> bool:
     return v > 0
 
 
+_PROBABILITY_OR_UNSET = (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)")
 _RULES = {
     "chunk_size": (_positive, "a positive number of characters"),
     "chunk_overlap": (lambda v: v >= 0, "0 or more characters"),
@@ -203,8 +204,8 @@ _RULES = {
     "answer_candidates": (_positive, "1 or more"),
     "answer_workers": (lambda v: v >= 0, "0 (one per core) or more"),
     "answer_stop": (lambda v: 0.0 < v <= 1.0, "a probability above 0, at most 1"),
-    "abstain_threshold": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
-    "answer_unsure_below": (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)"),
+    "abstain_threshold": _PROBABILITY_OR_UNSET,
+    "answer_unsure_below": _PROBABILITY_OR_UNSET,
     "llm_timeout": (_positive, "a positive number of seconds"),
     "llm_max_tokens": (_positive, "1 or more"),
     "max_file_mb": (_positive, "a positive size in MiB"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,14 +53,12 @@ def measure(scorer, items, false_refusal: float = 0.05, bridge_chars: int = 0, s
     """Best sentence and answerability AUC (train.py `evaluate`) of the dev questions `items` as
     asked and framed with `HELD_OUT`, the latter at the threshold that refuses `false_refusal` of
     them as asked: how much of that share the framing adds."""
-    from training.train import evaluate
+    from training.rewording import as_asked_and_changed
 
     rng = random.Random(seed)
-    asked = evaluate(scorer, items, false_refusal, bridge_chars=bridge_chars)
-    changed = evaluate(scorer, [replace(q, question=framed(q.question, HELD_OUT, rng)) for q in items], false_refusal,
-                       asked["threshold"], bridge_chars)
-    keys = ("top1_sentence", "answerability_auc", "false_refusal")
-    return {"questions": len(items), "as_asked": {k: asked[k] for k in keys}, "framed": {k: changed[k] for k in keys}}
+    texts = [framed(q.question, HELD_OUT, rng) for q in items]
+    asked, changed = as_asked_and_changed(scorer, items, texts, false_refusal, bridge_chars)
+    return {"questions": len(items), "as_asked": asked, "framed": changed}
 
 
 def main(argv=None) -> int:

@@ -108,15 +108,24 @@ def measure(scorer, items: list[TrainQuestion], synonyms, embed, false_refusal: 
     sentence and answerability AUC (train.py `evaluate`) on the questions that have a rewording, as
     asked and reworded, with the threshold that refuses `false_refusal` of them as asked.
     `bridge_chars`: the model's (each wording gets its own bridges)."""
-    from training.train import evaluate
-
     found = reworded(items, synonyms, embed)
     if not found:
         return {"reworded_questions": 0}
-    asked = evaluate(scorer, [r.question for r in found], false_refusal, bridge_chars=bridge_chars)
-    changed = evaluate(scorer, [replace(r.question, question=r.text) for r in found], false_refusal, asked["threshold"], bridge_chars)
+    asked, changed = as_asked_and_changed(scorer, [r.question for r in found], [r.text for r in found], false_refusal, bridge_chars)
+    return {"reworded_questions": len(found), "as_asked": asked, "reworded": changed}
+
+
+def as_asked_and_changed(scorer, items: list[TrainQuestion], texts: list[str], false_refusal: float = 0.05,
+                         bridge_chars: int = 0) -> tuple[dict, dict]:
+    """Best sentence, answerability AUC and false refusals (train.py `evaluate`) of the dev
+    questions `items` as asked, and with their questions worded as `texts` at the threshold that
+    refuses `false_refusal` of them as asked (how much of that share the new wording adds)."""
+    from training.train import evaluate
+
+    asked = evaluate(scorer, items, false_refusal, bridge_chars=bridge_chars)
+    changed = evaluate(scorer, [replace(q, question=t) for q, t in zip(items, texts)], false_refusal, asked["threshold"], bridge_chars)
     keys = ("top1_sentence", "answerability_auc", "false_refusal")
-    return {"reworded_questions": len(found), "as_asked": {k: asked[k] for k in keys}, "reworded": {k: changed[k] for k in keys}}
+    return {k: asked[k] for k in keys}, {k: changed[k] for k in keys}
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,7 @@ keeps its Markdown.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HTML = re.compile(r"</?[A-Za-z!][^>]*>")
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
@@ -29,9 +30,7 @@ def plain_question(question: str) -> str:
     if _HTML.search(plain):
         plain = " ".join(html_visible_text(plain).split()) or plain
     if _MARKDOWN.search(plain):
-        from markdown_it import MarkdownIt
-
-        rendered = " ".join(html_visible_text(MarkdownIt("commonmark").render(plain)).split())
+        rendered = " ".join(html_visible_text(_markdown().render(plain)).split())
         if rendered and _WORDS.findall(rendered) == _WORDS.findall(plain):
             plain = rendered
     plain = plain.strip()
@@ -39,3 +38,11 @@ def plain_question(question: str) -> str:
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()
     return plain or question
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    """One CommonMark renderer for the process (building one sets up all its rules)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
