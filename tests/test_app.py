@@ -24,6 +24,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.interfaces.corpus import UploadRefused, safe_document_name
+from assistant.ingest.indexing import EXCLUDED
 from assistant.answer.prompts import NO_ANSWER
 from tests.fakes import HashEmbedder
 
@@ -618,10 +619,16 @@ def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(servic
     outside.write_text("Glaciers move slowly down the valley.\n")
     import assistant
 
-    assistant.add_documents([str(outside)], service.settings.index_dir, settings=service.settings, embedder=service.embedder)
+    shipped = tmp_path / "shipped"  # a recorded folder other than the corpus folder, like the shipped documents
+    (shipped / "fjords.txt").parent.mkdir()
+    (shipped / "fjords.txt").write_text("Fjords are long, narrow inlets.\n")
+    assistant.add_documents([str(outside), str(shipped)], service.settings.index_dir, settings=service.settings, embedder=service.embedder)
     kept = str(Path(service.settings.corpus_dir) / "kept.txt")
     assert "its file was deleted" in service.remove(kept) and not Path(kept).exists()
     assert "outside the corpus folder and was kept" in service.remove(str(outside)) and outside.exists()
+    assert "rebuilds leave it out" in service.remove(str(shipped / "fjords.txt"))
+    report = assistant.rebuild_index(None, service.settings.index_dir, settings=service.settings, embedder=service.embedder)
+    assert not report.added and (str(shipped / "fjords.txt"), EXCLUDED) in report.skipped
     assert [f.source for f in service.files()] == []
     assert service.remove(kept).startswith("Not removed: kept.txt")
 

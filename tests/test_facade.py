@@ -34,8 +34,10 @@ def test_the_verbs_work_on_the_store_given_with_the_embedder_given(tmp_path):
     assert documents[0].metadata["source"].endswith("bees.txt")
     assert bot.remove([str(docs / "bees.txt")]).removed == (str(docs / "bees.txt"),)
     (docs / "owls.txt").unlink()
-    report = bot.rebuild()  # the recorded folder again: the deleted file goes, the removed one is still there
-    assert report.removed == (str(docs / "owls.txt"),) and report.added == (str(docs / "bees.txt"),)
+    report = bot.rebuild()  # the recorded folder again: the deleted file goes, the removed one stays out
+    assert report.removed == (str(docs / "owls.txt"),) and not report.added
+    assert [source for source, _ in report.skipped] == [str(docs / "bees.txt")] and bot.documents() == ()
+    assert bot.add([docs / "bees.txt"]).added == (str(docs / "bees.txt"),)  # named: back in
     assert [f.source for f in bot.documents()] == [str(docs / "bees.txt")]
 
 

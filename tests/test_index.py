@@ -33,7 +33,7 @@ from assistant.store.index import (
     IndexMissing,
     Manifest,
 )
-from assistant.ingest.indexing import add_documents, embedding_texts, rebuild_index, remove_documents
+from assistant.ingest.indexing import EXCLUDED, add_documents, embedding_texts, rebuild_index, remove_documents
 from assistant.search.retrieval import Searcher, retrieve
 from tests.fakes import HashEmbedder, make_pdf
 
@@ -500,6 +500,42 @@ def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_refuses_until_rem
     remove_documents([str(gone)], index_dir=index_dir, settings=settings, embedder=embedder)  # the way on
     report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
     assert not report.failed and Index.load(index_dir).manifest.roots == (str(corpus),)
+
+
+def test_a_removed_file_stays_out_until_it_is_added_by_name(corpus, tmp_path, settings, embedder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    index_dir = tmp_path / "index"
+    rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
+    remove_documents([str(corpus / "apples.txt")], index_dir=index_dir, settings=settings, embedder=embedder)  # another spelling
+    assert Index.load(index_dir).manifest.excluded == ("corpus/apples.txt",)
+    for again in (lambda: rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder),
+                  lambda: rebuild_index(["corpus/"], index_dir=index_dir, settings=settings, embedder=embedder),
+                  lambda: add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)):
+        report = again()
+        assert not report.changed and report.skipped == (("corpus/apples.txt", EXCLUDED),)
+        assert sources(index_dir) == ["corpus/rockets.md", "corpus/taxes.txt"]
+    assert "skipped: corpus/apples.txt: removed from the index on request" in report.summary()
+    from assistant.config import PROJECT_DIR
+
+    info = subprocess.run([sys.executable, "-m", "assistant", "--index", str(index_dir), "index", "info"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120)
+    assert "corpus/apples.txt  left out: removed on request (index add corpus/apples.txt brings it back)" in info.stdout
+    # named, it is indexed again and folders bring it back from then on
+    assert add_documents(["./corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder).added
+    assert Index.load(index_dir).manifest.excluded == ()
+    assert not rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).changed
+    assert len(sources(index_dir)) == 3
+    # a file of that name is passed by while a recorded folder holds the path, even one made anew
+    remove_documents(["corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    (corpus / "apples.txt").unlink()
+    write_corpus(corpus)
+    assert rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).skipped == (("corpus/apples.txt", EXCLUDED),)
+    # and ends when no recorded folder holds it any more
+    rebuild_index(["corpus/rockets.md"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert Index.load(index_dir).manifest.excluded == ()
+    assert sorted(rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).added) == [
+        "corpus/apples.txt", "corpus/taxes.txt"]
+    assert "excluded" not in json.loads((index_dir / Index.load(index_dir).generation / "manifest.json").read_text())  # older readers
 
 
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):

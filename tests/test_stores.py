@@ -15,7 +15,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.store.snapshot import IndexBusy, IndexCorrupt, IndexMissing
-from assistant.ingest.indexing import add_documents, rebuild_index, remove_documents
+from assistant.ingest.indexing import EXCLUDED, add_documents, rebuild_index, remove_documents
 from assistant.search.retrieval import retrieve
 from assistant.store import is_milvus, open_store
 from tests.fakes import HashEmbedder
@@ -125,7 +125,14 @@ def test_remove_and_rebuild_prune(store, corpus, settings, embedder):
                for h in retrieve("apple harvest orchard", 10, store, settings=settings, embedder=embedder))
     (corpus / "rockets.md").unlink()
     report = rebuild_index(None, store, settings=settings, embedder=embedder)  # the recorded roots
-    assert report.removed == (str(corpus / "rockets.md"),) and report.added == (str(corpus / "apples.txt"),)
+    # the removed file is still in the recorded folder: the rebuild passes it by, and says so
+    assert report.removed == (str(corpus / "rockets.md"),) and not report.added
+    assert report.skipped == ((str(corpus / "apples.txt"), EXCLUDED),)
+    assert open_store(store, settings).load().manifest.excluded == (str(corpus / "apples.txt"),)
+    report = add_documents([corpus / "apples.txt"], store, settings=settings, embedder=embedder)  # by name: back
+    assert report.added == (str(corpus / "apples.txt"),)
+    assert open_store(store, settings).load().manifest.excluded == ()
+    assert not rebuild_index(None, store, settings=settings, embedder=embedder).changed
     assert indexed(store, settings) == sorted(str(corpus / n) for n in ("apples.txt", "taxes.txt"))
     remove_documents([str(corpus / "apples.txt"), str(corpus / "taxes.txt")], store, settings=settings, embedder=embedder)
     assert open_store(store, settings).load().chunks == []

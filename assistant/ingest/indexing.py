@@ -3,7 +3,8 @@
 A file is identified by its source path; its sha256 decides whether it changed. Unchanged files
 keep their chunks and vectors, changed and new ones are loaded, chunked and embedded, files gone
 from a rebuild's paths are pruned. A file that fails to load is reported and keeps whatever it had
-in the index. Nothing is written when nothing changed. Writers are serialised by a lock and the
+in the index. A file removed on request stays out when a folder that holds it is indexed again,
+until it is added by name. Nothing is written when nothing changed. Writers are serialised by a lock and the
 save is atomic (the store: `store/`).
 """
 
@@ -57,6 +58,7 @@ class Report:
 
 
 NOT_THERE = "no such file or directory"
+EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
 
 
 @dataclass
@@ -71,6 +73,7 @@ class _Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     replace_roots: bool = False  # a rebuild: the paths given become the recorded roots
     unrooted: list[str] = field(default_factory=list)  # removed on request: no longer a root if one
+    excluded: set[str] = field(default_factory=set)  # removed on request, passed by when a folder holds them
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -147,11 +150,20 @@ def sync(
             refused = [(path, _not_rebuilt(path, old_entries, recorded)) for path in missing]
             plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
             return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
-        plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune)
+        plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
+                     excluded=set(old.manifest.excluded) if old else set())
         by_real = {os.path.realpath(s): s for s in old_entries}
+        excluded_real = {os.path.realpath(s): s for s in plan.excluded}
+        named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
         wanted = set()
         for path in files:
             source = path if path in old_entries else by_real.get(os.path.realpath(path), path)
+            passed_over = excluded_real.get(os.path.realpath(path))
+            if passed_over is not None:
+                if os.path.realpath(path) not in named:  # reached through a folder: stays out
+                    plan.skipped.append((passed_over, EXCLUDED))
+                    continue
+                plan.excluded.discard(passed_over)  # named: brought back
             wanted.add(source)
             existing = old_entries.get(source)
             try:
@@ -187,6 +199,7 @@ def sync(
                 plan.removed.append(source)
                 if asked:
                     plan.unrooted.append(source)
+                    plan.excluded.add(source)  # kept only while a recorded folder holds it (`_assemble`)
             elif reuse:
                 plan.keep[source] = entry
             else:
@@ -293,6 +306,8 @@ def _assemble(
             roots.append(p)
     # a document removed on request that was a root of its own (a file added by name) is no longer one
     roots = [r for r in roots if not any(_under(r, gone) for gone in plan.unrooted)]
+    # an exclusion lasts while a recorded folder (not the file itself) holds its path
+    excluded = sorted(s for s in plan.excluded if any(_under(s, r) and not _under(r, s) for r in roots))
     manifest = Manifest(
         model=embedder.model_name,
         dimension=embedder.dimension,
@@ -302,6 +317,7 @@ def _assemble(
         chunker_version=CHUNKER_VERSION,
         files=tuple(entries[s] for s in sorted(entries)),
         roots=tuple(roots),
+        excluded=tuple(excluded),
     )
     return manifest, new_chunks, new_vectors
 

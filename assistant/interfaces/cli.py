@@ -206,6 +206,7 @@ def _info(args) -> int:
         "sentences": len(index.keys),
         "created": m.created,
         "roots": list(m.roots),
+        "excluded": list(m.excluded),
         "files": [asdict(f) for f in m.files],
     }
     if args.json:
@@ -216,4 +217,6 @@ def _info(args) -> int:
           f"format {m.format_version}; built {m.created}")
     for f in m.files:
         print(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}")
+    for source in m.excluded:
+        print(f"  {source}  left out: removed on request (index add {source} brings it back)")
     return 0

@@ -140,7 +140,7 @@ class CorpusFolder:
             except OSError as err:
                 where = f"its file could not be deleted ({err.strerror})"
         else:
-            where = "its file is outside the corpus folder and was kept"
+            where = "its file is outside the corpus folder and was kept, and rebuilds leave it out"
         return f"Removed {Path(source).name} from the index; {where}."
 
     def _copy_checked(self, temp_path: str, checked: Path) -> None:

@@ -57,6 +57,9 @@ class Manifest:
     chunker_version: int = 1
     files: tuple[FileEntry, ...] = ()
     roots: tuple[str, ...] = ()
+    # documents removed on request that a recorded folder still holds: adding or rebuilding through
+    # the folder passes them by; naming one brings it back (`ingest.indexing.sync`)
+    excluded: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
     created: str = ""
     checksums: dict = field(default_factory=dict)
@@ -73,8 +76,9 @@ class Manifest:
         data = asdict(self)
         data["files"] = [asdict(f) for f in self.files]
         data["roots"] = list(self.roots)
+        data["excluded"] = list(self.excluded)
         data["segments"] = [dict(seg) for seg in self.segments]
-        for name in ("vector_index", "segments"):  # absent from a format 1 manifest, readable by older versions
+        for name in ("vector_index", "segments", "excluded"):  # absent when empty, readable by older versions
             if not data[name]:
                 del data[name]
         return data
@@ -84,6 +88,7 @@ class Manifest:
         data = dict(data)
         data["files"] = tuple(FileEntry(**f) for f in data.get("files", ()))
         data["roots"] = tuple(data.get("roots", ()))
+        data["excluded"] = tuple(data.get("excluded", ()))
         data["segments"] = tuple(data.get("segments", ()))
         return cls(**data)
 
