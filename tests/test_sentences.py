@@ -88,6 +88,13 @@ def test_windows_line_endings_inside_sentences():
     assert sentences(text) == ["Heading", "Body sentence one.", "Body sentence two."]
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_every_kind_of_line_end_splits_alike(end):
+    lines = ["Opening hours", "", "The shop opens at nine", "", "A wrapped sentence runs on", "to the next line."]
+    text = end.join(lines) + end
+    assert sentences(text) == ["Opening hours", "The shop opens at nine", f"A wrapped sentence runs on{end}to the next line."]
+
+
 class _CountingStr(str):
     """A str that counts how many characters slicing and indexing copy out of it."""
 

@@ -2,7 +2,7 @@
 
 A rule-based splitter: a sentence ends at `.`, `!` or `?` (with any closing quotes or brackets)
 followed by whitespace and a capital, digit or opening quote, unless the word before is a known
-abbreviation or an initial. Blank lines always end a sentence, and so does a line break after a
+abbreviation or an initial. Blank lines always end a sentence (a line ends with \n, \r\n or \r), and so does a line break after a
 short line with no closing punctuation (a heading). It runs in linear time.
 """
 
@@ -17,8 +17,9 @@ _ABBREVIATIONS = {
     "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "cf", "al", "p", "pp",
 }
 _END = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
-_LINE_BREAK = re.compile(r"\r?\n")
+_EOL = r"(?:\r\n|\r(?!\n)|\n)"  # a Windows, old Mac or Unix line end; \r\n is one, never two
+_BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
+_LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
 _HEADING_MAX = 60
 _CLOSERS = ".!?:\"”'’)]"
