@@ -9,7 +9,7 @@ from assistant.search import retrieval
 from assistant.ingest.documents import load
 from assistant.store.index import Index, IndexMissing
 from assistant.ingest.indexing import add_documents, rebuild_index, remove_documents
-from assistant.search.retrieval import Hit, Searcher, retrieve, searcher_for
+from assistant.search.retrieval import Hit, Searcher, checked_question, retrieve, searcher_for
 from tests.fakes import HashEmbedder
 
 CORPUS = {
@@ -155,6 +155,16 @@ def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
 def test_empty_or_non_string_question_is_a_value_error(index_dir, settings, embedder, question):
     with pytest.raises(ValueError, match="question: must be a non-empty string"):
         ask(question, index_dir, settings, embedder)
+
+
+@pytest.mark.parametrize("question", ["???", " ... ", "\U0001F914", "-_-", "¿?"])
+def test_a_question_without_a_word_is_one_line_not_a_search(index_dir, settings, embedder, question):
+    with pytest.raises(ValueError, match="^question: no words in it, only punctuation or symbols"):
+        ask(question, index_dir, settings, embedder)
+    with pytest.raises(ValueError, match="^question: no words in it"):
+        retrieve(question, index_dir=index_dir, settings=settings, embedder=embedder)
+    for worded in ("2+2?", "¿Qué?", "Ωμέγα?", "東京?"):  # a digit or a letter of any script is a word
+        assert checked_question(worded) == worded
 
 
 def test_a_question_that_is_not_valid_unicode_is_one_line_naming_it(index_dir, settings, embedder):

@@ -8,6 +8,7 @@ a rebuild is seen by the next query (settings that differ only at search time sh
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -49,16 +50,19 @@ class Hit:
         )
 
 
+_WORD = re.compile(r"[^\W_]")  # a letter or digit, of any script
 MAX_QUESTION_CHARS = 10_000  # a question, not a document: past this, reading it is the slow part
 
 
 def checked_question(question) -> str:
     """`question` as a search or an answer takes it, or a one-line ValueError saying why not: not
     a string, nothing visible in it (only spaces, control or format characters such as zero-width
-    spaces), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
+    spaces), no word in it (a letter or digit of any script: "???" or an emoji alone), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
     encoder can read)."""
     if not isinstance(question, str) or not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
         raise ValueError("question: must be a non-empty string")
+    if not _WORD.search(question):
+        raise ValueError(f"question: no words in it, only punctuation or symbols ({question.strip()[:40]!r})")
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"question: too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
     if error := unicode_error(question):
