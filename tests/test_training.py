@@ -276,6 +276,51 @@ def test_framing_measure_shows_what_a_scorer_of_shared_words_loses_and_framed_gr
     assert all(any(text.startswith(b) for b in TRAIN.before) or any(text.endswith(a) for a in TRAIN.after) for text in asked)
 
 
+def test_typos_slip_one_or_two_long_words_after_their_first_letter_from_disjoint_sets():
+    import random
+    import re
+
+    from training.typos import HELD_OUT, TRAIN, slipped, typoed
+
+    assert not set(TRAIN) & set(HELD_OUT)
+    rng = random.Random(0)
+    for slip, make in (("swap", lambda w, i: w[:i] + w[i + 1] + w[i] + w[i + 2:]), ("drop", lambda w, i: w[:i] + w[i + 1:]),
+                       ("double", lambda w, i: w[:i + 1] + w[i:])):
+        i = random.Random(7).randrange(1, len("kettle") - 1)
+        assert slipped("kettle", slip, random.Random(7)) == make("kettle", i)
+    for seed in range(20):
+        near = slipped("Kettle", "neighbour", random.Random(seed))
+        [(i, was, now)] = [(i, a, b) for i, (a, b) in enumerate(zip("Kettle", near)) if a != b]
+        assert i >= 1 and any(was + now in row or now + was in row for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+    question = "What color is the kettle on the stove?"
+    words = re.findall(r"\S+", question)
+    for slips in (TRAIN, HELD_OUT):
+        seen = [typoed(question, slips, rng) for _ in range(200)]
+        for text in seen:
+            changed = [(a, b) for a, b in zip(words, re.findall(r"\S+", text)) if a != b]
+            assert 1 <= len(changed) <= 2 and all(len(a) >= 4 and a[0] == b[0] for a, b in changed), text
+        assert {len([1 for a, b in zip(words, t.split()) if a != b]) for t in seen} == {1, 2}
+    assert typoed("Is it ok?", TRAIN, rng) == "Is it ok?"  # no word of 4 letters: as asked
+    assert typoed(question, TRAIN, random.Random(1)) == typoed(question, TRAIN, random.Random(1))  # seeded
+
+
+def test_typos_measure_shows_what_a_scorer_of_shared_words_loses_and_typoed_groups_keep_their_answer(sample):
+    import argparse
+
+    from training.pairs import word_share
+    from training.train import typoed_groups
+    from training.typos import measure
+
+    items = questions(sample, "dev") + questions(sample, "train")
+    figures = measure(lambda q, texts: np.array([word_share(q, t) for t in texts]), items)
+    assert figures["questions"] == len(items)
+    assert figures["typoed"]["false_refusal"] > figures["as_asked"]["false_refusal"]  # a slipped word is not shared
+    args = argparse.Namespace(seed=0, negatives=3, near=1, bridge=0)
+    groups, asked = typoed_groups(items, 4, args)
+    assert len(asked) == 4 and all(len(text.split()) == len(original.split()) for text, original in asked.items())
+    assert {p[0] for p in groups} == set(asked) and any(p[2] == 1.0 for p in groups) and any(p[3].endswith("-none") for p in groups)
+
+
 def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, capsys):
     from training import rewording, swaps
 
@@ -316,7 +361,9 @@ def test_bad_counts_and_model_folders_of_the_studies_are_one_line(tmp_path, caps
                                          (["--described", "-1"], "--described -1"),
                                          (["--described", "4"], "--null"),
                                          (["--framed", "-1"], "--framed -1"),
-                                         (["--framed", "2"], "--null")])
+                                         (["--framed", "2"], "--null"),
+                                         (["--typos", "-1"], "--typos -1"),
+                                         (["--typos", "2"], "--null")])
 def test_bad_synthetic_group_arguments_are_one_line(tmp_path, capsys, argv, named):
     from training.train import main
 

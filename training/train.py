@@ -174,23 +174,39 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, 
     reworded, asked = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else ([], {})
     described, asked_too = reworded_groups(items, args.described, "described", args) if args.described else ([], {})
     framed, asked_framed = framed_groups(items, args.framed, args) if args.framed else ([], {})
-    return data + swaps + unanswerable + low + reworded + described + framed, {
+    typoed, asked_typoed = typoed_groups(items, args.typos, args) if args.typos else ([], {})
+    return data + swaps + unanswerable + low + reworded + described + framed + typoed, {
         "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
         "reworded_pairs": len(reworded), "described_pairs": len(described), "framed_pairs": len(framed),
-    }, asked | asked_too | asked_framed
+        "typoed_pairs": len(typoed),
+    }, asked | asked_too | asked_framed | asked_typoed
 
 
 def framed_groups(items: list[TrainQuestion], count: int, args) -> tuple[list[tuple], dict[str, str]]:
     """`answer_groups` of `count` train questions with conversational words around them
     (training/framing.py, its training framings), and each framed question's wording as asked."""
-    import random
-
     from training.framing import TRAIN, framed
 
-    rng = random.Random(args.seed + 5)
+    return _changed_groups(items, count, "framed", lambda q, rng: framed(q, TRAIN, rng), args.seed + 5, args)
+
+
+def typoed_groups(items: list[TrainQuestion], count: int, args) -> tuple[list[tuple], dict[str, str]]:
+    """`answer_groups` of `count` train questions with typing slips (training/typos.py, its
+    training slips), and each such question's wording as asked."""
+    from training.typos import TRAIN, typoed
+
+    return _changed_groups(items, count, "typoed", lambda q, rng: typoed(q, TRAIN, rng), args.seed + 6, args)
+
+
+def _changed_groups(items, count: int, kind: str, change, seed: int, args) -> tuple[list[tuple], dict[str, str]]:
+    """`answer_groups` of `count` train questions (drawn with `seed`) each changed by
+    `change(question, rng)`, and each changed wording's question as asked."""
+    import random
+
+    rng = random.Random(seed)
     chosen = rng.sample(items, min(count, len(items)))
-    texts = [framed(q.question, TRAIN, rng) for q in chosen]
-    return answer_groups(list(zip(chosen, texts)), "framed", rng, args.negatives, args.near, args.bridge), {
+    texts = [change(q.question, rng) for q in chosen]
+    return answer_groups(list(zip(chosen, texts)), kind, rng, args.negatives, args.near, args.bridge), {
         text: q.question for q, text in zip(chosen, texts)}
 
 
@@ -416,6 +432,8 @@ def main(argv=None) -> int:
                         help="train questions with a noun described by its WordNet definition instead of named (training/rewording.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--framed", type=int, default=0,
                         help="train questions with conversational words around them (training/framing.py), each as a group with and one without its answer (needs --null)")
+    parser.add_argument("--typos", type=int, default=0,
+                        help="train questions with typing slips (training/typos.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--bridge", type=int, default=0,
                         help="characters of each candidate's bridge the model reads (assistant/answer/bridge.py), in training and, from its card, in use (0: none)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
@@ -458,7 +476,7 @@ def main(argv=None) -> int:
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
-    for name in ("low_overlap", "reworded", "described", "framed"):
+    for name in ("low_overlap", "reworded", "described", "framed", "typos"):
         count = getattr(args, name)
         flag = "--" + name.replace("_", "-")
         if count < 0:
@@ -494,8 +512,8 @@ def main(argv=None) -> int:
         print(f"error: --teacher {args.teacher} with --save-pairs: a pairs file holds labels, not a teacher's logits; "
               "give --teacher when training from it (--pairs FILE --teacher DIR)", file=sys.stderr)
         return 2
-    if args.consistent and (not args.teacher or args.pairs or not (args.reworded or args.described or args.framed)):
-        print("error: --consistent: needs --teacher DIR and --reworded, --described or --framed pairs built here (a pairs file does not keep "
+    if args.consistent and (not args.teacher or args.pairs or not (args.reworded or args.described or args.framed or args.typos)):
+        print("error: --consistent: needs --teacher DIR and --reworded, --described, --framed or --typos pairs built here (a pairs file does not keep "
               "a question's wording as asked)", file=sys.stderr)
         return 2
     if args.commit is not None and not re.fullmatch(r"[0-9a-f]{7,40}", args.commit):
@@ -604,7 +622,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "bridge", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "typos", "bridge", "seed")
 
 
 def measure_dev(args) -> dict:
