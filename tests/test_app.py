@@ -614,7 +614,7 @@ def test_one_bad_file_does_not_stop_the_good_ones(service, tmp_path):
     assert lines[0] == "Added: good.md (1 passage)" and lines[1].startswith("Refused: bad.exe: unsupported")
 
 
-def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(service, tmp_path):
+def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(service, tmp_path, capsys):
     outside = tmp_path / "outside.txt"
     outside.write_text("Glaciers move slowly down the valley.\n")
     import assistant
@@ -629,6 +629,11 @@ def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(servic
     assert "rebuilds leave it out" in service.remove(str(shipped / "fjords.txt"))
     report = assistant.rebuild_index(None, service.settings.index_dir, settings=service.settings, embedder=service.embedder)
     assert not report.added and (str(shipped / "fjords.txt"), EXCLUDED) in report.skipped
+    from assistant.interfaces.cli import main
+
+    capsys.readouterr()
+    assert main(["--index", service.settings.index_dir, "index", "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["excluded"] == [str(shipped / "fjords.txt")]  # not the deleted upload
     assert [f.source for f in service.files()] == []
     assert service.remove(kept).startswith("Not removed: kept.txt")
 

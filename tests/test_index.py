@@ -505,37 +505,63 @@ def test_a_removed_file_is_no_longer_a_root_and_a_deleted_root_refuses_until_rem
 def test_a_removed_file_stays_out_until_it_is_added_by_name(corpus, tmp_path, settings, embedder, monkeypatch):
     monkeypatch.chdir(tmp_path)
     index_dir = tmp_path / "index"
+    apples = os.path.realpath(corpus / "apples.txt")
     rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
     remove_documents([str(corpus / "apples.txt")], index_dir=index_dir, settings=settings, embedder=embedder)  # another spelling
-    assert Index.load(index_dir).manifest.excluded == ("corpus/apples.txt",)
-    for again in (lambda: rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder),
-                  lambda: rebuild_index(["corpus/"], index_dir=index_dir, settings=settings, embedder=embedder),
-                  lambda: add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)):
+    assert Index.load(index_dir).manifest.excluded == (apples,)  # resolved: it holds from any working folder
+    for again, found in ((lambda: rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder), "corpus/apples.txt"),
+                         (lambda: rebuild_index(["corpus/"], index_dir=index_dir, settings=settings, embedder=embedder), "corpus/apples.txt"),
+                         (lambda: add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder), "corpus/apples.txt"),
+                         (lambda: add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder), str(corpus / "apples.txt"))):
         report = again()
-        assert not report.changed and report.skipped == (("corpus/apples.txt", EXCLUDED),)
+        assert not report.changed and report.skipped == ((found, EXCLUDED),)  # named as the folder reached it
         assert sources(index_dir) == ["corpus/rockets.md", "corpus/taxes.txt"]
-    assert "skipped: corpus/apples.txt: removed from the index on request" in report.summary()
+    assert "removed from the index on request" in report.summary()
     from assistant.config import PROJECT_DIR
 
     info = subprocess.run([sys.executable, "-m", "assistant", "--index", str(index_dir), "index", "info"], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=120)
-    assert "corpus/apples.txt  left out: removed on request (index add corpus/apples.txt brings it back)" in info.stdout
-    # named, it is indexed again and folders bring it back from then on
-    assert add_documents(["./corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder).added
+    assert f"{apples}  left out: removed on request (index add {apples} brings it back)" in info.stdout
+    # named under another spelling from another working folder, it is indexed again, and stays
+    monkeypatch.chdir(corpus)
+    assert add_documents([apples], index_dir=index_dir, settings=settings, embedder=embedder).added == (apples,)
     assert Index.load(index_dir).manifest.excluded == ()
-    assert not rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).changed
+    monkeypatch.chdir(tmp_path)
+    assert not rebuild_index(["corpus", apples], index_dir=index_dir, settings=settings, embedder=embedder).changed
     assert len(sources(index_dir)) == 3
-    # a file of that name is passed by while a recorded folder holds the path, even one made anew
-    remove_documents(["corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    # a file of that name is passed by while it is there, even one made anew; once it is gone, a save forgets it
+    remove_documents([apples], index_dir=index_dir, settings=settings, embedder=embedder)
     (corpus / "apples.txt").unlink()
     write_corpus(corpus)
     assert rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).skipped == (("corpus/apples.txt", EXCLUDED),)
+    (corpus / "apples.txt").unlink()
+    (corpus / "pears.txt").write_text("Pears ripen late.", "utf-8")
+    assert rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).added == ("corpus/pears.txt",)
+    assert Index.load(index_dir).manifest.excluded == ()
+    write_corpus(corpus)  # apples.txt is a new file now
+    assert rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).added == ("corpus/apples.txt",)
     # and ends when no recorded folder holds it any more
+    remove_documents(["corpus/taxes.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
     rebuild_index(["corpus/rockets.md"], index_dir=index_dir, settings=settings, embedder=embedder)
     assert Index.load(index_dir).manifest.excluded == ()
-    assert sorted(rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).added) == [
-        "corpus/apples.txt", "corpus/taxes.txt"]
+    assert "corpus/taxes.txt" in rebuild_index(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder).added
     assert "excluded" not in json.loads((index_dir / Index.load(index_dir).generation / "manifest.json").read_text())  # older readers
+
+
+def test_a_file_removed_through_a_link_in_another_folder_stays_out(tmp_path, settings, embedder):
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_corpus(first)
+    (second / "notes.txt").parent.mkdir()
+    (second / "notes.txt").write_text("Notes on the harbour.", "utf-8")
+    (second / "link.txt").symlink_to(first / "apples.txt")
+    index_dir = tmp_path / "index"
+    rebuild_index([first, second], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert remove_documents([str(second / "link.txt")], index_dir=index_dir, settings=settings, embedder=embedder).removed == (
+        str(first / "apples.txt"),)
+    for _ in range(2):  # the second folder alone still reaches it, through the link: it stays out every time
+        report = rebuild_index([second], index_dir=index_dir, settings=settings, embedder=embedder)
+        assert report.skipped == ((str(second / "link.txt"), EXCLUDED),) and not report.added
+    assert sources(index_dir) == [str(second / "notes.txt")]
 
 
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):

@@ -37,7 +37,7 @@ class Report:
     removed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()  # (source, reason)
-    skipped: tuple[tuple[str, str], ...] = ()  # files in folders that are not documents
+    skipped: tuple[tuple[str, str], ...] = ()  # files in folders that are not documents, or were removed on request
     chunks: int = 0  # chunks in the index afterwards
     embedded: int = 0  # chunks embedded by this call
     seconds: float = 0.0
@@ -73,7 +73,9 @@ class _Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     replace_roots: bool = False  # a rebuild: the paths given become the recorded roots
     unrooted: list[str] = field(default_factory=list)  # removed on request: no longer a root if one
-    excluded: set[str] = field(default_factory=set)  # removed on request, passed by when a folder holds them
+    excluded: set[str] = field(default_factory=set)  # recorded before: removed on request (resolved paths)
+    newly_excluded: set[str] = field(default_factory=set)  # removed on request by this call (resolved paths)
+    passed_over: set[str] = field(default_factory=set)  # exclusions a folder of this call reached
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -153,17 +155,16 @@ def sync(
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
                      excluded=set(old.manifest.excluded) if old else set())
         by_real = {os.path.realpath(s): s for s in old_entries}
-        excluded_real = {os.path.realpath(s): s for s in plan.excluded}
+        excluded_real = {os.path.realpath(s): s for s in plan.excluded}  # recorded resolved; this resolves older spellings
         named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
         wanted = set()
         for path in files:
             source = path if path in old_entries else by_real.get(os.path.realpath(path), path)
             passed_over = excluded_real.get(os.path.realpath(path))
-            if passed_over is not None:
-                if os.path.realpath(path) not in named:  # reached through a folder: stays out
-                    plan.skipped.append((passed_over, EXCLUDED))
-                    continue
-                plan.excluded.discard(passed_over)  # named: brought back
+            if passed_over is not None and os.path.realpath(path) not in named:  # reached through a folder: stays out
+                plan.skipped.append((path, EXCLUDED))
+                plan.passed_over.add(passed_over)
+                continue
             wanted.add(source)
             existing = old_entries.get(source)
             try:
@@ -199,7 +200,7 @@ def sync(
                 plan.removed.append(source)
                 if asked:
                     plan.unrooted.append(source)
-                    plan.excluded.add(source)  # kept only while a recorded folder holds it (`_assemble`)
+                    plan.newly_excluded.add(os.path.realpath(source))  # kept while a recorded folder holds it (`_assemble`)
             elif reuse:
                 plan.keep[source] = entry
             else:
@@ -306,8 +307,7 @@ def _assemble(
             roots.append(p)
     # a document removed on request that was a root of its own (a file added by name) is no longer one
     roots = [r for r in roots if not any(_under(r, gone) for gone in plan.unrooted)]
-    # an exclusion lasts while a recorded folder (not the file itself) holds its path
-    excluded = sorted(s for s in plan.excluded if any(_under(s, r) and not _under(r, s) for r in roots))
+    excluded = _exclusions(plan, roots, entries)
     manifest = Manifest(
         model=embedder.model_name,
         dimension=embedder.dimension,
@@ -320,6 +320,25 @@ def _assemble(
         excluded=tuple(excluded),
     )
     return manifest, new_chunks, new_vectors
+
+
+def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) -> list[str]:
+    """What stays out of later folder scans: the files removed on request (by resolved path) that
+    are still there and not indexed again (added by name, under any spelling), the new ones while
+    a recorded folder other than the file itself holds them, the earlier ones unless a rebuild
+    (whose roots resolve from here, or it would have stopped) leaves no folder holding them and
+    reached none of them through a folder."""
+    indexed = {os.path.realpath(source) for source in entries}
+
+    def held(path: str) -> bool:
+        return any(_under(path, root) and not _under(root, path) for root in roots)
+
+    def stays(path: str, new: bool) -> bool:
+        if not os.path.lexists(path) or path in indexed:
+            return False
+        return held(path) if new else (path in plan.passed_over or not plan.replace_roots or held(path))
+
+    return sorted({p for p in plan.excluded if stays(p, False)} | {p for p in plan.newly_excluded if stays(p, True)})
 
 
 class Cancelled(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from dataclasses import asdict
 
@@ -206,7 +207,7 @@ def _info(args) -> int:
         "sentences": len(index.keys),
         "created": m.created,
         "roots": list(m.roots),
-        "excluded": list(m.excluded),
+        "excluded": [source for source in m.excluded if os.path.lexists(source)],  # a vanished one is inert, and dropped at the next save
         "files": [asdict(f) for f in m.files],
     }
     if args.json:
@@ -217,6 +218,6 @@ def _info(args) -> int:
           f"format {m.format_version}; built {m.created}")
     for f in m.files:
         print(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}")
-    for source in m.excluded:
-        print(f"  {source}  left out: removed on request (index add {source} brings it back)")
+    for source in data["excluded"]:
+        print(f"  {source}  left out: removed on request (index add {shlex.quote(source)} brings it back)")
     return 0

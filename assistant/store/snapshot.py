@@ -57,8 +57,8 @@ class Manifest:
     chunker_version: int = 1
     files: tuple[FileEntry, ...] = ()
     roots: tuple[str, ...] = ()
-    # documents removed on request that a recorded folder still holds: adding or rebuilding through
-    # the folder passes them by; naming one brings it back (`ingest.indexing.sync`)
+    # documents removed on request (resolved paths) that a recorded folder still holds: adding or
+    # rebuilding through the folder passes them by; naming one brings it back (`ingest.indexing.sync`)
     excluded: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
     created: str = ""
@@ -78,7 +78,8 @@ class Manifest:
         data["roots"] = list(self.roots)
         data["excluded"] = list(self.excluded)
         data["segments"] = [dict(seg) for seg in self.segments]
-        for name in ("vector_index", "segments", "excluded"):  # absent when empty, readable by older versions
+        # absent when empty: an index without them stays readable by older versions
+        for name in ("vector_index", "segments", "excluded"):
             if not data[name]:
                 del data[name]
         return data
