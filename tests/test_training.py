@@ -1009,6 +1009,10 @@ def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsy
     # the second run is compared with the first on the same questions
     assert "versus_first" not in rows[0]
     assert rows[1]["versus_first"]["accuracy"] == pytest.approx(rows[1]["accuracy"] - rows[0]["accuracy"], abs=2e-4)
+    # asked with typing slips: the same questions, each with a slip in one or two words
+    assert main(["--traindata", str(sample), "--questions", "8", "--slips"]) == 0
+    [slipped] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert slipped["slips"] is True and rows[0]["slips"] is False and slipped["questions"] == 8
 
 
 def test_a_paired_bootstrap_tells_a_real_gap_from_the_questions_drawn():

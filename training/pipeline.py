@@ -16,6 +16,7 @@ among ~400 others, so `retrieved` caps the accuracy well below 1 whatever the mo
 
     python training/pipeline.py                          # ~2 min on 2 cores, the index built once
     python training/pipeline.py --candidates 8,6,4 --model models/answer
+    python training/pipeline.py --slips                  # every question asked with typing slips (training/typos.py)
 
 With several runs (models or sizes), each after the first also reports `versus_first`: its
 accuracy and AUC minus the first's, with each difference's standard error from a paired bootstrap
@@ -115,6 +116,8 @@ def main(argv=None) -> int:
     parser.add_argument("--candidates", default="8", help="comma-separated pre-filter sizes")
     parser.add_argument("--questions", type=int, default=600, help="dev questions asked (every n-th)")
     parser.add_argument("--workdir", type=Path, help="keep the corpus and index here")
+    parser.add_argument("--slips", action="store_true",
+                        help="ask every question with the held-out typing slips of training/typos.py (seed 0): retrieval and reading both")
     args = parser.parse_args(argv)
     try:
         sizes = [int(x) for x in args.candidates.split(",")]
@@ -135,6 +138,13 @@ def main(argv=None) -> int:
             return 2
     items = questions(args.traindata, split="dev")
     asked = every_nth(items, args.questions)
+    if args.slips:
+        import random
+
+        from training.typos import HELD_OUT, typoed
+
+        rng = random.Random(0)
+        asked = [replace(q, question=typoed(q.question, HELD_OUT, rng)) for q in asked]
     embedder = make_embedder(settings)
     first = None  # the first run's table: every later run reports its differences from it
     with tempfile.TemporaryDirectory() as scratch:
@@ -144,7 +154,8 @@ def main(argv=None) -> int:
                 began = time.perf_counter()
                 chosen = replace(settings, answer_model_dir=str(model_dir), answer_candidates=size)
                 found, table = measure(asked, index_dir, chosen, embedder)
-                row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir), "candidates": size} | found
+                row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir), "candidates": size,
+                       "slips": args.slips} | found
                 if first is None:
                     first = table
                 else:

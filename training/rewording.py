@@ -128,6 +128,18 @@ def as_asked_and_changed(scorer, items: list[TrainQuestion], texts: list[str], f
     return {k: asked[k] for k in keys}, {k: changed[k] for k in keys}
 
 
+def measure_changed(scorer, items: list[TrainQuestion], change, name: str, false_refusal: float = 0.05,
+                    bridge_chars: int = 0, seed: int = 0) -> dict:
+    """`as_asked_and_changed` with each question changed by `change(question, rng)` (one
+    generator seeded with `seed`, in the order of `items`), the changed figures under `name`."""
+    import random
+
+    rng = random.Random(seed)
+    texts = [change(q.question, rng) for q in items]
+    asked, changed = as_asked_and_changed(scorer, items, texts, false_refusal, bridge_chars)
+    return {"questions": len(items), "as_asked": asked, name: changed}
+
+
 def main(argv=None) -> int:
     """The dev split's reworded and described questions for a model folder (see `measure`)."""
     from training import dev_check

@@ -59,12 +59,10 @@ def measure(scorer, items, false_refusal: float = 0.05, bridge_chars: int = 0, s
     """Best sentence and answerability AUC (train.py `evaluate`) of the dev questions `items` as
     asked and with `HELD_OUT` slips, the latter at the threshold that refuses `false_refusal` of
     them as asked: how much of that share the slips add."""
-    from training.rewording import as_asked_and_changed
+    from training.rewording import measure_changed
 
-    rng = random.Random(seed)
-    texts = [typoed(q.question, HELD_OUT, rng) for q in items]
-    asked, changed = as_asked_and_changed(scorer, items, texts, false_refusal, bridge_chars)
-    return {"questions": len(items), "as_asked": asked, "typoed": changed}
+    return measure_changed(scorer, items, lambda question, rng: typoed(question, HELD_OUT, rng), "typoed",
+                           false_refusal, bridge_chars, seed)
 
 
 def main(argv=None) -> int:
