@@ -98,6 +98,10 @@ class Settings:
     answer_candidates: int = _doc(
         "Sentences of the retrieved passages that the answer model reads (the pre-filter keeps the best).", 8
     )
+    spelling: bool = _doc(
+        "Read a question word that is neither a word of the documents nor an English word, and is one "
+        "letter off a word of the documents, as that word (typing slips: search/spelling.py).", True
+    )
     answer_parts: bool = _doc(
         "Answer each part of a multi-part question (\"When was it founded, and who runs it?\") on its own.", True
     )

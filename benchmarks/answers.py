@@ -160,7 +160,9 @@ def hits_without(question: str, drop, searcher, settings: Settings):
 
 def answerability_without(question: str, drop, searcher, model, settings: Settings) -> float:
     """The question's answerability once the passages `drop(hit)` names are removed from its
-    results: an on-topic case the documents do not answer."""
+    results: an on-topic case the documents do not answer. The question is read as `ask()` reads
+    it, its typing slips as the documents' words."""
+    question = searcher.spelled(question)
     vector, hits = hits_without(question, drop, searcher, settings)
     return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates,
                                                           threshold=model.threshold_for(settings)))

@@ -58,7 +58,7 @@ def measure(items, index_dir: Path, settings: Settings, embedder) -> tuple[dict,
     rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence
     for q in items:
         answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
-        reached, read = evidence_reached(q, searcher, model, settings)
+        reached, read = evidence_reached(replace(q, question=searcher.spelled(q.question)), searcher, model, settings)  # as ask() reads it
         own = dev_index.file_name(q.positives[0].doc_id)
         held_out = answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings)
         rows.append((not answer.abstained and holds(answer.text, q.answers), answer.abstained, reached, read, answer.confidence, held_out))

@@ -47,7 +47,7 @@ def ask(
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
     searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
-    plain = plain_question(question)
+    plain = searcher.spelled(plain_question(question))
     query = contextualize(plain, history)
     # A multi-part question is answered part by part (answer/parts.py).
     parts = question_parts(plain) if settings.answer_parts else [plain]

@@ -20,6 +20,7 @@ import numpy as np
 from assistant.ingest.chunking import Chunk
 from assistant.config import Settings
 from assistant.store.snapshot import Snapshot
+from assistant.search.spelling import LazySpeller
 from assistant.search.lexical import BM25
 from assistant.store import is_milvus, open_store
 
@@ -102,10 +103,18 @@ class Searcher:
         (`same_load`); its BM25 and chunk rows are reused instead of built again."""
         self.index, self.embedder, self.settings = index, embedder, settings
         if shares is not None:
-            self.bm25, self.chunk_row = shares.bm25, shares.chunk_row
+            self.bm25, self.chunk_row, self.speller = shares.bm25, shares.chunk_row, shares.speller
         else:
             self.bm25 = BM25([_lexical_text(c) for c in index.chunks], settings.bm25_k1, settings.bm25_b)
             self.chunk_row = {c.id: i for i, c in enumerate(index.chunks)}
+            self.speller = LazySpeller(lambda: (c.text for c in index.chunks))  # built at the first question
+
+    def spelled(self, question: str) -> str:
+        """`question` with its typing slips read as the documents' words (search/spelling.py);
+        as typed when the `spelling` setting is off."""
+        if not self.settings.spelling or not self.index.chunks:
+            return question
+        return self.speller.correct(question)
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.search_many([query], k, mode)[0]
@@ -199,7 +208,7 @@ _cache_lock = threading.Lock()
 # Settings read only when searching or answering, never when a store is loaded or BM25 is built.
 # Searchers whose settings differ in nothing else share one loaded index (any other field, and
 # any field added later, loads its own).
-_SEARCH_TIME = frozenset({"k", "candidates", "fusion", "dense_weight", "rrf_k", "abstain_threshold"})
+_SEARCH_TIME = frozenset({"k", "candidates", "fusion", "dense_weight", "rrf_k", "abstain_threshold", "spelling"})
 
 
 def same_load(a: Settings, b: Settings) -> bool:
@@ -270,4 +279,4 @@ def retrieve(
     if searcher is None:
         settings = settings or Settings.from_env()
         searcher = searcher_for(index_dir or settings.index_dir, settings, embedder or default_embedder(settings))
-    return searcher.search(question, k, mode)
+    return searcher.search(searcher.spelled(question), k, mode)
