@@ -8,7 +8,7 @@ import pytest
 
 from assistant.search.spelling import LazySpeller, Speller
 
-DOCUMENTS = ["The tray is dishwasher safe. Turbopumps feed propellant at high pressure.",
+DOCUMENTS = ["The tray is dishwasher safe. Turbopumps feed propellant at high pressure. It should last.",
              "The humidifier runs quietly; the reviewer recommends it. Gusto machines brew espresso."]
 
 
@@ -23,8 +23,7 @@ def speller():
     ("What feeds the turbopumpps?", "What feeds the turbopumps?"),  # added
     ("Do Gustom machines brew?", "Do Gusto machines brew?"),
     ("Which propellnat?", "Which propellant?"),  # two neighbours swapped
-    ("DISHWASTER or not?", "DISHWASHER or not?"),  # the case as typed
-    ("Dishwaster safe?", "Dishwasher safe?"),
+    ("Dishwaster safe?", "Dishwasher safe?"),  # the case as typed
 ])
 def test_a_slip_one_edit_from_a_document_word_is_read_as_it(speller, typed, read):
     assert speller.correct(typed) == read
@@ -37,6 +36,11 @@ def test_a_slip_one_edit_from_a_document_word_is_read_as_it(speller, typed, read
     "Who reccomends it?",  # two edits from "recommends"
     "Does the humidifer run quietly?",  # its stem is an English word's: the price of never misreading "molding"
     "Is the tray unsafe?",  # two edits from "safe": never read as it
+    "Why shouldn't the tray go in?",  # a contraction ("shouldn" is one edit from "should")
+    "Is it the reviewer's tray or the reviewers' tray?",  # possessives
+    "Is the TRAY or the GUSTOM safe?",  # all capitals: an acronym, or shouted
+    "Do the turbopump's pumps feed it?",
+    "What does a turbopump feed?",  # a form of a document word ("turbopumps"), by stem
     "Is it the hum or the tra?",  # shorter than 4 letters
     "Is model X42 or 1080p better?",  # digits are not letters
     "",

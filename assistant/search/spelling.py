@@ -3,7 +3,9 @@
 A slip ("dishwaster", "advertsied") matches nothing in BM25, splits into word pieces the models
 rarely saw, and turns answerable questions into refusals. A question word of 4 or more letters
 that is neither a word of the indexed documents nor an English word (the frequency dictionary
-that symspellpy ships, also by Snowball stem, so "molding" is known by "mold") and is one edit
+that symspellpy ships), nor, by Snowball stem, a form of either ("molding" of "mold",
+"kardashians" of a document's "kardashian"), nor a contraction, a possessive or an acronym (all
+capitals: "CITA"), and is one edit
 (a letter added, left out, changed, or two neighbours swapped) from a word of the documents is
 read as that word, the most frequent one when several are (symspellpy's lookup). One edit only:
 two would turn "unsafest" into "safest". Everything else in the question stays as typed.
@@ -19,7 +21,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # letters, with an apostrophe inside ("shouldn't")
 MIN_LETTERS = 4  # shorter words are too often another word one edit away
 MAX_WORDS = 100_000  # the most frequent document words a slip is read as (memory: about 1 MB a thousand)
 
@@ -32,6 +34,7 @@ class Speller:
 
         counts = Counter(word.lower() for text in texts for word in _WORD.findall(text))
         self._known = set(counts)
+        self._known_stems = set(_stems(list(counts)))
         self._lookup = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
         for word, count in counts.most_common(max_words):
             if len(word) >= MIN_LETTERS - 1:  # a 4-letter slip may be a 3-letter word with a letter added
@@ -43,7 +46,9 @@ class Speller:
 
     def _word(self, word: str) -> str:
         lower = word.lower()
-        if len(word) < MIN_LETTERS or lower in self._known or _is_english(lower):
+        if len(word) < MIN_LETTERS or "'" in word or "’" in word or word.isupper():
+            return word  # short, a contraction or possessive, an acronym
+        if lower in self._known or _is_english(lower) or _stem(lower) in self._known_stems:
             return word
         from symspellpy import Verbosity
 
@@ -86,7 +91,7 @@ def _english() -> tuple[frozenset, frozenset]:
     path = os.path.join(os.path.dirname(symspellpy.__file__), "frequency_dictionary_en_82_765.txt")
     with open(path, encoding="utf-8") as handle:
         words = frozenset(line.split(maxsplit=1)[0] for line in handle if line.strip())
-    return words, frozenset(_stemmer().stemWords(list(words)))
+    return words, frozenset(_stems(list(words)))
 
 
 _stem_lock = threading.Lock()  # a PyStemmer stemmer is not safe to share between threads
@@ -95,6 +100,11 @@ _stem_lock = threading.Lock()  # a PyStemmer stemmer is not safe to share betwee
 def _stem(word: str) -> str:
     with _stem_lock:
         return _stemmer().stemWord(word)
+
+
+def _stems(words: list[str]) -> list[str]:
+    with _stem_lock:
+        return _stemmer().stemWords(words)
 
 
 @lru_cache(maxsize=1)
