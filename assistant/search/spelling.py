@@ -23,7 +23,7 @@ from typing import Iterable
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # letters, with an apostrophe inside ("shouldn't")
 MIN_LETTERS = 4  # shorter words are too often another word one edit away
-MAX_WORDS = 100_000  # the most frequent document words a slip is read as (memory: about 1 MB a thousand)
+MAX_WORDS = 100_000  # the most frequent document words a slip is read as (at 100,000: ~100 MB, ~4 s to build here)
 
 
 class Speller:
