@@ -73,8 +73,7 @@ class LazySpeller:
 
 
 def _cased_like(word: str, typed: str) -> str:
-    if typed.isupper():
-        return word.upper()
+    """`word` capitalised when `typed` is (an all-capitals word is never read otherwise)."""
     return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
