@@ -87,3 +87,12 @@ def test_retrieve_and_ask_read_slips_unless_spelling_is_off(tmp_path, embedder):
     right = ask("How fast does the kettle boil water?", index_dir=index_dir, settings=settings, embedder=embedder)
     slipped = ask("How fast does the ketle boil watre?", index_dir=index_dir, settings=settings, embedder=embedder)
     assert (slipped.text, slipped.confidence) == (right.text, right.confidence)
+    # and says how it read it: in the answer, the chat, the API
+    from assistant.interfaces.render import answer_html, answer_json
+
+    assert slipped.read_as == "How fast does the kettle boil water?" and right.read_as == ""
+    shown = answer_html(slipped)
+    assert 'class="qa-read-as"' in shown and "“How fast does the kettle boil water?”" in shown and "qa-read-as" not in answer_html(right)
+    assert answer_json(slipped)["read_as"] == slipped.read_as and answer_json(right)["read_as"] == ""
+    off = ask("How fast does the ketle boil watre?", index_dir=index_dir, settings=settings.replace(spelling=False), embedder=embedder)
+    assert off.read_as == ""

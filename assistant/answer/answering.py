@@ -47,7 +47,8 @@ def ask(
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
     searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
-    plain = searcher.spelled(plain_question(question))
+    typed = plain_question(question)
+    plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
     query = contextualize(plain, history)
     # A multi-part question is answered part by part (answer/parts.py).
     parts = question_parts(plain) if settings.answer_parts else [plain]
@@ -65,7 +66,8 @@ def ask(
     ]
     scores = [extractive.answerability(f) for f in found]
     confidence = max(scores)
-    base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence)
+    base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence,
+                read_as=plain if plain != typed else "")
     if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]

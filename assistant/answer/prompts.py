@@ -6,6 +6,9 @@ NO_ANSWER = "The documents don't say."
 # Shown with an answer whose confidence is below the level at which the model counts as sure.
 UNSURE = "Not sure: the cited passage may not answer exactly this question."
 
+# Shown with an answer (or refusal) to a question whose typing slips were read as the documents' words.
+READ_AS = "Read as: “{question}”"
+
 # Shown above the closest passages when abstaining.
 RELATED_HEADING = "Closest passages (related, not an answer):"
 

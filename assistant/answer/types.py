@@ -37,6 +37,7 @@ class Answer:
     # answered, but with a confidence (for a multi-part question: some answered part's) below the
     # level at which the answer model counts as sure (`Settings.answer_unsure_below`): right less often
     unsure: bool = False
+    read_as: str = ""  # the question as searched and read when its typing slips were read otherwise, else ""
 
     @property
     def related(self) -> tuple[Hit, ...]:

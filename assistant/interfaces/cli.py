@@ -138,7 +138,7 @@ def _run(args) -> int:
 
 def _ask(args) -> int:
     from assistant.answer.answering import ask
-    from assistant.answer.prompts import RELATED_HEADING, UNSURE
+    from assistant.answer.prompts import READ_AS, RELATED_HEADING, UNSURE
     from assistant.interfaces.render import title_and_file
 
     streamed = []
@@ -158,6 +158,8 @@ def _ask(args) -> int:
         print("\n")
         if answer.text != "".join(streamed).strip():
             print("Verified answer:")
+    if answer.read_as:
+        print(f"note: {READ_AS.format(question=answer.read_as)}", file=sys.stderr)
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     if answer.unsure:

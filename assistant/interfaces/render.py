@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
-from assistant.answer.prompts import NO_ANSWER, RELATED_HEADING, UNSURE
+from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -124,7 +124,7 @@ def answer_html(answer, turn: int = 1) -> str:
     return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
         f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>{unsure}',
-        answer.notice, "Sources", sources,
+        answer.notice, "Sources", sources, answer.read_as,
     )
 
 
@@ -137,13 +137,17 @@ def refusal_html(answer, turn: int = 1) -> str:
     return _panel(
         '<div class="qa-refusal" role="note">',
         f'<div class="qa-refusal-text">{escape(NO_ANSWER)}</div>',
-        answer.notice, RELATED_HEADING, related,
+        answer.notice, RELATED_HEADING, related, answer.read_as,
     )
 
 
-def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str]) -> str:
-    """An answer or refusal box: its text, an optional notice, then the passage blocks."""
-    parts = [opening, body]
+def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str], read_as: str = "") -> str:
+    """An answer or refusal box: the question as read (when its slips were read otherwise), its
+    text, an optional notice, then the passage blocks."""
+    parts = [opening]
+    if read_as:
+        parts.append(f'<div class="qa-read-as" role="note">{escape(READ_AS.format(question=read_as))}</div>')
+    parts.append(body)
     if notice:
         parts.append(f'<div class="qa-notice">{escape(notice)}</div>')
     if blocks:
@@ -232,7 +236,8 @@ def hit_json(hit) -> dict:
 
 def answer_json(answer) -> dict:
     """An `Answer` as a JSON-ready dict: text, abstained, citations (each with its passage and
-    provenance), related passages (when abstaining), notice, method, confidence, unsure, query."""
+    provenance), related passages (when abstaining), notice, method, confidence, unsure, read_as
+    (the question as read, when its typing slips were read otherwise), query."""
     return {
         "text": answer.text,
         "abstained": answer.abstained,
@@ -256,6 +261,7 @@ def answer_json(answer) -> dict:
         "method": answer.method,
         "confidence": round(float(answer.confidence), 4),
         "unsure": answer.unsure,
+        "read_as": answer.read_as,
         "query": answer.query,
     }
 
@@ -280,6 +286,7 @@ details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0
   border-left: 3px solid var(--border-color-accent, #999); }
 .qa-answer mark, .qa-refusal mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
 .qa-notice { margin-top: .4em; font-size: .9em; opacity: .8; font-style: italic; }
+.qa-read-as { margin-bottom: .3em; font-size: .9em; opacity: .8; font-style: italic; }
 .qa-unsure { margin-top: .4em; font-size: .9em; padding: .2em .5em; border-left: 3px solid #d97706; background: rgba(217, 119, 6, .08); }
 .qa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .5em .8em;
   border-radius: 4px; }
