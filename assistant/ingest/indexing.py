@@ -155,15 +155,14 @@ def sync(
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
                      excluded=set(old.manifest.excluded) if old else set())
         by_real = {os.path.realpath(s): s for s in old_entries}
-        excluded_real = {os.path.realpath(s): s for s in plan.excluded}  # recorded resolved; this resolves older spellings
         named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
         wanted = set()
         for path in files:
-            source = path if path in old_entries else by_real.get(os.path.realpath(path), path)
-            passed_over = excluded_real.get(os.path.realpath(path))
-            if passed_over is not None and os.path.realpath(path) not in named:  # reached through a folder: stays out
+            real = os.path.realpath(path)
+            source = path if path in old_entries else by_real.get(real, path)
+            if real in plan.excluded and real not in named:  # reached through a folder: stays out
                 plan.skipped.append((path, EXCLUDED))
-                plan.passed_over.add(passed_over)
+                plan.passed_over.add(real)
                 continue
             wanted.add(source)
             existing = old_entries.get(source)
@@ -328,6 +327,8 @@ def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) ->
     a recorded folder other than the file itself holds them, the earlier ones unless a rebuild
     (whose roots resolve from here, or it would have stopped) leaves no folder holding them and
     reached none of them through a folder."""
+    if not (plan.excluded or plan.newly_excluded):
+        return []  # the usual case: no resolving of every indexed path at every save
     indexed = {os.path.realpath(source) for source in entries}
 
     def held(path: str) -> bool:

@@ -48,7 +48,10 @@ class Speller:
         lower = word.lower()
         if len(word) < MIN_LETTERS or "'" in word or "’" in word or word.isupper():
             return word  # short, a contraction or possessive, an acronym
-        if lower in self._known or _is_english(lower) or _stem(lower) in self._known_stems:
+        if lower in self._known:
+            return word
+        stem = _stem(lower)
+        if _is_english(lower, stem) or stem in self._known_stems:
             return word
         from symspellpy import Verbosity
 
@@ -77,9 +80,10 @@ def _cased_like(word: str, typed: str) -> str:
     return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
-def _is_english(word: str) -> bool:
+def _is_english(word: str, stem: str) -> bool:
+    """Whether `word` (with its Snowball `stem`) is an English word or a form of one."""
     words, stems = _english()
-    return word in words or _stem(word) in stems
+    return word in words or stem in stems
 
 
 @lru_cache(maxsize=1)
