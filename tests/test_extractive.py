@@ -170,3 +170,17 @@ def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []
     assert tokenize("Ünïcode café") == ["ünïcode", "café"]
+
+
+def test_lexical_tokens_are_the_same_whether_their_stems_were_kept_or_not(monkeypatch):
+    from assistant.search import lexical
+
+    text = "Regulators tested the routers; the routers' testers regulated nothing"
+    monkeypatch.setattr(lexical, "_stem_cache", {})
+    monkeypatch.setattr(lexical, "STEM_CACHE_WORDS", 0)  # full: nothing is kept
+    unkept = tokenize(text)
+    assert lexical._stem_cache == {}
+    monkeypatch.setattr(lexical, "STEM_CACHE_WORDS", 100)
+    first, again = tokenize(text), tokenize(text)  # stemmed, then read from the kept stems
+    assert lexical._stem_cache["routers"] == "router"
+    assert unkept == first == again == ["regul", "test", "router", "router", "tester", "regul", "noth"]
