@@ -1291,3 +1291,32 @@ def test_exact_segments_beside_a_quantised_one_stay_small_or_are_folded_in(corpu
     assert folded.manifest.vector_index["trained_on"] == trained  # rewritten into the trained index
     hits = retrieve("ant colony fact", index_dir=index_dir, settings=settings, embedder=embedder, k=1)
     assert hits[0].source == str(big[0])
+
+
+def test_text_with_unicode_line_separators_is_stored_and_read_back(tmp_path, settings, embedder):
+    # JSON leaves U+2028, U+2029 and U+0085 unescaped; a reader splitting rows at them could not
+    # load the index again (and rebuilding failed on it as well)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text = "The pump is rated for 40 bar.\u2028Its warranty lasts five years.\u2029Parts ship in a week.\u0085Service is free."
+    (docs / "pump.txt").write_text(text, encoding="utf-8")
+    rebuild_index([str(docs)], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    index = Index.load(tmp_path / "index")
+    assert "".join(c.text for c in index.chunks).count("\u2028") == 1
+    hit = retrieve("warranty years", index_dir=tmp_path / "index", settings=settings, embedder=embedder)[0]
+    assert hit.text == text[hit.start : hit.end] and "\u2029" in hit.text
+    add_documents([str(docs)], index_dir=tmp_path / "index", settings=settings, embedder=embedder)  # loads the saved index again
+
+
+def test_an_unreadable_chunk_row_is_a_corrupt_index(built):
+    root = built
+    generation = (root / CURRENT).read_text().split()[0]
+    rows = (root / generation / CHUNKS).read_bytes()
+    manifest = json.loads((root / generation / MANIFEST).read_text())
+    broken = rows.replace(b'"text"', b'"txet"', 1)
+    (root / generation / CHUNKS).write_bytes(broken)
+    manifest["checksums"][CHUNKS] = hashlib.sha256(broken).hexdigest()
+    (root / generation / MANIFEST).write_text(json.dumps(manifest))
+    (root / CURRENT).write_text(f"{generation} {hashlib.sha256((root / generation / MANIFEST).read_bytes()).hexdigest()}")
+    with pytest.raises(IndexCorrupt, match="unreadable chunk"):
+        Index.load(root)

@@ -274,7 +274,12 @@ def _verified_chunks(root: Path, folder: Path, checksums: dict) -> list[Chunk]:
         if _sha256_file_or_raise(folder / name, root) != checksums.get(name):
             raise IndexCorrupt(f"{folder / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
     text = _read(folder / CHUNKS, root).decode("utf-8", "surrogatepass")
-    return [_chunk_from_row(json.loads(line)) for line in text.splitlines()]
+    # One chunk a line, split at "\n" only: JSON escapes \n and \r inside strings but leaves
+    # U+2028, U+2029 and U+0085, which str.splitlines() would also split at, cutting a row in two.
+    try:
+        return [_chunk_from_row(json.loads(line)) for line in text.split("\n") if line]
+    except (ValueError, KeyError, TypeError) as err:
+        raise IndexCorrupt(f"{folder / CHUNKS}: unreadable chunk ({err}); run `{REBUILD_COMMAND}`") from None
 
 
 def _read_vectors(folder: Path, chunks: list[Chunk], dimension: int):
