@@ -9,7 +9,9 @@ import pytest
 from assistant.search.spelling import LazySpeller, Speller
 
 DOCUMENTS = ["The tray is dishwasher safe. Turbopumps feed propellant at high pressure. It should last.",
-             "The humidifier runs quietly; the reviewer recommends it. Gusto machines brew espresso."]
+             "The humidifier runs quietly; the reviewer recommends it. Gusto machines brew espresso.",
+             "Write to help@acmebank.com or call parse_config with --verbose. Édouard Martin leads Paris’s team. "
+             "The McDonald tray ships today."]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +26,7 @@ def speller():
     ("Do Gustom machines brew?", "Do Gusto machines brew?"),
     ("Which propellnat?", "Which propellant?"),  # two neighbours swapped
     ("Dishwaster safe?", "Dishwasher safe?"),  # the case as typed
+    ("Is it “dishwaster” (safe)?", "Is it “dishwasher” (safe)?"),  # between quotes or brackets
 ])
 def test_a_slip_one_edit_from_a_document_word_is_read_as_it(speller, typed, read):
     assert speller.correct(typed) == read
@@ -43,6 +46,15 @@ def test_a_slip_one_edit_from_a_document_word_is_read_as_it(speller, typed, read
     "What does a turbopump feed?",  # a form of a document word ("turbopumps"), by stem
     "Is it the hum or the tra?",  # shorter than 4 letters
     "Is model X42 or 1080p better?",  # digits are not letters
+    "Is help@acmebak.com the address?",  # words inside a larger token: an address,
+    "Is portal.acmebak.com the site?",  # a domain,
+    "Does parse_confg read it, with --verbos?",  # code,
+    "Is the tray dish-washr safe?",  # a hyphenated compound
+    "Is it https://example.com/dishwaster?",
+    "Who leads Pariss?",  # one edit from the documents' possessive "Paris’s" only: never read as it
+    "Who is Jorge McDonnald?",  # capitals inside a word: a name whose casing would be lost
+    "Who is \u00c9douard Martin?",  # accents, composed or
+    "Who is E\u0301douard Martin?",  # decomposed (as pasted from some systems) are the same word
     "",
 ])
 def test_words_that_are_known_or_far_from_any_document_word_stay_as_typed(speller, kept):
@@ -64,6 +76,43 @@ def test_the_lazy_speller_is_built_once_at_the_first_question_even_from_many_thr
     for t in threads:
         t.join()
     assert built == [1] and lazy.correct("dishwaster") == "dishwasher"
+
+
+def test_documents_with_decomposed_accents_give_their_composed_words(speller):
+    decomposed = Speller(["Le cafe\u0301 de \u00c9douard ferme."])
+    assert decomposed.correct("Who runs the caf\u00e9?") == "Who runs the caf\u00e9?"
+    assert decomposed.correct("Who is \u00c9douardd?") == "Who is \u00c9douard?"
+
+
+def test_many_threads_read_slips_as_one_thread_does():
+    # symspellpy's lookup reuses buffers between calls; unguarded, a few of 50,000 reads from six
+    # threads came back wrong (3 or 4 in each of two runs here), so the test reads that many
+    import re
+    import sys
+    from pathlib import Path
+
+    text = next((Path(__file__).resolve().parents[1] / "documents").glob("*.txt")).read_text("utf-8")
+    speller = Speller([text])
+    words = sorted({w.lower() for w in re.findall(r"[a-z]{7,}", text)})[:400]
+    slips = [w[:i] + w[i + 1] + w[i] + w[i + 2:] for w in words for i in range(1, len(w) - 2)]
+    alone = {q: speller.correct(q) for q in slips}
+    assert sum(alone[q] != q for q in slips) > len(slips) / 2
+    wrong = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+    try:
+        def read():
+            for _ in range(5):
+                wrong.extend(q for q in slips if speller.correct(q) != alone[q])
+
+        threads = [threading.Thread(target=read) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
 
 
 def test_retrieve_and_ask_read_slips_unless_spelling_is_off(tmp_path, embedder):

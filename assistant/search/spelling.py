@@ -4,11 +4,15 @@ A slip ("dishwaster", "advertsied") matches nothing in BM25, splits into word pi
 rarely saw, and turns answerable questions into refusals. A question word of 4 or more letters
 that is neither a word of the indexed documents nor an English word (the frequency dictionary
 that symspellpy ships), nor, by Snowball stem, a form of either ("molding" of "mold",
-"kardashians" of a document's "kardashian"), nor a contraction, a possessive or an acronym (all
-capitals: "CITA"), and is one edit
+"kardashians" of a document's "kardashian"), nor a contraction, a possessive, an acronym (all
+capitals: "CITA") or a word with capitals inside ("McDonnald", "iPhnoe": a name whose casing would be
+lost), nor part of a larger token (an address, a domain, code, a hyphenated compound: only a word
+between spaces, quotes, brackets or closing punctuation is read otherwise), and is one edit
 (a letter added, left out, changed, or two neighbours swapped) from a word of the documents is
-read as that word, the most frequent one when several are (symspellpy's lookup). One edit only:
-two would turn "unsafest" into "safest". Everything else in the question stays as typed.
+read as that word, the most frequent one when several are (symspellpy's lookup; never a possessive).
+One edit only: two would turn "unsafest" into "safest". Everything else in the question stays as
+typed. Words are compared in their composed Unicode form, so an accent typed as a letter and a
+combining mark ("e" + U+0301) is the same word as the accented letter.
 Measured on the training data's dev split (training/README.md, "Typing slips").
 """
 
@@ -17,11 +21,20 @@ from __future__ import annotations
 import os
 import re
 import threading
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # letters, with an apostrophe inside ("shouldn't")
+# letters (with their combining accents: text pasted from some systems keeps "é" as "e" + U+0301),
+# with an apostrophe inside ("shouldn't")
+_LETTERS = r"(?:[^\W\d_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])+"
+_WORD = re.compile(_LETTERS + r"(?:['’]" + _LETTERS + r")*")
+# A word is read otherwise only where it stands alone: between spaces, with nothing around it but
+# quotes, brackets and closing punctuation. A word inside a larger token (an address, a domain, a
+# file name, code, a hyphenated compound: "help@acmebak.com", "load_confg", "--verbos") stays as
+# typed: reading "acmebak" as a document's "acmebank" would answer about another address.
+_STANDALONE = re.compile(r"(?<!\S)([\"'“‘(\[{¿¡]*)(" + _WORD.pattern + r")(?=[\"'”’)\]}.,;:!?…]*(?!\S))")
 MIN_LETTERS = 4  # shorter words are too often another word one edit away
 MAX_WORDS = 100_000  # the most frequent document words a slip is read as (at 100,000: ~100 MB, ~4 s to build here)
 
@@ -32,22 +45,24 @@ class Speller:
     def __init__(self, texts: Iterable[str], max_words: int = MAX_WORDS):
         from symspellpy import SymSpell
 
-        counts = Counter(word.lower() for text in texts for word in _WORD.findall(text))
+        counts = Counter(word.lower() for text in texts for word in _WORD.findall(unicodedata.normalize("NFC", text)))
         self._known = set(counts)
         self._known_stems = set(_stems(list(counts)))
         self._lookup = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+        self._lock = threading.Lock()  # symspellpy's lookup reuses buffers: one question at a time
         for word, count in counts.most_common(max_words):
-            if len(word) >= MIN_LETTERS - 1:  # a 4-letter slip may be a 3-letter word with a letter added
+            # a 4-letter slip may be a 3-letter word with a letter added; never read as a possessive
+            if len(word) >= MIN_LETTERS - 1 and "'" not in word and "’" not in word:
                 self._lookup.create_dictionary_entry(word, count)
 
     def correct(self, text: str) -> str:
         """`text` with each slip read as its document word (see the module docstring)."""
-        return _WORD.sub(lambda m: self._word(m.group()), text)
+        return _STANDALONE.sub(lambda m: m.group(1) + self._word(m.group(2)), text)
 
     def _word(self, word: str) -> str:
-        lower = word.lower()
-        if len(word) < MIN_LETTERS or "'" in word or "’" in word or word.isupper():
-            return word  # short, a contraction or possessive, an acronym
+        lower = unicodedata.normalize("NFC", word).lower()
+        if len(lower) < MIN_LETTERS or "'" in word or "’" in word or word.isupper() or not word[1:].islower():
+            return word  # short, a contraction or possessive, an acronym, capitals inside ("McDonnald", "iPhnoe")
         if lower in self._known:
             return word
         stem = _stem(lower)
@@ -55,7 +70,8 @@ class Speller:
             return word
         from symspellpy import Verbosity
 
-        found = self._lookup.lookup(lower, Verbosity.TOP, max_edit_distance=1)
+        with self._lock:
+            found = self._lookup.lookup(lower, Verbosity.TOP, max_edit_distance=1)
         if not found:
             return word
         return _cased_like(found[0].term, word)
