@@ -78,7 +78,7 @@ def test_the_lazy_speller_is_built_once_at_the_first_question_even_from_many_thr
     assert built == [1] and lazy.correct("dishwaster") == "dishwasher"
 
 
-def test_documents_with_decomposed_accents_give_their_composed_words(speller):
+def test_documents_with_decomposed_accents_give_their_composed_words():
     decomposed = Speller(["Le cafe\u0301 de \u00c9douard ferme."])
     assert decomposed.correct("Who runs the caf\u00e9?") == "Who runs the caf\u00e9?"
     assert decomposed.correct("Who is \u00c9douardd?") == "Who is \u00c9douard?"
@@ -145,3 +145,11 @@ def test_retrieve_and_ask_read_slips_unless_spelling_is_off(tmp_path, embedder):
     assert answer_json(slipped)["read_as"] == slipped.read_as and answer_json(right)["read_as"] == ""
     off = ask("How fast does the ketle boil watre?", index_dir=index_dir, settings=settings.replace(spelling=False), embedder=embedder)
     assert off.read_as == ""
+    # a language model, where one is set, reads the question as it was read
+    from tests.llm_server import FakeLLMServer
+
+    with FakeLLMServer(reply=lambda messages: "The documents don't say.") as server:
+        generated = settings.replace(llm_base_url=server.base_url, llm_model="fake", llm_timeout=5)
+        ask("How fast does the <b>ketle</b> boil watre?", index_dir=index_dir, settings=generated, embedder=embedder)
+        asked = server.last_messages[-1]["content"]
+    assert "How fast does the kettle boil water?" in asked and "ketle" not in asked

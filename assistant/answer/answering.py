@@ -79,7 +79,8 @@ def ask(
     extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:
         return extracted
-    return _generated_or(extracted, question, hits, settings, embedder, on_token, history)
+    # the model reads the question as it was searched and read (markup gone, slips read as words)
+    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history)
 
 
 def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str]], k: int):
