@@ -167,6 +167,15 @@ def test_a_question_without_a_word_is_one_line_not_a_search(index_dir, settings,
         assert checked_question(worded) == worded
 
 
+@pytest.mark.parametrize("question", ["<b>???</b>", "<p>!!!</p>", "<i>\U0001F642</i>", "<script>alert(1)</script>?"])
+def test_a_question_of_markup_without_a_word_is_one_line_not_a_search(index_dir, settings, embedder, question):
+    with pytest.raises(ValueError, match="^question: no words in it, only markup, punctuation or symbols"):
+        ask(question, index_dir, settings, embedder)
+    with pytest.raises(ValueError, match="^question: no words in it"):
+        retrieve(question, index_dir=index_dir, settings=settings, embedder=embedder)
+    assert checked_question("<b>Who</b> picks apples?") == "<b>Who</b> picks apples?"
+
+
 def test_a_question_that_is_not_valid_unicode_is_one_line_naming_it(index_dir, settings, embedder):
     """An unpaired surrogate (what a broken client can send) reached the encoder as a TypeError."""
     from assistant.answer.answering import ask as answer

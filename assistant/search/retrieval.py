@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
+from assistant.ingest.documents import html_visible_text
 from assistant.config import Settings
 from assistant.store.snapshot import Snapshot
 from assistant.search.spelling import LazySpeller
@@ -52,18 +53,22 @@ class Hit:
 
 
 _WORD = re.compile(r"[^\W_]")  # a letter or digit, of any script
+_TAG = re.compile(r"</?[A-Za-z!][^>]*>")  # HTML markup, as answer/plain.py finds it
 MAX_QUESTION_CHARS = 10_000  # a question, not a document: past this, reading it is the slow part
 
 
 def checked_question(question) -> str:
     """`question` as a search or an answer takes it, or a one-line ValueError saying why not: not
     a string, nothing visible in it (only spaces, control or format characters such as zero-width
-    spaces), no word in it (a letter or digit of any script: "???" or an emoji alone), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
+    spaces), no word in it (a letter or digit of any script outside HTML markup: "???", an emoji
+    alone, "<b>???</b>"), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
     encoder can read)."""
     if not isinstance(question, str) or not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
         raise ValueError("question: must be a non-empty string")
     if not _WORD.search(question):
         raise ValueError(f"question: no words in it, only punctuation or symbols ({question.strip()[:40]!r})")
+    if _TAG.search(question) and not _WORD.search(html_visible_text(question)):  # "<b>???</b>"
+        raise ValueError(f"question: no words in it, only markup, punctuation or symbols ({question.strip()[:40]!r})")
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"question: too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
     if error := unicode_error(question):
