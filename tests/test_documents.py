@@ -64,6 +64,13 @@ def test_title_falls_back_to_file_stem_for_a_long_first_line(tmp_path):
     assert load(path).title == "long first line"
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_the_first_line_is_the_title_whatever_ends_it(tmp_path, end):
+    path = tmp_path / "pump.txt"
+    path.write_bytes(f"Pump Manual{end}{end}The pump is rated for 40 bar. It is quiet.{end}".encode())
+    assert load(path).title == "Pump Manual"
+
+
 def test_utf8_bom_is_stripped(tmp_path):
     path = tmp_path / "bom.txt"
     path.write_bytes(b"\xef\xbb\xbfHello BOM world.")

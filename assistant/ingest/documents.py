@@ -142,10 +142,13 @@ def _looks_garbled(text: str) -> bool:
     return mess_ratio(text[:20000], 0.2) >= 0.2
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")  # Windows, old Mac or Unix, as ingest/sentences.py reads them
+
+
 def _title(text: str, source: str) -> str:
     """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
     markdown heading or short first line, else the file name."""
-    first = text.lstrip().split("\n", 1)[0].strip().lstrip("#").strip()
+    first = _LINE_END.split(text.lstrip(), 1)[0].strip().lstrip("#").strip()
     if 0 < len(first) <= 120:
         return first
     return Path(source).stem.replace("_", " ")
