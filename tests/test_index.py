@@ -564,6 +564,39 @@ def test_a_file_removed_through_a_link_in_another_folder_stays_out(tmp_path, set
     assert sources(index_dir) == [str(second / "notes.txt")]
 
 
+def test_a_link_removed_from_the_only_folder_that_holds_it_stays_out(tmp_path, settings, embedder):
+    # the link's target lies outside every recorded folder; the folder reaches it through the link
+    docs, shared = tmp_path / "docs", tmp_path / "shared"
+    docs.mkdir()
+    shared.mkdir()
+    (docs / "notes.txt").write_text("Notes on the harbour.", "utf-8")
+    (shared / "policy.txt").write_text("Refunds take ten days.", "utf-8")
+    (docs / "policy.txt").symlink_to(shared / "policy.txt")
+    index_dir = tmp_path / "index"
+    add_documents([docs], index_dir=index_dir, settings=settings, embedder=embedder)
+    remove_documents([str(docs / "policy.txt")], index_dir=index_dir, settings=settings, embedder=embedder)
+    for _ in range(2):
+        report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
+        assert report.skipped == ((str(docs / "policy.txt"), EXCLUDED),) and not report.added
+    assert sources(index_dir) == [str(docs / "notes.txt")]
+
+
+def test_a_removal_from_another_working_folder_says_its_folder_will_bring_it_back(corpus, tmp_path, settings, embedder, monkeypatch):
+    from assistant.ingest.indexing import NOT_KEPT_OUT
+
+    index_dir = tmp_path / "index"
+    monkeypatch.chdir(tmp_path)
+    add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # "corpus" and its files are not there from here
+    report = remove_documents(["corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert report.removed == ("corpus/apples.txt",)
+    assert report.skipped == (("corpus/apples.txt", NOT_KEPT_OUT.format(cwd=str(tmp_path / "elsewhere"))),)
+    assert "not there from" in report.summary()
+    monkeypatch.chdir(tmp_path)
+    assert remove_documents(["corpus/taxes.txt"], index_dir=index_dir, settings=settings, embedder=embedder).skipped == ()
+
+
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):
     monkeypatch.chdir(tmp_path)
     index_dir = tmp_path / "index"

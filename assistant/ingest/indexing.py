@@ -59,6 +59,8 @@ class Report:
 
 NOT_THERE = "no such file or directory"
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
+NOT_KEPT_OUT = ("removed from the index, but not kept out of its folder, which is not there from {cwd} (recorded as "
+                "given, from another working folder): a rebuild from there brings it back; remove it from there to keep it out")
 
 
 @dataclass
@@ -74,7 +76,7 @@ class _Plan:
     replace_roots: bool = False  # a rebuild: the paths given become the recorded roots
     unrooted: list[str] = field(default_factory=list)  # removed on request: no longer a root if one
     excluded: set[str] = field(default_factory=set)  # recorded before: removed on request (resolved paths)
-    newly_excluded: set[str] = field(default_factory=set)  # removed on request by this call (resolved paths)
+    newly_excluded: dict[str, str] = field(default_factory=dict)  # removed on request by this call: resolved path -> as named
     passed_over: set[str] = field(default_factory=set)  # exclusions a folder of this call reached
 
 
@@ -199,7 +201,7 @@ def sync(
                 plan.removed.append(source)
                 if asked:
                     plan.unrooted.append(source)
-                    plan.newly_excluded.add(os.path.realpath(source))  # kept while a recorded folder holds it (`_assemble`)
+                    plan.newly_excluded[os.path.realpath(source)] = source  # kept while a recorded folder holds it (`_exclusions`)
             elif reuse:
                 plan.keep[source] = entry
             else:
@@ -307,6 +309,10 @@ def _assemble(
     # a document removed on request that was a root of its own (a file added by name) is no longer one
     roots = [r for r in roots if not any(_under(r, gone) for gone in plan.unrooted)]
     excluded = _exclusions(plan, roots, entries)
+    for path, source in plan.newly_excluded.items():
+        # removed by a name recorded relative to another working folder: nothing here to keep out
+        if path not in excluded and not os.path.lexists(path) and any(_under(source, r) and not os.path.exists(r) for r in roots):
+            plan.skipped.append((source, NOT_KEPT_OUT.format(cwd=os.getcwd())))
     manifest = Manifest(
         model=embedder.model_name,
         dimension=embedder.dimension,
@@ -334,10 +340,18 @@ def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) ->
     def held(path: str) -> bool:
         return any(_under(path, root) and not _under(root, path) for root in roots)
 
+    def held_as_named(source: str) -> bool:
+        """Whether a recorded folder holds `source` where it was named: a link in the folder to a
+        file elsewhere is reached through the folder, though its resolved path lies outside."""
+        located = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(source))), os.path.basename(source))
+        return any(located.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep) for root in roots)
+
     def stays(path: str, new: bool) -> bool:
         if not os.path.lexists(path) or path in indexed:
             return False
-        return held(path) if new else (path in plan.passed_over or not plan.replace_roots or held(path))
+        if new:
+            return held(path) or held_as_named(plan.newly_excluded[path])
+        return path in plan.passed_over or not plan.replace_roots or held(path)
 
     return sorted({p for p in plan.excluded if stays(p, False)} | {p for p in plan.newly_excluded if stays(p, True)})
 
