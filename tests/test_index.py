@@ -1353,3 +1353,18 @@ def test_an_unreadable_chunk_row_is_a_corrupt_index(built):
     (root / CURRENT).write_text(f"{generation} {hashlib.sha256((root / generation / MANIFEST).read_bytes()).hexdigest()}")
     with pytest.raises(IndexCorrupt, match="unreadable chunk"):
         Index.load(root)
+
+
+def test_the_recorded_folders_are_read_from_an_index_of_another_format(built, corpus):
+    from assistant.store.index import recorded_paths
+
+    root = built
+    generation = (root / CURRENT).read_text().split()[0]
+    manifest = json.loads((root / generation / MANIFEST).read_text())
+    manifest["format_version"] = 99
+    (root / generation / MANIFEST).write_text(json.dumps(manifest))
+    assert recorded_paths(root) == {}  # its checksum no longer matches: nothing is trusted
+    (root / CURRENT).write_text(f"{generation} {hashlib.sha256((root / generation / MANIFEST).read_bytes()).hexdigest()}")
+    with pytest.raises(IndexIncompatible):
+        Index.load(root)
+    assert recorded_paths(root) == {"roots": [str(corpus)]}  # ("excluded" is written only when there are some)

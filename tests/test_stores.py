@@ -230,6 +230,29 @@ def test_a_commit_cut_short_is_detected_and_rebuild_recovers(store, corpus, sett
     assert results(store, settings, embedder) == before
 
 
+def test_an_unreadable_store_is_rebuilt_from_its_recorded_folders_not_the_default_corpus(store, corpus, settings, embedder):
+    """What the user indexed is in the manifest: a store whose chunks cannot be read any more (or
+    in a format this version does not read) is rebuilt from it, exclusions kept."""
+    from assistant.ingest.indexing import ensure_index
+    from assistant.search.retrieval import forget
+
+    add_documents([corpus], store, settings=settings, embedder=embedder)
+    remove_documents([str(corpus / "apples.txt")], store, settings=settings, embedder=embedder)
+    if is_milvus(store):  # a commit cut short
+        opened = open_store(store, settings)
+        opened._put_state({**opened._state(), "state": "writing"})
+    else:
+        for rows in Path(store).rglob("chunks.jsonl"):
+            rows.write_bytes(rows.read_bytes()[:-20])
+    forget()
+    with pytest.raises(IndexCorrupt):
+        open_store(store, settings).load()
+    report = ensure_index(store, settings=settings, embedder=embedder)
+    assert report is not None and report.skipped == ((str(corpus / "apples.txt"), EXCLUDED),)
+    assert indexed(store, settings) == sorted(str(corpus / n) for n in TOPICS if n != "apples.txt")
+    assert open_store(store, settings).load().manifest.roots == (str(corpus),)
+
+
 def _fail(*args, **kwargs):
     raise OSError("power cut")
 

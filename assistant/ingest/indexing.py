@@ -155,7 +155,7 @@ def sync(
             plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
             return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
-                     excluded=set(old.manifest.excluded) if old else set())
+                     excluded=set(old.manifest.excluded) if old else set(store.recorded().get("excluded", ())))
         by_real = {os.path.realpath(s): s for s in old_entries}
         named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
         wanted = set()
@@ -458,10 +458,11 @@ def default_roots(settings: Settings) -> list[str]:
 
 
 def _recorded_roots(index_dir, settings: Settings) -> list[str]:
+    store = open_store(index_dir, settings)
     try:
-        return list(open_store(index_dir, settings).load().manifest.roots)
-    except IndexProblem:
-        return []
+        return list(store.load().manifest.roots)
+    except IndexProblem:  # unreadable, or another format: its manifest may still say what was indexed
+        return store.recorded().get("roots", [])
 
 
 def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=None, progress: bool = False,

@@ -18,7 +18,8 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.store.ann import ann_with
-from assistant.store.index import EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, save_delta
+from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, recorded_paths,
+                                    save_delta)
 from assistant.store.snapshot import Manifest, Snapshot, sentence_keys, writer_lock
 
 
@@ -35,6 +36,9 @@ class FaissStore:
 
     def load(self, model: str | None = None, dimension: int | None = None) -> Index:
         return Index.load(self.name, model, dimension)
+
+    def recorded(self) -> dict:
+        return recorded_paths(self.name)
 
     def lock(self, timeout: float):
         return writer_lock(self.name, timeout)

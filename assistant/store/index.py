@@ -391,6 +391,24 @@ def read_current(root: Path) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def recorded_paths(index_dir: str | os.PathLike) -> dict:
+    """The live manifest's recorded folders and exclusions ({"roots": [...], "excluded": [...]}),
+    read from the manifest alone (its checksum verified), so that a rebuild of an index whose
+    chunks or vectors are unreadable, or whose format this version does not read, still knows what
+    the user indexed; {} when even that cannot be read."""
+    root = Path(index_dir)
+    try:
+        generation, manifest_sha = read_current(root)
+        data = (root / generation / MANIFEST).read_bytes()
+        if hashlib.sha256(data).hexdigest() != manifest_sha:
+            return {}
+        raw = json.loads(data)
+        return {key: [str(p) for p in raw[key]] for key in ("roots", "excluded")
+                if isinstance(raw.get(key), list) and all(isinstance(p, str) for p in raw[key])}
+    except (IndexProblem, OSError, ValueError, AttributeError):
+        return {}
+
+
 def current_token(index_dir: str | os.PathLike) -> str | None:
     """A cheap fingerprint of the live generation (None when there is no index)."""
     try:

@@ -167,6 +167,14 @@ class MilvusStore:
             return None
         return None if state is None else f"{state.get('commit')} {state.get('state')}"
 
+    def recorded(self) -> dict:
+        try:
+            manifest = (self._state() or {}).get("manifest") or {}
+        except (IndexProblem, ValueError, AttributeError):
+            return {}
+        return {key: [str(p) for p in manifest[key]] for key in ("roots", "excluded")
+                if isinstance(manifest.get(key), list) and all(isinstance(p, str) for p in manifest[key])}
+
     def load(self, model: str | None = None, dimension: int | None = None) -> "MilvusSnapshot":
         state = self._state()
         if state is None or not self._exists(CHUNKS) or not self._exists(SENTENCES):
