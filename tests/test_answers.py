@@ -297,7 +297,10 @@ def test_cli_builds_a_missing_default_index_from_the_corpus_as_the_app_does(tmp_
     assert "Building the index (" in captured.err and "no index yet" in captured.err
     assert "$106 billion" in captured.out
     assert cli.main(["search", "Huawei revenue"]) == 0
-    assert "Building the index" not in capsys.readouterr().err  # built once
+    err = capsys.readouterr().err
+    assert "Building the index" not in err and "Read as" not in err  # built once
+    assert cli.main(["search", "Huawie revenue"]) == 0  # as ask does, search says how it read a slip
+    assert "note: Read as: “Huawei revenue”" in capsys.readouterr().err
 
 
 def test_cli_on_a_milvus_lite_store_answers_as_the_index_folder_does(article_index, tmp_path, capsys):

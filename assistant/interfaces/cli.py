@@ -110,6 +110,7 @@ def _run(args) -> int:
         return _ask(args)
     if args.command == "search":
         hits = retrieval.retrieve(args.question, k=args.k, index_dir=args.index_dir, mode=args.mode)
+        _say_how_it_was_read(args.question, args.index_dir)
         if args.json:
             print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         elif not hits:
@@ -134,6 +135,19 @@ def _run(args) -> int:
         print(report.summary())
     nothing_indexed = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
     return 1 if nothing_indexed else 0
+
+
+def _say_how_it_was_read(question: str, index_dir) -> None:
+    """The note `ask` prints, for a search: how typing slips were read (the searcher is cached)."""
+    from assistant.answer.prompts import READ_AS
+    from assistant.config import Settings
+    from assistant.ingest.embeddings import default_embedder
+    from assistant.search.retrieval import searcher_for
+
+    settings = Settings.from_env()
+    read = searcher_for(index_dir or settings.index_dir, settings, default_embedder(settings)).spelled(question)
+    if read != question:
+        print(f"note: {READ_AS.format(question=read)}", file=sys.stderr)
 
 
 def _ask(args) -> int:
