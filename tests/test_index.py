@@ -597,6 +597,35 @@ def test_a_removal_from_another_working_folder_says_its_folder_will_bring_it_bac
     assert remove_documents(["corpus/taxes.txt"], index_dir=index_dir, settings=settings, embedder=embedder).skipped == ()
 
 
+def test_a_folder_that_cannot_be_read_is_never_pruned(tmp_path, settings, embedder, monkeypatch):
+    from assistant.ingest.indexing import UNREADABLE
+
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "a.txt").write_text("Apples grow in the valley.", "utf-8")
+    (docs / "sub" / "b.txt").write_text("Boats race round the island.", "utf-8")
+    index_dir = tmp_path / "index"
+    rebuild_index([docs], index_dir=index_dir, settings=settings, embedder=embedder)
+    before = sources(index_dir)
+    real_scandir = os.scandir
+
+    def denied(folder):  # what listing a folder without read permission raises (root would not see it)
+        if os.path.basename(os.fspath(folder)) in {"sub", "docs"} and os.fspath(folder) in blocked:
+            raise PermissionError(13, "Permission denied", os.fspath(folder))
+        return real_scandir(folder)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    for blocked in ({str(docs / "sub")}, {str(docs)}):  # a subfolder, then the recorded folder itself
+        report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
+        (folder, why), = report.failed
+        assert folder in blocked and why.startswith(f"{UNREADABLE} (Permission denied); nothing was rebuilt")
+        assert not report.changed and sources(index_dir) == before
+        added = add_documents([docs], index_dir=index_dir, settings=settings, embedder=embedder)
+        assert [f for f, w in added.failed if w.startswith(UNREADABLE)] == sorted(blocked) and not added.removed
+        assert not any("no documents in it" in why for _, why in added.skipped)
+    assert sources(index_dir) == before
+
+
 def test_different_spellings_of_a_path_never_duplicate(corpus, tmp_path, settings, embedder, monkeypatch):
     monkeypatch.chdir(tmp_path)
     index_dir = tmp_path / "index"

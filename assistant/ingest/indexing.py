@@ -58,6 +58,7 @@ class Report:
 
 
 NOT_THERE = "no such file or directory"
+UNREADABLE = "cannot read this folder"
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
 NOT_KEPT_OUT = ("removed from the index, but not kept out of its folder, which is not there from {cwd} (recorded as "
                 "given, from another working folder): a rebuild from there brings it back; remove it from there to keep it out")
@@ -88,7 +89,8 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
         path = os.path.normpath(os.fspath(raw))
         if os.path.isdir(path):
             found = len(files)
-            for folder, dirs, names in os.walk(path):
+            unreadable = []  # a folder that cannot be listed is not an empty one: say so, never prune it
+            for folder, dirs, names in os.walk(path, onerror=unreadable.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     if name.startswith("."):
@@ -100,7 +102,8 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                             files.append(full)
                     else:
                         skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
-            if len(files) == found:
+            failed += [(os.path.normpath(err.filename or path), f"{UNREADABLE} ({err.strerror or err})") for err in unreadable]
+            if len(files) == found and not unreadable:
                 skipped.append((path, f"a folder with no documents in it ({', '.join(SUPPORTED_SUFFIXES)})"))
         elif os.path.lexists(path):  # a broken link or a loop is reported by the load
             if os.path.realpath(path) not in seen:
@@ -150,9 +153,12 @@ def sync(
         # relative path recorded from another working folder, a deleted or unmounted folder, a
         # broken link) it would prune what that path held, so it changes nothing instead
         missing = list(dict.fromkeys(os.path.normpath(os.fspath(p)) for p in paths if not os.path.exists(p))) if prune else []
-        if missing:
+        # likewise a folder that cannot be listed (permissions): its documents would all be pruned
+        unreadable = [(folder, why) for folder, why in failed if why.startswith(UNREADABLE)] if prune else []
+        if missing or unreadable:
             refused = [(path, _not_rebuilt(path, old_entries, recorded)) for path in missing]
-            plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing], skipped=list(skipped))
+            refused += [(folder, _not_rebuilt(folder, old_entries, False, why)) for folder, why in unreadable]
+            plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing and f not in unreadable], skipped=list(skipped))
             return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
                      excluded=set(old.manifest.excluded) if old else set(store.recorded().get("excluded", ())))
@@ -223,15 +229,15 @@ def sync(
         return _report(index_dir, plan, total, len(chunks), began)
 
 
-def _not_rebuilt(path: str, indexed, recorded: bool) -> str:
-    """Why a rebuild with `path` not there changed nothing, what the index keeps from it, and, for
-    a recorded root, the way on."""
+def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
+    """Why a rebuild with `path` not there (or, with `why`, not readable) changed nothing, what the
+    index keeps from it, and, for a recorded root, the way on."""
     held = sum(_under(source, path) for source in indexed)
     kept = f"; the {held} document{'s' * (held != 1)} indexed from it {'are' if held != 1 else 'is'} kept" if held else ""
     way = ("; to go on without it, rebuild from the paths that remain (index rebuild PATH ...) or remove what it held "
            "(index remove SOURCE ...)") if recorded else ""
-    return (f"{NOT_THERE} (looked for from {os.getcwd()}); nothing was rebuilt, since a rebuild drops every "
-            f"document its paths do not hold{kept}{way}")
+    reason = why or f"{NOT_THERE} (looked for from {os.getcwd()})"
+    return f"{reason}; nothing was rebuilt, since a rebuild drops every document its paths do not hold{kept}{way}"
 
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
