@@ -114,3 +114,36 @@ def test_splitting_does_linear_work_on_many_single_line_breaks():
     assert len(spans) == lines
     # A linear splitter touches each character a bounded number of times.
     assert _CountingStr.copied <= 20 * len(text), f"copied {_CountingStr.copied:,} chars for {len(text):,}"
+
+
+def test_lines_of_spaces_are_scanned_once(monkeypatch):
+    # each line break looks for the next non-space character; over a run of lines that hold only
+    # (non-breaking, ideographic) spaces that search used to start again at every line
+    from assistant.ingest import sentences
+
+    scanned = []
+
+    class Counting:
+        def search(self, text, pos, end):
+            found = sentences.re.compile(r"\S").search(text, pos, end)
+            scanned.append((found.start() if found else end) - pos)
+            return found
+
+    monkeypatch.setattr(sentences, "_NON_SPACE", Counting())
+    text = "A title\n" + "\u3000\n" * 5_000 + "The text."
+    assert [text[s:e] for s, e in split_sentences(text)] == ["A title", "The text."]
+    assert sum(scanned) <= 2 * len(text), f"scanned {sum(scanned):,} characters for {len(text):,}"
+
+
+def test_a_long_run_of_dots_is_split_without_trying_every_dot():
+    # a hang guard, not a timing: the run is split in milliseconds; trying the run from every dot
+    # (before) took minutes
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from assistant.ingest.sentences import split_sentences as s; t = 'Chapter one ' + '.' * 200000 + ' page five'; "
+            "assert [t[a:b] for a, b in s(t)] == [t]")
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=60)
+    for text, expected in (("Wait... Then go.", ["Wait...", "Then go."]), ("Stop?!) Now.", ["Stop?!)", "Now."])):
+        assert [text[a:b] for a, b in split_sentences(text)] == expected

@@ -16,7 +16,9 @@ _ABBREVIATIONS = {
     "e.g", "i.e", "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "cf", "al", "p", "pp",
 }
-_END = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
+# A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
+# long run of dots not followed by a capital is tried from every dot, over the rest of the run
+_END = re.compile(r"""(?<![.!?])[.!?]++['"’”)\]]*+(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
 _EOL = r"(?:\r\n|\r(?!\n)|\n)"  # a Windows, old Mac or Unix line end; \r\n is one, never two
 _BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
 _LINE_BREAK = re.compile(_EOL)
@@ -46,11 +48,13 @@ def _blocks(text: str, start: int, end: int):
 def _lines(text: str, start: int, end: int):
     """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined."""
     pos = line_start = start
+    next_at, following = -1, ""  # the next non-space character: found once for a run of lines of spaces
     for match in _LINE_BREAK.finditer(text, start, end):
         line = text[line_start:match.start()].strip()
         line_start = match.end()
-        nxt = _NON_SPACE.search(text, match.end(), end)
-        following = nxt.group() if nxt else ""
+        if next_at < match.end():
+            found = _NON_SPACE.search(text, match.end(), end)
+            next_at, following = (found.start(), found.group()) if found else (end, "")
         if line and following and not following.islower() and (
             line[-1] in _CLOSERS or len(line) <= _HEADING_MAX
         ):
