@@ -107,7 +107,10 @@ def test_abstains_when_the_article_does_not_say(article_index, question):
 
 @pytest.mark.parametrize("kwargs, message", [({"k": 0}, "k=0: must be a whole number"), ({"k": "3"}, "k='3': must be a whole number"),
                                             ({"history": 5}, "history: expected a list"), ({"history": [1]}, "history: expected (question, answer) pairs"),
-                                            ({"history": "[{"}, "history: not valid JSON")])
+                                            ({"history": "[{"}, "history: not valid JSON"),
+                                            ({"history": [{"role": "user", "content": [{"text": 5}]}]}, "history: a message's text must be a string, got int"),
+                                            ({"history": [{"role": "user", "content": {"text": None}}, {"role": "assistant", "content": [{"text": []}]}]},
+                                             "history: a message's text must be a string, got list")])
 def test_a_bad_k_or_history_is_one_line_naming_it(article_index, kwargs, message):
     index_dir, _ = article_index
     with pytest.raises(ValueError) as bad:
@@ -203,6 +206,9 @@ def test_followup_detection_and_message_history():
     assert not is_followup("How much did Huawei spend on research in 2018?")
     messages = [{"role": "user", "content": "Who is Ken Hu?"}, {"role": "assistant", "content": "A CEO."}]
     assert contextualize("What did he say?", messages) == "Who is Ken Hu? What did he say?"
+    parts = [{"role": "user", "content": ["Who is", {"type": "text", "text": "Ken Hu?"}, {"type": "file", "path": "a.png"}]},
+             {"role": "assistant", "content": [{"text": "A CEO."}]}]
+    assert contextualize("What did he say?", parts) == "Who is Ken Hu? What did he say?"  # text parts, strings too
     chain = [("Who is Ken Hu?", "a"), ("What did he say?", "b")]
     assert contextualize("Where did he say it?", chain).startswith("Who is Ken Hu?")
 

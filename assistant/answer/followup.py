@@ -80,10 +80,16 @@ def history_pairs(history) -> list[tuple[str, str]]:
 
 
 def _message_text(content) -> str:
+    """A chat message's text: the string, or the texts of its parts (strings or {"text": ...};
+    parts without text, such as files, are passed over)."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    return ""
+    parts = [content] if isinstance(content, dict) else content if isinstance(content, list) else []
+    texts = []
+    for part in parts:
+        text = part.get("text") if isinstance(part, dict) else part if isinstance(part, str) else None
+        if text is not None and not isinstance(text, str):
+            raise ValueError(f"a message's text must be a string, got {type(text).__name__} ({text!r:.40})")
+        if text:
+            texts.append(text)
+    return " ".join(texts)
