@@ -1397,3 +1397,16 @@ def test_the_recorded_folders_are_read_from_an_index_of_another_format(built, co
     with pytest.raises(IndexIncompatible):
         Index.load(root)
     assert recorded_paths(root) == {"roots": [str(corpus)]}  # ("excluded" is written only when there are some)
+
+
+def test_errors_and_reports_naming_a_path_with_a_line_break_stay_on_one_line(tmp_path, settings, embedder, capsys):
+    from assistant.interfaces import cli
+
+    odd = tmp_path / "new\nline"
+    assert cli.main(["--index", str(odd), "index", "info"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "new\\nline" in err and "no index yet" in err  # the reason is not cut off
+    odd.mkdir()
+    (odd / "a\rb.txt").write_text("", "utf-8")  # empty: fails to load, named in the summary
+    summary = add_documents([odd], index_dir=tmp_path / "index", settings=settings, embedder=embedder).summary()
+    assert summary.count("\n") == 1 and "new\\nline/a\\rb.txt: " in summary

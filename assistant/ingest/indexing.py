@@ -52,9 +52,17 @@ class Report:
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed; "
             f"{self.chunks} chunks in {self.index_dir} ({self.embedded} embedded, {self.seconds:.1f} s)"
         )
-        problems = [f"failed: {source}: {reason}" for source, reason in self.failed]
-        problems += [f"skipped: {source}: {reason}" for source, reason in self.skipped]
+        problems = [f"failed: {one_line(source)}: {one_line(reason)}" for source, reason in self.failed]
+        problems += [f"skipped: {one_line(source)}: {one_line(reason)}" for source, reason in self.skipped]
         return "\n".join([line, *problems])
+
+
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\x85"})
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: its line breaks (a file name may hold them) written as escapes."""
+    return str(text).translate(_LINE_BREAKS)
 
 
 NOT_THERE = "no such file or directory"

@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
 
         known = isinstance(err, (IndexProblem, LoadError, ModelError, ValueError, OSError))
         message = str(err) if known else f"unexpected error: {type(err).__name__}: {err}"
-        print(f"error: {message}".splitlines()[0], file=sys.stderr)
+        from assistant.ingest.indexing import one_line
+
+        message = one_line(message)  # all of it (a path may hold a line break), on one line
+        print(f"error: {message[:1000]}{'…' * (len(message) > 1000)}", file=sys.stderr)
         return 1
 
 
