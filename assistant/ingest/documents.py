@@ -173,7 +173,7 @@ class _VisibleText(HTMLParser):
         self.in_title = False
 
     def handle_starttag(self, tag, attrs):
-        if tag == "title":
+        if tag == "title" and not self.hidden:  # not an SVG's <title> (a tooltip)
             self.in_title = True
         elif tag in _INVISIBLE:
             self.hidden += 1
@@ -199,7 +199,11 @@ def html_text_and_title(markup: str) -> tuple[str, str]:
     """The text a browser would show in the page (tags, scripts and styles dropped, whitespace
     tidied) and the `<title>` it would show on the tab."""
     parser = _VisibleText()
-    parser.feed(markup)
+    # Past the last ">", no tag can close: the parser shows each "<" there as text, but finds that
+    # out by reading to the end from every one of them (minutes for some thousands of unclosed
+    # tags). Written as "&lt;", each is read once and shows as the same text.
+    closed = markup.rfind(">") + 1
+    parser.feed(markup[:closed] + markup[closed:].replace("<", "&lt;"))
     parser.close()
     text = "".join(parser.parts)
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
