@@ -35,6 +35,7 @@ from assistant.store.index import (
 )
 from assistant.ingest.indexing import EXCLUDED, add_documents, embedding_texts, rebuild_index, remove_documents
 from assistant.search.retrieval import Searcher, retrieve
+from assistant.store.snapshot import rebuild_command
 from tests.fakes import HashEmbedder, make_pdf
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -232,8 +233,26 @@ def test_no_pickle_anywhere(built):
 
 
 def test_missing_index(tmp_path):
-    with pytest.raises(IndexMissing, match="python -m assistant index rebuild"):
-        Index.load(tmp_path / "nothing-here")
+    # the commands it names rebuild this folder, not the default index ("--index" where the CLI takes it)
+    with pytest.raises(IndexMissing) as info:
+        Index.load(tmp_path / "nothing here")
+    quoted = f"'{tmp_path / 'nothing here'}'"
+    assert (f"run `python -m assistant --index {quoted} index rebuild` or `python -m assistant --index {quoted} index add PATH`"
+            in str(info.value))
+
+
+def test_a_rebuild_command_in_a_message_parses_as_written(tmp_path):
+    import shlex
+
+    from assistant.config import DEFAULT_INDEX_DIR
+    from assistant.interfaces import cli
+
+    assert rebuild_command(DEFAULT_INDEX_DIR) == REBUILD_COMMAND
+    assert rebuild_command("milvus:///data/a b.db") == "python -m assistant --index 'milvus:///data/a b.db' index rebuild"
+    words = shlex.split(rebuild_command(tmp_path / "an index"))
+    assert words[:3] == ["python", "-m", "assistant"]
+    args = cli._parser().parse_args(words[3:])  # before: "--index" after the command, which the CLI refused
+    assert (args.index_dir, args.command, args.verb) == (str(tmp_path / "an index"), "index", "rebuild")
 
 
 @pytest.mark.parametrize("kwargs", [{"model": "other"}, {"dimension": 999}])
@@ -241,7 +260,7 @@ def test_incompatible_model_or_dimension_is_refused(built, kwargs):
     with pytest.raises(IndexIncompatible) as info:
         Index.load(built, **kwargs)
     message = str(info.value)
-    assert REBUILD_COMMAND in message and "\n" not in message
+    assert rebuild_command(built) in message and "\n" not in message
     assert ("'other'" in message) if "model" in kwargs else ("999" in message)
     Index.load(built, model="hash-embedder", dimension=64)  # the right ones are accepted
 
@@ -261,7 +280,7 @@ def test_newer_format_version_is_refused(built, embedder, settings):
     _rewrite_manifest(built, lambda data: data.update(format_version=99))
     with pytest.raises(IndexIncompatible) as info:
         Index.load(built)
-    assert "version 99" in str(info.value) and REBUILD_COMMAND in str(info.value)
+    assert "version 99" in str(info.value) and rebuild_command(built) in str(info.value)
     with pytest.raises(IndexIncompatible):
         retrieve("apples", index_dir=built, embedder=embedder, settings=settings)
 
@@ -331,7 +350,7 @@ def test_tampering_is_detected(built, embedder, settings, name, damage):
     with pytest.raises(IndexCorrupt) as info:
         Index.load(built)
     message = str(info.value)
-    assert name in message and REBUILD_COMMAND in message and "\n" not in message
+    assert name in message and rebuild_command(built) in message and "\n" not in message
     # The query path refuses too, rather than serving a damaged index.
     with pytest.raises(IndexCorrupt):
         retrieve("apple harvest", index_dir=built, embedder=embedder, settings=settings)

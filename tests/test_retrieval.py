@@ -218,7 +218,7 @@ def test_unknown_mode_is_a_value_error(index_dir, settings, embedder):
 
 
 def test_missing_index_says_what_to_run(tmp_path, settings, embedder):
-    with pytest.raises(IndexMissing, match="python -m assistant index rebuild"):
+    with pytest.raises(IndexMissing, match=f"python -m assistant --index {tmp_path / 'no-index'} index rebuild"):
         ask("apples", tmp_path / "no-index", settings, embedder)
 
 

@@ -39,7 +39,7 @@ from assistant.ingest.chunking import Chunk
 from assistant.ingest.documents import file_sha256 as _sha256_file
 from assistant.store.ann import build_ann, prepare_ann
 from assistant.store.snapshot import (FORMAT_VERSION, REBUILD_COMMAND, IndexCorrupt, IndexIncompatible, IndexMissing,
-                                      IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys)
+                                      IndexProblem, Manifest, Snapshot, check_compatible, now, rebuild_command, sentence_keys)
 
 ANN_FORMAT_VERSION = 2  # an approximate vector index, described by the manifest's `vector_index`
 READ_VERSIONS = (FORMAT_VERSION, ANN_FORMAT_VERSION)
@@ -238,21 +238,21 @@ class Index(Snapshot):
         gen_dir = root / generation
         manifest_bytes = _read(gen_dir / MANIFEST, root)
         if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sha:
-            raise IndexCorrupt(f"{gen_dir / MANIFEST}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: checksum mismatch (truncated or tampered); run `{rebuild_command(root)}`")
         try:
             raw = json.loads(manifest_bytes)
             version = raw.get("format_version")
         except (ValueError, AttributeError) as err:
-            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{rebuild_command(root)}`") from None
         if version not in READ_VERSIONS:  # checked before parsing: a newer format may have new fields
             raise IndexIncompatible(
                 f"{root}: index format version {version}, this assistant reads versions "
-                f"{' and '.join(map(str, READ_VERSIONS))}; run `{REBUILD_COMMAND}`"
+                f"{' and '.join(map(str, READ_VERSIONS))}; run `{rebuild_command(root)}`"
             )
         try:
             manifest = Manifest.from_json(raw)
         except (ValueError, TypeError) as err:
-            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+            raise IndexCorrupt(f"{gen_dir / MANIFEST}: unreadable ({err}); run `{rebuild_command(root)}`") from None
         check_compatible(manifest, root, model, dimension)
         if manifest.segments:
             return cls._load_segments(root, manifest, generation)
@@ -272,14 +272,14 @@ def _verified_chunks(root: Path, folder: Path, checksums: dict) -> list[Chunk]:
     """The chunks of a generation folder, after checking both its files against `checksums`."""
     for name in (CHUNKS, VECTORS):
         if _sha256_file_or_raise(folder / name, root) != checksums.get(name):
-            raise IndexCorrupt(f"{folder / name}: checksum mismatch (truncated or tampered); run `{REBUILD_COMMAND}`")
+            raise IndexCorrupt(f"{folder / name}: checksum mismatch (truncated or tampered); run `{rebuild_command(root)}`")
     text = _read(folder / CHUNKS, root).decode("utf-8", "surrogatepass")
     # One chunk a line, split at "\n" only: JSON escapes \n and \r inside strings but leaves
     # U+2028, U+2029 and U+0085, which str.splitlines() would also split at, cutting a row in two.
     try:
         return [_chunk_from_row(json.loads(line)) for line in text.split("\n") if line]
     except (ValueError, KeyError, TypeError) as err:
-        raise IndexCorrupt(f"{folder / CHUNKS}: unreadable chunk ({err}); run `{REBUILD_COMMAND}`") from None
+        raise IndexCorrupt(f"{folder / CHUNKS}: unreadable chunk ({err}); run `{rebuild_command(root)}`") from None
 
 
 def _read_vectors(folder: Path, chunks: list[Chunk], dimension: int):
@@ -289,7 +289,7 @@ def _read_vectors(folder: Path, chunks: list[Chunk], dimension: int):
     index = faiss.read_index(str(folder / VECTORS))
     expected = len(sentence_keys(chunks))
     if index.ntotal != expected or index.d != dimension:
-        raise IndexCorrupt(f"{folder}: {index.ntotal} vectors for {expected} sentences; run `{REBUILD_COMMAND}`")
+        raise IndexCorrupt(f"{folder}: {index.ntotal} vectors for {expected} sentences; run `{rebuild_command(folder.parent)}`")
     return index
 
 
@@ -382,12 +382,13 @@ def read_current(root: Path) -> tuple[str, str]:
     try:
         text = (root / CURRENT).read_text("utf-8")
     except FileNotFoundError:
-        raise IndexMissing(f"{root}: no index yet; run `{REBUILD_COMMAND}` or `python -m assistant index add PATH`") from None
+        rebuild = rebuild_command(root)
+        raise IndexMissing(f"{root}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise IndexCorrupt(f"{root / CURRENT}: unreadable ({err}); run `{REBUILD_COMMAND}`") from None
+        raise IndexCorrupt(f"{root / CURRENT}: unreadable ({err}); run `{rebuild_command(root)}`") from None
     parts = text.split()
     if len(parts) != 2 or not parts[0].startswith("gen-") or "/" in parts[0] or len(parts[1]) != 64:
-        raise IndexCorrupt(f"{root / CURRENT}: malformed; run `{REBUILD_COMMAND}`")
+        raise IndexCorrupt(f"{root / CURRENT}: malformed; run `{rebuild_command(root)}`")
     return parts[0], parts[1]
 
 
@@ -486,14 +487,14 @@ def _read(path: Path, root: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as err:
-        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{REBUILD_COMMAND}`") from None
+        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{rebuild_command(root)}`") from None
 
 
 def _sha256_file_or_raise(path: Path, root: Path) -> str:
     try:
         return _sha256_file(path)
     except OSError as err:
-        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{REBUILD_COMMAND}`") from None
+        raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{rebuild_command(root)}`") from None
 
 
 def _collect_garbage(root: Path, keep: set[str]) -> None:

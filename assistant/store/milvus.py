@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.store.snapshot import (FORMAT_VERSION, REBUILD_COMMAND, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible,
-                                      IndexMissing, IndexProblem, Manifest, Snapshot, check_compatible, now, sentence_keys, writer_lock)
+from assistant.store.snapshot import (FORMAT_VERSION, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible, IndexMissing,
+                                      IndexProblem, Manifest, Snapshot, check_compatible, now, rebuild_command, sentence_keys,
+                                      writer_lock)
 
 PREFIX = "assistant_"
 CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
@@ -178,13 +179,13 @@ class MilvusStore:
     def load(self, model: str | None = None, dimension: int | None = None) -> "MilvusSnapshot":
         state = self._state()
         if state is None or not self._exists(CHUNKS) or not self._exists(SENTENCES):
-            raise IndexMissing(f"{self.name}: no index yet; run `{REBUILD_COMMAND} --index {self.name}`")
+            raise IndexMissing(f"{self.name}: no index yet; run `{rebuild_command(self.name)}`")
         if state.get("state") != "clean":
             raise IndexCorrupt(f"{self.name}: an indexing run was interrupted before it finished; "
-                               f"run `{REBUILD_COMMAND} --index {self.name}`")
+                               f"run `{rebuild_command(self.name)}`")
         if state.get("format_version") != FORMAT_VERSION:
             raise IndexIncompatible(f"{self.name}: index format version {state.get('format_version')}, this assistant "
-                                    f"reads version {FORMAT_VERSION}; run `{REBUILD_COMMAND} --index {self.name}`")
+                                    f"reads version {FORMAT_VERSION}; run `{rebuild_command(self.name)}`")
         files = [FileEntry(**json.loads(r["json"])) for r in self._all(META, ["json"], 'kind == "file"')]
         manifest = Manifest.from_json({**state["manifest"], "files": [asdict(f) for f in sorted(files, key=lambda f: f.source)]})
         check_compatible(manifest, self.name, model, dimension)
@@ -192,7 +193,7 @@ class MilvusStore:
         chunks = [_chunk_from(r) for r in rows]
         if len(chunks) != sum(f.chunks for f in files):
             raise IndexCorrupt(f"{self.name}: {len(chunks)} chunks stored, the manifest lists "
-                               f"{sum(f.chunks for f in files)}; run `{REBUILD_COMMAND} --index {self.name}`")
+                               f"{sum(f.chunks for f in files)}; run `{rebuild_command(self.name)}`")
         return MilvusSnapshot(manifest, chunks, state["commit"], self, [r["seq"] for r in rows])
 
     def _all(self, collection: str, fields: list[str], where: str = "") -> list[dict]:
@@ -350,7 +351,7 @@ class MilvusSnapshot(Snapshot):
         missing = [i for i in ids if i not in got]
         if missing:
             raise IndexCorrupt(f"{self.store.name}: {len(missing)} sentence vectors missing; "
-                               f"run `{REBUILD_COMMAND} --index {self.store.name}`")
+                               f"run `{rebuild_command(self.store.name)}`")
         return np.asarray([got[i] for i in ids], dtype=np.float32)
 
     def lexical_scores(self, query: str, n: int) -> np.ndarray | None:

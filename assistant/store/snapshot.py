@@ -20,6 +20,19 @@ FORMAT_VERSION = 1  # the manifest's format when nothing newer is needed (exact 
 REBUILD_COMMAND = "python -m assistant index rebuild"
 
 
+def rebuild_command(store) -> str:
+    """The command that rebuilds the store `store` names: `REBUILD_COMMAND` for the default index
+    folder, else with `--index` (before the command, where the CLI takes it) naming the store."""
+    import shlex
+
+    from assistant.config import DEFAULT_INDEX_DIR
+
+    name = os.fspath(store)
+    if "://" not in name and os.path.abspath(name) == os.path.abspath(DEFAULT_INDEX_DIR):
+        return REBUILD_COMMAND
+    return f"python -m assistant --index {shlex.quote(name)} index rebuild"
+
+
 class IndexProblem(Exception):
     """The index cannot be used. The message is one line and says what to run."""
 
@@ -192,11 +205,11 @@ class Snapshot:
 def check_compatible(manifest: Manifest, root: Path, model: str | None, dimension: int | None) -> None:
     if model is not None and manifest.model != model:
         raise IndexIncompatible(
-            f"{root}: index built with embedding model {manifest.model!r}, this assistant uses {model!r}; run `{REBUILD_COMMAND}`"
+            f"{root}: index built with embedding model {manifest.model!r}, this assistant uses {model!r}; run `{rebuild_command(root)}`"
         )
     if dimension is not None and manifest.dimension != dimension:
         raise IndexIncompatible(
-            f"{root}: index has {manifest.dimension}-d vectors, the model gives {dimension}-d; run `{REBUILD_COMMAND}`"
+            f"{root}: index has {manifest.dimension}-d vectors, the model gives {dimension}-d; run `{rebuild_command(root)}`"
         )
 
 
