@@ -345,3 +345,22 @@ def test_file_sha256_matches_hashlib(tmp_path):
     path = tmp_path / "blob.bin"
     path.write_bytes(data)
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("text, title", [
+    ("---\ntitle: \"Pump manual\"\nauthor: A\n---\n\n# Overview\n\nThe pump is rated for 40 bar.\n", "Pump manual"),
+    ("---\nauthor: A\n---\n# Overview\n\nThe pump is rated for 40 bar.\n", "Overview"),  # front matter without a title
+    ("```python\nprint(1)\n```\nThe pump is rated for 40 bar.\n", "print(1)"),  # the fence is not the title
+    ("***\n\nPump manual\n\nThe pump is rated for 40 bar.\n", "Pump manual"),
+])
+def test_markdown_front_matter_fences_and_rules_are_not_titles(tmp_path, text, title):
+    path = tmp_path / "pump.md"
+    path.write_text(text, encoding="utf-8")
+    assert load(path).title == title and load(path).text == text
+
+
+def test_a_file_of_only_invisible_characters_is_empty(tmp_path):
+    path = tmp_path / "blank.txt"
+    path.write_text("\u200b\u200b\n\u2060\ufeff \u200d", encoding="utf-8")
+    with pytest.raises(LoadError, match="no text"):
+        load(path)

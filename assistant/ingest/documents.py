@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import unicodedata
 import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -107,7 +108,7 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
             text, title = html_text_and_title(text)
-    if not text.strip():
+    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # only spaces, controls, zero-width marks
         reason = "no extractable text (a scanned PDF?)" if suffix == ".pdf" else "no text"
         raise LoadError(source, reason)
     title = " ".join(title.split())
@@ -145,10 +146,22 @@ def _looks_garbled(text: str) -> bool:
 _LINE_END = re.compile(r"\r\n|\r|\n")  # Windows, old Mac or Unix, as ingest/sentences.py reads them
 
 
+_NOT_A_TITLE = re.compile(r"(```|~~~|---+$|\*\*\*+$|___+$)")  # a code fence or a rule (Markdown)
+_FRONT_MATTER_TITLE = re.compile(r"title:\s*(.+)$", re.IGNORECASE)
+
+
 def _title(text: str, source: str) -> str:
     """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
-    markdown heading or short first line, else the file name."""
-    first = _LINE_END.split(text.lstrip(), 1)[0].strip().lstrip("#").strip()
+    YAML front matter's `title:`, else a leading markdown heading or short first line (code fences
+    and rules passed over), else the file name."""
+    lines = [line.strip() for line in _LINE_END.split(text.lstrip(), 60)[:60]]
+    if lines and lines[0] == "---" and "---" in lines[1:]:  # front matter (Markdown)
+        end = lines.index("---", 1)
+        named = [m.group(1).strip().strip("\"'") for m in map(_FRONT_MATTER_TITLE.match, lines[1:end]) if m]
+        if named and 0 < len(named[0]) <= 120:
+            return named[0]
+        lines = lines[end + 1:]
+    first = next((line for line in lines if line and not _NOT_A_TITLE.match(line)), "").lstrip("#").strip()
     if 0 < len(first) <= 120:
         return first
     return Path(source).stem.replace("_", " ")
