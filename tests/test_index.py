@@ -1429,3 +1429,18 @@ def test_errors_and_reports_naming_a_path_with_a_line_break_stay_on_one_line(tmp
     (odd / "a\rb.txt").write_text("", "utf-8")  # empty: fails to load, named in the summary
     summary = add_documents([odd], index_dir=tmp_path / "index", settings=settings, embedder=embedder).summary()
     assert summary.count("\n") == 1 and "new\\nline/a\\rb.txt: " in summary
+
+
+def test_a_link_to_a_folder_inside_a_folder_is_named_as_not_followed(tmp_path, settings, embedder):
+    from assistant.ingest.indexing import LINKED_FOLDER
+
+    docs, elsewhere = tmp_path / "docs", tmp_path / "elsewhere"
+    docs.mkdir()
+    elsewhere.mkdir()
+    (docs / "a.txt").write_text("Apples grow in the valley.", "utf-8")
+    (elsewhere / "b.txt").write_text("Boats race round the island.", "utf-8")
+    (docs / "more").symlink_to(elsewhere, target_is_directory=True)
+    report = add_documents([docs], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    assert report.added == (str(docs / "a.txt"),) and report.skipped == ((str(docs / "more"), LINKED_FOLDER),)
+    named = add_documents([docs / "more"], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    assert named.added == (str(docs / "more" / "b.txt"),)  # named, it is followed

@@ -67,6 +67,7 @@ def one_line(text: str) -> str:
 
 NOT_THERE = "no such file or directory"
 UNREADABLE = "cannot read this folder"
+LINKED_FOLDER = "a link to a folder, not followed (a link may lead back into the folder): add it by name to index what it holds"
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
 NOT_KEPT_OUT = ("removed from the index, but not kept out of its folder, which is not there from {cwd} (recorded as "
                 "given, from another working folder): a rebuild from there brings it back; remove it from there to keep it out")
@@ -100,6 +101,9 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
             unreadable = []  # a folder that cannot be listed is not an empty one: say so, never prune it
             for folder, dirs, names in os.walk(path, onerror=unreadable.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in dirs:  # os.walk does not enter them (a link may loop): say so
+                    if os.path.islink(os.path.join(folder, name)):
+                        skipped.append((os.path.join(folder, name), LINKED_FOLDER))
                 for name in sorted(names):
                     if name.startswith("."):
                         continue
