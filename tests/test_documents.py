@@ -102,6 +102,17 @@ def test_utf16_with_bom_is_decoded(tmp_path):
     assert load(path).text == "Wide text \u00e9\U0001F600."
 
 
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
+def test_utf32_with_bom_is_decoded_and_without_one_the_reason_says_so(tmp_path, encoding):
+    path = tmp_path / "wider.txt"
+    text = "Wider text \u00e9\U0001F600."
+    path.write_bytes(text.encode(encoding) if encoding == "utf-32" else ("\ufeff" + text).encode(encoding))  # with its mark
+    assert load(path).text == text
+    path.write_bytes(text.encode("utf-16-le"))  # no mark: its NUL bytes read as binary
+    with pytest.raises(LoadError, match="binary file .*needs its byte-order mark"):
+        load(path)
+
+
 # --- HTML --------------------------------------------------------------------------------
 
 

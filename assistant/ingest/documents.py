@@ -117,6 +117,11 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
 
 
 def _decode(data: bytes, source: str) -> str:
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # UTF-32 (its mark starts as UTF-16's)
+        try:
+            return data.decode("utf-32")
+        except UnicodeDecodeError:
+            raise LoadError(source, "starts with a UTF-32 byte-order mark but does not read as UTF-32 text") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
@@ -126,7 +131,7 @@ def _decode(data: bytes, source: str) -> str:
             raise LoadError(source, "starts with a UTF-16 byte-order mark but does not read as UTF-16 text")
         return text
     if b"\x00" in data[:8192]:
-        raise LoadError(source, "binary file (contains NUL bytes), not text")
+        raise LoadError(source, "binary file (contains NUL bytes), not text; UTF-16 or UTF-32 text needs its byte-order mark")
     try:
         return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as err:
