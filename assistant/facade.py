@@ -66,15 +66,29 @@ class Assistant:
         """A cited `Answer` (or the refusal with related passages)."""
         from assistant.answer.answering import ask
 
-        return ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder, on_token=on_token,
-                   searcher=self.searcher())
+        return self._read(lambda searcher: ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder,
+                                               on_token=on_token, searcher=searcher))
 
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> list:
         """The `k` best passages (`Hit`), best first; `mode`: hybrid, dense or bm25."""
         from assistant.search.retrieval import checked_question, retrieve
 
         checked_question(question)  # before the index is loaded
-        return retrieve(question, k, mode=mode, searcher=self.searcher())
+        return self._read(lambda searcher: retrieve(question, k, mode=mode, searcher=searcher))
+
+    def _read(self, call):
+        """`call(searcher)`, and once more with the store loaded again if it was changed while
+        being read: a Milvus commit is several calls, so a question read while one deletes rows
+        can find some of its passages gone (the folder store never changes under a reader)."""
+        from assistant.store.snapshot import IndexCorrupt
+
+        searcher = self.searcher()
+        try:
+            return call(searcher)
+        except IndexCorrupt:
+            if self._store.token() == self._loaded[0]:
+                raise  # nothing changed: the damage is real
+            return call(self.searcher())
 
     def add(self, paths, progress: bool = False, cancel=None):
         """Index new and changed files (folders too); the rest is untouched. A `Report`."""

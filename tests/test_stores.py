@@ -253,6 +253,38 @@ def test_an_unreadable_store_is_rebuilt_from_its_recorded_folders_not_the_defaul
     assert open_store(store, settings).load().manifest.roots == (str(corpus),)
 
 
+def test_questions_asked_while_documents_are_added_are_answered(store, corpus, settings, embedder, tmp_path):
+    """A Milvus commit is several calls: a reader used to find the state "writing" (an error that
+    told it to rebuild) or rows gone. Readers now wait for this machine's writer, and read again."""
+    bot = Assistant(store=store, settings=settings, embedder=embedder)
+    bot.add([corpus])
+    expected = [h.chunk_id for h in bot.retrieve("apple harvest", 3)]
+    extra = tmp_path / "extra.txt"
+    errors, answers, done = [], [], threading.Event()
+
+    def writer():
+        try:
+            for i in range(25):
+                extra.write_text(f"Ferry notes {i}. The ferry leaves at {i % 12 + 1} o'clock.", "utf-8")
+                bot.add([extra])
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(f"add: {err!r}")
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while not done.is_set() or not answers:
+        try:
+            answers.append([h.chunk_id for h in bot.retrieve("apple harvest", 3)])
+            bot.ask("When are apples harvested?")
+            assert bot.documents()
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(f"read: {err!r}")
+    thread.join()
+    assert errors == [] and answers and all(a == expected for a in answers)
+
+
 def _fail(*args, **kwargs):
     raise OSError("power cut")
 

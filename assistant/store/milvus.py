@@ -96,6 +96,14 @@ def parse(name: str) -> tuple[str, str | None]:
     raise ValueError(f"{name}: not a milvus:// address")
 
 
+WRITER_WAIT_S = 60.0  # how long a load waits for this machine's writer to finish its commit
+READ_TRIES = 5  # reads of a store that a writer keeps changing before a load gives up
+
+
+class _ChangedWhileRead(IndexCorrupt):
+    """The state moved on while a load read the collections: not damage, a reason to read again."""
+
+
 def _key_id(source: str, start: int, end: int) -> str:
     return hashlib.sha1(f"{source}\x00{start}\x00{end}".encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -177,6 +185,35 @@ class MilvusStore:
                 if isinstance(manifest.get(key), list) and all(isinstance(p, str) for p in manifest[key])}
 
     def load(self, model: str | None = None, dimension: int | None = None) -> "MilvusSnapshot":
+        """The committed state. A commit is several calls, not one transaction: read while one is
+        being written (by this machine's writer, who holds the lock), the state waits for it to
+        end (at most WRITER_WAIT_S) and is read again; with no writer, "writing" means a run was
+        cut short."""
+        for _ in range(READ_TRIES):
+            try:
+                return self._load(model, dimension)
+            except IndexCorrupt as err:
+                if not (isinstance(err, _ChangedWhileRead) or self._waited_for_writer()):
+                    raise
+        raise IndexBusy(f"{self.name}: the store changed {READ_TRIES} times while it was read (indexing runs one "
+                        f"after another); try again when they are done")
+
+    def _waited_for_writer(self) -> bool:
+        """Whether a writer of this machine held the lock (then this waited until it let go)."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self._lock_path())
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            pass
+        else:
+            lock.release()
+            return False
+        with self.lock(WRITER_WAIT_S):  # IndexBusy, naming the writer, past the wait
+            return True
+
+    def _load(self, model: str | None, dimension: int | None) -> "MilvusSnapshot":
         state = self._state()
         if state is None or not self._exists(CHUNKS) or not self._exists(SENTENCES):
             raise IndexMissing(f"{self.name}: no index yet; run `{rebuild_command(self.name)}`")
@@ -192,6 +229,8 @@ class MilvusStore:
         rows = sorted(self._all(CHUNKS, ["seq", "row", "text"]), key=lambda r: r["seq"])
         chunks = [_chunk_from(r) for r in rows]
         if len(chunks) != sum(f.chunks for f in files):
+            if (self._state() or {}).get("commit") != state.get("commit"):
+                raise _ChangedWhileRead(self.name)  # a writer began after the state was read: read again
             raise IndexCorrupt(f"{self.name}: {len(chunks)} chunks stored, the manifest lists "
                                f"{sum(f.chunks for f in files)}; run `{rebuild_command(self.name)}`")
         return MilvusSnapshot(manifest, chunks, state["commit"], self, [r["seq"] for r in rows])
@@ -209,11 +248,14 @@ class MilvusStore:
     # --- writing ------------------------------------------------------------------------------
 
     def lock(self, timeout: float):
+        return writer_lock(self.name, timeout, self._lock_path())
+
+    def _lock_path(self) -> str:
         if self.lite_path:
-            return writer_lock(self.name, timeout, self.lite_path + ".lock")
+            return self.lite_path + ".lock"
         # A server has no lock of ours: this serialises the writers of this machine only.
         digest = hashlib.sha1(self.uri.encode()).hexdigest()[:16]
-        return writer_lock(self.name, timeout, Path(tempfile.gettempdir()) / f"assistant-milvus-{digest}.lock")
+        return str(Path(tempfile.gettempdir()) / f"assistant-milvus-{digest}.lock")
 
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
