@@ -285,6 +285,32 @@ def test_questions_asked_while_documents_are_added_are_answered(store, corpus, s
     assert errors == [] and answers and all(a == expected for a in answers)
 
 
+def test_a_damaged_milvus_lite_file_is_one_line_and_a_rebuild_writes_it_anew(corpus, tmp_path, settings, embedder):
+    from milvus_lite.server_manager import server_manager_instance
+
+    from assistant.search.retrieval import forget
+    from assistant.store.milvus import close_clients
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before = results(store, settings, embedder)
+    close_clients()
+    server_manager_instance.release_server(str(tmp_path / "index.db"))  # as a new process finds the file
+    forget()
+    damaged = sorted((tmp_path / "index.db" / "collections" / "assistant_chunks").rglob("*.parquet"))[0]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 32] = b"\xff" * 32
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt) as err:
+        open_store(store, settings).load()
+    message = str(err.value)
+    assert "Milvus Lite cannot read this file" in message and f"--index {store} index rebuild" in message and "\n" not in message
+    report = rebuild_index([corpus], store, settings=settings, embedder=embedder)  # starts the file over
+    assert sorted(report.added) == sorted(str(corpus / n) for n in TOPICS)
+    forget()
+    assert results(store, settings, embedder) == before
+
+
 def _fail(*args, **kwargs):
     raise OSError("power cut")
 

@@ -23,6 +23,7 @@ chunk texts in memory (small next to the vectors) and read vectors from Milvus.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -37,8 +38,8 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.store.snapshot import (FORMAT_VERSION, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible, IndexMissing,
-                                      IndexProblem, Manifest, Snapshot, check_compatible, now, rebuild_command, sentence_keys,
-                                      writer_lock)
+                                      IndexProblem, Manifest, Snapshot, check_compatible, held_here, now, rebuild_command,
+                                      sentence_keys, writer_lock)
 
 PREFIX = "assistant_"
 CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
@@ -57,12 +58,15 @@ _loaded: set[tuple[str, str]] = set()  # (uri, collection) known to be loaded
 
 def _quiet() -> None:
     # pymilvus logs a warning on every query iterator against Milvus Lite (no server timestamp)
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)
     # Milvus Lite answers the iterator's timestamp request with "not implemented" (the iterator
     # then uses the client's clock) and gRPC logs that with a traceback each time
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     # a file another process holds is logged with a traceback before the error we turn into one line
     logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
+    # a store it cannot read is logged with a traceback by its servicer and again by pymilvus's
+    # RPC wrapper, before the error we turn into one line
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
 
 def close_clients() -> None:
@@ -96,6 +100,7 @@ def parse(name: str) -> tuple[str, str | None]:
     raise ValueError(f"{name}: not a milvus:// address")
 
 
+LITE_ENTRIES = frozenset({"LOCK", "collections", "databases", ".database-staging"})  # what a Milvus Lite file (a folder) holds
 WRITER_WAIT_S = 60.0  # how long a load waits for this machine's writer to finish its commit
 READ_TRIES = 5  # reads of a store that a writer keeps changing before a load gives up
 
@@ -148,7 +153,26 @@ class MilvusStore:
                 _clients[self.uri] = client
             return client
 
+    @contextlib.contextmanager
+    def _reading(self):
+        """Milvus's own errors while reading as one line: for a Milvus Lite file, damage that a
+        rebuild repairs (it starts the file over); for a server, what the server said."""
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            yield
+        except MilvusException as err:
+            reason = getattr(err, "message", "") or _first_line(err)
+            if self.lite_path:
+                raise IndexCorrupt(f"{self.name}: Milvus Lite cannot read this file ({reason}); "
+                                   f"run `{rebuild_command(self.name)}`") from None
+            raise IndexProblem(f"{self.name}: Milvus could not read the store ({reason})") from None
+
     def _exists(self, collection: str) -> bool:
+        with self._reading():
+            return self._exists_and_loaded(collection)
+
+    def _exists_and_loaded(self, collection: str) -> bool:
         """Whether `collection` exists; an existing one is loaded for search and query (Milvus
         keeps collections released when a server, or a Milvus Lite file, is opened again)."""
         client = self.client
@@ -166,7 +190,8 @@ class MilvusStore:
     def _state(self) -> dict | None:
         if not self._exists(META):
             return None
-        rows = self.client.query(META, ids=[STATE], output_fields=["json"])
+        with self._reading():
+            rows = self.client.query(META, ids=[STATE], output_fields=["json"])
         return json.loads(rows[0]["json"]) if rows else None
 
     def token(self) -> str | None:
@@ -202,6 +227,8 @@ class MilvusStore:
         """Whether a writer of this machine held the lock (then this waited until it let go)."""
         from filelock import FileLock, Timeout
 
+        if held_here(self._lock_path()):
+            return False  # this thread is the writer (a rebuild reading what it starts over)
         lock = FileLock(self._lock_path())
         try:
             lock.acquire(timeout=0)
@@ -236,14 +263,15 @@ class MilvusStore:
         return MilvusSnapshot(manifest, chunks, state["commit"], self, [r["seq"] for r in rows])
 
     def _all(self, collection: str, fields: list[str], where: str = "") -> list[dict]:
-        iterator = self.client.query_iterator(collection, batch_size=10_000, filter=where, output_fields=fields)
-        out = []
-        try:
-            while batch := iterator.next():
-                out.extend(batch)
-        finally:
-            iterator.close()
-        return out
+        with self._reading():
+            iterator = self.client.query_iterator(collection, batch_size=10_000, filter=where, output_fields=fields)
+            out = []
+            try:
+                while batch := iterator.next():
+                    out.extend(batch)
+            finally:
+                iterator.close()
+            return out
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -267,8 +295,16 @@ class MilvusStore:
             if len(text.encode("utf-8", "surrogatepass")) > VARCHAR_MAX:
                 raise IndexProblem(f"{chunk.source}: a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus "
                                    f"text field; lower ASSISTANT_CHUNK_SIZE")
-        client = self.client
+        if base is None:  # starting over: a Milvus Lite file that Milvus cannot read is written anew
+            try:
+                for name in (META, CHUNKS, SENTENCES):
+                    self._exists(name)
+                self._state()
+            except IndexCorrupt:
+                if not self._start_lite_file_over():
+                    raise
         state = self._state()  # None: no meta collection yet, or no state row in it
+        client = self.client
         if state is None and not self._exists(META):
             self._create_meta()
         commit = f"{now()}-{secrets.token_hex(4)}"
@@ -312,6 +348,23 @@ class MilvusStore:
         self._put_state({"state": "clean", "commit": commit, "format_version": FORMAT_VERSION,
                          "manifest": recipe, "next_seq": next_seq + len(chunks)})
         client.flush(META)
+
+    def _start_lite_file_over(self) -> bool:
+        """A rebuild of a Milvus Lite file that Milvus cannot read: remove the file (a folder of
+        Milvus Lite's own entries, nothing else) so that the rebuild writes it anew from the
+        documents. False when it is not such a file."""
+        import shutil
+
+        if not self.lite_path or not os.path.isdir(self.lite_path):
+            return False
+        if not set(os.listdir(self.lite_path)) <= LITE_ENTRIES:
+            return False  # not only what Milvus Lite writes: never removed
+        close_clients()
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(self.lite_path)  # its in-process server holds the old state
+        shutil.rmtree(self.lite_path)
+        return True
 
     def _put_state(self, state: dict) -> None:
         self.client.upsert(META, [{"id": STATE, "kind": STATE, "json": json.dumps(state, ensure_ascii=False), "dummy": [0.0, 0.0]}])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -243,8 +244,19 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
                         f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
     try:
         owner.write_text(f"{os.getpid()}\n", "ascii")
+        _held[str(path)] = threading.get_ident()
         yield
     finally:
+        _held.pop(str(path), None)
         with contextlib.suppress(OSError):
             owner.unlink()
         lock.release()
+
+
+_held: dict[str, int] = {}  # lock file -> the thread of this process that holds it
+
+
+def held_here(lock_file: str | os.PathLike) -> bool:
+    """Whether the calling thread holds the writer lock `lock_file` (a writer reading its own store
+    must not wait for itself)."""
+    return _held.get(str(lock_file)) == threading.get_ident()
