@@ -14,7 +14,9 @@ from assistant.answer.parts import question_parts
         ("Who runs the museum and where is it?", ["Who runs the museum?", "where is it?"]),
         ("When was it founded? Who runs it today?", ["When was it founded?", "Who runs it today?"]),
         ("What does the fee cover; does it include parking?", ["What does the fee cover?", "does it include parking?"]),
-        ("How long is the river, how deep is it and is it navigable?", ["How long is the river, how deep is it?", "is it navigable?"]),
+        ("How long is the river, how deep is it and is it navigable?", ["How long is the river?", "how deep is it?", "is it navigable?"]),
+        ("When was the lighthouse built, who directs the museum, and when did the cafe open?",  # a list of three
+         ["When was the lighthouse built?", "who directs the museum?", "when did the cafe open?"]),
     ],
 )
 def test_coordinated_questions_split_into_their_parts(question, parts):
@@ -29,6 +31,7 @@ def test_coordinated_questions_split_into_their_parts(question, parts):
         "Who won and why?",  # a part under three words cannot be read alone
         "How much did the company spend on research in 2018?",
         "Why did the council and the mayor disagree?",
+        "Who is the engineer, who designed the bridge over the river?",  # a comma before "who" alone: one question
     ],
 )
 def test_single_questions_stay_whole(question):

@@ -3,7 +3,8 @@
 The answer model scores a sentence against the whole question it reads, so for a two-part
 question the sentence answering one part wins and the other part's sentence, often in another
 passage, is left out. A question whose clauses are joined as questions (", and" or ";" before a
-question word or auxiliary, or a "?" followed by another question) is split into its parts, and
+question word or auxiliary, or a "?" followed by another question; in such a question, also a comma
+before one: a list of questions) is split into its parts, and
 each part is answered on its own (`answering.ask`). Coordination of two interrogative clauses is
 English syntax, not a pattern of any document; a part under MIN_WORDS words ("and why?") is
 too short to read alone, so such a question stays whole.
@@ -21,9 +22,18 @@ _OPENERS = (
 _BOUNDARY = re.compile(rf"(?:\?\s+|\s*;\s*(?:and\s+)?|,?\s+and\s+)(?=(?:{_OPENERS})\b)", re.I)
 
 
+# In a list of questions ("When was it built, who runs it, and when does it open?") a comma before
+# a question word is a boundary too, but only where the list ends in a joined question: alone, a
+# comma before "who" or "when" is as often a clause of one question ("the man, who ...").
+_LIST_COMMA = re.compile(rf",\s+(?=(?:{_OPENERS})\b)", re.I)
+
+
 def question_parts(question: str) -> list[str]:
     """The question's parts, in order; the question alone when it has one part."""
-    pieces = [p.strip(" ,;") for p in _BOUNDARY.split(question.strip())]
+    pieces = _BOUNDARY.split(question.strip())
+    if len(pieces) > 1:
+        pieces = [part for piece in pieces for part in _LIST_COMMA.split(piece)]
+    pieces = [p.strip(" ,;") for p in pieces]
     pieces = [p for p in pieces if p]
     if len(pieces) < 2 or any(len(re.findall(r"\w+", p)) < MIN_WORDS for p in pieces):
         return [question]
