@@ -94,7 +94,10 @@ class Settings:
 
     # Answers
     answer_k: int = _doc("Passages retrieved to answer a question with ask().", 5)
-    answer_max_sentences: int = _doc("Most sentences in an extractive answer.", 3)
+    answer_max_sentences: int = _doc(
+        "Most sentences an extractive answer quotes for each part of the question (its best sentence and others of the "
+        "same passage that answer too); a multi-part question gets each part's best sentence, so up to this many per part.", 3
+    )
     answer_candidates: int = _doc(
         "Sentences of the retrieved passages that the answer model reads (the pre-filter keeps the best).", 8
     )

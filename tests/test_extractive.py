@@ -164,6 +164,9 @@ def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(cam
     weak = [found[0], _candidate(a, *a_sentences[0], 0.3)]
     assert len(extractive.compose([weak], 3)[1]) == 1
     assert extractive.compose([[]], 3) == ("", ())
+    # the limit is per part: each part of a multi-part question keeps its best sentence
+    other = [_candidate(b, b_start, b_end, 0.8)]
+    assert [c.hit.chunk_id for c in extractive.compose([found, other], max_sentences=1)[1]] == [a.chunk_id, b.chunk_id]
 
 
 def test_lexical_tokens_are_stemmed_content_words():
