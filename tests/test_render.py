@@ -98,6 +98,14 @@ def test_model_output_is_escaped_and_only_cited_markers_become_links():
     assert "[7]" in "".join(parse(out).text)  # an uncited marker stays plain text
 
 
+def test_a_bracketed_number_inside_a_quote_is_text_not_a_marker():
+    tower, canal = hit("The tower is 330 metres tall [2]."), hit("The canal opened in 1869.")
+    text = "The tower is 330 metres tall [2]. [1] The canal opened in 1869. [2]"
+    out = render.answer_html(answer(text, [cite(1, tower, "The tower is 330 metres tall [2]."), cite(2, canal, "The canal opened in 1869.")]))
+    links = [attrs["href"] for tag, attrs in parse(out).tags if tag == "a"]
+    assert links == ["#cite-1-1", "#cite-1-2"]  # the document's own "[2]" links nowhere
+
+
 def test_streaming_and_notes_and_questions_are_escaped():
     for fragment in (render.streaming_html(IMG), render.note_html(SCRIPT, "error"), render.question_html(MD_IMAGE)):
         assert {t for t, _ in parse(fragment).tags} <= OWN_TAGS

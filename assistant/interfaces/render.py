@@ -71,12 +71,19 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def linked_markers(text: str, turn: int, cited: set[int]) -> str:
-    """Answer text escaped, with each `[n]` that has a citation made a link to its source block."""
+def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] = ()) -> str:
+    """Answer text escaped, with each `[n]` that has a citation made a link to its source block.
+    A `[n]` inside a quote (in order, as the answer holds them: a document's own "[2]") is text."""
+    quoted, at = [], 0
+    for quote in quotes:
+        found = text.find(quote, at) if quote else -1
+        if found >= 0:
+            quoted.append((found, found + len(quote)))
+            at = found + len(quote)
     out, at = [], 0
     for match in _MARKER.finditer(text):
         n = int(match.group(1))
-        if n not in cited:
+        if n not in cited or any(s <= match.start() < e for s, e in quoted):
             continue
         out.append(escape(text[at : match.start()]))
         out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}">{escape(match.group(0))}</a>')
@@ -123,7 +130,7 @@ def answer_html(answer, turn: int = 1) -> str:
     unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
     return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
-        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n))}</div>{unsure}',
+        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations])}</div>{unsure}',
         answer.notice, "Sources", sources, answer.read_as,
     )
 
