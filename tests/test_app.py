@@ -489,6 +489,10 @@ def test_plain_document_names_are_accepted(app_module, name):
     assert safe_document_name(name) == name
 
 
+def test_a_decomposed_accent_names_the_same_document(app_module):
+    assert safe_document_name("cafe\u0301.txt") == safe_document_name("caf\u00e9.txt") == "caf\u00e9.txt"
+
+
 @pytest.fixture(params=["faiss", "milvus"])
 def service(app_module, tmp_path, request):
     """A Service on the fake embedder, its corpus holding one document, already indexed; once on

@@ -29,7 +29,8 @@ class UploadRefused(ValueError):
 
 
 def safe_document_name(name: str) -> str:
-    """The file name an upload is saved under inside the corpus folder, or `UploadRefused`.
+    """The file name an upload is saved under inside the corpus folder (in composed Unicode
+    form), or `UploadRefused`.
 
     Only a plain base name is accepted: no path (absolute or relative, either slash), no `..`,
     no hidden name, no NUL or control character, no character a shell or HTML would act on,
@@ -38,6 +39,9 @@ def safe_document_name(name: str) -> str:
         raise UploadRefused("empty file name")
     if "\x00" in name:
         raise UploadRefused("file name contains a NUL byte")
+    # composed: "café" typed as "e" + U+0301 (as some systems name files) is the same name, so a
+    # second upload of it meets the same-name check instead of becoming a look-alike document
+    name = unicodedata.normalize("NFC", name)
     if "/" in name or "\\" in name or os.path.isabs(name):
         raise UploadRefused(f"{name!r}: a file name, not a path, is expected")
     if name in (".", "..") or ".." in name:
