@@ -57,14 +57,14 @@ _loaded: set[tuple[str, str]] = set()  # (uri, collection) known to be loaded
 
 
 def _quiet() -> None:
-    # pymilvus logs a warning on every query iterator against Milvus Lite (no server timestamp)
     # Milvus Lite answers the iterator's timestamp request with "not implemented" (the iterator
     # then uses the client's clock) and gRPC logs that with a traceback each time
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     # a file another process holds is logged with a traceback before the error we turn into one line
     logging.getLogger("milvus_lite.server_manager").setLevel(logging.CRITICAL)
     # a store it cannot read is logged with a traceback by its servicer and again by pymilvus's
-    # RPC wrapper, before the error we turn into one line
+    # RPC wrapper, before the error we turn into one line; pymilvus also warns on every query
+    # iterator against Milvus Lite (no server timestamp)
     logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
