@@ -9,6 +9,7 @@ assistant works offline by default.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -152,6 +153,10 @@ class Settings:
     auth: str = _doc("Login app.py requires, USER:PASSWORD (empty: none).", "", secret=True)
 
     def __post_init__(self):
+        for f in fields(self):  # "inf" parses as a number, and overflowed clocks and sizes downstream
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}={value!r}: expected a finite number")
         for name, (ok, expected) in _RULES.items():
             value = getattr(self, name)
             if not ok(value):
@@ -185,6 +190,9 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
+
+
 def _positive(v) -> bool:
     return v > 0
 
@@ -194,8 +202,8 @@ _RULES = {
     "chunk_size": (_positive, "a positive number of characters"),
     "chunk_overlap": (lambda v: v >= 0, "0 or more characters"),
     "embed_batch_size": (_positive, "1 or more"),
-    "index_threads": (lambda v: v >= 0, "0 (all cores) or more"),
-    "query_threads": (lambda v: v >= 0, "0 (all cores) or more"),
+    "index_threads": (lambda v: 0 <= v <= MAX_THREADS, f"0 (all cores) to {MAX_THREADS}"),
+    "query_threads": (lambda v: 0 <= v <= MAX_THREADS, f"0 (all cores) to {MAX_THREADS}"),
     "k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "candidates": (_positive, "1 or more"),
     "encoder": (lambda v: v in ("onnx", "onnx-int8", "torch"), "'onnx', 'onnx-int8' or 'torch'"),
@@ -209,14 +217,14 @@ _RULES = {
     "answer_k": (lambda v: 1 <= v <= 100, "1 to 100"),
     "answer_max_sentences": (_positive, "1 or more"),
     "answer_candidates": (_positive, "1 or more"),
-    "answer_workers": (lambda v: v >= 0, "0 (one per core) or more"),
+    "answer_workers": (lambda v: 0 <= v <= MAX_THREADS, f"0 (one per core) to {MAX_THREADS}"),
     "answer_stop": (lambda v: 0.0 < v <= 1.0, "a probability above 0, at most 1"),
     "abstain_threshold": _PROBABILITY_OR_UNSET,
     "answer_unsure_below": _PROBABILITY_OR_UNSET,
-    "llm_timeout": (_positive, "a positive number of seconds"),
+    "llm_timeout": (lambda v: 0 < v <= 86_400, "a positive number of seconds, at most a day (86400)"),
     "llm_max_tokens": (_positive, "1 or more"),
-    "max_file_mb": (_positive, "a positive size in MiB"),
-    "lock_timeout": (lambda v: v >= 0, "0 or more seconds"),
+    "max_file_mb": (lambda v: 0 < v <= 1_048_576, "a positive size in MiB, at most 1048576 (1 TiB)"),
+    "lock_timeout": (lambda v: 0 <= v <= 86_400, "0 to 86400 seconds"),
     "port": (lambda v: 1 <= v <= 65535, "a port from 1 to 65535"),
     "auth": (lambda v: not v or (":" in v and all(v.partition(":")[::2])), "USER:PASSWORD"),
 }

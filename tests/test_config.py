@@ -31,6 +31,11 @@ def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
     ("ASSISTANT_CHUNK_OVERLAP", "5000", "less than the chunk size"),
     ("ASSISTANT_MAX_FILE_MB", "0", "a positive size in MiB"),
     ("ASSISTANT_CHUNK_SIZE", "big", "expected a whole number"),
+    ("ASSISTANT_LLM_TIMEOUT", "inf", "expected a finite number"),  # "inf" overflowed the clock downstream
+    ("ASSISTANT_BM25_K1", "inf", "expected a finite number"),
+    ("ASSISTANT_LLM_TIMEOUT", "1e10", "at most a day"),
+    ("ASSISTANT_MAX_FILE_MB", "1e300", "at most 1048576"),
+    ("ASSISTANT_QUERY_THREADS", "100000", "0 (all cores) to 256"),
 ])
 def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
