@@ -255,6 +255,26 @@ def test_endpoint_failures_raise_one_line_errors_quickly(hits, embedder, fault, 
     assert time.monotonic() - started < 4
 
 
+@pytest.mark.parametrize("login, header", [("", "Bearer"), ("alice:hunter2@", "Basic")])
+def test_failures_never_show_the_key_or_the_login_in_the_url(hits, embedder, login, header):
+    with FakeLLMServer(status=401, echo_auth=True) as server:
+        url = server.base_url.replace("://", f"://{login}")
+        settings = Settings.from_env(llm_base_url=url, llm_model="fake", llm_timeout=5, llm_api_key="sk-TOPSECRET-42")
+        with pytest.raises(GenerationError) as caught:
+            generate("How tall?", hits, settings, embedder)
+        sent = server.requests[-1]["headers"]["authorization"]
+    message = str(caught.value)
+    assert sent.startswith(header) and sent.split()[1] not in message  # the server saw it and repeated it back
+    assert "answered HTTP 401" in message and f"Invalid key: {header} (hidden)" in message
+    assert "TOPSECRET" not in message and "hunter2" not in message and "alice" not in message
+
+
+def test_a_key_with_a_line_end_is_refused_when_settings_are_read():
+    with pytest.raises(ValueError, match=r"^ASSISTANT_LLM_API_KEY=\(hidden\): expected a key without spaces") as caught:
+        Settings.from_env(llm_api_key="sk-FROM-A-FILE\r\n")
+    assert "FROM-A-FILE" not in str(caught.value)
+
+
 def test_empty_reply_raises(hits, embedder):
     with pytest.raises(GenerationError, match="empty reply"):
         ask("", hits, embedder)

@@ -80,7 +80,7 @@ def generate(
 
     reply = _complete(_messages(question, hits, history_pairs(history)), settings, on_token).strip()
     if not reply:
-        raise GenerationError(f"the language model at {settings.llm_base_url} returned an empty reply")
+        raise GenerationError(f"the language model at {shown_url(settings.llm_base_url)} returned an empty reply")
     if _is_no_answer(reply):
         return prompts.NO_ANSWER, ()
     return _verify(reply, hits, embedder)
@@ -172,25 +172,31 @@ def _content(content) -> str:
 
 def _timed_out(settings: Settings) -> GenerationError:
     return GenerationError(
-        f"the language model at {settings.llm_base_url} did not answer within {settings.llm_timeout:g} s"
+        f"the language model at {shown_url(settings.llm_base_url)} did not answer within {settings.llm_timeout:g} s"
     )
 
 
 def _failure(exc: BaseException, settings: Settings) -> GenerationError:
-    """One line saying what went wrong with the call."""
+    """One line saying what went wrong with the call, the key and the URL's login left out (a
+    server may echo the Authorization header; these notices reach every chat user)."""
     import openai
 
-    url = settings.llm_base_url
+    url = shown_url(settings.llm_base_url)
     if isinstance(exc, openai.APITimeoutError):
         return _timed_out(settings)
     if isinstance(exc, openai.APIConnectionError):
-        return GenerationError(f"cannot reach the language model at {url}: {_brief(_root(exc))}")
+        return GenerationError(f"cannot reach the language model at {url}: {_brief(_root(exc), settings)}")
     if isinstance(exc, openai.APIStatusError):
-        detail = re.sub(r"^Error code: \d+ - ", "", _brief(exc))
+        detail = re.sub(r"^Error code: \d+ - ", "", _brief(exc, settings))
         return GenerationError(f"the language model at {url} answered HTTP {exc.status_code}: {detail}")
     if isinstance(exc, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError)):
-        return GenerationError(f"malformed reply from the language model at {url}: {_brief(exc)}")
-    return GenerationError(f"the language model call to {url} failed: {_brief(exc)}")
+        return GenerationError(f"malformed reply from the language model at {url}: {_brief(exc, settings)}")
+    return GenerationError(f"the language model call to {url} failed: {_brief(exc, settings)}")
+
+
+def shown_url(url: str) -> str:
+    """`url` without the user name and password it may carry (http://user:pass@host/v1)."""
+    return re.sub(r"(?<=://)[^/@\s]*@", "", url)
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -202,8 +208,13 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def _brief(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def _brief(exc: BaseException, settings: Settings) -> str:
+    text = str(exc)
+    secrets = [settings.llm_api_key, settings.llm_api_key.strip(), *re.findall(r"(?<=://)[^/@\s]*(?=@)", settings.llm_base_url)]
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "(hidden)")
+    text = re.sub(r"\b(Bearer|Basic)\s+[^\s'\"]+", r"\1 (hidden)", text)  # an Authorization header repeated back
+    text = " ".join(text.split()) or type(exc).__name__
     return text if len(text) <= _MESSAGE_MAX else text[: _MESSAGE_MAX - 1] + "…"
 
 
