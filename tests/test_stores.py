@@ -57,7 +57,8 @@ def test_store_names_are_parsed_and_bad_ones_refused_in_one_line(tmp_path):
     assert open_store("milvus+https://db.example:443").uri == "https://db.example:443"
     for bad, why in (("milvus://relative.db", "absolute file path"), ("milvus+https://", "expected milvus+https://host:port"), ("milvus:///", "absolute file path"),
                      ("milvus:///data/dir/", "absolute file path"), ("s3://bucket/x", "unknown store address"),
-                     ("  ", "give a folder path")):
+                     ("  ", "give a folder path"), ("milvus:/x", "unknown store address"), ("milvus:x.db", "unknown store address"),
+                     ("Milvus+http:/h:1", "unknown store address")):
         with pytest.raises(ValueError) as err:
             open_store(bad)
         assert why in str(err.value) and "\n" not in str(err.value)

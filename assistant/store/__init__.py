@@ -12,6 +12,7 @@ change (the chunks of the sources it keeps, plus new chunks with their sentence 
 from __future__ import annotations
 
 import os
+import re
 from typing import ContextManager, Protocol
 
 import numpy as np
@@ -59,7 +60,7 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
         from assistant.store.milvus import MilvusStore
 
         return MilvusStore.from_uri(name, settings)
-    if "://" in name:
+    if "://" in name or re.match(r"(?i)milvus(\+https?)?:", name):  # "milvus:/x" is a typo, not a folder
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
     if os.path.exists(name) and not os.path.isdir(name):
         raise ValueError(f"store: {name} is a file, not an index folder")
