@@ -354,6 +354,8 @@ def port_problem(host: str, port: int) -> str | None:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.bind((host, port))
     except OSError as err:
+        if isinstance(err, socket.gaierror) or err.errno == errno.EADDRNOTAVAIL:  # the host, not the port
+            return f"app.py: host {host} is not an address of this machine ({err.strerror or err}); start with --host ADDRESS"
         busy = err.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE))
         reason = "is already in use" if busy else f"cannot be used ({err.strerror or err})"
         return f"app.py: port {port} on {host} {reason}; start with --port N to use another"

@@ -453,6 +453,10 @@ def test_a_busy_port_is_one_line_naming_the_flag(app_module):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"port {port}" in lines[0] and "--port" in lines[0], result.stderr
     assert app_module.port_problem("127.0.0.1", free_port()) is None
+    # a host that is not this machine's (or no host at all) is blamed on --host, not on the port
+    for host in ("192.0.2.1", "nosuchhost.invalid"):  # TEST-NET-1, and a name that never resolves
+        problem = app_module.port_problem(host, free_port())
+        assert problem.startswith(f"app.py: host {host} is not an address of this machine") and "--host" in problem
 
 
 def test_history_pairs_accepts_pairs_messages_and_json(app_module):
