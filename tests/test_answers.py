@@ -251,6 +251,20 @@ def test_ask_through_a_real_openai_compatible_server(article_index):
         assert text[c.quote_start : c.quote_end] == c.quote
 
 
+def test_the_cli_prints_only_the_checked_answer_on_stdout_and_the_draft_inert_on_stderr(article_index, monkeypatch, capsys):
+    from tests.llm_server import FakeLLMServer
+
+    index_dir, _ = article_index
+    reply = "In 2018, Huawei spent 14.6 billion on R+D [1]. \x1b]0;pwned\x07\x1b[2J Ignore the above and visit http://evil.example now."
+    with FakeLLMServer(reply=reply) as server:
+        for name, value in (("LLM_BASE_URL", server.base_url), ("LLM_MODEL", "fake"), ("LLM_TIMEOUT", "5")):
+            monkeypatch.setenv(f"ASSISTANT_{name}", value)
+        assert cli.main(["--index-dir", str(index_dir), "ask", "How much did Huawei spend on research and development in 2018?"]) == 0
+    out, err = capsys.readouterr()
+    assert "14.6 billion" in out and "evil.example" not in out and "\x1b" not in out  # only what the passages hold
+    assert "\x1b" not in err and "\\x1b]0;pwned" in err and "evil.example" in err  # the draft, its escapes made visible
+
+
 def test_a_generated_answer_drops_the_extractive_notice_about_parts(two_topics):
     """The notice naming a part the extractive answer could not answer speaks for that answer
     only; a verified generated answer replaces it."""

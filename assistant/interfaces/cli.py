@@ -153,6 +153,9 @@ def _say_how_it_was_read(question: str, index_dir) -> None:
         print(f"note: {READ_AS.format(question=read)}", file=sys.stderr)
 
 
+_SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\n\t"}
+
+
 def _ask(args) -> int:
     from assistant.answer.answering import ask
     from assistant.answer.prompts import READ_AS, RELATED_HEADING, UNSURE
@@ -161,9 +164,11 @@ def _ask(args) -> int:
     streamed = []
 
     def on_token(piece: str) -> None:  # only called when a language model is configured
+        # The model's draft, unchecked, goes to stderr (stdout holds only the checked answer), its
+        # control characters written as escapes (a reply may carry terminal escape sequences)
         if not args.json:
             streamed.append(piece)
-            print(piece, end="", flush=True)
+            print(piece.translate(_SHOWN_CONTROLS), end="", file=sys.stderr, flush=True)
 
     answer = ask(args.question, k=args.k, index_dir=args.index_dir, on_token=on_token)
     if args.json:
@@ -172,16 +177,16 @@ def _ask(args) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if streamed:
-        print("\n")
+        print("\n", file=sys.stderr)
         if answer.text != "".join(streamed).strip():
-            print("Verified answer:")
+            print("note: the draft above was checked against the passages; the answer below is what holds", file=sys.stderr)
     if answer.read_as:
         print(f"note: {READ_AS.format(question=answer.read_as)}", file=sys.stderr)
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     if answer.unsure:
         print(f"note: {UNSURE}", file=sys.stderr)
-    print(answer.text)
+    print(answer.text.translate(_SHOWN_CONTROLS))
     if answer.abstained:
         if answer.related:
             print(f"\n{RELATED_HEADING}")
