@@ -350,10 +350,16 @@ def test_a_configured_language_model_streams_through_the_real_server(tmp_path):
     corpus_with_article(tmp_path)
     reply = "In 2018, Huawei spent 14.6 billion on R+D [1]. The moon is made of cheese [2]."
     with FakeLLMServer(reply=lambda messages: reply) as llm:
+        # abstention off: the warm-up question is answered, so it would reach the model if warming used it
         srv = Server(tmp_path, env={"ASSISTANT_LLM_BASE_URL": llm.base_url, "ASSISTANT_LLM_MODEL": "fake",
-                                    "ASSISTANT_LLM_TIMEOUT": "20"}).start()
+                                    "ASSISTANT_LLM_TIMEOUT": "20", "ASSISTANT_ABSTAIN_THRESHOLD": "0"}).start()
         try:
             client = srv.client()
+            deadline = time.monotonic() + 120
+            while "Index ready" not in srv.log() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "Index ready" in srv.log()
+            assert not [r for r in llm.requests if r["method"] == "POST"]  # warming up asked the model nothing
             job = client.submit("How much did Huawei spend on research and development in 2018?", [], api_name="/chat")
             job.result(timeout=180)
             texts = [output[0][-1]["content"][0]["text"] for output in job.outputs()]

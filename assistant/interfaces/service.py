@@ -73,7 +73,7 @@ class Service:
                     self._say(self.problem + " Add some in the Documents tab.")
                     return
             self._say("Loading the index and the embedding model …")
-            self.assistant.ask("What is this about?")  # warms everything
+            self._warm()
             self.problem = None
             self.status = f"ready, loaded in {time.perf_counter() - began:.1f} s"
             self._log(f"Index {self.status}: {self.summary()} ({self.settings.index_dir}).")
@@ -93,6 +93,15 @@ class Service:
         if self.ready.is_set():
             return f"**Index:** {self.summary()}; {self.status}."
         return f"**Index:** {self.status}"
+
+    def _warm(self) -> None:
+        """One question through the whole extractive path (index, embedding and answer models, the
+        speller), never the language model: warming must not wait on it or spend its calls."""
+        from assistant.answer.answering import ask
+
+        assistant = self.assistant
+        ask("What is this about?", settings=self.settings.replace(llm_base_url=""), embedder=assistant.embedder,
+            index_dir=assistant.store, searcher=assistant.searcher())
 
     def wait(self, timeout: float = READY_TIMEOUT) -> None:
         if not self.ready.wait(timeout):
