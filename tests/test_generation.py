@@ -122,6 +122,22 @@ def test_a_sentence_may_cite_several_passages(hits, embedder, markers):
     assert_quotes_are_source_text(citations)
 
 
+@pytest.mark.parametrize("claim", [
+    "The tower is 990 metres tall [2].",  # a number the passage does not hold
+    "The tower is not 330 metres tall [2].",  # a negation the passage does not make
+    "The tower was completed in 1930 [1].",  # a number of another passage, not the one cited
+])
+def test_a_claim_the_cited_sentences_contradict_is_dropped(hits, embedder, claim):
+    text, citations = ask(f"The tower is 330 metres tall [2]. {claim}", hits, embedder)
+    assert text == "The tower is 330 metres tall [1]."  # the contradicted claim is gone, the supported one stays (renumbered)
+    assert [c.quote for c in citations] == ["The tower is 330 metres tall, about the same height as an 81-storey building."]
+
+
+def test_a_numeric_claim_quotes_the_sentence_that_states_the_number(hits, embedder):
+    text, citations = ask("The Chrysler Building was finished in 1930 [2].", hits, embedder)
+    assert "1930" in citations[0].quote and text == "The Chrysler Building was finished in 1930 [1]."
+
+
 def test_marker_to_no_passage_is_removed_and_unsupported_claim_dropped(hits, embedder):
     reply = (
         "The tower was completed in 1889 [1][7]. The moon is made of cheese [1]. "

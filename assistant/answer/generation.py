@@ -247,12 +247,16 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
     citations: dict[tuple[int, int], Citation] = {}  # (passage, quote start) -> citation
     for claim, vector in zip(claims, claim_vectors):
         words = set(tokenize(claim.text))
-        numbers = []
+        claim_numbers = frozenset(_numbers(claim.text))
+        quotes: dict[int, tuple[int, int]] = {}
         for i in claim.cited:
-            passage = passages[i]
-            quote = passage.support(words, vector, sentence_vectors[i])
-            if quote is None:
-                continue
+            quote = passages[i].support(words, vector, sentence_vectors[i], claim_numbers)
+            if quote is not None:
+                quotes[i] = quote
+        if not _holds(claim.text, claim_numbers, [hits[i].text[s:e] for i, (s, e) in quotes.items()]):
+            continue
+        markers = []
+        for i, quote in quotes.items():
             key = (i, quote[0])
             if key not in citations:
                 s, e = quote
@@ -260,10 +264,9 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
                 citations[key] = Citation(
                     len(citations) + 1, hit, hit.text[s:e], hit.start + s, hit.start + e
                 )
-            if citations[key].n not in numbers:
-                numbers.append(citations[key].n)
-        if numbers:
-            sentences.append(_with_markers(claim.text, numbers))
+            if citations[key].n not in markers:
+                markers.append(citations[key].n)
+        sentences.append(_with_markers(claim.text, markers))
 
     if not sentences:
         if any(_is_no_answer(claim.text) for claim in everything):
@@ -292,6 +295,25 @@ def _claims(reply: str, passage_count: int) -> list[_Claim]:
     return claims
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE)
+
+
+def _holds(claim: str, numbers: frozenset[str], quotes: list[str]) -> bool:
+    """Whether the quoted sentences can bear the claim: they hold every number it states, and
+    one of them negates where it does. Word overlap and meaning alone passed "spent 99 billion"
+    and "is not 330 metres" on sentences saying otherwise."""
+    if not quotes:
+        return False
+    written = set().union(*map(_numbers, quotes))
+    return numbers <= written and (not _NEGATION.search(claim) or any(_NEGATION.search(q) for q in quotes))
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers written in `text` in digits, thousands separators dropped ("1,500" is "1500")."""
+    return {re.sub(r",(?=\d{3}\b)", "", n) for n in _NUMBER.findall(text)}
+
+
 @dataclass(frozen=True)
 class _Passage:
     """A cited passage: its content words and its sentences' spans within `hit.text`."""
@@ -306,12 +328,16 @@ class _Passage:
         words = frozenset(tokenize(hit.text)) | frozenset(tokenize(hit.title))
         return cls(words, tuple(hit.text[s:e] for s, e in spans), spans)
 
-    def support(self, words: set[str], vector: np.ndarray, sentence_vectors: np.ndarray):
-        """The span of the sentence that best supports a claim, or None when none does."""
+    def support(self, words: set[str], vector: np.ndarray, sentence_vectors: np.ndarray, numbers: frozenset[str] = frozenset()):
+        """The span of the sentence that best supports a claim, or None when none does; where the
+        claim has `numbers`, the best of the sentences holding one of them (the one that says it)."""
         if not words or not self.spans:
             return None
         lexical = len(words & self.words) / len(words)
         similarities = sentence_vectors @ vector
+        holding = np.array([bool(numbers & _numbers(text)) for text in self.texts])
+        if holding.any():
+            similarities = np.where(holding, similarities, -np.inf)
         best = int(np.argmax(similarities))
         supported = lexical >= LEXICAL_SUPPORT or (
             similarities[best] >= SIMILARITY_SUPPORT and lexical >= LEXICAL_FLOOR
