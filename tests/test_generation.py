@@ -114,12 +114,17 @@ def test_streamed_answer_keeps_supported_sentences_and_cites_by_offset(hits, emb
     assert embedder.calls == 1  # claims and passage sentences embedded together
 
 
-@pytest.mark.parametrize("markers", ["[1, 2]", "[1][2]", "[2; 1]"])
+@pytest.mark.parametrize("markers", ["[1, 2]", "[1][2]", "[2; 1]", "[1-2]", "[1–2]", "[Passage 1][passage 2]"])
 def test_a_sentence_may_cite_several_passages(hits, embedder, markers):
     text, citations = ask(f"The tower by Gustave Eiffel's company is 330 metres tall {markers}.", hits, embedder)
     assert text == "The tower by Gustave Eiffel's company is 330 metres tall [1][2]."
     assert {c.hit.chunk_id for c in citations} == {hits[0].chunk_id, hits[1].chunk_id}
     assert_quotes_are_source_text(citations)
+
+
+def test_a_sentence_said_again_is_kept_once(hits, embedder):
+    text, citations = ask("The tower is 330 metres tall [2]. " * 60, hits, embedder)
+    assert text == "The tower is 330 metres tall [1]." and len(citations) == 1
 
 
 @pytest.mark.parametrize("claim", [

@@ -41,11 +41,13 @@ LEXICAL_FLOOR = 0.25
 
 _MESSAGE_MAX = 200  # characters of an underlying error kept in a GenerationError message
 
-# [1], [1, 2], [1; 2] (and [1][2], which is two markers).
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+# [1], [1, 2], [1; 2], a range [2-3] or [1–2], [Passage 1] (and [1][2], which is two markers).
+_ITEM = r"(?:passage\s*)?\d+(?:\s*[-–]\s*\d+)?"
+_MARKER = re.compile(rf"\[\s*({_ITEM}(?:\s*[,;]\s*{_ITEM})*)\s*\]", re.IGNORECASE)
 # Markers written after the full stop ("... in 1889.[1] Next"): moved before it, so the sentence
 # splitter ends the sentence after them.
-_MARKERS_AFTER_STOP = re.compile(r"([.!?]+['\"’”)]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
+_MARKERS_AFTER_STOP = re.compile(rf"([.!?]+['\"’”)]*)((?:\s*\[\s*{_ITEM}(?:\s*[,;]\s*{_ITEM})*\s*\])+)", re.IGNORECASE)
+_RANGE_MAX = 20  # passages a range marker may name
 _LIST_BULLET = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 _FINAL_STOP = re.compile(r"[.!?]+$")
 _PASSAGE_TAG = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
@@ -245,7 +247,10 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
 
     sentences: list[str] = []
     citations: dict[tuple[int, int], Citation] = {}  # (passage, quote start) -> citation
+    kept: set[str] = set()
     for claim, vector in zip(claims, claim_vectors):
+        if _plain(claim.text) in kept:
+            continue  # a sentence said again adds nothing (a reply repeating one line 60 times)
         words = set(tokenize(claim.text))
         claim_numbers = frozenset(_numbers(claim.text))
         quotes: dict[int, tuple[int, int]] = {}
@@ -267,6 +272,7 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
             if citations[key].n not in markers:
                 markers.append(citations[key].n)
         sentences.append(_with_markers(claim.text, markers))
+        kept.add(_plain(claim.text))
 
     if not sentences:
         if any(_is_no_answer(claim.text) for claim in everything):
@@ -283,10 +289,12 @@ def _claims(reply: str, passage_count: int) -> list[_Claim]:
         sentence = text[s:e]
         cited: list[int] = []
         for match in _MARKER.finditer(sentence):
-            for number in re.split(r"\s*[,;]\s*", match.group(1)):
-                n = int(number)
-                if 1 <= n <= passage_count and n - 1 not in cited:
-                    cited.append(n - 1)
+            for item in re.split(r"\s*[,;]\s*", match.group(1)):
+                first, _, last = re.sub(r"(?i)passage\s*", "", item).replace("–", "-").partition("-")
+                low, high = int(first), int(last or first)
+                for n in range(low, min(high, low + _RANGE_MAX - 1) + 1):
+                    if 1 <= n <= passage_count and n - 1 not in cited:
+                        cited.append(n - 1)
         plain = _MARKER.sub("", sentence)
         plain = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(plain.split()))
         plain = _LIST_BULLET.sub("", plain).strip()
