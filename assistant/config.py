@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -227,6 +228,7 @@ _RULES = {
     "lock_timeout": (lambda v: 0 <= v <= 86_400, "0 to 86400 seconds"),
     "port": (lambda v: 1 <= v <= 65535, "a port from 1 to 65535"),
     "auth": (lambda v: not v or (":" in v and all(v.partition(":")[::2])), "USER:PASSWORD"),
+    "llm_base_url": (lambda v: not v or re.match(r"https?://[^\s/]+", v) is not None, "an http:// or https:// address (empty: none)"),
     # a key read from a file keeps its line end, which an HTTP header refuses (the error then showed the key)
     "llm_api_key": (lambda v: not any(c.isspace() or not c.isprintable() for c in v),
                     "a key without spaces or line breaks (strip the line end of a key read from a file)"),

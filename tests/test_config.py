@@ -36,6 +36,7 @@ def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
     ("ASSISTANT_LLM_TIMEOUT", "1e10", "at most a day"),
     ("ASSISTANT_MAX_FILE_MB", "1e300", "at most 1048576"),
     ("ASSISTANT_QUERY_THREADS", "100000", "0 (all cores) to 256"),
+    ("ASSISTANT_LLM_BASE_URL", "not a url", "an http:// or https:// address"),
 ])
 def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
