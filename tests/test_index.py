@@ -583,13 +583,18 @@ def test_a_file_removed_through_a_link_in_another_folder_stays_out(tmp_path, set
     assert sources(index_dir) == [str(second / "notes.txt")]
 
 
+def _a_folder_and_one_elsewhere(tmp_path: Path, inside: str, outside: str) -> tuple[Path, Path]:
+    """docs/<inside> and elsewhere/<outside>, a document each."""
+    docs, elsewhere = tmp_path / "docs", tmp_path / "elsewhere"
+    for folder, name, text in ((docs, inside, "Apples grow in the valley."), (elsewhere, outside, "Boats race round the island.")):
+        folder.mkdir()
+        (folder / name).write_text(text, "utf-8")
+    return docs, elsewhere
+
+
 def test_a_link_removed_from_the_only_folder_that_holds_it_stays_out(tmp_path, settings, embedder):
     # the link's target lies outside every recorded folder; the folder reaches it through the link
-    docs, shared = tmp_path / "docs", tmp_path / "shared"
-    docs.mkdir()
-    shared.mkdir()
-    (docs / "notes.txt").write_text("Notes on the harbour.", "utf-8")
-    (shared / "policy.txt").write_text("Refunds take ten days.", "utf-8")
+    docs, shared = _a_folder_and_one_elsewhere(tmp_path, "notes.txt", "policy.txt")
     (docs / "policy.txt").symlink_to(shared / "policy.txt")
     index_dir = tmp_path / "index"
     add_documents([docs], index_dir=index_dir, settings=settings, embedder=embedder)
@@ -1434,11 +1439,7 @@ def test_errors_and_reports_naming_a_path_with_a_line_break_stay_on_one_line(tmp
 def test_a_link_to_a_folder_inside_a_folder_is_named_as_not_followed(tmp_path, settings, embedder):
     from assistant.ingest.indexing import LINKED_FOLDER
 
-    docs, elsewhere = tmp_path / "docs", tmp_path / "elsewhere"
-    docs.mkdir()
-    elsewhere.mkdir()
-    (docs / "a.txt").write_text("Apples grow in the valley.", "utf-8")
-    (elsewhere / "b.txt").write_text("Boats race round the island.", "utf-8")
+    docs, elsewhere = _a_folder_and_one_elsewhere(tmp_path, "a.txt", "b.txt")
     (docs / "more").symlink_to(elsewhere, target_is_directory=True)
     report = add_documents([docs], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
     assert report.added == (str(docs / "a.txt"),) and report.skipped == ((str(docs / "more"), LINKED_FOLDER),)
