@@ -312,6 +312,39 @@ def test_a_damaged_milvus_lite_file_is_one_line_and_a_rebuild_writes_it_anew(cor
     assert results(store, settings, embedder) == before
 
 
+def test_a_damaged_milvus_lite_file_holding_other_collections_is_never_removed(corpus, tmp_path, settings, embedder):
+    from milvus_lite.server_manager import server_manager_instance
+
+    from assistant.search.retrieval import forget
+    from assistant.store.milvus import close_clients
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    client = open_store(store, settings).client
+    client.create_collection("my_notes", dimension=2)  # the user's own, in the same file
+    client.insert("my_notes", [{"id": 1, "vector": [0.1, 0.2]}])
+    client.flush("my_notes")
+    close_clients()
+    server_manager_instance.release_server(str(tmp_path / "index.db"))
+    forget()
+    damaged = sorted((tmp_path / "index.db" / "collections" / "assistant_chunks").rglob("*.parquet"))[0]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 32] = b"\xff" * 32
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match="holds other collections \\(my_notes\\) that a rebuild must not remove"):
+        rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    assert (tmp_path / "index.db" / "collections" / "my_notes").is_dir()
+
+
+def test_a_writer_knows_its_own_lock_however_its_path_is_spelt(tmp_path):
+    from assistant.store.snapshot import held_here, writer_lock
+
+    spelt = f"{tmp_path}//index.db.lock"  # a store named milvus://{tmp}//index.db
+    with writer_lock("store", 1, spelt):
+        assert held_here(spelt) and held_here(f"{tmp_path}/index.db.lock") and held_here(f"{tmp_path}/./index.db.lock")
+    assert not held_here(spelt)
+
+
 def _fail(*args, **kwargs):
     raise OSError("power cut")
 

@@ -351,14 +351,19 @@ class MilvusStore:
 
     def _start_lite_file_over(self) -> bool:
         """A rebuild of a Milvus Lite file that Milvus cannot read: remove the file (a folder of
-        Milvus Lite's own entries, nothing else) so that the rebuild writes it anew from the
-        documents. False when it is not such a file."""
+        Milvus Lite's own entries holding this store's collections and no other) so that the
+        rebuild writes it anew from the documents. False when it is not such a file."""
         import shutil
 
         if not self.lite_path or not os.path.isdir(self.lite_path):
             return False
         if not set(os.listdir(self.lite_path)) <= LITE_ENTRIES:
             return False  # not only what Milvus Lite writes: never removed
+        collections = Path(self.lite_path, "collections")
+        others = sorted({p.name for p in collections.iterdir()} - {CHUNKS, SENTENCES, META}) if collections.is_dir() else []
+        if others:  # someone else's collections too: never removed
+            raise IndexCorrupt(f"{self.name}: Milvus Lite cannot read this file, and it holds other collections "
+                               f"({', '.join(others[:3])}) that a rebuild must not remove; repair or move it by hand")
         close_clients()
         from milvus_lite.server_manager import server_manager_instance
 

@@ -244,10 +244,10 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
                         f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
     try:
         owner.write_text(f"{os.getpid()}\n", "ascii")
-        _held[str(path)] = threading.get_ident()
+        _held[os.path.abspath(path)] = threading.get_ident()
         yield
     finally:
-        _held.pop(str(path), None)
+        _held.pop(os.path.abspath(path), None)
         with contextlib.suppress(OSError):
             owner.unlink()
         lock.release()
@@ -259,4 +259,4 @@ _held: dict[str, int] = {}  # lock file -> the thread of this process that holds
 def held_here(lock_file: str | os.PathLike) -> bool:
     """Whether the calling thread holds the writer lock `lock_file` (a writer reading its own store
     must not wait for itself)."""
-    return _held.get(str(lock_file)) == threading.get_ident()
+    return _held.get(os.path.abspath(lock_file)) == threading.get_ident()  # one spelling ("a//b" is "a/b")
