@@ -174,6 +174,8 @@ def test_a_question_of_markup_without_a_word_is_one_line_not_a_search(index_dir,
     with pytest.raises(ValueError, match="^question: no words in it"):
         retrieve(question, index_dir=index_dir, settings=settings, embedder=embedder)
     assert checked_question("<b>Who</b> picks apples?") == "<b>Who</b> picks apples?"
+    with pytest.raises(ValueError, match="^question: too long"):  # the length is checked before any markup is read
+        checked_question("<a" * 100_000)
 
 
 def test_a_question_that_is_not_valid_unicode_is_one_line_naming_it(index_dir, settings, embedder):

@@ -53,7 +53,7 @@ class Hit:
 
 
 _WORD = re.compile(r"[^\W_]")  # a letter or digit, of any script
-_TAG = re.compile(r"</?[A-Za-z!][^>]*>")  # HTML markup, as answer/plain.py finds it
+_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")  # HTML markup (a tag ends before the next "<": linear)
 MAX_QUESTION_CHARS = 10_000  # a question, not a document: past this, reading it is the slow part
 
 
@@ -67,10 +67,10 @@ def checked_question(question) -> str:
         raise ValueError("question: must be a non-empty string")
     if not _WORD.search(question):
         raise ValueError(f"question: no words in it, only punctuation or symbols ({question.strip()[:40]!r})")
-    if _TAG.search(question) and not _WORD.search(html_visible_text(question)):  # "<b>???</b>"
-        raise ValueError(f"question: no words in it, only markup, punctuation or symbols ({question.strip()[:40]!r})")
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"question: too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
+    if _TAG.search(question) and not _WORD.search(html_visible_text(question)):  # "<b>???</b>"
+        raise ValueError(f"question: no words in it, only markup, punctuation or symbols ({question.strip()[:40]!r})")
     if error := unicode_error(question):
         raise ValueError(f"question: {error}")
     return question
