@@ -15,8 +15,10 @@ from assistant.answer.parts import question_parts
         ("When was it founded? Who runs it today?", ["When was it founded?", "Who runs it today?"]),
         ("What does the fee cover; does it include parking?", ["What does the fee cover?", "does it include parking?"]),
         ("How long is the river, how deep is it and is it navigable?", ["How long is the river?", "how deep is it?", "is it navigable?"]),
-        ("When was the lighthouse built, who directs the museum, and when did the cafe open?",  # a list of three
-         ["When was the lighthouse built?", "who directs the museum?", "when did the cafe open?"]),
+        ("How old is the lighthouse, what does the museum cost, and when did the cafe open?",  # a list of three
+         ["How old is the lighthouse?", "what does the museum cost?", "when did the cafe open?"]),
+        ("Who designed the tower, which opened in 1889, and how tall is it?",  # a relative clause stays with its part
+         ["Who designed the tower, which opened in 1889?", "how tall is it?"]),
     ],
 )
 def test_coordinated_questions_split_into_their_parts(question, parts):

@@ -22,10 +22,12 @@ _OPENERS = (
 _BOUNDARY = re.compile(rf"(?:\?\s+|\s*;\s*(?:and\s+)?|,?\s+and\s+)(?=(?:{_OPENERS})\b)", re.I)
 
 
-# In a list of questions ("When was it built, who runs it, and when does it open?") a comma before
-# a question word is a boundary too, but only where the list ends in a joined question: alone, a
-# comma before "who" or "when" is as often a clause of one question ("the man, who ...").
-_LIST_COMMA = re.compile(rf",\s+(?=(?:{_OPENERS})\b)", re.I)
+# In a list of questions ("How long is it, what does it cost, and when does it open?") a comma
+# before a question word is a boundary too, where the list ends in a joined question; not before
+# a word that also opens a relative clause ("the tower, which opened in 1889, and ...": who,
+# whom, whose, which, where, when), which keeps its clause.
+_LIST_OPENERS = "what|why|how|is|are|was|were|do|does|did|has|have|had|can|could|will|would|should"
+_LIST_COMMA = re.compile(rf",\s+(?=(?:{_LIST_OPENERS})\b)", re.I)
 
 
 def question_parts(question: str) -> list[str]:
