@@ -32,10 +32,12 @@ class FakeLLMServer:
         malformed: bool = False,
         model: str = "fake",
         echo_auth: bool = False,
+        failure: str = "simulated failure",
     ):
         self.reply = reply if callable(reply) else (lambda messages, text=reply: text)
         self.delay, self.status, self.malformed, self.model = delay, status, malformed, model
         self.echo_auth = echo_auth  # a failure's message repeats the Authorization header, as some servers do
+        self.failure = failure  # a failure's message otherwise
         self.requests: list[dict] = []
         self._closing = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -113,7 +115,7 @@ def _handler_for(server: FakeLLMServer):
             if server.delay and server._closing.wait(server.delay):
                 return
             if server.status != 200:
-                said = f"Invalid key: {self.headers.get('Authorization')}" if server.echo_auth else "simulated failure"
+                said = f"Invalid key: {self.headers.get('Authorization')}" if server.echo_auth else server.failure
                 return self._json(server.status, {"error": {"message": said, "type": "server_error"}})
             text = server.reply(body.get("messages", []))
             if body.get("stream"):

@@ -138,6 +138,12 @@ def test_a_claim_the_cited_sentences_contradict_is_dropped(hits, embedder, claim
     assert [c.quote for c in citations] == ["The tower is 330 metres tall, about the same height as an 81-storey building."]
 
 
+def test_a_claim_whose_numbers_stand_in_two_sentences_of_its_passage_holds(hits, embedder):
+    reply = "The tower is 330 metres tall, and it was the tallest structure until the Chrysler Building was finished in 1930 [2]."
+    text, citations = ask(reply, hits, embedder)
+    assert text == reply.replace("[2]", "[1]") and len(citations) == 1
+
+
 def test_a_numeric_claim_quotes_the_sentence_that_states_the_number(hits, embedder):
     text, citations = ask("The Chrysler Building was finished in 1930 [2].", hits, embedder)
     assert "1930" in citations[0].quote and text == "The Chrysler Building was finished in 1930 [1]."
@@ -288,6 +294,14 @@ def test_failures_never_show_the_key_or_the_login_in_the_url(hits, embedder, log
     assert sent.startswith(header) and sent.split()[1] not in message  # the server saw it and repeated it back
     assert "answered HTTP 401" in message and f"Invalid key: {header} (hidden)" in message
     assert "TOPSECRET" not in message and "hunter2" not in message and "alice" not in message
+
+
+def test_a_server_error_with_terminal_escapes_is_inert(hits, embedder):
+    with FakeLLMServer(status=500, failure="\x1b]0;OWNED\x07\x1b[31mred") as server:
+        with pytest.raises(GenerationError) as caught:
+            generate("How tall?", hits, settings_for(server.base_url), embedder)
+    message = str(caught.value)
+    assert "\x1b" not in message and "\x07" not in message and "\\x1b]0;OWNED\\x07" in message
 
 
 def test_a_key_with_a_line_end_is_refused_when_settings_are_read():

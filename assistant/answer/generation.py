@@ -217,6 +217,7 @@ def _brief(exc: BaseException, settings: Settings) -> str:
         text = text.replace(secret, "(hidden)")
     text = re.sub(r"\b(Bearer|Basic)\s+[^\s'\"]+", r"\1 (hidden)", text)  # an Authorization header repeated back
     text = " ".join(text.split()) or type(exc).__name__
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)  # a server's escape sequences stay inert
     return text if len(text) <= _MESSAGE_MAX else text[: _MESSAGE_MAX - 1] + "…"
 
 
@@ -258,7 +259,7 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
             quote = passages[i].support(words, vector, sentence_vectors[i], claim_numbers)
             if quote is not None:
                 quotes[i] = quote
-        if not _holds(claim.text, claim_numbers, [hits[i].text[s:e] for i, (s, e) in quotes.items()]):
+        if not _holds(claim.text, claim_numbers, [hits[i].text for i in quotes], [hits[i].text[s:e] for i, (s, e) in quotes.items()]):
             continue
         markers = []
         for i, quote in quotes.items():
@@ -307,13 +308,14 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE)
 
 
-def _holds(claim: str, numbers: frozenset[str], quotes: list[str]) -> bool:
-    """Whether the quoted sentences can bear the claim: they hold every number it states, and
-    one of them negates where it does. Word overlap and meaning alone passed "spent 99 billion"
-    and "is not 330 metres" on sentences saying otherwise."""
+def _holds(claim: str, numbers: frozenset[str], passages: list[str], quotes: list[str]) -> bool:
+    """Whether what the claim cites can bear it: the cited passages hold every number it states
+    (in one sentence or several), and a quoted sentence negates where the claim does. Word
+    overlap and meaning alone passed "spent 99 billion" and "is not 330 metres" on sentences
+    saying otherwise."""
     if not quotes:
         return False
-    written = set().union(*map(_numbers, quotes))
+    written = set().union(*map(_numbers, passages))
     return numbers <= written and (not _NEGATION.search(claim) or any(_NEGATION.search(q) for q in quotes))
 
 
