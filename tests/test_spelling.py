@@ -27,6 +27,8 @@ def speller():
     ("Which propellnat?", "Which propellant?"),  # two neighbours swapped
     ("Dishwaster safe?", "Dishwasher safe?"),  # the case as typed
     ("Is it “dishwaster” (safe)?", "Is it “dishwasher” (safe)?"),  # between quotes or brackets
+    ("Is it „dishwaster“ or «dishwaster»？", "Is it „dishwasher“ or «dishwasher»？"),  # German, French, full-width
+    ("The dishwaster—is it safe?", "The dishwasher—is it safe?"),  # a dash between words
 ])
 def test_a_slip_one_edit_from_a_document_word_is_read_as_it(speller, typed, read):
     assert speller.correct(typed) == read

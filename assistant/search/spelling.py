@@ -30,11 +30,13 @@ from typing import Iterable
 # with an apostrophe inside ("shouldn't")
 _LETTERS = r"(?:[^\W\d_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])+"
 _WORD = re.compile(_LETTERS + r"(?:['’]" + _LETTERS + r")*")
-# A word is read otherwise only where it stands alone: between spaces, with nothing around it but
-# quotes, brackets and closing punctuation. A word inside a larger token (an address, a domain, a
+# A word is read otherwise only where it stands alone: between spaces or dashes, with nothing
+# around it but quotes, brackets and closing punctuation (full-width too). A word inside a larger token (an address, a domain, a
 # file name, code, a hyphenated compound: "help@acmebak.com", "load_confg", "--verbos") stays as
 # typed: reading "acmebak" as a document's "acmebank" would answer about another address.
-_STANDALONE = re.compile(r"(?<!\S)([\"'“‘(\[{¿¡]*)(" + _WORD.pattern + r")(?=[\"'”’)\]}.,;:!?…]*(?!\S))")
+_OPENING = "\"'“‘„‚«‹(\[{¿¡"
+_CLOSING = "\"'”’“»›)\]}.,;:!?…？！。，、；："
+_STANDALONE = re.compile(rf"(?<![^\s—–])([{re.escape(_OPENING)}]*)(" + _WORD.pattern + rf")(?=[{re.escape(_CLOSING)}]*(?:[\s—–]|$))")
 MIN_LETTERS = 4  # shorter words are too often another word one edit away
 MAX_WORDS = 100_000  # the most frequent document words a slip is read as (at 100,000: ~100 MB, ~4 s to build here)
 
