@@ -162,7 +162,7 @@ class Settings:
             value = getattr(self, name)
             if not ok(value):
                 secret = not self.__dataclass_fields__[name].repr  # see _doc(secret=True)
-                shown = "(hidden)" if secret else repr(value)
+                shown = "(hidden)" if secret else repr(re.sub(r"[^/@\s]*@", "(hidden)@", value) if isinstance(value, str) else value)
                 raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
@@ -228,7 +228,8 @@ _RULES = {
     "lock_timeout": (lambda v: 0 <= v <= 86_400, "0 to 86400 seconds"),
     "port": (lambda v: 1 <= v <= 65535, "a port from 1 to 65535"),
     "auth": (lambda v: not v or (":" in v and all(v.partition(":")[::2])), "USER:PASSWORD"),
-    "llm_base_url": (lambda v: not v or re.match(r"https?://[^\s/]+", v) is not None, "an http:// or https:// address (empty: none)"),
+    "llm_base_url": (lambda v: not v or (re.match(r"(?i)https?://[^/\s]+", v) is not None and not re.search(r"\s", v)),
+                     "an http:// or https:// address without spaces (empty: none)"),
     # a key read from a file keeps its line end, which an HTTP header refuses (the error then showed the key)
     "llm_api_key": (lambda v: not any(c.isspace() or not c.isprintable() for c in v),
                     "a key without spaces or line breaks (strip the line end of a key read from a file)"),

@@ -37,6 +37,7 @@ def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
     ("ASSISTANT_MAX_FILE_MB", "1e300", "at most 1048576"),
     ("ASSISTANT_QUERY_THREADS", "100000", "0 (all cores) to 256"),
     ("ASSISTANT_LLM_BASE_URL", "not a url", "an http:// or https:// address"),
+    ("ASSISTANT_LLM_BASE_URL", "https://api.example.com/v1\n", "without spaces"),
 ])
 def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
@@ -44,6 +45,14 @@ def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name,
         Settings.from_env()
     message = str(err.value)
     assert message.startswith(name) and expected in message and "\n" not in message
+
+
+def test_a_login_in_a_bad_endpoint_address_is_not_shown(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", "llm.example.com:s3cretPass@gw.example.com/v1")
+    with pytest.raises(ValueError) as err:
+        Settings.from_env()
+    assert "s3cretPass" not in str(err.value) and "(hidden)@gw.example.com" in str(err.value)
+    assert Settings.from_env(llm_base_url="HTTPS://api.example.com/v1").llm_base_url  # the scheme in capitals is fine
 
 
 def test_secrets_stay_out_of_reprs_and_errors(monkeypatch):
