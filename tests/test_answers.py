@@ -109,6 +109,8 @@ def test_abstains_when_the_article_does_not_say(article_index, question):
                                             ({"history": 5}, "history: expected a list"), ({"history": [1]}, "history: expected (question, answer) pairs"),
                                             ({"history": "[{"}, "history: not valid JSON"),
                                             ({"history": [{"role": "user", "content": [{"text": 5}]}]}, "history: a message's text must be a string, got int"),
+                                            ({"history": [{"role": "user", "content": 5}]}, "history: a message's text must be a string, got int"),
+                                            ({"history": [{"role": "user", "content": ["a", 7]}]}, "history: a message's text must be a string, got int"),
                                             ({"history": [{"role": "user", "content": {"text": None}}, {"role": "assistant", "content": [{"text": []}]}]},
                                              "history: a message's text must be a string, got list")])
 def test_a_bad_k_or_history_is_one_line_naming_it(article_index, kwargs, message):

@@ -82,12 +82,16 @@ def history_pairs(history) -> list[tuple[str, str]]:
 def _message_text(content) -> str:
     """A chat message's text: the string, or the texts of its parts (strings or {"text": ...};
     parts without text, such as files, are passed over)."""
-    if isinstance(content, str):
-        return content
-    parts = [content] if isinstance(content, dict) else content if isinstance(content, list) else []
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, tuple):
+        return ""  # a file in Gradio's (path, alt text) form: no text to read
+    if not isinstance(content, (dict, list)):
+        raise ValueError(f"a message's text must be a string, got {type(content).__name__} ({content!r:.40})")
+    parts = [content] if isinstance(content, dict) else content
     texts = []
     for part in parts:
-        text = part.get("text") if isinstance(part, dict) else part if isinstance(part, str) else None
+        text = part.get("text") if isinstance(part, dict) else part
         if text is not None and not isinstance(text, str):
             raise ValueError(f"a message's text must be a string, got {type(text).__name__} ({text!r:.40})")
         if text:
