@@ -1426,6 +1426,9 @@ def test_the_recorded_folders_are_read_from_an_index_of_another_format(built, co
 def test_errors_and_reports_naming_a_path_with_a_line_break_stay_on_one_line(tmp_path, settings, embedder, capsys):
     from assistant.interfaces import cli
 
+    from assistant.ingest.indexing import one_line
+
+    assert len(one_line("a\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\x85i\u2028j\u2029k").splitlines()) == 1  # every break splitlines knows
     odd = tmp_path / "new\nline"
     assert cli.main(["--index", str(odd), "index", "info"]) == 1
     err = capsys.readouterr().err

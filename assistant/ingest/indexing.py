@@ -57,7 +57,7 @@ class Report:
         return "\n".join([line, *problems])
 
 
-_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\x85"})
+_LINE_BREAKS = str.maketrans({c: c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})  # str.splitlines' breaks
 
 
 def one_line(text: str) -> str:
