@@ -162,7 +162,7 @@ class Settings:
             value = getattr(self, name)
             if not ok(value):
                 secret = not self.__dataclass_fields__[name].repr  # see _doc(secret=True)
-                shown = "(hidden)" if secret else repr(re.sub(r"[^/@\s]*@", "(hidden)@", value) if isinstance(value, str) else value)
+                shown = "(hidden)" if secret else repr(_login_hidden(value) if isinstance(value, str) else value)
                 raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
@@ -192,6 +192,11 @@ class Settings:
 
 
 MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
+
+
+def _login_hidden(value: str) -> str:
+    """`value` with a login before its host (user:password@, to the last "@") hidden."""
+    return re.sub(r"^([A-Za-z][\w+.-]*://)?[^/]*@", r"\1(hidden)@", value)
 
 
 def _positive(v) -> bool:

@@ -211,6 +211,8 @@ def test_followup_detection_and_message_history():
     parts = [{"role": "user", "content": ["Who is", {"type": "text", "text": "Ken Hu?"}, {"type": "file", "path": "a.png"}]},
              {"role": "assistant", "content": [{"text": "A CEO."}]}]
     assert contextualize("What did he say?", parts) == "Who is Ken Hu? What did he say?"  # text parts, strings too
+    with_file = [{"role": "user", "content": [("photo.png", "a photo"), "Who is Ken Hu?"]}]  # a file part, Gradio's tuple
+    assert contextualize("What did he say?", with_file) == "Who is Ken Hu? What did he say?"
     chain = [("Who is Ken Hu?", "a"), ("What did he say?", "b")]
     assert contextualize("Where did he say it?", chain).startswith("Who is Ken Hu?")
 

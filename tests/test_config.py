@@ -52,6 +52,9 @@ def test_a_login_in_a_bad_endpoint_address_is_not_shown(monkeypatch):
     with pytest.raises(ValueError) as err:
         Settings.from_env()
     assert "s3cretPass" not in str(err.value) and "(hidden)@gw.example.com" in str(err.value)
+    with pytest.raises(ValueError) as err:  # refused for its space, a login with a space or an "@" in it all hidden
+        Settings.from_env(llm_base_url="http://user:sec ret@x@host/v1")
+    assert "user" not in str(err.value) and "sec" not in str(err.value) and "'http://(hidden)@host/v1'" in str(err.value)
     assert Settings.from_env(llm_base_url="HTTPS://api.example.com/v1").llm_base_url  # the scheme in capitals is fine
 
 

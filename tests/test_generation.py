@@ -114,7 +114,8 @@ def test_streamed_answer_keeps_supported_sentences_and_cites_by_offset(hits, emb
     assert embedder.calls == 1  # claims and passage sentences embedded together
 
 
-@pytest.mark.parametrize("markers", ["[1, 2]", "[1][2]", "[2; 1]", "[1-2]", "[1–2]", "[Passage 1][passage 2]"])
+@pytest.mark.parametrize("markers", ["[1, 2]", "[1][2]", "[2; 1]", "[1-2]", "[1–2]", "[1—2]", "[2-1]", "[Passage 1][passage 2]",
+                                     "[Passages 1-2]"])
 def test_a_sentence_may_cite_several_passages(hits, embedder, markers):
     text, citations = ask(f"The tower by Gustave Eiffel's company is 330 metres tall {markers}.", hits, embedder)
     assert text == "The tower by Gustave Eiffel's company is 330 metres tall [1][2]."
@@ -142,6 +143,16 @@ def test_a_claim_whose_numbers_stand_in_two_sentences_of_its_passage_holds(hits,
     reply = "The tower is 330 metres tall, and it was the tallest structure until the Chrysler Building was finished in 1930 [2]."
     text, citations = ask(reply, hits, embedder)
     assert text == reply.replace("[2]", "[1]") and len(citations) == 1
+
+
+def test_negation_is_checked_both_ways_but_not_only_is_no_negation(embedder):
+    text = "The bridge is not open to cars. It opened in 1932 and is not only a road but also a landmark."
+    bridge = [hit_of(text, text, 0, name="bridge.txt")]
+    with pytest.raises(GenerationError):  # a positive claim quoted from a sentence that denies it
+        ask("The bridge is open to cars [1].", bridge, embedder)
+    assert ask("The bridge is not open to cars [1].", bridge, embedder)[0] == "The bridge is not open to cars [1]."
+    kept, _ = ask("It is not only a road but also a landmark [1].", bridge, embedder)
+    assert kept == "It is not only a road but also a landmark [1]."
 
 
 def test_a_numeric_claim_quotes_the_sentence_that_states_the_number(hits, embedder):
@@ -282,7 +293,7 @@ def test_endpoint_failures_raise_one_line_errors_quickly(hits, embedder, fault, 
     assert time.monotonic() - started < 4
 
 
-@pytest.mark.parametrize("login, header", [("", "Bearer"), ("alice:hunter2@", "Basic")])
+@pytest.mark.parametrize("login, header", [("", "Bearer"), ("alice:hunter2@", "Basic"), ("alice:top@hunter2@", "Basic")])
 def test_failures_never_show_the_key_or_the_login_in_the_url(hits, embedder, login, header):
     with FakeLLMServer(status=401, echo_auth=True) as server:
         url = server.base_url.replace("://", f"://{login}")

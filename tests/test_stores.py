@@ -324,6 +324,10 @@ def test_a_damaged_milvus_lite_file_holding_other_collections_is_never_removed(c
     client.create_collection("my_notes", dimension=2)  # the user's own, in the same file
     client.insert("my_notes", [{"id": 1, "vector": [0.1, 0.2]}])
     client.flush("my_notes")
+    client.create_database("mine")  # and a database of theirs
+    client.using_database("mine")
+    client.create_collection("more_notes", dimension=2)
+    client.using_database("default")
     close_clients()
     server_manager_instance.release_server(str(tmp_path / "index.db"))
     forget()
@@ -331,9 +335,9 @@ def test_a_damaged_milvus_lite_file_holding_other_collections_is_never_removed(c
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 32] = b"\xff" * 32
     damaged.write_bytes(bytes(data))
-    with pytest.raises(IndexCorrupt, match="holds other collections \\(my_notes\\) that a rebuild must not remove"):
+    with pytest.raises(IndexCorrupt, match="holds other collections \\(my_notes, database mine\\) that a rebuild must not remove"):
         rebuild_index([corpus], store, settings=settings, embedder=embedder)
-    assert (tmp_path / "index.db" / "collections" / "my_notes").is_dir()
+    assert (tmp_path / "index.db" / "collections" / "my_notes").is_dir() and (tmp_path / "index.db" / "databases" / "mine").is_dir()
 
 
 def test_a_writer_knows_its_own_lock_however_its_path_is_spelt(tmp_path):

@@ -91,6 +91,8 @@ def _message_text(content) -> str:
     parts = [content] if isinstance(content, dict) else content
     texts = []
     for part in parts:
+        if isinstance(part, tuple):
+            continue  # a file, (path, alt text): no text to read
         text = part.get("text") if isinstance(part, dict) else part
         if text is not None and not isinstance(text, str):
             raise ValueError(f"a message's text must be a string, got {type(text).__name__} ({text!r:.40})")

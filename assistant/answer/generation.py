@@ -42,7 +42,7 @@ LEXICAL_FLOOR = 0.25
 _MESSAGE_MAX = 200  # characters of an underlying error kept in a GenerationError message
 
 # [1], [1, 2], [1; 2], a range [2-3] or [1–2], [Passage 1] (and [1][2], which is two markers).
-_ITEM = r"(?:passage\s*)?\d+(?:\s*[-–]\s*\d+)?"
+_ITEM = r"(?:passages?\s*)?\d+(?:\s*[-–—]\s*\d+)?"
 _MARKER = re.compile(rf"\[\s*({_ITEM}(?:\s*[,;]\s*{_ITEM})*)\s*\]", re.IGNORECASE)
 # Markers written after the full stop ("... in 1889.[1] Next"): moved before it, so the sentence
 # splitter ends the sentence after them.
@@ -198,7 +198,7 @@ def _failure(exc: BaseException, settings: Settings) -> GenerationError:
 
 def shown_url(url: str) -> str:
     """`url` without the user name and password it may carry (http://user:pass@host/v1)."""
-    return re.sub(r"(?<=://)[^/@\s]*@", "", url)
+    return re.sub(r"(?<=://)[^/\s]*@", "", url)  # to the last "@": a password may hold one
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -212,7 +212,7 @@ def _root(exc: BaseException) -> BaseException:
 
 def _brief(exc: BaseException, settings: Settings) -> str:
     text = str(exc)
-    secrets = [settings.llm_api_key, settings.llm_api_key.strip(), *re.findall(r"(?<=://)[^/@\s]*(?=@)", settings.llm_base_url)]
+    secrets = [settings.llm_api_key, settings.llm_api_key.strip(), *re.findall(r"(?<=://)[^/\s]*(?=@)", settings.llm_base_url)]
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "(hidden)")
     text = re.sub(r"\b(Bearer|Basic)\s+[^\s'\"]+", r"\1 (hidden)", text)  # an Authorization header repeated back
@@ -291,8 +291,8 @@ def _claims(reply: str, passage_count: int) -> list[_Claim]:
         cited: list[int] = []
         for match in _MARKER.finditer(sentence):
             for item in re.split(r"\s*[,;]\s*", match.group(1)):
-                first, _, last = re.sub(r"(?i)passage\s*", "", item).replace("–", "-").partition("-")
-                low, high = int(first), int(last or first)
+                first, _, last = re.sub(r"(?i)passages?\s*", "", item).replace("–", "-").replace("—", "-").partition("-")
+                low, high = sorted((int(first), int(last or first)))
                 for n in range(low, min(high, low + _RANGE_MAX - 1) + 1):
                     if 1 <= n <= passage_count and n - 1 not in cited:
                         cited.append(n - 1)
@@ -305,18 +305,20 @@ def _claims(reply: str, passage_count: int) -> list[_Claim]:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not(?!\s+only\b)|no|never|nothing|none|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE)
 
 
 def _holds(claim: str, numbers: frozenset[str], passages: list[str], quotes: list[str]) -> bool:
     """Whether what the claim cites can bear it: the cited passages hold every number it states
-    (in one sentence or several), and a quoted sentence negates where the claim does. Word
+    (in one sentence or several), and a quoted sentence negates where the claim does and not
+    where it does not. Word
     overlap and meaning alone passed "spent 99 billion" and "is not 330 metres" on sentences
     saying otherwise."""
     if not quotes:
         return False
     written = set().union(*map(_numbers, passages))
-    return numbers <= written and (not _NEGATION.search(claim) or any(_NEGATION.search(q) for q in quotes))
+    negated = bool(_NEGATION.search(claim))  # and a quote that says it the same way round
+    return numbers <= written and any(bool(_NEGATION.search(q)) == negated for q in quotes)
 
 
 def _numbers(text: str) -> set[str]:

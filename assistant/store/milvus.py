@@ -359,8 +359,9 @@ class MilvusStore:
             return False
         if not set(os.listdir(self.lite_path)) <= LITE_ENTRIES:
             return False  # not only what Milvus Lite writes: never removed
-        collections = Path(self.lite_path, "collections")
+        collections, databases = Path(self.lite_path, "collections"), Path(self.lite_path, "databases")
         others = sorted({p.name for p in collections.iterdir()} - {CHUNKS, SENTENCES, META}) if collections.is_dir() else []
+        others += [f"database {p.name}" for p in sorted(databases.iterdir())] if databases.is_dir() else []  # ours use the default one
         if others:  # someone else's collections too: never removed
             raise IndexCorrupt(f"{self.name}: Milvus Lite cannot read this file, and it holds other collections "
                                f"({', '.join(others[:3])}) that a rebuild must not remove; repair or move it by hand")
