@@ -19,6 +19,9 @@ from assistant.answer.parts import question_parts
          ["How old is the lighthouse?", "what does the museum cost?", "when did the cafe open?"]),
         ("Who designed the tower, which opened in 1889, and how tall is it?",  # a relative clause stays with its part
          ["Who designed the tower, which opened in 1889?", "how tall is it?"]),
+        ("When was it built, where is it, and how tall is it?", ["When was it built?", "where is it?", "how tall is it?"]),
+        ("What happened in 1889, when it opened, and how tall is it?",  # "when it" is a clause
+         ["What happened in 1889, when it opened?", "how tall is it?"]),
     ],
 )
 def test_coordinated_questions_split_into_their_parts(question, parts):

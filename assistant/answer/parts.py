@@ -25,8 +25,10 @@ _BOUNDARY = re.compile(rf"(?:\?\s+|\s*;\s*(?:and\s+)?|,?\s+and\s+)(?=(?:{_OPENER
 # In a list of questions ("How long is it, what does it cost, and when does it open?") a comma
 # before a question word is a boundary too, where the list ends in a joined question; not before
 # a word that also opens a relative clause ("the tower, which opened in 1889, and ...": who,
-# whom, whose, which, where, when), which keeps its clause.
-_LIST_OPENERS = "what|why|how|is|are|was|were|do|does|did|has|have|had|can|could|will|would|should"
+# whom, whose, which), which keeps its clause, nor before "when" or "where" unless an auxiliary
+# follows ("where is it" asks; "where it stands" is a clause).
+_AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should"
+_LIST_OPENERS = f"what|why|how|{_AUXILIARIES}|(?:when|where)\\s+(?:{_AUXILIARIES})"  # "when does it", not "when it"
 _LIST_COMMA = re.compile(rf",\s+(?=(?:{_LIST_OPENERS})\b)", re.I)
 
 
