@@ -37,6 +37,7 @@ def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
     ("ASSISTANT_MAX_FILE_MB", "1e300", "at most 1048576"),
     ("ASSISTANT_QUERY_THREADS", "100000", "0 (all cores) to 256"),
     ("ASSISTANT_LLM_BASE_URL", "not a url", "an http:// or https:// address"),
+    ("ASSISTANT_HOST", "not a host", "a host name or IP address"),
     ("ASSISTANT_LLM_BASE_URL", "https://api.example.com/v1\n", "without spaces"),
 ])
 def test_out_of_range_values_are_one_line_naming_the_variable(monkeypatch, name, value, expected):
