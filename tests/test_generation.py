@@ -123,6 +123,11 @@ def test_a_sentence_may_cite_several_passages(hits, embedder, markers):
     assert_quotes_are_source_text(citations)
 
 
+def test_parentheses_left_empty_by_a_marker_go_with_it(hits, embedder):
+    text, _ = ask("The tower is 330 metres tall (see [2]).", hits, embedder)
+    assert text == "The tower is 330 metres tall [1]."
+
+
 def test_a_sentence_said_again_is_kept_once(hits, embedder):
     text, citations = ask("The tower is 330 metres tall [2]. " * 60, hits, embedder)
     assert text == "The tower is 330 metres tall [1]." and len(citations) == 1

@@ -297,6 +297,7 @@ def _claims(reply: str, passage_count: int) -> list[_Claim]:
                     if 1 <= n <= passage_count and n - 1 not in cited:
                         cited.append(n - 1)
         plain = _MARKER.sub("", sentence)
+        plain = re.sub(r"\(\s*(?:(?:see|cf\.?|e\.g\.,?)\s*)?\)", "", plain, flags=re.IGNORECASE)  # "(see [3])" emptied of its marker
         plain = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(plain.split()))
         plain = _LIST_BULLET.sub("", plain).strip()
         if plain:
