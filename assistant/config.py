@@ -162,7 +162,7 @@ class Settings:
             value = getattr(self, name)
             if not ok(value):
                 secret = not self.__dataclass_fields__[name].repr  # see _doc(secret=True)
-                shown = "(hidden)" if secret else repr(_login_hidden(value) if isinstance(value, str) else value)
+                shown = "(hidden)" if secret else repr(without_login(value, "(hidden)@") if isinstance(value, str) else value)
                 raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
@@ -194,9 +194,18 @@ class Settings:
 MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
 
 
-def _login_hidden(value: str) -> str:
-    """`value` with a login before its host (user:password@, to the last "@") hidden."""
-    return re.sub(r"^([A-Za-z][\w+.-]*://)?[^/]*@", r"\1(hidden)@", value)
+_URL_LOGIN = re.compile(r"^([A-Za-z][\w+.-]*://)?([^/]*)@")  # user:password@ before the host, to the last "@"
+
+
+def url_login(url: str) -> str:
+    """The login an address carries before its host ("user:password"), or ""."""
+    found = _URL_LOGIN.match(url)
+    return found.group(2) if found else ""
+
+
+def without_login(url: str, shown: str = "") -> str:
+    """`url` with its login left out (or written as `shown`, such as "(hidden)@")."""
+    return _URL_LOGIN.sub(lambda m: (m.group(1) or "") + shown, url, count=1)
 
 
 def _positive(v) -> bool:

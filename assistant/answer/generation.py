@@ -24,7 +24,7 @@ import numpy as np
 
 from assistant.answer import prompts
 from assistant.answer.types import Citation
-from assistant.config import Settings
+from assistant.config import Settings, url_login, without_login
 from assistant.search.lexical import tokenize
 from assistant.search.retrieval import Hit
 from assistant.ingest.sentences import split_sentences
@@ -82,7 +82,7 @@ def generate(
 
     reply = _complete(_messages(question, hits, history_pairs(history)), settings, on_token).strip()
     if not reply:
-        raise GenerationError(f"the language model at {shown_url(settings.llm_base_url)} returned an empty reply")
+        raise GenerationError(f"the language model at {without_login(settings.llm_base_url)} returned an empty reply")
     if _is_no_answer(reply):
         return prompts.NO_ANSWER, ()
     return _verify(reply, hits, embedder)
@@ -174,7 +174,7 @@ def _content(content) -> str:
 
 def _timed_out(settings: Settings) -> GenerationError:
     return GenerationError(
-        f"the language model at {shown_url(settings.llm_base_url)} did not answer within {settings.llm_timeout:g} s"
+        f"the language model at {without_login(settings.llm_base_url)} did not answer within {settings.llm_timeout:g} s"
     )
 
 
@@ -183,7 +183,7 @@ def _failure(exc: BaseException, settings: Settings) -> GenerationError:
     server may echo the Authorization header; these notices reach every chat user)."""
     import openai
 
-    url = shown_url(settings.llm_base_url)
+    url = without_login(settings.llm_base_url)
     if isinstance(exc, openai.APITimeoutError):
         return _timed_out(settings)
     if isinstance(exc, openai.APIConnectionError):
@@ -194,11 +194,6 @@ def _failure(exc: BaseException, settings: Settings) -> GenerationError:
     if isinstance(exc, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError)):
         return GenerationError(f"malformed reply from the language model at {url}: {_brief(exc, settings)}")
     return GenerationError(f"the language model call to {url} failed: {_brief(exc, settings)}")
-
-
-def shown_url(url: str) -> str:
-    """`url` without the user name and password it may carry (http://user:pass@host/v1)."""
-    return re.sub(r"(?<=://)[^/\s]*@", "", url)  # to the last "@": a password may hold one
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -212,7 +207,7 @@ def _root(exc: BaseException) -> BaseException:
 
 def _brief(exc: BaseException, settings: Settings) -> str:
     text = str(exc)
-    secrets = [settings.llm_api_key, settings.llm_api_key.strip(), *re.findall(r"(?<=://)[^/\s]*(?=@)", settings.llm_base_url)]
+    secrets = [settings.llm_api_key, settings.llm_api_key.strip(), url_login(settings.llm_base_url)]
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "(hidden)")
     text = re.sub(r"\b(Bearer|Basic)\s+[^\s'\"]+", r"\1 (hidden)", text)  # an Authorization header repeated back
@@ -259,7 +254,7 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
             quote = passages[i].support(words, vector, sentence_vectors[i], claim_numbers)
             if quote is not None:
                 quotes[i] = quote
-        if not _holds(claim.text, claim_numbers, [hits[i].text for i in quotes], [hits[i].text[s:e] for i, (s, e) in quotes.items()]):
+        if not _holds(claim.text, claim_numbers, [passages[i] for i in quotes], [hits[i].text[s:e] for i, (s, e) in quotes.items()]):
             continue
         markers = []
         for i, quote in quotes.items():
@@ -309,7 +304,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(?:not(?!\s+only\b)|no|never|nothing|none|neither|nor|without|cannot)\b|n['’]t\b", re.IGNORECASE)
 
 
-def _holds(claim: str, numbers: frozenset[str], passages: list[str], quotes: list[str]) -> bool:
+def _holds(claim: str, numbers: frozenset[str], passages: list["_Passage"], quotes: list[str]) -> bool:
     """Whether what the claim cites can bear it: the cited passages hold every number it states
     (in one sentence or several), and a quoted sentence negates where the claim does and not
     where it does not. Word
@@ -317,7 +312,7 @@ def _holds(claim: str, numbers: frozenset[str], passages: list[str], quotes: lis
     saying otherwise."""
     if not quotes:
         return False
-    written = set().union(*map(_numbers, passages))
+    written = set().union(*(held for passage in passages for held in passage.numbers))
     negated = bool(_NEGATION.search(claim))  # and a quote that says it the same way round
     return numbers <= written and any(bool(_NEGATION.search(q)) == negated for q in quotes)
 
@@ -334,12 +329,14 @@ class _Passage:
     words: frozenset[str]
     texts: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
+    numbers: tuple[frozenset[str], ...]  # per sentence, the numbers it writes in digits
 
     @classmethod
     def of(cls, hit: Hit) -> "_Passage":
         spans = tuple(split_sentences(hit.text))
         words = frozenset(tokenize(hit.text)) | frozenset(tokenize(hit.title))
-        return cls(words, tuple(hit.text[s:e] for s, e in spans), spans)
+        texts = tuple(hit.text[s:e] for s, e in spans)
+        return cls(words, texts, spans, tuple(frozenset(_numbers(t)) for t in texts))
 
     def support(self, words: set[str], vector: np.ndarray, sentence_vectors: np.ndarray, numbers: frozenset[str] = frozenset()):
         """The span of the sentence that best supports a claim, or None when none does; where the
@@ -348,7 +345,7 @@ class _Passage:
             return None
         lexical = len(words & self.words) / len(words)
         similarities = sentence_vectors @ vector
-        holding = np.array([bool(numbers & _numbers(text)) for text in self.texts])
+        holding = np.array([bool(numbers & held) for held in self.numbers])
         if holding.any():
             similarities = np.where(holding, similarities, -np.inf)
         best = int(np.argmax(similarities))

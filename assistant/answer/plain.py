@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_HTML = re.compile(r"</?[A-Za-z!][^>]*>")
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
 _MARKS = re.compile(r"[?!]{2,}$")  # the run that ends the question
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»", "„": "“"}
@@ -24,10 +23,10 @@ _WORDS = re.compile(r"\w+")
 def plain_question(question: str) -> str:
     """`question` without the markup and symbols around its words (see the module docstring);
     the question itself when nothing is left."""
-    from assistant.ingest.documents import html_visible_text
+    from assistant.ingest.documents import HTML_TAG, html_visible_text
 
     plain = question
-    if _HTML.search(plain):
+    if HTML_TAG.search(plain):
         plain = " ".join(html_visible_text(plain).split()) or plain
     if _MARKDOWN.search(plain):
         rendered = " ".join(html_visible_text(_markdown().render(plain)).split())

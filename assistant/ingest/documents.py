@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import SUPPORTED_SUFFIXES
+from assistant.ingest.sentences import LINE_BREAK
 
 
 class LoadError(Exception):
@@ -148,7 +149,6 @@ def _looks_garbled(text: str) -> bool:
     return mess_ratio(text[:20000], 0.2) >= 0.2
 
 
-_LINE_END = re.compile(r"\r\n|\r|\n")  # Windows, old Mac or Unix, as ingest/sentences.py reads them
 
 
 _NOT_A_TITLE = re.compile(r"(```|~~~|---+$|\*\*\*+$|___+$)")  # a code fence or a rule (Markdown)
@@ -159,7 +159,7 @@ def _title(text: str, source: str) -> str:
     """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
     YAML front matter's `title:`, else a leading markdown heading or short first line (code fences
     and rules passed over), else the file name."""
-    lines = [line.strip() for line in _LINE_END.split(text.lstrip(), 60)[:60]]
+    lines = [line.strip() for line in LINE_BREAK.split(text.lstrip(), 60)[:60]]
     if lines and lines[0] == "---" and "---" in lines[1:]:  # front matter (Markdown)
         end = lines.index("---", 1)
         named = [m.group(1).strip().strip("\"'") for m in map(_FRONT_MATTER_TITLE.match, lines[1:end]) if m]
@@ -174,6 +174,8 @@ def _title(text: str, source: str) -> str:
 
 # --- HTML ---------------------------------------------------------------------------------
 
+# HTML markup in a text (a tag ends before the next "<", so a search over many unclosed ones is linear)
+HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object"}
 _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header",

@@ -21,7 +21,7 @@ _ABBREVIATIONS = {
 _END = re.compile(r"""(?<![.!?])[.!?]++['"’”)\]]*+(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
 _EOL = r"(?:\r\n|\r(?!\n)|\n)"  # a Windows, old Mac or Unix line end; \r\n is one, never two
 _BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
-_LINE_BREAK = re.compile(_EOL)
+LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
 _HEADING_MAX = 60
 _CLOSERS = ".!?:\"”'’)]"
@@ -49,7 +49,7 @@ def _lines(text: str, start: int, end: int):
     """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined."""
     pos = line_start = start
     next_at, following = -1, ""  # the next non-space character: found once for a run of lines of spaces
-    for match in _LINE_BREAK.finditer(text, start, end):
+    for match in LINE_BREAK.finditer(text, start, end):
         line = text[line_start:match.start()].strip()
         line_start = match.end()
         if next_at < match.end():

@@ -101,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     from assistant.ingest import indexing
-    from assistant.search import retrieval
     from assistant.interfaces.render import title_and_file
 
     if args.command in ("ask", "search") and args.index_dir is None and args.question.strip():
@@ -112,8 +111,7 @@ def _run(args) -> int:
     if args.command == "ask":
         return _ask(args)
     if args.command == "search":
-        hits = retrieval.retrieve(args.question, k=args.k, index_dir=args.index_dir, mode=args.mode)
-        _say_how_it_was_read(args.question, args.index_dir)
+        hits = _search(args)
         if args.json:
             print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         elif not hits:
@@ -140,17 +138,20 @@ def _run(args) -> int:
     return 1 if nothing_indexed else 0
 
 
-def _say_how_it_was_read(question: str, index_dir) -> None:
-    """The note `ask` prints, for a search: how typing slips were read (the searcher is cached)."""
+def _search(args) -> list:
+    """The passages for `args.question`, saying (as `ask` does) how its typing slips were read."""
     from assistant.answer.prompts import READ_AS
     from assistant.config import Settings
     from assistant.ingest.embeddings import default_embedder
-    from assistant.search.retrieval import searcher_for
+    from assistant.search import retrieval
 
+    retrieval.checked_question(args.question)  # before the index is loaded
     settings = Settings.from_env()
-    read = searcher_for(index_dir or settings.index_dir, settings, default_embedder(settings)).spelled(question)
-    if read != question:
+    searcher = retrieval.searcher_for(args.index_dir or settings.index_dir, settings, default_embedder(settings))
+    hits = retrieval.retrieve(args.question, k=args.k, mode=args.mode, searcher=searcher)
+    if (read := searcher.spelled(args.question)) != args.question:
         print(f"note: {READ_AS.format(question=read)}", file=sys.stderr)
+    return hits
 
 
 _SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\n\t"}

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.ingest.chunking import Chunk
-from assistant.ingest.documents import html_visible_text
+from assistant.ingest.documents import HTML_TAG, html_visible_text
 from assistant.config import Settings
 from assistant.store.snapshot import Snapshot
 from assistant.search.spelling import LazySpeller
@@ -53,7 +53,6 @@ class Hit:
 
 
 _WORD = re.compile(r"[^\W_]")  # a letter or digit, of any script
-_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")  # HTML markup (a tag ends before the next "<": linear)
 MAX_QUESTION_CHARS = 10_000  # a question, not a document: past this, reading it is the slow part
 
 
@@ -69,7 +68,7 @@ def checked_question(question) -> str:
         raise ValueError(f"question: no words in it, only punctuation or symbols ({question.strip()[:40]!r})")
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"question: too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
-    if _TAG.search(question) and not _WORD.search(html_visible_text(question)):  # "<b>???</b>"
+    if HTML_TAG.search(question) and not _WORD.search(html_visible_text(question)):  # "<b>???</b>"
         raise ValueError(f"question: no words in it, only markup, punctuation or symbols ({question.strip()[:40]!r})")
     if error := unicode_error(question):
         raise ValueError(f"question: {error}")
