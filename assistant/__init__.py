@@ -32,6 +32,7 @@ _EXPORTS = {
     "Settings": "config",
     "LoadError": "ingest.documents",
     "IndexProblem": "store.snapshot",
+    "ModelError": "answer.model",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -114,6 +114,64 @@ def test_an_unreadable_card_is_refused(model_copy):
     assert REBUILD in _one_line(err.value)
 
 
+def _card_with(model_copy, change: dict) -> None:
+    card = json.loads((model_copy / "card.json").read_text("utf-8"))
+    (model_copy / "card.json").write_text(json.dumps(card | change), "utf-8")
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"threshold": float("nan")}, "threshold nan is not a finite number"),
+    ({"threshold": float("inf")}, "threshold inf is not a finite number"),
+    ({"threshold": "0.3"}, "threshold '0.3' is not a finite number"),
+    ({"threshold": True}, "threshold True is not a finite number"),
+    ({"threshold": 5}, "threshold 5.0 is not a probability from 0 to 1"),
+    ({"threshold": -1}, "threshold -1.0 is not a probability from 0 to 1"),
+    ({"combine": {"weights": {"logit": float("nan"), "cosine": 1.0, "share": 1.0}, "bias": 0.0}}, "combine weight logit nan"),
+    ({"combine": {"weights": {"logit": 1.0, "cosine": "inf", "share": 1.0}, "bias": 0.0}}, "combine weight cosine 'inf'"),
+    ({"files": {}}, "do not list model.onnx, tokenizer.json"),
+])
+def test_a_card_with_a_threshold_or_combiner_that_is_no_finite_probability_or_no_checksums_is_refused(model_copy, change, named):
+    # a NaN threshold had failed every answered question with "min() arg is an empty sequence";
+    # 5 refused everything and -1 nothing; no listed checksums loaded any model.onnx unchecked
+    _card_with(model_copy, change)
+    with pytest.raises(ModelError, match=named) as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "null", '"hi"'])
+def test_a_card_that_is_json_but_no_object_is_refused(model_copy, content):
+    (model_copy / "card.json").write_text(content, "utf-8")
+    with pytest.raises(ModelError, match="not an object") as err:
+        AnswerModel(model_copy)
+    assert REBUILD in _one_line(err.value)
+
+
+def test_a_model_folder_that_does_not_exist_names_the_setting_that_chose_it(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "typo"
+    with pytest.raises(ModelError, match="no answer model folder there") as err:
+        AnswerModel(missing)
+    message = _one_line(err.value)
+    assert "ASSISTANT_ANSWER_MODEL_DIR" in message and str(missing) in message and "train.py" not in message
+    import assistant
+
+    assert assistant.ModelError is ModelError  # catchable from the package, like LoadError
+
+
+def test_an_unreadable_card_or_model_file_is_a_model_error_naming_it(model_copy):
+    for name in ("card.json", "model.onnx"):
+        path = model_copy / name
+        path.chmod(0)
+        try:
+            if os.access(path, os.R_OK):
+                pytest.skip("this user reads files without permission (root)")
+            with pytest.raises(ModelError, match="cannot read") as err:
+                AnswerModel(model_copy)
+            assert name in _one_line(err.value)
+        finally:
+            path.chmod(0o644)
+
+
 def test_scores_are_probabilities_one_per_text_whatever_the_batch():
     model = answer_model.load()
     question = "How many paintings does the museum hold?"

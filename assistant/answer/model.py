@@ -39,6 +39,7 @@ REBUILD = "`python training/train.py`, then `python training/soup.py` (README: T
 PREFILTER_REFIT = "`python training/prefilter.py` (README: Training the answer model)"
 CONTEXT_CHARS = 160  # how much of the previous sentence is read with a candidate
 MAX_TOKENS = 128
+REQUIRED_FILES = ("model.onnx", "tokenizer.json")  # each listed in the card with its checksum
 # A question is read up to this many tokens, its last (the longest training question has 43), so
 # a long one still leaves room for its candidate: the pair is cut to MAX_TOKENS from the candidate's side.
 QUESTION_TOKENS = 64
@@ -123,15 +124,31 @@ class Card:
     @classmethod
     def read(cls, model_dir: Path) -> "Card":
         path = model_dir / "card.json"
+        if not model_dir.is_dir():
+            raise ModelError(f"{model_dir}: no answer model folder there (ASSISTANT_ANSWER_MODEL_DIR chooses another; "
+                             f"the shipped one is {MODEL_DIR})")
         if not path.is_file():
             raise ModelError(f"{path}: answer model card missing; rebuild it with {REBUILD}")
         try:
             raw = json.loads(path.read_text("utf-8"))
+        except OSError as err:
+            raise ModelError(f"{path}: cannot read the answer model card ({err.strerror or err})") from None
+        except ValueError as err:
+            raise ModelError(f"{path}: unreadable answer model card ({err}); rebuild it with {REBUILD}") from None
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError(f"a JSON {type(raw).__name__}, not an object")
             combine = raw.get("combine")
             combiner = None
             if combine is not None:
-                combiner = Combiner({n: float(combine["weights"][n]) for n in Combiner.SIGNALS}, float(combine["bias"]))
-            files, threshold = dict(raw["files"]), float(raw["threshold"])
+                combiner = Combiner({n: _finite(combine["weights"][n], f"combine weight {n}") for n in Combiner.SIGNALS},
+                                    _finite(combine["bias"], "combine bias"))
+            files, threshold = dict(raw["files"]), _finite(raw["threshold"], "threshold")
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold {threshold} is not a probability from 0 to 1")
+            missing = [name for name in REQUIRED_FILES if name not in files]
+            if missing:
+                raise ValueError(f"its files do not list {', '.join(missing)} with a checksum")
             bridge_chars = int(raw.get("bridge_chars", 0))
             if bridge_chars < 0:
                 raise ValueError(f"bridge_chars {bridge_chars} is negative")
@@ -154,6 +171,13 @@ class Card:
                    None if skip is None else float(skip))
 
 
+def _finite(value, name: str) -> float:
+    """A card's number: a JSON number (not a string or true/false) that is finite."""
+    if type(value) not in (int, float) or not np.isfinite(value):
+        raise ValueError(f"{name} {value!r} is not a finite number")
+    return float(value)
+
+
 class AnswerModel:
     """Scores (question, candidate) pairs with the shipped ONNX cross-encoder.
 
@@ -172,7 +196,11 @@ class AnswerModel:
             path = self.model_dir / name
             if not path.is_file():
                 raise ModelError(f"{path}: answer model file missing; rebuild it with {REBUILD}")
-            if sha256(path) != expected:
+            try:
+                actual = sha256(path)
+            except OSError as err:
+                raise ModelError(f"{path}: cannot read the answer model file ({err.strerror or err})") from None
+            if actual != expected:
                 raise ModelError(f"{path}: checksum does not match card.json; rebuild it with {REBUILD}")
         self.threshold = self.card.threshold
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
