@@ -332,9 +332,9 @@ def test_the_dev_checks_print_one_line_naming_the_split_and_the_model(sample, ca
 
 
 @pytest.mark.parametrize("script, argv, named", [("rewording", ["--dev-questions", "-3"], "--dev-questions -3"),
-                                                 ("swaps", ["--model", "{tmp}/none"], "none/card.json"),
+                                                 ("swaps", ["--model", "{tmp}/none"], "none: no answer model folder there"),
                                                  ("pipeline", ["--questions", "-1"], "--questions -1"),
-                                                 ("pipeline", ["--model", "{tmp}/none"], "none/card.json"),
+                                                 ("pipeline", ["--model", "{tmp}/none"], "none: no answer model folder there"),
                                                  ("features", ["--dev-questions", "-2"], "--dev-questions -2"),
                                                  ("train", ["--questions", "-5", "--out", "{tmp}/m"], "--questions -5"),
                                                  ("train", ["--dev-questions", "-1", "--out", "{tmp}/m"], "--dev-questions -1")])
@@ -377,7 +377,9 @@ def test_bad_synthetic_group_arguments_are_one_line(tmp_path, capsys, argv, name
                                          (["--negatives", "-1"], "--negatives -1"), (["--near", "-2"], "--near -2"),
                                          (["--max-pairs", "-5"], "--max-pairs -5"), (["--threads", "-1"], "--threads -1"),
                                          (["--lr", "0"], "--lr 0.0"), (["--head-lr", "-0.001"], "--head-lr -0.001"),
-                                         (["--false-refusal", "1"], "--false-refusal 1.0")])
+                                         (["--false-refusal", "1"], "--false-refusal 1.0"),
+                                         (["--lr", "inf"], "--lr inf"), (["--head-lr", "inf"], "--head-lr inf"),
+                                         (["--listwise", "nan"], "--listwise nan"), (["--listwise", "inf"], "--listwise inf")])
 def test_bad_training_counts_and_rates_are_one_line_and_write_nothing(tmp_path, capsys, argv, named):
     from training.train import main
 
@@ -633,7 +635,8 @@ def test_combine_weighs_the_candidates_of_questions_worded_unlike_their_answer()
     assert weight.tolist() == [1.0, 1.0, 3.0, 3.0]
 
 
-def test_combine_refuses_a_card_that_reads_the_bridge_only_for_answerability(tmp_path, capsys):
+@pytest.mark.parametrize("argv", [[], ["--bridge", "50"]])
+def test_combine_refuses_a_card_that_reads_the_bridge_only_for_answerability(tmp_path, capsys, argv):
     import shutil
 
     from assistant.answer.model import MODEL_DIR
@@ -643,7 +646,8 @@ def test_combine_refuses_a_card_that_reads_the_bridge_only_for_answerability(tmp
     card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
     (tmp_path / "m" / "card.json").write_text(json.dumps(card | {"bridge_chars": 160, "bridge_for": "answerability"}), "utf-8")
     before = (tmp_path / "m" / "card.json").read_text("utf-8")
-    assert main(["--model", str(tmp_path / "m")]) == 2
+    # with --bridge the card had been rewritten (bridge_chars 50) before the refusal
+    assert main(["--model", str(tmp_path / "m")] + argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error:") and "bridge_for" in err and "pipeline.py" in err
     assert (tmp_path / "m" / "card.json").read_text("utf-8") == before
@@ -926,7 +930,7 @@ def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, 
     data = [] if script in ("seen", "threshold_spread") else ["--traindata", str(tmp_path / "no-traindata")]
     assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "nowhere"), *data]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith(f"error: --model {tmp_path / 'nowhere'}") and "training/train.py" in err
+    assert err.count("\n") == 0 and err.startswith(f"error: --model {tmp_path / 'nowhere'}") and "no answer model folder there" in err
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -1240,3 +1244,71 @@ def test_bad_judge_arguments_are_one_line_and_change_nothing(tmp_path, capsys, a
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("error:") and named in err
     assert (tmp_path / "bridged" / "card.json").read_text("utf-8") == before
+
+
+@pytest.mark.parametrize("script, argv", [("judge", ["--judges", "0"]), ("prefilter", []), ("question_level", [])])
+def test_a_model_folder_without_its_onnx_file_is_one_line_before_anything_runs_and_the_card_stays(tmp_path, capsys, script, argv):
+    # judge.py had stripped judge mode from the card and prefilter.py had fitted and written its
+    # weights before the model failed to load, each ending in a traceback
+    import importlib
+    import shutil
+
+    shutil.copytree(MODEL_DIR, tmp_path / "m")
+    (tmp_path / "m" / "model.onnx").unlink()
+    before = (tmp_path / "m" / "card.json").read_bytes()
+    assert importlib.import_module(f"training.{script}").main(["--model", str(tmp_path / "m")] + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"error: --model {tmp_path / 'm'}") and "model.onnx" in err
+    assert (tmp_path / "m" / "card.json").read_bytes() == before
+
+
+def test_a_card_edit_is_put_back_unless_the_script_says_it_is_done(tmp_path):
+    from training.train import CardEdit, _write_card
+
+    tmp_path.joinpath("card.json").write_text('{"threshold": 0.3}', "utf-8")
+    with pytest.raises(RuntimeError), CardEdit(tmp_path):
+        _write_card(tmp_path, {"threshold": 0.9})
+        raise RuntimeError("the seen questions could not be read")
+    assert tmp_path.joinpath("card.json").read_text("utf-8") == '{"threshold": 0.3}'
+    with CardEdit(tmp_path):
+        _write_card(tmp_path, {"threshold": 0.9})  # stopped without done(): put back too
+    assert tmp_path.joinpath("card.json").read_text("utf-8") == '{"threshold": 0.3}'
+    with CardEdit(tmp_path) as edit:
+        _write_card(tmp_path, {"threshold": 0.9})
+        edit.done()
+    assert json.loads(tmp_path.joinpath("card.json").read_text("utf-8")) == {"threshold": 0.9}
+    with pytest.raises(ValueError):
+        _write_card(tmp_path, {"listwise": float("nan")})  # NaN is not JSON
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line_before_training(sample, tmp_path, capsys):
+    from training.soup import main as soup
+    from training.train import main as train
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", "utf-8")
+    for out in (blocker, blocker / "model"):
+        assert train(["--traindata", str(sample), "--questions", "3", "--max-pairs", "6", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and err.startswith(f"error: --out {out}")
+    assert soup(["--out", str(blocker), str(MODEL_DIR)]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: --out {blocker}")
+
+
+def test_a_missing_base_or_traindata_folder_is_one_line(tmp_path, capsys):
+    from training.train import main as train
+
+    assert train(["--traindata", str(tmp_path / "none"), "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --traindata {tmp_path / 'none'}: no SQuADShifts training data there"
+    with pytest.raises(SystemExit) as stop:  # every other script reads its questions through this
+        questions(tmp_path / "none", "dev")
+    assert str(stop.value).startswith(f"error: --traindata {tmp_path / 'none'}: no SQuADShifts training data there")
+    assert "\n" not in str(stop.value)
+
+
+def test_a_missing_base_folder_is_one_line(sample, tmp_path, capsys):
+    from training.train import main as train
+
+    assert train(["--traindata", str(sample), "--base", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith(f"error: --base {tmp_path / 'nowhere'}")

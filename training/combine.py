@@ -43,7 +43,7 @@ from benchmarks.answers import ARTICLE_QUESTION_FILES  # noqa: E402
 from benchmarks.retrieval import CachingEmbedder  # noqa: E402
 from assistant.search.lexical import BM25, tokenize  # noqa: E402
 from training.pairs import SETS, TRAINDATA, TrainQuestion, _read, questions, read_as, weight  # noqa: E402
-from training.train import _write_card, evaluate  # noqa: E402
+from training.train import CardEdit, _write_card, evaluate  # noqa: E402
 
 
 class Signals:
@@ -157,9 +157,17 @@ def main(argv=None) -> int:
     if args.bridge is not None and args.bridge < 0:
         print(f"error: --bridge {args.bridge}: a character count must be 0 (none) or more", file=sys.stderr)
         return 2
+    began = time.time()
+    with CardEdit(args.model) as edit:  # a run that fails or stops leaves the card as it was
+        code = _fit(args, argv, began)
+        if code == 0:
+            edit.done()
+    return code
+
+
+def _fit(args, argv, began: float) -> int:
     from sklearn.linear_model import LogisticRegression
 
-    began = time.time()
     if args.bridge is not None:
         card_path = args.model / "card.json"
         try:

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.answer.model import MODEL_DIR  # noqa: E402
 from training.combine import SEEN_QUESTIONS, seen_threshold  # noqa: E402
-from training.train import _write_card, commit  # noqa: E402
+from training.dev_check import model_at  # noqa: E402
+from training.train import CardEdit, _write_card, commit  # noqa: E402
 
 FIELDS = ("bridge_chars", "bridge_for", "judge_candidates", "judge_skip_above")
 
@@ -61,7 +62,21 @@ def main(argv=None) -> int:
     if card.get("bridge_for", "candidates") == "candidates" and card.get("bridge_chars", 0) > 0:
         print(f"error: --model {args.model}: its card reads every candidate with a bridge already (bridge_chars {card['bridge_chars']})", file=sys.stderr)
         return 2
+    if model_at(args.model) is None:  # its files must load before the card is changed
+        return 2
     began = time.perf_counter()
+    with CardEdit(args.model) as edit:  # a run that fails or stops leaves the card as it was
+        chosen = _judge(args, argv, card)
+        edit.done()
+    mode = f"{args.judges} judges reading {args.bridge}-character bridges" if args.judges else "judge mode off"
+    mode += f", none where the plain best reaches {args.skip_above}" if args.skip_above is not None else ""
+    print(f"wrote {args.model / 'card.json'}: {mode}, threshold {chosen['threshold']:.4f} "
+          f"(seen answerable refused {chosen['answerable_refused']}, unanswerable {chosen['unanswerable_refused']}) in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+def _judge(args, argv, card: dict) -> dict:
+    """Set judge mode on the card and choose its threshold again; the chosen threshold's figures."""
     for name in FIELDS + ("judge",):
         card.pop(name, None)
     if args.judges:
@@ -76,11 +91,7 @@ def main(argv=None) -> int:
     after += f" --skip-above {args.skip_above}" if args.skip_above is not None else ""
     card["threshold_chosen"] = chosen | {"after": after}
     _write_card(args.model, card)
-    mode = f"{args.judges} judges reading {args.bridge}-character bridges" if args.judges else "judge mode off"
-    mode += f", none where the plain best reaches {args.skip_above}" if args.skip_above is not None else ""
-    print(f"wrote {args.model / 'card.json'}: {mode}, threshold {chosen['threshold']:.4f} "
-          f"(seen answerable refused {chosen['answerable_refused']}, unanswerable {chosen['unanswerable_refused']}) in {time.perf_counter() - began:.0f} s")
-    return 0
+    return chosen
 
 
 if __name__ == "__main__":

@@ -126,6 +126,9 @@ def questions(traindata: Path = TRAINDATA, split: str = "train", limit: int | No
     """The split's questions with their labelled candidate sentences."""
     rng = random.Random(seed)
     out: list[TrainQuestion] = []
+    missing = [name for name in SETS if not (traindata / name / "docs.jsonl").is_file()]
+    if missing:  # every script reads its questions here: one line, not a traceback
+        raise SystemExit(f"error: --traindata {traindata}: no SQuADShifts training data there ({missing[0]}/docs.jsonl missing)")
     for name in SETS:
         docs = {d["id"]: d for d in _read(traindata / name / "docs.jsonl")}
         sentences = {doc_id: _sentences(d) for doc_id, d in docs.items()}

@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from assistant.answer import extractive, prefilter  # noqa: E402
-from assistant.answer.model import MODEL_DIR, Card  # noqa: E402
+from assistant.answer.model import MODEL_DIR, REQUIRED_FILES, Card, ModelError, verify_files  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.ingest.embeddings import make_embedder  # noqa: E402
 from assistant.search.retrieval import Searcher, searcher_for  # noqa: E402
 from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, TrainQuestion, count_error, every_nth, questions, weight  # noqa: E402
-from training.train import _write_card, commit  # noqa: E402
+from training.train import CardEdit, _write_card, commit  # noqa: E402
 
 CUTOFFS = (1, 2, 4, 6, 8, 12)
 
@@ -138,6 +138,11 @@ def main(argv=None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as err:
         print(f"error: --model {args.model}: no readable answer model card there ({type(err).__name__}: {err})", file=sys.stderr)
         return 2
+    try:  # its threshold is chosen through ask(): the model files must be there (its old pre-filter may be stale)
+        verify_files(args.model, {name: raw["files"].get(name) for name in REQUIRED_FILES})
+    except (ModelError, AttributeError) as err:
+        print(f"error: --model {args.model}: {err}", file=sys.stderr)
+        return 2
     began = time.perf_counter()
     settings = Settings.from_env()
     embedder = make_embedder(settings)
@@ -170,12 +175,14 @@ def main(argv=None) -> int:
         "fitted_on": f"traindata train split, {len(train)} questions, {len(fitted_on[0])} candidates (answer_k={settings.answer_k})",
         "dev": figures, "command": command, "commit": commit(), "wall_seconds": round(time.perf_counter() - began),
     }
-    _write_card(args.model, raw)
-    # the abstention threshold is read off the seen article questions through ask(), whose
-    # candidates the pre-filter picks: chosen again by the same rule (training/combine.py)
-    raw.update(threshold_of(args.model))
-    raw["wall_seconds_prefilter"] = round(time.perf_counter() - began)
-    _write_card(args.model, raw)
+    with CardEdit(args.model) as edit:  # a run that fails or stops leaves the card as it was
+        _write_card(args.model, raw)
+        # the abstention threshold is read off the seen article questions through ask(), whose
+        # candidates the pre-filter picks: chosen again by the same rule (training/combine.py)
+        raw.update(threshold_of(args.model))
+        raw["wall_seconds_prefilter"] = round(time.perf_counter() - began)
+        _write_card(args.model, raw)
+        edit.done()
     print(f"wrote the pre-filter into {args.model / 'card.json'} (threshold {raw['threshold']:.4f}) in "
           f"{time.perf_counter() - began:.0f} s")
     return 0

@@ -58,6 +58,9 @@ def main(argv=None) -> int:
     if (model := model_at(args.model)) is None:
         return 2
     combiner = model.card.combiner
+    if combiner is None:
+        print(f"error: --model {args.model}: its card has no combiner; fit one with training/combine.py first", file=sys.stderr)
+        return 2
     weights = np.array([combiner.weights[n] for n in combiner.SIGNALS])
     signals = Signals(model, args.traindata)
     dev = questions(args.traindata, "dev", seed=args.seed)

@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import sha256  # noqa: E402
 from training.warm_start import depth, load_state, onnx_state  # noqa: E402
-from training.train import _write_card, base_path, commit, export, lineage, model_card, scorer  # noqa: E402
+from training.train import _write_card, base_path, commit, export, lineage, model_card, out_error, scorer  # noqa: E402
 
 
 class SoupError(ValueError):
@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if any(args.out.resolve() == m.resolve() for m in args.models):
         print(f"error: --out {args.out}: is one of the ingredients; write the soup elsewhere", file=sys.stderr)
+        return 2
+    if error := out_error(args.out):
+        print(error, file=sys.stderr)
         return 2
     try:
         card = make(args.models, args.out, argv, args.base_share)

@@ -35,10 +35,12 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -455,14 +457,14 @@ def main(argv=None) -> int:
             print(f"error: {flag} {value}: must be {least} or more", file=sys.stderr)
             return 2
     for flag, value in (("--lr", args.lr), ("--head-lr", args.head_lr)):
-        if not value > 0:
-            print(f"error: {flag} {value}: a learning rate must be above 0", file=sys.stderr)
+        if not (value > 0 and math.isfinite(value)):
+            print(f"error: {flag} {value}: a learning rate must be a finite number above 0", file=sys.stderr)
             return 2
     if not 0.0 <= args.false_refusal < 1.0:
         print(f"error: --false-refusal {args.false_refusal}: must be at least 0 and below 1", file=sys.stderr)
         return 2
-    if args.listwise < 0:
-        print(f"error: --listwise {args.listwise}: a loss weight must be 0 (off) or more", file=sys.stderr)
+    if not (args.listwise >= 0 and math.isfinite(args.listwise)):
+        print(f"error: --listwise {args.listwise}: a loss weight must be a finite number, 0 (off) or more", file=sys.stderr)
         return 2
     if error := count_error(("--questions", args.questions), ("--dev-questions", args.dev_questions)):
         print(error, file=sys.stderr)
@@ -530,7 +532,13 @@ def main(argv=None) -> int:
             return 2
     needs_traindata = args.evaluate or not args.pairs or not args.no_dev
     if needs_traindata and not (args.traindata / "squadshifts_amazon" / "qa.jsonl").is_file():
-        print(f"error: {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
+        print(f"error: --traindata {args.traindata}: no SQuADShifts training data there", file=sys.stderr)
+        return 2
+    if args.base and not (Path(args.base) / "config.json").is_file():
+        print(f"error: --base {args.base}: no MiniLM folder there (config.json and tokenizer)", file=sys.stderr)
+        return 2
+    if not args.evaluate and (error := out_error(args.out)):
+        print(error, file=sys.stderr)
         return 2
     began = time.time()
     if args.evaluate:
@@ -614,7 +622,49 @@ def _card(folder: Path) -> dict:
 
 
 def _write_card(folder: Path, card: dict) -> None:
-    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n", "utf-8")
+    (folder / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", "utf-8")
+
+
+class CardEdit:
+    """A script's changes to a model's card.json, kept only if it says `done()`: a script that
+    writes the card so that ask() reads it as changed (its threshold is then read off ask()) and
+    later fails or stops puts the card back as it was, not half changed.
+
+        with CardEdit(folder) as edit:
+            ...  # _write_card(folder, ...) as often as needed
+            edit.done()
+    """
+
+    def __init__(self, folder: Path):
+        self.path = folder / "card.json"
+        self.before = self.path.read_bytes() if self.path.is_file() else None
+        self._done = False
+
+    def done(self) -> None:
+        self._done = True
+
+    def __enter__(self) -> "CardEdit":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._done and self.before is not None and self.path.read_bytes() != self.before:
+            self.path.write_bytes(self.before)
+
+
+def out_error(out: Path) -> str | None:
+    """Why the model folder `out` cannot be written (checked before hours of training), or None.
+    Nothing is left behind: a file is made and removed in `out` or the nearest folder above it."""
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"error: --out {out}: {'a file' if probe == out else f'{probe} is a file'}, not a folder"
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe):
+            pass
+    except OSError as err:
+        return f"error: --out {out}: cannot write there ({err.strerror or err})"
+    return None
 
 
 def _command(argv) -> str:

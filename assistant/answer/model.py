@@ -125,8 +125,7 @@ class Card:
     def read(cls, model_dir: Path) -> "Card":
         path = model_dir / "card.json"
         if not model_dir.is_dir():
-            raise ModelError(f"{model_dir}: no answer model folder there (ASSISTANT_ANSWER_MODEL_DIR chooses another; "
-                             f"the shipped one is {MODEL_DIR})")
+            raise ModelError(f"{model_dir}: no answer model folder there (the shipped one is {MODEL_DIR})")
         if not path.is_file():
             raise ModelError(f"{path}: answer model card missing; rebuild it with {REBUILD}")
         try:
@@ -171,6 +170,20 @@ class Card:
                    None if skip is None else float(skip))
 
 
+def verify_files(model_dir: Path, files: dict) -> None:
+    """Each file of the card's `files` is there with its recorded sha256, else a ModelError."""
+    for name, expected in files.items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelError(f"{path}: answer model file missing; rebuild it with {REBUILD}")
+        try:
+            actual = sha256(path)
+        except OSError as err:
+            raise ModelError(f"{path}: cannot read the answer model file ({err.strerror or err})") from None
+        if actual != expected:
+            raise ModelError(f"{path}: checksum does not match card.json; rebuild it with {REBUILD}")
+
+
 def _finite(value, name: str) -> float:
     """A card's number: a JSON number (not a string or true/false) that is finite."""
     if type(value) not in (int, float) or not np.isfinite(value):
@@ -192,16 +205,7 @@ class AnswerModel:
 
         self.model_dir = Path(model_dir)
         self.card = Card.read(self.model_dir)
-        for name, expected in self.card.files.items():
-            path = self.model_dir / name
-            if not path.is_file():
-                raise ModelError(f"{path}: answer model file missing; rebuild it with {REBUILD}")
-            try:
-                actual = sha256(path)
-            except OSError as err:
-                raise ModelError(f"{path}: cannot read the answer model file ({err.strerror or err})") from None
-            if actual != expected:
-                raise ModelError(f"{path}: checksum does not match card.json; rebuild it with {REBUILD}")
+        verify_files(self.model_dir, self.card.files)
         self.threshold = self.card.threshold
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self._question_tokens = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))  # no truncation: see clipped()
@@ -327,7 +331,12 @@ _lock = threading.Lock()
 
 def configured(settings) -> AnswerModel:
     """The process-wide model that `settings` name (folder, threads per pair, workers)."""
-    return load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    try:
+        return load(settings.answer_model_dir, settings.query_threads, settings.answer_workers)
+    except ModelError as err:
+        if Path(settings.answer_model_dir).resolve() == MODEL_DIR.resolve():
+            raise
+        raise ModelError(f"ASSISTANT_ANSWER_MODEL_DIR: {err}") from None  # a folder the setting chose
 
 
 def load(model_dir: str | Path = MODEL_DIR, threads: int = 1, workers: int = 1) -> AnswerModel:
