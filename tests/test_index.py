@@ -35,7 +35,7 @@ from assistant.store.index import (
 )
 from assistant.ingest.indexing import EXCLUDED, add_documents, embedding_texts, rebuild_index, remove_documents
 from assistant.search.retrieval import Searcher, retrieve
-from assistant.store.snapshot import rebuild_command
+from assistant.store.snapshot import IndexProblem, rebuild_command
 from tests.fakes import HashEmbedder, make_pdf
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -469,7 +469,7 @@ def test_a_rebuild_given_a_path_that_is_not_there_changes_nothing(built, corpus,
     assert [f[0] for f in rebuild_index([link], index_dir=built, settings=settings, embedder=embedder).failed] == [str(link)]
     assert sources(built) == before and dir_state(built) == state
     assert cli.main(["--index-dir", str(built), "index", "rebuild", str(typo)]) == 1  # was 0
-    assert f"failed: {typo}: no such file or directory" in capsys.readouterr().out
+    assert f"failed: {typo}: no such file or directory" in capsys.readouterr().err
     assert sources(built) == before
 
 
@@ -1448,3 +1448,56 @@ def test_a_link_to_a_folder_inside_a_folder_is_named_as_not_followed(tmp_path, s
     assert report.added == (str(docs / "a.txt"),) and report.skipped == ((str(docs / "more"), LINKED_FOLDER),)
     named = add_documents([docs / "more"], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
     assert named.added == (str(docs / "more" / "b.txt"),)  # named, it is followed
+
+
+def test_a_rebuild_of_an_index_whose_current_file_is_damaged_reads_the_folders_its_newest_manifest_records(built, corpus, settings, embedder):
+    # CURRENT damaged: the rebuild had indexed the default corpus (the shipped article and the
+    # default uploads) into this store and collected the generation that still said what was there
+    (built / CURRENT).write_text("gen-bogus abc", "utf-8")
+    with pytest.raises(IndexCorrupt):
+        Index.load(built)
+    report = rebuild_index(index_dir=built, settings=settings, embedder=embedder)
+    assert sorted(report.added) == sorted(str(corpus / n) for n in TOPICS)
+    assert {f.source for f in Index.load(built).manifest.files} == {str(corpus / n) for n in TOPICS}
+
+
+def test_a_rebuild_given_no_folder_never_fills_a_store_with_the_default_corpus(built, corpus, tmp_path, settings, embedder):
+    from assistant.ingest.indexing import remove_documents
+
+    # its manifest altered (not trusted): the store stays as it is, and the error asks for folders
+    generation = (built / CURRENT).read_text().split()[0]
+    manifest = json.loads((built / generation / MANIFEST).read_text())
+    (built / generation / MANIFEST).write_text(json.dumps(manifest | {"format_version": 99}))
+    with pytest.raises(IndexProblem) as err:
+        rebuild_index(index_dir=built, settings=settings, embedder=embedder)
+    message = str(err.value)
+    assert "\n" not in message and "recorded folders cannot be read" in message and f"--index {built} index rebuild PATH" in message
+    assert (built / generation).is_dir()
+    # every document removed (each added by name): nothing recorded to rebuild from
+    lone = tmp_path / "lone"
+    one = write_corpus(tmp_path / "one", {"owls.txt": "Owls hunt at night."})[0]
+    add_documents([one], index_dir=lone, settings=settings, embedder=embedder)
+    remove_documents([str(one)], index_dir=lone, settings=settings, embedder=embedder)
+    with pytest.raises(IndexProblem, match="records no folder"):
+        rebuild_index(index_dir=lone, settings=settings, embedder=embedder)
+    assert Index.load(lone).manifest.files == ()
+    # no index there at all: a rebuild starts from the default corpus, as before
+    from assistant.ingest.indexing import default_roots, rebuild_roots
+
+    assert rebuild_roots(tmp_path / "new", settings) == default_roots(settings)
+
+
+def test_the_cli_exits_1_when_any_path_fails_with_the_failures_on_stderr_and_the_rest_indexed(corpus, tmp_path, capsys):
+    # one typo among several paths had exited 0 with its "failed:" line on stdout: a script could not tell
+    from assistant.interfaces import cli
+
+    index_dir = tmp_path / "cli-index"
+    typo = tmp_path / "reprot.md"
+    assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt"), str(typo)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("1 added, 0 updated") and "failed:" not in out
+    assert err.strip().splitlines()[-1] == f"failed: {typo}: no such file or directory"  # after the progress bar
+    assert {f.source for f in Index.load(index_dir).manifest.files} == {str(corpus / "apples.txt")}
+    assert cli.main(["--index", str(index_dir), "index", "remove", str(corpus / "apples.txt"), str(typo)]) == 1
+    assert f"failed: {typo}: " in capsys.readouterr().err
+    assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt")]) == 0

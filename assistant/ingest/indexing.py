@@ -23,7 +23,7 @@ import numpy as np
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
-from assistant.store.snapshot import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now
+from assistant.store.snapshot import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now, rebuild_command
 from assistant.store import Store, open_store
 
 
@@ -456,8 +456,23 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
 
 
 def rebuild_roots(index_dir, settings: Settings) -> list[str]:
-    """What a rebuild given no path indexes: the store's recorded folders, else the default corpus."""
-    return _recorded_roots(index_dir or settings.index_dir, settings) or default_roots(settings)
+    """What a rebuild given no path indexes: the store's recorded folders; the default corpus
+    where there is no index yet, or for the default index. A store that is there but whose
+    recorded folders cannot be read, or that records none (its documents all removed), is not
+    filled with the default corpus: that is an `IndexProblem` asking for the folders."""
+    from assistant.config import DEFAULT_INDEX_DIR
+
+    index_dir = index_dir or settings.index_dir
+    roots = _recorded_roots(index_dir, settings)
+    if roots:
+        return roots
+    if roots is None or ("://" not in os.fspath(index_dir) and os.path.abspath(index_dir) == os.path.abspath(DEFAULT_INDEX_DIR)):
+        return default_roots(settings)
+    why = "its recorded folders cannot be read" if roots is _NOT_READ else "it records no folder (its documents were removed)"
+    raise IndexProblem(f"{index_dir}: {why}; name the folders to index: `{rebuild_command(index_dir)} PATH …`")
+
+
+_NOT_READ: list = []  # _recorded_roots: an index is there, but not what it recorded
 
 
 def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -> Report:
@@ -475,12 +490,16 @@ def default_roots(settings: Settings) -> list[str]:
     return [str(SHIPPED_DOCUMENTS_DIR)] + [settings.corpus_dir] * os.path.isdir(settings.corpus_dir)
 
 
-def _recorded_roots(index_dir, settings: Settings) -> list[str]:
+def _recorded_roots(index_dir, settings: Settings) -> list[str] | None:
+    """The store's recorded folders; None where there is no index at all, `_NOT_READ` where one is
+    there but what it recorded cannot be read."""
     store = open_store(index_dir, settings)
     try:
         return list(store.load().manifest.roots)
+    except IndexMissing:  # no CURRENT: a generation left behind may still say what was indexed
+        return store.recorded().get("roots")
     except IndexProblem:  # unreadable, or another format: its manifest may still say what was indexed
-        return store.recorded().get("roots", [])
+        return store.recorded().get("roots", _NOT_READ)
 
 
 def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=None, progress: bool = False,

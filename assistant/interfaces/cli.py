@@ -132,10 +132,10 @@ def _run(args) -> int:
         report = indexing.remove_documents(args.sources, args.index_dir)
     if getattr(args, "json", False):
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
-    else:
-        print(report.summary())
-    nothing_indexed = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
-    return 1 if nothing_indexed else 0
+    else:  # the failures on stderr, the rest (what was done, what was passed over) on stdout
+        for line in report.summary().split("\n"):  # each part is one line (`indexing.one_line`)
+            print(line, file=sys.stderr if line.startswith("failed: ") else sys.stdout)
+    return 1 if report.failed else 0  # the other paths are still indexed, but a script must see the failure
 
 
 def _search(args) -> list:

@@ -396,17 +396,40 @@ def recorded_paths(index_dir: str | os.PathLike) -> dict:
     """The live manifest's recorded folders and exclusions ({"roots": [...], "excluded": [...]}),
     read from the manifest alone (its checksum verified), so that a rebuild of an index whose
     chunks or vectors are unreadable, or whose format this version does not read, still knows what
-    the user indexed; {} when even that cannot be read."""
+    the user indexed. When CURRENT itself is missing or unreadable, the newest generation whose
+    manifest reads says it; {} when none can be read, or the live manifest was altered."""
     root = Path(index_dir)
     try:
         generation, manifest_sha = read_current(root)
+    except IndexProblem:
+        return _newest_recorded(root)
+    try:
         data = (root / generation / MANIFEST).read_bytes()
-        if hashlib.sha256(data).hexdigest() != manifest_sha:
-            return {}
+    except OSError:
+        return {}
+    return _paths_of(data) if hashlib.sha256(data).hexdigest() == manifest_sha else {}  # altered: not trusted
+
+
+def _newest_recorded(root: Path) -> dict:
+    try:
+        generations = sorted((p for p in root.glob("gen-*") if (p / MANIFEST).is_file()), key=lambda p: p.name, reverse=True)
+    except OSError:
+        return {}
+    for folder in generations:  # named by their UTC time: the newest first
+        try:
+            if found := _paths_of((folder / MANIFEST).read_bytes()):
+                return found
+        except OSError:
+            continue
+    return {}
+
+
+def _paths_of(data: bytes) -> dict:
+    try:
         raw = json.loads(data)
         return {key: [str(p) for p in raw[key]] for key in ("roots", "excluded")
                 if isinstance(raw.get(key), list) and all(isinstance(p, str) for p in raw[key])}
-    except (IndexProblem, OSError, ValueError, AttributeError):
+    except (ValueError, AttributeError):
         return {}
 
 
