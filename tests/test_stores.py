@@ -393,3 +393,27 @@ def test_a_milvus_lite_file_written_by_another_process_is_read_and_a_held_one_is
                           capture_output=True, text=True, timeout=120)
     assert held.returncode == 1 and held.stdout == ""
     assert held.stderr.strip().count("\n") == 0 and "another process has this Milvus Lite file open" in held.stderr
+
+
+def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path, settings, embedder):
+    # every file added by name is a recorded root; past 65,535 bytes of state the commit had failed
+    # with pymilvus's own error after marking the store "writing", so every later load said
+    # "interrupted", and the suggested rebuild indexed only what the last readable state recorded
+    from assistant.store.milvus import STATE_PART_BYTES, _pieces
+
+    deep = tmp_path / ("a-rather-long-folder-name-" * 7)
+    names = {f"note-{i:03d}-{'x' * 40}.txt": f"Note {i} says the pump number {i} runs." for i in range(400)}
+    files = write_corpus(deep, names)
+    store = store_name("milvus", tmp_path)
+    add_documents([str(f) for f in files], index_dir=store, settings=settings, embedder=embedder)
+    snapshot = open_store(store, settings).load()
+    assert len(snapshot.manifest.roots) == 400 and sum(len(r) for r in snapshot.manifest.roots) > 65_535
+    assert len(snapshot.manifest.files) == 400
+    more = write_corpus(tmp_path / "more", {"owls.txt": "Owls hunt at night."})
+    add_documents(more, index_dir=store, settings=settings, embedder=embedder)  # a second long state replaces the first's parts
+    assert len(indexed(store, settings)) == 401
+    assert open_store(store, settings).recorded()["roots"][-1] == str(more[0])
+    assert rebuild_index(index_dir=store, settings=settings, embedder=embedder).unchanged.__len__() == 401
+    text = "é€😀" * 30_000
+    assert "".join(_pieces(text, STATE_PART_BYTES)) == text
+    assert all(len(p.encode()) <= STATE_PART_BYTES for p in _pieces(text, STATE_PART_BYTES))

@@ -44,6 +44,8 @@ from assistant.store.snapshot import (FORMAT_VERSION, FileEntry, IndexBusy, Inde
 PREFIX = "assistant_"
 CHUNKS, SENTENCES, META = PREFIX + "chunks", PREFIX + "sentences", PREFIX + "meta"
 STATE = "state"
+STATE_PART = "statepart"  # rows holding a state longer than one VARCHAR (`_put_state`)
+STATE_PART_BYTES = 60_000  # bytes of state per row, below VARCHAR_MAX
 VARCHAR_MAX = 65535  # bytes: Milvus's longest VARCHAR
 BATCH = 512  # rows per insert or delete call
 # The lexical side's analyzer: words, lower-cased, English Snowball stems, English stop words
@@ -192,7 +194,16 @@ class MilvusStore:
             return None
         with self._reading():
             rows = self.client.query(META, ids=[STATE], output_fields=["json"])
-        return json.loads(rows[0]["json"]) if rows else None
+            if not rows:
+                return None
+            state = json.loads(rows[0]["json"])
+            if not (isinstance(state, dict) and "parts" in state):
+                return state
+            parts = {r["id"]: r["json"] for r in self.client.query(META, ids=list(state["parts"]), output_fields=["id", "json"])}
+        text = "".join(parts.get(i, "") for i in state["parts"])
+        if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != state.get("sha256"):
+            raise _ChangedWhileRead(f"{self.name}: the store's state changed while it was read")
+        return json.loads(text)
 
     def token(self) -> str | None:
         try:
@@ -373,7 +384,25 @@ class MilvusStore:
         return True
 
     def _put_state(self, state: dict) -> None:
-        self.client.upsert(META, [{"id": STATE, "kind": STATE, "json": json.dumps(state, ensure_ascii=False), "dummy": [0.0, 0.0]}])
+        """Write the state row. One VARCHAR holds at most VARCHAR_MAX bytes, and the recorded
+        folders grow with every file added by name: a longer state is written as parts first
+        (rows of their own, under new ids), then the state row naming them and their checksum,
+        then the parts of earlier states go; a reader never sees a state row without its parts."""
+        text = json.dumps(state, ensure_ascii=False)
+        dummy = [0.0, 0.0]
+        if len(text.encode("utf-8", "surrogatepass")) <= STATE_PART_BYTES:
+            row, ids = text, []
+        else:
+            pieces = _pieces(text, STATE_PART_BYTES)
+            tag = secrets.token_hex(6)
+            ids = [f"{STATE_PART}-{tag}-{i}" for i in range(len(pieces))]
+            _batched(lambda rows: self.client.upsert(META, rows),
+                     [{"id": i, "kind": STATE_PART, "json": piece, "dummy": dummy} for i, piece in zip(ids, pieces)])
+            self.client.flush(META)
+            row = json.dumps({"parts": ids, "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()})
+        self.client.upsert(META, [{"id": STATE, "kind": STATE, "json": row, "dummy": dummy}])
+        stale = [r["id"] for r in self._all(META, ["id"], f'kind == "{STATE_PART}"') if r["id"] not in ids]
+        _batched(lambda gone: self.client.delete(META, ids=gone), stale)
 
     def _create_meta(self) -> None:
         from pymilvus import DataType
@@ -503,3 +532,15 @@ def _batched(call, items: list) -> None:
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """`text` cut into pieces of at most `limit` UTF-8 bytes each, never inside a character."""
+    data, pieces, start = text.encode("utf-8", "surrogatepass"), [], 0
+    while start < len(data):
+        end = min(len(data), start + limit)
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: back to the character's start
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8", "surrogatepass"))
+        start = end
+    return pieces
