@@ -8,6 +8,7 @@ assistant works offline by default.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import math
 import os
@@ -154,18 +155,29 @@ class Settings:
     auth: str = _doc("Login app.py requires, USER:PASSWORD (empty: none).", "", secret=True)
 
     def __post_init__(self):
-        for f in fields(self):  # "inf" parses as a number, and overflowed clocks and sizes downstream
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}={value!r}: expected a finite number")
+        def named(name: str) -> str:  # as the user gave it: an environment variable, or Settings' argument
+            return f"{ENV_PREFIX}{name.upper()}" if name in _FROM_ENV.get() else f"Settings({name}=…) {name}"
+
+        for f in fields(self):
+            value, kind = getattr(self, f.name), f.metadata["kind"]
+            if value is None and f.default is None:
+                continue
+            if kind is str and isinstance(value, os.PathLike):  # Settings(index_dir=Path(...))
+                value = os.fspath(value)
+                object.__setattr__(self, f.name, value)
+            numeric = kind is float and type(value) is int  # 3 for 3.0 is fine; True for 1 is not
+            if type(value) is not kind and not numeric:
+                raise ValueError(f"{named(f.name)}={value!r}: expected {_KIND_NAMES[kind]}, not {type(value).__name__}")
+            if isinstance(value, float) and not math.isfinite(value):  # "inf" parses as a number, and overflowed clocks and sizes downstream
+                raise ValueError(f"{named(f.name)}={value!r}: expected a finite number")
         for name, (ok, expected) in _RULES.items():
             value = getattr(self, name)
             if not ok(value):
                 secret = not self.__dataclass_fields__[name].repr  # see _doc(secret=True)
                 shown = "(hidden)" if secret else repr(without_login(value, "(hidden)@") if isinstance(value, str) else value)
-                raise ValueError(f"{ENV_PREFIX}{name.upper()}={shown}: expected {expected}")
+                raise ValueError(f"{named(name)}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
-            raise ValueError(f"{ENV_PREFIX}CHUNK_OVERLAP={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
+            raise ValueError(f"{named('chunk_overlap')}={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -184,13 +196,20 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, raw, f.metadata["kind"])
+        from_env = frozenset(values)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        token = _FROM_ENV.set(from_env - {k for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        finally:
+            _FROM_ENV.reset(token)
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
 
 
+_FROM_ENV: contextvars.ContextVar[frozenset] = contextvars.ContextVar("settings_from_env", default=frozenset())  # names read from ASSISTANT_*
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
 MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
 
 

@@ -75,3 +75,32 @@ def test_the_app_and_the_cli_say_it_in_one_line(tmp_path):
         assert result.returncode != 0
         lines = result.stderr.strip().splitlines()
         assert lines and "ASSISTANT_K=0: expected 1 to 100" in lines[-1] and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"k": "3"}, "Settings(k=…) k='3': expected a whole number, not str"),
+    ({"k": 2.5}, "Settings(k=…) k=2.5: expected a whole number, not float"),
+    ({"answer_candidates": 1.5}, "answer_candidates=1.5: expected a whole number"),
+    ({"spelling": "false"}, "Settings(spelling=…) spelling='false': expected true or false, not str"),
+    ({"lock_timeout": None}, "lock_timeout=None: expected a number, not NoneType"),
+    ({"chunk_size": "1200"}, "chunk_size='1200': expected a whole number"),
+    ({"k": True}, "k=True: expected a whole number, not bool"),
+    ({"k": 0}, "Settings(k=…) k=0: expected 1 to 100"),
+])
+def test_settings_given_in_python_are_checked_for_their_type_and_named_as_given(given, message):
+    # k="3" had been a bare TypeError, spelling="false" was truthy (spelling stayed on), and
+    # candidates=2.5 failed at the first question with "slice indices must be integers"
+    with pytest.raises(ValueError) as err:
+        Settings(**given)
+    assert message in str(err.value) and "ASSISTANT_" not in str(err.value)
+
+
+def test_settings_take_a_path_for_a_folder_and_a_whole_number_for_a_number(tmp_path, monkeypatch):
+    settings = Settings(index_dir=tmp_path / "index", lock_timeout=5)
+    assert settings.index_dir == str(tmp_path / "index") and settings.lock_timeout == 5
+    monkeypatch.setenv("ASSISTANT_K", "0")
+    with pytest.raises(ValueError, match="^ASSISTANT_K=0: expected 1 to 100"):  # from the environment: named as such
+        Settings.from_env()
+    monkeypatch.setenv("ASSISTANT_K", "3")
+    with pytest.raises(ValueError, match=r"^Settings\(answer_k=…\) answer_k=0"):
+        Settings.from_env(answer_k=0)
