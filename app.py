@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from assistant.interfaces import render  # (importing assistant sets the offline environment before Gradio)
-from assistant.config import MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
+from assistant.config import HOST, MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 from assistant.answer.followup import history_pairs
 from assistant.interfaces.service import Service
 from assistant.search.retrieval import checked_question
@@ -299,6 +299,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not (user and sep and password) or "\n" in args.auth:
             parser.error("--auth: expected USER:PASSWORD")
         args.auth = (user, password)
+    if not HOST.fullmatch(args.host):  # before the login rule, which would ask a login for a typo
+        parser.error(f"--host {args.host}: not a host name or IP address")
     if args.auth is None and not args.no_auth and not is_loopback(args.host):
         parser.error(f"--host {args.host}: serving beyond this machine needs a login (--auth-file PATH or "
                      "ASSISTANT_AUTH=USER:PASSWORD), or --no-auth to serve without one")
@@ -352,6 +354,9 @@ def port_problem(host: str, port: int) -> str | None:
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # as the server binds: a port whose last connections are still closing (TIME_WAIT) can
+            # be served at once, while one another program listens on stays refused
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as err:
         if isinstance(err, socket.gaierror) or err.errno == errno.EADDRNOTAVAIL:  # the host, not the port

@@ -210,6 +210,7 @@ class Settings:
 
 _FROM_ENV: contextvars.ContextVar[frozenset] = contextvars.ContextVar("settings_from_env", default=frozenset())  # names read from ASSISTANT_*
 _KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+HOST = re.compile(r"[A-Za-z0-9._:%\[\]-]+")  # what a host name or an IP address (v4, v6, zone) is made of
 MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
 
 
@@ -260,7 +261,7 @@ _RULES = {
     "max_file_mb": (lambda v: 0 < v <= 1_048_576, "a positive size in MiB, at most 1048576 (1 TiB)"),
     "lock_timeout": (lambda v: 0 <= v <= 86_400, "0 to 86400 seconds"),
     "port": (lambda v: 1 <= v <= 65535, "a port from 1 to 65535"),
-    "host": (lambda v: re.fullmatch(r"[A-Za-z0-9._:%\[\]-]+", v) is not None, "a host name or IP address"),
+    "host": (lambda v: HOST.fullmatch(v) is not None, "a host name or IP address"),
     "auth": (lambda v: not v or (":" in v and all(v.partition(":")[::2])), "USER:PASSWORD"),
     "llm_base_url": (lambda v: not v or (re.match(r"(?i)https?://[^/\s]+", v) is not None and not re.search(r"\s", v)),
                      "an http:// or https:// address without spaces (empty: none)"),

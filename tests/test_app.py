@@ -423,6 +423,24 @@ def test_binding_beyond_this_machine_without_a_login_is_refused(app_module, monk
     assert app_module.parse_args(["--host", "0.0.0.0", "--no-auth"]).auth is None
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         assert app_module.parse_args(["--host", host]).auth is None
+    with pytest.raises(SystemExit):  # a typo is a bad host, not a call for a login
+        app_module.parse_args(["--host", "not a host"])
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("--host not a host: not a host name or IP address")
+
+
+def test_a_port_whose_last_connections_are_still_closing_can_be_served_again(app_module):
+    # a restart within a minute had been refused as "already in use" while only TIME_WAIT sockets
+    # of the last browser session were left: the probe now binds as the server does (SO_REUSEADDR)
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+        client.close()
+    assert app_module.port_problem("127.0.0.1", port) is None
 
 
 def test_the_login_can_come_from_a_file(app_module, monkeypatch, tmp_path, capsys):

@@ -1501,3 +1501,18 @@ def test_the_cli_exits_1_when_any_path_fails_with_the_failures_on_stderr_and_the
     assert cli.main(["--index", str(index_dir), "index", "remove", str(corpus / "apples.txt"), str(typo)]) == 1
     assert f"failed: {typo}: " in capsys.readouterr().err
     assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt")]) == 0
+
+
+def test_the_cli_takes_index_after_the_command_too_and_refuses_an_empty_one(corpus, tmp_path, capsys):
+    # the README's "move a corpus to Milvus" example put --index after the command, which was refused;
+    # --index "" (an unset shell variable) had used the default index
+    from assistant.interfaces import cli
+
+    store = tmp_path / "after"
+    assert cli.main(["index", "add", str(corpus / "apples.txt"), "--index", str(store)]) == 0
+    assert {f.source for f in Index.load(store).manifest.files} == {str(corpus / "apples.txt")}
+    capsys.readouterr()
+    assert cli.main(["search", "apples", "--index", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["source"] == str(corpus / "apples.txt")
+    assert cli.main(["--index", "", "index", "info"]) == 2
+    assert capsys.readouterr().err.strip() == "python -m assistant: --index: empty; give a folder path or a milvus:// address"

@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--index", "--index-dir", dest="index_dir", help="the store: an index folder, milvus:///abs/file.db (Milvus Lite) or milvus://host:19530 (default: $ASSISTANT_INDEX_DIR or var/index, a copy of the shipped index/ at first)")
+    store_help = ("the store: an index folder, milvus:///abs/file.db (Milvus Lite) or milvus://host:19530 "
+                  "(default: $ASSISTANT_INDEX_DIR or var/index, a copy of the shipped index/ at first)")
+    parser.add_argument("--index", "--index-dir", dest="index_dir", help=store_help)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ask = commands.add_parser("ask", help="a cited answer, or a plain statement that the documents don't say")
@@ -66,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         verb.add_argument("--json", action="store_true", help="print the report as JSON")
     info = verbs.add_parser("info", help="what the index holds")
     info.add_argument("--json", action="store_true")
+    for command in (ask, search, add, rebuild, remove, info):  # also after the command, where people put it
+        command.add_argument("--index", "--index-dir", dest="index_dir", default=argparse.SUPPRESS, help=store_help)
     return parser
 
 
@@ -77,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
+    if args.index_dir is not None and not args.index_dir.strip():  # an unset shell variable: not the default index
+        print("python -m assistant: --index: empty; give a folder path or a milvus:// address", file=sys.stderr)
+        return 2
     try:
         return _run(args)
     except KeyboardInterrupt:
