@@ -58,7 +58,7 @@ def test_store_names_are_parsed_and_bad_ones_refused_in_one_line(tmp_path):
     for bad, why in (("milvus://relative.db", "absolute file path"), ("milvus+https://", "expected milvus+https://host:port"), ("milvus:///", "absolute file path"),
                      ("milvus:///data/dir/", "absolute file path"), ("s3://bucket/x", "unknown store address"),
                      ("  ", "give a folder path"), ("milvus:/x", "unknown store address"), ("milvus:x.db", "unknown store address"),
-                     ("Milvus+http:/h:1", "unknown store address")):
+                     ("Milvus+http:/h:1", "unknown store address"), ("milvus:///data/folder", "ends in .db")):
         with pytest.raises(ValueError) as err:
             open_store(bad)
         assert why in str(err.value) and "\n" not in str(err.value)
@@ -417,3 +417,16 @@ def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path,
     text = "é€😀" * 30_000
     assert "".join(_pieces(text, STATE_PART_BYTES)) == text
     assert all(len(p.encode()) <= STATE_PART_BYTES for p in _pieces(text, STATE_PART_BYTES))
+
+
+def test_a_milvus_lite_file_named_without_its_scheme_is_refused_not_opened_as_a_folder_index(tmp_path, corpus, settings, embedder):
+    # it had read as "no index yet", and an add wrote a folder index into the Milvus Lite file
+    lite = tmp_path / "m.db"
+    rebuild_index([corpus], f"milvus://{lite}", settings=settings, embedder=embedder)
+    before = sorted(p.name for p in lite.iterdir())
+    with pytest.raises(ValueError) as err:
+        open_store(str(lite))
+    assert str(err.value) == f"store: {lite} is a Milvus Lite file; open it as milvus://{lite}"
+    with pytest.raises(ValueError):
+        add_documents(corpus, index_dir=str(lite), settings=settings, embedder=embedder)
+    assert sorted(p.name for p in lite.iterdir()) == before

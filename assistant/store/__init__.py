@@ -51,6 +51,16 @@ def is_milvus(name: str) -> bool:
     return str(name).startswith(MILVUS_SCHEMES)
 
 
+def _is_milvus_lite_file(path: str) -> bool:
+    from assistant.store.milvus import LITE_ENTRIES
+
+    try:
+        entries = set(os.listdir(path))
+    except OSError:
+        return False
+    return "collections" in entries and entries <= LITE_ENTRIES
+
+
 def open_store(name: str | os.PathLike, settings=None) -> Store:
     """The store that `name` names (see the module docstring)."""
     name = os.fspath(name)
@@ -64,6 +74,8 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
     if os.path.exists(name) and not os.path.isdir(name):
         raise ValueError(f"store: {name} is a file, not an index folder")
+    if _is_milvus_lite_file(name):  # a folder store there would put a second index beside Milvus's
+        raise ValueError(f"store: {name} is a Milvus Lite file; open it as milvus://{os.path.abspath(name)}")
     from assistant.store.faiss import FaissStore
 
     return FaissStore(name, settings.exact_max_sentences) if settings is not None else FaissStore(name)

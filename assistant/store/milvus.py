@@ -89,6 +89,8 @@ def parse(name: str) -> tuple[str, str | None]:
         path = name[len("milvus://"):]
         if not os.path.isabs(path) or path.endswith("/"):
             raise ValueError(f"{name}: Milvus Lite needs an absolute file path, e.g. milvus:///data/index.db")
+        if not path.endswith(".db"):  # what Milvus Lite itself requires of a file name
+            raise ValueError(f"{name}: a Milvus Lite file name ends in .db, e.g. milvus:///data/index.db")
         return path, path
     for scheme, http in (("milvus+https://", "https://"), ("milvus+http://", "http://"), ("milvus://", "http://")):
         if name.startswith(scheme):
