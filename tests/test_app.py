@@ -496,6 +496,15 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     assert not str(bad.value).startswith("history")  # the API names the parameter once
     with pytest.raises(ValueError, match="not valid JSON"):
         app_module.history_pairs("[{")
+    # LangChain's role names, as tuples or messages, are read as such (("human", question) had been
+    # read as the question "human", and messages with role "human" or none were dropped unnoticed)
+    langchain = [("human", "Who is Ken Hu?"), ("ai", "A CEO. [1]")]
+    assert app_module.history_pairs(langchain) == pairs
+    assert app_module.history_pairs([{"role": "human", "content": "Who is Ken Hu?"}, {"role": "ai", "content": "A CEO. [1]"}]) == pairs
+    assert app_module.history_pairs([{"role": "system", "content": "Be brief."}] + messages) == pairs
+    for role in (None, "robot"):
+        with pytest.raises(ValueError, match="role must be user or assistant"):
+            app_module.history_pairs([{"role": role, "content": "Who is Ken Hu?"}] if role else [{"content": "Who is Ken Hu?"}])
 
 
 # --- uploads and removal, in-process on the fake embedder ----------------------------------------

@@ -43,6 +43,10 @@ def _combine(context: str, question: str) -> str:
     return question
 
 
+ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant",
+         "system": "other", "tool": "other", "function": "other"}  # a chat message's role, as OpenAI and LangChain name it
+
+
 def history_pairs(history) -> list[tuple[str, str]]:
     """Earlier turns as (question, answer) pairs, from pairs, chat messages or their JSON text."""
     if history is None or history == "":
@@ -54,16 +58,21 @@ def history_pairs(history) -> list[tuple[str, str]]:
             raise ValueError(f"not valid JSON ({err})") from None
     if not isinstance(history, (list, tuple)):
         raise ValueError(f"expected a list of (question, answer) pairs or chat messages, got {type(history).__name__}")
+    if history and all(isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str) and t[0].lower() in ROLES for t in history):
+        history = [{"role": role, "content": text} for role, text in history]  # LangChain's ("human", text) messages
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in history:
         if isinstance(turn, dict):
             content = _message_text(turn.get("content"))
-            if turn.get("role") == "user":
+            role = ROLES.get(str(turn.get("role", "")).lower())
+            if role is None:
+                raise ValueError(f"a message's role must be user or assistant (human or ai), got {turn.get('role')!r:.40}")
+            if role == "user":
                 if pending is not None:
                     pairs.append((pending, ""))
                 pending = content
-            elif turn.get("role") == "assistant" and pending is not None:
+            elif role == "assistant" and pending is not None:
                 pairs.append((pending, content))
                 pending = None
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
