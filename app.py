@@ -28,7 +28,7 @@ from pathlib import Path
 from assistant.interfaces import render  # (importing assistant sets the offline environment before Gradio)
 from assistant.config import HOST, MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 from assistant.answer.followup import history_pairs
-from assistant.interfaces.service import Service
+from assistant.interfaces.service import Service, for_browser
 from assistant.search.retrieval import checked_question
 
 import gradio as gr  # noqa: E402
@@ -105,11 +105,16 @@ def build(service: Service | None = None) -> gr.Blocks:
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
         yield messages, "", pairs + [(question, answer.text)]
 
-    def upload(files, replace=False, progress=gr.Progress(track_tqdm=True)):
+    def upload(files, replace=False, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
         progress(0, desc="Checking and indexing …")
-        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True, replace=bool(replace))
+        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True, replace=bool(replace),
+                                  session=getattr(request, "session_hash", None))
         return None, render.result_html(lines), *_documents_view()
+
+    def cancel_upload(request: gr.Request = None):
+        """Cancel this session's upload being indexed (another session's is not this one's to cancel)."""
+        return render.note_html(service.cancel_indexing(getattr(request, "session_hash", None)), "result")
 
     def remove(source: str):
         line = service.remove(source or "")
@@ -181,8 +186,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
         uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
-        cancel.click(lambda: render.note_html(service.cancel_indexing(), "result"), None, upload_result,
-                     api_name="cancel_indexing", queue=False)
+        cancel.click(cancel_upload, None, upload_result, api_name="cancel_indexing", queue=False)
         remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document", **writer)
         documents_tab.select(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
         demo.load(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
@@ -238,7 +242,7 @@ def refuse(message: str) -> gr.Error:
 
 
 def _one_line(err: Exception) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
+    text = " ".join(for_browser(str(err)).split()) or type(err).__name__
     return f"Error: {text}"
 
 

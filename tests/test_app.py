@@ -603,13 +603,16 @@ def test_an_upload_being_indexed_can_be_cancelled_and_leaves_everything_as_it_wa
     new = tmp_path / "slow.txt"
     new.write_text("Hedgehogs sleep through the winter in piles of leaves.\n")
     result = {}
-    worker = threading.Thread(target=lambda: result.setdefault("lines", service.add_files([(str(new), "slow.txt")])))
+    worker = threading.Thread(target=lambda: result.setdefault("lines", service.add_files([(str(new), "slow.txt")], session="A")))
     assert service.cancel_indexing() == "Nothing is being indexed."
     worker.start()
     deadline = time.monotonic() + 10
     while not (Path(service.settings.corpus_dir) / "slow.txt").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert service.cancel_indexing().startswith("Cancelling")
+    # every session sees that an upload is being indexed; only its own session may cancel it
+    assert "; indexing an upload of 1 file …" in service.status_line()
+    assert service.cancel_indexing("B") == "The upload being indexed is another user's; only they can cancel it."
+    assert service.cancel_indexing("A").startswith("Cancelling")
     worker.join(30)
     (line,) = result["lines"]
     assert line.startswith("Refused: cancelled") and snapshot(service) == before
@@ -685,9 +688,29 @@ def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
     svc = app_module.Service(settings, embedder=HashEmbedder(), log=lines.append)
     svc.prepare()
     assert svc.ready.is_set() and f"No documents indexed: {tmp_path / 'empty'} holds" in svc.problem
-    assert svc.status_line().startswith("**Index problem:**")
+    assert svc.status_line().startswith("**Index problem:**") and "`" not in svc.status_line()
     # the folders named are those the rebuild reads
     assert any(line.startswith(f"Building the index from {tmp_path / 'empty'} (") for line in lines), lines
+    # a browser user is told what to do there, not which command to run
+    from assistant.store.snapshot import IndexMissing
+
+    with pytest.raises(IndexMissing) as err:
+        svc.ask("What do penguins eat?")
+    assert str(err.value) == "No documents indexed yet: add some in the Documents tab."
+    # once documents are added, the problem is over (the status had said "No documents" until a restart)
+    new = tmp_path / "penguins.txt"
+    new.write_text("Penguins eat krill and small fish.\n")
+    assert svc.add_files([(str(new), "penguins.txt")]) == ["Added: penguins.txt (1 passage)"]
+    assert svc.problem is None and svc.status_line() == "**Index:** 1 document, 1 passage indexed; ready."
+    assert not svc.ask("What do penguins eat?").abstained
+
+
+def test_store_messages_shown_in_the_browser_leave_out_the_commands_they_name():
+    from assistant.interfaces.service import for_browser
+
+    assert for_browser("/x/index: no index yet; run `python -m assistant index rebuild` or `python -m assistant index add PATH`") == "/x/index: no index yet"
+    assert for_browser("/x/CURRENT: malformed; run `python -m assistant --index /x index rebuild`") == "/x/CURRENT: malformed"
+    assert for_browser("ready") == "ready"
 
 
 def test_an_index_made_with_other_chunking_is_rebuilt_at_start(app_module, service):

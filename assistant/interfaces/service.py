@@ -10,6 +10,7 @@ cancelled. No UI here: `app.py` draws this.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -38,6 +39,7 @@ class Service:
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self._writer = threading.Lock()
         self._cancel = threading.Event()
+        self._indexing: tuple[str | None, int] | None = None  # while an upload is indexed: (its session, its files)
         self._thread: threading.Thread | None = None
 
     def use(self, settings: Settings) -> None:
@@ -69,7 +71,7 @@ class Service:
                 self._log(report.summary())
                 if not report.chunks:
                     folders = ", ".join(rebuild_roots(self.settings.index_dir, self.settings))
-                    self.problem = f"No documents indexed: {folders} holds no readable document."
+                    self.problem = f"{NO_DOCUMENTS_PREFIX}: {folders} holds no readable document."
                     self._say(self.problem + " Add some in the Documents tab.")
                     return
             self._say("Loading the index and the embedding model …")
@@ -88,11 +90,15 @@ class Service:
         self._log(line)
 
     def status_line(self) -> str:
+        """The status every session shows: the index's state in words a browser user can act on
+        (the store's own messages name commands to run; those are for the console)."""
+        indexing = self._indexing
+        busy = f"; indexing an upload of {count(indexing[1], 'file')} …" if indexing else ""
         if self.problem:
-            return f"**Index problem:** {self.status}"
+            return f"**Index problem:** {for_browser(self.status)}{busy}"
         if self.ready.is_set():
-            return f"**Index:** {self.summary()}; {self.status}."
-        return f"**Index:** {self.status}"
+            return f"**Index:** {self.summary()}; {self.status}{busy or '.'}"
+        return f"**Index:** {for_browser(self.status)}"
 
     def _warm(self) -> None:
         """One question through the whole extractive path (index, embedding and answer models, the
@@ -110,8 +116,13 @@ class Service:
     # --- questions ---------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence = (), on_token: Callable[[str], None] | None = None):
+        from assistant.store.snapshot import IndexMissing
+
         self.wait()
-        return self.assistant.ask(question, list(history) or None, on_token=on_token)
+        try:
+            return self.assistant.ask(question, list(history) or None, on_token=on_token)
+        except IndexMissing:  # a browser user adds documents in the Documents tab, not with a command
+            raise IndexMissing(NO_DOCUMENTS) from None
 
     def retrieve(self, question: str, k: int | None = None):
         self.wait()
@@ -132,21 +143,53 @@ class Service:
         files = self.files()
         return f"{count(len(files), 'document')}, {count(sum(f.chunks for f in files), 'passage')} indexed"
 
-    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False, replace: bool = False) -> list[str]:
+    def add_files(self, uploads: Sequence[tuple[str, str]], progress: bool = False, replace: bool = False,
+                  session: str | None = None) -> list[str]:
         """Save uploaded files (temporary path, wanted name) into the corpus folder and index them
-        (`CorpusFolder.add`: a refused or failed file leaves the folder and the index as they were)."""
+        (`CorpusFolder.add`: a refused or failed file leaves the folder and the index as they were).
+        `session`: whose upload it is (only that session may cancel it; None: anyone)."""
         with self._writer:
             self._cancel.clear()
-            return self.corpus.add(uploads, progress=progress, replace=replace, cancel=self._cancel)
+            self._indexing = (session, len(uploads))
+            try:
+                return self.corpus.add(uploads, progress=progress, replace=replace, cancel=self._cancel)
+            finally:
+                self._indexing = None
+                self._changed()
 
-    def cancel_indexing(self) -> str:
-        """Stop the upload being indexed (it is rolled back); a no-op when none is."""
-        if not self._writer.locked():
+    def cancel_indexing(self, session: str | None = None) -> str:
+        """Stop the upload being indexed (it is rolled back); a no-op when none is, or when it is
+        another session's."""
+        indexing = self._indexing
+        if not self._writer.locked() or indexing is None:
             return "Nothing is being indexed."
+        if session is not None and indexing[0] is not None and session != indexing[0]:
+            return "The upload being indexed is another user's; only they can cancel it."
         self._cancel.set()
         return "Cancelling: the upload will be rolled back …"
 
     def remove(self, source: str) -> str:
         """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
         with self._writer:
-            return self.corpus.remove(source)
+            try:
+                return self.corpus.remove(source)
+            finally:
+                self._changed()
+
+    def _changed(self) -> None:
+        """After an upload or removal: an index that was empty at start and now holds documents
+        is ready (its "no documents" problem is over)."""
+        if self.problem and self.problem.startswith(NO_DOCUMENTS_PREFIX) and self.files():
+            self.problem = None
+            self.status = "ready"
+
+
+NO_DOCUMENTS_PREFIX = "No documents indexed"
+NO_DOCUMENTS = f"{NO_DOCUMENTS_PREFIX} yet: add some in the Documents tab."
+_COMMAND = re.compile(r";? ?(?:run|rebuild it with|try) `[^`]*`(?: or `[^`]*`)*")
+
+
+def for_browser(message: str) -> str:
+    """A store's message without the commands it names (`run `python -m assistant …``): a
+    browser user cannot run them; the console log keeps them."""
+    return _COMMAND.sub("", message)
