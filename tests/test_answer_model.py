@@ -462,7 +462,12 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
         again = ask(pasted, index_dir=museum_index, settings=settings, embedder=embedder)
         assert (again.text, again.confidence) == (alone.text, alone.confidence)
     assert plain_question("Who did that!?") == "Who did that?"  # a run of marks keeps its question mark
-    for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What does [the law](http://x) say?", "1. Who is Ken?",
+    # a Markdown link reads as its text ("Who is [Ken Hu](javascript:alert(1))?" was refused)
+    assert plain_question("What does [the law](http://x) say?") == "What does the law say?"
+    assert plain_question("Who is [Ken Hu](javascript:alert(1))?") == "Who is Ken Hu?"
+    linked = ask("How many [paintings](https://example.org/p) does the museum hold?", index_dir=museum_index, settings=settings, embedder=embedder)
+    assert (linked.text, linked.confidence) == (alone.text, alone.confidence)
+    for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What is [x](y z)?", "1. Who is Ken?",
                  "“Trust” is what?", "What is C++?", "Was it 5 > 3?", "What is the ?? operator?"):
         assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed
 

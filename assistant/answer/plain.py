@@ -2,7 +2,7 @@
 
 A question pasted with markup reads as its words alone: HTML (tags, and scripts or styles with
 their content, as a browser shows it), Markdown (emphasis, code, a quote or heading marker;
-rendered by markdown-it-py, then read as HTML), the run of question or exclamation marks that
+rendered by markdown-it-py, then read as HTML; a link reads as its text), the run of question or exclamation marks that
 ends it ("???!" is "?", "!?" is "?"), and quotes around the whole question. Without this, a
 question in bold was refused where the same words were answered. Markdown only loses its markup,
 never a word: where rendering would join or drop words ("5*3*4" is not emphasis), the question
@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
+_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")  # [text](address): its text (any address, even javascript:)
 _MARKS = re.compile(r"[?!]{2,}$")  # the run that ends the question
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»", "„": "“"}
 _WORDS = re.compile(r"\w+")
@@ -25,7 +26,7 @@ def plain_question(question: str) -> str:
     the question itself when nothing is left."""
     from assistant.ingest.documents import HTML_TAG, html_visible_text
 
-    plain = question
+    plain = _LINK.sub(r"\1", question)
     if HTML_TAG.search(plain):
         plain = " ".join(html_visible_text(plain).split()) or plain
     if _MARKDOWN.search(plain):
