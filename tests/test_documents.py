@@ -149,6 +149,26 @@ def test_html_keeps_visible_text_only(tmp_path):
     assert text == text.strip()
 
 
+def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():
+    # text in <div hidden> or style="display:none" had been indexed and cited as an answer
+    from assistant.ingest.documents import html_visible_text
+
+    markup = """<body><p>The zoo has 12 giraffes.</p>
+<div hidden>HIDDEN_DIV the zoo has 999 giraffes. <div>NESTED_SECRET</div> <img src=x hidden> STILL_HIDDEN</div>
+<span style="color:red; display: none !important">NONE_SECRET</span><section style="visibility:hidden">INVISIBLE_SECRET</section>
+<div>Seen <span style="display:inline">INLINE_SHOWN</span> <br/> <input hidden> AFTER_VOID</div>
+<p hidden>P_HIDDEN<p>NEXT_PARAGRAPH <li style="display:none">LI_KEPT
+<div style="display: none;"><div style="display:none">DEEP</div>DEEP_TAIL</div>TAIL_SHOWN</body>"""
+    text = html_visible_text(markup)
+    for secret in ("HIDDEN_DIV", "NESTED_SECRET", "STILL_HIDDEN", "NONE_SECRET", "INVISIBLE_SECRET", "DEEP"):
+        assert secret not in text, secret
+    for shown in ("The zoo has 12 giraffes.", "INLINE_SHOWN", "AFTER_VOID", "NEXT_PARAGRAPH", "TAIL_SHOWN"):
+        assert shown in text, shown
+    # elements whose end tag may be left out are not hidden: "<p hidden>" closed by the next <p>
+    # would otherwise hide all that follows
+    assert "P_HIDDEN" in text and "LI_KEPT" in text
+
+
 def test_a_pdf_title_comes_from_its_metadata_and_a_text_file_from_its_first_line(tmp_path):
     from pypdf import PdfReader, PdfWriter
     import io

@@ -191,8 +191,16 @@ class _VisibleText(HTMLParser):
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
+        self.unshown: list[list] = []  # elements hidden by their attributes: [tag, how deep in it]
 
     def handle_starttag(self, tag, attrs):
+        if self.unshown:
+            if tag == self.unshown[-1][0]:
+                self.unshown[-1][1] += 1
+            return
+        if tag not in _OPEN_ENDED and _unshown(attrs):
+            self.unshown.append([tag, 1])
+            return
         if tag == "title" and not self.hidden:  # not an SVG's <title> (a tooltip)
             self.in_title = True
         elif tag in _INVISIBLE:
@@ -200,7 +208,19 @@ class _VisibleText(HTMLParser):
         if tag in _BLOCK:
             self.parts.append("\n")
 
+    def handle_startendtag(self, tag, attrs):  # <br/>, <img .../>: nothing to hide inside
+        if not self.unshown:
+            self.handle_starttag(tag, [])
+            self.handle_endtag(tag)
+
     def handle_endtag(self, tag):
+        if self.unshown:
+            if tag == self.unshown[-1][0]:
+                self.unshown[-1][1] -= 1
+                if not self.unshown[-1][1]:
+                    self.unshown.pop()
+                    self.parts.append("\n")
+            return
         if tag == "title":
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
@@ -211,8 +231,24 @@ class _VisibleText(HTMLParser):
     def handle_data(self, data):
         if self.in_title:
             self.title.append(data)  # the tab's title: the document's title, not its text
-        elif not self.hidden:
+        elif not self.hidden and not self.unshown:
             self.parts.append(data)
+
+
+# Elements a browser does not show: the `hidden` attribute, or an inline style of display:none or
+# visibility:hidden. Only for elements whose end tag is never left out (a `<p hidden>` closed by
+# the next `<p>` would otherwise hide the rest of the page): losing visible text is worse than
+# keeping hidden text.
+_OPEN_ENDED = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",  # void
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp",
+    "html", "head", "body",
+}
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I)
+
+
+def _unshown(attrs) -> bool:
+    return any(name == "hidden" or (name == "style" and value and _HIDING_STYLE.search(value)) for name, value in attrs)
 
 
 def html_text_and_title(markup: str) -> tuple[str, str]:
