@@ -1516,3 +1516,14 @@ def test_the_cli_takes_index_after_the_command_too_and_refuses_an_empty_one(corp
     assert json.loads(capsys.readouterr().out)[0]["source"] == str(corpus / "apples.txt")
     assert cli.main(["--index", "", "index", "info"]) == 2
     assert capsys.readouterr().err.strip() == "python -m assistant: --index: empty; give a folder path or a milvus:// address"
+
+
+def test_removing_a_folder_says_it_is_a_folder_and_how_many_documents_lie_under_it(built, corpus, settings, embedder):
+    from assistant.ingest.indexing import FOLDER_NOT_REMOVED
+
+    # it had said "not in the index" while three of its documents were
+    report = remove_documents([str(corpus)], index_dir=built, settings=settings, embedder=embedder)
+    assert list(report.failed) == [(str(corpus), FOLDER_NOT_REMOVED.format(n=len(TOPICS)))] and not report.removed
+    assert "3 indexed under it" in report.failed[0][1]
+    assert list(remove_documents([str(corpus / "nothing.txt")], index_dir=built, settings=settings, embedder=embedder).failed) == [
+        (str(corpus / "nothing.txt"), "not in the index")]

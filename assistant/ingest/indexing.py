@@ -66,6 +66,8 @@ def one_line(text: str) -> str:
 
 
 NOT_THERE = "no such file or directory"
+FOLDER_NOT_REMOVED = ("a folder, not a document: {n} indexed under it; remove them by name, or rebuild without the "
+                      "folder (`index rebuild` with the folders to keep)")
 UNREADABLE = "cannot read this folder"
 LINKED_FOLDER = "a link to a folder, not followed (a link may lead back into the folder): add it by name to index what it holds"
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
@@ -227,7 +229,8 @@ def sync(
                 _reload(source, entry, settings, plan)
         for name in remove_set - set(plan.removed):
             if not any(os.path.realpath(name) == os.path.realpath(s) for s in plan.removed):
-                plan.failed.append((name, "not in the index"))
+                under = sum(1 for s in old_entries if _under(s, name))
+                plan.failed.append((name, FOLDER_NOT_REMOVED.format(n=under) if under else "not in the index"))
 
         total_old = len(old.chunks) if old else 0
         if old is not None and reuse and not (plan.fresh or plan.removed):
