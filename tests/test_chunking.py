@@ -299,3 +299,19 @@ def test_property_invariants_hold_for_random_pages(page_texts, size):
     page_texts = [t.strip() for t in page_texts]
     doc = paged_document(page_texts)
     check_invariants(doc, chunk_document(doc, size, size // 4), size, size // 4)
+
+
+def test_a_sentence_holding_a_run_longer_than_a_chunk_keeps_the_start_of_the_run_with_its_words():
+    # cut at the last space before the run, the piece was "The checksum is", and an answer quoted
+    # it, confidently, without the value
+    run = "3f9a" * 350  # 1,400 characters without a space
+    text = f"The checksum is {run} and it was published in May. Other words follow here."
+    chunks = chunk_document(Document(source="x.txt", text=text, sha256="0" * 64, title=""), 1200, 0)
+    first = chunks[0].text
+    assert first.startswith("The checksum is 3f9a3f9a") and len(first) == 1200
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert "".join(text[s:e] for c in chunks for s, e in c.sentences).replace(" ", "") == text.replace(" ", "")
+    # ordinary long sentences are still cut between words
+    words = " ".join(["word"] * 400) + "."
+    (piece, *_), = [c.sentences for c in chunk_document(Document(source="y.txt", text=words, sha256="0" * 64, title=""), 300, 0)][:1]
+    assert words[piece[1] - 1] == "d" and words[piece[1]] == " "

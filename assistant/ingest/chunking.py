@@ -73,12 +73,15 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
 
 
 def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than `size` cut at word boundaries."""
+    """Sentence spans, with any sentence longer than `size` cut at word boundaries; where the last
+    boundary would keep less than half of `size` (a long unbroken run: a checksum, an address),
+    cut inside the run instead, so the words before it keep its start ("The checksum is 3f9a…"
+    rather than "The checksum is", which an answer had quoted without the value)."""
     pieces = []
     for s, e in split_sentences(text, start, end):
         while e - s > size:
             cut = text.rfind(" ", s + 1, s + size + 1)
-            if cut <= s:
+            if cut <= s + size // 2:
                 cut = s + size
                 if 0xDC00 <= ord(text[cut - 1]) <= 0xDFFF or 0xD800 <= ord(text[cut - 1]) <= 0xDBFF:
                     cut -= 1  # never split a lone surrogate pair
