@@ -48,16 +48,18 @@ from training import dev_index  # noqa: E402
 from training.pairs import TRAINDATA, count_error, every_nth, low_overlap, questions  # noqa: E402
 
 
-def measure(items, index_dir: Path, settings: Settings, embedder) -> tuple[dict, np.ndarray]:
+def measure(items, index_dir: Path, settings: Settings, embedder, earlier=None) -> tuple[dict, np.ndarray]:
     """The figures over all of `items`, and under `low_overlap` over the questions worded unlike
     their answer (`pairs.low_overlap`, the hard case for a reader): where those are lost; and the
-    per-question table they come from (see `figures`)."""
+    per-question table they come from (see `figures`). `earlier`: each question's earlier
+    question in the conversation (`--after`; None: asked alone)."""
     model = answer_model.configured(settings)
     threshold = model.threshold_for(settings)
     searcher = searcher_for(index_dir, settings, embedder)
     rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence
     for q in items:
-        answer = ask(q.question, index_dir=index_dir, settings=settings, embedder=embedder)
+        history = [(earlier[q.id], "")] if earlier else None
+        answer = ask(q.question, history, index_dir=index_dir, settings=settings, embedder=embedder)
         reached, read = evidence_reached(replace(q, question=searcher.spelled(q.question)), searcher, model, settings)  # as ask() reads it
         own = dev_index.file_name(q.positives[0].doc_id)
         held_out = answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings)
@@ -109,6 +111,33 @@ def evidence_reached(q, searcher, model, settings: Settings) -> tuple[bool, bool
     return any(marks), any(marks[: settings.answer_candidates])
 
 
+def earlier_questions(items, kind: str) -> dict:
+    """For `--after`: each question's earlier question (by question id). "other": the question
+    half the split away whose review is of another product (its group); "same": the next other
+    question on the same review, where there is one."""
+    def group(q):
+        return q.positives[0].doc_id.rsplit("#", 1)[0]
+
+    earlier = {}
+    if kind == "same":
+        by_doc: dict = {}
+        for q in items:
+            by_doc.setdefault(q.positives[0].doc_id, []).append(q)
+        for same in by_doc.values():
+            for i, q in enumerate(same):
+                if len(same) > 1:
+                    earlier[q.id] = same[(i + 1) % len(same)].question
+        return earlier
+    n = len(items)
+    for i, q in enumerate(items):
+        for step in range(n // 2, n // 2 + n):
+            other = items[(i + step) % n]
+            if group(other) != group(q):
+                earlier[q.id] = other.question
+                break
+    return earlier
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--traindata", type=Path, default=TRAINDATA)
@@ -116,6 +145,9 @@ def main(argv=None) -> int:
     parser.add_argument("--candidates", default="8", help="comma-separated pre-filter sizes")
     parser.add_argument("--questions", type=int, default=600, help="dev questions asked (every n-th)")
     parser.add_argument("--workdir", type=Path, help="keep the corpus and index here")
+    parser.add_argument("--after", choices=("other", "same"),
+                        help="ask each question after an earlier one: another product's dev question (a change of topic), or "
+                             "another question on the same review (a conversation about it; questions without one are left out)")
     parser.add_argument("--slips", action="store_true",
                         help="ask every question with the held-out typing slips of training/typos.py (seed 0): retrieval and reading both")
     args = parser.parse_args(argv)
@@ -145,6 +177,10 @@ def main(argv=None) -> int:
 
         rng = random.Random(0)
         asked = [replace(q, question=typoed(q.question, HELD_OUT, rng)) for q in asked]
+    earlier = None
+    if args.after:
+        earlier = earlier_questions(items, args.after)
+        asked = [q for q in asked if q.id in earlier]
     embedder = make_embedder(settings)
     first = None  # the first run's table: every later run reports its differences from it
     with tempfile.TemporaryDirectory() as scratch:
@@ -153,9 +189,9 @@ def main(argv=None) -> int:
             for size in sizes:
                 began = time.perf_counter()
                 chosen = replace(settings, answer_model_dir=str(model_dir), answer_candidates=size)
-                found, table = measure(asked, index_dir, chosen, embedder)
+                found, table = measure(asked, index_dir, chosen, embedder, earlier)
                 row = {"split": "dev (traindata, documents never trained on)", "model": str(model_dir), "candidates": size,
-                       "slips": args.slips} | found
+                       "slips": args.slips, "after": args.after} | found
                 if first is None:
                     first = table
                 else:
