@@ -1527,3 +1527,19 @@ def test_removing_a_folder_says_it_is_a_folder_and_how_many_documents_lie_under_
     assert "3 indexed under it" in report.failed[0][1]
     assert list(remove_documents([str(corpus / "nothing.txt")], index_dir=built, settings=settings, embedder=embedder).failed) == [
         (str(corpus / "nothing.txt"), "not in the index")]
+
+
+def test_the_shipped_index_is_never_written(tmp_path, capsys):
+    # `--index index` (the shipped folder) had added documents into the tracked index/
+    from assistant import config
+    from assistant.interfaces import cli
+
+    before = {p: p.read_bytes() for p in config.SHIPPED_INDEX_DIR.rglob("*") if p.is_file()}
+    note = tmp_path / "note.txt"
+    note.write_text("A note that must not reach the shipped index.", "utf-8")
+    assert cli.main(["--index", str(config.SHIPPED_INDEX_DIR), "index", "add", str(note)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {config.SHIPPED_INDEX_DIR}: the shipped index is never written (using the assistant leaves the "
+                   "clone clean); index into the working index (leave out --index) or another folder")
+    after = {p: p.read_bytes() for p in config.SHIPPED_INDEX_DIR.rglob("*") if p.is_file()}
+    assert after == before

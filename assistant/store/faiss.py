@@ -12,6 +12,8 @@ everything into one segment instead (compaction)."""
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import replace
 
 import numpy as np
@@ -20,7 +22,7 @@ from assistant.ingest.chunking import Chunk
 from assistant.store.ann import ann_with
 from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, recorded_paths,
                                     save_delta)
-from assistant.store.snapshot import Manifest, Snapshot, sentence_keys, writer_lock
+from assistant.store.snapshot import IndexProblem, Manifest, Snapshot, sentence_keys, writer_lock
 
 
 class FaissStore:
@@ -41,6 +43,12 @@ class FaissStore:
         return recorded_paths(self.name)
 
     def lock(self, timeout: float):
+        """The writer's lock; never for the shipped index (a clone stays as it was checked out)."""
+        from assistant.config import SHIPPED_INDEX_DIR
+
+        if os.path.realpath(self.name) == os.path.realpath(SHIPPED_INDEX_DIR):
+            raise IndexProblem(f"{self.name}: the shipped index is never written (using the assistant leaves the clone "
+                               f"clean); index into the working index (leave out --index) or another folder")
         return writer_lock(self.name, timeout)
 
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
