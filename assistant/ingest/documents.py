@@ -191,16 +191,21 @@ class _VisibleText(HTMLParser):
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
-        self.unshown: list[list] = []  # elements hidden by their attributes: [tag, how deep in it]
+        self.open: list[str] = []  # the elements open now (outside a region hidden by attributes)
+        self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
 
     def handle_starttag(self, tag, attrs):
-        if self.unshown:
-            if tag == self.unshown[-1][0]:
-                self.unshown[-1][1] += 1
+        if self.unshown is not None:
+            if tag == self.unshown[0]:
+                self.unshown[1] += 1
+            if tag in _BLOCK:
+                self.unshown[3].append("\n")
             return
         if tag not in _OPEN_ENDED and _unshown(attrs):
-            self.unshown.append([tag, 1])
+            self.unshown = [tag, 1, len(self.open), []]
             return
+        if tag not in _OPEN_ENDED:
+            self.open.append(tag)
         if tag == "title" and not self.hidden:  # not an SVG's <title> (a tooltip)
             self.in_title = True
         elif tag in _INVISIBLE:
@@ -209,18 +214,28 @@ class _VisibleText(HTMLParser):
             self.parts.append("\n")
 
     def handle_startendtag(self, tag, attrs):  # <br/>, <img .../>: nothing to hide inside
-        if not self.unshown:
+        if self.unshown is None:
             self.handle_starttag(tag, [])
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
-        if self.unshown:
-            if tag == self.unshown[-1][0]:
-                self.unshown[-1][1] -= 1
-                if not self.unshown[-1][1]:
-                    self.unshown.pop()
-                    self.parts.append("\n")
-            return
+        region = self.unshown
+        if region is not None:
+            if tag == region[0]:
+                region[1] -= 1
+                if region[1]:
+                    return
+            elif tag not in self.open[: region[2]]:
+                if tag in _BLOCK:
+                    region[3].append("\n")
+                return
+            # its own end, or an element around it ends (a browser closes it there too)
+            self.unshown = None
+            self.parts.append("\n")
+            if tag == region[0]:
+                return
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
         if tag == "title":
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
@@ -231,24 +246,40 @@ class _VisibleText(HTMLParser):
     def handle_data(self, data):
         if self.in_title:
             self.title.append(data)  # the tab's title: the document's title, not its text
-        elif not self.hidden and not self.unshown:
+        elif self.unshown is not None:
+            self.unshown[3].append(data)
+        elif not self.hidden:
             self.parts.append(data)
 
+    def close(self):
+        super().close()
+        if self.unshown is not None:  # never closed: malformed markup, not a hidden part; its text is kept
+            self.parts.extend(self.unshown[3])
+            self.unshown = None
 
-# Elements a browser does not show: the `hidden` attribute, or an inline style of display:none or
-# visibility:hidden. Only for elements whose end tag is never left out (a `<p hidden>` closed by
-# the next `<p>` would otherwise hide the rest of the page): losing visible text is worse than
-# keeping hidden text.
+
+# Elements a browser does not show: the `hidden` attribute (not hidden="until-found", which the
+# browser's find reveals) or an inline style whose last display is none. Only for elements whose
+# end tag is never left out (a `<p hidden>` closed by the next `<p>` would otherwise hide the rest
+# of the page); a hidden element ends where an element around it does, and one that is never
+# closed keeps its text: losing visible text is worse than keeping hidden text.
 _OPEN_ENDED = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",  # void
     "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp",
     "html", "head", "body",
 }
-_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I)
+_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.I)
 
 
 def _unshown(attrs) -> bool:
-    return any(name == "hidden" or (name == "style" and value and _HIDING_STYLE.search(value)) for name, value in attrs)
+    for name, value in attrs:
+        if name == "hidden" and (value or "").strip().lower() != "until-found":
+            return True
+        if name == "style" and value:
+            shown = _DISPLAY.findall(value)
+            if shown and shown[-1].lower() == "none":  # the last declaration wins
+                return True
+    return False
 
 
 def html_text_and_title(markup: str) -> tuple[str, str]:
