@@ -430,3 +430,27 @@ def test_a_milvus_lite_file_named_without_its_scheme_is_refused_not_opened_as_a_
     with pytest.raises(ValueError):
         add_documents(corpus, index_dir=str(lite), settings=settings, embedder=embedder)
     assert sorted(p.name for p in lite.iterdir()) == before
+
+
+def test_a_milvus_store_whose_first_build_was_cut_short_is_built_from_the_default_corpus(tmp_path, settings, embedder, monkeypatch):
+    # it records nothing yet: a rebuild without paths (what the app runs at start) must treat it as
+    # no index, not refuse it as one whose recorded folders cannot be read
+    from assistant.ingest.indexing import ensure_index, rebuild_roots
+    from assistant.store.milvus import MilvusStore
+
+    docs = write_corpus(tmp_path / "docs", {"owls.txt": "Owls hunt at night. They are birds."})[0].parent
+    mine = settings.replace(corpus_dir=str(docs))
+    store = store_name("milvus", tmp_path)
+    original = MilvusStore._create_data
+
+    def cut_short(self, dimension):
+        original(self, dimension)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MilvusStore, "_create_data", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        rebuild_index([str(docs)], index_dir=store, settings=mine, embedder=embedder)
+    monkeypatch.setattr(MilvusStore, "_create_data", original)
+    assert open_store(store, mine).recorded() is None
+    assert rebuild_roots(store, mine) == [str(docs)]
+    assert list(ensure_index(store, settings=mine, embedder=embedder).added) == [str(docs / "owls.txt")]

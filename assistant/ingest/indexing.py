@@ -175,7 +175,7 @@ def sync(
             plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing and f not in unreadable], skipped=list(skipped))
             return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
         plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
-                     excluded=set(old.manifest.excluded) if old else set(store.recorded().get("excluded", ())))
+                     excluded=set(old.manifest.excluded) if old else set((store.recorded() or {}).get("excluded", ())))
         by_real = {os.path.realpath(s): s for s in old_entries}
         named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
         wanted = set()
@@ -500,9 +500,10 @@ def _recorded_roots(index_dir, settings: Settings) -> list[str] | None:
     try:
         return list(store.load().manifest.roots)
     except IndexMissing:  # no CURRENT: a generation left behind may still say what was indexed
-        return store.recorded().get("roots")
+        return (store.recorded() or {}).get("roots")
     except IndexProblem:  # unreadable, or another format: its manifest may still say what was indexed
-        return store.recorded().get("roots", _NOT_READ)
+        found = store.recorded()
+        return None if found is None else found.get("roots", _NOT_READ)  # None: a first build cut short
 
 
 def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=None, progress: bool = False,

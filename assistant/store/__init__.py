@@ -32,9 +32,10 @@ class Store(Protocol):
     def load(self, model: str | None = None, dimension: int | None = None) -> Snapshot:
         """The committed state (raises `IndexMissing`, `IndexCorrupt`, `IndexIncompatible`)."""
 
-    def recorded(self) -> dict:
+    def recorded(self) -> dict | None:
         """The recorded folders and exclusions ({"roots": [...], "excluded": [...]}) as far as they
-        can be read while `load` fails (chunks unreadable, another format version); {} if not."""
+        can be read while `load` fails (chunks unreadable, another format version); {} if not;
+        None where nothing was ever committed (a first build cut short)."""
 
     def lock(self, timeout: float) -> ContextManager:
         """Held by a writer across load-change-commit; `IndexBusy` after `timeout` seconds."""

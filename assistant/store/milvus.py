@@ -214,9 +214,12 @@ class MilvusStore:
             return None
         return None if state is None else f"{state.get('commit')} {state.get('state')}"
 
-    def recorded(self) -> dict:
+    def recorded(self) -> dict | None:
         try:
-            manifest = (self._state() or {}).get("manifest") or {}
+            state = self._state()
+            if state is None or "manifest" not in state:
+                return None  # never committed (a first build cut short): nothing was recorded
+            manifest = state.get("manifest") or {}
         except (IndexProblem, ValueError, AttributeError):
             return {}
         return {key: [str(p) for p in manifest[key]] for key in ("roots", "excluded")
