@@ -502,6 +502,10 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     assert app_module.history_pairs(langchain) == pairs
     assert app_module.history_pairs([{"role": "human", "content": "Who is Ken Hu?"}, {"role": "ai", "content": "A CEO. [1]"}]) == pairs
     assert app_module.history_pairs([{"role": "system", "content": "Be brief."}] + messages) == pairs
+    assert app_module.history_pairs([{"role": "developer", "content": "Be brief."}] + messages) == pairs
+    # a one-word question that is a role word in another case stays a question of a pair
+    assert app_module.history_pairs([("AI", "Artificial intelligence is …")]) == [("AI", "Artificial intelligence is …")]
+    assert app_module.history_pairs([["Human", "Humans are a species."]]) == [("Human", "Humans are a species.")]
     for role in (None, "robot"):
         with pytest.raises(ValueError, match="role must be user or assistant"):
             app_module.history_pairs([{"role": role, "content": "Who is Ken Hu?"}] if role else [{"content": "Who is Ken Hu?"}])

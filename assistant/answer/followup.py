@@ -44,7 +44,7 @@ def _combine(context: str, question: str) -> str:
 
 
 ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant",
-         "system": "other", "tool": "other", "function": "other"}  # a chat message's role, as OpenAI and LangChain name it
+         "system": "other", "developer": "other", "tool": "other", "function": "other"}  # a chat message's role, as OpenAI and LangChain name it
 
 
 def history_pairs(history) -> list[tuple[str, str]]:
@@ -58,14 +58,16 @@ def history_pairs(history) -> list[tuple[str, str]]:
             raise ValueError(f"not valid JSON ({err})") from None
     if not isinstance(history, (list, tuple)):
         raise ValueError(f"expected a list of (question, answer) pairs or chat messages, got {type(history).__name__}")
-    if history and all(isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str) and t[0].lower() in ROLES for t in history):
-        history = [{"role": role, "content": text} for role, text in history]  # LangChain's ("human", text) messages
+    if history and all(isinstance(t, (list, tuple)) and len(t) == 2 and t[0] in ROLES for t in history):
+        # LangChain's ("human", text) messages: its role names, in lower case as it writes them (a
+        # question "AI" or "Human" in a (question, answer) pair stays a question)
+        history = [{"role": role, "content": text} for role, text in history]
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in history:
         if isinstance(turn, dict):
             content = _message_text(turn.get("content"))
-            role = ROLES.get(str(turn.get("role", "")).lower())
+            role = ROLES.get(str(turn.get("role", "")).lower())  # a message says its role: any case
             if role is None:
                 raise ValueError(f"a message's role must be user or assistant (human or ai), got {turn.get('role')!r:.40}")
             if role == "user":
