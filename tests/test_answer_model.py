@@ -465,6 +465,11 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
     # a Markdown link reads as its text ("Who is [Ken Hu](javascript:alert(1))?" was refused)
     assert plain_question("What does [the law](http://x) say?") == "What does the law say?"
     assert plain_question("Who is [Ken Hu](javascript:alert(1))?") == "Who is Ken Hu?"
+    for linked in ('Who is [Ken Hu](javascript:alert(1) "title")?', 'Who is [Ken Hu](https://example.com/ken "title")?',
+                   "Who is [Ken Hu](javascript:alert((1)))?", "Who is ![Ken Hu](javascript:alert(1))?"):
+        assert plain_question(linked) == "Who is Ken Hu?", linked
+    assert plain_question("What does arr[i](x) return?") == "What does arr[i](x) return?"  # an index, then a call: not a link
+    assert plain_question("Is [x](y unclosed?") == "Is [x](y unclosed?"
     linked = ask("How many [paintings](https://example.org/p) does the museum hold?", index_dir=museum_index, settings=settings, embedder=embedder)
     assert (linked.text, linked.confidence) == (alone.text, alone.confidence)
     for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What is [x](y z)?", "1. Who is Ken?",

@@ -15,7 +15,9 @@ import re
 from functools import lru_cache
 
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
-_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")  # [text](address): its text (any address, even javascript:)
+_LINK_START = re.compile(r"(?<![\w\]])!?\[([^\[\]]+)\]\(")  # "[text](" or "![alt](", not "arr[i]("
+_LINK_LONGEST = 500  # characters a link's "(address "title")" may take (bounds the scan of a long question)
+_LINK_TARGET = re.compile(r"""\s*\S*(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?\s*""")  # an address, then maybe a title
 _MARKS = re.compile(r"[?!]{2,}$")  # the run that ends the question
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»", "„": "“"}
 _WORDS = re.compile(r"\w+")
@@ -26,7 +28,7 @@ def plain_question(question: str) -> str:
     the question itself when nothing is left."""
     from assistant.ingest.documents import HTML_TAG, html_visible_text
 
-    plain = _LINK.sub(r"\1", question)
+    plain = _links_as_text(question)
     if HTML_TAG.search(plain):
         plain = " ".join(html_visible_text(plain).split()) or plain
     if _MARKDOWN.search(plain):
@@ -38,6 +40,27 @@ def plain_question(question: str) -> str:
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()
     return plain or question
+
+
+def _links_as_text(text: str) -> str:
+    """Markdown links and images, `[text](address "title")`, as their text: the address and
+    title are not words of the question (even a javascript: one, which a renderer leaves as typed).
+    The parenthesis is matched by counting, so "alert((1))" is one address."""
+    out, at = [], 0
+    for found in _LINK_START.finditer(text):
+        if found.start() < at:
+            continue
+        if text.find(")", found.end()) < 0:
+            break  # no parenthesis closes any more
+        depth, end = 1, found.end()
+        while end < len(text) and depth and end - found.end() < _LINK_LONGEST:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        if depth or not _LINK_TARGET.fullmatch(text[found.end() : end - 1]):
+            continue  # never closed, or not an address: not a link
+        out.append(text[at : found.start()] + found.group(1))
+        at = end
+    return "".join(out) + text[at:]
 
 
 @lru_cache(maxsize=1)
