@@ -1312,3 +1312,12 @@ def test_a_missing_base_folder_is_one_line(sample, tmp_path, capsys):
     assert train(["--traindata", str(sample), "--base", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith(f"error: --base {tmp_path / 'nowhere'}")
+
+
+def test_the_seen_question_threshold_is_a_probability_the_card_loader_takes():
+    # with a confidence below 1e-6 to keep, the rule gave -1e-06, which the card loader refuses
+    from training.combine import rule_threshold
+
+    assert rule_threshold(np.array([1e-7, 0.3, 0.6]), 0.0) == 0.0
+    assert rule_threshold(np.array([0.2, 0.3, 0.6]), 0.0) == pytest.approx(0.2 - 1e-6)
+    assert rule_threshold(np.array([0.2, 0.3, 0.6]), 0.34) == pytest.approx(0.3 - 1e-6)  # refuses the lowest one

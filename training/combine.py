@@ -108,9 +108,10 @@ def seen_confidences(model_dir: Path, files: list[Path]) -> list[tuple[float, bo
 
 def rule_threshold(answerable: np.ndarray, false_refusal: float) -> float:
     """The highest threshold that refuses at most `false_refusal` of these answerable confidences
-    (it refuses exactly the floor(false_refusal * n) lowest)."""
+    (it refuses exactly the floor(false_refusal * n) lowest), never below 0: a probability, as a
+    card's threshold must be."""
     ordered = np.sort(answerable)
-    return float(ordered[int(np.floor(false_refusal * len(ordered)))]) - 1e-6
+    return max(0.0, float(ordered[int(np.floor(false_refusal * len(ordered)))]) - 1e-6)
 
 
 def article_threshold(combiner: Combiner, model_dir: Path, files: list[Path], false_refusal: float) -> dict:

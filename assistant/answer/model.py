@@ -336,7 +336,8 @@ def configured(settings) -> AnswerModel:
     except ModelError as err:
         if Path(settings.answer_model_dir).resolve() == MODEL_DIR.resolve():
             raise
-        raise ModelError(f"ASSISTANT_ANSWER_MODEL_DIR: {err}") from None  # a folder the setting chose
+        raise ModelError(f"{err} (the folder answer_model_dir names: ASSISTANT_ANSWER_MODEL_DIR or "
+                         f"Settings(answer_model_dir=…))") from None  # a folder the setting chose
 
 
 def load(model_dir: str | Path = MODEL_DIR, threads: int = 1, workers: int = 1) -> AnswerModel:
