@@ -486,26 +486,3 @@ def test_a_broken_model_is_one_line_from_ask_and_the_cli(museum_index, model_cop
     assert cli.main(["--index-dir", str(museum_index), "ask", "How many paintings?"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and REBUILD in err
-
-
-def test_a_question_that_names_its_subject_is_found_after_any_earlier_question(tmp_path, settings, embedder):
-    # "What did Ren Zhengfei say he would do?" holds "he", so it is searched with the earlier
-    # questions in front; their passages had filled the results and it was refused. Its own
-    # passages now follow the query's.
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "zoo.txt").write_text("The zoo keeps giraffes, zebras and two elephants. The zoo has 14 giraffes in its savanna house. "
-                                    "Zookeepers feed the giraffes leaves every morning.", "utf-8")
-    (corpus / "museum.txt").write_text("The city museum opened in 1990 in a former railway station. "
-                                       "It holds 3,000 paintings, most of them from the nineteenth century.", "utf-8")
-    index_dir = tmp_path / "index"
-    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
-    history = [("How many giraffes, zebras and elephants does the zoo keep? Do zookeepers feed the giraffes leaves every "
-                "morning in the savanna house?", "14. [1]")]
-    question = "How many paintings does it hold, the museum?"
-    one = settings.replace(answer_k=1)
-    follow = ask(question, history, index_dir=index_dir, settings=one, embedder=embedder)
-    assert "giraffes" in follow.query and follow.hits[0].source.endswith("zoo.txt")  # the query still leads
-    assert any(h.source.endswith("museum.txt") for h in follow.hits)  # and the question's own passage follows
-    alone = ask(question, index_dir=index_dir, settings=one, embedder=embedder)
-    assert (follow.text, follow.abstained) == (alone.text, alone.abstained) and "3,000 paintings" in alone.text

@@ -96,11 +96,6 @@ def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str
     vectors = dict(zip(texts, searcher.embed(texts)))
     hits = searcher.search_many([query], k, vectors=vectors[query][None, :])[0]
     if len(parts) == 1:
-        if query != parts[0]:
-            # A follow-up is searched with the earlier question in front; a question that only
-            # looked like one ("What did Ren Zhengfei say he would do?") names its own subject,
-            # and its own passages may not be among those: they follow the query's.
-            hits = _merged(hits, searcher.search_many([parts[0]], k, vectors=vectors[parts[0]][None, :])[0])
         return vectors, hits, [hits]
     part_hits = [_merged(hits, h) for h in searcher.search_many(searches, k, vectors=np.stack([vectors[q] for q in searches]))]
     for extra in part_hits:
