@@ -320,9 +320,14 @@ def test_a_server_error_with_terminal_escapes_is_inert(hits, embedder):
     assert "\x1b" not in message and "\x07" not in message and "\\x1b]0;OWNED\\x07" in message
 
 
-def test_a_key_with_a_line_end_is_refused_when_settings_are_read():
+def test_a_key_with_a_line_end_is_refused_when_settings_are_read(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-FROM-A-FILE\r\n")
     with pytest.raises(ValueError, match=r"^ASSISTANT_LLM_API_KEY=\(hidden\): expected a key without spaces") as caught:
-        Settings.from_env(llm_api_key="sk-FROM-A-FILE\r\n")
+        Settings.from_env()
+    assert "FROM-A-FILE" not in str(caught.value)
+    monkeypatch.delenv("ASSISTANT_LLM_API_KEY")
+    with pytest.raises(ValueError, match=r"^Settings\(llm_api_key=…\) llm_api_key=\(hidden\): expected a key") as caught:
+        Settings.from_env(llm_api_key="sk-FROM-A-FILE\r\n")  # given in Python: named so
     assert "FROM-A-FILE" not in str(caught.value)
 
 
