@@ -128,6 +128,34 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
     return files, failed, skipped
 
 
+class _Paths:
+    """Paths looked up by their spelling and their resolved path, so that those a path is or lies
+    in are found by walking up its folders (`around`), not by checking every one: with a root per
+    file added by name, removing half of 1,000 had taken 22 s."""
+
+    def __init__(self, paths):
+        self.by: dict[str, list[str]] = {}
+        for path in paths:
+            for key in {os.path.normpath(path), os.path.realpath(path)}:
+                self.by.setdefault(key, []).append(path)
+
+    def around(self, path: str) -> set[str]:
+        """Every path of these that `path` is or lies in, as spelt or as resolved (a superset of
+        those `_under(path, p)` holds for, which the caller checks)."""
+        found: set[str] = set()
+        if not self.by:
+            return found
+        for start in {os.path.normpath(path), os.path.realpath(path)}:
+            folder = start
+            while True:
+                found.update(self.by.get(folder, ()))
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+        return found
+
+
 def _under(source: str, root: str) -> bool:
     """Whether the indexed `source` is the file `root` or lies in the folder `root` (as spelt or
     as resolved)."""
@@ -328,7 +356,8 @@ def _assemble(
         if p not in roots:
             roots.append(p)
     # a document removed on request that was a root of its own (a file added by name) is no longer one
-    roots = [r for r in roots if not any(_under(r, gone) for gone in plan.unrooted)]
+    gone = _Paths(plan.unrooted)
+    roots = [r for r in roots if not any(_under(r, g) for g in gone.around(r))]
     excluded = _exclusions(plan, roots, entries)
     for path, source in plan.newly_excluded.items():
         # removed by a name recorded relative to another working folder: nothing here to keep out
@@ -357,15 +386,16 @@ def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) ->
     if not (plan.excluded or plan.newly_excluded):
         return []  # the usual case: no resolving of every indexed path at every save
     indexed = {os.path.realpath(source) for source in entries}
+    folders = _Paths(roots)  # each path below is checked against the roots it lies in, not all of them
 
     def held(path: str) -> bool:
-        return any(_under(path, root) and not _under(root, path) for root in roots)
+        return any(_under(path, root) and not _under(root, path) for root in folders.around(path))
 
     def held_as_named(source: str) -> bool:
         """Whether a recorded folder holds `source` where it was named: a link in the folder to a
         file elsewhere is reached through the folder, though its resolved path lies outside."""
         located = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(source))), os.path.basename(source))
-        return any(located.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep) for root in roots)
+        return any(located.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep) for root in folders.around(located))
 
     def stays(path: str, new: bool) -> bool:
         if not os.path.lexists(path) or path in indexed:
