@@ -1563,3 +1563,17 @@ def test_the_roots_a_path_lies_in_are_found_by_its_folders_as_checking_every_roo
     lookup = _Paths(roots)
     for path in sorted(paths):
         assert {r for r in lookup.around(path) if _under(path, r)} == {r for r in roots if _under(path, r)}, path
+
+
+def test_a_summary_names_at_most_twenty_skipped_files_and_counts_the_rest(tmp_path, settings, embedder):
+    # a folder of 1,500 .json files printed 1,500 "skipped:" lines at every add, the summary line scrolled away
+    from assistant.ingest.indexing import SKIPPED_SHOWN
+
+    folder = write_corpus(tmp_path / "docs", {"owls.txt": "Owls hunt at night."})[0].parent
+    for i in range(SKIPPED_SHOWN + 5):
+        (folder / f"data-{i:02d}.json").write_text("{}", "utf-8")
+    report = add_documents([folder], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    assert len(report.skipped) == SKIPPED_SHOWN + 5
+    lines = report.summary().split("\n")
+    assert lines[0].startswith("1 added") and len(lines) == 1 + SKIPPED_SHOWN + 1
+    assert lines[-1] == "skipped: 5 more (the whole list: --json, or Report.skipped)"

@@ -53,7 +53,9 @@ class Report:
             f"{self.chunks} chunks in {self.index_dir} ({self.embedded} embedded, {self.seconds:.1f} s)"
         )
         problems = [f"failed: {one_line(source)}: {one_line(reason)}" for source, reason in self.failed]
-        problems += [f"skipped: {one_line(source)}: {one_line(reason)}" for source, reason in self.skipped]
+        problems += [f"skipped: {one_line(source)}: {one_line(reason)}" for source, reason in self.skipped[:SKIPPED_SHOWN]]
+        if len(self.skipped) > SKIPPED_SHOWN:  # every add of a folder with 1,500 .json files had printed them all
+            problems.append(f"skipped: {len(self.skipped) - SKIPPED_SHOWN} more (the whole list: --json, or Report.skipped)")
         return "\n".join([line, *problems])
 
 
@@ -65,6 +67,7 @@ def one_line(text: str) -> str:
     return str(text).translate(_LINE_BREAKS)
 
 
+SKIPPED_SHOWN = 20  # skipped files named in a summary (each failure is always named)
 NOT_THERE = "no such file or directory"
 FOLDER_NOT_REMOVED = ("a folder, not a document: {n} indexed under it; remove them by name, or rebuild without the "
                       "folder (`index rebuild` with the folders to keep)")
