@@ -208,20 +208,29 @@ def folder_of(source: str, base: str | PurePath) -> str:
     return folder
 
 
+DOCUMENTS_SHOWN = 1000  # rows the Documents tab draws (the most recently updated first beyond that)
+
+
 def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
     """The indexed documents as a table: name (shortened, full path on hover), folder (see
-    `folder_of`), chunks, when added and last updated."""
+    `folder_of`), chunks, when added and last updated; beyond `DOCUMENTS_SHOWN`, the most
+    recently updated ones, with a line saying how many there are."""
     if not files:
         return '<p class="qa-empty">No documents indexed yet: add some below.</p>'
+    shown = sorted(files, key=lambda f: f.updated, reverse=True)[:DOCUMENTS_SHOWN] if len(files) > DOCUMENTS_SHOWN else files
     rows = []
-    for f in files:
+    for f in shown:
         path = PurePath(f.source)
         rows.append(
             f'<tr><td title="{escape(f.source)}">{escape(short_name(path.name))}</td><td>{escape(folder_of(f.source, base))}</td>'
             f'<td class="qa-num">{int(f.chunks)}</td><td>{escape(_when(f.added))}</td><td>{escape(_when(f.updated))}</td></tr>'
         )
+    more = ""
+    if len(shown) < len(files):  # 32,000 rows had taken the browser 11-16 s to draw at every visit
+        more = (f'<p class="qa-note">The {len(shown):,} most recently updated of {len(files):,} documents; '
+                f'<code>python -m assistant index info --json</code> lists them all.</p>')
     return (
-        '<table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
+        more + '<table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
         f'<th>added</th><th>updated</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
