@@ -454,3 +454,40 @@ def test_a_milvus_store_whose_first_build_was_cut_short_is_built_from_the_defaul
     assert open_store(store, mine).recorded() is None
     assert rebuild_roots(store, mine) == [str(docs)]
     assert list(ensure_index(store, settings=mine, embedder=embedder).added) == [str(docs / "owls.txt")]
+
+
+def test_an_edit_or_a_move_embeds_only_the_sentences_the_index_does_not_hold_yet(store, tmp_path, settings, embedder):
+    # a one-word edit of a 7,489-sentence file had re-embedded all of it, and a renamed folder every file
+    texts = []
+    original = embedder.embed
+
+    def counting(batch, *args, **kwargs):
+        texts.extend(batch)
+        return original(batch, *args, **kwargs)
+
+    embedder.embed = counting
+    sentences = [f"Fact number {i} says the pump {i} runs at {10 * i} bar." for i in range(40)]
+    docs = tmp_path / "docs"
+    write_corpus(docs, {"pumps.txt": " ".join(sentences)})
+    rebuild_index([str(docs)], store, settings=settings, embedder=embedder)
+    assert len(texts) == 40
+    texts.clear()
+    edited = sentences[:]
+    edited[7] = "Fact number 7 says the pump 7 runs at 75 bar."
+    (docs / "pumps.txt").write_text(" ".join(edited), "utf-8")
+    report = add_documents([str(docs)], store, settings=settings, embedder=embedder)
+    assert report.updated and len(texts) == 1 and texts[0].endswith(edited[7]) and report.reused == 39 and "39 sentence vectors reused" in report.summary()
+    texts.clear()
+    moved = tmp_path / "moved"
+    docs.rename(moved)
+    report = rebuild_index([str(moved)], store, settings=settings, embedder=embedder)
+    assert report.added and report.removed and texts == [] and report.reused == 40
+    # the vectors are those a fresh index computes
+    fresh = store_name("faiss", tmp_path / "fresh")
+    rebuild_index([str(moved)], fresh, settings=settings, embedder=embedder)
+    for name in (store, fresh):
+        hits = retrieve("pump 7 runs at 75 bar", 3, name, mode="dense", settings=settings, embedder=embedder)
+        assert hits[0].source == str(moved / "pumps.txt")
+    mine, theirs = (open_store(n, settings).load() for n in (store, fresh))
+    keys = sorted(mine.keys)
+    np.testing.assert_allclose(mine.vectors_of(keys), theirs.vectors_of(keys), atol=1e-6)
