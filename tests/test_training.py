@@ -1277,8 +1277,8 @@ def test_a_card_edit_is_put_back_unless_the_script_says_it_is_done(tmp_path):
         _write_card(tmp_path, {"threshold": 0.9})
         edit.done()
     assert json.loads(tmp_path.joinpath("card.json").read_text("utf-8")) == {"threshold": 0.9}
-    with pytest.raises(ValueError):
-        _write_card(tmp_path, {"listwise": float("nan")})  # NaN is not JSON
+    _write_card(tmp_path, {"dev": {"auc": float("nan"), "runs": [1.0, float("inf")]}})  # NaN is not JSON: null
+    assert json.loads(tmp_path.joinpath("card.json").read_text("utf-8")) == {"dev": {"auc": None, "runs": [1.0, None]}}
 
 
 def test_an_out_folder_that_cannot_be_written_is_one_line_before_training(sample, tmp_path, capsys):

@@ -622,7 +622,19 @@ def _card(folder: Path) -> dict:
 
 
 def _write_card(folder: Path, card: dict) -> None:
-    (folder / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", "utf-8")
+    """card.json as strict JSON: a figure that is not a number (an AUC over one class, on a tiny
+    sample) is written as null, not as NaN, which JSON has not."""
+    (folder / "card.json").write_text(json.dumps(_finite_or_null(card), indent=2, allow_nan=False) + "\n", "utf-8")
+
+
+def _finite_or_null(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 class CardEdit:
