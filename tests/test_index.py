@@ -387,7 +387,7 @@ def test_adding_again_embeds_and_writes_nothing(corpus, tmp_path, settings, embe
     first = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
     total = sum(_sentences_of(corpus / n, settings) for n in TOPICS)
     assert embedder.texts_embedded == total and embedder.calls == 1
-    assert first.chunks == len(Index.load(index_dir).chunks) == first.embedded
+    assert first.chunks == len(Index.load(index_dir).chunks) and first.embedded == embedder.texts_embedded
     state = dir_state(index_dir)
 
     again = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
@@ -1578,3 +1578,7 @@ def test_a_summary_names_at_most_twenty_skipped_files_and_counts_the_rest(tmp_pa
     lines = report.summary().split("\n")
     assert lines[0].startswith("1 added") and len(lines) == 1 + SKIPPED_SHOWN + 1
     assert lines[-1] == "skipped: 5 more (the whole list: --json, or Report.skipped)"
+    # a file kept out on request is named before the files that are not documents
+    remove_documents([str(folder / "owls.txt")], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    again = add_documents([folder], index_dir=tmp_path / "index", settings=settings, embedder=embedder).summary().split("\n")
+    assert again[1] == f"skipped: {folder / 'owls.txt'}: {EXCLUDED}" and again[-1] == "skipped: 6 more (the whole list: --json, or Report.skipped)"

@@ -476,12 +476,13 @@ def test_an_edit_or_a_move_embeds_only_the_sentences_the_index_does_not_hold_yet
     edited[7] = "Fact number 7 says the pump 7 runs at 75 bar."
     (docs / "pumps.txt").write_text(" ".join(edited), "utf-8")
     report = add_documents([str(docs)], store, settings=settings, embedder=embedder)
-    assert report.updated and len(texts) == 1 and texts[0].endswith(edited[7]) and report.reused == 39 and "39 sentence vectors reused" in report.summary()
+    assert report.updated and len(texts) == 1 and texts[0].endswith(edited[7]) and report.reused == 39 and report.embedded == 1
+    assert "(1 sentence embedded, 39 reused," in report.summary()
     texts.clear()
     moved = tmp_path / "moved"
     docs.rename(moved)
     report = rebuild_index([str(moved)], store, settings=settings, embedder=embedder)
-    assert report.added and report.removed and texts == [] and report.reused == 40
+    assert report.added and report.removed and texts == [] and report.reused == 40 and report.embedded == 0
     # the vectors are those a fresh index computes
     fresh = store_name("faiss", tmp_path / "fresh")
     rebuild_index([str(moved)], fresh, settings=settings, embedder=embedder)

@@ -39,7 +39,7 @@ class Report:
     failed: tuple[tuple[str, str], ...] = ()  # (source, reason)
     skipped: tuple[tuple[str, str], ...] = ()  # files in folders that are not documents, or were removed on request
     chunks: int = 0  # chunks in the index afterwards
-    embedded: int = 0  # chunks embedded by this call
+    embedded: int = 0  # sentences embedded by this call (the vectors computed)
     seconds: float = 0.0
     reused: int = 0  # sentences whose vectors came from the index before (moved, copied or unchanged in an edited file)
 
@@ -51,13 +51,17 @@ class Report:
         line = (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed; "
-            f"{self.chunks} chunks in {self.index_dir} ({self.embedded} embedded"
-            f"{f', {self.reused} sentence vectors reused' if self.reused else ''}, {self.seconds:.1f} s)"
+            f"{self.chunks} chunks in {self.index_dir} ({self.embedded} sentence{'s' * (self.embedded != 1)} embedded"
+            f"{f', {self.reused} reused' if self.reused else ''}, {self.seconds:.1f} s)"
         )
         problems = [f"failed: {one_line(source)}: {one_line(reason)}" for source, reason in self.failed]
-        problems += [f"skipped: {one_line(source)}: {one_line(reason)}" for source, reason in self.skipped[:SKIPPED_SHOWN]]
-        if len(self.skipped) > SKIPPED_SHOWN:  # every add of a folder with 1,500 .json files had printed them all
-            problems.append(f"skipped: {len(self.skipped) - SKIPPED_SHOWN} more (the whole list: --json, or Report.skipped)")
+        # warnings first and always, then what a request kept out, then the rest (files that are
+        # not documents), at most SKIPPED_SHOWN in all: a folder of 1,500 .json files had printed them all
+        ordered = sorted(self.skipped, key=lambda item: _skip_order(item[1]))
+        shown = [item for i, item in enumerate(ordered) if i < SKIPPED_SHOWN or _skip_order(item[1]) == 0]
+        problems += [f"skipped: {one_line(source)}: {one_line(reason)}" for source, reason in shown]
+        if len(shown) < len(ordered):
+            problems.append(f"skipped: {len(ordered) - len(shown)} more (the whole list: --json, or Report.skipped)")
         return "\n".join([line, *problems])
 
 
@@ -70,6 +74,13 @@ def one_line(text: str) -> str:
 
 
 SKIPPED_SHOWN = 20  # skipped files named in a summary (each failure is always named)
+def _skip_order(reason: str) -> int:
+    """Where a skipped file's line goes in a summary: a warning (0), kept out on request (1), the rest (2)."""
+    if reason.startswith(NOT_KEPT_OUT.partition("{")[0]):
+        return 0
+    return 1 if reason == EXCLUDED else 2
+
+
 NOT_THERE = "no such file or directory"
 FOLDER_NOT_REMOVED = ("a folder, not a document: {n} indexed under it; remove them by name, or rebuild without the "
                       "folder (`index rebuild` with the folders to keep)")
@@ -96,6 +107,7 @@ class _Plan:
     newly_excluded: dict[str, str] = field(default_factory=dict)  # removed on request by this call: resolved path -> as named
     passed_over: set[str] = field(default_factory=set)  # exclusions a folder of this call reached
     reused: int = 0  # sentence vectors taken from the index before (`_known_vectors`)
+    embedded: int = 0  # sentence vectors computed
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -275,7 +287,7 @@ def sync(
             return _report(index_dir, plan, 0, 0, began)
         _stop_if(cancel)
         store.commit(old if reuse else None, manifest, set(plan.keep), chunks, vectors)
-        return _report(index_dir, plan, total, len(chunks), began)
+        return _report(index_dir, plan, total, plan.embedded, began)
 
 
 def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
@@ -376,7 +388,7 @@ def _assemble(
     for i, text in enumerate(texts):
         if text in known:
             new_vectors[i] = known[text]
-    plan.reused = len(texts) - len(todo)
+    plan.reused, plan.embedded = len(texts) - len(todo), len(todo)
     stamp = now()
     entries = dict(plan.keep)
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
