@@ -335,3 +335,20 @@ def test_search_piped_into_a_reader_that_stops_early_ends_quietly(index_dir, set
     monkeypatch.setattr(sys, "stdout", os.fdopen(write, "w", buffering=1))
     assert cli.main(["--index-dir", str(index_dir), "search", "apples", "--json"]) == 141  # 128 + SIGPIPE, as a shell reports it
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_copies_of_a_document_give_their_passage_once_and_the_next_one_takes_the_place(tmp_path, settings, embedder, mode):
+    # byte-identical copies had filled the results: 3 of 5 hits were one passage
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text = "The harbour crane lifts forty tonnes. It was installed in 1987 by the port authority."
+    for name in ("crane.txt", "copy of crane.txt", "crane (2).txt"):
+        (docs / name).write_text(text, "utf-8")
+    (docs / "dock.txt").write_text("The dry dock repairs ships. The harbour crane serves the dry dock too.", "utf-8")
+    index_dir = tmp_path / "index"
+    add_documents([docs], index_dir=index_dir, settings=settings, embedder=embedder)
+    hits = retrieve("How much does the harbour crane lift?", 2, index_dir, mode=mode, settings=settings, embedder=embedder)
+    assert len(hits) == 2 and len({h.text for h in hits}) == 2
+    assert {h.source.rsplit("/", 1)[-1] for h in hits} & {"crane.txt", "copy of crane.txt", "crane (2).txt"}
+    assert any(h.source.endswith("dock.txt") for h in hits)

@@ -140,9 +140,21 @@ class Searcher:
                 scored = {int(i): float(lexical[i]) for i in _top(lexical, self.settings.candidates) if lexical[i] > 0}
             else:
                 scored = self._fuse(dense_scores, lexical)
-            best = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
-            results.append([Hit.of(self.index.chunks[i], score) for i, score in best])
+            results.append([Hit.of(self.index.chunks[i], score) for i, score in self._distinct(scored, k)])
         return results
+
+    def _distinct(self, scored: dict[int, float], k: int) -> list[tuple[int, float]]:
+        """The `k` best chunks, best first, a chunk whose text is a better one's passed over: copies
+        of a document had filled the results with one passage (3 of 5 hits)."""
+        best, texts = [], set()
+        for i, score in sorted(scored.items(), key=lambda item: (-item[1], item[0])):
+            text = self.index.chunks[i].text
+            if text not in texts:
+                texts.add(text)
+                best.append((i, score))
+                if len(best) == k:
+                    break
+        return best
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """A BM25 score per chunk: the store's own full-text search where it has one, else bm25s."""
