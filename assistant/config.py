@@ -167,7 +167,8 @@ class Settings:
                 object.__setattr__(self, f.name, value)
             numeric = kind is float and type(value) is int  # 3 for 3.0 is fine; True for 1 is not
             if type(value) is not kind and not numeric:
-                raise ValueError(f"{named(f.name)}={value!r}: expected {_KIND_NAMES[kind]}, not {type(value).__name__}")
+                shown = "(hidden)" if not f.repr else repr(value)  # a secret is never echoed, even of the wrong type
+                raise ValueError(f"{named(f.name)}={shown}: expected {_KIND_NAMES[kind]}, not {type(value).__name__}")
             if isinstance(value, float) and not math.isfinite(value):  # "inf" parses as a number, and overflowed clocks and sizes downstream
                 raise ValueError(f"{named(f.name)}={value!r}: expected a finite number")
         for name, (ok, expected) in _RULES.items():

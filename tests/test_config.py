@@ -104,3 +104,9 @@ def test_settings_take_a_path_for_a_folder_and_a_whole_number_for_a_number(tmp_p
     monkeypatch.setenv("ASSISTANT_K", "3")
     with pytest.raises(ValueError, match=r"^Settings\(answer_k=…\) answer_k=0"):
         Settings.from_env(answer_k=0)
+
+
+def test_a_secret_of_the_wrong_type_is_not_echoed():
+    with pytest.raises(ValueError) as err:
+        Settings(llm_api_key=b"sk-SECRET-KEY")
+    assert "SECRET" not in str(err.value) and "llm_api_key=(hidden): expected text, not bytes" in str(err.value)

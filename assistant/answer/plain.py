@@ -2,8 +2,9 @@
 
 A question pasted with markup reads as its words alone: HTML (tags, and scripts or styles with
 their content, as a browser shows it), Markdown (emphasis, code, a quote or heading marker;
-rendered by markdown-it-py, then read as HTML; a link reads as its text), the run of question or exclamation marks that
-ends it ("???!" is "?", "!?" is "?"), and quotes around the whole question. Without this, a
+rendered by markdown-it-py, then read as HTML; a link reads as its text), the run of question
+or exclamation marks that ends it ("???!" is "?", "!?" is "?"), and quotes around the whole
+question. Without this, a
 question in bold was refused where the same words were answered. Markdown only loses its markup,
 never a word: where rendering would join or drop words ("5*3*4" is not emphasis), the question
 keeps its Markdown.
