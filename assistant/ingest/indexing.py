@@ -74,13 +74,6 @@ def one_line(text: str) -> str:
 
 
 SKIPPED_SHOWN = 20  # skipped files named in a summary (each failure is always named)
-def _skip_order(reason: str) -> int:
-    """Where a skipped file's line goes in a summary: a warning (0), kept out on request (1), the rest (2)."""
-    if reason.startswith(NOT_KEPT_OUT.partition("{")[0]):
-        return 0
-    return 1 if reason == EXCLUDED else 2
-
-
 NOT_THERE = "no such file or directory"
 FOLDER_NOT_REMOVED = ("a folder, not a document: {n} indexed under it; remove them by name, or rebuild without the "
                       "folder (`index rebuild` with the folders to keep)")
@@ -89,6 +82,13 @@ LINKED_FOLDER = "a link to a folder, not followed (a link may lead back into the
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
 NOT_KEPT_OUT = ("removed from the index, but not kept out of its folder, which is not there from {cwd} (recorded as "
                 "given, from another working folder): a rebuild from there brings it back; remove it from there to keep it out")
+
+
+def _skip_order(reason: str) -> int:
+    """Where a skipped file's line goes in a summary: a warning (0), kept out on request (1), the rest (2)."""
+    if reason.startswith(NOT_KEPT_OUT.partition("{")[0]):
+        return 0
+    return 1 if reason == EXCLUDED else 2
 
 
 @dataclass
