@@ -337,6 +337,12 @@ def test_pypdf_warnings_are_folded_into_the_one_line_reason(tmp_path, capfd, cap
     with pytest.raises(LoadError) as info:
         load(path)
     assert "pypdf: " in info.value.reason and "\n" not in str(info.value)
+    assert info.value.reason.startswith("not a readable PDF, damaged or not a PDF (")
+    junk = tmp_path / "junk.pdf"  # the browser had shown "(PdfStreamError: …); pypdf: invalid pdf header: b'\xba\xb5…'"
+    junk.write_bytes(b"\xba\xb50\xdf\xe8" * 800)
+    with pytest.raises(LoadError) as info:
+        load(junk)
+    assert "PdfStreamError" not in info.value.reason and "\\x" not in info.value.reason and "b'" not in info.value.reason
     assert capfd.readouterr().err == "" and not [r for r in caplog.records if r.name.startswith("pypdf")]
 
 

@@ -307,6 +307,9 @@ def html_visible_text(markup: str) -> str:
 PAGE_SEPARATOR = "\n\n"
 
 
+_BYTES_SHOWN = re.compile(r"""\s*:?\s*b(['"]).*?(?<!\\)\1""")  # a bytes literal in a message, with its colon
+
+
 class _Warnings(logging.Handler):
     """pypdf's log records while one file is read, kept out of the console: a failure's reason
     carries the first of them, one line."""
@@ -316,7 +319,8 @@ class _Warnings(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record):
-        self.messages.append(" ".join(record.getMessage().split())[:120])
+        # without the raw bytes pypdf quotes ("invalid pdf header: b'\\xa5\\xa5'"): noise to a reader
+        self.messages.append(" ".join(_BYTES_SHOWN.sub("", record.getMessage()).split())[:120])
 
     def __enter__(self):
         self.logger = logging.getLogger("pypdf")
@@ -364,8 +368,8 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
     except LoadError:
         raise
     except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on damaged files
-        reason = f"{type(err).__name__}: {err}".splitlines()[0][:200]
-        raise LoadError(source, f"not a readable PDF ({reason})") from None
+        reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__  # pypdf's words, not its class names
+        raise LoadError(source, f"not a readable PDF, damaged or not a PDF ({reason})") from None
     return (*join_pages(texts), title)
 
 
