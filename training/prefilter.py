@@ -138,8 +138,9 @@ def main(argv=None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as err:
         print(f"error: --model {args.model}: no readable answer model card there ({type(err).__name__}: {err})", file=sys.stderr)
         return 2
-    try:  # its threshold is chosen through ask(): the model files must be there (its old pre-filter may be stale)
-        verify_files(args.model, {name: raw["files"].get(name) for name in REQUIRED_FILES})
+    try:  # the threshold is chosen through ask(): the model files must be there (its old pre-filter may be stale)
+        if not args.dry_run:  # a dry run only fits and prints
+            verify_files(args.model, {name: raw["files"].get(name) for name in REQUIRED_FILES})
     except (ModelError, AttributeError) as err:
         print(f"error: --model {args.model}: {err}", file=sys.stderr)
         return 2
