@@ -122,10 +122,9 @@ def build(service: Service | None = None) -> gr.Blocks:
 
     def _documents_view():
         files = service.files()
-        # the most recently updated as choices (one per document had sent 3.8 MB for 32,000); any
+        # the documents the table draws (one choice per document had sent 3.8 MB for 32,000); any
         # other indexed source can be typed in (allow_custom_value)
-        recent = sorted(files, key=lambda f: f.updated, reverse=True)[: render.DOCUMENTS_SHOWN]
-        choices = [(f"{Path(f.source).name} ({f.source})", f.source) for f in recent]
+        choices = [(f"{Path(f.source).name} ({f.source})", f.source) for f in render.shown_documents(files)]
         return render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices, value=None), service.status_line()
 
     def tick():

@@ -245,7 +245,8 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
     citations: dict[tuple[int, int], Citation] = {}  # (passage, quote start) -> citation
     kept: set[str] = set()
     for claim, vector in zip(claims, claim_vectors):
-        if _plain(claim.text) in kept:
+        said = _plain(claim.text)
+        if said in kept:
             continue  # a sentence said again adds nothing (a reply repeating one line 60 times)
         words = set(tokenize(claim.text))
         claim_numbers = frozenset(_numbers(claim.text))
@@ -268,7 +269,7 @@ def _verify(reply: str, hits: list[Hit], embedder) -> tuple[str, tuple[Citation,
             if citations[key].n not in markers:
                 markers.append(citations[key].n)
         sentences.append(_with_markers(claim.text, markers))
-        kept.add(_plain(claim.text))
+        kept.add(said)
 
     if not sentences:
         if any(_is_no_answer(claim.text) for claim in everything):

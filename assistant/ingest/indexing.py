@@ -23,7 +23,8 @@ import numpy as np
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
-from assistant.store.snapshot import FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, now, rebuild_command
+from assistant.store.snapshot import (FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
+                                      rebuild_command)
 from assistant.store import Store, open_store
 
 
@@ -382,13 +383,12 @@ def _assemble(
     _, texts = embedding_texts(new_chunks, settings.title_in_embedding)
     known = _known_vectors(plan, same_recipe, settings, embedder)
     todo = [i for i, text in enumerate(texts) if text not in known]
-    embedded = _embed([texts[i] for i in todo], embedder, progress, cancel, settings.index_threads or None)
+    taken = [i for i, text in enumerate(texts) if text in known]
     new_vectors = np.empty((len(texts), embedder.dimension), np.float32)
-    new_vectors[todo] = embedded
-    for i, text in enumerate(texts):
-        if text in known:
-            new_vectors[i] = known[text]
-    plan.reused, plan.embedded = len(texts) - len(todo), len(todo)
+    new_vectors[todo] = _embed([texts[i] for i in todo], embedder, progress, cancel, settings.index_threads or None)
+    if taken:
+        new_vectors[taken] = np.stack([known[texts[i]] for i in taken])
+    plan.reused, plan.embedded = len(taken), len(todo)
     stamp = now()
     entries = dict(plan.keep)
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
@@ -538,13 +538,11 @@ def rebuild_roots(index_dir, settings: Settings) -> list[str]:
     where there is no index yet, or for the default index. A store that is there but whose
     recorded folders cannot be read, or that records none (its documents all removed), is not
     filled with the default corpus: that is an `IndexProblem` asking for the folders."""
-    from assistant.config import DEFAULT_INDEX_DIR
-
     index_dir = index_dir or settings.index_dir
     roots = _recorded_roots(index_dir, settings)
     if roots:
         return roots
-    if roots is None or ("://" not in os.fspath(index_dir) and os.path.abspath(index_dir) == os.path.abspath(DEFAULT_INDEX_DIR)):
+    if roots is None or is_default_index(index_dir):
         return default_roots(settings)
     why = "its recorded folders cannot be read" if roots is _NOT_READ else "it records no folder (its documents were removed)"
     raise IndexProblem(f"{index_dir}: {why}; name the folders to index: `{rebuild_command(index_dir)} PATH …`")

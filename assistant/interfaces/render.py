@@ -217,7 +217,7 @@ def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
     recently updated ones, with a line saying how many there are."""
     if not files:
         return '<p class="qa-empty">No documents indexed yet: add some below.</p>'
-    shown = sorted(files, key=lambda f: f.updated, reverse=True)[:DOCUMENTS_SHOWN] if len(files) > DOCUMENTS_SHOWN else files
+    shown = shown_documents(files)
     rows = []
     for f in shown:
         path = PurePath(f.source)
@@ -233,6 +233,14 @@ def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
         more + '<table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
         f'<th>added</th><th>updated</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
+
+
+def shown_documents(files: Sequence) -> Sequence:
+    """The documents the tab draws and offers for removal: all of them, or beyond
+    `DOCUMENTS_SHOWN` the most recently updated ones."""
+    if len(files) <= DOCUMENTS_SHOWN:
+        return files
+    return sorted(files, key=lambda f: f.updated, reverse=True)[:DOCUMENTS_SHOWN]
 
 
 def _when(stamp: str) -> str:

@@ -53,13 +53,9 @@ def is_milvus(name: str) -> bool:
 
 
 def _is_milvus_lite_file(path: str) -> bool:
-    from assistant.store.milvus import LITE_ENTRIES
+    from assistant.store.milvus import lite_entries
 
-    try:
-        entries = set(os.listdir(path))
-    except OSError:
-        return False
-    return "collections" in entries and entries <= LITE_ENTRIES
+    return "collections" in (lite_entries(path) or ())
 
 
 def open_store(name: str | os.PathLike, settings=None) -> Store:

@@ -109,6 +109,16 @@ WRITER_WAIT_S = 60.0  # how long a load waits for this machine's writer to finis
 READ_TRIES = 5  # reads of a store that a writer keeps changing before a load gives up
 
 
+def lite_entries(path: str) -> set[str] | None:
+    """The entries of the folder `path` when they are only what a Milvus Lite file holds; None
+    for a folder holding anything else, or no folder."""
+    try:
+        entries = set(os.listdir(path))
+    except OSError:
+        return None
+    return entries if entries <= LITE_ENTRIES else None
+
+
 class _ChangedWhileRead(IndexCorrupt):
     """The state moved on while a load read the collections: not damage, a reason to read again."""
 
@@ -371,9 +381,7 @@ class MilvusStore:
         rebuild writes it anew from the documents. False when it is not such a file."""
         import shutil
 
-        if not self.lite_path or not os.path.isdir(self.lite_path):
-            return False
-        if not set(os.listdir(self.lite_path)) <= LITE_ENTRIES:
+        if not self.lite_path or lite_entries(self.lite_path) is None:
             return False  # not only what Milvus Lite writes: never removed
         collections, databases = Path(self.lite_path, "collections"), Path(self.lite_path, "databases")
         others = sorted({p.name for p in collections.iterdir()} - {CHUNKS, SENTENCES, META}) if collections.is_dir() else []
@@ -394,8 +402,9 @@ class MilvusStore:
         (rows of their own, under new ids), then the state row naming them and their checksum,
         then the parts of earlier states go; a reader never sees a state row without its parts."""
         text = json.dumps(state, ensure_ascii=False)
+        data = text.encode("utf-8", "surrogatepass")
         dummy = [0.0, 0.0]
-        if len(text.encode("utf-8", "surrogatepass")) <= STATE_PART_BYTES:
+        if len(data) <= STATE_PART_BYTES:
             row, ids = text, []
         else:
             pieces = _pieces(text, STATE_PART_BYTES)
@@ -404,7 +413,7 @@ class MilvusStore:
             _batched(lambda rows: self.client.upsert(META, rows),
                      [{"id": i, "kind": STATE_PART, "json": piece, "dummy": dummy} for i, piece in zip(ids, pieces)])
             self.client.flush(META)
-            row = json.dumps({"parts": ids, "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()})
+            row = json.dumps({"parts": ids, "sha256": hashlib.sha256(data).hexdigest()})
         self.client.upsert(META, [{"id": STATE, "kind": STATE, "json": row, "dummy": dummy}])
         stale = [r["id"] for r in self._all(META, ["id"], f'kind == "{STATE_PART}"') if r["id"] not in ids]
         _batched(lambda gone: self.client.delete(META, ids=gone), stale)

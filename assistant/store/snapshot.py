@@ -21,17 +21,22 @@ FORMAT_VERSION = 1  # the manifest's format when nothing newer is needed (exact 
 REBUILD_COMMAND = "python -m assistant index rebuild"
 
 
+def is_default_index(store) -> bool:
+    """Whether `store` names the default index folder (var/index)."""
+    from assistant.config import DEFAULT_INDEX_DIR
+
+    name = os.fspath(store)
+    return "://" not in name and os.path.abspath(name) == os.path.abspath(DEFAULT_INDEX_DIR)
+
+
 def rebuild_command(store) -> str:
     """The command that rebuilds the store `store` names: `REBUILD_COMMAND` for the default index
     folder, else with `--index` (before the command, where the CLI takes it) naming the store."""
     import shlex
 
-    from assistant.config import DEFAULT_INDEX_DIR
-
-    name = os.fspath(store)
-    if "://" not in name and os.path.abspath(name) == os.path.abspath(DEFAULT_INDEX_DIR):
+    if is_default_index(store):
         return REBUILD_COMMAND
-    return f"python -m assistant --index {shlex.quote(name)} index rebuild"
+    return f"python -m assistant --index {shlex.quote(os.fspath(store))} index rebuild"
 
 
 class IndexProblem(Exception):
