@@ -799,14 +799,21 @@ def test_file_that_becomes_undecodable_keeps_its_chunks(built, corpus, settings,
     assert hits[0].source == str(target)
 
 
-def test_changing_chunk_size_reembeds_everything(built, corpus, settings, embedder):
-    chunks_before = len(Index.load(built).chunks)
+def test_changing_chunk_size_rechunks_everything_and_embeds_only_new_sentences(built, corpus, settings, embedder):
+    before = Index.load(built)
+    chunks_before = len(before.chunks)
     embedder.texts_embedded = 0
     smaller = settings.replace(chunk_size=150, chunk_overlap=30)
     # Name one file only: the others must be re-chunked too, not kept with stale chunking.
     report = add_documents([corpus / "apples.txt"], index_dir=built, settings=smaller, embedder=embedder)
     assert sorted(report.updated) == sorted(str(corpus / n) for n in TOPICS)
-    assert embedder.texts_embedded == sum(_sentences_of(corpus / n, smaller) for n in TOPICS)
+    # a sentence cut anew by the smaller chunks is embedded; the others keep their vectors
+    known = set(embedding_texts(before.chunks, settings.title_in_embedding)[1])
+    wanted = set()
+    for name in TOPICS:
+        wanted |= set(embedding_texts(chunk_document(load(corpus / name), 150, 30), smaller.title_in_embedding)[1])
+    assert wanted & known
+    assert embedder.texts_embedded == report.embedded == len(wanted - known) and report.reused == len(wanted & known)
     index = Index.load(built)
     assert index.manifest.chunk_size == 150 and index.manifest.chunk_overlap == 30
     assert all(len(c.text) <= 150 for c in index.chunks)

@@ -164,14 +164,19 @@ def test_nothing_is_lost_when_an_add_fails(store, corpus, settings, embedder, tm
     assert results(store, settings, embedder) == before
 
 
-def test_a_changed_recipe_reembeds_everything(store, corpus, settings, embedder):
-    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+def test_a_changed_recipe_rereads_every_file_and_reembeds_when_the_vectors_differ(store, corpus, settings, embedder):
+    first = rebuild_index([corpus], store, settings=settings, embedder=embedder)
     bigger = settings.replace(chunk_size=600, chunk_overlap=100)
     embedder.texts_embedded = 0
     report = add_documents([corpus / "apples.txt"], store, settings=bigger, embedder=embedder)
-    assert len(report.updated) == 3 and embedder.texts_embedded > 0  # every file re-read under the new recipe
+    assert len(report.updated) == 3 and embedder.texts_embedded == 0  # every file re-read under the new recipe
     assert open_store(store, bigger).load().manifest.chunk_size == 600
     assert results(store, bigger, embedder)[0][0][1] == str(corpus / "apples.txt")
+    # without titles in front the embedded texts differ: every sentence is embedded again
+    untitled = bigger.replace(title_in_embedding=not bigger.title_in_embedding)
+    embedder.texts_embedded = 0
+    report = add_documents([corpus / "apples.txt"], store, settings=untitled, embedder=embedder)
+    assert len(report.updated) == 3 and embedder.texts_embedded == report.embedded == first.embedded and report.reused == 0
 
 
 def test_a_held_lock_makes_a_writer_give_up(store, corpus, settings, embedder):
@@ -492,3 +497,30 @@ def test_an_edit_or_a_move_embeds_only_the_sentences_the_index_does_not_hold_yet
     mine, theirs = (open_store(n, settings).load() for n in (store, fresh))
     keys = sorted(mine.keys)
     np.testing.assert_allclose(mine.vectors_of(keys), theirs.vectors_of(keys), atol=1e-6)
+
+
+def test_a_new_chunking_rechunks_every_document_but_embeds_only_new_sentences(store, tmp_path, settings, embedder, monkeypatch):
+    # a chunker version bump (or a new chunk size) had re-embedded every sentence of every index
+    from assistant.ingest import indexing
+
+    docs = tmp_path / "docs"
+    write_corpus(docs, TOPICS)
+    first = rebuild_index([str(docs)], store, settings=settings, embedder=embedder)
+    monkeypatch.setattr(indexing, "CHUNKER_VERSION", indexing.CHUNKER_VERSION + 1)
+    smaller = settings.replace(chunk_size=settings.chunk_size // 2)
+    embedder.texts_embedded = 0
+    report = rebuild_index([str(docs)], store, settings=smaller, embedder=embedder)
+    assert embedder.texts_embedded == 0 and report.embedded == 0 and report.reused == first.embedded
+    again = open_store(store, smaller).load()
+    assert again.manifest.chunker_version == indexing.CHUNKER_VERSION and report.chunks > first.chunks
+    fresh = store_name("faiss", tmp_path / "fresh")
+    rebuild_index([str(docs)], fresh, settings=smaller, embedder=HashEmbedder())
+    theirs = open_store(fresh, smaller).load()
+    keys = sorted(again.keys)
+    assert keys == sorted(theirs.keys)
+    np.testing.assert_allclose(again.vectors_of(keys), theirs.vectors_of(keys), atol=1e-6)
+    # a new model's vectors are never taken
+    other = HashEmbedder()
+    other.model_name += "-other"
+    rebuild_index([str(docs)], store, settings=smaller, embedder=other)
+    assert other.texts_embedded == first.embedded

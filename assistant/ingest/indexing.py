@@ -282,7 +282,8 @@ def sync(
         total_old = len(old.chunks) if old else 0
         if old is not None and reuse and not (plan.fresh or plan.removed):
             return _report(index_dir, plan, total_old, 0, began)
-        manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel, old if reuse else None)
+        vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
+        manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel, vectors_from)
         total = sum(f.chunks for f in manifest.files)
         if old is None and not total and not plan.removed:
             return _report(index_dir, plan, 0, 0, began)
@@ -339,6 +340,14 @@ def recipe_change(manifest: Manifest, settings: Settings, embedder) -> str | Non
             f"the settings ask for {wanted}")
 
 
+def _same_vectors(manifest: Manifest, settings: Settings, embedder) -> bool:
+    """Whether the index's sentence vectors are what this recipe would compute for the same text
+    (same model and dimension, titles embedded or not alike), whatever the chunking: a new chunker
+    version or chunk size re-chunks every document but embeds only sentences it has not seen."""
+    return (manifest.model, manifest.dimension, manifest.title_in_embedding) == (
+        embedder.model_name, embedder.dimension, settings.title_in_embedding)
+
+
 def _known_vectors(plan: _Plan, before: Snapshot | None, settings: Settings, embedder) -> dict[str, np.ndarray]:
     """Vectors the index before already holds for text this call embeds, by the text embedded:
     the sentences of documents that change here (edited, removed, moved) and of documents with
@@ -377,7 +386,8 @@ def _assemble(
     cancel: threading.Event | None = None, same_recipe: Snapshot | None = None,
 ) -> tuple[Manifest, list[Chunk], np.ndarray]:
     """The new manifest and the fresh chunks with their sentence vectors (embedded here, or taken
-    from `same_recipe`, the index before when made with this recipe: see `_known_vectors`).
+    from `same_recipe`, the index before when its vectors are this recipe's: see `_same_vectors`
+    and `_known_vectors`).
     `previous` is the index before this call, whose dates and roots carry over."""
     new_chunks = [c for chunks, _, _ in plan.fresh.values() for c in chunks]
     _, texts = embedding_texts(new_chunks, settings.title_in_embedding)
