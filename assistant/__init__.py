@@ -28,6 +28,7 @@ _EXPORTS = {
     "rebuild_index": "ingest.indexing",
     "remove_documents": "ingest.indexing",
     "Report": "ingest.indexing",
+    "Cancelled": "ingest.indexing",
     "as_retriever": "interfaces.langchain",
     "Settings": "config",
     "LoadError": "ingest.documents",

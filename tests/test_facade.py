@@ -80,6 +80,7 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_them(tmp_path):
         (lambda: Assistant(store=5), "store: expected an index folder or a milvus:// address, got int"),
         (lambda: Assistant(settings={"k": 3}), "settings: expected an assistant.Settings"),
         (lambda: Assistant(store=stray), f"store: {stray} is a file, not an index folder"),
+        (lambda: Assistant(store=stray / "sub" / "x"), f"store: {stray / 'sub' / 'x'} lies under {stray}, a file, not a folder"),
     ]
     bot = Assistant(tmp_path / "index", settings=Settings.from_env(chunk_size=300, chunk_overlap=60), embedder=HashEmbedder())
     called = [
@@ -87,6 +88,11 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_them(tmp_path):
         (lambda: bot.add(None), "paths: expected a path or a list of paths, got NoneType"),
         (lambda: bot.add(b"notes.txt"), "paths: expected a path or a list of paths, got bytes"),
         (lambda: bot.remove(None), "sources: expected a path or a list of paths, got NoneType"),
+        # read as "." an empty path had indexed the working folder
+        (lambda: bot.add([""]), "paths: '' is an empty path"),
+        (lambda: bot.add(""), "paths: '' is an empty path"),
+        (lambda: bot.rebuild([tmp_path, ""]), "paths: '' is an empty path"),
+        (lambda: bot.add([tmp_path], cancel=True), "cancel: expected a threading.Event, got bool"),
     ]
     for call, message in made + called:  # each was a TypeError, AttributeError or FileExistsError from deep inside
         with pytest.raises(ValueError) as bad:

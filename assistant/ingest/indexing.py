@@ -514,8 +514,8 @@ def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cance
 def _as_list(paths, what: str) -> list:
     """`paths` (one path, or several) as a list, or a one-line ValueError naming `what`."""
     if isinstance(paths, (str, os.PathLike)):
-        return [paths]
-    if isinstance(paths, bytes) or not isinstance(paths, Iterable):
+        paths = [paths]
+    elif isinstance(paths, bytes) or not isinstance(paths, Iterable):
         raise ValueError(f"{what}: expected a path or a list of paths, got {type(paths).__name__}")
     paths = list(paths)
     if not paths:
@@ -523,13 +523,22 @@ def _as_list(paths, what: str) -> list:
     wrong = [p for p in paths if not isinstance(p, (str, os.PathLike))]
     if wrong:
         raise ValueError(f"{what}: {wrong[0]!r} is not a path (a string or os.PathLike)")
+    if any(os.fspath(p) == "" for p in paths):  # read as "." it had indexed the working folder
+        raise ValueError(f"{what}: '' is an empty path; name a file or folder ('.' for the working folder)")
     return paths
+
+
+def _checked_cancel(cancel):
+    """`cancel` as given: None or an event (anything with `is_set`), else a one-line ValueError."""
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise ValueError(f"cancel: expected a threading.Event, got {type(cancel).__name__}")
+    return cancel
 
 
 def add_documents(paths, index_dir=None, *, settings=None, embedder=None, progress=False, cancel=None) -> Report:
     """Index new or changed files (and the documents in folders) without touching the rest.
     Setting the `threading.Event` `cancel` stops it with `Cancelled`, nothing saved."""
-    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=False, cancel=cancel)
+    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=False, cancel=_checked_cancel(cancel))
 
 
 def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, progress=False) -> Report:

@@ -58,6 +58,17 @@ def _is_milvus_lite_file(path: str) -> bool:
     return "collections" in (lite_entries(path) or ())
 
 
+def _file_above(name: str) -> str | None:
+    """The nearest existing folder above `name` when it is a file (the store could never be made)."""
+    folder = os.path.dirname(os.path.abspath(name))
+    while not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return None if os.path.isdir(folder) else folder
+
+
 def open_store(name: str | os.PathLike, settings=None) -> Store:
     """The store that `name` names (see the module docstring)."""
     name = os.fspath(name)
@@ -71,6 +82,9 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
     if os.path.exists(name) and not os.path.isdir(name):
         raise ValueError(f"store: {name} is a file, not an index folder")
+    above = _file_above(name)
+    if above:
+        raise ValueError(f"store: {name} lies under {above}, a file, not a folder")
     if _is_milvus_lite_file(name):  # a folder store there would put a second index beside Milvus's
         raise ValueError(f"store: {name} is a Milvus Lite file; open it as milvus://{os.path.abspath(name)}")
     from assistant.store.faiss import FaissStore
