@@ -97,7 +97,8 @@ class Assistant:
         return add_documents(paths, self.store, settings=self.settings, embedder=self.embedder, progress=progress, cancel=cancel)
 
     def rebuild(self, paths=None, progress: bool = False):
-        """Make the index hold exactly `paths` (default: the recorded folders), pruning the rest."""
+        """Make the index hold exactly `paths` (default: the recorded folders; for a store with no
+        index yet, the default corpus, `Settings.corpus_dir`), pruning the rest."""
         from assistant.ingest.indexing import rebuild_index
 
         return rebuild_index(paths, self.store, settings=self.settings, embedder=self.embedder, progress=progress)
