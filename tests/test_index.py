@@ -1511,6 +1511,28 @@ def test_the_cli_exits_1_when_any_path_fails_with_the_failures_on_stderr_and_the
     assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt")]) == 0
 
 
+def test_the_cli_writes_what_a_terminal_would_act_on_in_documents_and_names_as_escapes(tmp_path, capsys):
+    # the citation line, the related passages, search results and file names had sent a document's
+    # escape sequences raw (window title, clear screen, colours), and a CRLF file showed \x0d
+    from assistant.interfaces import cli
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vault\x1b[31m.txt").write_bytes(
+        "The Voss vault code is 4471 \x1b]0;PWNED\x07\x1b[2J and it was set in 2019 by \u202eEva.\r\n"
+        "The Voss vault lies in Geneva,\r\nbeside the lake.\r\n".encode("utf-8"))
+    store = str(tmp_path / "s")
+    assert cli.main(["--index", store, "index", "add", str(docs)]) == 0
+    for command in (["search", "Voss vault code"], ["ask", "What is the Voss vault code?"],
+                    ["ask", "Where does the Voss vault lie?"], ["ask", "What colour is the moon?"], ["index", "info"]):
+        capsys.readouterr()
+        assert cli.main(["--index", store, *command]) == 0
+        out = capsys.readouterr().out
+        assert "Voss" in out or "vault" in out
+        assert not set(out) & {"\x1b", "\x07", "\r", "\u202e"}, (command, out)
+    assert "\\x1b]0;PWNED" in cli._shown("\x1b]0;PWNED") and cli._shown("a\r\nb\rc") == "a\nb\nc"
+
+
 def test_the_cli_takes_index_after_the_command_too_and_refuses_an_empty_one(corpus, tmp_path, capsys):
     # the README's "move a corpus to Milvus" example put --index after the command, which was refused;
     # --index "" (an unset shell variable) had used the default index

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 from dataclasses import asdict
@@ -125,8 +126,8 @@ def _run(args) -> int:
             print("No passages found.")
         for i, hit in enumerate(hits if not args.json else [], start=1):
             title = f"{hit.title} — " if title_and_file(hit)[1] else ""  # not when it is the file name again
-            print(f"[{i}] {title}{hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})")
-            print("    " + " ".join(hit.text.split()))
+            print(_shown(f"[{i}] {title}{hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})"))
+            print("    " + _shown(" ".join(hit.text.split())))
         return 0
 
     if args.verb == "info":
@@ -141,7 +142,7 @@ def _run(args) -> int:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
     else:  # the failures on stderr, the rest (what was done, what was passed over) on stdout
         for line in report.summary().split("\n"):  # each part is one line (`indexing.one_line`)
-            print(line, file=sys.stderr if line.startswith("failed: ") else sys.stdout)
+            print(_shown(line), file=sys.stderr if line.startswith("failed: ") else sys.stdout)
     return 1 if report.failed else 0  # the other paths are still indexed, but a script must see the failure
 
 
@@ -161,7 +162,16 @@ def _search(args) -> list:
     return hits
 
 
+# Characters of documents, file names and replies that a terminal would act on (escape sequences,
+# a bell, direction overrides that reorder what follows) are written as escapes; line ends as \n.
 _SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\n\t"}
+_SHOWN_CONTROLS.update({c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+_LINE_END = re.compile(r"\r\n?")
+
+
+def _shown(text: str) -> str:
+    """`text` safe to print on a terminal (see `_SHOWN_CONTROLS`)."""
+    return _LINE_END.sub("\n", text).translate(_SHOWN_CONTROLS)
 
 
 def _ask(args) -> int:
@@ -176,7 +186,7 @@ def _ask(args) -> int:
         # control characters written as escapes (a reply may carry terminal escape sequences)
         if not args.json:
             streamed.append(piece)
-            print(piece.translate(_SHOWN_CONTROLS), end="", file=sys.stderr, flush=True)
+            print(_shown(piece), end="", file=sys.stderr, flush=True)
 
     answer = ask(args.question, k=args.k, index_dir=args.index_dir, on_token=on_token)
     if args.json:
@@ -194,12 +204,12 @@ def _ask(args) -> int:
         print(f"note: {answer.notice}", file=sys.stderr)
     if answer.unsure:
         print(f"note: {UNSURE}", file=sys.stderr)
-    print(answer.text.translate(_SHOWN_CONTROLS))
+    print(_shown(answer.text))
     if answer.abstained:
         if answer.related:
             print(f"\n{RELATED_HEADING}")
         for hit in answer.related:
-            print(f"  - {hit.label}: " + _clip(hit.text))
+            print(_shown(f"  - {hit.label}: " + _clip(hit.text)))
         return 0
     print()
     shown = set()
@@ -210,7 +220,7 @@ def _ask(args) -> int:
         shown.add(key)
         where = f"p. {c.hit.page}" if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
         title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
-        print(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d")
+        print(_shown(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d"))
     return 0
 
 
@@ -249,7 +259,7 @@ def _info(args) -> int:
           f"{len(m.files)} files; {m.model} ({m.dimension}-d); chunks {m.chunk_size}/{m.chunk_overlap} chars; "
           f"format {m.format_version}; built {m.created}")
     for f in m.files:
-        print(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}")
+        print(_shown(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}"))
     for source in data["excluded"]:
-        print(f"  {source}  left out: removed on request (index add {shlex.quote(source)} brings it back)")
+        print(_shown(f"  {source}  left out: removed on request (index add {shlex.quote(source)} brings it back)"))
     return 0
