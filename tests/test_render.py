@@ -89,6 +89,25 @@ def test_a_hostile_passage_renders_as_text_in_the_sources():
         assert needle not in out
 
 
+def test_a_direction_override_in_a_passage_is_closed_within_its_own_piece():
+    # an unclosed RIGHT-TO-LEFT OVERRIDE in a quote had reversed the rest of the answer, its markers and file names
+    evil = hit("The toll is \u202e 12 pounds per car. The booth opened in 1990.", source="docs/toll.txt")
+    quotes = ["The toll is \u202e 12 pounds per car.", "The booth opened in 1990."]
+    out = render.answer_html(answer(f"{quotes[0]} [1] {quotes[1]} [1]", [cite(1, evil, q) for q in quotes]))
+    opened = 0
+    for ch in html.unescape(re.sub(r"<[^>]+>", "", out)):
+        if ch == "\u2068":
+            opened += 1
+        elif ch == "\u2069":
+            opened -= 1
+        elif ch in "\u202a\u202b\u202d\u202e":
+            assert opened > 0  # inside an isolate, which its PDI ends
+        elif ch == "[" or ch == "/":
+            assert opened == 0  # markers and paths are never inside one
+    assert opened == 0
+    assert render.escape("no controls here") == "no controls here"
+
+
 def test_model_output_is_escaped_and_only_cited_markers_become_links():
     h = hit("Paris is the capital of France.")
     out = render.answer_html(answer(f"{IMG} Paris is the capital of France. [1] [7]", [cite(1, h, "Paris is the capital of France.")]))

@@ -28,9 +28,16 @@ _MARKER = re.compile(r"\[(\d+)\]")
 RELATED_PREVIEW_CHARS = 140
 
 
+# Direction controls (embeddings, overrides, isolates): one left open in a document reverses
+# everything after it on the page, markers and file names included.
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def escape(text: str) -> str:
-    """`text` as inert HTML (also inert if a Markdown renderer sees it)."""
-    return str(text).translate(_TABLE)
+    """`text` as inert HTML (also inert if a Markdown renderer sees it). Text holding direction
+    controls is set in an isolate (FSI … PDI), which ends whatever it leaves open."""
+    text = str(text).translate(_TABLE)
+    return f"\u2068{text}\u2069" if _DIRECTION.search(text) else text
 
 
 def cite_id(turn: int, n: int) -> str:
