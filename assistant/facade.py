@@ -41,6 +41,17 @@ class Assistant:
         self._loaded: tuple[str | None, object] | None = None  # (store token, this assistant's Searcher)
         self._lock = threading.Lock()
 
+    def __repr__(self) -> str:
+        return f"Assistant(store={self.store!r})"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        """An assistant is a handle on its store and what it has loaded (the index, the models):
+        a copy of something holding one, such as its LangChain retriever, shares it."""
+        return self
+
     @property
     def embedder(self):
         if self._embedder is None:

@@ -217,6 +217,35 @@ def test_followup_detection_and_message_history():
     assert contextualize("Where did he say it?", chain).startswith("Who is Ken Hu?")
 
 
+def test_history_reads_langchain_messages_and_answers_and_refuses_other_objects_in_one_line():
+    # LangChain message objects had been refused ("expected ... chat messages, got HumanMessage"), an
+    # Answer became its 8,772-character repr, and (5, {'x': 1}) the pair ('5', "{'x': 1}")
+    from langchain_core.messages import AIMessage, ChatMessage, HumanMessage, SystemMessage
+
+    from assistant.answer.followup import history_pairs
+    from assistant.answer.types import Answer
+
+    said = Answer(question="Who is Ken Hu?", text="A CEO. [1]", citations=(), abstained=False, hits=())
+    expected = [("Who is Ken Hu?", "A CEO. [1]")]
+    assert history_pairs([SystemMessage("Be brief."), HumanMessage("Who is Ken Hu?"), AIMessage("A CEO. [1]")]) == expected
+    assert history_pairs([ChatMessage(role="user", content="Who is Ken Hu?"), ChatMessage(role="assistant", content="A CEO. [1]")]) == expected
+    assert history_pairs([HumanMessage(content=[{"type": "text", "text": "Who is Ken Hu?"}])]) == [("Who is Ken Hu?", "")]
+    assert history_pairs([("Who is Ken Hu?", said)]) == expected and history_pairs([("Who is Ken Hu?", None)]) == [("Who is Ken Hu?", "")]
+    for bad, message in (([(5, "a")], "a pair's question must be text, got int"),
+                         ([("q", {"x": 1})], "a pair's answer must be text, got dict"),
+                         ([("x" * 10_001, "")], "turn 1: the question is too long (10,001 characters; at most 10,000)")):
+        with pytest.raises(ValueError) as err:
+            history_pairs(bad)
+        assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_a_long_chain_of_follow_ups_searches_at_most_a_question_s_length_ending_with_the_question():
+    # a history of 2.1 million characters had made a query of as many (the question's own limit is 10,000)
+    chain = [(f"What did he say about topic {i} and what did it mean for them?", "") for i in range(400)]
+    query = contextualize("And what did he say then?", chain)
+    assert len(query) <= 10_000 and query.endswith("And what did he say then?") and "topic 399" in query
+
+
 def test_injected_instructions_in_a_document_do_not_change_the_answer(article_index, tmp_path):
     index_dir, _ = article_index
     question = "How much did Huawei spend on research and development in 2018?"

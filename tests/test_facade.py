@@ -3,6 +3,8 @@ assistants on two stores never see each other's documents."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant import Assistant
 from assistant.config import Settings
 from tests.fakes import HashEmbedder
@@ -32,6 +34,21 @@ def test_the_verbs_work_on_the_store_given_with_the_embedder_given(tmp_path):
     assert answer.abstained or answer.citations[0].hit.source.endswith("owls.txt")
     documents = bot.as_retriever(k=1).invoke("How many queens does a hive hold?")
     assert documents[0].metadata["source"].endswith("bees.txt")
+    # k given per call is used, as LangChain's vector-store retrievers do (it had been passed over);
+    # a field set later is checked; a deep copy shares the assistant (it had failed on its lock)
+    retriever = bot.as_retriever(k=1)
+    assert len(retriever.invoke("hives and barns", k=2)) == 2 and len(retriever.invoke("hives and barns")) == 1
+    for name, value, message in (("k", 0, "k=0: must be a whole number"), ("mode", "nonsense", "mode 'nonsense'")):
+        with pytest.raises(ValueError, match=f"^{message}"):
+            setattr(retriever, name, value)
+    with pytest.raises(ValueError, match="^k=0: must be a whole number"):
+        retriever.invoke("hives", k=0)
+    import copy
+
+    twin = copy.deepcopy(retriever)
+    assert twin.assistant is bot and twin.k == 1
+    assert [d.id for d in twin.invoke("hives and barns")] == [d.id for d in retriever.invoke("hives and barns")]
+    assert repr(bot) == f"Assistant(store={str(tmp_path / 'store')!r})"
     assert bot.remove([str(docs / "bees.txt")]).removed == (str(docs / "bees.txt"),)
     (docs / "owls.txt").unlink()
     report = bot.rebuild()  # the recorded folder again: the deleted file goes, the removed one stays out

@@ -151,9 +151,16 @@ def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
         ask("apples", index_dir, settings, embedder, k=k)
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", None, 42, "\u200b\u200b\u200b", "\u00a0\u2028\x00"])
-def test_empty_or_non_string_question_is_a_value_error(index_dir, settings, embedder, question):
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b\u200b", "\u00a0\u2028\x00"])
+def test_empty_question_is_a_value_error(index_dir, settings, embedder, question):
     with pytest.raises(ValueError, match="question: must be a non-empty string"):
+        ask(question, index_dir, settings, embedder)
+
+
+@pytest.mark.parametrize("question, kind", [(None, "NoneType"), (42, "int"), ({"question": "apples"}, "dict"), (b"apples", "bytes")])
+def test_a_question_that_is_not_a_string_is_named_by_its_type(index_dir, settings, embedder, question, kind):
+    # a chain's input dict reaching the retriever had been told it "must be a non-empty string"
+    with pytest.raises(ValueError, match=f"^question: expected a string, got {kind}$"):
         ask(question, index_dir, settings, embedder)
 
 

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Sequence
 
-from assistant.search.retrieval import unicode_error
+from assistant.search.retrieval import MAX_QUESTION_CHARS, unicode_error
 
 _ANAPHORA = re.compile(
     r"\b(?:he|she|it|they|him|her|them|his|hers|its|their|theirs|this|that|these|those|there|then|the same|the former|the latter)\b",
@@ -39,7 +39,10 @@ def contextualize(question: str, history: Sequence | None) -> str:
 def _combine(context: str, question: str) -> str:
     question = question.strip()
     if context and is_followup(question):
-        return f"{context} {question}"
+        room = MAX_QUESTION_CHARS - len(question) - 1  # a long chain of follow-ups keeps its latest words
+        if len(context) > room:
+            context = context[len(context) - max(room, 0):].partition(" ")[2] if room > 0 else ""
+        return f"{context} {question}".strip()
     return question
 
 
@@ -65,6 +68,9 @@ def history_pairs(history) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in history:
+        if not isinstance(turn, (dict, list, tuple)) and isinstance(getattr(turn, "type", None), str) and hasattr(turn, "content"):
+            # a LangChain message (HumanMessage, AIMessage, ...; a ChatMessage names its role)
+            turn = {"role": getattr(turn, "role", None) or turn.type, "content": turn.content}
         if isinstance(turn, dict):
             content = _message_text(turn.get("content"))
             role = ROLES.get(str(turn.get("role", "")).lower())  # a message says its role: any case
@@ -78,7 +84,7 @@ def history_pairs(history) -> list[tuple[str, str]]:
                 pairs.append((pending, content))
                 pending = None
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
-            pairs.append((str(turn[0] or ""), str(turn[1] or "")))
+            pairs.append((_pair_text(turn[0], "question"), _pair_text(turn[1], "answer")))
         else:
             raise ValueError(f"expected (question, answer) pairs or chat messages, got {turn!r:.60}")
     if pending is not None:
@@ -87,7 +93,20 @@ def history_pairs(history) -> list[tuple[str, str]]:
         for text in pair:
             if error := unicode_error(text):
                 raise ValueError(f"turn {turn} {error}")
+        if len(pair[0]) > MAX_QUESTION_CHARS:
+            raise ValueError(f"turn {turn}: the question is too long ({len(pair[0]):,} characters; at most {MAX_QUESTION_CHARS:,})")
     return pairs
+
+
+def _pair_text(text, what: str) -> str:
+    """A (question, answer) pair's text: a string, None for none, or an `Answer` (its text)."""
+    from assistant.answer.types import Answer
+
+    if isinstance(text, Answer):
+        return text.text
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"a pair's {what} must be text, got {type(text).__name__} ({text!r:.40})")
+    return text or ""
 
 
 def _message_text(content) -> str:

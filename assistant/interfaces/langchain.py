@@ -35,11 +35,23 @@ class AssistantRetriever(BaseRetriever):
     def _known_mode(cls, mode):
         return checked(1, mode)[1]
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def __setattr__(self, name, value):  # a field set later is checked as one given when made
+        if name == "k":
+            value = checked(value, "hybrid")[0]
+        elif name == "mode":
+            value = checked(1, value)[1]
+        super().__setattr__(name, value)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None, mode: str | None = None
+    ) -> list[Document]:
+        """The passages for `query`; `k` and `mode` given to `invoke` override the retriever's for
+        that call, as LangChain's vector-store retrievers let them."""
+        k, mode = checked(self.k if k is None else k, self.mode if mode is None else mode)
         if self.assistant is not None:
-            hits = self.assistant.retrieve(query, self.k, self.mode)
+            hits = self.assistant.retrieve(query, k, mode)
         else:
-            hits = retrieve(query, k=self.k, index_dir=self.index_dir, mode=self.mode)
+            hits = retrieve(query, k=k, index_dir=self.index_dir, mode=mode)
         documents = []
         for hit in hits:
             metadata = asdict(hit)

@@ -62,7 +62,9 @@ def checked_question(question) -> str:
     spaces), no word in it (a letter or digit of any script outside HTML markup: "???", an emoji
     alone, "<b>???</b>"), longer than MAX_QUESTION_CHARS, or not valid Unicode (an unpaired surrogate, which no
     encoder can read)."""
-    if not isinstance(question, str) or not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
+    if not isinstance(question, str):  # e.g. a chain's input dict reaching a retriever
+        raise ValueError(f"question: expected a string, got {type(question).__name__}")
+    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in question):
         raise ValueError("question: must be a non-empty string")
     if not _WORD.search(question):
         raise ValueError(f"question: no words in it, only punctuation or symbols ({question.strip()[:40]!r})")
