@@ -315,3 +315,28 @@ def test_a_sentence_holding_a_run_longer_than_a_chunk_keeps_the_start_of_the_run
     words = " ".join(["word"] * 400) + "."
     (piece, *_), = [c.sentences for c in chunk_document(Document(source="y.txt", text=words, sha256="0" * 64, title=""), 300, 0)][:1]
     assert words[piece[1] - 1] == "d" and words[piece[1]] == " "
+
+
+@pytest.mark.parametrize("unit", ["e\u0301", "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466", "\u0915\u094D\u0937"])
+def test_a_long_run_is_cut_between_characters_as_read_never_inside_one(unit):
+    # a quote had started with a lone combining accent, or ended on a zero-width joiner
+    import regex
+
+    text = "The key is " + unit * 900 + " and it was written by Anouk."
+    chunks = chunk_document(Document(source="k.txt", text=text, sha256="0" * 64, title=""), 1200, 0)
+    assert len(chunks) > 1
+    bounds = {m.end() for m in regex.finditer(r"\X", text)} | {0}
+    for c in chunks:
+        assert c.start in bounds and c.end in bounds and text[c.start:c.end] == c.text
+
+
+@pytest.mark.parametrize("space", ["\t", "\u00a0", "\u3000"])
+def test_a_long_sentence_is_cut_at_any_space_not_only_a_plain_one(space):
+    # words joined by tabs or no-break spaces had been cut mid-word ("read" | "ing")
+    text = space.join(f"{i:05d}{space}reading" for i in range(400)) + "."
+    chunks = chunk_document(Document(source="t.txt", text=text, sha256="0" * 64, title=""), 1200, 0)
+    assert len(chunks) > 1
+    whole = lambda word: word == "reading" or (word.isdigit() and len(word) == 5)  # noqa: E731
+    for c in chunks:
+        words = c.text.rstrip(".").split(space)
+        assert whole(words[0]) and whole(words[-1]), (words[0], words[-1])

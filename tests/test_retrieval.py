@@ -125,6 +125,24 @@ def test_bm25_needs_a_query_word_that_occurs(index_dir, settings, embedder):
     assert ask("engine", index_dir, settings, embedder, k=1, mode="bm25")[0].source.endswith("rockets.md")
 
 
+def test_keyword_search_reads_a_word_as_one_however_its_characters_were_typed(tmp_path, settings, embedder):
+    # an accent typed as a separate mark, a soft hyphen, a zero-width space or a ligature had split
+    # a word, so keyword search found nothing (1 of 30 decomposed café documents first)
+    from assistant.search.lexical import tokenize
+
+    assert tokenize("He\u0301le\u0300ne Me\u0301lisande") == tokenize("Hélène Mélisande") == ["hélène", "mélisand"]
+    assert tokenize("infor\u00admation harbour\u200bview roof\u2060top pro\ufb01t ＡＢＣ") == tokenize("information harbourview rooftop profit abc")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "nfd.txt").write_text("Me\u0301lisande Lefe\u0300vre runs the cafe\u0301 by the harbour.\n", "utf-8")
+    (docs / "lig.txt").write_text("The pro\ufb01t of the bakery doubled.\n", "utf-8")
+    (docs / "other.txt").write_text("Bees make honey in the hive.\n", "utf-8")
+    store = tmp_path / "index"
+    rebuild_index([docs], index_dir=store, settings=settings, embedder=embedder)
+    assert ask("Mélisande Lefèvre", store, settings, embedder, k=1, mode="bm25")[0].source.endswith("nfd.txt")
+    assert ask("profit", store, settings, embedder, k=1, mode="bm25")[0].source.endswith("lig.txt")
+
+
 def test_hybrid_scores_are_fused_into_unit_range(index_dir, settings, embedder):
     hits = ask("apple cider october", index_dir, settings, embedder, k=10)
     assert all(0.0 <= h.score <= 1.0 + 1e-9 for h in hits)

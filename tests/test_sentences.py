@@ -28,6 +28,31 @@ def sentences(text: str, *args) -> list[str]:
         ("It ended (finally.) Then 2019 came.", ["It ended (finally.)", "Then 2019 came."]),
         ("lower case after a stop. stays joined.", ["lower case after a stop. stays joined."]),
         ("Version 2.0 is out.Next to it", ["Version 2.0 is out.Next to it"]),
+        # a bracket closed later on its line holds its sentence; an unclosed one does not
+        ("The fare was 30 kroner (incl. VAT). Children paid half.", ["The fare was 30 kroner (incl. VAT).", "Children paid half."]),
+        ("Notes (see p. 4. And p. 5) follow. Next.", ["Notes (see p. 4. And p. 5) follow.", "Next."]),
+        ("A smiley :) and (an open bracket. Next one.", ["A smiley :) and (an open bracket.", "Next one."]),
+        ("The ship was led by Capt. Harlow Jensen. It sailed.", ["The ship was led by Capt. Harlow Jensen.", "It sailed."]),
+        # a list number is no sentence; a year or a sentence ending in a number still ends one
+        ("1. Budget\nBen reported a balance.\n2. Planting\nThe day is set.",
+         ["1. Budget", "Ben reported a balance.", "2. Planting", "The day is set."]),
+        ("It was 2019. The year ended. We counted to 3. Then stopped.",
+         ["It was 2019.", "The year ended.", "We counted to 3.", "Then stopped."]),
+        # scripts without capitals, and full stops with no space after them
+        ("هذه جملة أولى. هذه جملة ثانية؟ وهذه ثالثة.", ["هذه جملة أولى.", "هذه جملة ثانية؟", "وهذه ثالثة."]),
+        ("זה משפט ראשון. זה משפט שני.", ["זה משפט ראשון.", "זה משפט שני."]),
+        ("富士山は日本で最も高い山です。標高は三千七百七十六メートルです。", ["富士山は日本で最も高い山です。", "標高は三千七百七十六メートルです。"]),
+        ("第60号仓库存放了423箱苹果。第61号仓库是空的！对吗？", ["第60号仓库存放了423箱苹果。", "第61号仓库是空的！", "对吗？"]),
+        # list items and table rows are lines of their own, however long
+        ("The cargo was:\n- flour\n- salt from the northern mines of the old kingdom, carried in barrels\n- timber",
+         ["The cargo was:", "- flour", "- salt from the northern mines of the old kingdom, carried in barrels", "- timber"]),
+        ("| Aberdeen depot | Aberdeen Road, Unit 4 | manager Abelyn Harcourt-Smythe | 120 pallets |\n"
+         "| Wells depot | Wells Road, Unit 9 | manager Orla Wells-Burton | 80 pallets and more |",
+         ["| Aberdeen depot | Aberdeen Road, Unit 4 | manager Abelyn Harcourt-Smythe | 120 pallets |",
+          "| Wells depot | Wells Road, Unit 9 | manager Orla Wells-Burton | 80 pallets and more |"]),
+        # a form feed, NEL and Unicode line and paragraph separators end a line
+        ("Ledger Notes\u2029The ledger was audited.\fAppendix\u2028The ledger has 400 pages.\x85End",
+         ["Ledger Notes", "The ledger was audited.", "Appendix", "The ledger has 400 pages.", "End"]),
     ],
 )
 def test_sentence_boundaries(text, expected):

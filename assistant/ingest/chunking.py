@@ -13,12 +13,18 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import regex as re
+
 from assistant.ingest.documents import Document
 from assistant.ingest.sentences import split_sentences
 
 
 # Bumped whenever the splitting or packing rules change, so an index rebuilds its chunks.
-CHUNKER_VERSION = 3  # 3: an HTML <title> is the title, no longer repeated in the text
+# 3: an HTML <title> is the title, no longer repeated in the text. 4: sentences end in Chinese,
+# Japanese, Arabic and Hebrew text, never at a list number or inside a bracket closed on its line;
+# table rows and list items are lines of their own; long sentences are cut at any space and never
+# inside a character as read (an accent, an emoji sequence); HTML hidden elements left out (a4d9efe).
+CHUNKER_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,8 @@ def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]
     pieces = []
     for s, e in split_sentences(text, start, end):
         while e - s > size:
-            cut = text.rfind(" ", s + 1, s + size + 1)
-            if cut <= s + size // 2:
-                cut = s + size
-                if 0xDC00 <= ord(text[cut - 1]) <= 0xDFFF or 0xD800 <= ord(text[cut - 1]) <= 0xDBFF:
-                    cut -= 1  # never split a lone surrogate pair
+            spaces = [m.start() for m in _SPACE.finditer(text, s + size // 2 + 1, s + size + 1)]
+            cut = spaces[-1] if spaces else _grapheme_start(text, s, s + size)
             pieces.append((s, cut))
             s = cut
             while s < e and text[s].isspace():
@@ -92,6 +95,22 @@ def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]
         if s < e:
             pieces.append((s, e))
     return pieces
+
+
+_SPACE = re.compile(r"\s")  # any space: a tab, a no-break or an ideographic space too
+_GRAPHEME = re.compile(r"\X")  # a character as read: a letter and its accents, an emoji sequence
+
+
+def _grapheme_start(text: str, floor: int, cut: int) -> int:
+    """`cut`, moved back to where the character as read that holds it starts (above `floor`)."""
+    boundary = cut
+    for match in _GRAPHEME.finditer(text, max(floor, cut - 64), min(len(text), cut + 64)):
+        if match.end() > cut:
+            break
+        boundary = match.end()
+    else:
+        return cut
+    return boundary if boundary > floor else cut
 
 
 def _pack(pieces: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[int, int]]:

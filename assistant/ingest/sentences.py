@@ -1,25 +1,43 @@
 """Sentence boundaries as character spans, so every sentence can be quoted by offset.
 
-A rule-based splitter: a sentence ends at `.`, `!` or `?` (with any closing quotes or brackets)
-followed by whitespace and a capital, digit or opening quote, unless the word before is a known
-abbreviation or an initial. Blank lines always end a sentence (a line ends with \n, \r\n or \r), and so does a line break after a
-short line with no closing punctuation (a heading). It runs in linear time.
+A rule-based splitter: a sentence ends at `.`, `!` or `?` (or Arabic `؟`, `۔`; with any closing
+quotes or brackets) followed by whitespace and a capital, a letter of a script without case
+(Arabic, Hebrew, Chinese, ...), a digit or an opening quote, unless the word before is a known
+abbreviation or an initial, the sentence so far is only a list number ("1. Budget"), or a bracket
+opened in the sentence closes later on its line ("(incl. VAT)"). A Chinese or Japanese full stop,
+question or exclamation mark (`。？！`) ends one where it stands, since no space follows it.
+Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
+line or paragraph separator), and so does a line break after a short line with no closing
+punctuation (a heading), after a table row (`| … |`), or before a list item or table row. It runs
+in linear time.
 """
 
 from __future__ import annotations
 
-import re
+import regex as re
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "inc", "ltd", "co",
     "corp", "no", "nos", "fig", "figs", "vol", "ed", "eds", "gen", "gov", "sen", "rep", "rev",
     "e.g", "i.e", "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "approx", "est", "dept", "univ", "cf", "al", "p", "pp",
+    # titles and ranks before a name, and the abbreviations of a price or a list
+    "capt", "cpt", "lt", "col", "sgt", "maj", "cmdr", "adm", "hon", "pres", "supt", "insp", "det",
+    "messrs", "fr", "incl", "excl", "esp", "resp", "ref", "tel", "ave", "blvd", "govt", "assn", "bros",
 }
 # A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
 # long run of dots not followed by a capital is tried from every dot, over the rest of the run
-_END = re.compile(r"""(?<![.!?])[.!?]++['"’”)\]]*+(?=\s+['"‘“(\[]?[A-Z0-9À-Þ])""")
-_EOL = r"(?:\r\n|\r(?!\n)|\n)"  # a Windows, old Mac or Unix line end; \r\n is one, never two
+_END = re.compile(
+    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]]*+(?=\s+['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
+    r"""|[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
+)
+# a Windows, old Mac or Unix line end (\r\n is one, never two), a form feed, NEL, or a Unicode line
+# or paragraph separator
+_EOL = r"(?:\r\n|\r(?!\n)|[\n\f\x85\u2028\u2029])"
+_OPENS, _CLOSES = "([", ")]"
+_LIST_NUMBER = re.compile(r"\d{1,3}")
+# the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
+_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\|)")
 _BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
 LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
@@ -55,8 +73,10 @@ def _lines(text: str, start: int, end: int):
         if next_at < match.end():
             found = _NON_SPACE.search(text, match.end(), end)
             next_at, following = (found.start(), found.group()) if found else (end, "")
-        if line and following and not following.islower() and (
-            line[-1] in _CLOSERS or len(line) <= _HEADING_MAX
+        if line and following and (
+            (not following.islower() and (line[-1] in _CLOSERS or len(line) <= _HEADING_MAX))
+            or (line[0] == "|" and line[-1] == "|")  # a table row
+            or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
         ):
             yield pos, match.start()
             pos = match.end()
@@ -65,13 +85,29 @@ def _lines(text: str, start: int, end: int):
 
 def _sentences(text: str, start: int, end: int):
     pos = start
+    depth, counted = 0, start  # brackets open in the sentence so far, counted up to `counted`
+    close_at = -1  # the next closing bracket on the line at or after `counted`, once looked for
     for match in _END.finditer(text, start, end):
-        if match.group().startswith(".") and _is_abbreviation(text, pos, match.start()):
-            continue
+        for ch in text[counted : match.end()]:
+            if ch in _OPENS:
+                depth += 1
+            elif ch in _CLOSES and depth:
+                depth -= 1
+        counted = match.end()
+        if match.group().startswith("."):
+            so_far = _trim(text, pos, match.start())
+            if _is_abbreviation(text, pos, match.start()) or (so_far and _LIST_NUMBER.fullmatch(text, *so_far)):
+                continue
+        if depth:
+            if close_at < match.end():
+                close_at = min((i for i in (text.find(c, match.end(), end) for c in _CLOSES) if i >= 0), default=end)
+            if close_at < end:
+                continue  # "(incl. VAT)": the bracket closes later on the line
         span = _trim(text, pos, match.end())
         if span:
             yield span
         pos = match.end()
+        depth = 0
     span = _trim(text, pos, end)
     if span:
         yield span

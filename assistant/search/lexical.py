@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from typing import Sequence
 
 import numpy as np
@@ -47,8 +48,17 @@ STEM_CACHE_WORDS = 200_000
 _stem_cache: dict[str, str] = {}
 
 
+# Characters that join or mark a word without being part of it: a soft hyphen, zero-width spaces
+# and joiners, a word joiner, a byte-order mark. Left in, they split a word in two for `_WORD`.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def tokenize(text: str) -> list[str]:
-    """Stemmed content words of `text`, in order."""
+    """Stemmed content words of `text`, in order, read in one Unicode form (NFKC: an accent typed as
+    a separate mark, a ligature such as "ﬁ", full-width letters) without invisible joiners, so a
+    word is one token however it was typed (an accent typed apart had split "Hélène" in three)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     cache = _stem_cache
     missing = [w for w in dict.fromkeys(words) if w not in cache]
