@@ -398,6 +398,38 @@ def test_a_milvus_lite_file_written_by_another_process_is_read_and_a_held_one_is
                           capture_output=True, text=True, timeout=120)
     assert held.returncode == 1 and held.stdout == ""
     assert held.stderr.strip().count("\n") == 0 and "another process has this Milvus Lite file open" in held.stderr
+    # a rebuild of the recorded folders says so too (it had said the folders "cannot be read")
+    held = subprocess.run([sys.executable, "-m", "assistant", "--index", store, "index", "rebuild"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120)
+    assert held.returncode == 1 and "another process has this Milvus Lite file open" in held.stderr, held.stderr
+
+
+def test_a_milvus_collection_released_under_a_reader_is_loaded_again_not_called_damaged(corpus, tmp_path, settings, embedder):
+    # two threads' first requests at once leave Milvus Lite's collection released; every read of the
+    # process then said "cannot read this file ... run index rebuild" (a healthy store)
+    from assistant.store import milvus
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    expected = results(store, settings, embedder)
+    bot = Assistant(store=store, settings=settings, embedder=embedder)
+    assert [[(h.chunk_id, h.source) for h in bot.retrieve(q, 3)] for q in QUERIES] == [[(h[0], h[1]) for h in r[:3]] for r in expected]
+    client = open_store(store, settings).client
+    for collection in (milvus.SENTENCES, milvus.CHUNKS, milvus.META):
+        client.release_collection(collection)
+    assert [[(h.chunk_id, h.source) for h in bot.retrieve(q, 3)] for q in QUERIES] == [[(h[0], h[1]) for h in r[:3]] for r in expected]
+    milvus.close_clients()  # a fresh start: two threads' first use at once
+    go, out = threading.Barrier(2), []
+    bots = [Assistant(store=store, settings=settings, embedder=embedder) for _ in range(2)]
+
+    def first(b):
+        go.wait()
+        out.append([h.chunk_id for h in b.retrieve(QUERIES[0], 3)])
+
+    threads = [threading.Thread(target=first, args=(b,)) for b in bots]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert out == [[h[0] for h in expected[0][:3]]] * 2
 
 
 def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path, settings, embedder):

@@ -23,7 +23,7 @@ import numpy as np
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
-from assistant.store.snapshot import (FileEntry, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
+from assistant.store.snapshot import (FileEntry, IndexBusy, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
                                       rebuild_command)
 from assistant.store import Store, open_store
 
@@ -593,6 +593,8 @@ def _recorded_roots(index_dir, settings: Settings) -> list[str] | None:
         return list(store.load().manifest.roots)
     except IndexMissing:  # no CURRENT: a generation left behind may still say what was indexed
         return (store.recorded() or {}).get("roots")
+    except IndexBusy:  # held by another process: say so, not that its folders cannot be read
+        raise
     except IndexProblem:  # unreadable, or another format: its manifest may still say what was indexed
         found = store.recorded()
         return None if found is None else found.get("roots", _NOT_READ)  # None: a first build cut short

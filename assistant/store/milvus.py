@@ -56,6 +56,11 @@ ANALYZER = {"tokenizer": "standard",
 _clients: dict[str, object] = {}
 _clients_lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (uri, collection) known to be loaded
+# A collection's first use in this process, one thread at a time: Milvus Lite opens a collection at
+# its first request without a lock, and two threads' first requests at once had left it released
+# ("call load() before search"), which read as a damaged file for the rest of the process.
+_first_use = threading.Lock()
+_RELEASED = ("is in state 'released'", "call load() before")
 
 
 def _quiet() -> None:
@@ -177,6 +182,9 @@ class MilvusStore:
             yield
         except MilvusException as err:
             reason = getattr(err, "message", "") or _first_line(err)
+            if any(words in reason for words in _RELEASED):  # released meanwhile: loaded again, read again
+                self._forget_loaded()
+                raise _ChangedWhileRead(f"{self.name}: a collection was released while it was read") from None
             if self.lite_path:
                 raise IndexCorrupt(f"{self.name}: Milvus Lite cannot read this file ({reason}); "
                                    f"run `{rebuild_command(self.name)}`") from None
@@ -190,14 +198,33 @@ class MilvusStore:
         """Whether `collection` exists; an existing one is loaded for search and query (Milvus
         keeps collections released when a server, or a Milvus Lite file, is opened again)."""
         client = self.client
-        if not client.has_collection(collection):
-            return False
-        if (self.uri, collection) not in _loaded:
-            state = str(client.get_load_state(collection).get("state", ""))
-            if "Loaded" not in state:
-                client.load_collection(collection)
-            _loaded.add((self.uri, collection))
+        if (self.uri, collection) in _loaded:
+            return client.has_collection(collection)
+        with _first_use:
+            if not client.has_collection(collection):
+                return False
+            if (self.uri, collection) not in _loaded:
+                state = str(client.get_load_state(collection).get("state", ""))
+                if "Loaded" not in state:
+                    client.load_collection(collection)
+                _loaded.add((self.uri, collection))
         return True
+
+    def _forget_loaded(self) -> None:
+        with _first_use:
+            for key in [key for key in _loaded if key[0] == self.uri]:
+                _loaded.discard(key)
+
+    def read(self, call):
+        """`call()` (a search or query of a loaded snapshot) with Milvus's errors as one line; once
+        more after loading again a collection found released."""
+        try:
+            with self._reading():
+                return call()
+        except _ChangedWhileRead:
+            self._exists(SENTENCES), self._exists(CHUNKS)
+            with self._reading():
+                return call()
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -230,6 +257,8 @@ class MilvusStore:
             if state is None or "manifest" not in state:
                 return None  # never committed (a first build cut short): nothing was recorded
             manifest = state.get("manifest") or {}
+        except IndexBusy:
+            raise
         except (IndexProblem, ValueError, AttributeError):
             return {}
         return {key: [str(p) for p in manifest[key]] for key in ("roots", "excluded")
@@ -473,8 +502,9 @@ class MilvusSnapshot(Snapshot):
         rows = np.full((len(query_vectors), k), -1, dtype=np.int64)
         if k == 0 or not len(query_vectors):
             return scores, rows
-        found = self.store.client.search(SENTENCES, data=[v.tolist() for v in query_vectors], limit=k, anns_field="vector",
-                                         search_params={"metric_type": "IP"}, output_fields=["source", "start", "end"])
+        found = self.store.read(lambda: self.store.client.search(
+            SENTENCES, data=[v.tolist() for v in query_vectors], limit=k, anns_field="vector",
+            search_params={"metric_type": "IP"}, output_fields=["source", "start", "end"]))
         for q, hits in enumerate(found):
             j = 0
             for hit in hits:
@@ -491,7 +521,7 @@ class MilvusSnapshot(Snapshot):
         if not rows:
             return np.empty((0, self.manifest.dimension), np.float32)
         ids = [_key_id(*self.keys[r]) for r in rows]
-        got = {r["id"]: r["vector"] for r in self.store.client.query(SENTENCES, ids=ids, output_fields=["vector"])}
+        got = {r["id"]: r["vector"] for r in self.store.read(lambda: self.store.client.query(SENTENCES, ids=ids, output_fields=["vector"]))}
         missing = [i for i in ids if i not in got]
         if missing:
             raise IndexCorrupt(f"{self.store.name}: {len(missing)} sentence vectors missing; "
@@ -504,8 +534,9 @@ class MilvusSnapshot(Snapshot):
         scores = np.zeros(len(self.chunks), dtype=np.float32)
         if not self.chunks or not query.strip():
             return scores
-        found = self.store.client.search(CHUNKS, data=[query], anns_field="sparse", limit=min(n, len(self.chunks)),
-                                         search_params={"metric_type": "BM25"}, output_fields=["seq"])
+        found = self.store.read(lambda: self.store.client.search(
+            CHUNKS, data=[query], anns_field="sparse", limit=min(n, len(self.chunks)),
+            search_params={"metric_type": "BM25"}, output_fields=["seq"]))
         for hit in found[0]:
             ci = self._chunk_of_seq.get(hit["entity"]["seq"])
             if ci is not None:
