@@ -432,6 +432,31 @@ def test_a_milvus_collection_released_under_a_reader_is_loaded_again_not_called_
     assert out == [[h[0] for h in expected[0][:3]]] * 2
 
 
+def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(corpus, tmp_path, settings, embedder, monkeypatch, capsys):
+    # a Ctrl-C in the middle of a commit had left the store "interrupted" until a rebuild embedded everything again
+    import os
+    import signal
+
+    from assistant.store import milvus
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus / "apples.txt"], store, settings=settings, embedder=embedder)
+    real = milvus._batched
+    sent = []
+
+    def interrupted(call, items):
+        if not sent:
+            sent.append(os.kill(os.getpid(), signal.SIGINT))
+        return real(call, items)
+
+    monkeypatch.setattr(milvus, "_batched", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        add_documents([corpus], store, settings=settings, embedder=embedder)
+    assert sent and "finishing the commit so that the store stays whole" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert indexed(store, settings) == sorted(str(corpus / n) for n in TOPICS)  # whole, and the new documents in
+
+
 def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path, settings, embedder):
     # every file added by name is a recorded root; past 65,535 bytes of state the commit had failed
     # with pymilvus's own error after marking the store "writing", so every later load said
@@ -469,14 +494,16 @@ def test_a_milvus_lite_file_named_without_its_scheme_is_refused_not_opened_as_a_
     assert sorted(p.name for p in lite.iterdir()) == before
 
 
-def test_a_milvus_store_whose_first_build_was_cut_short_is_built_from_the_default_corpus(tmp_path, settings, embedder, monkeypatch):
-    # it records nothing yet: a rebuild without paths (what the app runs at start) must treat it as
-    # no index, not refuse it as one whose recorded folders cannot be read
+def test_a_milvus_store_whose_first_build_was_cut_short_is_built_again_from_its_own_folders(tmp_path, settings, embedder, monkeypatch):
+    # a rebuild without paths (what the app runs at start, and what the "interrupted" message
+    # names) had filled it with the default corpus, the shipped article, instead of the folders
+    # the cut-short build was indexing
     from assistant.ingest.indexing import ensure_index, rebuild_roots
     from assistant.store.milvus import MilvusStore
 
     docs = write_corpus(tmp_path / "docs", {"owls.txt": "Owls hunt at night. They are birds."})[0].parent
-    mine = settings.replace(corpus_dir=str(docs))
+    mine = write_corpus(tmp_path / "mine", {"bees.txt": "Bees make honey. They live in hives."})[0].parent
+    default = settings.replace(corpus_dir=str(docs))
     store = store_name("milvus", tmp_path)
     original = MilvusStore._create_data
 
@@ -486,11 +513,11 @@ def test_a_milvus_store_whose_first_build_was_cut_short_is_built_from_the_defaul
 
     monkeypatch.setattr(MilvusStore, "_create_data", cut_short)
     with pytest.raises(KeyboardInterrupt):
-        rebuild_index([str(docs)], index_dir=store, settings=mine, embedder=embedder)
+        rebuild_index([str(mine)], index_dir=store, settings=default, embedder=embedder)
     monkeypatch.setattr(MilvusStore, "_create_data", original)
-    assert open_store(store, mine).recorded() is None
-    assert rebuild_roots(store, mine) == [str(docs)]
-    assert list(ensure_index(store, settings=mine, embedder=embedder).added) == [str(docs / "owls.txt")]
+    assert open_store(store, default).recorded() == {"roots": [str(mine)], "excluded": []}
+    assert rebuild_roots(store, default) == [str(mine)]
+    assert list(ensure_index(store, settings=default, embedder=embedder).added) == [str(mine / "bees.txt")]
 
 
 def test_an_edit_or_a_move_embeds_only_the_sentences_the_index_does_not_hold_yet(store, tmp_path, settings, embedder):

@@ -29,6 +29,8 @@ import json
 import logging
 import os
 import secrets
+import signal
+import sys
 import tempfile
 import threading
 from dataclasses import asdict
@@ -254,9 +256,9 @@ class MilvusStore:
     def recorded(self) -> dict | None:
         try:
             state = self._state()
-            if state is None or "manifest" not in state:
-                return None  # never committed (a first build cut short): nothing was recorded
-            manifest = state.get("manifest") or {}
+            if state is None or not ("manifest" in state or "writing" in state):
+                return None  # never committed, nor begun to be: nothing was recorded
+            manifest = state.get("manifest") or state.get("writing") or {}
         except IndexBusy:
             raise
         except (IndexProblem, ValueError, AttributeError):
@@ -342,6 +344,11 @@ class MilvusStore:
 
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
+        with _interrupt_after(self.name):
+            self._commit(base, manifest, keep, chunks, vectors)
+
+    def _commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
+                chunks: list[Chunk], vectors: np.ndarray) -> None:
         keys = sentence_keys(chunks)
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} sentences but {len(vectors)} vectors")
@@ -363,7 +370,10 @@ class MilvusStore:
         if state is None and not self._exists(META):
             self._create_meta()
         commit = f"{now()}-{secrets.token_hex(4)}"
-        self._put_state({**(state or {}), "state": "writing", "commit": commit})
+        # what this run records, kept while it writes: a first build cut short is then rebuilt from
+        # its own folders (it had been rebuilt from the default corpus, the shipped article)
+        self._put_state({**(state or {}), "state": "writing", "commit": commit,
+                         "writing": {"roots": list(manifest.roots), "excluded": list(manifest.excluded)}})
         if base is None:  # start over: the recipe (model, dimension, chunking) may have changed
             for name in (CHUNKS, SENTENCES):
                 if client.has_collection(name):
@@ -545,6 +555,32 @@ class MilvusSnapshot(Snapshot):
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _interrupt_after(name: str):
+    """Ctrl-C while a commit writes (several calls, not one transaction) takes effect when it has
+    ended: cut short, the store reads as interrupted until a rebuild embeds everything again. A
+    second Ctrl-C stops at once. Only in the main thread, where Python delivers signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def later(signum, frame):
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+        print(f"{name}: finishing the commit so that the store stays whole; press Ctrl-C again to stop now "
+              f"(the store then needs `{rebuild_command(name)}`)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, later)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 def _lexical_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
