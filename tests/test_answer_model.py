@@ -352,6 +352,33 @@ def museum_index(tmp_path, settings, embedder):
     return index_dir
 
 
+def test_a_sentence_that_asks_or_a_heading_is_never_quoted_as_the_answer(tmp_path, settings, embedder):
+    # the model finds a sentence echoing the question near certain to answer it: an FAQ's question
+    # line, a Markdown heading, notes asking the same thing had been quoted as the answer (0.96)
+    from assistant.answer.extractive import states_something
+
+    from assistant.search.lexical import tokenize
+
+    asked = set(tokenize("Can I share my folders with others?"))
+    assert not states_something("Q: Can I share folders?", asked) and not states_something("Share folders with others?", asked)
+    assert not states_something("### Is the lock waterproof") and not states_something("#")
+    assert states_something("Can I share folders with the Alpine 2 app?", asked)  # a question holding more may answer
+    assert states_something("You can share folders with others.", asked) and states_something("#5 is the winner.")
+    assert states_something("Why? Because it rained.", asked) and states_something("Sizes: S, M, L")
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(
+        "# Questions about the museum\n\n"
+        "### Can visitors bring dogs into the museum?\n\nOnly guide dogs are allowed inside.\n\n"
+        "Q: How many volunteers guide the tours?\nA: Twelve volunteers guide the tours each week.\n", "utf-8")
+    index_dir = tmp_path / "index"
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    for question in ("Can visitors bring dogs into the museum?", "How many volunteers guide the tours?"):
+        answer = ask(question, index_dir=index_dir, settings=settings, embedder=embedder)
+        assert all(states_something(c.quote, set(tokenize(question))) for c in answer.citations), (question, answer.text)
+        assert question not in answer.text
+
+
 def test_ask_answers_from_the_model_and_abstains_below_the_threshold(museum_index, settings, embedder):
     answer = ask("How many paintings does the museum hold?", index_dir=museum_index, settings=settings, embedder=embedder)
     assert not answer.abstained and "3,000 paintings" in answer.text
@@ -463,6 +490,10 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
         again = ask(pasted, index_dir=museum_index, settings=settings, embedder=embedder)
         assert (again.text, again.confidence) == (alone.text, alone.confidence)
     assert plain_question("Who did that!?") == "Who did that?"  # a run of marks keeps its question mark
+    # without its mark a question is read as one ("…hold" and "…hold?" had been given different answers)
+    assert plain_question(core) == plain and plain_question("Tell me the 3 facts!") == "Tell me the 3 facts!"
+    bare = ask(core, index_dir=museum_index, settings=settings, embedder=embedder)
+    assert (bare.text, bare.confidence) == (alone.text, alone.confidence)
     # a Markdown link reads as its text ("Who is [Ken Hu](javascript:alert(1))?" was refused)
     assert plain_question("What does [the law](http://x) say?") == "What does the law say?"
     assert plain_question("Who is [Ken Hu](javascript:alert(1))?") == "Who is Ken Hu?"

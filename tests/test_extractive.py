@@ -3,6 +3,8 @@ candidates, the context each is read with, and how the answer is composed from t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.answer import model as answer_model, extractive
@@ -167,6 +169,21 @@ def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(cam
     # the limit is per part: each part of a multi-part question keeps its best sentence
     other = [_candidate(b, b_start, b_end, 0.8)]
     assert [c.hit.chunk_id for c in extractive.compose([found, other], max_sentences=1)[1]] == [a.chunk_id, b.chunk_id]
+
+
+def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_document):
+    # "The cargo list for the voyage was:" had been quoted alone, without the list
+    text = ("The ship sailed from Bergen in May.\nThe cargo list for the voyage was:\n- flour\n- salt\n- timber\n- tar\n\n"
+            "It reached Leith in June.")
+    searcher = one_document(text, 1200)
+    (hit,) = searcher.search_many(["cargo"], 1, vectors=searcher.embed(["cargo"]))[0]
+    start = text.index("The cargo")
+    lead = extractive.Candidate(0, hit, start, text.index(":") + 1, text[start : text.index(":") + 1], 0.9, 0.0)
+    answer, citations = extractive.compose([[lead]], max_sentences=3)
+    assert [c.quote for c in citations] == ["The cargo list for the voyage was:", "- flour", "- salt", "- timber"]
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations) and answer.count("[1]") == 4
+    plain = replace(lead, end=lead.end - 1, text=lead.text[:-1])  # without its colon: alone
+    assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]
 
 
 def test_lexical_tokens_are_stemmed_content_words():

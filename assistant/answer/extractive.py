@@ -16,6 +16,7 @@ reading order, each followed by its citation marker.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from assistant.answer.types import Citation
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
+from assistant.ingest.sentences import split_sentences
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -47,12 +49,35 @@ class Candidate:
     judged: float | None = None  # on the best candidate: the highest probability of the candidates re-read with their bridges (card's bridge_for)
 
 
+# A Markdown heading ("## Setup") states nothing, and neither does a sentence that asks ("…?") with
+# no content word the question lacks: it is the question again (an FAQ's "Q: …?" line, a heading
+# "### Is the lock waterproof?"), which the model finds near certain to answer it. Neither is a
+# candidate; both stay in the passage, and in the context read with the sentence after them. A
+# question that holds more ("Has anyone tried the Alpine 2 tent?") stays one: in forum posts such
+# a sentence can hold the answer (on the dev split, dropping every asking sentence that shares
+# most of the question's words lost 8 answers).
+_ASKS = re.compile(r"\?[\s'\"’”)\]]*$")
+_HEADING = re.compile(r"#{1,6}(?:\s|$)")
+
+
+def states_something(text: str, question_words: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether a sentence can answer a question whose content words (`lexical.tokenize`) are
+    `question_words`: not a Markdown heading, nor a question made of those words only."""
+    if _HEADING.match(text):
+        return False
+    return not (_ASKS.search(text) and set(tokenize(text)) <= question_words)
+
+
 def sentences(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, ranker: prefilter.Prefilter | None = None
 ) -> list[Candidate]:
-    """Every distinct sentence of `hits` with its pre-filter score (`answer/prefilter.py`: the
-    fitted `ranker`, or the stock score without one; model score not yet set), best first."""
+    """Every distinct sentence of `hits` that states something (`states_something`) with its
+    pre-filter score (`answer/prefilter.py`: the fitted `ranker`, or the stock score without one;
+    model score not yet set), best first."""
     found, table = with_features(question, query_vector, hits, searcher)
+    asked = set(tokenize(question))
+    kept = [i for i, c in enumerate(found) if states_something(c.text, asked)]
+    found, table = [found[i] for i in kept], table[kept]
     scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
     scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))
     return scored
@@ -170,7 +195,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
     and the sentences of the same passage the model also finds answering, in reading order."""
     chosen: list[Candidate] = []
     for found in parts:
-        for cand in sorted(_selection(found, max_sentences), key=lambda c: c.start):
+        for cand in sorted(_with_what_follows(_selection(found, max_sentences), max_sentences), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
     numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
@@ -192,6 +217,25 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
         if cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score and not _overlapping(cand, chosen):
             chosen.append(cand)
     return chosen
+
+
+_LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
+
+
+def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Candidate]:
+    """`selected`, and after a sentence that ends in a colon ("The cargo list was:") the sentences
+    of its passage that follow it, up to `max_sentences` of them: what it announces (a list, a
+    quotation) is the answer, and the lead-in alone had been quoted without it."""
+    out = list(selected)
+    for cand in selected:
+        if not _LEAD_IN.search(cand.text):
+            continue
+        hit = cand.hit
+        for s, e in split_sentences(hit.text, cand.end - hit.start)[:max_sentences]:
+            follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            if not _overlapping(follower, out):
+                out.append(follower)
+    return out
 
 
 def _overlapping(cand: Candidate, chosen: list[Candidate]) -> bool:

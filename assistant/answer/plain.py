@@ -7,7 +7,9 @@ or exclamation marks that ends it ("???!" is "?", "!?" is "?"), and quotes aroun
 question. Without this, a
 question in bold was refused where the same words were answered. Markdown only loses its markup,
 never a word: where rendering would join or drop words ("5*3*4" is not emphasis), the question
-keeps its Markdown.
+keeps its Markdown. A question typed without a mark at its end (its last character a letter or
+digit) is read with "?", as the answer model was trained to read questions: "price" and "price?"
+had been given different answers.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def plain_question(question: str) -> str:
     plain = _MARKS.sub(lambda run: "?" if "?" in run.group() else "!", plain)
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()
+    if plain and plain[-1].isalnum():
+        plain += "?"
     return plain or question
 
 
