@@ -457,6 +457,28 @@ def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(co
     assert indexed(store, settings) == sorted(str(corpus / n) for n in TOPICS)  # whole, and the new documents in
 
 
+def test_a_milvus_lite_path_that_cannot_be_a_store_says_why_and_reading_a_missing_one_creates_nothing(tmp_path, settings, embedder):
+    # every failure to open had read "another process has this Milvus Lite file open", and
+    # `index info` on a mistyped name had created a store folder there
+    from assistant.interfaces import cli
+    from assistant.store.snapshot import IndexProblem
+
+    plain = tmp_path / "old.db"
+    plain.write_text("a file", "utf-8")
+    (tmp_path / "a.db").symlink_to(tmp_path / "b.db")
+    (tmp_path / "b.db").symlink_to(tmp_path / "a.db")
+    for name, why in ((plain, "is a file; Milvus Lite keeps a store in a folder"), (tmp_path / "a.db", "is a link that leads nowhere")):
+        with pytest.raises(IndexProblem, match=why) as err:
+            add_documents([tmp_path], f"milvus://{name}", settings=settings, embedder=embedder)
+        assert not isinstance(err.value, IndexBusy)
+    missing = tmp_path / "typo.db"
+    assert cli.main(["--index", f"milvus://{missing}", "index", "info"]) == 1
+    with pytest.raises(IndexMissing, match="no index yet; run .* index rebuild` or .* index add PATH`"):
+        open_store(f"milvus://{missing}", settings).load()
+    assert not missing.exists() and Assistant(store=f"milvus://{missing}", settings=settings, embedder=embedder).documents() == ()
+    assert not missing.exists()
+
+
 def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path, settings, embedder):
     # every file added by name is a recorded root; past 65,535 bytes of state the commit had failed
     # with pymilvus's own error after marking the store "writing", so every later load said

@@ -168,6 +168,12 @@ class MilvusStore:
                     client = MilvusClient(self.uri, token=self._token, **options) if self._token else MilvusClient(self.uri, **options)
                 except Exception as err:  # noqa: BLE001 - pymilvus raises several kinds
                     if self.lite_path and "Open local milvus failed" in str(err):
+                        if os.path.isfile(self.lite_path):
+                            raise IndexProblem(f"{self.name}: {self.lite_path} is a file; Milvus Lite keeps a store in a folder of "
+                                               f"that name (a single-file store of an older Milvus Lite cannot be read)") from None
+                        if not os.path.exists(self.lite_path):  # a broken link or a loop
+                            raise IndexProblem(f"{self.name}: {self.lite_path} is a link that leads nowhere "
+                                               f"(to a missing file or back to itself)") from None
                         raise IndexBusy(f"{self.name}: another process has this Milvus Lite file open (Milvus Lite "
                                         "serves one process at a time; stop it, or use a Milvus server)") from None
                     raise IndexProblem(f"{self.name}: cannot connect to Milvus ({_first_line(err)})") from None
@@ -246,7 +252,17 @@ class MilvusStore:
             raise _ChangedWhileRead(f"{self.name}: the store's state changed while it was read")
         return json.loads(text)
 
+    def _no_index_yet(self) -> str:
+        rebuild = rebuild_command(self.name)
+        return f"{self.name}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`"
+
+    def _no_lite_file(self) -> bool:
+        """A Milvus Lite file that is not there: readers say so without creating it (connecting does)."""
+        return bool(self.lite_path) and not os.path.lexists(self.lite_path)
+
     def token(self) -> str | None:
+        if self._no_lite_file():
+            return None
         try:
             state = self._state()
         except IndexProblem:
@@ -254,6 +270,8 @@ class MilvusStore:
         return None if state is None else f"{state.get('commit')} {state.get('state')}"
 
     def recorded(self) -> dict | None:
+        if self._no_lite_file():
+            return None
         try:
             state = self._state()
             if state is None or not ("manifest" in state or "writing" in state):
@@ -271,6 +289,8 @@ class MilvusStore:
         being written (by this machine's writer, who holds the lock), the state waits for it to
         end (at most WRITER_WAIT_S) and is read again; with no writer, "writing" means a run was
         cut short."""
+        if self._no_lite_file():
+            raise IndexMissing(self._no_index_yet())
         for _ in range(READ_TRIES):
             try:
                 return self._load(model, dimension)
@@ -300,7 +320,7 @@ class MilvusStore:
     def _load(self, model: str | None, dimension: int | None) -> "MilvusSnapshot":
         state = self._state()
         if state is None or not self._exists(CHUNKS) or not self._exists(SENTENCES):
-            raise IndexMissing(f"{self.name}: no index yet; run `{rebuild_command(self.name)}`")
+            raise IndexMissing(self._no_index_yet())
         if state.get("state") != "clean":
             raise IndexCorrupt(f"{self.name}: an indexing run was interrupted before it finished; "
                                f"run `{rebuild_command(self.name)}`")
