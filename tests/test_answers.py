@@ -239,6 +239,18 @@ def test_history_reads_langchain_messages_and_answers_and_refuses_other_objects_
         assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
+def test_an_answer_reads_in_a_repr_without_every_passage_in_full():
+    # repr(answer) had been 8,772 characters: every hit's whole passage, twice
+    from assistant.answer.types import Answer, Citation
+    from assistant.search.retrieval import Hit
+
+    hit = Hit(text="x" * 5000, source="docs/a.txt", start=0, end=5000, page=None, score=0.9, label="a.txt ¶1", chunk_id="c1", position=0)
+    answer = Answer(question="Who?", text="Ken Hu. [1]", citations=(Citation(1, hit, "Ken Hu.", 10, 17),), abstained=False, hits=(hit,) * 5)
+    shown = repr(answer)
+    assert len(shown) < 500 and "Who?" in shown and "Ken Hu." in shown and "x" * 50 not in shown
+    assert answer.citations[0].hit is hit and answer == Answer(**{**answer.__dict__})  # the fields are all there
+
+
 def test_a_long_chain_of_follow_ups_searches_at_most_a_question_s_length_ending_with_the_question():
     # a history of 2.1 million characters had made a query of as many (the question's own limit is 10,000)
     chain = [(f"What did he say about topic {i} and what did it mean for them?", "") for i in range(400)]

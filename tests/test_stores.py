@@ -479,6 +479,36 @@ def test_a_milvus_lite_path_that_cannot_be_a_store_says_why_and_reading_a_missin
     assert not missing.exists()
 
 
+def test_a_folder_index_load_that_spans_two_saves_reads_the_new_generation(corpus, tmp_path, settings, embedder, monkeypatch):
+    # a reader descheduled between reading CURRENT and its files found them collected by two saves
+    # and called the healthy index damaged ("run index rebuild")
+    from assistant.store import faiss
+    from assistant.store.index import Index
+
+    store = store_name("faiss", tmp_path)
+    rebuild_index([corpus / "apples.txt"], store, settings=settings, embedder=embedder)
+    real = Index.load.__func__
+    raised = []
+
+    def slow(cls, *args, **kwargs):
+        if not raised:  # two saves happen while this load is under way
+            raised.append(1)
+            add_documents([corpus / "taxes.txt"], store, settings=settings, embedder=embedder)
+            add_documents([corpus / "rockets.md"], store, settings=settings, embedder=embedder)
+            raise IndexCorrupt(f"{store}/gen-x/manifest.json: missing or unreadable")
+        return real(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "load", classmethod(slow))
+    assert len(faiss.FaissStore(store).load().manifest.files) == 3 and raised
+
+    def damaged(cls, *args, **kwargs):  # damage with CURRENT unchanged is reported
+        raise IndexCorrupt("damaged")
+
+    monkeypatch.setattr(Index, "load", classmethod(damaged))
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        faiss.FaissStore(store).load()
+
+
 def test_a_milvus_store_records_more_folders_than_one_text_field_holds(tmp_path, settings, embedder):
     # every file added by name is a recorded root; past 65,535 bytes of state the commit had failed
     # with pymilvus's own error after marking the store "writing", so every later load said

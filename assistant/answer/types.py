@@ -7,7 +7,7 @@ the other way round.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.search.retrieval import Hit
 
@@ -17,7 +17,7 @@ class Citation:
     """Marker `[n]` in the answer text, pointing at `hit`; `quote` is the supporting text."""
 
     n: int
-    hit: Hit
+    hit: Hit = field(repr=False)  # the whole passage: left out of the repr
     quote: str
     quote_start: int
     quote_end: int
@@ -29,7 +29,7 @@ class Answer:
     text: str  # with inline markers [1], [2] ...; the refusal phrase when abstained
     citations: tuple[Citation, ...]
     abstained: bool
-    hits: tuple[Hit, ...]  # everything retrieved, best first
+    hits: tuple[Hit, ...] = field(repr=False)  # everything retrieved, best first (not in the repr: whole passages)
     query: str = ""  # what was searched (the question, rewritten for a follow-up)
     method: str = "extractive"  # or "generated"
     notice: str = ""  # e.g. why a configured language model was not used

@@ -22,7 +22,9 @@ from assistant.ingest.chunking import Chunk
 from assistant.store.ann import ann_with
 from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, recorded_paths,
                                     save_delta)
-from assistant.store.snapshot import IndexProblem, Manifest, Snapshot, sentence_keys, writer_lock
+from assistant.store.snapshot import IndexCorrupt, IndexProblem, Manifest, Snapshot, sentence_keys, writer_lock
+
+LOAD_TRIES = 3  # loads of an index whose CURRENT moved on during them, before a damaged one is reported
 
 
 class FaissStore:
@@ -37,6 +39,16 @@ class FaissStore:
         return current_token(self.name)
 
     def load(self, model: str | None = None, dimension: int | None = None) -> Index:
+        """The current generation. A load that spans two saves finds the generation it began
+        with collected (a save keeps one before it); then CURRENT has moved on and the new one is
+        read, instead of calling a healthy index damaged."""
+        for _ in range(LOAD_TRIES - 1):
+            began = self.token()
+            try:
+                return Index.load(self.name, model, dimension)
+            except IndexCorrupt:
+                if began is None or self.token() in (None, began):
+                    raise
         return Index.load(self.name, model, dimension)
 
     def recorded(self) -> dict:
