@@ -143,6 +143,24 @@ def test_keyword_search_reads_a_word_as_one_however_its_characters_were_typed(tm
     assert ask("profit", store, settings, embedder, k=1, mode="bm25")[0].source.endswith("lig.txt")
 
 
+def test_keyword_search_finds_chinese_and_japanese_text_by_pairs_of_characters(tmp_path, settings, embedder):
+    # a clause without spaces had been one token that no question matched
+    from assistant.search.lexical import tokenize
+
+    assert tokenize("仓库存放") == ["仓库", "库存", "存放"] and tokenize("東京 in May") == ["東京", "may"]
+    assert "60" in tokenize("第60号仓库") and tokenize("山") == ["山"]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    fruit = ["苹果", "香蕉", "橙子", "葡萄", "梨子"]
+    (docs / "cang.txt").write_text("".join(f"第{i}号仓库存放了{100 + i}箱{fruit[i % 5]}。\n" for i in range(1, 60)), "utf-8")
+    (docs / "fuji.txt").write_text("富士山は日本で最も高い山です。標高は三千七百七十六メートルです。\n", "utf-8")
+    store = tmp_path / "index"
+    rebuild_index([docs], index_dir=store, settings=settings, embedder=embedder)
+    assert ask("富士山の標高は？", store, settings, embedder, k=1, mode="bm25")[0].source.endswith("fuji.txt")
+    hit = ask("哪个仓库存放了葡萄？", store, settings, embedder, k=1, mode="bm25")[0]
+    assert "葡萄" in hit.text
+
+
 def test_hybrid_scores_are_fused_into_unit_range(index_dir, settings, embedder):
     hits = ask("apple cider october", index_dir, settings, embedder, k=10)
     assert all(0.0 <= h.score <= 1.0 + 1e-9 for h in hits)

@@ -14,6 +14,7 @@ import unicodedata
 from typing import Sequence
 
 import numpy as np
+import regex
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenization's default token_pattern
 _stemmer = None
@@ -57,9 +58,11 @@ def tokenize(text: str) -> list[str]:
     """Stemmed content words of `text`, in order, read in one Unicode form (NFKC: an accent typed as
     a separate mark, a ligature such as "ﬁ", full-width letters) without invisible joiners, so a
     word is one token however it was typed (an accent typed apart had split "Hélène" in three)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    if text.isascii():
+        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    else:
+        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).lower()
+        words = [w for w in _words_of_any_script(text) if w not in STOPWORDS]
     cache = _stem_cache
     missing = [w for w in dict.fromkeys(words) if w not in cache]
     if not missing:
@@ -68,6 +71,24 @@ def tokenize(text: str) -> list[str]:
     if len(cache) < STEM_CACHE_WORDS:
         cache.update(found)  # entries are only ever added, so readers in other threads stay right
     return [cache[w] if w in cache else found[w] for w in words]
+
+
+# Chinese, Japanese and Korean are written without spaces between words: a run of their characters
+# is read as its overlapping pairs of characters ("仓库存放" as 仓库, 库存, 存放), as Lucene's CJK
+# analyzer does; with `_WORD` alone a whole clause had been one token, found by no question.
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
+
+
+def _words_of_any_script(text: str) -> list[str]:
+    words: list[str] = []
+    at = 0
+    for run in _CJK.finditer(text):
+        words += _WORD.findall(text[at : run.start()])
+        chars = run.group()
+        words += [chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)]
+        at = run.end()
+    words += _WORD.findall(text[at:])
+    return words
 
 
 class BM25:
