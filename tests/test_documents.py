@@ -149,6 +149,52 @@ def test_html_keeps_visible_text_only(tmp_path):
     assert text == text.strip()
 
 
+def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_footers():
+    # a "Most read" sidebar's headline had been quoted as the answer, a footer's price cited to another article
+    page = """<html><head><title>Tram line | Chronicle</title></head><body>
+<div class="cookie">We use cookies to improve your experience.</div>
+<header><nav><ul><li>News</li><li>Sign in</li></ul></nav><p>The Chronicle</p></header>
+<main><article><h1>Council approves tram line</h1>
+<p>The first trams will run in early 2029.</p></article>
+<aside><h2>Most read</h2><ul><li>The tram will open in 2027, says minister</li></ul></aside></main>
+<footer><p>Subscribers pay 9.99 euros a month.</p></footer></body></html>"""
+    assert html_visible_text(page) == "Council approves tram line\n\nThe first trams will run in early 2029."
+    no_article = page.replace("<article>", "<div>").replace("</article>", "</div>")
+    text = html_visible_text(no_article)  # <main> then: the sidebar inside it stays, the rest goes
+    assert "early 2029" in text and "Most read" in text and "cookies" not in text and "9.99" not in text
+    plain = no_article.replace("<main>", "<div>").replace("</main>", "</div>")
+    text = html_visible_text(plain)  # neither: the whole page, but never its navigation menus
+    assert "cookies" in text and "9.99" in text and "early 2029" in text and "Sign in" not in text
+
+
+def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
+    # a paragraph wrapped in the source had been cut into sentences at every line end, "<br>" plus a
+    # line break in the source made a paragraph break, and every table cell was a paragraph of its own
+    wrapped = "<p>The council voted to extend the line to\nCentral Station. Work will start in\n2025.</p><pre>a\nb</pre>"
+    assert html_visible_text(wrapped) == "The council voted to extend the line to Central Station. Work will start in 2025.\n\na\nb"
+    assert html_visible_text("<p>to the old town<br>\nin under twenty minutes</p>") == "to the old town\nin under twenty minutes"
+    table = "<table><caption>Lines</caption><tr><th>Line<th>Opened</tr><tr><td><p>Line 1</p></td><td>1998</td></tr><tr><td>Line 2<td>2004</table>"
+    assert html_visible_text(table) == "Lines\n\n| Line | Opened |\n| Line 1 | 1998 |\n| Line 2 | 2004 |"
+
+
+def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbers(tmp_path):
+    # "... transfer of the laboratory services to the Confidential - for board members only 2" had been quoted
+    from assistant.ingest.documents import without_running_lines
+
+    bodies = ["The plant opened in May.", "Sales rose by a third.", "The board met twice.", "Costs fell."]
+    pages = [["Northwind Annual Report 2023", body, f"Confidential - page {n}"] for n, body in enumerate(bodies, start=1)]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(make_pdf(pages))
+    document = load(path)
+    assert document.text.split(PAGE_SEPARATOR) == bodies
+    assert [document.text[p.start:p.end] for p in document.pages] == bodies and [p.number for p in document.pages] == [1, 2, 3, 4]
+    # a line on only some pages stays, and so does everything of a document of two pages
+    assert without_running_lines(["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]) == ["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]
+    assert without_running_lines(["Head\nA.", "Head\nB."]) == ["Head\nA.", "Head\nB."]
+    assert without_running_lines(["Head 1\nA.", "Head 2\nB.", "Head 3\nC."]) == ["A.", "B.", "C."]
+    assert without_running_lines(["Head", "Head", "Head"]) == ["Head", "Head", "Head"]  # a page's only line is its text
+
+
 def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():
     # text in <div hidden> or style="display:none" had been indexed and cited as an answer
     from assistant.ingest.documents import html_visible_text

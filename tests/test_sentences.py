@@ -50,6 +50,18 @@ def sentences(text: str, *args) -> list[str]:
          "| Wells depot | Wells Road, Unit 9 | manager Orla Wells-Burton | 80 pallets and more |",
          ["| Aberdeen depot | Aberdeen Road, Unit 4 | manager Abelyn Harcourt-Smythe | 120 pallets |",
           "| Wells depot | Wells Road, Unit 9 | manager Orla Wells-Burton | 80 pallets and more |"]),
+        # a reference mark after the end of a sentence ends it with the sentence (Wikipedia, footnotes)
+        ("It is a reservoir.[1] It was built in 1958.[2][3] The dam is high.[4, 5] Done.\u00b9 Next one. See [1] too.",
+         ["It is a reservoir.[1]", "It was built in 1958.[2][3]", "The dam is high.[4, 5]", "Done.\u00b9", "Next one.", "See [1] too."]),
+        # prose wrapped at a short width (a PDF column) goes on across lines that start with a capital or a digit
+        ("The centre is expected to open in\nApril 2025, and tours for local schools will\nstart in May. Its funding\n"
+         "comes from the regional fund and the\nministry, and it will employ about 60\nscientists from three universities.",
+         ["The centre is expected to open in\nApril 2025, and tours for local schools will\nstart in May.",
+          "Its funding\ncomes from the regional fund and the\nministry, and it will employ about 60\nscientists from three universities."]),
+        # short lines that do not go on in lower case stay lines of their own (a list, a log)
+        ("Ingredients\nFlour\nSugar\nEggs", ["Ingredients", "Flour", "Sugar", "Eggs"]),
+        ("Line number 1 of a file without blank lines\nLine number 2 of a file without blank lines",
+         ["Line number 1 of a file without blank lines", "Line number 2 of a file without blank lines"]),
         # a form feed, NEL and Unicode line and paragraph separators end a line
         ("Ledger Notes\u2029The ledger was audited.\fAppendix\u2028The ledger has 400 pages.\x85End",
          ["Ledger Notes", "The ledger was audited.", "Appendix", "The ledger has 400 pages.", "End"]),

@@ -176,18 +176,29 @@ def _title(text: str, source: str) -> str:
 
 # HTML markup in a text (a tag ends before the next "<", so a search over many unclosed ones is linear)
 HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
-_INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object"}
+# Never the page's text: code, styles, embedded objects, and the site's navigation menus.
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object", "nav"}
 _BLOCK = {
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header",
-    "footer", "nav", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
-    "title", "main", "figure", "figcaption", "dt", "dd", "hr", "td", "th",
+    "p", "div", "li", "ul", "ol", "table", "section", "article", "header",
+    "footer", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+    "title", "main", "figure", "figcaption", "dt", "dd", "hr", "caption",
 }
+_CELLS = {"td", "th"}  # a table row reads as one line, "| a | b |" (each cell had been a paragraph)
+_PREFORMATTED = {"pre", "textarea", "listing", "plaintext"}  # where the source's line breaks show
+# Where the page says its content is: <article> (each one), else <main>; the rest (banners,
+# headers, sidebars, footers) is left out when a page has either. Without them, the whole page.
+_CONTENT = ("article", "main")
+_SOURCE_SPACE = re.compile(r"[\n\r\t\f ]+")
 
 
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+        self.parts: list[tuple[str, bool, bool]] = []  # (text, inside an <article>, inside <main>)
+        self.inside = {name: 0 for name in _CONTENT}
+        self.found = {name: False for name in _CONTENT}
+        self.preformatted = 0
+        self.cell = False  # inside a table cell
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
@@ -210,8 +221,20 @@ class _VisibleText(HTMLParser):
             self.in_title = True
         elif tag in _INVISIBLE:
             self.hidden += 1
-        if tag in _BLOCK:
-            self.parts.append("\n")
+        if tag in _CONTENT and not self.hidden:
+            self.inside[tag] += 1
+            self.found[tag] = True
+        if tag in _PREFORMATTED:
+            self.preformatted += 1
+        if tag in _CELLS or tag in ("tr", "table"):
+            self._end_cell()
+        if tag in _CELLS:
+            self.cell = True
+            self._emit(" ")
+        elif tag == "tr":
+            self._emit("\n|")
+        elif tag in _BLOCK or tag == "br":
+            self._emit(" " if self.cell and tag != "table" else "\n")  # a cell's paragraphs stay on its row
 
     def handle_startendtag(self, tag, attrs):  # <br/>, <img .../>: nothing to hide inside
         if self.unshown is None:
@@ -231,7 +254,7 @@ class _VisibleText(HTMLParser):
                 return
             # its own end, or an element around it ends (a browser closes it there too)
             self.unshown = None
-            self.parts.append("\n")
+            self._emit("\n")
             if tag == region[0]:
                 return
         if tag in self.open:
@@ -240,8 +263,14 @@ class _VisibleText(HTMLParser):
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
             self.hidden -= 1
+        if tag in _CELLS or tag in ("tr", "table"):
+            self._end_cell()
         if tag in _BLOCK:
-            self.parts.append("\n")
+            self._emit(" " if self.cell else "\n")
+        if tag in _CONTENT and self.inside[tag]:
+            self.inside[tag] -= 1
+        if tag in _PREFORMATTED and self.preformatted:
+            self.preformatted -= 1
 
     def handle_data(self, data):
         if self.in_title:
@@ -249,12 +278,31 @@ class _VisibleText(HTMLParser):
         elif self.unshown is not None:
             self.unshown[3].append(data)
         elif not self.hidden:
-            self.parts.append(data)
+            # outside preformatted text a browser shows the source's line breaks as spaces
+            self._emit(data if self.preformatted else _SOURCE_SPACE.sub(" ", data))
+
+    def _end_cell(self) -> None:
+        """A cell ends at its end tag, or where a browser closes it (the next cell, row or table)."""
+        if self.cell:
+            self.cell = False
+            self._emit(" |")
+
+    def _emit(self, text: str) -> None:
+        self.parts.append((text, self.inside["article"] > 0, self.inside["main"] > 0))
+
+    def text(self) -> str:
+        """The page's text: its articles', else its main content's, else all of it (`_CONTENT`)."""
+        if self.found["article"]:
+            return "".join(t for t, in_article, _ in self.parts if in_article)
+        if self.found["main"]:
+            return "".join(t for t, _, in_main in self.parts if in_main)
+        return "".join(t for t, _, _ in self.parts)
 
     def close(self):
         super().close()
         if self.unshown is not None:  # never closed: malformed markup, not a hidden part; its text is kept
-            self.parts.extend(self.unshown[3])
+            for text in self.unshown[3]:
+                self._emit(text)
             self.unshown = None
 
 
@@ -292,7 +340,7 @@ def html_text_and_title(markup: str) -> tuple[str, str]:
     closed = markup.rfind(">") + 1
     parser.feed(markup[:closed] + markup[closed:].replace("<", "&lt;"))
     parser.close()
-    text = "".join(parser.parts)
+    text = parser.text()
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), " ".join("".join(parser.title).split())
 
@@ -370,7 +418,36 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
     except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on damaged files
         reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__  # pypdf's words, not its class names
         raise LoadError(source, f"not a readable PDF, damaged or not a PDF ({reason})") from None
-    return (*join_pages(texts), title)
+    return (*join_pages(without_running_lines(texts)), title)
+
+
+# A line that opens or closes most pages (its digits aside: "Annual Report 2023 | page 7") is a
+# running header or footer, not text: left in, it was glued into the sentences either side of
+# every page break, quoted in answers ("… transfer of the laboratory services to the Confidential
+# - for board members only 2") and embedded once per page.
+_RUNNING_MIN_PAGES, _RUNNING_SHARE = 3, 0.5
+_DIGITS = re.compile(r"\d+")
+
+
+def without_running_lines(texts: list[str]) -> list[str]:
+    """Page texts without their running headers and footers: a first or last line that, with its
+    digits read as one, opens (or closes) at least half the pages of a document of three or more."""
+    pages = [t.split("\n") for t in texts]
+    shown = [p for p in pages if any(line.strip() for line in p)]
+    if len(shown) < _RUNNING_MIN_PAGES:
+        return texts
+    out = [list(p) for p in pages]
+    for end in (0, -1):
+        key = lambda lines: _DIGITS.sub("#", " ".join(lines[end].split())) if lines else ""  # noqa: E731
+        counts: dict[str, int] = {}
+        for p in out:
+            if p and p[end].strip():
+                counts[key(p)] = counts.get(key(p), 0) + 1
+        running = {k for k, n in counts.items() if n >= max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * len(shown))}
+        for p in out:
+            if len(p) > 1 and p[end].strip() and key(p) in running:
+                del p[end]
+    return ["\n".join(p).strip() for p in out]
 
 
 def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:

@@ -28,7 +28,9 @@ _ABBREVIATIONS = {
 # A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
 # long run of dots not followed by a capital is tried from every dot, over the rest of the run
 _END = re.compile(
-    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]]*+(?=\s+['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
+    # the end mark, closing quotes or brackets, then any reference marks (".[2] ", ".[3, 4] ", ".¹ ")
+    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\])*+[¹²³⁰-⁹]*+"""
+    r"""(?=\s+['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
     r"""|[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
 )
 # a Windows, old Mac or Unix line end (\r\n is one, never two), a form feed, NEL, or a Unicode line
@@ -42,6 +44,10 @@ _BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
 LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
 _HEADING_MAX = 60
+# A block whose widest line is at least _WRAP_MIN characters is read as wrapped text: a line of at
+# least _WRAPPED_SHARE of that width goes on into the next ("…expected to open in\nApril 2025")
+_WRAP_MIN, _WRAPPED_SHARE = 30, 0.6
+_LINE_START = re.compile(r"[ \t]*(\S)")  # a line's first character (within the line: linear)
 _CLOSERS = ".!?:\"”'’)]"
 
 
@@ -64,17 +70,27 @@ def _blocks(text: str, start: int, end: int):
 
 
 def _lines(text: str, start: int, end: int):
-    """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined."""
+    """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined.
+    A short line is a heading, unless the block is prose wrapped at a short width (a column of a
+    PDF, an e-mail: most of its lines go on in lower case) and the line is about as wide as its
+    widest: then it is a wrapped line ("…expected to open in" / "April 2025, and …")."""
+    breaks = list(LINE_BREAK.finditer(text, start, end))
+    widest = max((len(text[a:b].strip()) for a, b in zip([start] + [m.end() for m in breaks], [m.start() for m in breaks] + [end])),
+                 default=0)
+    going_on = sum(1 for m in breaks if (nxt := _LINE_START.match(text, m.end(), end)) and nxt.group(1).islower())
+    prose = widest >= _WRAP_MIN and going_on * 2 >= len(breaks) > 0
+    wrapped_at = widest * _WRAPPED_SHARE if prose else widest + 1
     pos = line_start = start
     next_at, following = -1, ""  # the next non-space character: found once for a run of lines of spaces
-    for match in LINE_BREAK.finditer(text, start, end):
+    for match in breaks:
         line = text[line_start:match.start()].strip()
         line_start = match.end()
         if next_at < match.end():
             found = _NON_SPACE.search(text, match.end(), end)
             next_at, following = (found.start(), found.group()) if found else (end, "")
+        heading = len(line) <= _HEADING_MAX and len(line) < wrapped_at
         if line and following and (
-            (not following.islower() and (line[-1] in _CLOSERS or len(line) <= _HEADING_MAX))
+            (not following.islower() and (line[-1] in _CLOSERS or heading))
             or (line[0] == "|" and line[-1] == "|")  # a table row
             or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
         ):
