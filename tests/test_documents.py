@@ -234,6 +234,15 @@ def test_a_pdf_title_comes_from_its_metadata_and_a_text_file_from_its_first_line
     plain = tmp_path / "notes_2024.txt"
     plain.write_text("Meeting notes\n\nWe met.\n")
     assert load(plain).title == "Meeting notes"
+    # a declared title that is a file name is what a converter wrote: the first line is the title
+    # then, its spacing tidied ("Microsoft Word - FINAL_report_v3.docx" had been every passage's title)
+    for junk in ("Microsoft Word - FINAL_report_v3.docx", "scan0042.PDF"):
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["Review  of   Digital  Skills", "Body text about tides."]]))))
+        writer.add_metadata({"/Title": junk})
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        pdf.write_bytes(buffer.getvalue())
+        assert load(pdf).title == "Review of Digital Skills", junk
 
 
 def test_htm_suffix_and_helper_agree(tmp_path):

@@ -161,6 +161,23 @@ def test_keyword_search_finds_chinese_and_japanese_text_by_pairs_of_characters(t
     assert "葡萄" in hit.text
 
 
+def test_a_word_broken_at_a_line_end_is_found_and_embedded_whole_and_quoted_as_written(tmp_path, settings, embedder):
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.documents import load
+    from assistant.ingest.indexing import embedding_texts
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "report.txt").write_text("The target for infor-\nmation sharing with the towns was met in\nMarch.\n", "utf-8")
+    (docs / "other.txt").write_text("Bees make honey in the hive.\n", "utf-8")
+    store = tmp_path / "index"
+    rebuild_index([docs], index_dir=store, settings=settings, embedder=embedder)
+    hit = ask("information sharing", store, settings, embedder, k=1, mode="bm25")[0]
+    assert hit.source.endswith("report.txt") and "infor-\nmation" in hit.text
+    chunks = chunk_document(load(docs / "report.txt"), settings.chunk_size, settings.chunk_overlap)
+    assert "information sharing" in embedding_texts(chunks, False)[1][0]
+
+
 def test_hybrid_scores_are_fused_into_unit_range(index_dir, settings, embedder):
     hits = ask("apple cider october", index_dir, settings, embedder, k=10)
     assert all(0.0 <= h.score <= 1.0 + 1e-9 for h in hits)

@@ -184,3 +184,12 @@ def test_a_long_run_of_dots_is_split_without_trying_every_dot():
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=60)
     for text, expected in (("Wait... Then go.", ["Wait...", "Then go."]), ("Stop?!) Now.", ["Stop?!)", "Now."])):
         assert [text[a:b] for a, b in split_sentences(text)] == expected
+
+
+def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_other_hyphens_stay():
+    # "per-\ncent" and "infor-\nmation" had been matched and embedded as two half words
+    from assistant.ingest.sentences import as_read
+
+    assert as_read("99.96 per-\ncent of samples; infor- \r\n mation sharing") == "99.96 percent of samples; information sharing"
+    for kept in ("well-known", "ABC-\nDEF", "a -\nlist", "x-ray", "- item\n- item", "no hyphen\nhere"):
+        assert as_read(kept) == kept

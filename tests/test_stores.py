@@ -164,6 +164,20 @@ def test_nothing_is_lost_when_an_add_fails(store, corpus, settings, embedder, tm
     assert results(store, settings, embedder) == before
 
 
+def test_a_sentence_embedded_as_written_before_chunker_5_is_embedded_again_as_read(store, tmp_path, settings, embedder, monkeypatch):
+    # a word broken at a line end is embedded whole since chunker 5: an older index's vector of the
+    # broken word must not be taken for it
+    from assistant.ingest import indexing
+
+    docs = write_corpus(tmp_path / "docs", {"r.txt": "The target for infor-\nmation sharing was met. Bees make honey."})[0].parent
+    monkeypatch.setattr(indexing, "CHUNKER_VERSION", 4)
+    monkeypatch.setattr(indexing, "as_read", str)  # how chunker 4 embedded it
+    rebuild_index([str(docs)], store, settings=settings, embedder=embedder)
+    monkeypatch.undo()
+    report = rebuild_index([str(docs)], store, settings=settings, embedder=embedder)
+    assert report.embedded == 1 and report.reused == 1  # the broken word's sentence again; the other kept
+
+
 def test_a_changed_recipe_rereads_every_file_and_reembeds_when_the_vectors_differ(store, corpus, settings, embedder):
     first = rebuild_index([corpus], store, settings=settings, embedder=embedder)
     bigger = settings.replace(chunk_size=600, chunk_overlap=100)

@@ -33,6 +33,7 @@ import numpy as np
 
 from assistant.answer.prefilter import Prefilter
 from assistant.config import PROJECT_DIR
+from assistant.ingest.sentences import as_read
 
 MODEL_DIR = PROJECT_DIR / "models" / "answer"
 REBUILD = "`python training/train.py`, then `python training/soup.py` (README: Training the answer model)"
@@ -57,10 +58,10 @@ def pair_text(sentence: str, previous: str = "", bridge: str = "", bridge_chars:
     """What the model reads for a candidate: the sentence, then the end of the one before it
     (where its subject is often named), then, for a model whose card sets `bridge_chars`, the
     start of its bridge (`answer/bridge.py`). Training and inference both build it here."""
-    previous = " ".join(previous.split())
+    previous = " ".join(as_read(previous).split())
     if len(previous) > CONTEXT_CHARS:
         previous = "…" + previous[-CONTEXT_CHARS:]
-    text = " ".join(sentence.split())
+    text = " ".join(as_read(sentence).split())
     bridge = " ".join(bridge.split())[:bridge_chars] if bridge_chars > 0 else ""
     for context in (previous, bridge):
         if context:

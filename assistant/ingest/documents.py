@@ -113,8 +113,14 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
         reason = "no extractable text (a scanned PDF?)" if suffix == ".pdf" else "no text"
         raise LoadError(source, reason)
     title = " ".join(title.split())
+    if _FILE_NAME_TITLE.search(title):  # what a converter writes when the author set none
+        title = ""
     return Document(source=source, text=text, sha256=sha, title=title if 0 < len(title) <= 200 else _title(text, source),
                     pages=pages)
+
+
+# A declared title that is a file name ("Microsoft Word - FINAL_report_v3.docx", "scan0042.pdf")
+_FILE_NAME_TITLE = re.compile(r"(?i)^microsoft (?:word|powerpoint|excel) - |\.(?:docx?|pptx?|xlsx?|odt|rtf|pdf|txt|html?)$")
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -166,7 +172,7 @@ def _title(text: str, source: str) -> str:
         if named and 0 < len(named[0]) <= 120:
             return named[0]
         lines = lines[end + 1:]
-    first = next((line for line in lines if line and not _NOT_A_TITLE.match(line)), "").lstrip("#").strip()
+    first = " ".join(next((line for line in lines if line and not _NOT_A_TITLE.match(line)), "").lstrip("#").split())
     if 0 < len(first) <= 120:
         return first
     return Path(source).stem.replace("_", " ")

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
+from assistant.ingest.sentences import as_read
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
 from assistant.store.snapshot import (FileEntry, IndexBusy, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
@@ -361,13 +362,19 @@ def _known_vectors(plan: _Plan, before: Snapshot | None, settings: Settings, emb
     old = [c for c in before.chunks if c.source in sources]
     if not old:
         return {}
-    keys, texts = embedding_texts(old, settings.title_in_embedding)
+    keys, texts = embedding_texts(old, settings.title_in_embedding, before.manifest.chunker_version >= WHOLE_WORDS_SINCE)
     return dict(zip(texts, before.vectors_of(keys)))
 
 
-def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[str, int, int]], list[str]]:
+WHOLE_WORDS_SINCE = 5  # the chunker version since which a sentence is embedded as read (`sentences.as_read`)
+
+
+def embedding_texts(chunks: list[Chunk], with_title: bool, whole_words: bool = True) -> tuple[list[tuple[str, int, int]], list[str]]:
     """The distinct sentences of `chunks` (keys as in `index.sentence_keys`) and the text embedded
-    for each: the sentence, with its document's title in front when configured."""
+    for each: the sentence as read (`sentences.as_read`; as written with `whole_words` False, as
+    indexes made before chunker version WHOLE_WORDS_SINCE embedded it), with its document's title
+    in front when configured."""
+    read = as_read if whole_words else str
     keys, texts, seen = [], [], set()
     for chunk in chunks:
         for s, e in chunk.sentences:
@@ -375,7 +382,7 @@ def embedding_texts(chunks: list[Chunk], with_title: bool) -> tuple[list[tuple[s
             if key in seen:
                 continue
             seen.add(key)
-            sentence = chunk.text[s - chunk.start : e - chunk.start]
+            sentence = read(chunk.text[s - chunk.start : e - chunk.start])
             keys.append(key)
             texts.append(f"{chunk.title}\n{sentence}" if with_title and chunk.title else sentence)
     return keys, texts

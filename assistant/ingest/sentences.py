@@ -145,3 +145,15 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     while end > start and text[end - 1].isspace():
         end -= 1
     return (start, end) if start < end else None
+
+
+# A word hyphenated at a line end ("infor-\nmation", as PDFs and wrapped text break words), read
+# whole by everything that matches or reads a sentence: its embedding, keyword search and the
+# answer model. The quote stays as the document has it (verbatim at its offsets).
+_BROKEN_WORD = re.compile(r"(?<=\w)-[ \t]*(?:\r\n|\r|\n)[ \t]*(?=\p{Ll})")
+
+
+def as_read(text: str) -> str:
+    """`text` with words hyphenated at line ends joined."""
+    return _BROKEN_WORD.sub("", text) if "-" in text else text
+

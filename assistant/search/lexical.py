@@ -16,6 +16,8 @@ from typing import Sequence
 import numpy as np
 import regex
 
+from assistant.ingest.sentences import as_read
+
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenization's default token_pattern
 _stemmer = None
 _stemmer_lock = threading.Lock()
@@ -58,6 +60,7 @@ def tokenize(text: str) -> list[str]:
     """Stemmed content words of `text`, in order, read in one Unicode form (NFKC: an accent typed as
     a separate mark, a ligature such as "ﬁ", full-width letters) without invisible joiners, so a
     word is one token however it was typed (an accent typed apart had split "Hélène" in three)."""
+    text = as_read(text)
     if text.isascii():
         words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     else:
