@@ -317,7 +317,8 @@ def test_a_sentence_holding_a_run_longer_than_a_chunk_keeps_the_start_of_the_run
     assert words[piece[1] - 1] == "d" and words[piece[1]] == " "
 
 
-@pytest.mark.parametrize("unit", ["e\u0301", "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466", "\u0915\u094D\u0937"])
+@pytest.mark.parametrize("unit", ["e\u0301", "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466", "\u0915\u094D\u0937",
+                                  "\U0001F1EB\U0001F1F7", "o" + "\u0301" * 90])
 def test_a_long_run_is_cut_between_characters_as_read_never_inside_one(unit):
     # a quote had started with a lone combining accent, or ended on a zero-width joiner
     import regex
@@ -340,3 +341,10 @@ def test_a_long_sentence_is_cut_at_any_space_not_only_a_plain_one(space):
     for c in chunks:
         words = c.text.rstrip(".").split(space)
         assert whole(words[0]) and whole(words[-1]), (words[0], words[-1])
+
+
+def test_a_cut_at_a_space_leaves_no_space_at_the_end_of_a_piece():
+    # a cut at the last space of "agreed\r\nthat" had left "agreed\r" as a sentence's end
+    text = "The committee reviewed the proposal in detail and agreed\r\nthat the budget for the coming year should rise by four percent."
+    for c in chunk_document(Document(source="c.txt", text=text, sha256="0" * 64, title=""), 60, 0):
+        assert c.text == c.text.strip() and all(not text[e - 1].isspace() for _, e in c.sentences)

@@ -30,7 +30,12 @@ def sentences(text: str, *args) -> list[str]:
         ("Version 2.0 is out.Next to it", ["Version 2.0 is out.Next to it"]),
         # a bracket closed later on its line holds its sentence; an unclosed one does not
         ("The fare was 30 kroner (incl. VAT). Children paid half.", ["The fare was 30 kroner (incl. VAT).", "Children paid half."]),
-        ("Notes (see p. 4. And p. 5) follow. Next.", ["Notes (see p. 4. And p. 5) follow.", "Next."]),
+        ("Notes (cf. Smith et al. 2019) follow. Next.", ["Notes (cf. Smith et al. 2019) follow.", "Next."]),
+        # a bracket that closes only after another sentence, or a different kind, holds nothing
+        ("I was sad :( when it broke. The shop replaced it. Support was quick :) and kind.",
+         ["I was sad :( when it broke.", "The shop replaced it.", "Support was quick :) and kind."]),
+        ("The study (published in 2019 found no effect. Later work [3] confirmed it.",
+         ["The study (published in 2019 found no effect.", "Later work [3] confirmed it."]),
         ("A smiley :) and (an open bracket. Next one.", ["A smiley :) and (an open bracket.", "Next one."]),
         ("The ship was led by Capt. Harlow Jensen. It sailed.", ["The ship was led by Capt. Harlow Jensen.", "It sailed."]),
         # a list number is no sentence; a year or a sentence ending in a number still ends one
@@ -193,3 +198,4 @@ def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_other_hyphens_stay():
     assert as_read("99.96 per-\ncent of samples; infor- \r\n mation sharing") == "99.96 percent of samples; information sharing"
     for kept in ("well-known", "ABC-\nDEF", "a -\nlist", "x-ray", "- item\n- item", "no hyphen\nhere"):
         assert as_read(kept) == kept
+

@@ -92,6 +92,8 @@ def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]
         while e - s > size:
             spaces = [m.start() for m in _SPACE.finditer(text, s + size // 2 + 1, s + size + 1)]
             cut = spaces[-1] if spaces else _grapheme_start(text, s, s + size)
+            while cut > s + 1 and text[cut - 1].isspace():  # the piece ends where its run of spaces starts
+                cut -= 1
             pieces.append((s, cut))
             s = cut
             while s < e and text[s].isspace():
@@ -105,16 +107,24 @@ _SPACE = re.compile(r"\s")  # any space: a tab, a no-break or an ideographic spa
 _GRAPHEME = re.compile(r"\X")  # a character as read: a letter and its accents, an emoji sequence
 
 
+_GRAPHEME_REACH = 256  # code points after a cut read to find where its character ends
+
+
 def _grapheme_start(text: str, floor: int, cut: int) -> int:
-    """`cut`, moved back to where the character as read that holds it starts (above `floor`)."""
-    boundary = cut
-    for match in _GRAPHEME.finditer(text, max(floor, cut - 64), min(len(text), cut + 64)):
-        if match.end() > cut:
+    """`cut`, moved back to where the character as read that holds it starts (above `floor`, the
+    start of the piece, itself such a start). The characters are read in a slice from `floor`:
+    `regex` reading from inside the whole text looks back over a run of flag letters to its start
+    (quadratic over a long run), and a slice from elsewhere could pair the flag letters wrongly."""
+    lo = floor
+    window = text[lo : min(len(text), cut + _GRAPHEME_REACH)]
+    boundary = None
+    for match in _GRAPHEME.finditer(window):
+        if lo + match.end() > cut:
             break
-        boundary = match.end()
+        boundary = lo + match.end()
     else:
         return cut
-    return boundary if boundary > floor else cut
+    return boundary if boundary is not None and boundary > floor else cut
 
 
 def _pack(pieces: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[int, int]]:

@@ -31,13 +31,14 @@ _END = re.compile(
     # the end mark, closing quotes or brackets, then any reference marks (".[2] ", ".[3, 4] ", ".¹ ")
     r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\])*+[¹²³⁰-⁹]*+"""
     r"""(?=\s+['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
-    r"""|[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
+    r"""|(?<![。？！])[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
 )
 # a Windows, old Mac or Unix line end (\r\n is one, never two), a form feed, NEL, or a Unicode line
 # or paragraph separator
 _EOL = r"(?:\r\n|\r(?!\n)|[\n\f\x85\u2028\u2029])"
-_OPENS, _CLOSES = "([", ")]"
-_LIST_NUMBER = re.compile(r"\d{1,3}")
+_OPENS = {"(": ")", "[": "]"}
+_CLOSES = tuple(_OPENS.values())
+_BRACKET_REACH = 120  # how far after an end mark the bracket it stands in may close
 # the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
 _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\|)")
 _BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
@@ -101,32 +102,49 @@ def _lines(text: str, start: int, end: int):
 
 def _sentences(text: str, start: int, end: int):
     pos = start
-    depth, counted = 0, start  # brackets open in the sentence so far, counted up to `counted`
-    close_at = -1  # the next closing bracket on the line at or after `counted`, once looked for
+    first = -1, -1  # (for which `pos`, where its first non-space character is)
+    opened = dict.fromkeys(_CLOSES, 0)  # brackets open in the sentence so far, by the mark that closes them
+    counted = start  # characters counted for `opened` up to here
     for match in _END.finditer(text, start, end):
         for ch in text[counted : match.end()]:
             if ch in _OPENS:
-                depth += 1
-            elif ch in _CLOSES and depth:
-                depth -= 1
+                opened[_OPENS[ch]] += 1
+            elif ch in opened and opened[ch]:
+                opened[ch] -= 1
         counted = match.end()
         if match.group().startswith("."):
-            so_far = _trim(text, pos, match.start())
-            if _is_abbreviation(text, pos, match.start()) or (so_far and _LIST_NUMBER.fullmatch(text, *so_far)):
+            if first[0] != pos:
+                found = _NON_SPACE.search(text, pos, end)
+                first = pos, found.start() if found else end
+            if _is_abbreviation(text, pos, match.start()) or _is_list_number(text, first[1], match.start()):
                 continue
-        if depth:
-            if close_at < match.end():
-                close_at = min((i for i in (text.find(c, match.end(), end) for c in _CLOSES) if i >= 0), default=end)
-            if close_at < end:
-                continue  # "(incl. VAT)": the bracket closes later on the line
+        if _held_in_brackets(text, match.end(), end, opened):
+            continue  # "(incl. VAT)": a bracket of the sentence closes right after
         span = _trim(text, pos, match.end())
         if span:
             yield span
         pos = match.end()
-        depth = 0
+        opened = dict.fromkeys(_CLOSES, 0)
     span = _trim(text, pos, end)
     if span:
         yield span
+
+
+def _is_list_number(text: str, first: int, dot: int) -> bool:
+    """Whether the sentence so far, from its first character `first` to the dot, is a list number."""
+    return 0 < dot - first <= 3 and text[first:dot].isdigit()
+
+
+def _held_in_brackets(text: str, at: int, end: int, opened: dict[str, int]) -> bool:
+    """Whether a bracket open before `at` closes within _BRACKET_REACH after it, with no sentence
+    end between: "(incl. VAT)". One that closes only after another sentence, or never, is a
+    smiley or a slip ("I was sad :( when it broke. … quick :)"), and holds nothing."""
+    for closer, count in opened.items():
+        if count:
+            close = text.find(closer, at, min(end, at + _BRACKET_REACH))
+            if close >= 0 and not _END.search(text, at, close):
+                return True
+    return False
 
 
 def _is_abbreviation(text: str, start: int, dot: int) -> bool:
