@@ -365,6 +365,7 @@ def test_a_sentence_that_asks_or_a_heading_is_never_quoted_as_the_answer(tmp_pat
     assert states_something("Can I share folders with the Alpine 2 app?", asked)  # a question holding more may answer
     assert states_something("You can share folders with others.", asked) and states_something("#5 is the winner.")
     assert states_something("Why? Because it rained.", asked) and states_something("Sizes: S, M, L")
+    assert states_something("# of beds: 120", asked, markdown=False)  # a plain text file has no headings
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / "faq.md").write_text(

@@ -231,7 +231,13 @@ def test_history_reads_langchain_messages_and_answers_and_refuses_other_objects_
     assert history_pairs([ChatMessage(role="user", content="Who is Ken Hu?"), ChatMessage(role="assistant", content="A CEO. [1]")]) == expected
     assert history_pairs([HumanMessage(content=[{"type": "text", "text": "Who is Ken Hu?"}])]) == [("Who is Ken Hu?", "")]
     assert history_pairs([("Who is Ken Hu?", said)]) == expected and history_pairs([("Who is Ken Hu?", None)]) == [("Who is Ken Hu?", "")]
+    from langchain_core.messages import AIMessageChunk, HumanMessageChunk
+
+    assert history_pairs([HumanMessageChunk(content="Who is Ken Hu?"), AIMessageChunk(content="A CEO. [1]")]) == expected
     for bad, message in (([(5, "a")], "a pair's question must be text, got int"),
+                         ([({"q": 1}, "a")], "a pair's question must be text, got dict"),
+                         ([([[1, 2], [3, 4]], "x")], "a pair's question must be text, got list"),
+                         ([("Who?", ["a\nb", "c"])], "a pair's answer must be text, got list"),
                          ([("q", {"x": 1})], "a pair's answer must be text, got dict"),
                          ([("x" * 10_001, "")], "turn 1: the question is too long (10,001 characters; at most 10,000)")):
         with pytest.raises(ValueError) as err:
@@ -256,6 +262,9 @@ def test_a_long_chain_of_follow_ups_searches_at_most_a_question_s_length_ending_
     chain = [(f"What did he say about topic {i} and what did it mean for them?", "") for i in range(400)]
     query = contextualize("And what did he say then?", chain)
     assert len(query) <= 10_000 and query.endswith("And what did he say then?") and "topic 399" in query
+    # a context without spaces (Chinese) keeps its latest characters, not nothing
+    query = contextualize("what about it?", [("桥是谁建的" * 1999, "a"), ("and when?", "")])
+    assert len(query) <= 10_000 and query.count("桥") > 1900 and query.endswith("and when? what about it?")
 
 
 def test_injected_instructions_in_a_document_do_not_change_the_answer(article_index, tmp_path):

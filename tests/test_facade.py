@@ -111,6 +111,16 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_them(tmp_path):
         (lambda: bot.rebuild([tmp_path, ""]), "paths: '' is an empty path"),
         (lambda: bot.add([tmp_path], cancel=True), "cancel: expected a threading.Event, got bool"),
     ]
+    import assistant
+
+    emptied = [  # an empty index_dir (an unset variable) had meant the configured index, and written there
+        (lambda: assistant.add_documents([stray], index_dir=""), "index_dir: empty"),
+        (lambda: assistant.rebuild_index([tmp_path], index_dir=" "), "index_dir: empty"),
+        (lambda: assistant.remove_documents([stray], index_dir=""), "index_dir: empty"),
+        (lambda: assistant.retrieve("notes", index_dir=""), "index_dir: empty"),
+        (lambda: assistant.ask("What are the notes?", index_dir=""), "index_dir: empty"),
+    ]
+    called += emptied
     for call, message in made + called:  # each was a TypeError, AttributeError or FileExistsError from deep inside
         with pytest.raises(ValueError) as bad:
             call()

@@ -106,6 +106,9 @@ def test_a_direction_override_in_a_passage_is_closed_within_its_own_piece():
             assert opened == 0  # markers and paths are never inside one
     assert opened == 0
     assert render.escape("no controls here") == "no controls here"
+    # a PDI of the text's own had closed the isolate early and let the override after it out
+    shown = render.escape("The price is \u2069\u202e5 euro.")
+    assert shown.count("\u2069") == 1 and shown.endswith("\u2069") and shown.startswith("\u2068")
 
 
 def test_model_output_is_escaped_and_only_cited_markers_become_links():

@@ -469,6 +469,18 @@ def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(co
     assert sent and "finishing the commit so that the store stays whole" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert indexed(store, settings) == sorted(str(corpus / n) for n in TOPICS)  # whole, and the new documents in
+    # a program that ignores Ctrl-C (nohup) or handles it itself keeps doing so during a commit
+    heard = []
+    for disposition in (signal.SIG_IGN, lambda signum, frame: heard.append(signum)):
+        signal.signal(signal.SIGINT, disposition)
+        try:
+            sent.clear()
+            (corpus / "apples.txt").write_text(f"Apples, edited {len(heard)} {disposition!r}.", "utf-8")
+            add_documents([corpus], store, settings=settings, embedder=embedder)  # no KeyboardInterrupt
+            assert sent and signal.getsignal(signal.SIGINT) is disposition
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert heard == [signal.SIGINT]
 
 
 def test_a_milvus_lite_path_that_cannot_be_a_store_says_why_and_reading_a_missing_one_creates_nothing(tmp_path, settings, embedder):

@@ -21,6 +21,7 @@ from assistant.answer.parts import question_parts
 from assistant.answer.plain import plain_question
 from assistant.answer.prompts import NO_ANSWER
 from assistant.search.retrieval import checked_question, searcher_for
+from assistant.store import named_or_default
 
 
 def ask(
@@ -46,7 +47,7 @@ def ask(
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
-    searcher = searcher or searcher_for(index_dir or settings.index_dir, settings, embedder)
+    searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
     typed = plain_question(question)
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
     query = contextualize(plain, history)

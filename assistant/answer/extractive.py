@@ -58,12 +58,14 @@ class Candidate:
 # most of the question's words lost 8 answers).
 _ASKS = re.compile(r"\?[\s'\"’”)\]]*$")
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
+_MARKDOWN = (".md", ".markdown")
 
 
-def states_something(text: str, question_words: set[str] | frozenset[str] = frozenset()) -> bool:
+def states_something(text: str, question_words: set[str] | frozenset[str] = frozenset(), markdown: bool = True) -> bool:
     """Whether a sentence can answer a question whose content words (`lexical.tokenize`) are
-    `question_words`: not a Markdown heading, nor a question made of those words only."""
-    if _HEADING.match(text):
+    `question_words`: not a heading of a Markdown document, nor a question made of those words
+    only. (In a plain text file "# of beds: 120" is no heading.)"""
+    if markdown and _HEADING.match(text):
         return False
     return not (_ASKS.search(text) and set(tokenize(text)) <= question_words)
 
@@ -76,7 +78,7 @@ def sentences(
     model score not yet set), best first."""
     found, table = with_features(question, query_vector, hits, searcher)
     asked = set(tokenize(question))
-    kept = [i for i, c in enumerate(found) if states_something(c.text, asked)]
+    kept = [i for i, c in enumerate(found) if states_something(c.text, asked, c.hit.source.lower().endswith(_MARKDOWN))]
     found, table = [found[i] for i in kept], table[kept]
     scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
     scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))

@@ -41,7 +41,9 @@ def _combine(context: str, question: str) -> str:
     if context and is_followup(question):
         room = MAX_QUESTION_CHARS - len(question) - 1  # a long chain of follow-ups keeps its latest words
         if len(context) > room:
-            context = context[len(context) - max(room, 0):].partition(" ")[2] if room > 0 else ""
+            tail = context[len(context) - max(room, 0):] if room > 0 else ""
+            cut_word, space, rest = tail.partition(" ")
+            context = rest if space and len(cut_word) <= 40 else tail  # from a word's start, where one is near
         return f"{context} {question}".strip()
     return question
 
@@ -61,7 +63,7 @@ def history_pairs(history) -> list[tuple[str, str]]:
             raise ValueError(f"not valid JSON ({err})") from None
     if not isinstance(history, (list, tuple)):
         raise ValueError(f"expected a list of (question, answer) pairs or chat messages, got {type(history).__name__}")
-    if history and all(isinstance(t, (list, tuple)) and len(t) == 2 and t[0] in ROLES for t in history):
+    if history and all(isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str) and t[0] in ROLES for t in history):
         # LangChain's ("human", text) messages: its role names, in lower case as it writes them (a
         # question "AI" or "Human" in a (question, answer) pair stays a question)
         history = [{"role": role, "content": text} for role, text in history]
@@ -69,13 +71,15 @@ def history_pairs(history) -> list[tuple[str, str]]:
     pending: str | None = None
     for turn in history:
         if not isinstance(turn, (dict, list, tuple)) and isinstance(getattr(turn, "type", None), str) and hasattr(turn, "content"):
-            # a LangChain message (HumanMessage, AIMessage, ...; a ChatMessage names its role)
-            turn = {"role": getattr(turn, "role", None) or turn.type, "content": turn.content}
+            # a LangChain message (HumanMessage, AIMessage, ...; a ChatMessage names its role; a
+            # streamed chunk's type is its class name, "AIMessageChunk")
+            kind = turn.type.removesuffix("MessageChunk").lower()
+            turn = {"role": getattr(turn, "role", None) or kind, "content": turn.content}
         if isinstance(turn, dict):
             content = _message_text(turn.get("content"))
             role = ROLES.get(str(turn.get("role", "")).lower())  # a message says its role: any case
             if role is None:
-                raise ValueError(f"a message's role must be user or assistant (human or ai), got {turn.get('role')!r:.40}")
+                raise ValueError(f"a message's role must be user or assistant (human or ai), got {_shown(turn.get('role'))}")
             if role == "user":
                 if pending is not None:
                     pairs.append((pending, ""))
@@ -86,7 +90,7 @@ def history_pairs(history) -> list[tuple[str, str]]:
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
             pairs.append((_pair_text(turn[0], "question"), _pair_text(turn[1], "answer")))
         else:
-            raise ValueError(f"expected (question, answer) pairs or chat messages, got {turn!r:.60}")
+            raise ValueError(f"expected (question, answer) pairs or chat messages, got {_shown(turn)}")
     if pending is not None:
         pairs.append((pending, ""))
     for turn, pair in enumerate(pairs, start=1):
@@ -105,8 +109,13 @@ def _pair_text(text, what: str) -> str:
     if isinstance(text, Answer):
         return text.text
     if text is not None and not isinstance(text, str):
-        raise ValueError(f"a pair's {what} must be text, got {type(text).__name__} ({text!r:.40})")
+        raise ValueError(f"a pair's {what} must be text, got {type(text).__name__} ({_shown(text)})")
     return text or ""
+
+
+def _shown(value) -> str:
+    """A value as a one-line error shows it: its repr, spaces folded, cut at 40 characters."""
+    return " ".join(repr(value).split())[:40]
 
 
 def _message_text(content) -> str:
@@ -117,7 +126,7 @@ def _message_text(content) -> str:
     if isinstance(content, tuple):
         return ""  # a file in Gradio's (path, alt text) form: no text to read
     if not isinstance(content, (dict, list)):
-        raise ValueError(f"a message's text must be a string, got {type(content).__name__} ({content!r:.40})")
+        raise ValueError(f"a message's text must be a string, got {type(content).__name__} ({_shown(content)})")
     parts = [content] if isinstance(content, dict) else content
     texts = []
     for part in parts:
@@ -125,7 +134,7 @@ def _message_text(content) -> str:
             continue  # a file, (path, alt text): no text to read
         text = part.get("text") if isinstance(part, dict) else part
         if text is not None and not isinstance(text, str):
-            raise ValueError(f"a message's text must be a string, got {type(text).__name__} ({text!r:.40})")
+            raise ValueError(f"a message's text must be a string, got {type(text).__name__} ({_shown(text)})")
         if text:
             texts.append(text)
     return " ".join(texts)

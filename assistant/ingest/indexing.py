@@ -26,7 +26,7 @@ from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
 from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
 from assistant.store.snapshot import (FileEntry, IndexBusy, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
                                       rebuild_command)
-from assistant.store import Store, open_store
+from assistant.store import Store, named_or_default, open_store
 
 
 @dataclass(frozen=True)
@@ -513,7 +513,7 @@ def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cance
 
     settings = settings or Settings.from_env()
     return sync(
-        paths, index_dir or settings.index_dir, settings, embedder or default_embedder(settings),
+        paths, named_or_default(index_dir, settings), settings, embedder or default_embedder(settings),
         prune=prune, remove=remove, progress=progress, cancel=cancel, recorded=recorded,
     )
 
@@ -564,7 +564,7 @@ def rebuild_roots(index_dir, settings: Settings) -> list[str]:
     where there is no index yet, or for the default index. A store that is there but whose
     recorded folders cannot be read, or that records none (its documents all removed), is not
     filled with the default corpus: that is an `IndexProblem` asking for the folders."""
-    index_dir = index_dir or settings.index_dir
+    index_dir = named_or_default(index_dir, settings)
     roots = _recorded_roots(index_dir, settings)
     if roots:
         return roots
@@ -618,7 +618,7 @@ def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=N
     from assistant.search.retrieval import searcher_for
 
     settings = settings or Settings.from_env()
-    index_dir = index_dir or settings.index_dir
+    index_dir = named_or_default(index_dir, settings)
     embedder = embedder or default_embedder(settings)
     try:
         current = searcher() if searcher is not None else searcher_for(index_dir, settings, embedder)

@@ -31,13 +31,18 @@ RELATED_PREVIEW_CHARS = 140
 # Direction controls (embeddings, overrides, isolates): one left open in a document reverses
 # everything after it on the page, markers and file names included.
 _DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ISOLATES = re.compile("[\u2066-\u2069]")
 
 
 def escape(text: str) -> str:
     """`text` as inert HTML (also inert if a Markdown renderer sees it). Text holding direction
     controls is set in an isolate (FSI … PDI), which ends whatever it leaves open."""
     text = str(text).translate(_TABLE)
-    return f"\u2068{text}\u2069" if _DIRECTION.search(text) else text
+    if not _DIRECTION.search(text):
+        return text
+    # the text's own isolate marks are dropped (invisible either way): a PDI of its own would
+    # close the wrapper and let an override after it out
+    return f"\u2068{_ISOLATES.sub('', text)}\u2069"
 
 
 def cite_id(turn: int, n: int) -> str:

@@ -56,16 +56,35 @@ _stem_cache: dict[str, str] = {}
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
+# Chinese, Japanese and Korean are written without spaces between words: a run of their characters
+# is read as its overlapping pairs of characters ("仓库存放" as 仓库, 库存, 存放), as Lucene's CJK
+# analyzer does; with `_WORD` alone a whole clause had been one token, found by no question.
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
+
+
 def tokenize(text: str) -> list[str]:
     """Stemmed content words of `text`, in order, read in one Unicode form (NFKC: an accent typed as
     a separate mark, a ligature such as "ﬁ", full-width letters) without invisible joiners, so a
     word is one token however it was typed (an accent typed apart had split "Hélène" in three)."""
     text = as_read(text)
     if text.isascii():
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    else:
-        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).lower()
-        words = [w for w in _words_of_any_script(text) if w not in STOPWORDS]
+        return _stemmed([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
+    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).lower()
+    if not _CJK.search(text):
+        return _stemmed([w for w in _WORD.findall(text) if w not in STOPWORDS])
+    # pairs of Chinese, Japanese or Korean characters are no English words: not stemmed (nor kept
+    # in the stem cache, which a Chinese corpus's million pairs had filled)
+    out: list[str] = []
+    at = 0
+    for run in _CJK.finditer(text):
+        out += _stemmed([w for w in _WORD.findall(text[at : run.start()]) if w not in STOPWORDS])
+        chars = run.group()
+        out += [chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)]
+        at = run.end()
+    return out + _stemmed([w for w in _WORD.findall(text[at:]) if w not in STOPWORDS])
+
+
+def _stemmed(words: list[str]) -> list[str]:
     cache = _stem_cache
     missing = [w for w in dict.fromkeys(words) if w not in cache]
     if not missing:
@@ -74,24 +93,6 @@ def tokenize(text: str) -> list[str]:
     if len(cache) < STEM_CACHE_WORDS:
         cache.update(found)  # entries are only ever added, so readers in other threads stay right
     return [cache[w] if w in cache else found[w] for w in words]
-
-
-# Chinese, Japanese and Korean are written without spaces between words: a run of their characters
-# is read as its overlapping pairs of characters ("仓库存放" as 仓库, 库存, 存放), as Lucene's CJK
-# analyzer does; with `_WORD` alone a whole clause had been one token, found by no question.
-_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]+")
-
-
-def _words_of_any_script(text: str) -> list[str]:
-    words: list[str] = []
-    at = 0
-    for run in _CJK.finditer(text):
-        words += _WORD.findall(text[at : run.start()])
-        chars = run.group()
-        words += [chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)]
-        at = run.end()
-    words += _WORD.findall(text[at:])
-    return words
 
 
 class BM25:

@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.store.snapshot import Snapshot
 from assistant.search.spelling import LazySpeller
 from assistant.search.lexical import BM25
-from assistant.store import is_milvus, open_store
+from assistant.store import is_milvus, named_or_default, open_store
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -296,5 +296,5 @@ def retrieve(
     checked_question(question)
     if searcher is None:
         settings = settings or Settings.from_env()
-        searcher = searcher_for(index_dir or settings.index_dir, settings, embedder or default_embedder(settings))
+        searcher = searcher_for(named_or_default(index_dir, settings), settings, embedder or default_embedder(settings))
     return searcher.search(searcher.spelled(question), k, mode)

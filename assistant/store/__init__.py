@@ -58,6 +58,16 @@ def _is_milvus_lite_file(path: str) -> bool:
     return "collections" in (lite_entries(path) or ())
 
 
+def named_or_default(index_dir, settings):
+    """The store a call names: `index_dir`, or with None the configured one. An empty name is
+    refused, not read as "the default" (an unset variable would otherwise write there)."""
+    if index_dir is None:
+        return settings.index_dir
+    if isinstance(index_dir, (str, os.PathLike)) and not os.fspath(index_dir).strip():
+        raise ValueError("index_dir: empty; give a folder path or a milvus:// address (None for the configured index)")
+    return index_dir
+
+
 def _file_above(name: str) -> str | None:
     """The nearest existing folder above `name` when it is a file (the store could never be made)."""
     folder = os.path.dirname(os.path.abspath(name))

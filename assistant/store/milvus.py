@@ -87,7 +87,8 @@ def close_clients() -> None:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         _clients.clear()
-        _loaded.clear()
+        with _first_use:
+            _loaded.clear()
 
 
 def parse(name: str) -> tuple[str, str | None]:
@@ -398,7 +399,8 @@ class MilvusStore:
             for name in (CHUNKS, SENTENCES):
                 if client.has_collection(name):
                     client.drop_collection(name)
-                _loaded.discard((self.uri, name))
+                with _first_use:
+                    _loaded.discard((self.uri, name))
             gone_files = [r["id"] for r in self._all(META, ["id"], 'kind == "file"')]
             _batched(lambda ids: client.delete(META, ids=ids), gone_files)
             self._create_data(manifest.dimension)
@@ -582,8 +584,8 @@ def _interrupt_after(name: str):
     """Ctrl-C while a commit writes (several calls, not one transaction) takes effect when it has
     ended: cut short, the store reads as interrupted until a rebuild embeds everything again. A
     second Ctrl-C stops at once. Only in the main thread, where Python delivers signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # elsewhere, or where the program handles or ignores Ctrl-C itself: as it does
         return
     caught: list[int] = []
 
