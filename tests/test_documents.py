@@ -165,6 +165,10 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
     plain = no_article.replace("<main>", "<div>").replace("</main>", "</div>")
     text = html_visible_text(plain)  # neither: the whole page, but never its navigation menus
     assert "cookies" in text and "9.99" in text and "early 2029" in text and "Sign in" not in text
+    # articles that are a small part of the main content (a post's comments) do not replace it
+    post = ("<main><h1>How to prune roses</h1><p>" + "Cut each cane above an outward bud in late winter. " * 8 +
+            "</p><section><article><p>Thanks!</p></article><article><p>Great tip.</p></article></section></main>")
+    assert "Cut each cane" in html_visible_text(post) and "Thanks!" in html_visible_text(post)
 
 
 def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():

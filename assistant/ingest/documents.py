@@ -191,9 +191,10 @@ _BLOCK = {
 }
 _CELLS = {"td", "th"}  # a table row reads as one line, "| a | b |" (each cell had been a paragraph)
 _PREFORMATTED = {"pre", "textarea", "listing", "plaintext"}  # where the source's line breaks show
-# Where the page says its content is: <article> (each one), else <main>; the rest (banners,
-# headers, sidebars, footers) is left out when a page has either. Without them, the whole page.
+# Where the page says its content is: <main>, and in it the <article>s when they are most of it;
+# the rest (banners, headers, sidebars, footers) is left out. Without either, the whole page.
 _CONTENT = ("article", "main")
+_ARTICLE_SHARE = 0.5
 _SOURCE_SPACE = re.compile(r"[\n\r\t\f ]+")
 
 
@@ -297,12 +298,13 @@ class _VisibleText(HTMLParser):
         self.parts.append((text, self.inside["article"] > 0, self.inside["main"] > 0))
 
     def text(self) -> str:
-        """The page's text: its articles', else its main content's, else all of it (`_CONTENT`)."""
-        if self.found["article"]:
-            return "".join(t for t, in_article, _ in self.parts if in_article)
-        if self.found["main"]:
-            return "".join(t for t, _, in_main in self.parts if in_main)
-        return "".join(t for t, _, _ in self.parts)
+        """The page's text: its main content's (or all of it without one), or of that its
+        articles' when they hold at least _ARTICLE_SHARE of it (not where the articles are a
+        post's comments beside it)."""
+        whole = "".join(t for t, _, in_main in self.parts if in_main or not self.found["main"])
+        articles = "".join(t for t, in_article, _ in self.parts if in_article)
+        shown = lambda t: len("".join(t.split()))  # noqa: E731 - characters a reader sees
+        return articles if shown(articles) >= _ARTICLE_SHARE * shown(whole) > 0 else whole
 
     def close(self):
         super().close()

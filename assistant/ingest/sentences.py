@@ -4,12 +4,13 @@ A rule-based splitter: a sentence ends at `.`, `!` or `?` (or Arabic `؟`, `۔`;
 quotes or brackets) followed by whitespace and a capital, a letter of a script without case
 (Arabic, Hebrew, Chinese, ...), a digit or an opening quote, unless the word before is a known
 abbreviation or an initial, the sentence so far is only a list number ("1. Budget"), or a bracket
-opened in the sentence closes later on its line ("(incl. VAT)"). A Chinese or Japanese full stop,
-question or exclamation mark (`。？！`) ends one where it stands, since no space follows it.
+opened in the sentence closes soon after, before another sentence ends ("(incl. VAT)"). Reference
+marks after the end (".[2] ", ".¹ ") end with it. A Chinese or Japanese full stop, question or
+exclamation mark (`。？！`) ends one where it stands, since no space follows it.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
-punctuation (a heading), after a table row (`| … |`), or before a list item or table row. It runs
-in linear time.
+punctuation (a heading; in prose wrapped at a short width, only a line well short of the widest),
+after a table row (`| … |`), or before a list item or table row. It runs in linear time.
 """
 
 from __future__ import annotations
