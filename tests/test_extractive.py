@@ -180,8 +180,10 @@ def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_documen
     start = text.index("The cargo")
     lead = extractive.Candidate(0, hit, start, text.index(":") + 1, text[start : text.index(":") + 1], 0.9, 0.0)
     answer, citations = extractive.compose([[lead]], max_sentences=3)
-    assert [c.quote for c in citations] == ["The cargo list for the voyage was:", "- flour", "- salt", "- timber"]
-    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations) and answer.count("[1]") == 4
+    # the whole list, to the end of its paragraph (a 4-item list had been cut at 3)
+    assert [c.quote for c in citations] == ["The cargo list for the voyage was:", "- flour", "- salt", "- timber", "- tar"]
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations) and answer.count("[1]") == 5
+    assert len(extractive.compose([[lead]], max_sentences=1)[1]) == 5  # beyond the part's limit, to the paragraph's end
     plain = replace(lead, end=lead.end - 1, text=lead.text[:-1])  # without its colon: alone
     assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]
 

@@ -222,21 +222,28 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
 
 
 _LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\f\v\u00a0]*\r?\n")
+LEAD_IN_MOST = 12  # sentences a lead-in brings at most (a list's items)
 
 
 def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Candidate]:
-    """`selected`, and after a sentence that ends in a colon ("The cargo list was:") the sentences
-    of its passage that follow it, up to `max_sentences` of them: what it announces (a list, a
-    quotation) is the answer, and the lead-in alone had been quoted without it."""
+    """`selected`, and after a sentence that ends in a colon ("The cargo list was:") what it
+    announces: the `max_sentences` sentences of its passage that follow it, and further ones to
+    the end of their paragraph, LEAD_IN_MOST in all. The lead-in alone had been quoted without
+    the list, then a list of 4 items with 3 of them."""
     out = list(selected)
     for cand in selected:
         if not _LEAD_IN.search(cand.text):
             continue
         hit = cand.hit
-        for s, e in split_sentences(hit.text, cand.end - hit.start)[:max_sentences]:
+        at = cand.end - hit.start
+        for i, (s, e) in enumerate(split_sentences(hit.text, at)[: max(LEAD_IN_MOST, max_sentences)]):
+            if i >= max_sentences and _PARAGRAPH_BREAK.search(hit.text, at, s):
+                break  # the list's paragraph has ended
             follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
             if not _overlapping(follower, out):
                 out.append(follower)
+            at = e
     return out
 
 
