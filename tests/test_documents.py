@@ -160,8 +160,8 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
 <footer><p>Subscribers pay 9.99 euros a month.</p></footer></body></html>"""
     assert html_visible_text(page) == "Council approves tram line\n\nThe first trams will run in early 2029."
     no_article = page.replace("<article>", "<div>").replace("</article>", "</div>")
-    text = html_visible_text(no_article)  # <main> then: the sidebar inside it stays, the rest goes
-    assert "early 2029" in text and "Most read" in text and "cookies" not in text and "9.99" not in text
+    text = html_visible_text(no_article)  # <main> then, without its <aside>
+    assert "early 2029" in text and "Most read" not in text and "cookies" not in text and "9.99" not in text
     plain = no_article.replace("<main>", "<div>").replace("</main>", "</div>")
     text = html_visible_text(plain)  # neither: the whole page, but never its navigation menus
     assert "cookies" in text and "9.99" in text and "early 2029" in text and "Sign in" not in text
@@ -169,6 +169,13 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
     post = ("<main><h1>How to prune roses</h1><p>" + "Cut each cane above an outward bud in late winter. " * 8 +
             "</p><section><article><p>Thanks!</p></article><article><p>Great tip.</p></article></section></main>")
     assert "Cut each cane" in html_visible_text(post) and "Thanks!" in html_visible_text(post)
+    # other stories in <article>s outside <main> never replace it; a placeholder <main> is not the page;
+    # a <main> that a template holds does not end the visible one
+    more = post.replace("<section>", "</main><section>").replace("</section></main>", "</section>")
+    assert "Cut each cane" in html_visible_text(more) and "Thanks!" not in html_visible_text(more)
+    assert html_visible_text("<main id=app></main><div><h1>Hours</h1><p>We open at 9.</p></div>") == "Hours\n\nWe open at 9."
+    held = "<header>Banner</header><main><h1>Hours</h1><template><main>{{slot}}</main></template><p>We open at 9 and close at 5.</p></main>"
+    assert html_visible_text(held) == "Hours\n\nWe open at 9 and close at 5."
 
 
 def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
@@ -179,6 +186,16 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     assert html_visible_text("<p>to the old town<br>\nin under twenty minutes</p>") == "to the old town\nin under twenty minutes"
     table = "<table><caption>Lines</caption><tr><th>Line<th>Opened</tr><tr><td><p>Line 1</p></td><td>1998</td></tr><tr><td>Line 2<td>2004</table>"
     assert html_visible_text(table) == "Lines\n\n| Line | Opened |\n| Line 1 | 1998 |\n| Line 2 | 2004 |"
+    assert html_visible_text("<table><td>a</td><td>b<br>c</td></table>") == "| a | b c |"
+    # a hidden sort key in a cell stays out of the row; a table no one sees leaves nothing
+    assert html_visible_text('<table><tr><td>Berlin</td><td><span style="display:none">700636</span>3,645,000</td></tr></table>') == "| Berlin | 3,645,000 |"
+    assert html_visible_text("<template><table><tr><td>{{a}}</td></tr></table></template><p>Prices.</p>") == "Prices."
+    # a table that lays out a page (a cell of headings, lists, paragraphs) reads as paragraphs, not as one row
+    layout = ("<table><tr><td><a href=/>Home</a><br><a href=/news>News</a></td><td><h1>Tram line approved</h1>"
+              "<p>The first trams will run in 2029.</p><ul><li>Central Station</li><li>Old Town</li></ul></td></tr></table>")
+    assert html_visible_text(layout) == "Home\nNews\n\nTram line approved\n\nThe first trams will run in 2029.\n\nCentral Station\n\nOld Town"
+    nested = "<table><tr><td>A<table><tr><td>x</td><td>y</td></tr></table></td><td>B</td></tr></table>"
+    assert html_visible_text(nested) == "A\n\n| x | y |\n\nB"
 
 
 def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbers(tmp_path):
@@ -190,13 +207,21 @@ def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbe
     path = tmp_path / "report.pdf"
     path.write_bytes(make_pdf(pages))
     document = load(path)
-    assert document.text.split(PAGE_SEPARATOR) == bodies
-    assert [document.text[p.start:p.end] for p in document.pages] == bodies and [p.number for p in document.pages] == [1, 2, 3, 4]
+    expected = ["Northwind Annual Report 2023\n" + bodies[0], *bodies[1:]]  # the first page keeps its header: the title
+    assert document.text.split(PAGE_SEPARATOR) == expected and document.title == "Northwind Annual Report 2023"
+    assert [document.text[p.start:p.end] for p in document.pages] == expected and [p.number for p in document.pages] == [1, 2, 3, 4]
     # a line on only some pages stays, and so does everything of a document of two pages
     assert without_running_lines(["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]) == ["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]
     assert without_running_lines(["Head\nA.", "Head\nB."]) == ["Head\nA.", "Head\nB."]
-    assert without_running_lines(["Head 1\nA.", "Head 2\nB.", "Head 3\nC."]) == ["A.", "B.", "C."]
+    assert without_running_lines(["A.\nPage 1 of 3", "B.\nPage 2 of 3", "C.\nPage 3 of 3"]) == ["A.", "B.", "C."]
     assert without_running_lines(["Head", "Head", "Head"]) == ["Head", "Head", "Head"]  # a page's only line is its text
+    # two-line footers go; rows of figures, invoice numbers and dates that differ page by page stay
+    two = [f"Body {c}.\nNorthwind Ltd - Confidential\nPage {n} of 3" for n, c in enumerate("ABC", start=1)]
+    assert without_running_lines(two) == ["Body A.", "Body B.", "Body C."]
+    rows = [f"Year\n{1990 + n}   3,{200 + n}   82.{n}%" for n in range(4)]
+    assert without_running_lines(rows) == [rows[0]] + [r.split("\n")[1] for r in rows[1:]]  # the column header repeats: it goes
+    invoices = [f"Invoice No. 2024-0{n}7\nTotal due: EUR 1,250.00" for n in range(1, 5)]
+    assert all("Invoice No." in t for t in without_running_lines(invoices))
 
 
 def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():

@@ -196,6 +196,6 @@ def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_other_hyphens_stay():
     from assistant.ingest.sentences import as_read
 
     assert as_read("99.96 per-\ncent of samples; infor- \r\n mation sharing") == "99.96 percent of samples; information sharing"
-    for kept in ("well-known", "ABC-\nDEF", "a -\nlist", "x-ray", "- item\n- item", "no hyphen\nhere"):
+    for kept in ("well-known", "ABC-\nDEF", "a -\nlist", "x-ray", "- item\n- item", "no hyphen\nhere", "state-\nof-the-art"):
         assert as_read(kept) == kept
 

@@ -110,7 +110,8 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
         if suffix in (".html", ".htm"):
             text, title = html_text_and_title(text)
     if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # only spaces, controls, zero-width marks
-        reason = "no extractable text (a scanned PDF?)" if suffix == ".pdf" else "no text"
+        reason = ("no extractable text (a scanned PDF?)" if suffix == ".pdf" else
+                  "no text outside scripts, styles, navigation menus and hidden elements" if suffix in (".html", ".htm") else "no text")
         raise LoadError(source, reason)
     title = " ".join(title.split())
     if _FILE_NAME_TITLE.search(title):  # what a converter writes when the author set none
@@ -191,21 +192,52 @@ _BLOCK = {
 }
 _CELLS = {"td", "th"}  # a table row reads as one line, "| a | b |" (each cell had been a paragraph)
 _PREFORMATTED = {"pre", "textarea", "listing", "plaintext"}  # where the source's line breaks show
-# Where the page says its content is: <main>, and in it the <article>s when they are most of it;
-# the rest (banners, headers, sidebars, footers) is left out. Without either, the whole page.
+# Where the page says its content is: <main> (without its asides), else its one <article>; the
+# rest (banners, headers, sidebars, footers, other stories) is left out. Without either, or where
+# they hold too little of the page (a placeholder), the whole page.
 _CONTENT = ("article", "main")
-_ARTICLE_SHARE = 0.5
+_MAIN_SHARE, _ARTICLE_SHARE = 0.2, 0.5
 _SOURCE_SPACE = re.compile(r"[\n\r\t\f ]+")
+
+
+class _Mark(str):
+    """Where a table's row or cell begins or ends: written when the table has ended, as a line
+    per row ("| a | b |") for a table of data, or as paragraphs for a table that lays out a page
+    (a cell holding paragraphs, headings, lists or a table)."""
+
+    def __new__(cls, as_row: str, as_layout: str):
+        mark = super().__new__(cls, as_row)
+        mark.as_layout = as_layout
+        return mark
+
+
+def _row():
+    return _Mark("\n|", "\n\n")
+
+
+def _cell_start():
+    return _Mark(" ", "\n")
+
+
+def _cell_end():
+    return _Mark(" |", "\n")
+
+
+def _in_cell_break():
+    return _Mark(" ", "\n")
 
 
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.parts: list[tuple[str, bool, bool]] = []  # (text, inside an <article>, inside <main>)
-        self.inside = {name: 0 for name in _CONTENT}
-        self.found = {name: False for name in _CONTENT}
+        # (text, inside an <article>, inside <main>, inside an <aside> of <main>)
+        self.parts: list[tuple[str, bool, bool, bool]] = []
+        self.inside = {name: 0 for name in (*_CONTENT, "aside")}
+        self.counted: dict[str, list[bool]] = {name: [] for name in (*_CONTENT, "aside")}  # per open one: counted?
+        self.articles = 0  # <article>s not inside another
+        self.found_main = False
         self.preformatted = 0
-        self.cell = False  # inside a table cell
+        self.tables: list[dict] = []  # open tables, innermost last: where they start, in a cell now, laid out
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
@@ -228,20 +260,42 @@ class _VisibleText(HTMLParser):
             self.in_title = True
         elif tag in _INVISIBLE:
             self.hidden += 1
-        if tag in _CONTENT and not self.hidden:
-            self.inside[tag] += 1
-            self.found[tag] = True
+        if tag in self.counted:
+            counts = not self.hidden
+            self.counted[tag].append(counts)
+            if counts:
+                if tag == "article" and not self.inside["article"]:
+                    self.articles += 1
+                self.found_main |= tag == "main"
+                self.inside[tag] += 1
         if tag in _PREFORMATTED:
             self.preformatted += 1
-        if tag in _CELLS or tag in ("tr", "table"):
+        table = self.tables[-1] if self.tables else None
+        if tag in _CELLS or tag == "tr":
             self._end_cell()
-        if tag in _CELLS:
-            self.cell = True
-            self._emit(" ")
-        elif tag == "tr":
-            self._emit("\n|")
+        if tag == "table" and not self.hidden:
+            if table and table["cell"]:
+                table["layout"] = True
+            self.tables.append({"start": len(self.parts), "cell": False, "layout": False, "paragraphs": 0, "row": False})
+            self._emit("\n")
+        elif tag in _CELLS and table and not self.hidden:
+            if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
+                table["row"] = True
+                self._emit(_row())
+            table["cell"], table["paragraphs"] = True, 0
+            self._emit(_cell_start())
+        elif tag == "tr" and table and not self.hidden:
+            table["row"] = True
+            self._emit(_row())
         elif tag in _BLOCK or tag == "br":
-            self._emit(" " if self.cell and tag != "table" else "\n")  # a cell's paragraphs stay on its row
+            if table and table["cell"] and not self.hidden:
+                if tag in ("p", "div"):
+                    table["paragraphs"] += 1
+                # a cell of headings, lists or more than one paragraph lays out a page
+                table["layout"] |= table["paragraphs"] > 1 or tag not in ("p", "div", "br")
+                self._emit(_in_cell_break())
+            else:
+                self._emit("\n")
 
     def handle_startendtag(self, tag, attrs):  # <br/>, <img .../>: nothing to hide inside
         if self.unshown is None:
@@ -261,7 +315,7 @@ class _VisibleText(HTMLParser):
                 return
             # its own end, or an element around it ends (a browser closes it there too)
             self.unshown = None
-            self._emit("\n")
+            self._emit(_in_cell_break() if self.tables and self.tables[-1]["cell"] else "\n")
             if tag == region[0]:
                 return
         if tag in self.open:
@@ -270,12 +324,17 @@ class _VisibleText(HTMLParser):
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
             self.hidden -= 1
-        if tag in _CELLS or tag in ("tr", "table"):
+        if tag in _CELLS or tag == "tr":
             self._end_cell()
-        if tag in _BLOCK:
-            self._emit(" " if self.cell else "\n")
-        if tag in _CONTENT and self.inside[tag]:
-            self.inside[tag] -= 1
+        if tag == "table" and self.tables and not self.hidden:
+            self._end_cell()
+            self._close_table()
+            self._emit("\n")
+        elif tag in _BLOCK:
+            self._emit(_in_cell_break() if self.tables and self.tables[-1]["cell"] else "\n")
+        if tag in self.counted and self.counted[tag]:
+            if self.counted[tag].pop():
+                self.inside[tag] -= 1
         if tag in _PREFORMATTED and self.preformatted:
             self.preformatted -= 1
 
@@ -290,21 +349,39 @@ class _VisibleText(HTMLParser):
 
     def _end_cell(self) -> None:
         """A cell ends at its end tag, or where a browser closes it (the next cell, row or table)."""
-        if self.cell:
-            self.cell = False
-            self._emit(" |")
+        if self.tables and self.tables[-1]["cell"]:
+            self.tables[-1]["cell"] = False
+            self._emit(_cell_end())
+
+    def _close_table(self) -> None:
+        """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""
+        table = self.tables.pop()
+        for i in range(table["start"], len(self.parts)):
+            text, *where = self.parts[i]
+            if isinstance(text, _Mark):
+                self.parts[i] = (text.as_layout if table["layout"] else str(text), *where)
+        if table["layout"] and self.tables and self.tables[-1]["cell"]:
+            self.tables[-1]["layout"] = True
 
     def _emit(self, text: str) -> None:
-        self.parts.append((text, self.inside["article"] > 0, self.inside["main"] > 0))
+        in_main = self.inside["main"] > 0
+        self.parts.append((text, self.inside["article"] > 0, in_main, in_main and self.inside["aside"] > 0))
 
     def text(self) -> str:
-        """The page's text: its main content's (or all of it without one), or of that its
-        articles' when they hold at least _ARTICLE_SHARE of it (not where the articles are a
-        post's comments beside it)."""
-        whole = "".join(t for t, _, in_main in self.parts if in_main or not self.found["main"])
-        articles = "".join(t for t, in_article, _ in self.parts if in_article)
+        """The page's text: its <main> content without its asides, where that is at least
+        _MAIN_SHARE of the page (an empty placeholder <main> is not the page); else its one
+        <article> where that is at least _ARTICLE_SHARE of the page; else all of it."""
         shown = lambda t: len("".join(t.split()))  # noqa: E731 - characters a reader sees
-        return articles if shown(articles) >= _ARTICLE_SHARE * shown(whole) > 0 else whole
+        page = "".join(t for t, *_ in self.parts)
+        if self.found_main:
+            main = "".join(t for t, _, in_main, in_aside in self.parts if in_main and not in_aside)
+            if shown(main) >= _MAIN_SHARE * shown(page) > 0:
+                return main
+        if self.articles == 1:
+            article = "".join(t for t, in_article, *_ in self.parts if in_article)
+            if shown(article) >= _ARTICLE_SHARE * shown(page) > 0:
+                return article
+        return page
 
     def close(self):
         super().close()
@@ -312,6 +389,10 @@ class _VisibleText(HTMLParser):
             for text in self.unshown[3]:
                 self._emit(text)
             self.unshown = None
+        self._end_cell()
+        while self.tables:  # never closed
+            self._close_table()
+        self.parts = [(str(t), *where) for t, *where in self.parts]
 
 
 # Elements a browser does not show: the `hidden` attribute (not hidden="until-found", which the
@@ -435,27 +516,45 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
 # - for board members only 2") and embedded once per page.
 _RUNNING_MIN_PAGES, _RUNNING_SHARE = 3, 0.5
 _DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[^\W\d_]{2}")  # a word of two letters or more
 
 
 def without_running_lines(texts: list[str]) -> list[str]:
-    """Page texts without their running headers and footers: a first or last line that, with its
-    digits read as one, opens (or closes) at least half the pages of a document of three or more."""
+    """Page texts without their running headers and footers (up to two lines at each end): a first
+    or last line that opens (or closes) at least half the pages of a document of three or more,
+    the same on each or for a number that counts the pages ("page 7"), and holding words (a row
+    of figures never is one). The first page keeps its header: it is often the title."""
     pages = [t.split("\n") for t in texts]
-    shown = [p for p in pages if any(line.strip() for line in p)]
-    if len(shown) < _RUNNING_MIN_PAGES:
+    shown = sum(1 for p in pages if any(line.strip() for line in p))
+    if shown < _RUNNING_MIN_PAGES:
         return texts
-    out = [list(p) for p in pages]
-    for end in (0, -1):
-        key = lambda lines: _DIGITS.sub("#", " ".join(lines[end].split())) if lines else ""  # noqa: E731
-        counts: dict[str, int] = {}
-        for p in out:
-            if p and p[end].strip():
-                counts[key(p)] = counts.get(key(p), 0) + 1
-        running = {k for k, n in counts.items() if n >= max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * len(shown))}
-        for p in out:
-            if len(p) > 1 and p[end].strip() and key(p) in running:
-                del p[end]
-    return ["\n".join(p).strip() for p in out]
+    for _ in range(2):
+        for end in (0, -1):
+            _drop_running(pages, end, shown)
+    return ["\n".join(p).strip() for p in pages]
+
+
+def _drop_running(pages: list[list[str]], end: int, shown: int) -> None:
+    seen: dict[str, list[tuple[int, str]]] = {}  # masked line -> (page index, the line)
+    for i, lines in enumerate(pages):
+        line = " ".join(lines[end].split()) if len(lines) > 1 else ""
+        if _LETTERS.search(line):
+            seen.setdefault(_DIGITS.sub("#", line), []).append((i, line))
+    for found in seen.values():
+        if len(found) >= max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown) and _runs(found):
+            for i, _ in found:
+                if not (end == 0 and i == 0):
+                    del pages[i][end]
+
+
+def _runs(found: list[tuple[int, str]]) -> bool:
+    """Whether lines that differ only in their numbers run through the pages: the same line, or one
+    number in it that grows with the page ("Page 3 of 9"; an invoice number or a date does not)."""
+    if len({line for _, line in found}) == 1:
+        return True
+    numbers = [[int(n) for n in _DIGITS.findall(line)] for _, line in found]
+    varying = [k for k in range(len(numbers[0])) if len({ns[k] for ns in numbers}) > 1]
+    return len(varying) == 1 and len({ns[varying[0]] - i for (i, _), ns in zip(found, numbers)}) == 1
 
 
 def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:

@@ -169,7 +169,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 # A word hyphenated at a line end ("infor-\nmation", as PDFs and wrapped text break words), read
 # whole by everything that matches or reads a sentence: its embedding, keyword search and the
 # answer model. The quote stays as the document has it (verbatim at its offsets).
-_BROKEN_WORD = re.compile(r"(?<=\w)-[ \t]*(?:\r\n|\r|\n)[ \t]*(?=\p{Ll})")
+_BROKEN_WORD = re.compile(r"(?<=\w)-[ \t]*(?:\r\n|\r|\n)[ \t]*(?=\p{Ll}\w*+(?!-))")  # not "state-\nof-the-art"
 
 
 def as_read(text: str) -> str:
