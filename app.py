@@ -90,7 +90,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         earlier = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
         turn, pairs = earlier + 1, pairs[-earlier:] if earlier else []  # a cleared chat starts afresh
         messages.append({"role": "user", "content": render.question_html(question)})
-        waiting = "Searching the documents …" if service.ready.is_set() else f"Waiting for the index: {service.status}"
+        waiting = "Searching the documents …" if service.ready.is_set() else f"Waiting for the index: {for_browser(service.status)}"
         messages.append({"role": "assistant", "content": render.note_html(waiting)})
         yield messages, "", pairs
         try:
@@ -128,7 +128,10 @@ def build(service: Service | None = None) -> gr.Blocks:
         return render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices, value=None), service.status_line()
 
     def tick():
-        return service.status_line(), gr.Timer(active=not service.ready.is_set())
+        """The status every second while the index is prepared or an upload indexed (by any
+        session), every 10 s otherwise: another session's upload changes it too."""
+        busy = not service.ready.is_set() or service.indexing
+        return service.status_line(), gr.Timer(1.0 if busy else 10.0, active=True)
 
     with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
         gr.Markdown("## Document assistant\nAnswers from your documents, each sentence citing its passage.")
@@ -146,7 +149,7 @@ def build(service: Service | None = None) -> gr.Blocks:
                     latex_delimiters=[],
                     allow_tags=False,
                     feedback_options=None,
-                    buttons=["copy"],
+                    buttons=[],  # Gradio's copy button copies a message's HTML, not its text
                     placeholder="Ask a question about the indexed documents, or pick an example.",
                     examples=[{"text": q} for q in EXAMPLES],
                 )
@@ -187,9 +190,11 @@ def build(service: Service | None = None) -> gr.Blocks:
 
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
-        uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents", **writer)
+        uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents",
+                        show_progress_on=[upload_result], **writer)  # one progress bar, not one over every output
         cancel.click(cancel_upload, None, upload_result, api_name="cancel_indexing", queue=False)
-        remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document", **writer)
+        remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document",
+                            show_progress_on=[remove_result], **writer)
         documents_tab.select(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
         demo.load(_documents_view, None, documents_outputs, api_visibility="private", queue=False)
 

@@ -163,8 +163,11 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
     text = html_visible_text(no_article)  # <main> then, without its <aside>
     assert "early 2029" in text and "Most read" not in text and "cookies" not in text and "9.99" not in text
     plain = no_article.replace("<main>", "<div>").replace("</main>", "</div>")
-    text = html_visible_text(plain)  # neither: the whole page, but never its navigation menus
-    assert "cookies" in text and "9.99" in text and "early 2029" in text and "Sign in" not in text
+    text = html_visible_text(plain)  # neither: the whole page, but never its menus, sidebars and footers
+    assert "cookies" in text and "early 2029" in text and "Sign in" not in text and "Most read" not in text and "9.99" not in text
+    # an article's own footer and aside are its text
+    own = "<article><p>Story.</p><footer>By Ann, 3 May</footer><aside>Fact: 42 bridges.</aside></article><aside>Trending</aside>"
+    assert html_visible_text(own) == "Story.\n\nBy Ann, 3 May\n\nFact: 42 bridges."
     # articles that are a small part of the main content (a post's comments) do not replace it
     post = ("<main><h1>How to prune roses</h1><p>" + "Cut each cane above an outward bud in late winter. " * 8 +
             "</p><section><article><p>Thanks!</p></article><article><p>Great tip.</p></article></section></main>")

@@ -185,6 +185,8 @@ def _title(text: str, source: str) -> str:
 HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 # Never the page's text: code, styles, embedded objects, and the site's navigation menus.
 _INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object", "nav"}
+# The site's sidebars and footers ("Trending", "Call our tip line"), where not an article's own
+_CHROME = {"aside", "footer"}
 _BLOCK = {
     "p", "div", "li", "ul", "ol", "table", "section", "article", "header",
     "footer", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
@@ -237,6 +239,7 @@ class _VisibleText(HTMLParser):
         self.articles = 0  # <article>s not inside another
         self.found_main = False
         self.preformatted = 0
+        self.chrome: list[bool] = []  # per open <aside>/<footer>: hidden (outside any article)?
         self.tables: list[dict] = []  # open tables, innermost last: where they start, in a cell now, laid out
         self.title: list[str] = []
         self.hidden = 0
@@ -260,6 +263,9 @@ class _VisibleText(HTMLParser):
             self.in_title = True
         elif tag in _INVISIBLE:
             self.hidden += 1
+        elif tag in _CHROME:  # a sidebar or footer of the site, not of an article in it
+            self.chrome.append(not self.inside["article"])
+            self.hidden += self.chrome[-1]
         if tag in self.counted:
             counts = not self.hidden
             self.counted[tag].append(counts)
@@ -324,6 +330,8 @@ class _VisibleText(HTMLParser):
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
             self.hidden -= 1
+        elif tag in _CHROME and self.chrome:
+            self.hidden -= self.chrome.pop()
         if tag in _CELLS or tag == "tr":
             self._end_cell()
         if tag == "table" and self.tables and not self.hidden:

@@ -306,6 +306,7 @@ def answer_json(answer) -> dict:
 
 CSS = """
 .qa-text, .qa-streaming { line-height: 1.55; }
+.qa-text { white-space: normal; }  /* a quote's line breaks (a PDF's lines) read as spaces; the passage keeps them */
 a.qa-marker { font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
   background: var(--color-accent-soft); color: var(--link-text-color, inherit); cursor: pointer; }
 .qa-sources { margin-top: .6em; padding-top: .4em; border-top: 1px solid var(--border-color-primary);

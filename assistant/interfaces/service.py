@@ -89,11 +89,18 @@ class Service:
         self.status = line
         self._log(line)
 
+    @property
+    def indexing(self) -> bool:
+        """Whether an upload is being indexed now (by any session)."""
+        return self._indexing is not None
+
     def status_line(self) -> str:
         """The status every session shows: the index's state in words a browser user can act on
         (the store's own messages name commands to run; those are for the console)."""
         indexing = self._indexing
         busy = f"; indexing an upload of {count(indexing[1], 'file')} …" if indexing else ""
+        if self.problem and self.problem.startswith(NO_DOCUMENTS_PREFIX):  # nothing wrong: nothing there yet
+            return f"**Index:** No documents indexed yet; add some in the Documents tab{busy or '.'}"
         if self.problem:
             return f"**Index problem:** {for_browser(self.status)}{busy}"
         if self.ready.is_set():
