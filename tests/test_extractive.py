@@ -188,6 +188,22 @@ def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_documen
     assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]
 
 
+def test_a_quoted_table_row_brings_its_table_s_header_row(one_document):
+    # "| Monthly pass | 55 euros | 62 euros |" had been quoted alone: which number is the new price?
+    text = ("Fares change in June.\n\n| Ticket | Current price | New price |\n| Single | 2.40 euros | 2.60 euros |\n"
+            "| Monthly pass | 55 euros | 62 euros |\n\nChildren travel free.")
+    searcher = one_document(text, 1200)
+    (hit,) = searcher.search_many(["monthly pass"], 1, vectors=searcher.embed(["monthly pass"]))[0]
+    start = text.index("| Monthly")
+    row = extractive.Candidate(0, hit, start, start + len("| Monthly pass | 55 euros | 62 euros |"),
+                               "| Monthly pass | 55 euros | 62 euros |", 0.9, 0.0)
+    answer, citations = extractive.compose([[row]], max_sentences=3)
+    assert [c.quote for c in citations] == ["| Ticket | Current price | New price |", row.text]
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
+    header = replace(row, start=text.index("| Ticket"), end=text.index("| Ticket") + 39, text=text[text.index("| Ticket"):][:39])
+    assert [c.quote for c in extractive.compose([[header]], 3)[1]] == [header.text]  # the header row itself: alone
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

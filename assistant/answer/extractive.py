@@ -197,7 +197,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
     and the sentences of the same passage the model also finds answering, in reading order."""
     chosen: list[Candidate] = []
     for found in parts:
-        for cand in sorted(_with_what_follows(_selection(found, max_sentences), max_sentences), key=lambda c: c.start):
+        for cand in sorted(_with_headers(_with_what_follows(_selection(found, max_sentences), max_sentences)), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
     numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
@@ -244,6 +244,32 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
             if not _overlapping(follower, out):
                 out.append(follower)
             at = e
+    return out
+
+
+_TABLE_ROW = re.compile(r"[ \t]*\|.*\|[ \t\r]*$")
+
+
+def _with_headers(selected: list[Candidate]) -> list[Candidate]:
+    """`selected`, and before a table row ("| Monthly pass | 55 | 62 |") the first row of its table
+    in the passage, its header: a row of figures alone does not say which is which."""
+    out = list(selected)
+    for cand in selected:
+        if not _TABLE_ROW.fullmatch(cand.text):
+            continue
+        hit = cand.hit
+        lines = hit.text[: cand.start - hit.start].split("\n")
+        first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
+        while first > 0 and _TABLE_ROW.fullmatch(lines[first - 1]):
+            first -= 1
+        if first == len(lines) - 1:
+            continue  # the row is the first of its table (or the table starts before the passage)
+        start = hit.start + sum(len(line) + 1 for line in lines[:first])
+        row = lines[first].strip()
+        start += len(lines[first]) - len(lines[first].lstrip())
+        header = replace(cand, start=start, end=start + len(row), text=row, judged=None)
+        if not _overlapping(header, out):
+            out.append(header)
     return out
 
 
