@@ -171,14 +171,19 @@ def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(cam
     assert [c.hit.chunk_id for c in extractive.compose([found, other], max_sentences=1)[1]] == [a.chunk_id, b.chunk_id]
 
 
+def _chosen(one_document, text: str, quote: str) -> extractive.Candidate:
+    """`quote` of a one-document index of `text`, as the answer's best sentence."""
+    searcher = one_document(text, 1200)
+    (hit,) = searcher.search_many([quote], 1, vectors=searcher.embed([quote]))[0]
+    start = text.index(quote)
+    return extractive.Candidate(0, hit, start, start + len(quote), quote, 0.9, 0.0)
+
+
 def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_document):
     # "The cargo list for the voyage was:" had been quoted alone, without the list
     text = ("The ship sailed from Bergen in May.\nThe cargo list for the voyage was:\n- flour\n- salt\n- timber\n- tar\n\n"
             "It reached Leith in June.")
-    searcher = one_document(text, 1200)
-    (hit,) = searcher.search_many(["cargo"], 1, vectors=searcher.embed(["cargo"]))[0]
-    start = text.index("The cargo")
-    lead = extractive.Candidate(0, hit, start, text.index(":") + 1, text[start : text.index(":") + 1], 0.9, 0.0)
+    lead = _chosen(one_document, text, "The cargo list for the voyage was:")
     answer, citations = extractive.compose([[lead]], max_sentences=3)
     # the whole list, to the end of its paragraph (a 4-item list had been cut at 3)
     assert [c.quote for c in citations] == ["The cargo list for the voyage was:", "- flour", "- salt", "- timber", "- tar"]
@@ -192,11 +197,7 @@ def test_a_quoted_table_row_brings_its_table_s_header_row(one_document):
     # "| Monthly pass | 55 euros | 62 euros |" had been quoted alone: which number is the new price?
     text = ("Fares change in June.\n\n| Ticket | Current price | New price |\n| Single | 2.40 euros | 2.60 euros |\n"
             "| Monthly pass | 55 euros | 62 euros |\n\nChildren travel free.")
-    searcher = one_document(text, 1200)
-    (hit,) = searcher.search_many(["monthly pass"], 1, vectors=searcher.embed(["monthly pass"]))[0]
-    start = text.index("| Monthly")
-    row = extractive.Candidate(0, hit, start, start + len("| Monthly pass | 55 euros | 62 euros |"),
-                               "| Monthly pass | 55 euros | 62 euros |", 0.9, 0.0)
+    row = _chosen(one_document, text, "| Monthly pass | 55 euros | 62 euros |")
     answer, citations = extractive.compose([[row]], max_sentences=3)
     assert [c.quote for c in citations] == ["| Ticket | Current price | New price |", row.text]
     assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
