@@ -11,7 +11,9 @@ probability is the question's answerability; with judge mode on the model's card
 one), the highest probability of the best candidates read once more with their bridge
 (`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
 sentence, and sentences of its passage that the model also finds answering, become the answer, in
-reading order, each followed by its citation marker.
+reading order, each followed by its citation marker; a chosen sentence ending in a colon brings
+the list it announces, and a chosen table row its table's header row. A Markdown heading, or a
+sentence that only asks the question back, is never a candidate.
 """
 
 from __future__ import annotations
@@ -262,8 +264,8 @@ def _with_headers(selected: list[Candidate]) -> list[Candidate]:
         first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
         while first > 0 and _TABLE_ROW.fullmatch(lines[first - 1]):
             first -= 1
-        if first == len(lines) - 1:
-            continue  # the row is the first of its table (or the table starts before the passage)
+        if first == len(lines) - 1 or (first == 0 and hit.start > 0):
+            continue  # the row is the first of its table, or the table may start before the passage
         start = hit.start + sum(len(line) + 1 for line in lines[:first])
         row = lines[first].strip()
         start += len(lines[first]) - len(lines[first].lstrip())
