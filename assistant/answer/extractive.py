@@ -26,7 +26,7 @@ import numpy as np
 from assistant.answer.types import Citation
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
-from assistant.ingest.sentences import split_sentences
+from assistant.ingest.sentences import BLANK_LINE, is_table_row, split_sentences
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -224,7 +224,6 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
 
 
 _LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\f\v\u00a0]*\r?\n")
 LEAD_IN_MOST = 12  # sentences a lead-in brings at most (a list's items)
 
 
@@ -240,7 +239,7 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
         hit = cand.hit
         at = cand.end - hit.start
         for i, (s, e) in enumerate(split_sentences(hit.text, at)[: max(LEAD_IN_MOST, max_sentences)]):
-            if i >= max_sentences and _PARAGRAPH_BREAK.search(hit.text, at, s):
+            if i >= max_sentences and BLANK_LINE.search(hit.text, at, s):
                 break  # the list's paragraph has ended
             follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
             if not _overlapping(follower, out):
@@ -249,20 +248,17 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
     return out
 
 
-_TABLE_ROW = re.compile(r"[ \t]*\|.*\|[ \t\r]*$")
-
-
 def _with_headers(selected: list[Candidate]) -> list[Candidate]:
     """`selected`, and before a table row ("| Monthly pass | 55 | 62 |") the first row of its table
     in the passage, its header: a row of figures alone does not say which is which."""
     out = list(selected)
     for cand in selected:
-        if not _TABLE_ROW.fullmatch(cand.text):
+        if not is_table_row(cand.text):
             continue
         hit = cand.hit
         lines = hit.text[: cand.start - hit.start].split("\n")
         first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
-        while first > 0 and _TABLE_ROW.fullmatch(lines[first - 1]):
+        while first > 0 and is_table_row(lines[first - 1]):
             first -= 1
         if first == len(lines) - 1 or (first == 0 and hit.start > 0):
             continue  # the row is the first of its table, or the table may start before the passage

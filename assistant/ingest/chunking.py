@@ -115,13 +115,12 @@ def _grapheme_start(text: str, floor: int, cut: int) -> int:
     start of the piece, itself such a start). The characters are read in a slice from `floor`:
     `regex` reading from inside the whole text looks back over a run of flag letters to its start
     (quadratic over a long run), and a slice from elsewhere could pair the flag letters wrongly."""
-    lo = floor
-    window = text[lo : min(len(text), cut + _GRAPHEME_REACH)]
+    window = text[floor : min(len(text), cut + _GRAPHEME_REACH)]
     boundary = None
     for match in _GRAPHEME.finditer(window):
-        if lo + match.end() > cut:
+        if floor + match.end() > cut:
             break
-        boundary = lo + match.end()
+        boundary = floor + match.end()
     else:
         return cut
     return boundary if boundary is not None and boundary > floor else cut

@@ -213,20 +213,10 @@ class _Mark(str):
         return mark
 
 
-def _row():
-    return _Mark("\n|", "\n\n")
-
-
-def _cell_start():
-    return _Mark(" ", "\n")
-
-
-def _cell_end():
-    return _Mark(" |", "\n")
-
-
-def _in_cell_break():
-    return _Mark(" ", "\n")
+_ROW = _Mark("\n|", "\n\n")
+_CELL_START = _Mark(" ", "\n")
+_CELL_END = _Mark(" |", "\n")
+_IN_CELL_BREAK = _Mark(" ", "\n")  # a paragraph, heading or line break inside a cell
 
 
 class _VisibleText(HTMLParser):
@@ -287,19 +277,19 @@ class _VisibleText(HTMLParser):
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
                 table["row"] = True
-                self._emit(_row())
+                self._emit(_ROW)
             table["cell"], table["paragraphs"] = True, 0
-            self._emit(_cell_start())
+            self._emit(_CELL_START)
         elif tag == "tr" and table and not self.hidden:
             table["row"] = True
-            self._emit(_row())
+            self._emit(_ROW)
         elif tag in _BLOCK or tag == "br":
             if table and table["cell"] and not self.hidden:
                 if tag in ("p", "div"):
                     table["paragraphs"] += 1
                 # a cell of headings, lists or more than one paragraph lays out a page
                 table["layout"] |= table["paragraphs"] > 1 or tag not in ("p", "div", "br")
-                self._emit(_in_cell_break())
+                self._emit(_IN_CELL_BREAK)
             else:
                 self._emit("\n")
 
@@ -321,7 +311,7 @@ class _VisibleText(HTMLParser):
                 return
             # its own end, or an element around it ends (a browser closes it there too)
             self.unshown = None
-            self._emit(_in_cell_break() if self.tables and self.tables[-1]["cell"] else "\n")
+            self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
             if tag == region[0]:
                 return
         if tag in self.open:
@@ -339,7 +329,7 @@ class _VisibleText(HTMLParser):
             self._close_table()
             self._emit("\n")
         elif tag in _BLOCK:
-            self._emit(_in_cell_break() if self.tables and self.tables[-1]["cell"] else "\n")
+            self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
         if tag in self.counted and self.counted[tag]:
             if self.counted[tag].pop():
                 self.inside[tag] -= 1
@@ -359,7 +349,7 @@ class _VisibleText(HTMLParser):
         """A cell ends at its end tag, or where a browser closes it (the next cell, row or table)."""
         if self.tables and self.tables[-1]["cell"]:
             self.tables[-1]["cell"] = False
-            self._emit(_cell_end())
+            self._emit(_CELL_END)
 
     def _close_table(self) -> None:
         """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""

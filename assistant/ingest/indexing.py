@@ -341,6 +341,9 @@ def recipe_change(manifest: Manifest, settings: Settings, embedder) -> str | Non
             f"the settings ask for {wanted}")
 
 
+WHOLE_WORDS_SINCE = 5  # the chunker version since which a sentence is embedded as read (`sentences.as_read`)
+
+
 def _same_vectors(manifest: Manifest, settings: Settings, embedder) -> bool:
     """Whether the index's sentence vectors are what this recipe would compute for the same text
     (same model and dimension, titles embedded or not alike), whatever the chunking: a new chunker
@@ -365,8 +368,6 @@ def _known_vectors(plan: _Plan, before: Snapshot | None, settings: Settings, emb
     keys, texts = embedding_texts(old, settings.title_in_embedding, before.manifest.chunker_version >= WHOLE_WORDS_SINCE)
     return dict(zip(texts, before.vectors_of(keys)))
 
-
-WHOLE_WORDS_SINCE = 5  # the chunker version since which a sentence is embedded as read (`sentences.as_read`)
 
 
 def embedding_texts(chunks: list[Chunk], with_title: bool, whole_words: bool = True) -> tuple[list[tuple[str, int, int]], list[str]]:

@@ -42,7 +42,7 @@ _CLOSES = tuple(_OPENS.values())
 _BRACKET_REACH = 120  # how far after an end mark the bracket it stands in may close
 # the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
 _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\|)")
-_BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")
+BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")  # ends a paragraph
 LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
 _HEADING_MAX = 60
@@ -65,7 +65,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 def _blocks(text: str, start: int, end: int):
     pos = start
-    for match in _BLANK_LINE.finditer(text, start, end):
+    for match in BLANK_LINE.finditer(text, start, end):
         yield pos, match.start()
         pos = match.end()
     yield pos, end
@@ -93,12 +93,18 @@ def _lines(text: str, start: int, end: int):
         heading = len(line) <= _HEADING_MAX and len(line) < wrapped_at
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
-            or (line[0] == "|" and line[-1] == "|")  # a table row
+            or is_table_row(line)
             or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
         ):
             yield pos, match.start()
             pos = match.end()
     yield pos, end
+
+
+def is_table_row(line: str) -> bool:
+    """Whether a line is a row of a Markdown (or extracted HTML) table: "| a | b |"."""
+    line = line.strip()
+    return len(line) > 1 and line[0] == line[-1] == "|"
 
 
 def _sentences(text: str, start: int, end: int):

@@ -68,23 +68,25 @@ def tokenize(text: str) -> list[str]:
     word is one token however it was typed (an accent typed apart had split "Hélène" in three)."""
     text = as_read(text)
     if text.isascii():
-        return _stemmed([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
+        return _stemmed(text.lower())
     text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).lower()
     if not _CJK.search(text):
-        return _stemmed([w for w in _WORD.findall(text) if w not in STOPWORDS])
+        return _stemmed(text)
     # pairs of Chinese, Japanese or Korean characters are no English words: not stemmed (nor kept
     # in the stem cache, which a Chinese corpus's million pairs had filled)
     out: list[str] = []
     at = 0
     for run in _CJK.finditer(text):
-        out += _stemmed([w for w in _WORD.findall(text[at : run.start()]) if w not in STOPWORDS])
+        out += _stemmed(text[at : run.start()])
         chars = run.group()
         out += [chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)]
         at = run.end()
-    return out + _stemmed([w for w in _WORD.findall(text[at:]) if w not in STOPWORDS])
+    return out + _stemmed(text[at:])
 
 
-def _stemmed(words: list[str]) -> list[str]:
+def _stemmed(text: str) -> list[str]:
+    """The stemmed content words of lower-cased `text` (`_WORD`, stop words dropped)."""
+    words = [w for w in _WORD.findall(text) if w not in STOPWORDS]
     cache = _stem_cache
     missing = [w for w in dict.fromkeys(words) if w not in cache]
     if not missing:

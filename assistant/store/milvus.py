@@ -231,7 +231,8 @@ class MilvusStore:
             with self._reading():
                 return call()
         except _ChangedWhileRead:
-            self._exists(SENTENCES), self._exists(CHUNKS)
+            for collection in (SENTENCES, CHUNKS):
+                self._exists(collection)  # loads it again
             with self._reading():
                 return call()
 
