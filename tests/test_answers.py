@@ -143,6 +143,33 @@ def test_a_new_topic_is_searched_on_its_own(article_index):
     assert after.text == alone.text
 
 
+def test_a_follow_up_refused_in_the_wrong_context_is_answered_on_its_own(tmp_path):
+    # "Where did she die?" after a question on a recipe: searched with the recipe question, the
+    # recipe's sentences filled the candidates and it was refused
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "curie.txt").write_text(
+        "Marie Curie\n\nMarie Curie was a Polish and naturalised-French physicist and chemist who conducted pioneering "
+        "research on radioactivity. She was born in Warsaw in 1867. In 1895 she married the French physicist Pierre Curie."
+        "\n\nCurie died in 1934, aged 66, at a sanatorium in Passy, France, of aplastic anaemia.\n", "utf-8")
+    (corpus / "recipe.md").write_text(
+        "# Classic Banana Bread\n\nMakes one loaf. Preparation time: 15 minutes. Baking time: 60 minutes.\n\n## Ingredients"
+        "\n\n- 3 ripe bananas\n- 75 g melted butter\n- 150 g sugar\n- 1 egg, beaten\n- 190 g plain flour\n\n## Method\n\n"
+        "Preheat the oven to 175 °C and butter a loaf tin. Mash the bananas with a fork in a mixing bowl. Stir in the melted "
+        "butter, then the sugar and egg. Add the flour last and stir until just combined. Pour the batter into the tin and "
+        "bake for 60 minutes. Let the bread cool in the tin for 10 minutes before slicing.\n", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store")
+    bot.add([corpus])
+    history = [("Who was Marie Curie?", "…"), ("How long do I bake the banana bread?", "…")]
+    answer = bot.ask("Where did she die?", history=history)
+    assert not answer.abstained and "Passy" in answer.text
+    assert answer.query == "Where did she die?"  # read on its own
+    assert {Path(c.hit.source).name for c in answer.citations} == {"curie.txt"}
+    # a follow-up its context answers keeps the context
+    follow = bot.ask("How long does it cool?", history=history)
+    assert follow.query.startswith("How long do I bake") and "10 minutes" in follow.text
+
+
 @pytest.fixture(scope="module")
 def two_topics(tmp_path_factory):
     """Two unrelated documents, so that the parts of a question are answered in different ones."""

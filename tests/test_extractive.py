@@ -205,6 +205,26 @@ def test_a_quoted_table_row_brings_its_table_s_header_row(one_document):
     assert [c.quote for c in extractive.compose([[header]], 3)[1]] == [header.text]  # the header row itself: alone
 
 
+def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(one_document):
+    # "How do I install the cartridge?" had been answered with steps 2 and 4 of five
+    text = ("## Installing the cartridge\n\n1. Unplug the unit.\n2. Twist the old cartridge out.\n3. Soak the new one.\n"
+            "4. Twist the new one in.\n5. Press RESET.\n\nReplace it every 60 days.")
+    second = _chosen(one_document, text, "2. Twist the old cartridge out.")
+    step = "4. Twist the new one in."
+    start = text.index(step)
+    fourth = replace(second, start=start, end=start + len(step), text=step, score=0.6)
+    answer, citations = extractive.compose([[second, fourth]], max_sentences=3)
+    steps = [line for line in text.splitlines() if line[:1].isdigit()]
+    assert [c.quote for c in citations] == steps
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
+    assert answer == "\n".join(f"{step} [1]" for step in steps)
+    # one chosen item stays alone, and prose after a list item starts a line of its own
+    assert [c.quote for c in extractive.compose([[second]], 3)[1]] == [second.text]
+    start = text.index("Replace")
+    prose = replace(second, start=start, end=len(text), text=text[start:], score=0.5)
+    assert extractive.compose([[second, prose]], 3)[0] == f"{second.text} [1]\n{prose.text} [1]"
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

@@ -128,6 +128,15 @@ def test_a_bracketed_number_inside_a_quote_is_text_not_a_marker():
     assert links == ["#cite-1-1", "#cite-1-2"]  # the document's own "[2]" links nowhere
 
 
+def test_list_items_of_an_answer_are_lines_and_a_quote_s_own_line_breaks_are_not():
+    steps = hit("Steps:\n1. Unplug it.\n2. Open the\ncover.")
+    text = "Steps: [1]\n1. Unplug it. [1]\n2. Open the\ncover. [1]"
+    quotes = ["Steps:", "1. Unplug it.", "2. Open the\ncover."]
+    out = render.answer_html(answer(text, [cite(1, steps, q) for q in quotes]))
+    shown = out.split('<div class="qa-text">')[1].split("</div>")[0]
+    assert shown.count("<br>") == 2 and "Open the\ncover." in shown  # between items, not inside the quote
+
+
 def test_streaming_and_notes_and_questions_are_escaped():
     for fragment in (render.streaming_html(IMG), render.note_html(SCRIPT, "error"), render.question_html(MD_IMAGE)):
         assert {t for t, _ in parse(fragment).tags} <= OWN_TAGS

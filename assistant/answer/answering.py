@@ -1,6 +1,8 @@
 """`ask()`: question (and conversation) in, cited `Answer` out.
 
-Retrieves with the follow-up-aware query (and, for a multi-part question, each part's), decides
+A greeting, thanks or "what can you do?" alone gets a short reply without a search
+(`answer/smalltalk.py`). Retrieves with the follow-up-aware query (and, for a multi-part question,
+each part's; a follow-up refused in its context is read once more on its own), decides
 whether the passages answer the question (or which of its parts), and answers extractively (the default, offline) or, when a language model endpoint is configured,
 with the model's verified answer, falling back to the extractive one on any failure. An answer
 whose confidence is below the level at which the answer model counts as sure is marked `unsure`.
@@ -13,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from assistant.answer import model as answer_model, extractive
+from assistant.answer import model as answer_model, extractive, smalltalk
 from assistant.answer.types import Answer
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
@@ -44,6 +46,8 @@ def ask(
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:
         raise ValueError(f"history: {err}") from None
+    if social := smalltalk.reply(question):  # "hi", "thanks!", "what can you do?": no search
+        return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
@@ -53,19 +57,31 @@ def ask(
     query = contextualize(plain, history)
     # A multi-part question is answered part by part (answer/parts.py).
     parts = question_parts(plain) if settings.answer_parts else [plain]
-    vectors, hits, part_hits = _search(searcher, query, parts, history, settings.answer_k if k is None else k)
-    # The answer model reads the question as asked, not the follow-up's search query: it was
-    # trained on single questions, and an earlier question in front of a later one makes it pick
-    # the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
     threshold = model.threshold_for(settings)
     # Reading stops at a sentence this likely to answer (never below the abstention threshold, so
     # stopping early cannot turn an answer into a refusal); 1 reads every candidate.
     stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)
-    found = [
-        extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold)
-        for i, part in enumerate(parts)
-    ]
-    scores = [extractive.answerability(f) for f in found]
+    k = settings.answer_k if k is None else k
+
+    def read(query: str, history: list) -> tuple[list, list, list[float]]:
+        """The hits for `query`, and each part's scored candidates and answerability."""
+        vectors, hits, part_hits = _search(searcher, query, parts, history, k)
+        # The answer model reads the question as asked, not the follow-up's search query: it was
+        # trained on single questions, and an earlier question in front of a later one makes it
+        # pick the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
+        found = [
+            extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold)
+            for i, part in enumerate(parts)
+        ]
+        return hits, found, [extractive.answerability(f) for f in found]
+
+    hits, found, scores = read(query, history)
+    if query != plain and max(scores) < threshold:
+        # A follow-up read in the context of the wrong earlier turn ("Where did she die?" after a
+        # question on a recipe) is read once more on its own, and answered so if it can be.
+        alone = read(plain, [])
+        if max(alone[2]) >= threshold:
+            query, (hits, found, scores) = plain, alone
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence,
                 read_as=plain if plain != typed else "")

@@ -12,7 +12,8 @@ one), the highest probability of the best candidates read once more with their b
 (`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
 sentence, and sentences of its passage that the model also finds answering, become the answer, in
 reading order, each followed by its citation marker; a chosen sentence ending in a colon brings
-the list it announces, and a chosen table row its table's header row. A Markdown heading, or a
+the list it announces, two chosen items of one list the whole list, and a chosen table row its
+table's header row. A Markdown heading, or a
 sentence that only asks the question back, is never a candidate.
 """
 
@@ -26,7 +27,7 @@ import numpy as np
 from assistant.answer.types import Citation
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
-from assistant.ingest.sentences import BLANK_LINE, is_table_row, split_sentences
+from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row, split_sentences
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -196,10 +197,12 @@ def answerability(found: list[Candidate]) -> float:
 def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
     """The answer text (verbatim sentences with markers) and its citations: for each part of the
     question (one list of scored candidates per part, see `answer/parts.py`), its best sentence
-    and the sentences of the same passage the model also finds answering, in reading order."""
+    and the sentences of the same passage the model also finds answering, in reading order. The
+    quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
-        for cand in sorted(_with_headers(_with_what_follows(_selection(found, max_sentences), max_sentences)), key=lambda c: c.start):
+        selected = _with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences))
+        for cand in sorted(_with_headers(selected), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
     numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
@@ -207,7 +210,16 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
         Citation(n=numbers.setdefault(c.hit.chunk_id, len(numbers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
         for c in chosen
     )
-    return " ".join(f"{c.quote} {MARKER.format(n=c.n)}" for c in citations), citations
+    text = ""
+    for i, c in enumerate(citations):
+        if i:  # a list item or table row stands on a line of its own
+            text += "\n" if _own_line(c.quote) or _own_line(citations[i - 1].quote) else " "
+        text += f"{c.quote} {MARKER.format(n=c.n)}"
+    return text, citations
+
+
+def _own_line(quote: str) -> bool:
+    return is_list_item(quote) or is_table_row(quote)
 
 
 def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
@@ -245,6 +257,43 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
             if not _overlapping(follower, out):
                 out.append(follower)
             at = e
+    return out
+
+
+def _list_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) in `text` of each bulleted or numbered list: a run of item lines, blank lines
+    between items allowed."""
+    spans: list[tuple[int, int]] = []
+    at, current = 0, None
+    for line in text.splitlines(keepends=True):
+        if is_list_item(line):
+            current = (current[0] if current else at, at + len(line.rstrip()))
+        elif line.strip() and current:
+            spans.append(current)
+            current = None
+        at += len(line)
+    return spans + [current] if current else spans
+
+
+def _with_whole_lists(selected: list[Candidate]) -> list[Candidate]:
+    """`selected`, and where two or more of its sentences are items of one list, that list's other
+    items (LEAD_IN_MOST sentences at most; of a longer list, those between the first and last
+    chosen): the model had chosen steps 2 and 4 of a five-step procedure."""
+    out = list(selected)
+    for hit in {c.hit.chunk_id: c.hit for c in selected}.values():
+        mine = [c for c in selected if c.hit.chunk_id == hit.chunk_id]
+        for start, end in _list_spans(hit.text):
+            inside = [c for c in mine if start <= c.start - hit.start < end]
+            if len(inside) < 2:
+                continue
+            spans = split_sentences(hit.text, start, end)
+            if len(spans) > LEAD_IN_MOST:
+                first, last = min(c.start for c in inside) - hit.start, max(c.end for c in inside) - hit.start
+                spans = [(s, e) for s, e in spans if s >= first and e <= last]
+            for s, e in spans:
+                item = replace(inside[0], start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+                if not _overlapping(item, out):
+                    out.append(item)
     return out
 
 

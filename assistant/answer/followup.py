@@ -11,6 +11,7 @@ import json
 import re
 from typing import Sequence
 
+from assistant.answer import smalltalk
 from assistant.search.retrieval import MAX_QUESTION_CHARS, unicode_error
 
 _ANAPHORA = re.compile(
@@ -31,7 +32,7 @@ def contextualize(question: str, history: Sequence | None) -> str:
     `history_pairs` reads."""
     standalone = ""
     for earlier, _ in history_pairs(history):
-        if earlier.strip():
+        if earlier.strip() and not smalltalk.kind(earlier):  # "thanks!" is no context
             standalone = _combine(standalone, earlier)
     return _combine(standalone, question)
 

@@ -9,13 +9,16 @@ question in bold was refused where the same words were answered. Markdown only l
 never a word: where rendering would join or drop words ("5*3*4" is not emphasis), the question
 keeps its Markdown. A question typed without a mark at its end (its last character a letter or
 digit) is read with "?", as the answer model was trained to read questions: "price" and "price?"
-had been given different answers.
+had been given different answers. Greetings, thanks and acknowledgements before or after the
+question are not read either (`answer/smalltalk.py`).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from assistant.answer.smalltalk import without_social
 
 _MARKDOWN = re.compile(r"[*_`#>]|^\s*[-+]\s")
 _LINK_START = re.compile(r"(?<![\w\]])!?\[([^\[\]]+)\]\(")  # "[text](" or "![alt](", not "arr[i]("
@@ -38,7 +41,7 @@ def plain_question(question: str) -> str:
         rendered = " ".join(html_visible_text(_markdown().render(plain)).split())
         if rendered and _WORDS.findall(rendered) == _WORDS.findall(plain):
             plain = rendered
-    plain = plain.strip()
+    plain = without_social(plain.strip())
     plain = _MARKS.sub(lambda run: "?" if "?" in run.group() else "!", plain)
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()

@@ -41,3 +41,17 @@ ANSWER_TEMPLATE = (
     "Answer in short sentences, each ending with its [n] markers, or reply exactly "
     f"\"{NO_ANSWER}\" if the passages do not say."
 )
+
+# The reply to a message of social words alone (answer/smalltalk.py), by its kind.
+SOCIAL_REPLIES = {
+    "greeting": "Hello! Ask me a question about the indexed documents, and I will answer with the passages that say it.",
+    "thanks": "You're welcome! Ask another question whenever you like.",
+    "ack": "Ask another question about the documents whenever you like.",
+    "bye": "Goodbye!",
+    "help": (
+        "I answer questions about the indexed documents by quoting the sentences that answer them, each followed "
+        "by a marker that points at its passage. When the documents do not hold the answer, I say so and show the "
+        "closest passages. Ask about a fact, a figure, a name or an event in the documents; a follow-up question "
+        "may say \"he\", \"it\" or \"and …?\"."
+    ),
+}

@@ -101,6 +101,11 @@ def _lines(text: str, start: int, end: int):
     yield pos, end
 
 
+def is_list_item(line: str) -> bool:
+    """Whether a line is an item of a bulleted or numbered list: "- milk", "2) Twist the cap"."""
+    return bool(_ITEM.match(line)) and not line.lstrip().startswith("|")
+
+
 def is_table_row(line: str) -> bool:
     """Whether a line is a row of a Markdown (or extracted HTML) table: "| a | b |"."""
     line = line.strip()

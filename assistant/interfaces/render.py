@@ -83,6 +83,9 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+_NEWLINE = re.compile("\n")
+
+
 def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] = ()) -> str:
     """Answer text escaped, with each `[n]` that has a citation made a link to its source block.
     A `[n]` inside a quote (in order, as the answer holds them: a document's own "[2]") is text."""
@@ -92,15 +95,25 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
         if found >= 0:
             quoted.append((found, found + len(quote)))
             at = found + len(quote)
+    def between(start: int, end: int) -> str:
+        """text[start:end] escaped; a line break between quotes (an answer's list items) a <br>,
+        one inside a quote (a PDF's line) a space, as `.qa-text` shows it."""
+        pieces, at = [], start
+        for found in _NEWLINE.finditer(text, start, end):
+            if not any(s <= found.start() < e for s, e in quoted):
+                pieces += [escape(text[at : found.start()]), "<br>"]
+                at = found.end()
+        return "".join(pieces) + escape(text[at:end])
+
     out, at = [], 0
     for match in _MARKER.finditer(text):
         n = int(match.group(1))
         if n not in cited or any(s <= match.start() < e for s, e in quoted):
             continue
-        out.append(escape(text[at : match.start()]))
+        out.append(between(at, match.start()))
         out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}">{escape(match.group(0))}</a>')
         at = match.end()
-    out.append(escape(text[at:]))
+    out.append(between(at, len(text)))
     return "".join(out)
 
 

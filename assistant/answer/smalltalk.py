@@ -1,0 +1,76 @@
+"""Social words: a greeting, thanks or an acknowledgement is not a question about the documents.
+
+A message made of such words alone ("hi", "Thanks!", "ok 👍", "what can you do?") gets a short
+reply (`reply`) instead of a search, which had answered "hi" with "The documents don't say." and
+two passages, and "Who are you?" with a list of a meeting's attendees. Around a question, a
+leading or trailing run of them ("Thanks! And part-time staff?", "Who wrote it? Thank you.") is
+not part of what is asked (`without_social`): the answer model, trained on bare questions, read
+"Thanks! And part-time staff?" at 0.10 and the bare follow-up at 0.82. Only a closed list of
+phrases counts, and only as a whole stretch between punctuation marks, so "Great Britain" or
+"Thanks to whom was the bridge built?" stay questions.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from assistant.answer.prompts import SOCIAL_REPLIES
+
+_GREETING = r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|hi there|hello there|hey there"
+_THANKS = (r"thanks?|thank you(?: (?:so|very) much)?|thanks (?:a lot|so much|again|in advance)|many thanks|thx|ty|cheers"
+           r"|much appreciated|appreciate it|thank u")
+_ACK = r"ok|okay|k|great|cool|perfect|awesome|excellent|got it|i see|alright|all right|understood|noted|wow|oh|ah|hmm+"
+_BYE = r"bye|goodbye|bye bye|see you|see ya"
+# said alone, these are answers to a question the assistant never asks; around a question they are
+# part of it ("Good, bad or neutral?"), so they are replied to but never stripped
+_ALONE_ONLY = r"good|fine|nice|yes|no|yep|nope|sure|right|interesting|makes sense|that makes sense"
+_HELP = (r"help|help me|what can you do|what do you do|who are you|what are you|how does this work|how do you work"
+         r"|how can you help|what is this|how do i use this|what should i ask")
+
+_SOCIAL = f"(?:{_GREETING}|{_THANKS}|{_ACK}|{_BYE})"
+_RUN = rf"{_SOCIAL}(?:[\s,]+{_SOCIAL})*"
+_EMOJI = r"[:;]-?[)(DPp]|<3|[\p{So}\p{Sk}\p{Cf}]"  # smileys and emoji (with their joiners and variation marks)
+_MARKS = rf"(?:[\s,.!;:\u2014-]|{_EMOJI})"
+_LEADING = regex.compile(rf"\s*{_RUN}(?:\s*(?:[,.!;:\u2014-]|{_EMOJI}))+\s*|\s*{_RUN}\s+(?=(?:and|but|so|what about|how about)\b)", regex.I)
+_TRAILING = regex.compile(rf"(?<=[.!?,;])\s*{_RUN}{_MARKS}*$", regex.I)
+_WORD = regex.compile(r"\w+")
+_KINDS = (("help", _HELP), ("thanks", _THANKS), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|{_ALONE_ONLY}"))
+
+
+def _bare(message: str) -> str:
+    """The message's words in lower case, single-spaced: punctuation, smileys and emoji gone."""
+    text = regex.sub(_EMOJI, " ", message)
+    return " ".join(_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
+
+
+def kind(message: str) -> str | None:
+    """"help", "thanks", "bye", "greeting" or "ack" for a message of social words alone, else None.
+    A message mixing them answers to its most specific kind (help, then thanks, then bye)."""
+    words = _bare(message)
+    if not words:
+        return None
+    every = "|".join(pattern for _, pattern in _KINDS)
+    if not regex.fullmatch(rf"(?:{every})(?: (?:{every}))*", words):
+        return None
+    for name, pattern in _KINDS:
+        if regex.search(rf"(?:^| )(?:{pattern})(?: |$)", words):
+            return name
+    return None
+
+
+def reply(message: str) -> str | None:
+    """The reply to a message of social words alone (see `kind`), else None."""
+    found = kind(message)
+    return SOCIAL_REPLIES[found] if found else None
+
+
+def without_social(question: str) -> str:
+    """`question` without a leading and a trailing run of greetings, thanks or acknowledgements
+    (its first letter then a capital); unchanged where nothing with a word would be left."""
+    text = question
+    while (lead := _LEADING.match(text)) and _WORD.search(text, lead.end()):
+        text = text[lead.end():]
+        text = text[:1].upper() + text[1:]  # "Hey, who is …" reads as "Who is …", as questions are written
+    if (tail := _TRAILING.search(text)) and _WORD.search(text[: tail.start()]):
+        text = text[: tail.start()].rstrip(" ,;")
+    return text if _WORD.search(text) else question

@@ -1,0 +1,64 @@
+"""Social words: a greeting, thanks or "what can you do?" alone gets a reply without a search, and
+around a question they are not read (answer/smalltalk.py, answer/plain.py, ask())."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant.answer import smalltalk
+from assistant.answer.followup import contextualize
+from assistant.answer.plain import plain_question
+from assistant.answer.prompts import SOCIAL_REPLIES
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("hi", "greeting"), ("Hello there!", "greeting"), ("Thanks!", "thanks"), ("thank you so much :)", "thanks"),
+    ("ok 👍", "ack"), ("Great.", "ack"), ("no", "ack"), ("Bye!", "bye"), ("What can you do?", "help"),
+    ("Who are you?", "help"), ("hi, what can you do?", "help"), ("Thanks, bye", "thanks"),
+])
+def test_a_message_of_social_words_alone_is_of_its_kind(message, kind):
+    assert smalltalk.kind(message) == kind
+    assert smalltalk.reply(message) == SOCIAL_REPLIES[kind]
+
+
+@pytest.mark.parametrize("message", [
+    "Who is Ken Hu?", "Great Britain?", "Thanks to whom was the bridge built?", "Good, bad or neutral?", "history", "",
+    "?", "hi, who is Ken Hu?", "What documents do you have?",
+])
+def test_a_message_with_other_words_is_a_question(message):
+    assert smalltalk.kind(message) is None and smalltalk.reply(message) is None
+
+
+@pytest.mark.parametrize("question, read", [
+    ("Thanks! And part-time employees?", "And part-time employees?"),
+    ("Great. What about part-time employees?", "What about part-time employees?"),
+    ("ok, and part-time employees?", "And part-time employees?"),
+    ("ok and part-time employees?", "And part-time employees?"),
+    ("Hi! Who is Ken Hu? Thanks!", "Who is Ken Hu?"),
+    ("Hey, who is Ken Hu?", "Who is Ken Hu?"),
+    ("Who is Ken Hu? Thank you.", "Who is Ken Hu?"),
+    ("Who wrote it? ty 🙏", "Who wrote it?"),
+    ("Who wrote it, thanks", "Who wrote it?"),
+    # the same words as part of the question stay
+    ("Great Britain, what is its capital?", "Great Britain, what is its capital?"),
+    ("Good, bad or neutral?", "Good, bad or neutral?"),
+    ("Thanks to whom was the bridge built?", "Thanks to whom was the bridge built?"),
+    ("History, what is it?", "History, what is it?"),
+    ("Thanks!", "Thanks!"),  # nothing else: the message itself
+])
+def test_social_words_around_a_question_are_not_read(question, read):
+    assert plain_question(question) == read
+
+
+def test_a_social_turn_is_no_context_for_a_follow_up():
+    history = [("Who is Ken Hu?", "A CEO."), ("Thanks!", SOCIAL_REPLIES["thanks"])]
+    assert contextualize("And what did he say?", history) == "Who is Ken Hu? And what did he say?"
+
+
+def test_ask_replies_to_a_greeting_without_searching_or_citing(tmp_path):
+    # a store that does not exist: a greeting neither opens nor builds one
+    answer = assistant.ask("Hi!", index_dir=tmp_path / "never-built")
+    assert answer.text == SOCIAL_REPLIES["greeting"] and answer.method == "conversation"
+    assert not answer.abstained and answer.citations == () and answer.hits == () and answer.related == ()
+    assert not (tmp_path / "never-built").exists()
