@@ -194,6 +194,11 @@ class Settings:
         values = {}
         for f in fields(cls):
             raw = os.environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and not raw.strip() and f.name in _PLACES:
+                # a place set to nothing is a mistake (an unset shell variable), not the default:
+                # `ASSISTANT_INDEX_DIR=$TYPO … index rebuild docs/` had rebuilt the working index
+                raise ValueError(f"{ENV_PREFIX + f.name.upper()}={raw!r}: set but empty; unset it for the default "
+                                 f"({f.default}) or give a path")
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, raw, f.metadata["kind"])
@@ -212,6 +217,8 @@ class Settings:
 _FROM_ENV: contextvars.ContextVar[frozenset] = contextvars.ContextVar("settings_from_env", default=frozenset())  # names read from ASSISTANT_*
 _KIND_NAMES = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
 HOST = re.compile(r"[A-Za-z0-9._:%\[\]-]+")  # what a host name or an IP address (v4, v6, zone) is made of
+_PLACES = ("index_dir", "corpus_dir", "answer_model_dir")  # settings naming a folder or store
+MOST_K = 100  # passages one search may return (the k setting, and k per call)
 MAX_THREADS = 256  # threads a setting may ask for: more only thrash (this machine has a few cores)
 
 
@@ -240,7 +247,7 @@ _RULES = {
     "embed_batch_size": (_positive, "1 or more"),
     "index_threads": (lambda v: 0 <= v <= MAX_THREADS, f"0 (all cores) to {MAX_THREADS}"),
     "query_threads": (lambda v: 0 <= v <= MAX_THREADS, f"0 (all cores) to {MAX_THREADS}"),
-    "k": (lambda v: 1 <= v <= 100, "1 to 100"),
+    "k": (lambda v: 1 <= v <= MOST_K, f"1 to {MOST_K}"),
     "candidates": (_positive, "1 or more"),
     "encoder": (lambda v: v in ("onnx", "onnx-int8", "torch"), "'onnx', 'onnx-int8' or 'torch'"),
     "exact_max_sentences": (_positive, "1 or more"),
@@ -250,7 +257,7 @@ _RULES = {
     "rrf_k": (_positive, "1 or more"),
     "bm25_k1": (lambda v: v >= 0, "0 or more"),
     "bm25_b": (lambda v: 0.0 <= v <= 1.0, "0 to 1"),
-    "answer_k": (lambda v: 1 <= v <= 100, "1 to 100"),
+    "answer_k": (lambda v: 1 <= v <= MOST_K, f"1 to {MOST_K}"),
     "answer_max_sentences": (_positive, "1 or more"),
     "answer_candidates": (_positive, "1 or more"),
     "answer_workers": (lambda v: 0 <= v <= MAX_THREADS, f"0 (one per core) to {MAX_THREADS}"),

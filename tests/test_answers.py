@@ -170,6 +170,24 @@ def test_a_follow_up_refused_in_the_wrong_context_is_answered_on_its_own(tmp_pat
     assert follow.query.startswith("How long do I bake") and "10 minutes" in follow.text
 
 
+def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):
+    # the quote (the indexed text) had been offered at offsets the edited file no longer holds
+    (tmp_path / "docs").mkdir()
+    note = tmp_path / "docs" / "vault.txt"
+    note.write_text("Intro line here.\nThe vault code is 4417 and it opens the blue door.\n", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store")
+    bot.add([note])
+    question = "What is the vault code?"
+    assert "4417" in bot.ask(question).text and not bot.ask(question).notice
+    note.write_text("Intro line here, now longer than before.\nThe vault code is 9999 and it opens the red door.\n", "utf-8")
+    changed = bot.ask(question)
+    assert "4417" in changed.text and changed.notice == "Quoted as indexed: vault.txt (changed) since; `index add` brings the index up to date."
+    note.unlink()
+    assert "vault.txt (gone)" in bot.ask(question).notice
+    bot.rebuild([tmp_path / "docs"])  # brought up to date: nothing left to quote
+    assert bot.ask(question).abstained
+
+
 @pytest.fixture(scope="module")
 def two_topics(tmp_path_factory):
     """Two unrelated documents, so that the parts of a question are answered in different ones."""

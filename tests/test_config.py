@@ -106,6 +106,18 @@ def test_settings_take_a_path_for_a_folder_and_a_whole_number_for_a_number(tmp_p
         Settings.from_env(answer_k=0)
 
 
+@pytest.mark.parametrize("name", ["ASSISTANT_INDEX_DIR", "ASSISTANT_CORPUS_DIR", "ASSISTANT_ANSWER_MODEL_DIR"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_place_set_to_nothing_is_an_error_naming_it_not_the_default(monkeypatch, name, value):
+    # `ASSISTANT_INDEX_DIR=$TYPO … index rebuild docs/` had rebuilt (and pruned) the working index
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=rf"^{name}='{value}': set but empty; unset it for the default"):
+        Settings.from_env()
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "")  # other text settings may be empty
+    monkeypatch.delenv(name)
+    assert Settings.from_env().llm_model == ""
+
+
 def test_a_secret_of_the_wrong_type_is_not_echoed():
     with pytest.raises(ValueError) as err:
         Settings(llm_api_key=b"sk-SECRET-KEY")

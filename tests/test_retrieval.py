@@ -198,9 +198,10 @@ def test_search_many_equals_search(index_dir, settings, embedder):
     assert searcher.search_many(questions, k=3) == [searcher.search(q, k=3) for q in questions]
 
 
-@pytest.mark.parametrize("k", [0, -1, -100])
+@pytest.mark.parametrize("k", [0, -1, -100, 101, 100_000_000])
 def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
-    with pytest.raises(ValueError, match=rf"k={k}: must be a whole number, at least 1"):
+    # the same bounds as the k setting (a k of a hundred million had been taken)
+    with pytest.raises(ValueError, match=rf"k={k}: must be a whole number from 1 to 100"):
         ask("apples", index_dir, settings, embedder, k=k)
 
 

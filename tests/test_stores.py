@@ -140,13 +140,17 @@ def test_remove_and_rebuild_prune(store, corpus, settings, embedder):
     assert retrieve("apple", 3, store, settings=settings, embedder=embedder) == []
 
 
-def test_a_file_that_fails_keeps_what_it_had(store, corpus, settings, embedder):
+def test_a_file_that_is_no_longer_text_is_dropped_and_the_rest_kept(store, corpus, settings, embedder):
     rebuild_index([corpus], store, settings=settings, embedder=embedder)
     before = results(store, settings, embedder)
-    (corpus / "taxes.txt").write_bytes(b"\xff\xfe\x00\xd8" * 50)  # not text any more
+    (corpus / "taxes.txt").write_bytes(b"\xff\xfe\x00\xd8" * 50)  # not text any more: its old text is not what it says
     report = add_documents([corpus], store, settings=settings, embedder=embedder)
-    assert [s for s, _ in report.failed] == [str(corpus / "taxes.txt")]
-    assert results(store, settings, embedder) == before
+    assert [s for s, _ in report.failed] == [str(corpus / "taxes.txt")] and report.removed == (str(corpus / "taxes.txt"),)
+    after = results(store, settings, embedder)
+    assert all(row[1] != str(corpus / "taxes.txt") for rows in after for row in rows)
+    kept = {row[:4] for rows in before for row in rows if row[1] != str(corpus / "taxes.txt")}
+    assert {row[:4] for rows in after for row in rows} >= kept  # the other documents' passages as they were
+    assert str(corpus / "taxes.txt") not in indexed(store, settings)
 
 
 class Exploding(HashEmbedder):

@@ -92,12 +92,29 @@ def ask(
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
     text, citations = extractive.compose(answered, settings.answer_max_sentences)
+    if stale := _stale(citations, searcher.index):
+        base["notice"] = " ".join(filter(None, [base.get("notice", ""), stale]))
     unsure = min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)
     extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:
         return extracted
     # the model reads the question as it was searched and read (markup gone, slips read as words)
     return _generated_or(extracted, plain, hits, settings, embedder, on_token, history)
+
+
+def _stale(citations, index) -> str:
+    """A note naming the cited documents that changed on disk (or are gone) since they were
+    indexed: their quotes are the indexed text, which the file may no longer hold at those offsets."""
+    from assistant.ingest.documents import changed_since
+
+    found = {}
+    for source in dict.fromkeys(c.hit.source for c in citations):
+        if (how := changed_since(source, index.file_sha256.get(source, ""))) and source in index.file_sha256:
+            found[source] = how
+    if not found:
+        return ""
+    names = ", ".join(f"{os.path.basename(s)} ({how})" for s, how in found.items())
+    return f"Quoted as indexed: {names} since; `index add` brings the index up to date."
 
 
 def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str]], k: int):

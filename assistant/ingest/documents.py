@@ -9,6 +9,7 @@ unreadable, raises `LoadError` whose message names the file and the reason. Chun
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -51,12 +52,37 @@ class Document:
     pages: tuple[Page, ...] = ()
 
 
+# how to go on with a text file saved in an older encoding (read as UTF-8 only: another guess
+# would quote mis-decoded text as verbatim)
+RESAVE = "if it is text in another encoding (Windows-1252, Latin-1), save it as UTF-8, e.g. iconv -f cp1252 -t utf-8"
+
 def file_sha256(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def changed_since(path: str, sha256: str) -> str:
+    """How the file at `path` differs from the version whose hash is `sha256`: "changed", "gone"
+    (for an absolute path: a relative one is looked for from the working folder, which may not be
+    the one it was indexed from), or "" for the same. Each version is hashed once (by size and
+    modification time), so asking again costs a stat."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "gone" if os.path.isabs(path) else ""
+    now = _hash_of(path, info.st_size, info.st_mtime_ns)
+    return "changed" if now and now != sha256 else ""  # (one that cannot be read now: not known to differ)
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return ""
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
@@ -144,7 +170,7 @@ def _decode(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as err:
         raise LoadError(
-            source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})"
+            source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); {RESAVE}"
         ) from None
 
 

@@ -80,6 +80,8 @@ NOT_THERE = "no such file or directory"
 FOLDER_NOT_REMOVED = ("a folder, not a document: {n} indexed under it; remove them by name, or rebuild without the "
                       "folder (`index rebuild` with the folders to keep)")
 UNREADABLE = "cannot read this folder"
+GONE_KEPT = "no longer in its folder, still indexed: `index rebuild` (exactly the folders) or `index remove` drops it"
+BAD_NAME = "its name is not valid UTF-8 (an older system's encoding): rename it to index it"
 LINKED_FOLDER = "a link to a folder, not followed (a link may lead back into the folder): add it by name to index what it holds"
 EXCLUDED = "removed from the index on request, so its folder does not bring it back; add it by name to index it again"
 NOT_KEPT_OUT = ("removed from the index, but not kept out of its folder, which is not there from {cwd} (recorded as "
@@ -130,7 +132,9 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                     if name.startswith("."):
                         continue
                     full = os.path.join(folder, name)
-                    if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                    if not _utf8(full):
+                        failed.append((_shown_name(full), BAD_NAME))
+                    elif Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
                         if os.path.realpath(full) not in seen:
                             seen.add(os.path.realpath(full))
                             files.append(full)
@@ -139,6 +143,8 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
             failed += [(os.path.normpath(err.filename or path), f"{UNREADABLE} ({err.strerror or err})") for err in unreadable]
             if len(files) == found and not unreadable:
                 skipped.append((path, f"a folder with no documents in it ({', '.join(SUPPORTED_SUFFIXES)})"))
+        elif os.path.lexists(path) and not _utf8(path):
+            failed.append((_shown_name(path), BAD_NAME))
         elif os.path.lexists(path):  # a broken link or a loop is reported by the load
             if os.path.realpath(path) not in seen:
                 seen.add(os.path.realpath(path))
@@ -146,6 +152,21 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
         else:
             failed.append((path, NOT_THERE))
     return files, failed, skipped
+
+
+def _utf8(path: str) -> bool:
+    """Whether a path's name is valid UTF-8 (the index records it as text; a Latin-1 name read
+    from the disk holds undecodable bytes as surrogates, which had failed the whole call)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown_name(path: str) -> str:
+    """A path with undecodable bytes shown as escapes ("caf\\xe9.txt"), printable as text."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 class _Paths:
@@ -249,29 +270,39 @@ def sync(
                 document = load(path, source=source)
             except (LoadError, OSError) as err:
                 reason = err.reason if isinstance(err, LoadError) else f"cannot read ({err.strerror or err})"
-                if existing and reuse:
-                    plan.keep[source] = existing  # keeps what it had
+                if existing and reuse and not isinstance(err, LoadError):
+                    plan.keep[source] = existing  # a read that failed (permissions): keeps what it had
+                    reason += "; its version indexed before is kept (index remove drops it)"
                 elif existing:
-                    reason += "; dropped from the rebuilt index"
+                    # what the file now is (emptied, not text, too large): its earlier text must
+                    # not go on being quoted as what the file says
+                    reason += "; its version indexed before was dropped from the index"
                     plan.removed.append(source)
                 plan.failed.append((source, reason))
                 continue
             chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
             plan.fresh[source] = (chunks, sha, existing is not None)
             (plan.updated if existing else plan.added).append(source)
+        folders = _Paths([os.path.normpath(os.fspath(p)) for p in paths if os.path.isdir(p)])
+        moved = {sha for _, sha, _ in plan.fresh.values()}
         remove_set = {os.path.normpath(r) for r in remove}
         remove_real = {os.path.realpath(r) for r in remove}
         for source, entry in old_entries.items():
             if source in wanted:
                 continue
             asked = source in remove_set or os.path.realpath(source) in remove_real
-            if prune or asked:
+            gone = not os.path.lexists(source)
+            if prune or asked or (gone and entry.sha256 in moved):
+                # (a document gone from the disk whose content this call indexes elsewhere was moved
+                # or renamed: the index had gone on citing the old path, before the copy that is there)
                 plan.removed.append(source)
                 if asked:
                     plan.unrooted.append(source)
                     plan.newly_excluded[os.path.realpath(source)] = source  # kept while a recorded folder holds it (`_exclusions`)
             elif reuse:
                 plan.keep[source] = entry
+                if gone and any(_under(source, f) for f in folders.around(source)):
+                    plan.skipped.append((source, GONE_KEPT))  # `add` only adds: say what it keeps
             else:
                 # The recipe changed (chunking or model): files not named here are re-read too.
                 _reload(source, entry, settings, plan)
@@ -281,8 +312,8 @@ def sync(
                 plan.failed.append((name, FOLDER_NOT_REMOVED.format(n=under) if under else "not in the index"))
 
         total_old = len(old.chunks) if old else 0
-        if old is not None and reuse and not (plan.fresh or plan.removed):
-            return _report(index_dir, plan, total_old, 0, began)
+        if old is not None and reuse and not (plan.fresh or plan.removed) and _roots(plan, paths, old, old_entries) == list(old.manifest.roots):
+            return _report(index_dir, plan, total_old, 0, began)  # nothing to save (a rebuild's new roots are saved)
         vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
         manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel, vectors_from)
         total = sum(f.chunks for f in manifest.files)
@@ -300,7 +331,7 @@ def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
     kept = f"; the {held} document{'s' * (held != 1)} indexed from it {'are' if held != 1 else 'is'} kept" if held else ""
     way = ("; to go on without it, rebuild from the paths that remain (index rebuild PATH ...) or remove what it held "
            "(index remove SOURCE ...)") if recorded else ""
-    reason = why or f"{NOT_THERE} (looked for from {os.getcwd()})"
+    reason = why or (NOT_THERE if os.path.isabs(path) else f"{NOT_THERE} (looked for from {os.getcwd()})")
     return f"{reason}; nothing was rebuilt, since a rebuild drops every document its paths do not hold{kept}{way}"
 
 
@@ -412,14 +443,7 @@ def _assemble(
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
     for source, (file_chunks, sha, _) in plan.fresh.items():
         entries[source] = FileEntry(source, sha, len(file_chunks), old_added.get(source, stamp), stamp)
-    roots = list(previous.manifest.roots) if previous and not plan.replace_roots else []
-    for p in paths:
-        p = os.path.normpath(os.fspath(p))
-        if p not in roots:
-            roots.append(p)
-    # a document removed on request that was a root of its own (a file added by name) is no longer one
-    gone = _Paths(plan.unrooted)
-    roots = [r for r in roots if not any(_under(r, g) for g in gone.around(r))]
+    roots = _roots(plan, paths, previous, entries)
     excluded = _exclusions(plan, roots, entries)
     for path, source in plan.newly_excluded.items():
         # removed by a name recorded relative to another working folder: nothing here to keep out
@@ -437,6 +461,23 @@ def _assemble(
         excluded=tuple(excluded),
     )
     return manifest, new_chunks, new_vectors
+
+
+def _roots(plan: _Plan, paths, previous: Snapshot | None, entries) -> list[str]:
+    """The paths the index records after this call (what a rebuild without paths reads): a
+    rebuild's paths, or those before and this call's. A document removed on request that was a
+    root of its own (a file added by name) is no longer one, nor is a recorded path that is not
+    there and holds no indexed document (a folder moved away: its documents removed)."""
+    roots = list(previous.manifest.roots) if previous and not plan.replace_roots else []
+    for p in paths:
+        p = os.path.normpath(os.fspath(p))
+        if p not in roots and _utf8(p):  # (a name that is not UTF-8 failed: it cannot be recorded)
+            roots.append(p)
+    gone = _Paths(plan.unrooted)
+    roots = [r for r in roots if not any(_under(r, g) for g in gone.around(r))]
+    held, removed = _Paths(roots), set(plan.removed)
+    holding = {r for source in entries if source not in removed for r in held.around(source) if _under(source, r)}
+    return [r for r in roots if r in holding or os.path.lexists(r)]
 
 
 def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) -> list[str]:
@@ -494,6 +535,7 @@ def _embed(texts: list[str], embedder, progress: bool, cancel: threading.Event |
 
 
 def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: float) -> Report:
+    failed = {path for path, _ in plan.failed}
     return Report(
         index_dir=index_dir,
         added=tuple(plan.added),
@@ -501,7 +543,7 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
         removed=tuple(plan.removed),
         unchanged=tuple(plan.unchanged),
         failed=tuple(plan.failed),
-        skipped=tuple(plan.skipped),
+        skipped=tuple(skip for skip in plan.skipped if skip[0] not in failed),  # a file named and in a folder: once
         chunks=chunks,
         embedded=embedded,
         seconds=time.perf_counter() - began,

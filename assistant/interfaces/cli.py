@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("paths", nargs="*")
     remove = verbs.add_parser("remove", help="drop documents from the index by their source path")
     remove.add_argument("sources", nargs="+")
-    for verb in (add, rebuild):
+    for verb in (add, rebuild, remove):
         verb.add_argument("--json", action="store_true", help="print the report as JSON")
     info = verbs.add_parser("info", help="what the index holds")
     info.add_argument("--json", action="store_true")

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.ingest.documents import HTML_TAG, html_visible_text
-from assistant.config import Settings
+from assistant.config import MOST_K, Settings
 from assistant.store.snapshot import Snapshot
 from assistant.search.spelling import LazySpeller
 from assistant.search.lexical import BM25
@@ -90,8 +90,8 @@ def checked(k, mode: str) -> tuple[int, str]:
     """`k` and `mode` as a search takes them, or a one-line ValueError naming the bad one."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k={k!r}: must be a whole number, at least 1")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= MOST_K:
+        raise ValueError(f"k={k!r}: must be a whole number from 1 to {MOST_K}")
     return int(k), mode
 
 

@@ -6,6 +6,8 @@ naming the command that fixes it, and the writer lock.
 
 from __future__ import annotations
 
+import functools
+
 import contextlib
 import datetime as _dt
 import os
@@ -162,6 +164,11 @@ class Snapshot:
         for i, (source, _, _) in enumerate(self.keys):
             self._first_row.setdefault(source, i)
         self._starts = np.fromiter((k[1] for k in self.keys), np.int64, len(self.keys))
+
+    @functools.cached_property
+    def file_sha256(self) -> dict[str, str]:
+        """Each indexed document's content hash as indexed, by source."""
+        return {f.source: f.sha256 for f in self.manifest.files}
 
     def row_of(self, key: tuple[str, int, int]) -> int | None:
         """The vector row of sentence key (source, start, end), or None."""
