@@ -626,7 +626,8 @@ def test_an_upload_being_indexed_can_be_cancelled_and_leaves_everything_as_it_wa
 
 @pytest.mark.parametrize("name, data, reason", [
     ("../outside.txt", b"Text that must not escape.\n", "a file name, not a path"),
-    ("..evil.txt", b"Text.\n", "'..' is not allowed"),
+    ("..", b"Text.\n", "'..' is not allowed"),
+    ("..evil.txt", b"Text.\n", "hidden file names"),
     ("/tmp/absolute.txt", b"Text that must not escape.\n", "a file name, not a path"),
     (".hidden.md", b"Hidden.\n", "hidden file names"),
     ("program.exe", b"MZ\x90\x00", "unsupported file type .exe"),
@@ -684,6 +685,14 @@ def test_remove_deletes_a_file_in_the_corpus_folder_and_keeps_one_outside(servic
     assert json.loads(capsys.readouterr().out)["excluded"] == [str(shipped / "fjords.txt")]  # not the deleted upload
     assert [f.source for f in service.files()] == []
     assert service.remove(kept).startswith("Not removed: kept.txt")
+    # a name with dots inside is a name; typed as the table shows it, it removes its one document
+    dotted = tmp_path / "Q3 results... draft.txt"
+    dotted.write_text("Revenue rose in the third quarter.\n")
+    assert service.add_files([(str(dotted), dotted.name)]) == [f"Added: {dotted.name} (1 passage)"]
+    assert service.remove(dotted.name).startswith(f"Removed {dotted.name} from the index")
+    # what a caller types is echoed on one line, cut short
+    assert service.remove("a\nb") == "Not removed: a\\nb: not in the index."
+    assert len(service.remove("x" * 5000)) < 200
 
 
 def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):

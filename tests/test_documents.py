@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.documents import PAGE_SEPARATOR, Document, LoadError, html_visible_text, load
+from assistant.ingest.documents import PAGE_SEPARATOR, Document, LoadError, html_text_and_title, html_visible_text, load
 from tests.fakes import make_pdf
 
 TRICKY_TEXT = (
@@ -492,4 +492,53 @@ def test_a_file_of_only_invisible_characters_is_empty(tmp_path):
     path = tmp_path / "blank.txt"
     path.write_text("\u200b\u200b\n\u2060\ufeff \u200d", encoding="utf-8")
     with pytest.raises(LoadError, match="no text"):
+        load(path)
+
+
+def test_a_pdf_whose_text_passes_the_limit_is_refused_as_it_does(tmp_path):
+    # the size limit bounds bytes: a small PDF of one page repeated had unpacked to 80 million characters
+    path = tmp_path / "long.pdf"
+    path.write_bytes(make_pdf([["The quick brown fox jumps over the lazy dog, again and again."] * 40] * 6))
+    whole = load(path)
+    with pytest.raises(LoadError, match=r"more text than the size limit allows \(over 5,000 characters by page \d+ of \d+;"):
+        load(path, max_chars=5000)
+    assert load(path, max_chars=2 * len(whole.text)).text == whole.text
+
+
+def test_html_end_tags_close_through_per_tag_counts_not_scans():
+    # stray or nested end tags had each scanned (and copied) the open elements: 35 s for 330 KB of
+    # nested tables, 38 s for 960 KB of unmatched ones; the counts make each a lookup
+    from assistant.ingest.documents import _VisibleText
+
+    parser = _VisibleText()
+    parser.feed("<div><span><b>x</b>")
+    assert parser.open == ["div", "span"] and parser.open_count == {"div": 1, "span": 1, "b": 0}
+    parser.feed("</p></div>")  # a stray end tag changes nothing; an outer one closes what it holds
+    assert parser.open == [] and not any(parser.open_count.values())
+    nested = html_visible_text("<table><tr><td>" * 300 + "deep" + "</td></tr></table>" * 300)
+    assert nested.split().count("deep") == 1
+    assert html_visible_text("<span>" * 300 + "text" + "</div>" * 300).strip() == "text"
+    assert "after" in html_visible_text("<div>" * 300 + "<div hidden>secret</div>after" + "</div>" * 300)
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_an_aes_encrypted_pdf_that_opens_without_a_password_is_read(tmp_path, algorithm):
+    # refused as "damaged or not a PDF" while the cryptography package was not installed
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["The moon base has twelve rooms."]]))))
+    writer.encrypt(user_password="", owner_password="owner-only", algorithm=algorithm)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(buffer.getvalue())
+    assert load(path).text == "The moon base has twelve rooms."
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["Secret."]]))))
+    writer.encrypt(user_password="reader", owner_password="owner", algorithm=algorithm)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(LoadError, match="encrypted PDF \\(a password is needed\\)"):
         load(path)

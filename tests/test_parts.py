@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.parts import question_parts
+from assistant.answer.parts import MAX_PARTS, question_parts
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,15 @@ def test_coordinated_questions_split_into_their_parts(question, parts):
 )
 def test_single_questions_stay_whole(question):
     assert question_parts(question) == [question]
+
+
+def test_a_question_of_more_parts_than_the_most_is_read_whole():
+    # 357 parts, each searched and read, had held a core for 40 s
+    listed = " ".join(f"Who designed bridge number {i}?" for i in range(MAX_PARTS))
+    assert len(question_parts(listed)) == MAX_PARTS
+    pasted = " ".join(f"Who designed bridge number {i}?" for i in range(MAX_PARTS + 1))
+    assert question_parts(pasted) == [pasted]
+    assert question_parts(("and who is he " * 720)[:10000]) == [("and who is he " * 720)[:10000]]
 
 
 def test_the_setting_switches_the_splitting_off(monkeypatch):

@@ -7,7 +7,7 @@ question word or auxiliary, or a "?" followed by another question; in such a que
 before one: a list of questions) is split into its parts, and
 each part is answered on its own (`answering.ask`). Coordination of two interrogative clauses is
 English syntax, not a pattern of any document; a part under MIN_WORDS words ("and why?") is
-too short to read alone, so such a question stays whole.
+too short to read alone, so such a question stays whole, as does one of more than MAX_PARTS parts.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 
 MIN_WORDS = 3
+# Each part is searched and read on its own, so a pasted list of hundreds of questions had held a
+# core for a minute; more parts than this and the question is read whole, as one.
+MAX_PARTS = 6
 _OPENERS = (
     "what|which|who|whom|whose|when|where|why|how|"
     "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should"
@@ -39,6 +42,6 @@ def question_parts(question: str) -> list[str]:
         pieces = [part for piece in pieces for part in _LIST_COMMA.split(piece)]
     pieces = [p.strip(" ,;") for p in pieces]
     pieces = [p for p in pieces if p]
-    if len(pieces) < 2 or any(len(re.findall(r"\w+", p)) < MIN_WORDS for p in pieces):
+    if not 2 <= len(pieces) <= MAX_PARTS or any(len(re.findall(r"\w+", p)) < MIN_WORDS for p in pieces):
         return [question]
     return [p if p.endswith("?") else f"{p}?" for p in pieces]

@@ -109,8 +109,10 @@ def check_regular_file(path: str | os.PathLike, source: str) -> None:
         raise LoadError(source, f"not a regular file ({kind})")
 
 
-def load(path: str | os.PathLike, source: str | None = None) -> Document:
-    """Load one file. `source` is the name recorded for it (default: the path as given)."""
+def load(path: str | os.PathLike, source: str | None = None, max_chars: int | None = None) -> Document:
+    """Load one file. `source` is the name recorded for it (default: the path as given). A PDF
+    whose text passes `max_chars` characters is refused as soon as it does (the size limit bounds
+    the file's bytes, and a 95 KB PDF of one compressed page repeated had unpacked to 80 million)."""
     source = source if source is not None else str(path)
     suffix = Path(path).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -130,7 +132,7 @@ def load(path: str | os.PathLike, source: str | None = None) -> Document:
     pages: tuple[Page, ...] = ()
     title = ""
     if suffix == ".pdf":
-        text, pages, title = _pdf_text(data, source)
+        text, pages, title = _pdf_text(data, source, max_chars)
     else:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
@@ -261,6 +263,7 @@ class _VisibleText(HTMLParser):
         self.hidden = 0
         self.in_title = False
         self.open: list[str] = []  # the elements open now (outside a region hidden by attributes)
+        self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
         self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
 
     def handle_starttag(self, tag, attrs):
@@ -275,6 +278,7 @@ class _VisibleText(HTMLParser):
             return
         if tag not in _OPEN_ENDED:
             self.open.append(tag)
+            self.open_count[tag] = self.open_count.get(tag, 0) + 1
         if tag == "title" and not self.hidden:  # not an SVG's <title> (a tooltip)
             self.in_title = True
         elif tag in _INVISIBLE:
@@ -298,7 +302,7 @@ class _VisibleText(HTMLParser):
         if tag == "table" and not self.hidden:
             if table and table["cell"]:
                 table["layout"] = True
-            self.tables.append({"start": len(self.parts), "cell": False, "layout": False, "paragraphs": 0, "row": False})
+            self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
@@ -331,7 +335,7 @@ class _VisibleText(HTMLParser):
                 region[1] -= 1
                 if region[1]:
                     return
-            elif tag not in self.open[: region[2]]:
+            elif not self.open_count.get(tag):  # (nothing opens while a region is hidden: `open` is what was around it)
                 if tag in _BLOCK:
                     region[3].append("\n")
                 return
@@ -340,8 +344,10 @@ class _VisibleText(HTMLParser):
             self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
             if tag == region[0]:
                 return
-        if tag in self.open:
-            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+        if self.open_count.get(tag):  # it closes, with every element opened inside it
+            while (closed := self.open.pop()) != tag:
+                self.open_count[closed] -= 1
+            self.open_count[tag] -= 1
         if tag == "title":
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
@@ -380,14 +386,15 @@ class _VisibleText(HTMLParser):
     def _close_table(self) -> None:
         """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""
         table = self.tables.pop()
-        for i in range(table["start"], len(self.parts)):
+        for i in table["marks"]:  # its own marks only (rescanning every part since its start was quadratic when nested)
             text, *where = self.parts[i]
-            if isinstance(text, _Mark):
-                self.parts[i] = (text.as_layout if table["layout"] else str(text), *where)
+            self.parts[i] = (text.as_layout if table["layout"] else str(text), *where)
         if table["layout"] and self.tables and self.tables[-1]["cell"]:
             self.tables[-1]["layout"] = True
 
     def _emit(self, text: str) -> None:
+        if isinstance(text, _Mark):  # marks are written only inside a table: the innermost one's
+            self.tables[-1]["marks"].append(len(self.parts))
         in_main = self.inside["main"] > 0
         self.parts.append((text, self.inside["article"] > 0, in_main, in_main and self.inside["aside"] > 0))
 
@@ -497,16 +504,16 @@ class _Warnings(logging.Handler):
         return f"; pypdf: {self.messages[0]}" if self.messages else ""
 
 
-def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
+def _pdf_text(data: bytes, source: str, max_chars: int | None = None) -> tuple[str, tuple[Page, ...], str]:
     """Text, pages and the title in the PDF's metadata ("" when none)."""
     with _Warnings() as warnings:
         try:
-            return _read_pdf(data, source)
+            return _read_pdf(data, source, max_chars)
         except LoadError as err:
             raise LoadError(source, err.reason + warnings.note()) from None
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
+def _read_pdf(data: bytes, source: str, max_chars: int | None = None) -> tuple[str, tuple[Page, ...], str]:
     import io
 
     from pypdf import PdfReader
@@ -521,7 +528,13 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, tuple[Page, ...], str]:
                 raise
             except Exception:
                 raise LoadError(source, "encrypted PDF (a password is needed)") from None
-        texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        texts, total = [], 0
+        for number, page in enumerate(reader.pages, start=1):
+            texts.append((page.extract_text() or "").strip())
+            total += len(texts[-1])
+            if max_chars is not None and total > max_chars:
+                raise LoadError(source, f"more text than the size limit allows (over {max_chars:,} characters by page "
+                                        f"{number} of {len(reader.pages):,}; ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
         try:
             title = str((reader.metadata or {}).get("/Title") or "")
         except Exception:  # noqa: BLE001 - a damaged info dictionary only loses the title

@@ -267,7 +267,7 @@ def sync(
                     plan.keep[source] = existing
                     plan.unchanged.append(source)
                     continue
-                document = load(path, source=source)
+                document = load(path, source=source, max_chars=int(settings.max_file_mb * MIB))
             except (LoadError, OSError) as err:
                 reason = err.reason if isinstance(err, LoadError) else f"cannot read ({err.strerror or err})"
                 if existing and reuse and not isinstance(err, LoadError):
@@ -337,7 +337,7 @@ def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
     try:
-        document = load(source)
+        document = load(source, max_chars=int(settings.max_file_mb * MIB))
     except LoadError as err:
         plan.failed.append((source, f"{err.reason}; dropped from the rebuilt index"))
         plan.removed.append(source)

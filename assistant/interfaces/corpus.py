@@ -44,7 +44,7 @@ def safe_document_name(name: str) -> str:
     name = unicodedata.normalize("NFC", name)
     if "/" in name or "\\" in name or os.path.isabs(name):
         raise UploadRefused(f"{name!r}: a file name, not a path, is expected")
-    if name in (".", "..") or ".." in name:
+    if name in (".", ".."):  # ("Q3 results... draft.txt" is a name: with no slash, ".." inside cannot leave the folder)
         raise UploadRefused(f"{name!r}: '..' is not allowed in a file name")
     if name.startswith("."):
         raise UploadRefused(f"{name!r}: hidden file names are not accepted")
@@ -130,12 +130,17 @@ class CorpusFolder:
 
     def remove(self, source: str) -> str:
         """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
-        if not source:
+        if not source or not source.strip():
             return "Choose a document to remove."
+        if os.sep not in source and "/" not in source:  # a name as the table shows it: the one document so named
+            named = [f.source for f in self.assistant.documents() if Path(f.source).name == source]
+            if len(named) > 1:
+                return f"Not removed: {_shown(source)}: {len(named)} documents have this name; choose one from the list."
+            source = named[0] if named else source
         report = self.assistant.remove([source])
         if not report.removed:
             reason = report.failed[0][1] if report.failed else "not in the index"
-            return f"Not removed: {Path(source).name}: {reason}."
+            return f"Not removed: {_shown(Path(source).name or source)}: {reason}."
         path = Path(source).resolve()
         if path.is_relative_to(self.folder.resolve()) and path.is_file():
             try:
@@ -161,9 +166,15 @@ class CorpusFolder:
         from assistant.ingest.documents import LoadError, load
 
         try:
-            load(path, source=name)
+            load(path, source=name, max_chars=int(self.settings.max_file_mb * MIB))
         except LoadError as err:
             raise UploadRefused(f"{name}: {err.reason}") from None
+
+
+def _shown(name: str, most: int = 100) -> str:
+    """A name typed by a user as one line: control characters as escapes, cut at `most` characters."""
+    shown = repr(name)[1:-1]
+    return shown if len(shown) <= most else shown[:most] + "…"
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
