@@ -106,9 +106,9 @@ def build(service: Service | None = None) -> gr.Blocks:
         yield messages, "", pairs + [(question, answer.text)]
 
     def upload(files, replace=False, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
-        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        named = [f if isinstance(f, tuple) else (str(f), Path(str(f)).name) for f in (files or [])]
         progress(0, desc="Checking and indexing …")
-        lines = service.add_files([(p, Path(p).name) for p in paths], progress=True, replace=bool(replace),
+        lines = service.add_files(named, progress=True, replace=bool(replace),
                                   session=getattr(request, "session_hash", None))
         return None, render.result_html(lines), *_documents_view()
 
@@ -163,7 +163,7 @@ def build(service: Service | None = None) -> gr.Blocks:
             with gr.Tab("Documents", id="documents") as documents_tab:
                 gr.Markdown("#### Indexed documents")
                 table = gr.HTML(elem_id="documents")
-                uploader = gr.File(
+                uploader = Uploads(
                     label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MiB each)",
                     file_count="multiple", type="filepath", elem_id="upload",
                 )
@@ -201,6 +201,24 @@ def build(service: Service | None = None) -> gr.Blocks:
         gr.api(api_ask, api_name="ask", **answer_group)
         gr.api(api_retrieve, api_name="retrieve", **answer_group)
     return demo
+
+
+class Uploads(gr.File):
+    """The upload box: each file as (its path in Gradio's cache, the name it had on the user's
+    machine). Gradio's cached copy is renamed to what its own rules allow ("a\\nb.txt" became
+    "a%0Ab.txt", "../../evil.txt" "evil.txt"), so the app's name checks (`corpus.safe_document_name`:
+    paths, control characters, reserved names refused with a reason) read the name given."""
+
+    def get_block_name(self) -> str:
+        return "file"  # drawn by gr.File's own front end
+
+    def preprocess(self, payload):
+        paths = super().preprocess(payload)
+        if payload is None or paths is None:
+            return paths
+        files = list(getattr(payload, "root", None) or [payload])
+        paths = paths if isinstance(paths, list) else [paths]
+        return [(str(path), f.orig_name or Path(str(path)).name) for path, f in zip(paths, files)]
 
 
 def _answer_stream(service: Service, question: str, pairs: list):
@@ -332,7 +350,8 @@ def is_loopback(host: str) -> bool:
 class Login:
     """The login check handed to Gradio: constant-time comparison, and each failed attempt in a
     row is answered later than the last (0.5 s doubling to `max_delay`), which slows guessing.
-    The wait is asynchronous: other users of the server are not held up by it."""
+    Attempts are checked one at a time, each with its wait (200 guesses sent at once had all been
+    answered in 8 s). The wait is asynchronous: other users of the server are not held up by it."""
 
     def __init__(self, user: str, password: str, max_delay: float = 8.0):
         self._user, self._password = user.encode(), password.encode()
@@ -350,9 +369,14 @@ class Login:
     def gradio_auth(self):
         import asyncio
 
+        turn: list[asyncio.Lock] = []  # made in the server's event loop, at the first attempt
+
         async def check(user: str, password: str) -> bool:
-            ok, delay = self.attempt(user, password)
-            await asyncio.sleep(delay)
+            if not turn:
+                turn.append(asyncio.Lock())
+            async with turn[0]:
+                ok, delay = self.attempt(user, password)
+                await asyncio.sleep(delay)
             return ok
 
         return check

@@ -242,18 +242,24 @@ def test_the_chat_endpoint_renders_cited_answers_and_keeps_the_conversation(serv
 def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server):
     import requests
 
+    def add(name: str) -> str:
+        """An upload as a browser sends it (plain HTTP: gradio_client re-uploads and renames), its result line."""
+        (path,) = requests.post(server.url + "gradio_api/upload", timeout=30,
+                                files=[("files", (name, b"Zebras in the Serengeti number about 70,000.\n"))]).json()
+        file = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": name}
+        event = requests.post(f"{server.url}gradio_api/call/add_documents", json={"data": [[file], False]}, timeout=30)
+        stream = requests.get(f"{server.url}gradio_api/call/add_documents/{event.json()['event_id']}", timeout=120).text
+        return html.unescape(json.loads([line for line in stream.splitlines() if line.startswith("data:")][-1][5:])[1])
+
     evil = "../../escaped-upload.txt"
-    response = requests.post(server.url + "gradio_api/upload",
-                             files=[("files", (evil, b"Zebras in the Serengeti number about 70,000.\n"))], timeout=30)
-    assert response.status_code == 200, response.text
-    (path,) = response.json()
-    result = server.client().predict([{"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": evil}],
-                                     api_name="/add_documents")
-    assert "Added: escaped-upload.txt (1 passage)" in html.unescape(result[1])
-    assert (server.corpus_dir / "escaped-upload.txt").exists()
+    # the name as given is checked (Gradio's cached copy had been renamed "escaped-upload.txt" and added)
+    assert f"Refused: {evil!r}: a file name, not a path, is expected" in add(evil)
+    assert "Refused: 'a\\nb.txt': file name contains a character that is not allowed" in add("a\nb.txt")  # was "a%0Ab.txt"
     found = list(server.workdir.parent.rglob("escaped-upload.txt"))
     cache = server.workdir / "gradio"  # Gradio's own copy of the upload
-    assert [p for p in found if not (p.parent == server.corpus_dir or p.is_relative_to(cache))] == []
+    assert [p for p in found if not p.is_relative_to(cache)] == []
+    assert "Added: escaped-upload.txt (1 passage)" in add("escaped-upload.txt")
+    assert (server.corpus_dir / "escaped-upload.txt").exists()
     hits = server.client().predict("How many zebras live in the Serengeti?", 1, api_name="/retrieve")
     assert hits[0]["source"].endswith("escaped-upload.txt")  # used at once, no restart
     removed = server.client().predict(str(server.corpus_dir / "escaped-upload.txt"), api_name="/remove_document")
@@ -464,6 +470,29 @@ def test_failed_logins_in_a_row_wait_longer_each_time(app_module):
     assert login.attempt("bob", "s3cret")[0] is False
     check = app_module.Login("alice", "s3cret").gradio_auth()
     assert asyncio.run(check("alice", "s3cret")) is True
+
+
+def test_login_attempts_sent_at_once_are_answered_one_after_another(app_module, monkeypatch):
+    # 200 wrong guesses sent at once had all been answered after the same 8 s
+    import asyncio
+
+    real_sleep, waiting, most, delays = asyncio.sleep, [0], [0], []
+
+    async def sleep(delay):
+        delays.append(delay)
+        waiting[0] += 1
+        most[0] = max(most[0], waiting[0])
+        await real_sleep(0)
+        waiting[0] -= 1
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    check = app_module.Login("alice", "s3cret", max_delay=4.0).gradio_auth()
+
+    async def guesses():
+        return await asyncio.gather(*(check("alice", f"guess {i}") for i in range(6)))
+
+    assert asyncio.run(guesses()) == [False] * 6
+    assert most[0] == 1 and delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
 
 
 def test_a_busy_port_is_one_line_naming_the_flag(app_module):
