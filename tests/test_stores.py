@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.store.snapshot import IndexBusy, IndexCorrupt, IndexMissing
+from assistant.store.snapshot import IndexBusy, IndexCorrupt, IndexMissing, IndexProblem
 from assistant.ingest.indexing import EXCLUDED, add_documents, rebuild_index, remove_documents
 from assistant.search.retrieval import retrieve
 from assistant.store import is_milvus, open_store
@@ -485,6 +485,90 @@ def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(co
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     assert heard == [signal.SIGINT]
+
+
+def test_a_milvus_lite_collection_left_half_made_by_a_kill_is_made_again_by_the_rebuild(corpus, tmp_path, settings, embedder):
+    # a process killed between Milvus Lite's making a collection's folder and writing its schema
+    # left a file that every later add or rebuild failed on ("File exists"), for good
+    from milvus_lite.server_manager import server_manager_instance
+
+    from assistant.search.retrieval import forget
+    from assistant.store.milvus import close_clients
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    before = results(store, settings, embedder)
+    close_clients()
+    server_manager_instance.release_server(str(tmp_path / "index.db"))  # as a new process finds the file
+    forget()
+    for name in ("assistant_meta", "assistant_chunks"):
+        (tmp_path / "index.db" / "collections" / name / "schema.json").unlink()
+    with pytest.raises(IndexMissing, match="no index yet; run"):
+        open_store(store, settings).load()
+    report = rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    assert sorted(report.added) == sorted(str(corpus / n) for n in TOPICS)
+    forget()
+    assert results(store, settings, embedder) == before
+
+
+def test_a_milvus_lite_file_whose_own_record_is_damaged_is_rebuilt_from_its_folders_without_naming_them(corpus, tmp_path, settings, embedder):
+    # the error said "run index rebuild", and that rebuild refused: the folders were recorded only
+    # in the damaged collection
+    from milvus_lite.server_manager import server_manager_instance
+
+    from assistant.search.retrieval import forget
+    from assistant.store.milvus import close_clients
+
+    store = store_name("milvus", tmp_path)
+    rebuild_index([corpus], store, settings=settings, embedder=embedder)
+    close_clients()
+    server_manager_instance.release_server(str(tmp_path / "index.db"))
+    forget()
+    for damaged in (tmp_path / "index.db" / "collections" / "assistant_meta").rglob("*.parquet"):
+        damaged.write_bytes(damaged.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="index rebuild"):
+        open_store(store, settings).load()
+    assert open_store(store, settings).recorded()["roots"] == [str(corpus)]
+    report = rebuild_index(None, store, settings=settings, embedder=embedder)
+    assert sorted(report.added) == sorted(str(corpus / n) for n in TOPICS) and not report.failed
+
+
+def test_a_milvus_lite_path_in_a_folder_that_is_not_one_or_under_a_file_is_refused_in_one_line(corpus, tmp_path, settings, embedder):
+    folder_index = tmp_path / "folder.db"
+    rebuild_index([corpus / "apples.txt"], str(folder_index), settings=settings, embedder=embedder)
+    documents = tmp_path / "documents.db"
+    documents.mkdir()
+    (documents / "notes.txt").write_text("Notes.", "utf-8")
+    for path, why in ((folder_index, "is a folder index, not a Milvus Lite file; open it as --index"),
+                      (documents, r"is a folder holding other files \(notes.txt\), not a Milvus Lite file")):
+        with pytest.raises(IndexProblem, match=why):
+            add_documents([corpus / "taxes.txt"], f"milvus://{path}", settings=settings, embedder=embedder)
+    assert sorted(p.name for p in documents.iterdir()) == ["notes.txt"]
+    with pytest.raises(ValueError, match="lies under .*apples.txt, a file, not a folder"):
+        add_documents([corpus / "taxes.txt"], f"milvus://{corpus / 'apples.txt' / 'x.db'}", settings=settings, embedder=embedder)
+
+
+def test_one_milvus_lite_file_reached_through_a_link_is_the_same_store(corpus, tmp_path, settings, embedder):
+    # opened once by its path and once through a link to its folder, it had read as "another process"
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    add_documents([corpus / "apples.txt"], f"milvus://{tmp_path / 'real' / 's.db'}", settings=settings, embedder=embedder)
+    linked = Assistant(store=f"milvus://{tmp_path / 'link' / 's.db'}", settings=settings, embedder=embedder)
+    assert [f.source for f in linked.documents()] == [str(corpus / "apples.txt")]
+
+
+def test_a_chunk_too_long_for_milvus_fails_its_file_alone_before_anything_is_embedded(corpus, tmp_path, settings, embedder):
+    from assistant.store.milvus import VARCHAR_MAX
+
+    huge = tmp_path / "wide" / "tokyo.txt"
+    huge.parent.mkdir()
+    huge.write_text("東京" * (VARCHAR_MAX // 5), "utf-8")  # one sentence of 3-byte characters, no place to cut but any
+    wide = settings.replace(chunk_size=VARCHAR_MAX, chunk_overlap=0)
+    embedder.texts_embedded = 0
+    report = add_documents([huge, corpus / "apples.txt"], store_name("milvus", tmp_path), settings=wide, embedder=embedder)
+    assert dict(report.failed) == {str(huge): f"a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus text field; "
+                                               f"lower ASSISTANT_CHUNK_SIZE"}
+    assert report.added == (str(corpus / "apples.txt"),) and embedder.texts_embedded < 100
 
 
 def test_a_milvus_lite_path_that_cannot_be_a_store_says_why_and_reading_a_missing_one_creates_nothing(tmp_path, settings, embedder):

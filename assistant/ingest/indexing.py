@@ -281,6 +281,11 @@ def sync(
                 plan.failed.append((source, reason))
                 continue
             chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+            if why := store.refusal(chunks):  # before anything is embedded: this file fails, the rest go on
+                plan.failed.append((source, why.removeprefix(f"{source}: ")))
+                if existing:
+                    plan.removed.append(source)
+                continue
             plan.fresh[source] = (chunks, sha, existing is not None)
             (plan.updated if existing else plan.added).append(source)
         folders = _Paths([os.path.normpath(os.fspath(p)) for p in paths if os.path.isdir(p)])

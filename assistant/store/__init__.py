@@ -40,6 +40,9 @@ class Store(Protocol):
     def lock(self, timeout: float) -> ContextManager:
         """Held by a writer across load-change-commit; `IndexBusy` after `timeout` seconds."""
 
+    def refusal(self, chunks: list[Chunk]) -> str | None:
+        """Why this store cannot hold a document's `chunks` (asked before they are embedded), or None."""
+
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Make the store hold `base`'s chunks of the sources in `keep` (none when `base` is None:
@@ -87,7 +90,10 @@ def open_store(name: str | os.PathLike, settings=None) -> Store:
     if is_milvus(name):
         from assistant.store.milvus import MilvusStore
 
-        return MilvusStore.from_uri(name, settings)
+        store = MilvusStore.from_uri(name, settings)
+        if store.lite_path and (above := _file_above(store.lite_path)):
+            raise ValueError(f"store: {store.lite_path} lies under {above}, a file, not a folder")
+        return store
     if "://" in name or re.match(r"(?i)milvus(\+https?)?:", name):  # "milvus:/x" is a typo, not a folder
         raise ValueError(f"{name}: unknown store address; expected a folder path, milvus:///abs/file.db or milvus://host:port")
     if os.path.exists(name) and not os.path.isdir(name):

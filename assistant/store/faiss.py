@@ -66,6 +66,9 @@ class FaissStore:
                                f"for the index (the index had been written among the documents)")
         return writer_lock(self.name, timeout)
 
+    def refusal(self, chunks: list[Chunk]) -> str | None:
+        return None  # a folder index holds any chunk
+
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
         kept = [c for c in base.chunks if c.source in keep] if base is not None else []

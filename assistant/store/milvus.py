@@ -51,7 +51,9 @@ STATE_PART_BYTES = 60_000  # bytes of state per row, below VARCHAR_MAX
 VARCHAR_MAX = 65535  # bytes: Milvus's longest VARCHAR
 BATCH = 512  # rows per insert or delete call
 # The lexical side's analyzer: words, lower-cased, English Snowball stems, English stop words
-# dropped (close to lexical.py's bm25s tokenizer, not identical).
+# dropped (close to lexical.py's bm25s tokenizer, not identical), as a Milvus server applies it;
+# Milvus Lite 3.2 applies only the words and lower case (it passes the stemmer by and reads
+# "_english_" as a word).
 ANALYZER = {"tokenizer": "standard",
             "filter": ["lowercase", {"type": "stemmer", "language": "english"}, {"type": "stop", "stop_words": ["_english_"]}]}
 
@@ -142,6 +144,8 @@ class MilvusStore:
     @classmethod
     def from_uri(cls, name: str, settings=None) -> "MilvusStore":
         uri, lite = parse(name)
+        if lite:  # one client per file, however it is reached (a link to its folder had read as "another process")
+            uri = lite = os.path.join(os.path.realpath(os.path.dirname(lite)), os.path.basename(lite))
         token = getattr(settings, "milvus_token", "") or ""
         lexical = getattr(settings, "milvus_lexical", "bm25s") or "bm25s"
         return cls(name, uri, lite, token, lexical)
@@ -161,6 +165,7 @@ class MilvusStore:
                 _quiet()  # after the import: pymilvus configures its loggers when imported
 
                 if self.lite_path:
+                    self._check_lite_place()
                     Path(self.lite_path).parent.mkdir(parents=True, exist_ok=True)
                 # Milvus Lite's in-process server answers pymilvus's 10-second keepalive pings with
                 # "too_many_pings" (logged by gRPC); 5 minutes is what gRPC servers accept by default
@@ -175,11 +180,26 @@ class MilvusStore:
                         if not os.path.exists(self.lite_path):  # a broken link or a loop
                             raise IndexProblem(f"{self.name}: {self.lite_path} is a link that leads nowhere "
                                                f"(to a missing file or back to itself)") from None
+                        if not os.access(self.lite_path, os.W_OK):
+                            raise IndexProblem(f"{self.name}: Milvus Lite needs write access to {self.lite_path} even to "
+                                               f"read it (a read-only folder or file system)") from None
                         raise IndexBusy(f"{self.name}: another process has this Milvus Lite file open (Milvus Lite "
                                         "serves one process at a time; stop it, or use a Milvus server)") from None
                     raise IndexProblem(f"{self.name}: cannot connect to Milvus ({_first_line(err)})") from None
                 _clients[self.uri] = client
             return client
+
+    def _check_lite_place(self) -> None:
+        """A Milvus Lite file path that cannot be a store: a folder that holds other things (a
+        folder index named *.db, documents), which had been written into. (One under a file is
+        refused by `open_store`.)"""
+        if os.path.isdir(self.lite_path) and lite_entries(self.lite_path) is None:
+            names = sorted(os.listdir(self.lite_path))
+            if "CURRENT" in names or any(n.startswith("gen-") for n in names):
+                raise IndexProblem(f"{self.name}: {self.lite_path} is a folder index, not a Milvus Lite file; open it as "
+                                   f"--index {self.lite_path}")
+            raise IndexProblem(f"{self.name}: {self.lite_path} is a folder holding other files ({', '.join(names[:3])}), "
+                               f"not a Milvus Lite file")
 
     @contextlib.contextmanager
     def _reading(self):
@@ -282,7 +302,7 @@ class MilvusStore:
         except IndexBusy:
             raise
         except (IndexProblem, ValueError, AttributeError):
-            return {}
+            return self._recorded_copy()
         return {key: [str(p) for p in manifest[key]] for key in ("roots", "excluded")
                 if isinstance(manifest.get(key), list) and all(isinstance(p, str) for p in manifest[key])}
 
@@ -369,16 +389,21 @@ class MilvusStore:
         with _interrupt_after(self.name):
             self._commit(base, manifest, keep, chunks, vectors)
 
+    def refusal(self, chunks: list[Chunk]) -> str | None:
+        for chunk in chunks:
+            if len(_lexical_text(chunk).encode("utf-8", "surrogatepass")) > VARCHAR_MAX:
+                return (f"{chunk.source}: a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus text field; "
+                        f"lower ASSISTANT_CHUNK_SIZE")
+        return None
+
     def _commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                 chunks: list[Chunk], vectors: np.ndarray) -> None:
         keys = sentence_keys(chunks)
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} sentences but {len(vectors)} vectors")
         texts = [_lexical_text(c) for c in chunks]
-        for chunk, text in zip(chunks, texts):
-            if len(text.encode("utf-8", "surrogatepass")) > VARCHAR_MAX:
-                raise IndexProblem(f"{chunk.source}: a chunk of more than {VARCHAR_MAX:,} bytes does not fit a Milvus "
-                                   f"text field; lower ASSISTANT_CHUNK_SIZE")
+        if why := self.refusal(chunks):  # (asked per document before embedding; this is the last guard)
+            raise IndexProblem(why)
         if base is None:  # starting over: a Milvus Lite file that Milvus cannot read is written anew
             try:
                 for name in (META, CHUNKS, SENTENCES):
@@ -436,6 +461,32 @@ class MilvusStore:
         self._put_state({"state": "clean", "commit": commit, "format_version": FORMAT_VERSION,
                          "manifest": recipe, "next_seq": next_seq + len(chunks)})
         client.flush(META)
+        self._keep_recorded(manifest)
+
+    def _recorded_path(self) -> str | None:
+        return self.lite_path + ".recorded.json" if self.lite_path else None
+
+    def _keep_recorded(self, manifest: Manifest) -> None:
+        """A Milvus Lite file's recorded folders, also in a small file beside it: where the file's
+        own record cannot be read (damaged), `index rebuild` still knows what to read (the error
+        had named that command, which then refused for want of the folders)."""
+        path = self._recorded_path()
+        if path is None:
+            return
+        with contextlib.suppress(OSError):  # a copy: the store itself is written
+            temporary = f"{path}.{os.getpid()}.tmp"
+            Path(temporary).write_text(json.dumps({"roots": list(manifest.roots), "excluded": list(manifest.excluded)},
+                                                  ensure_ascii=False), "utf-8")
+            os.replace(temporary, path)
+
+    def _recorded_copy(self) -> dict:
+        """The recorded folders kept beside a Milvus Lite file (`_keep_recorded`), or {}."""
+        try:
+            data = json.loads(Path(self._recorded_path()).read_text("utf-8")) if self._recorded_path() else {}
+        except (OSError, ValueError):
+            return {}
+        return {key: data[key] for key in ("roots", "excluded")
+                if isinstance(data, dict) and isinstance(data.get(key), list) and all(isinstance(p, str) for p in data[key])}
 
     def _start_lite_file_over(self) -> bool:
         """A rebuild of a Milvus Lite file that Milvus cannot read: remove the file (a folder of
@@ -480,6 +531,16 @@ class MilvusStore:
         stale = [r["id"] for r in self._all(META, ["id"], f'kind == "{STATE_PART}"') if r["id"] not in ids]
         _batched(lambda gone: self.client.delete(META, ids=gone), stale)
 
+    def _clear_half_made(self, collection: str) -> None:
+        """A Milvus Lite collection's folder left without its schema (a process killed while
+        creating it): Milvus Lite reads the collection as absent but cannot create it again ("File
+        exists"), which had left the store unusable for good. Removed before it is created."""
+        import shutil
+
+        folder = Path(self.lite_path, "collections", collection) if self.lite_path else None
+        if folder is not None and folder.is_dir() and not (folder / "schema.json").exists():
+            shutil.rmtree(folder)
+
     def _create_meta(self) -> None:
         from pymilvus import DataType
 
@@ -490,6 +551,7 @@ class MilvusStore:
         schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
         params = self.client.prepare_index_params()
         params.add_index(field_name="dummy", index_type="FLAT", metric_type="L2")
+        self._clear_half_made(META)
         self.client.create_collection(META, schema=schema, index_params=params, consistency_level="Strong")
 
     def _create_data(self, dimension: int) -> None:
@@ -507,6 +569,7 @@ class MilvusStore:
                                      input_field_names=["text"], output_field_names=["sparse"]))
         params = client.prepare_index_params()
         params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        self._clear_half_made(CHUNKS)
         client.create_collection(CHUNKS, schema=schema, index_params=params, consistency_level="Strong")
 
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -517,6 +580,7 @@ class MilvusStore:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         params = client.prepare_index_params()
         params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")  # exact, as the FAISS store
+        self._clear_half_made(SENTENCES)
         client.create_collection(SENTENCES, schema=schema, index_params=params, consistency_level="Strong")
 
 

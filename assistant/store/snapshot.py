@@ -242,7 +242,11 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
 
     root = Path(index_dir)
     path = Path(lock_file) if lock_file is not None else root / ".lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # a lock file that cannot be made is said at once (it had been waited on, then called held)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as err:
+        raise IndexProblem(f"{index_dir}: cannot write the lock file {path} ({err.strerror or err})") from None
     owner = path.with_name(path.name + ".owner")
     try:
         lock = FileLock(path, timeout=timeout)
