@@ -55,7 +55,9 @@ def build(service: Service | None = None) -> gr.Blocks:
         history: earlier turns, oldest first, as [[question, answer], ...] or chat messages
         [{"role": "user", "content": ...}, ...] (a JSON string of either is accepted too).
         Returns {text, abstained, citations: [{n, quote, quote_start, quote_end, source, label,
-        page, start, end, passage}], related: [hit], notice, method, confidence, unsure, read_as, query}."""
+        page, start, end, passage}], related: [hit], closest: [{n, quote, quote_start, quote_end}] (when
+        abstaining: each related passage's sentence closest to an answer), notice, method, confidence,
+        unsure, read_as, query}."""
         question = _question(question)
         try:
             pairs = history_pairs(history)

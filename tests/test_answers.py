@@ -103,6 +103,11 @@ def test_abstains_when_the_article_does_not_say(article_index, question):
     assert answer.text == NO_ANSWER
     assert answer.citations == ()
     assert answer.related and all(h in answer.hits for h in answer.related)
+    _, text = article_index
+    for c in answer.closest:  # each related passage's sentence closest to an answer: verbatim, inside its passage
+        assert answer.related[c.n - 1] is c.hit and text[c.quote_start : c.quote_end] == c.quote
+        assert c.hit.start <= c.quote_start < c.quote_end <= c.hit.end
+    assert answer.closest
 
 
 @pytest.mark.parametrize("kwargs, message", [({"k": 0}, "k=0: must be a whole number"), ({"k": "3"}, "k='3': must be a whole number"),

@@ -198,6 +198,18 @@ def test_a_refusal_has_the_phrase_the_related_heading_and_no_answer_styling():
     assert 'id="related-2-1"' in out
 
 
+def test_a_refusal_previews_each_related_passage_from_its_sentence_closest_to_an_answer():
+    # the preview had shown the passage's first 140 characters, which stopped before the rule asked about
+    long = hit("# Handbook\n\n## Annual leave\n\n" + "Leave is booked in the portal. " * 6 + "A doctor's note is needed after three days.")
+    near = long.text.index("A doctor's")
+    refusal = Answer(question="q", text=NO_ANSWER, citations=(), abstained=True, hits=(long,),
+                     closest=(Citation(1, long, long.text[near:], long.start + near, long.end),))
+    out = render.answer_html(refusal)
+    assert " — … A doctor's note is needed after three days." in html.unescape(out)
+    assert "<mark>" not in out  # nothing is presented as a quoted answer
+    assert " — # Handbook ## Annual leave" in html.unescape(render.answer_html(answer(NO_ANSWER, abstained=True, hits=[long])))
+
+
 def test_a_refusal_without_passages_still_says_so():
     out = render.answer_html(answer(NO_ANSWER, abstained=True))
     assert NO_ANSWER in html.unescape(out) and RELATED_HEADING not in html.unescape(out)

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from assistant.answer import model as answer_model, extractive, smalltalk
-from assistant.answer.types import Answer
+from assistant.answer.types import RELATED, Answer, Citation
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
 from assistant.answer.parts import question_parts
@@ -86,7 +86,7 @@ def ask(
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence,
                 read_as=plain if plain != typed else "")
     if not any(found) or confidence < threshold:
-        return Answer(text=NO_ANSWER, citations=(), abstained=True, **base)
+        return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
     if unanswered:
@@ -100,6 +100,17 @@ def ask(
         return extracted
     # the model reads the question as it was searched and read (markup gone, slips read as words)
     return _generated_or(extracted, plain, hits, settings, embedder, on_token, history)
+
+
+def _closest(found: list[list], related: list) -> tuple[Citation, ...]:
+    """For each related passage, the sentence of it the model scored highest (when it read one)."""
+    best: dict[str, object] = {}
+    for cand in (c for part in found for c in part):
+        if cand.hit.chunk_id not in best or cand.score > best[cand.hit.chunk_id].score:
+            best[cand.hit.chunk_id] = cand
+    return tuple(Citation(n=i, hit=hit, quote=best[hit.chunk_id].text, quote_start=best[hit.chunk_id].start,
+                          quote_end=best[hit.chunk_id].end)
+                 for i, hit in enumerate(related, start=1) if hit.chunk_id in best)
 
 
 def _stale(citations, index) -> str:

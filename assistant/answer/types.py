@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from assistant.search.retrieval import Hit
 
 
+RELATED = 3  # closest passages offered with a refusal
+
+
 @dataclass(frozen=True)
 class Citation:
     """Marker `[n]` in the answer text, pointing at `hit`; `quote` is the supporting text."""
@@ -38,8 +41,11 @@ class Answer:
     # level at which the answer model counts as sure (`Settings.answer_unsure_below`): right less often
     unsure: bool = False
     read_as: str = ""  # the question as searched and read when its typing slips were read otherwise, else ""
+    # when abstaining: in each related passage the model read, the sentence it found closest to an
+    # answer (n: the passage's place in `related`, from 1), so that a reader sees it first
+    closest: tuple[Citation, ...] = field(default=(), repr=False)
 
     @property
     def related(self) -> tuple[Hit, ...]:
         """When abstaining: the closest passages, offered as related reading, not as an answer."""
-        return self.hits[:3] if self.abstained else ()
+        return self.hits[:RELATED] if self.abstained else ()

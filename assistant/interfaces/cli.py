@@ -208,8 +208,9 @@ def _ask(args) -> int:
     if answer.abstained:
         if answer.related:
             print(f"\n{RELATED_HEADING}")
-        for hit in answer.related:
-            print(_shown(f"  - {hit.label}: " + _clip(hit.text)))
+        closest = {c.n: c.quote for c in answer.closest}
+        for i, hit in enumerate(answer.related, start=1):  # by the sentence closest to an answer, where one was read
+            print(_shown(f"  - {hit.label}: " + (f"\u201c{_clip(closest[i])}\u201d" if i in closest else _clip(hit.text))))
         return 0
     print()
     shown = set()

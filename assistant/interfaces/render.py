@@ -117,10 +117,11 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
     return "".join(out)
 
 
-def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool) -> str:
+def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool,
+                  preview_from: int = 0) -> str:
     passage = highlight(hit.text, spans)
     quotes = " … ".join(f"“<mark>{escape(hit.text[s:e])}</mark>”" for s, e in spans) if spans else ""
-    preview = quotes or escape(_preview(hit.text))
+    preview = quotes or escape(("… " if 0 < preview_from < len(hit.text) else "") + _preview(hit.text[preview_from:]))
     title, file = title_and_file(hit)
     file_html = f'<span class="qa-file">{escape(file)}</span> ' if file else ""
     return (
@@ -162,8 +163,9 @@ def answer_html(answer, turn: int = 1) -> str:
 
 def refusal_html(answer, turn: int = 1) -> str:
     """The refusal phrase, styled as a refusal, and the closest passages under RELATED_HEADING."""
-    related = [
-        _source_block(f"related-{int(turn)}-{i}", f"{i}.", hit, (), "qa-related", open_=False)
+    closest = {c.n: c.quote_start - c.hit.start for c in getattr(answer, "closest", ())}
+    related = [  # each previewed from its sentence closest to an answer (else from its start), nothing marked
+        _source_block(f"related-{int(turn)}-{i}", f"{i}.", hit, (), "qa-related", open_=False, preview_from=closest.get(i, 0))
         for i, hit in enumerate(answer.related, start=1)
     ]
     return _panel(
@@ -285,7 +287,8 @@ def hit_json(hit) -> dict:
 
 def answer_json(answer) -> dict:
     """An `Answer` as a JSON-ready dict: text, abstained, citations (each with its passage and
-    provenance), related passages (when abstaining), notice, method, confidence, unsure, read_as
+    provenance), related passages (when abstaining) and the sentence of each closest to an answer
+    (`closest`, n counting the related from 1), notice, method, confidence, unsure, read_as
     (the question as read, when its typing slips were read otherwise), query."""
     return {
         "text": answer.text,
@@ -306,6 +309,8 @@ def answer_json(answer) -> dict:
             for c in answer.citations
         ],
         "related": [hit_json(h) for h in answer.related],
+        "closest": [{"n": c.n, "quote": c.quote, "quote_start": c.quote_start, "quote_end": c.quote_end}
+                    for c in getattr(answer, "closest", ())],
         "notice": answer.notice,
         "method": answer.method,
         "confidence": round(float(answer.confidence), 4),
