@@ -225,6 +225,18 @@ def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(o
     assert extractive.compose([[second, prose]], 3)[0] == f"{second.text} [1]\n{prose.text} [1]"
 
 
+def test_a_sentence_under_another_markdown_heading_does_not_join_the_answer(one_document):
+    # "## Parental leave" had been quoted in an answer on annual leave
+    text = ("## Annual leave\n\nStaff receive 25 days of leave a year.\n\n## Parental leave\n\n"
+            "Parents receive 16 weeks of leave.")
+    best = _chosen(one_document, text, "Staff receive 25 days of leave a year.")
+    start = text.index("Parents")
+    other = replace(best, start=start, end=len(text), text=text[start:], score=0.85)
+    as_markdown = [replace(c, hit=replace(c.hit, source="handbook.md")) for c in (best, other)]
+    assert [c.quote for c in extractive.compose([as_markdown], 3)[1]] == [best.text]
+    assert [c.quote for c in extractive.compose([[best, other]], 3)[1]] == [best.text, other.text]  # in plain text: a "#" is text
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

@@ -33,8 +33,9 @@ from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
 
 # A further sentence of the best sentence's passage joins the answer when the model gives it at
-# least JOIN_SHARE of the best sentence's probability. Sentences of other passages never join:
-# they cost citation precision (a second passage is a second claim to check).
+# least JOIN_SHARE of the best sentence's probability, and no Markdown heading stands between them.
+# Sentences of other passages never join: they cost citation precision (a second passage is a
+# second claim to check).
 JOIN_SHARE = 0.5
 
 
@@ -230,9 +231,22 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
     for cand in found[1:]:
         if len(chosen) >= max_sentences:
             break
-        if cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score and not _overlapping(cand, chosen):
+        if (cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score and not _overlapping(cand, chosen)
+                and not _heading_between(best, cand)):
             chosen.append(cand)
     return chosen
+
+
+_HEADING_LINE = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]")
+
+
+def _heading_between(a: Candidate, b: Candidate) -> bool:
+    """Whether a Markdown heading stands between two sentences of one passage: they are in
+    different sections ("## Parental leave" had been joined to an answer on annual leave)."""
+    if not a.hit.source.lower().endswith(_MARKDOWN):
+        return False
+    lo, hi = sorted((a, b), key=lambda c: c.start)
+    return bool(_HEADING_LINE.search(a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start))
 
 
 _LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
