@@ -193,6 +193,26 @@ def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_index
     assert bot.ask(question).abstained
 
 
+def test_an_answer_names_another_document_that_answers_nearly_as_well(tmp_path):
+    # an old and a new policy: the old one's figure had been quoted alone, without a word about the new
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "travel_2022.txt").write_text(
+        "Travel Policy, version 2022\n\nEmployees travelling on business may book business class for flights longer than "
+        "four hours. The daily meal allowance is 30 euros. Hotel bookings must not exceed 120 euros per night.\n", "utf-8")
+    (tmp_path / "docs" / "travel_2024.txt").write_text(
+        "Travel Policy, version 2024 (replaces the 2022 version)\n\nBusiness class may only be booked for flights longer "
+        "than eight hours. The daily meal allowance is 45 euros. Hotel bookings must not exceed 150 euros per night, or "
+        "200 euros in capital cities.\n", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store")
+    bot.add([tmp_path / "docs"])
+    answer = bot.ask("What is the hotel limit per night?")
+    (cited,) = {Path(c.hit.source).name for c in answer.citations}
+    other = ({"travel_2022.txt", "travel_2024.txt"} - {cited}).pop()
+    assert answer.notice == f"Also bears on this, not quoted: {other}."
+    lighthouse = bot.ask("Who painted the Mona Lisa?")
+    assert lighthouse.abstained and not lighthouse.notice
+
+
 @pytest.fixture(scope="module")
 def two_topics(tmp_path_factory):
     """Two unrelated documents, so that the parts of a question are answered in different ones."""

@@ -92,6 +92,10 @@ def ask(
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
     text, citations = extractive.compose(answered, settings.answer_max_sentences)
+    cited = {c.hit.source for c in citations}
+    if others := list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited))):
+        names = ", ".join(os.path.basename(s) for s in others)
+        base["notice"] = " ".join(filter(None, [base.get("notice", ""), f"Also bears on this, not quoted: {names}."]))
     if stale := _stale(citations, searcher.index):
         base["notice"] = " ".join(filter(None, [base.get("notice", ""), stale]))
     unsure = min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)

@@ -186,6 +186,17 @@ def candidates(
     return scored
 
 
+def rivals(found: list[Candidate], threshold: float, cited: set[str]) -> list[str]:
+    """Sources, not among `cited`, of sentences that would have joined the answer had they been in
+    its passage (above the abstention threshold and JOIN_SHARE of the best): named in the answer's
+    notice, since they may say otherwise (an old and a new policy both answer "What is the hotel
+    limit?", and the old one's sentence had been quoted alone, without a word about the new one)."""
+    if not found:
+        return []
+    floor = max(threshold, JOIN_SHARE * found[0].score)
+    return list(dict.fromkeys(c.hit.source for c in found[1:] if c.score >= floor and c.hit.source not in cited))
+
+
 def answerability(found: list[Candidate]) -> float:
     """The probability that the best candidate answers the question (0 with no candidate): as
     read when chosen, or, for a model whose card sets `bridge_for` "answerability", the highest
