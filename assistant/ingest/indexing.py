@@ -317,8 +317,8 @@ def sync(
                 plan.failed.append((name, FOLDER_NOT_REMOVED.format(n=under) if under else "not in the index"))
 
         total_old = len(old.chunks) if old else 0
-        if old is not None and reuse and not (plan.fresh or plan.removed) and _roots(plan, paths, old, old_entries) == list(old.manifest.roots):
-            return _report(index_dir, plan, total_old, 0, began)  # nothing to save (a rebuild's new roots are saved)
+        if old is not None and reuse and not (plan.fresh or plan.removed) and not _roots_changed(plan, paths, old, old_entries):
+            return _report(index_dir, plan, total_old, 0, began)  # nothing to save
         vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
         manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel, vectors_from)
         total = sum(f.chunks for f in manifest.files)
@@ -483,6 +483,20 @@ def _roots(plan: _Plan, paths, previous: Snapshot | None, entries) -> list[str]:
     held, removed = _Paths(roots), set(plan.removed)
     holding = {r for source in entries if source not in removed for r in held.around(source) if _under(source, r)}
     return [r for r in roots if r in holding or os.path.lexists(r)]
+
+
+def _roots_changed(plan: _Plan, paths, old: Snapshot, entries) -> bool:
+    """Whether a call that changes no document changes what is recorded: a rebuild's paths, a
+    folder added that no recorded one holds (its documents all indexed already), a recorded path
+    gone. A file added again inside a recorded folder changes nothing."""
+    before = list(old.manifest.roots)
+    after = _roots(plan, paths, old, entries)
+    if after == before:
+        return False
+    if plan.replace_roots or set(before) - set(after):
+        return True
+    recorded = _Paths(before)
+    return any(not any(_under(r, held) for held in recorded.around(r)) for r in after if r not in before)
 
 
 def _exclusions(plan: _Plan, roots: list[str], entries: dict[str, FileEntry]) -> list[str]:

@@ -122,10 +122,15 @@ class CorpusFolder:
                     _put_back(Path(dest), backup)
                 raise
             failed = {os.path.normpath(source): reason for source, reason in report.failed}
+            restored = []
             for dest, backup in staged.items():
                 if os.path.normpath(dest) in failed:
                     _put_back(Path(dest), backup)
-                    refused.append(f"{Path(dest).name}: {failed[os.path.normpath(dest)]}")
+                    refused.append(f"{Path(dest).name}: {failed[os.path.normpath(dest)].split('; its version indexed before')[0]}")
+                    if backup is not None and dest in report.removed:
+                        restored.append(dest)
+            if restored:  # the file it replaced is back: so is its text in the index
+                self.assistant.add(restored, progress=progress)
         return result_lines(report.added, report.updated, report.unchanged, refused, self.assistant.documents())
 
     def remove(self, source: str) -> str:
