@@ -542,3 +542,10 @@ def test_an_aes_encrypted_pdf_that_opens_without_a_password_is_read(tmp_path, al
     path.write_bytes(buffer.getvalue())
     with pytest.raises(LoadError, match="encrypted PDF \\(a password is needed\\)"):
         load(path)
+
+
+def test_an_html_term_and_its_definition_read_as_one_line():
+    # "Heeling" alone had been quoted as the answer to "What is heeling?"
+    page = ("<main><h1>Sailing terms</h1><dl>\n<dt>Jib</dt>\n<dd>A triangular sail.</dd>\n"
+            "<dt>Boom</dt><dd>The pole along the sail.</dd><dd>A sudden noise.</dd></dl></main>")
+    assert html_visible_text(page) == "Sailing terms\n\nJib: A triangular sail.\n\nBoom: The pole along the sail.\n\nA sudden noise."

@@ -199,3 +199,25 @@ def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_other_hyphens_stay():
     for kept in ("well-known", "ABC-\nDEF", "a -\nlist", "x-ray", "- item\n- item", "no hyphen\nhere", "state-\nof-the-art"):
         assert as_read(kept) == kept
 
+
+
+def test_a_reference_abbreviation_before_a_number_and_a_clause_number_end_no_sentence():
+    # "…taken ca." and "…as shown in Tab." had been answers, their numbers cut off
+    text = ("Samples were taken ca. 30 min after waking. The rise was 9.4 nmol/L, as shown in Tab. 2. See Eq. 3 for "
+            "the model. It complies with Art. 5 of the Act. I love art. It is fun.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Samples were taken ca. 30 min after waking.", "The rise was 9.4 nmol/L, as shown in Tab. 2.",
+        "See Eq. 3 for the model.", "It complies with Art. 5 of the Act.", "I love art.", "It is fun."]
+    clauses = "3. RENT\n\n3.1. The Tenant shall pay EUR 900 a month.\n3.2. A deposit is due. It is EUR 1,800."
+    assert [clauses[s:e] for s, e in split_sentences(clauses)] == [
+        "3. RENT", "3.1. The Tenant shall pay EUR 900 a month.", "3.2. A deposit is due.", "It is EUR 1,800."]
+
+
+def test_a_fenced_code_block_is_one_span_with_its_fences():
+    # its lines had been sentences, "# a comment" a heading and a lone "```" the answer
+    text = ("Install it:\n\n```bash\n# restore the latest backup\nharbor restore --latest\n\nharbor check\n```\n\n"
+            "Then start it. Use ```x``` inline.\n\n~~~\nopen to the end")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Install it:", "```bash\n# restore the latest backup\nharbor restore --latest\n\nharbor check\n```",
+        "Then start it.", "Use ```x``` inline.", "~~~\nopen to the end"]
+    assert split_sentences(text, text.index("Then")) == split_sentences(text)[2:]

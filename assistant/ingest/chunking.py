@@ -27,8 +27,10 @@ from assistant.ingest.sentences import split_sentences
 # 5: a reference mark after a sentence ends it; prose wrapped at a short width goes on across its
 # lines; HTML read as a browser lays it out (source line breaks as spaces, table rows as lines,
 # only the article or main content when the page marks it, never <nav>); PDF running headers and
-# footers left out.
-CHUNKER_VERSION = 5
+# footers left out. 6: a fenced Markdown code block is one span; a reference abbreviation before a
+# number ("Tab. 2", "ca. 30 min") and a clause number ("3.1.") end no sentence; an HTML term and its
+# definition (<dt>, <dd>) are one line.
+CHUNKER_VERSION = 6
 
 
 @dataclass(frozen=True)

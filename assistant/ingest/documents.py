@@ -265,6 +265,7 @@ class _VisibleText(HTMLParser):
         self.open: list[str] = []  # the elements open now (outside a region hidden by attributes)
         self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
         self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
+        self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
 
     def handle_starttag(self, tag, attrs):
         if self.unshown is not None:
@@ -296,6 +297,9 @@ class _VisibleText(HTMLParser):
                 self.inside[tag] += 1
         if tag in _PREFORMATTED:
             self.preformatted += 1
+        if tag == "dd" and self._definition_follows_term():
+            return  # "Heeling: The sideways tilt …" on one line (the term alone had been quoted as the answer)
+        self.term_end = None
         table = self.tables[-1] if self.tables else None
         if tag in _CELLS or tag == "tr":
             self._end_cell()
@@ -362,13 +366,28 @@ class _VisibleText(HTMLParser):
             self._emit("\n")
         elif tag in _BLOCK:
             self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
+            if tag == "dt" and not self.hidden:
+                self.term_end = len(self.parts) - 1
         if tag in self.counted and self.counted[tag]:
             if self.counted[tag].pop():
                 self.inside[tag] -= 1
         if tag in _PREFORMATTED and self.preformatted:
             self.preformatted -= 1
 
+    def _definition_follows_term(self) -> bool:
+        """At a <dd>: whether its <dt> just ended (only space since); if so, the term's line break
+        becomes ": ", so that the term and its definition read as one line."""
+        at, self.term_end = self.term_end, None
+        if at is None or not isinstance(self.parts[at][0], str) or self.parts[at][0] != "\n":
+            return False
+        if any(str(text).strip() for text, *_ in self.parts[at + 1 :]):
+            return False
+        self.parts[at] = (": ", *self.parts[at][1:])
+        return True
+
     def handle_data(self, data):
+        if data.strip():
+            self.term_end = None
         if self.in_title:
             self.title.append(data)  # the tab's title: the document's title, not its text
         elif self.unshown is not None:

@@ -6,7 +6,9 @@ quotes or brackets) followed by whitespace and a capital, a letter of a script w
 abbreviation or an initial, the sentence so far is only a list number ("1. Budget"), or a bracket
 opened in the sentence closes soon after, before another sentence ends ("(incl. VAT)"). Reference
 marks after the end (".[2] ", ".¹ ") end with it. A Chinese or Japanese full stop, question or
-exclamation mark (`。？！`) ends one where it stands, since no space follows it.
+exclamation mark (`。？！`) ends one where it stands, since no space follows it. A reference
+abbreviation before a number ("Tab. 2", "ca. 30 min", "Art. 5") and a clause number ("3.1.") end
+nothing, and a fenced Markdown code block (```` ``` ```` … ```` ``` ````) is one span.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
 punctuation (a heading; in prose wrapped at a short width, only a line well short of the widest),
@@ -26,6 +28,10 @@ _ABBREVIATIONS = {
     "capt", "cpt", "lt", "col", "sgt", "maj", "cmdr", "adm", "hon", "pres", "supt", "insp", "det",
     "messrs", "fr", "incl", "excl", "esp", "resp", "ref", "tel", "ave", "blvd", "govt", "assn", "bros",
 }
+# Abbreviations that stand before a number ("see Tab. 2", "ca. 30 min", "under Art. 5", "cl. 3.1"):
+# words of their own elsewhere ("I love art. It …"), so they hold a sentence only before a digit
+_BEFORE_NUMBER = {"ca", "tab", "tabs", "eq", "eqs", "art", "arts", "cl", "sec", "secs", "para", "paras", "ch", "chap",
+                  "suppl", "sch", "vs", "no", "nr", "fig", "figs", "p", "pp", "vol", "ex"}
 # A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
 # long run of dots not followed by a capital is tried from every dot, over the rest of the run
 _END = re.compile(
@@ -57,10 +63,40 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     """Spans `(s, e)` of the sentences in `text[start:end]`, whitespace trimmed, in order."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
+    at = start
+    for code_start, code_end in _fenced(text, start, end):  # a fenced code block is one span, fences and all
+        spans.extend(_prose(text, at, code_start))
+        if code := _trim(text, code_start, code_end):
+            spans.append(code)
+        at = code_end
+    spans.extend(_prose(text, at, end))
+    return spans
+
+
+def _prose(text: str, start: int, end: int):
     for block_start, block_end in _blocks(text, start, end):
         for line_start, line_end in _lines(text, block_start, block_end):
-            spans.extend(_sentences(text, line_start, line_end))
-    return spans
+            yield from _sentences(text, line_start, line_end)
+
+
+# A Markdown code block: a line of three or more backticks or tildes opens it, the next line of the
+# same run (as long or longer) closes it, or the text's end does. Its lines, blank ones and "# a
+# comment" included, had been sentences and headings of their own, and a lone "```" an answer.
+_FENCE = re.compile(r"(?m)^[ \t]{0,3}(`{3,}|~{3,})[^\n]*$")
+
+
+def _fenced(text: str, start: int, end: int):
+    """(start, end) of each fenced code block in text[start:end], opening and closing fence lines included."""
+    at = start
+    while opening := _FENCE.search(text, at, end):
+        fence = opening.group(1)
+        if fence[0] == "`" and "`" in text[opening.end(1) : opening.end()]:
+            at = opening.end()  # "```x``` …": inline code, not a fence
+            continue
+        closing = re.compile(rf"(?m)^[ \t]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$").search(text, opening.end(), end)
+        stop = closing.end() if closing else end
+        yield opening.start(), stop
+        at = stop
 
 
 def _blocks(text: str, start: int, end: int):
@@ -142,9 +178,13 @@ def _sentences(text: str, start: int, end: int):
         yield span
 
 
+_LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3}){0,3}")  # "3", "3.1", "4.2.1": a list item's or a clause's number
+
+
 def _is_list_number(text: str, first: int, dot: int) -> bool:
-    """Whether the sentence so far, from its first character `first` to the dot, is a list number."""
-    return 0 < dot - first <= 3 and text[first:dot].isdigit()
+    """Whether the sentence so far, from its first character `first` to the dot, is a list or
+    clause number ("1. Budget", "3.1. The Tenant shall …")."""
+    return 0 < dot - first <= 15 and bool(_LIST_NUMBER.fullmatch(text, first, dot))
 
 
 def _held_in_brackets(text: str, at: int, end: int, opened: dict[str, int]) -> bool:
@@ -166,6 +206,8 @@ def _is_abbreviation(text: str, start: int, dot: int) -> bool:
     word = text[word_start:dot].lstrip("(\"'“‘[").lower()
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. Smith"
+    if word in _BEFORE_NUMBER and (after := _NON_SPACE.search(text, dot + 1, dot + 4)) and after.group().isdigit():
+        return True  # "Tab. 2", "ca. 30 min", "Art. 5", "cl. 3.1"
     return word in _ABBREVIATIONS
 
 
