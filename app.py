@@ -352,13 +352,15 @@ def is_loopback(host: str) -> bool:
 class Login:
     """The login check handed to Gradio: constant-time comparison, and each failed attempt in a
     row is answered later than the last (0.5 s doubling to `max_delay`), which slows guessing.
-    Attempts are checked one at a time, each with its wait (200 guesses sent at once had all been
-    answered in 8 s). The wait is asynchronous: other users of the server are not held up by it."""
+    Failed attempts are answered one after another, each its wait after the last (200 guesses sent
+    at once had all been answered in 8 s); a right one is answered at once. The wait is
+    asynchronous: other users of the server are not held up by it."""
 
     def __init__(self, user: str, password: str, max_delay: float = 8.0):
         self._user, self._password = user.encode(), password.encode()
         self.max_delay = max_delay
         self.failures = 0
+        self.free_at = 0.0  # when the last failed attempt waiting is answered (time.monotonic)
 
     def attempt(self, user: str, password: str) -> tuple[bool, float]:
         """Whether the login is right, and how long to wait before saying so."""
@@ -371,15 +373,16 @@ class Login:
     def gradio_auth(self):
         import asyncio
 
-        turn: list[asyncio.Lock] = []  # made in the server's event loop, at the first attempt
-
         async def check(user: str, password: str) -> bool:
-            if not turn:
-                turn.append(asyncio.Lock())
-            async with turn[0]:
-                ok, delay = self.attempt(user, password)
-                await asyncio.sleep(delay)
-            return ok
+            ok, delay = self.attempt(user, password)
+            if ok:
+                return True  # at once, whatever guesses are waiting
+            # each failed attempt is answered `delay` after the one before it, so guesses sent at
+            # once wait in turn (a lock had kept the right password waiting behind them)
+            now = time.monotonic()
+            self.free_at = max(now, self.free_at) + delay
+            await asyncio.sleep(self.free_at - now)
+            return False
 
         return check
 

@@ -148,9 +148,10 @@ def test_a_new_topic_is_searched_on_its_own(article_index):
     assert after.text == alone.text
 
 
-def test_a_follow_up_refused_in_the_wrong_context_is_answered_on_its_own(tmp_path):
+def test_a_follow_up_refused_in_the_last_turn_s_context_is_read_in_an_earlier_one_never_alone(tmp_path):
     # "Where did she die?" after a question on a recipe: searched with the recipe question, the
-    # recipe's sentences filled the candidates and it was refused
+    # recipe's sentences filled the candidates and it was refused; read alone instead, "When did
+    # she marry?" after a question on a chef had been answered with Marie Curie's wedding
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / "curie.txt").write_text(
@@ -163,16 +164,23 @@ def test_a_follow_up_refused_in_the_wrong_context_is_answered_on_its_own(tmp_pat
         "Preheat the oven to 175 °C and butter a loaf tin. Mash the bananas with a fork in a mixing bowl. Stir in the melted "
         "butter, then the sugar and egg. Add the flour last and stir until just combined. Pour the batter into the tin and "
         "bake for 60 minutes. Let the bread cool in the tin for 10 minutes before slicing.\n", "utf-8")
+    for i, dish in enumerate(["soup", "risotto", "tart", "salad", "stew", "gnocchi", "sorbet"]):
+        (corpus / f"bistro_{i}.txt").write_text(
+            f"Bistro Lumiere\n\nHead chef Anna Berg serves a {dish} of the season. The {dish} changes every week, and "
+            f"Anna Berg chooses it at the market on Monday.\n", "utf-8")
     bot = assistant.Assistant(store=tmp_path / "store")
     bot.add([corpus])
     history = [("Who was Marie Curie?", "…"), ("How long do I bake the banana bread?", "…")]
     answer = bot.ask("Where did she die?", history=history)
     assert not answer.abstained and "Passy" in answer.text
-    assert answer.query == "Where did she die?"  # read on its own
+    assert answer.query == "Who was Marie Curie? Where did she die?"  # read in the earlier turn's context
     assert {Path(c.hit.source).name for c in answer.citations} == {"curie.txt"}
     # a follow-up its context answers keeps the context
     follow = bot.ask("How long does it cool?", history=history)
     assert follow.query.startswith("How long do I bake") and "10 minutes" in follow.text
+    # never read on its own: "she" is not whoever the documents name
+    chef = [("Who is the head chef of Bistro Lumiere?", "The documents don't say.")]
+    assert bot.ask("When did she marry?", history=chef).abstained
 
 
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):

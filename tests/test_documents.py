@@ -549,3 +549,28 @@ def test_an_html_term_and_its_definition_read_as_one_line():
     page = ("<main><h1>Sailing terms</h1><dl>\n<dt>Jib</dt>\n<dd>A triangular sail.</dd>\n"
             "<dt>Boom</dt><dd>The pole along the sail.</dd><dd>A sudden noise.</dd></dl></main>")
     assert html_visible_text(page) == "Sailing terms\n\nJib: A triangular sail.\n\nBoom: The pole along the sail.\n\nA sudden noise."
+
+
+def test_a_pdf_page_of_more_drawing_instructions_than_the_most_is_refused_before_its_text_is_read(tmp_path):
+    # a 128 KB one-page PDF of 41 MB of instructions had not been read after 300 s
+    import zlib
+
+    from assistant.ingest.documents import PAGE_CONTENT_MOST
+
+    content = b"BT /F1 10 Tf 72 700 Td (" + b"A" * (PAGE_CONTENT_MOST + 1000) + b") Tj ET\n"
+    stream = zlib.compress(content, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    path = tmp_path / "dense.pdf"
+    path.write_bytes(bytes(out))
+    assert path.stat().st_size < 64 * 1024
+    with pytest.raises(LoadError, match=r"page 1 holds 4 MiB of drawing instructions, more than 4 MiB; not read"):
+        load(path)

@@ -225,6 +225,23 @@ def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(o
     assert extractive.compose([[second, prose]], 3)[0] == f"{second.text} [1]\n{prose.text} [1]"
 
 
+def test_the_whole_list_is_one_list_of_two_chosen_items_and_never_more_than_the_most(one_document):
+    text = ("1. Download it.\n2. Run setup.\n3. Restart.\n\n- Windows 95 is not supported.\n- It costs $40.\n\n"
+            "Board:\n" + "\n".join(f"- Member {i} of the board." for i in range(1, 31)) + "\n\n1. Leave. Staff get 25 days.\n2. Pay.")
+
+    base = _chosen(one_document, text, "2. Run setup.")
+
+    def chosen(*quotes):
+        return [replace(base, start=text.index(q), end=text.index(q) + len(q), text=q) for q in quotes]
+
+    got = [c.quote for c in extractive.compose([chosen("2. Run setup.", "3. Restart.")], 3)[1]]
+    assert got == ["1. Download it.", "2. Run setup.", "3. Restart."]  # not the bullets after the blank line
+    got = [c.quote for c in extractive.compose([chosen("- Member 1 of the board.", "- Member 30 of the board.")], 3)[1]]
+    assert got == ["- Member 1 of the board.", "- Member 30 of the board."]  # 30 items: more than the most
+    got = [c.quote for c in extractive.compose([chosen("1. Leave.", "Staff get 25 days.")], 3)[1]]
+    assert got == ["1. Leave.", "Staff get 25 days."]  # two sentences of one item are one item
+
+
 def test_a_sentence_under_another_markdown_heading_does_not_join_the_answer(one_document):
     # "## Parental leave" had been quoted in an answer on annual leave
     text = ("## Annual leave\n\nStaff receive 25 days of leave a year.\n\n## Parental leave\n\n"
@@ -235,6 +252,40 @@ def test_a_sentence_under_another_markdown_heading_does_not_join_the_answer(one_
     as_markdown = [replace(c, hit=replace(c.hit, source="handbook.md")) for c in (best, other)]
     assert [c.quote for c in extractive.compose([as_markdown], 3)[1]] == [best.text]
     assert [c.quote for c in extractive.compose([[best, other]], 3)[1]] == [best.text, other.text]  # in plain text: a "#" is text
+
+
+def test_a_quotation_of_several_sentences_is_quoted_whole(one_document):
+    # "What did Ana Ruiz say about the budget?" had been answered with the half holding her name
+    text = ('The library will close on Sundays, the council said.\n\n"We have cut the book budget twice. Closing on '
+            'Sundays saves money," said director Ana Ruiz. She spoke on Monday.')
+    named = _chosen(one_document, text, 'Closing on Sundays saves money," said director Ana Ruiz.')
+    assert [c.quote for c in extractive.compose([[named]], 3)[1]] == ['"We have cut the book budget twice.', named.text]
+    start = text.index('"We')
+    opening = replace(named, start=start, end=start + 35, text=text[start : start + 35])
+    assert [c.quote for c in extractive.compose([[opening]], 3)[1]] == [opening.text, named.text]
+    start = text.index("She spoke")
+    plain = replace(named, start=start, end=len(text), text=text[start:])
+    assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]  # no quotation: alone
+
+
+def test_a_sentence_below_the_threshold_does_not_join_and_a_row_of_dashes_or_a_faq_echo_is_no_candidate(campus):
+    a = next(h for h in _hits(campus, "campus")[1] if len(campus.index.chunks[campus.chunk_row[h.chunk_id]].sentences) > 1)
+    first, last = campus.index.chunks[campus.chunk_row[a.chunk_id]].sentences[0], campus.index.chunks[campus.chunk_row[a.chunk_id]].sentences[-1]
+    weak = [_candidate(a, *last, 0.36), _candidate(a, *first, 0.2)]  # half the best, but below a threshold of 0.25
+    assert len(extractive.compose([weak], 3)[1]) == 2 and len(extractive.compose([weak], 3, threshold=0.25)[1]) == 1
+    assert not extractive.states_something("|---|:---:|") and not extractive.states_something("```")
+    assert extractive.states_something("| Single | 2 euros |")
+
+
+def test_an_faq_question_line_before_its_answer_line_is_no_candidate(one_document):
+    text = "# FAQ\n\nQ: Can I sync notes with Dropbox?\nA: Not yet. Sync is planned for version 2.0.\n\nQ: Is it free?\n"
+    searcher = one_document(text, 1200)
+    question = "Can I sync with Dropbox?"
+    vector, hits = _hits(searcher, question)
+    found = extractive.sentences(question, vector, hits, searcher)
+    texts = [c.text for c in found]
+    assert "Q: Can I sync notes with Dropbox?" not in texts and "A: Not yet." in texts
+    assert "Q: Is it free?" in texts  # no answer line after it: it stays
 
 
 def test_lexical_tokens_are_stemmed_content_words():

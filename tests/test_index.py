@@ -1207,6 +1207,20 @@ def test_a_document_moved_or_renamed_is_dropped_from_its_old_path_when_its_new_o
     assert Index.load(built).manifest.roots == (str(moved),)
 
 
+def test_a_relative_source_not_found_from_another_working_folder_is_not_dropped_as_moved(corpus, tmp_path, settings, embedder, monkeypatch):
+    # recorded as "corpus/apples.txt" from one folder, it was "gone" from another, and a copy added
+    # there dropped it
+    monkeypatch.chdir(tmp_path)
+    index_dir = tmp_path / "index"
+    add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(corpus / "apples.txt", elsewhere / "copy.txt")
+    monkeypatch.chdir(elsewhere)
+    report = add_documents([elsewhere / "copy.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert not report.removed and os.path.join("corpus", "apples.txt") in sources(index_dir)
+
+
 def test_a_file_name_that_is_not_utf8_fails_alone(corpus, tmp_path, settings, embedder, capsys):
     from assistant.interfaces import cli
 

@@ -38,13 +38,19 @@ def test_a_message_with_other_words_is_a_question(message):
     ("Hi! Who is Ken Hu? Thanks!", "Who is Ken Hu?"),
     ("Hey, who is Ken Hu?", "Who is Ken Hu?"),
     ("Who is Ken Hu? Thank you.", "Who is Ken Hu?"),
-    ("Who wrote it? ty 🙏", "Who wrote it?"),
+    ("Who wrote it? Thanks 🙏", "Who wrote it?"),
+    ("Thanks :) who wrote the report?", "Who wrote the report?"),
+    ("Thanks! :D When is the deadline?", "When is the deadline?"),
     ("Who wrote it, thanks", "Who wrote it?"),
     # the same words as part of the question stay
     ("Great Britain, what is its capital?", "Great Britain, what is its capital?"),
     ("Good, bad or neutral?", "Good, bad or neutral?"),
     ("Thanks to whom was the bridge built?", "Thanks to whom was the bridge built?"),
     ("History, what is it?", "History, what is it?"),
+    ("Hi-vis vest requirements?", "Hi-vis vest requirements?"),
+    ("Cool-down period after a workout?", "Cool-down period after a workout?"),
+    ("Which foods contain vitamins A, D, E, K", "Which foods contain vitamins A, D, E, K?"),
+    ("Who wrote it? ty", "Who wrote it? ty?"),  # one letter: kept, as typed
     ("Thanks!", "Thanks!"),  # nothing else: the message itself
 ])
 def test_social_words_around_a_question_are_not_read(question, read):
@@ -54,6 +60,12 @@ def test_social_words_around_a_question_are_not_read(question, read):
 def test_a_social_turn_is_no_context_for_a_follow_up():
     history = [("Who is Ken Hu?", "A CEO."), ("Thanks!", SOCIAL_REPLIES["thanks"])]
     assert contextualize("And what did he say?", history) == "Who is Ken Hu? And what did he say?"
+
+
+def test_a_request_for_help_is_replied_to_only_as_a_conversation_s_first_message():
+    assert smalltalk.reply("How does this work?") == SOCIAL_REPLIES["help"]
+    assert smalltalk.reply("How does this work?", first=False) is None  # asks about what was discussed
+    assert smalltalk.reply("Thanks!", first=False) == SOCIAL_REPLIES["thanks"]
 
 
 def test_ask_replies_to_a_greeting_without_searching_or_citing(tmp_path):

@@ -555,6 +555,9 @@ def test_one_milvus_lite_file_reached_through_a_link_is_the_same_store(corpus, t
     add_documents([corpus / "apples.txt"], f"milvus://{tmp_path / 'real' / 's.db'}", settings=settings, embedder=embedder)
     linked = Assistant(store=f"milvus://{tmp_path / 'link' / 's.db'}", settings=settings, embedder=embedder)
     assert [f.source for f in linked.documents()] == [str(corpus / "apples.txt")]
+    (tmp_path / "file-link.db").symlink_to(tmp_path / "real" / "s.db")  # a link to the file itself: the same store
+    add_documents([corpus / "taxes.txt"], f"milvus://{tmp_path / 'file-link.db'}", settings=settings, embedder=embedder)
+    assert len(linked.documents()) == 2 and not (tmp_path / "file-link.db.lock").exists()
 
 
 def test_a_chunk_too_long_for_milvus_fails_its_file_alone_before_anything_is_embedded(corpus, tmp_path, settings, embedder):

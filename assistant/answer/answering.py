@@ -2,7 +2,7 @@
 
 A greeting, thanks or "what can you do?" alone gets a short reply without a search
 (`answer/smalltalk.py`). Retrieves with the follow-up-aware query (and, for a multi-part question,
-each part's; a follow-up refused in its context is read once more on its own), decides
+each part's; a follow-up refused in its context is read in that of the turns before), decides
 whether the passages answer the question (or which of its parts), and answers extractively (the default, offline) or, when a language model endpoint is configured,
 with the model's verified answer, falling back to the extractive one on any failure. An answer
 whose confidence is below the level at which the answer model counts as sure is marked `unsure`.
@@ -46,7 +46,7 @@ def ask(
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:
         raise ValueError(f"history: {err}") from None
-    if social := smalltalk.reply(question):  # "hi", "thanks!", "what can you do?": no search
+    if social := smalltalk.reply(question, first=not history):  # "hi", "thanks!", "what can you do?": no search
         return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
@@ -77,11 +77,17 @@ def ask(
 
     hits, found, scores = read(query, history)
     if query != plain and max(scores) < threshold:
-        # A follow-up read in the context of the wrong earlier turn ("Where did she die?" after a
-        # question on a recipe) is read once more on its own, and answered so if it can be.
-        alone = read(plain, [])
-        if max(alone[2]) >= threshold:
-            query, (hits, found, scores) = plain, alone
+        # A follow-up refused in the context of the last turn ("Where did she die?" after a question
+        # on a recipe) is read in the context of each earlier turn, latest first (two at most), and
+        # answered in the first that answers it. Never on its own: read alone, "When did she marry?"
+        # after a question on a chef had been answered with another woman's wedding.
+        for earlier in [q for q, _ in history[:-1] if q.strip() and not smalltalk.kind(q)][::-1][:2]:
+            if (other := contextualize(plain, [(earlier, "")])) == query:
+                continue
+            retry = read(other, [(earlier, "")])
+            if max(retry[2]) >= threshold:
+                query, (hits, found, scores) = other, retry
+                break
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence,
                 read_as=plain if plain != typed else "")
@@ -91,7 +97,7 @@ def ask(
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
-    text, citations = extractive.compose(answered, settings.answer_max_sentences)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences, threshold)
     cited = {c.hit.source for c in citations}
     if others := list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited))):
         names = ", ".join(os.path.basename(s) for s in others)
@@ -124,7 +130,7 @@ def _stale(citations, index) -> str:
 
     found = {}
     for source in dict.fromkeys(c.hit.source for c in citations):
-        if (how := changed_since(source, index.file_sha256.get(source, ""))) and source in index.file_sha256:
+        if source in index.file_sha256 and (how := changed_since(source, index.file_sha256[source])):
             found[source] = how
     if not found:
         return ""

@@ -62,6 +62,8 @@ class Candidate:
 # most of the question's words lost 8 answers).
 _ASKS = re.compile(r"\?[\s'\"’”)\]]*$")
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
+_A_WORD = re.compile(r"\w")
+_ITS_ANSWER = re.compile(r"\s*(?:A|Answer)\s*[:.)]", re.I)  # an FAQ's "A:" after its "Q: …?"
 _MARKDOWN = (".md", ".markdown")
 
 
@@ -71,7 +73,16 @@ def states_something(text: str, question_words: set[str] | frozenset[str] = froz
     only. (In a plain text file "# of beds: 120" is no heading.)"""
     if markdown and _HEADING.match(text):
         return False
+    if not _A_WORD.search(text):  # a table's "|---|---|" or a lone "```": nothing to read
+        return False
     return not (_ASKS.search(text) and set(tokenize(text)) <= question_words)
+
+
+def _asks_before_its_answer(cand: Candidate) -> bool:
+    """An FAQ's question line followed by its "A:" line ("Q: Can I sync with Dropbox?" / "A: Not
+    yet."): the answer is in the next line; the echo of the question, one word off, had been quoted
+    in its place."""
+    return bool(_ASKS.search(cand.text)) and bool(_ITS_ANSWER.match(cand.hit.text, cand.end - cand.hit.start))
 
 
 def sentences(
@@ -82,7 +93,8 @@ def sentences(
     model score not yet set), best first."""
     found, table = with_features(question, query_vector, hits, searcher)
     asked = set(tokenize(question))
-    kept = [i for i, c in enumerate(found) if states_something(c.text, asked, c.hit.source.lower().endswith(_MARKDOWN))]
+    kept = [i for i, c in enumerate(found) if states_something(c.text, asked, c.hit.source.lower().endswith(_MARKDOWN))
+            and not _asks_before_its_answer(c)]
     found, table = [found[i] for i in kept], table[kept]
     scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
     scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))
@@ -206,14 +218,14 @@ def answerability(found: list[Candidate]) -> float:
     return found[0].score if found[0].judged is None else found[0].judged
 
 
-def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
+def compose(parts: list[list[Candidate]], max_sentences: int, threshold: float = 0.0) -> tuple[str, tuple[Citation, ...]]:
     """The answer text (verbatim sentences with markers) and its citations: for each part of the
     question (one list of scored candidates per part, see `answer/parts.py`), its best sentence
     and the sentences of the same passage the model also finds answering, in reading order. The
     quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
-        selected = _with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences))
+        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_selection(found, max_sentences, threshold), max_sentences)))
         for cand in sorted(_with_headers(selected), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
@@ -234,7 +246,7 @@ def _own_line(quote: str) -> bool:
     return is_list_item(quote) or is_table_row(quote)
 
 
-def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
+def _selection(found: list[Candidate], max_sentences: int, threshold: float = 0.0) -> list[Candidate]:
     if not found:
         return []
     best = found[0]
@@ -242,7 +254,9 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
     for cand in found[1:]:
         if len(chosen) >= max_sentences:
             break
-        if (cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score and not _overlapping(cand, chosen)
+        # (never below the abstention threshold: a sentence that would be refused alone had joined a weak best)
+        if (cand.hit.chunk_id == best.hit.chunk_id and cand.score >= max(JOIN_SHARE * best.score, threshold)
+                and not _overlapping(cand, chosen)
                 and not _heading_between(best, cand)):
             chosen.append(cand)
     return chosen
@@ -285,14 +299,20 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
     return out
 
 
-def _list_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) in `text` of each bulleted or numbered list: a run of item lines, blank lines
-    between items allowed."""
-    spans: list[tuple[int, int]] = []
-    at, current = 0, None
+def _list_spans(text: str) -> list[tuple[int, int, list[int]]]:
+    """(start, end, where each item starts) in `text` of each bulleted or numbered list: a run of
+    item lines of one kind (numbers, or one bullet mark), blank lines between items allowed."""
+    spans: list[tuple[int, int, list[int]]] = []
+    at, current, kind = 0, None, None
     for line in text.splitlines(keepends=True):
         if is_list_item(line):
-            current = (current[0] if current else at, at + len(line.rstrip()))
+            mark = line.lstrip()[0]
+            this = "number" if mark.isdigit() else mark
+            if current and this != kind:  # "1. Run setup." then "- Windows 95 is not supported.": two lists
+                spans.append(current)
+                current = None
+            current = (current[0], at + len(line.rstrip()), current[2] + [at]) if current else (at, at + len(line.rstrip()), [at])
+            kind = this
         elif line.strip() and current:
             spans.append(current)
             current = None
@@ -301,25 +321,82 @@ def _list_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _with_whole_lists(selected: list[Candidate]) -> list[Candidate]:
-    """`selected`, and where two or more of its sentences are items of one list, that list's other
-    items (LEAD_IN_MOST sentences at most; of a longer list, those between the first and last
-    chosen): the model had chosen steps 2 and 4 of a five-step procedure."""
+    """`selected`, and where sentences of two or more items of one list are chosen, that list's
+    other items (LEAD_IN_MOST sentences at most; of a longer list, those between the first and last
+    chosen, if that many): the model had chosen steps 2 and 4 of a five-step procedure."""
     out = list(selected)
     for hit in {c.hit.chunk_id: c.hit for c in selected}.values():
         mine = [c for c in selected if c.hit.chunk_id == hit.chunk_id]
-        for start, end in _list_spans(hit.text):
+        for start, end, items in _list_spans(hit.text):
             inside = [c for c in mine if start <= c.start - hit.start < end]
-            if len(inside) < 2:
+            chosen_items = {max(i for i in items if i <= c.start - hit.start) for c in inside}
+            if len(chosen_items) < 2:
                 continue
             spans = split_sentences(hit.text, start, end)
             if len(spans) > LEAD_IN_MOST:
                 first, last = min(c.start for c in inside) - hit.start, max(c.end for c in inside) - hit.start
                 spans = [(s, e) for s, e in spans if s >= first and e <= last]
+            if len(spans) > LEAD_IN_MOST:
+                continue  # a long stretch of a long list: the chosen items only
             for s, e in spans:
                 item = replace(inside[0], start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
                 if not _overlapping(item, out):
                     out.append(item)
     return out
+
+
+_OPEN_QUOTES, _CLOSE_QUOTES = "“„«", "”»"
+
+
+def _with_quotes_whole(selected: list[Candidate]) -> list[Candidate]:
+    """`selected`, and where a chosen sentence closes a quotation that a sentence before it in its
+    paragraph opened (or opens one a sentence after it closes), those sentences: a speaker's
+    quotation is one statement ("What did Ana Ruiz say about the budget?" had been answered with its
+    second half, holding her name, and without the sentence on the budget)."""
+    out = list(selected)
+    for cand in selected:
+        hit, text = cand.hit, cand.text
+        straight_odd = text.count('"') % 2 == 1
+        closes = sum(text.count(c) for c in _CLOSE_QUOTES) > sum(text.count(c) for c in _OPEN_QUOTES)
+        opens = sum(text.count(c) for c in _OPEN_QUOTES) > sum(text.count(c) for c in _CLOSE_QUOTES)
+        if not (straight_odd or closes or opens):
+            continue
+        begin = _paragraph_start(hit.text, cand.start - hit.start)
+        finish = _paragraph_end(hit.text, cand.end - hit.start)
+        spans = split_sentences(hit.text, begin, finish)
+        here = next((i for i, (s, _) in enumerate(spans) if s == cand.start - hit.start), None)
+        if here is None:
+            continue
+        backward = closes or (straight_odd and not text.lstrip().startswith('"'))
+        step = -1 if backward else 1
+        i, needed = here + step, []
+        while 0 <= i < len(spans) and len(needed) < LEAD_IN_MOST:
+            s, e = spans[i]
+            needed.append((s, e))
+            piece = hit.text[s:e]
+            if (backward and ('"' in piece or any(c in piece for c in _OPEN_QUOTES))) or \
+                    (not backward and ('"' in piece or any(c in piece for c in _CLOSE_QUOTES))):
+                break
+            i += step
+        else:
+            continue  # the quotation's other end is not in the paragraph: nothing is brought
+        for s, e in needed:
+            extra = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            if not _overlapping(extra, out):
+                out.append(extra)
+    return out
+
+
+def _paragraph_start(text: str, at: int) -> int:
+    """Where the paragraph holding `at` starts."""
+    found = [m.end() for m in BLANK_LINE.finditer(text, 0, at)]
+    return found[-1] if found else 0
+
+
+def _paragraph_end(text: str, at: int) -> int:
+    """Where the paragraph holding `at` ends."""
+    found = BLANK_LINE.search(text, at)
+    return found.start() if found else len(text)
 
 
 def _with_headers(selected: list[Candidate]) -> list[Candidate]:

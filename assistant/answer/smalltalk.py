@@ -6,8 +6,10 @@ two passages, and "Who are you?" with a list of a meeting's attendees. Around a 
 leading or trailing run of them ("Thanks! And part-time staff?", "Who wrote it? Thank you.") is
 not part of what is asked (`without_social`): the answer model, trained on bare questions, read
 "Thanks! And part-time staff?" at 0.10 and the bare follow-up at 0.82. Only a closed list of
-phrases counts, and only as a whole stretch between punctuation marks, so "Great Britain" or
-"Thanks to whom was the bridge built?" stay questions.
+phrases counts, only whole words followed by punctuation and a space (or by "and", "what
+about"), so "Great Britain", "Hi-vis vests" or "Thanks to whom was the bridge built?" stay
+questions. A request for help gets its reply only as a conversation's first message: later,
+"How does this work?" asks about what was discussed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import regex
 from assistant.answer.prompts import SOCIAL_REPLIES
 
 _GREETING = r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|hi there|hello there|hey there"
-_THANKS = (r"thanks?|thank you(?: (?:so|very) much)?|thanks (?:a lot|so much|again|in advance)|many thanks|thx|ty|cheers"
+_THANKS = (r"thanks?|thank you(?: (?:so|very) much)?|thanks (?:a lot|so much|again|in advance)|many thanks|thx|cheers"
            r"|much appreciated|appreciate it|thank u")
-_ACK = r"ok|okay|k|great|cool|perfect|awesome|excellent|got it|i see|alright|all right|understood|noted|wow|oh|ah|hmm+"
+_ACK = r"ok|okay|great|cool|perfect|awesome|excellent|got it|i see|alright|all right|understood|noted|wow|oh|ah|hmm+"
 _BYE = r"bye|goodbye|bye bye|see you|see ya"
 # said alone, these are answers to a question the assistant never asks; around a question they are
 # part of it ("Good, bad or neutral?"), so they are replied to but never stripped
@@ -27,14 +29,16 @@ _ALONE_ONLY = r"good|fine|nice|yes|no|yep|nope|sure|right|interesting|makes sens
 _HELP = (r"help|help me|what can you do|what do you do|who are you|what are you|how does this work|how do you work"
          r"|how can you help|what is this|how do i use this|what should i ask")
 
-_SOCIAL = f"(?:{_GREETING}|{_THANKS}|{_ACK}|{_BYE})"
-_RUN = rf"{_SOCIAL}(?:[\s,]+{_SOCIAL})*"
+_AROUND = f"(?:{_GREETING}|{_THANKS}|{_ACK}|{_BYE})"
+_RUN = rf"\b{_AROUND}(?:[\s,]+{_AROUND})*\b"
 _EMOJI = r"[:;]-?[)(DPp]|<3|[\p{So}\p{Sk}\p{Cf}]"  # smileys and emoji (with their joiners and variation marks)
-_MARKS = rf"(?:[\s,.!;:\u2014-]|{_EMOJI})"
-_LEADING = regex.compile(rf"\s*{_RUN}(?:\s*(?:[,.!;:\u2014-]|{_EMOJI}))+\s*|\s*{_RUN}\s+(?=(?:and|but|so|what about|how about)\b)", regex.I)
-_TRAILING = regex.compile(rf"(?<=[.!?,;])\s*{_RUN}{_MARKS}*$", regex.I)
+_MARK = rf"(?:{_EMOJI}|[,.!;:\u2013\u2014-])"  # a smiley before a colon: ":)" is one, not ":" and ")"
+# a run, then marks and a space ("Hi-vis vests?" and "Cool-down?" are words; "Thanks :) who …" is not)
+_LEADING = regex.compile(rf"\s*{_RUN}(?:\s*{_MARK})+\s+|\s*{_RUN}\s+(?=(?:and|but|so|what about|how about)\b)", regex.I)
+_TRAILING = regex.compile(rf"(?<=[.!?,;])\s*{_RUN}(?:\s*{_MARK})*\s*$", regex.I)
 _WORD = regex.compile(r"\w+")
-_KINDS = (("help", _HELP), ("thanks", _THANKS), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|{_ALONE_ONLY}"))
+# "ty" and "k" alone are thanks and an acknowledgement; around a question they are letters ("vitamins A, D, E, K")
+_KINDS = (("help", _HELP), ("thanks", f"{_THANKS}|ty"), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|k|{_ALONE_ONLY}"))
 
 
 def _bare(message: str) -> str:
@@ -58,10 +62,11 @@ def kind(message: str) -> str | None:
     return None
 
 
-def reply(message: str) -> str | None:
-    """The reply to a message of social words alone (see `kind`), else None."""
+def reply(message: str, first: bool = True) -> str | None:
+    """The reply to a message of social words alone (see `kind`), else None; a request for help
+    only as a conversation's `first` message (later, "How does this work?" asks about what was said)."""
     found = kind(message)
-    return SOCIAL_REPLIES[found] if found else None
+    return SOCIAL_REPLIES[found] if found and (first or found != "help") else None
 
 
 def without_social(question: str) -> str:

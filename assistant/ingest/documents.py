@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from assistant.config import SUPPORTED_SUFFIXES
+from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest.sentences import LINE_BREAK
 
 
@@ -77,7 +77,7 @@ def changed_since(path: str, sha256: str) -> str:
     return "changed" if now and now != sha256 else ""  # (one that cannot be read now: not known to differ)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)  # (a version of a file: its path, size and modification time)
 def _hash_of(path: str, size: int, mtime_ns: int) -> str:
     try:
         return file_sha256(path)
@@ -532,6 +532,12 @@ def _pdf_text(data: bytes, source: str, max_chars: int | None = None) -> tuple[s
             raise LoadError(source, err.reason + warnings.note()) from None
 
 
+# The most drawing instructions (a page's decompressed content stream) read for text: a one-page
+# PDF of 128 KB holding 41 MB of them had not been read after 300 s (pypdf's text extraction grows
+# faster than the stream); a page of dense text holds some 50 KB.
+PAGE_CONTENT_MOST = 4 * 1024 * 1024
+
+
 def _read_pdf(data: bytes, source: str, max_chars: int | None = None) -> tuple[str, tuple[Page, ...], str]:
     import io
 
@@ -549,6 +555,11 @@ def _read_pdf(data: bytes, source: str, max_chars: int | None = None) -> tuple[s
                 raise LoadError(source, "encrypted PDF (a password is needed)") from None
         texts, total = [], 0
         for number, page in enumerate(reader.pages, start=1):
+            contents = page.get_contents()
+            drawn = len(contents.get_data()) if contents is not None else 0
+            if drawn > PAGE_CONTENT_MOST:  # reading text takes more than linear time in it: refused before
+                raise LoadError(source, f"page {number} holds {drawn / MIB:.0f} MiB of drawing instructions, more than "
+                                        f"{PAGE_CONTENT_MOST // MIB} MiB; not read (a page of ordinary text holds well under 1)")
             texts.append((page.extract_text() or "").strip())
             total += len(texts[-1])
             if max_chars is not None and total > max_chars:

@@ -296,7 +296,9 @@ def sync(
             if source in wanted:
                 continue
             asked = source in remove_set or os.path.realpath(source) in remove_real
-            gone = not os.path.lexists(source)
+            # (a relative source is looked for from the working folder, which may not be the one it
+            # was recorded from: not known to be gone, so never dropped as moved)
+            gone = os.path.isabs(source) and not os.path.lexists(source)
             if prune or asked or (gone and entry.sha256 in moved):
                 # (a document gone from the disk whose content this call indexes elsewhere was moved
                 # or renamed: the index had gone on citing the old path, before the copy that is there)
@@ -480,9 +482,12 @@ def _roots(plan: _Plan, paths, previous: Snapshot | None, entries) -> list[str]:
             roots.append(p)
     gone = _Paths(plan.unrooted)
     roots = [r for r in roots if not any(_under(r, g) for g in gone.around(r))]
-    held, removed = _Paths(roots), set(plan.removed)
+    missing = [r for r in roots if not os.path.lexists(r)]
+    if not missing:
+        return roots  # the usual case: no resolving of every indexed path
+    held, removed = _Paths(missing), set(plan.removed)
     holding = {r for source in entries if source not in removed for r in held.around(source) if _under(source, r)}
-    return [r for r in roots if r in holding or os.path.lexists(r)]
+    return [r for r in roots if r in holding or r not in missing]
 
 
 def _roots_changed(plan: _Plan, paths, old: Snapshot, entries) -> bool:

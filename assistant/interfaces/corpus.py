@@ -137,8 +137,9 @@ class CorpusFolder:
         """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
         if not source or not source.strip():
             return "Choose a document to remove."
-        if os.sep not in source and "/" not in source:  # a name as the table shows it: the one document so named
-            named = [f.source for f in self.assistant.documents() if Path(f.source).name == source]
+        indexed = [f.source for f in self.assistant.documents()]
+        if source not in indexed and os.sep not in source and "/" not in source:  # a name as the table shows it
+            named = [s for s in indexed if Path(s).name == source]
             if len(named) > 1:
                 return f"Not removed: {_shown(source)}: {len(named)} documents have this name; choose one from the list."
             source = named[0] if named else source

@@ -144,8 +144,8 @@ class MilvusStore:
     @classmethod
     def from_uri(cls, name: str, settings=None) -> "MilvusStore":
         uri, lite = parse(name)
-        if lite:  # one client per file, however it is reached (a link to its folder had read as "another process")
-            uri = lite = os.path.join(os.path.realpath(os.path.dirname(lite)), os.path.basename(lite))
+        if lite:  # one client and lock per file, however it is reached (a link had read as "another process")
+            uri = lite = os.path.realpath(lite)
         token = getattr(settings, "milvus_token", "") or ""
         lexical = getattr(settings, "milvus_lexical", "bm25s") or "bm25s"
         return cls(name, uri, lite, token, lexical)
