@@ -213,9 +213,13 @@ def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbe
     expected = ["Northwind Annual Report 2023\n" + bodies[0], *bodies[1:]]  # the first page keeps its header: the title
     assert document.text.split(PAGE_SEPARATOR) == expected and document.title == "Northwind Annual Report 2023"
     assert [document.text[p.start:p.end] for p in document.pages] == expected and [p.number for p in document.pages] == [1, 2, 3, 4]
-    # a line on only some pages stays, and so does everything of a document of two pages
+    # a line on only some pages stays; of a document of two pages, a line on both goes (a two-page
+    # leaflet's "Page 1" had been glued into the sentence it split), and one on one page stays
     assert without_running_lines(["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]) == ["Intro\nA.", "Intro\nB.", "Other\nC.", "Other2\nD."]
-    assert without_running_lines(["Head\nA.", "Head\nB."]) == ["Head\nA.", "Head\nB."]
+    assert without_running_lines(["Head\nA.", "Head\nB."]) == ["Head\nA.", "B."]
+    assert without_running_lines(["A. It is charged to the\nPage 1", "patient.\nPage 2"]) == ["A. It is charged to the", "patient."]
+    assert without_running_lines(["Head\nA.", "Other\nB."]) == ["Head\nA.", "Other\nB."]
+    assert without_running_lines(["Only page\nA."]) == ["Only page\nA."]
     assert without_running_lines(["A.\nPage 1 of 3", "B.\nPage 2 of 3", "C.\nPage 3 of 3"]) == ["A.", "B.", "C."]
     assert without_running_lines(["Head", "Head", "Head"]) == ["Head", "Head", "Head"]  # a page's only line is its text
     # two-line footers go; rows of figures, invoice numbers and dates that differ page by page stay

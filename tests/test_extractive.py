@@ -268,11 +268,7 @@ def test_a_quotation_of_several_sentences_is_quoted_whole(one_document):
     assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]  # no quotation: alone
 
 
-def test_a_sentence_below_the_threshold_does_not_join_and_a_row_of_dashes_or_a_faq_echo_is_no_candidate(campus):
-    a = next(h for h in _hits(campus, "campus")[1] if len(campus.index.chunks[campus.chunk_row[h.chunk_id]].sentences) > 1)
-    first, last = campus.index.chunks[campus.chunk_row[a.chunk_id]].sentences[0], campus.index.chunks[campus.chunk_row[a.chunk_id]].sentences[-1]
-    weak = [_candidate(a, *last, 0.36), _candidate(a, *first, 0.2)]  # half the best, but below a threshold of 0.25
-    assert len(extractive.compose([weak], 3)[1]) == 2 and len(extractive.compose([weak], 3, threshold=0.25)[1]) == 1
+def test_a_row_of_dashes_or_a_lone_fence_is_no_candidate():
     assert not extractive.states_something("|---|:---:|") and not extractive.states_something("```")
     assert extractive.states_something("| Single | 2 euros |")
 

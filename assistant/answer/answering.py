@@ -97,7 +97,7 @@ def ask(
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
     if unanswered:
         base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
-    text, citations = extractive.compose(answered, settings.answer_max_sentences, threshold)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences)
     cited = {c.hit.source for c in citations}
     if others := list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited))):
         names = ", ".join(os.path.basename(s) for s in others)

@@ -588,12 +588,13 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")  # a word of two letters or more
 
 def without_running_lines(texts: list[str]) -> list[str]:
     """Page texts without their running headers and footers (up to two lines at each end): a first
-    or last line that opens (or closes) at least half the pages of a document of three or more,
-    the same on each or for a number that counts the pages ("page 7"), and holding words (a row
-    of figures never is one). The first page keeps its header: it is often the title."""
+    or last line that opens (or closes) at least half the pages of a document of three or more, or
+    both pages of one of two, the same on each or for a number that counts the pages ("page 7"),
+    and holding words (a row of figures never is one). The first page keeps its header: it is
+    often the title. (A two-page leaflet's footer had been glued into the sentence it split.)"""
     pages = [t.split("\n") for t in texts]
     shown = sum(1 for p in pages if any(line.strip() for line in p))
-    if shown < _RUNNING_MIN_PAGES:
+    if shown < 2:
         return texts
     for _ in range(2):
         for end in (0, -1):
@@ -608,7 +609,7 @@ def _drop_running(pages: list[list[str]], end: int, shown: int) -> None:
         if _LETTERS.search(line):
             seen.setdefault(_DIGITS.sub("#", line), []).append((i, line))
     for found in seen.values():
-        if len(found) >= max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown) and _runs(found):
+        if len(found) >= (shown if shown < _RUNNING_MIN_PAGES else max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown)) and _runs(found):
             for i, _ in found:
                 if not (end == 0 and i == 0):
                     del pages[i][end]
