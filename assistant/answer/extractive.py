@@ -12,9 +12,11 @@ one), the highest probability of the best candidates read once more with their b
 (`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
 sentence, and sentences of its passage that the model also finds answering, become the answer, in
 reading order, each followed by its citation marker; a chosen sentence ending in a colon brings
-the list it announces, two chosen items of one list the whole list, and a chosen table row its
-table's header row. A Markdown heading, or a
-sentence that only asks the question back, is never a candidate.
+the list it announces, two chosen items of one list the whole list, a chosen part of a quotation
+the rest of it, and a chosen table row its table's header row; no sentence joins across a Markdown
+heading. A Markdown heading, a sentence that only asks the question back, an FAQ's question line
+before its answer line, or a line without a word is never a candidate. Another document that the
+model finds answering nearly as well is named in the answer's notice (`rivals`).
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
 
 
 def _own_line(quote: str) -> bool:
-    return is_list_item(quote) or is_table_row(quote)
+    return is_list_item(quote) or is_table_row(quote) or quote.lstrip().startswith(("```", "~~~"))  # (a code block)
 
 
 def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
