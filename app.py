@@ -165,10 +165,10 @@ def build(service: Service | None = None) -> gr.Blocks:
             with gr.Tab("Documents", id="documents") as documents_tab:
                 gr.Markdown("#### Indexed documents")
                 table = gr.HTML(elem_id="documents")
-                uploader = Uploads(
+                uploader = with_original_names(gr.File(
                     label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MiB each)",
                     file_count="multiple", type="filepath", elem_id="upload",
-                )
+                ))
                 with gr.Row():
                     replace = gr.Checkbox(label="Replace documents with the same name", value=False, elem_id="replace", scale=4)
                     cancel = gr.Button("Cancel indexing", size="sm", scale=1, elem_id="cancel-upload")
@@ -205,22 +205,25 @@ def build(service: Service | None = None) -> gr.Blocks:
     return demo
 
 
-class Uploads(gr.File):
-    """The upload box: each file as (its path in Gradio's cache, the name it had on the user's
+def with_original_names(uploader: gr.File) -> gr.File:
+    """`uploader`, giving each file as (its path in Gradio's cache, the name it had on the user's
     machine). Gradio's cached copy is renamed to what its own rules allow ("a\\nb.txt" became
     "a%0Ab.txt", "../../evil.txt" "evil.txt"), so the app's name checks (`corpus.safe_document_name`:
-    paths, control characters, reserved names refused with a reason) read the name given."""
+    paths, control characters, reserved names refused with a reason) read the name given. (Its
+    `preprocess` is wrapped, not overridden in a subclass: Gradio writes a .pyi beside the module
+    of every component class.)"""
+    preprocess = uploader.preprocess
 
-    def get_block_name(self) -> str:
-        return "file"  # drawn by gr.File's own front end
-
-    def preprocess(self, payload):
-        paths = super().preprocess(payload)
+    def named(payload):
+        paths = preprocess(payload)
         if payload is None or paths is None:
             return paths
         files = list(getattr(payload, "root", None) or [payload])
         paths = paths if isinstance(paths, list) else [paths]
         return [(str(path), f.orig_name or Path(str(path)).name) for path, f in zip(paths, files)]
+
+    uploader.preprocess = named
+    return uploader
 
 
 def _answer_stream(service: Service, question: str, pairs: list):

@@ -459,6 +459,17 @@ def test_the_login_can_come_from_a_file(app_module, monkeypatch, tmp_path, capsy
     assert "--auth-file" in capsys.readouterr().err
 
 
+def test_building_the_ui_writes_no_stub_beside_the_app_and_uploads_keep_their_names(app_module):
+    # a gr.File subclass had made Gradio write app.pyi into the clone
+    app_module.build()
+    assert not list(ROOT.glob("*.pyi"))
+    uploader = next(b for b in app_module.build().blocks.values() if getattr(b, "elem_id", None) == "upload")
+    from gradio.data_classes import FileData, ListFiles
+
+    named = uploader.preprocess(ListFiles(root=[FileData(path=str(ROOT / "app.py"), orig_name="../../evil.txt")]))
+    assert named == [(str(ROOT / "app.py"), "../../evil.txt")]
+
+
 def test_failed_logins_in_a_row_wait_longer_each_time(app_module):
     import asyncio
 
