@@ -309,6 +309,18 @@ def test_questions_asked_while_documents_are_added_are_answered(store, corpus, s
     assert errors == [] and answers and all(a == expected for a in answers)
 
 
+def as_a_new_process_finds(lite_file: Path) -> None:
+    """Forget this process's Milvus Lite client, server and cached searchers for `lite_file`."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    from assistant.search.retrieval import forget
+    from assistant.store.milvus import close_clients
+
+    close_clients()
+    server_manager_instance.release_server(str(lite_file))
+    forget()
+
+
 def test_a_damaged_milvus_lite_file_is_one_line_and_a_rebuild_writes_it_anew(corpus, tmp_path, settings, embedder):
     from milvus_lite.server_manager import server_manager_instance
 
@@ -490,17 +502,12 @@ def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(co
 def test_a_milvus_lite_collection_left_half_made_by_a_kill_is_made_again_by_the_rebuild(corpus, tmp_path, settings, embedder):
     # a process killed between Milvus Lite's making a collection's folder and writing its schema
     # left a file that every later add or rebuild failed on ("File exists"), for good
-    from milvus_lite.server_manager import server_manager_instance
-
     from assistant.search.retrieval import forget
-    from assistant.store.milvus import close_clients
 
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus], store, settings=settings, embedder=embedder)
     before = results(store, settings, embedder)
-    close_clients()
-    server_manager_instance.release_server(str(tmp_path / "index.db"))  # as a new process finds the file
-    forget()
+    as_a_new_process_finds(tmp_path / "index.db")
     for name in ("assistant_meta", "assistant_chunks"):
         (tmp_path / "index.db" / "collections" / name / "schema.json").unlink()
     with pytest.raises(IndexMissing, match="no index yet; run"):
@@ -514,16 +521,9 @@ def test_a_milvus_lite_collection_left_half_made_by_a_kill_is_made_again_by_the_
 def test_a_milvus_lite_file_whose_own_record_is_damaged_is_rebuilt_from_its_folders_without_naming_them(corpus, tmp_path, settings, embedder):
     # the error said "run index rebuild", and that rebuild refused: the folders were recorded only
     # in the damaged collection
-    from milvus_lite.server_manager import server_manager_instance
-
-    from assistant.search.retrieval import forget
-    from assistant.store.milvus import close_clients
-
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus], store, settings=settings, embedder=embedder)
-    close_clients()
-    server_manager_instance.release_server(str(tmp_path / "index.db"))
-    forget()
+    as_a_new_process_finds(tmp_path / "index.db")
     for damaged in (tmp_path / "index.db" / "collections" / "assistant_meta").rglob("*.parquet"):
         damaged.write_bytes(damaged.read_bytes()[:100])
     with pytest.raises(IndexCorrupt, match="index rebuild"):
