@@ -284,6 +284,17 @@ def test_an_faq_question_line_before_its_answer_line_is_no_candidate(one_documen
     assert "Q: Is it free?" in texts  # no answer line after it: it stays
 
 
+def test_a_document_s_unpunctuated_title_is_no_candidate(one_document):
+    # "Were there any side effects?" had been answered with the study's title
+    text = "Effects of Green Tea Extract on Blood Pressure\n\nBlood pressure fell. Two participants reported mild nausea."
+    searcher = one_document(text, 1200)
+    question = "Were there any side effects?"
+    vector, hits = _hits(searcher, question)
+    texts = [c.text for c in extractive.sentences(question, vector, hits, searcher)]
+    assert "Effects of Green Tea Extract on Blood Pressure" not in texts and "Two participants reported mild nausea." in texts
+    assert hits[0].title == "Effects of Green Tea Extract on Blood Pressure"
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

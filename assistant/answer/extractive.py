@@ -15,7 +15,8 @@ reading order, each followed by its citation marker; a chosen sentence ending in
 the list it announces, two chosen items of one list the whole list, a chosen part of a quotation
 the rest of it, and a chosen table row its table's header row; no sentence joins across a Markdown
 heading. A Markdown heading, a sentence that only asks the question back, an FAQ's question line
-before its answer line, or a line without a word is never a candidate. Another document that the
+before its answer line, a line without a word, or the document's unpunctuated title is never a
+candidate. Another document that the
 model finds answering nearly as well is named in the answer's notice (`rivals`).
 """
 
@@ -87,6 +88,17 @@ def _asks_before_its_answer(cand: Candidate) -> bool:
     return bool(_ASKS.search(cand.text)) and bool(_ITS_ANSWER.match(cand.hit.text, cand.end - cand.hit.start))
 
 
+_ENDS = re.compile(r"[.!?:;…]['\"’”)\]]*$")
+
+
+def _is_title(cand: Candidate) -> bool:
+    """Whether the sentence is its document's title, unpunctuated ("Effects of Green Tea Extract
+    on Blood Pressure"): it names the topic, and had been quoted as the answer to "Were there any
+    side effects?"."""
+    title = (cand.hit.title or "").strip()
+    return bool(title) and cand.text.strip() == title and not _ENDS.search(title)
+
+
 def sentences(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, ranker: prefilter.Prefilter | None = None
 ) -> list[Candidate]:
@@ -96,7 +108,7 @@ def sentences(
     found, table = with_features(question, query_vector, hits, searcher)
     asked = set(tokenize(question))
     kept = [i for i, c in enumerate(found) if states_something(c.text, asked, c.hit.source.lower().endswith(_MARKDOWN))
-            and not _asks_before_its_answer(c)]
+            and not _asks_before_its_answer(c) and not _is_title(c)]
     found, table = [found[i] for i in kept], table[kept]
     scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
     scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))
