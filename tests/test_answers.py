@@ -201,6 +201,21 @@ def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_index
     assert bot.ask(question).abstained
 
 
+def test_a_generated_answer_keeps_the_notice_of_a_cited_document_changed_since_indexing(tmp_path):
+    from tests.llm_server import FakeLLMServer
+
+    (tmp_path / "docs").mkdir()
+    note = tmp_path / "docs" / "vault.txt"
+    note.write_text("Intro line here.\nThe vault code is 4417 and it opens the blue door.\n", "utf-8")
+    assistant.add_documents([note], index_dir=tmp_path / "store")
+    note.write_text("The vault code is now 9999.\n", "utf-8")
+    with FakeLLMServer(reply=lambda messages: "The vault code is 4417 [1].") as server:
+        settings = Settings.from_env(llm_base_url=server.base_url, llm_model="fake", llm_timeout=5)
+        answer = assistant.ask("What is the vault code?", index_dir=tmp_path / "store", settings=settings)
+    assert answer.method == "generated" and "4417" in answer.text
+    assert answer.notice == "Quoted as indexed: vault.txt (changed) since; `index add` brings the index up to date."
+
+
 def test_an_answer_names_another_document_that_answers_nearly_as_well(tmp_path):
     # an old and a new policy: the old one's figure had been quoted alone, without a word about the new
     (tmp_path / "docs").mkdir()

@@ -109,7 +109,7 @@ def ask(
     if not settings.llm_base_url:
         return extracted
     # the model reads the question as it was searched and read (markup gone, slips read as words)
-    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history)
+    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index)
 
 
 def _closest(found: list[list], related: list) -> tuple[Citation, ...]:
@@ -164,7 +164,7 @@ def _merged(first: list, more: list) -> list:
     return list(first) + [h for h in more if h.chunk_id not in seen]
 
 
-def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history) -> Answer:
+def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history, index) -> Answer:
     from dataclasses import replace
 
     from assistant.answer.generation import GenerationError, generate
@@ -175,5 +175,6 @@ def _generated_or(extracted: Answer, question, hits, settings, embedder, on_toke
         return replace(extracted, notice=f"Language model not used ({err}); showing the extractive answer.")
     if text == NO_ANSWER:
         return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, unsure=False, method="generated", notice="")
-    # the extractive answer's notice (a part it could not answer) does not speak for the model's
-    return replace(extracted, text=text, citations=citations, method="generated", notice="")
+    # the extractive answer's notice (a part it could not answer) does not speak for the model's;
+    # whether a document it cites changed since it was indexed does
+    return replace(extracted, text=text, citations=citations, method="generated", notice=_stale(citations, index))
