@@ -75,8 +75,16 @@ class Assistant:
     def ask(self, question: str, history: Sequence | None = None, k: int | None = None,
             on_token: Callable[[str], None] | None = None):
         """A cited `Answer` (or the refusal with related passages)."""
+        from assistant.answer import smalltalk
         from assistant.answer.answering import ask
+        from assistant.store.snapshot import IndexMissing
 
+        if isinstance(question, str) and smalltalk.kind(question):  # "hi", "what documents do you have?": even with no index
+            try:
+                searcher = self.searcher()
+            except IndexMissing:
+                searcher = None
+            return ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder, searcher=searcher)
         return self._read(lambda searcher: ask(question, history, k, self.store, settings=self.settings, embedder=self.embedder,
                                                on_token=on_token, searcher=searcher))
 

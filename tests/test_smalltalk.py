@@ -24,7 +24,7 @@ def test_a_message_of_social_words_alone_is_of_its_kind(message, kind):
 
 @pytest.mark.parametrize("message", [
     "Who is Ken Hu?", "Great Britain?", "Thanks to whom was the bridge built?", "Good, bad or neutral?", "history", "",
-    "?", "hi, who is Ken Hu?", "What documents do you have?",
+    "?", "hi, who is Ken Hu?", "What documents do you have about Huawei?",
 ])
 def test_a_message_with_other_words_is_a_question(message):
     assert smalltalk.kind(message) is None and smalltalk.reply(message) is None
@@ -74,3 +74,19 @@ def test_ask_replies_to_a_greeting_without_searching_or_citing(tmp_path):
     assert answer.text == SOCIAL_REPLIES["greeting"] and answer.method == "conversation"
     assert not answer.abstained and answer.citations == () and answer.hits == () and answer.related == ()
     assert not (tmp_path / "never-built").exists()
+
+
+def test_asking_what_documents_there_are_lists_them_from_the_index(tmp_path, settings, embedder):
+    # it had been searched, and answered "The documents don't say." with two passages
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for i in range(12):
+        (corpus / f"note_{i:02d}.txt").write_text(f"Note {i} says the pump number {i} runs.", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    assert bot.ask("What documents do you have?").text == SOCIAL_REPLIES["no documents"]
+    bot.add([corpus])
+    answer = bot.ask("Which files are indexed?")
+    assert answer.method == "conversation" and not answer.citations and not answer.abstained
+    assert answer.text == ("The index holds 12 documents: " + ", ".join(f"note_{i:02d}.txt" for i in range(10))
+                           + " and 2 more. Ask about anything they say.")
+    assert bot.ask("What does note 3 say about the pump?").method == "extractive"  # a question about them is searched

@@ -24,6 +24,7 @@ from assistant.answer.plain import plain_question
 from assistant.answer.prompts import NO_ANSWER
 from assistant.search.retrieval import checked_question, searcher_for
 from assistant.store import named_or_default
+from assistant.store.snapshot import IndexMissing
 
 
 def ask(
@@ -46,11 +47,19 @@ def ask(
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:
         raise ValueError(f"history: {err}") from None
-    if social := smalltalk.reply(question, first=not history):  # "hi", "thanks!", "what can you do?": no search
-        return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")
+    if (kind := smalltalk.kind(question)) and kind != "documents" and (social := smalltalk.reply(question, first=not history)):
+        return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")  # no search
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
     model = answer_model.configured(settings)
+    if kind == "documents":  # "what documents do you have?": the index's list, not a search
+        try:
+            searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
+            names = [os.path.basename(f.source) for f in searcher.index.manifest.files]
+        except IndexMissing:
+            names = []
+        return Answer(question=question, text=smalltalk.reply(question, documents=names), citations=(), abstained=False,
+                      hits=(), method="conversation")
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
     typed = plain_question(question)
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)

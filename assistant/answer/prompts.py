@@ -48,6 +48,8 @@ SOCIAL_REPLIES = {
     "thanks": "You're welcome! Ask another question whenever you like.",
     "ack": "Ask another question about the documents whenever you like.",
     "bye": "Goodbye!",
+    "documents": "The index holds {n} document{s}: {names}. Ask about anything {they} say.",
+    "no documents": "No documents are indexed yet; add some, then ask about them.",
     "help": (
         "I answer questions about the indexed documents by quoting the sentences that answer them, each followed "
         "by a marker that points at its passage. When the documents do not hold the answer, I say so and show the "

@@ -14,10 +14,13 @@ questions. A request for help gets its reply only as a conversation's first mess
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import regex
 
 from assistant.answer.prompts import SOCIAL_REPLIES
 
+DOCUMENTS_NAMED = 10  # documents a reply names before "and N more"
 _GREETING = r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|hi there|hello there|hey there"
 _THANKS = (r"thanks?|thank you(?: (?:so|very) much)?|thanks (?:a lot|so much|again|in advance)|many thanks|thx|cheers"
            r"|much appreciated|appreciate it|thank u")
@@ -38,7 +41,11 @@ _LEADING = regex.compile(rf"\s*{_RUN}(?:\s*{_MARK})+\s+|\s*{_RUN}\s+(?=(?:and|bu
 _TRAILING = regex.compile(rf"(?<=[.!?,;])\s*{_RUN}(?:\s*{_MARK})*\s*$", regex.I)
 _WORD = regex.compile(r"\w+")
 # "ty" and "k" alone are thanks and an acknowledgement; around a question they are letters ("vitamins A, D, E, K")
-_KINDS = (("help", _HELP), ("thanks", f"{_THANKS}|ty"), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|k|{_ALONE_ONLY}"))
+# asking what the assistant holds: answered from the index's list of documents, not searched for
+_DOCUMENTS = (r"(?:what|which) (?:documents|docs|files|sources) (?:do you have|are there|are indexed|have you got|can you see)"
+              r"|(?:list|show)(?: me)? (?:the |your |all )?(?:documents|docs|files|sources)|what do you know about"
+              r"|what is indexed|what can i ask(?: you)?(?: about)?|what are (?:the|your) (?:documents|files|sources)")
+_KINDS = (("documents", _DOCUMENTS), ("help", _HELP), ("thanks", f"{_THANKS}|ty"), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|k|{_ALONE_ONLY}"))
 
 
 def _bare(message: str) -> str:
@@ -48,8 +55,8 @@ def _bare(message: str) -> str:
 
 
 def kind(message: str) -> str | None:
-    """"help", "thanks", "bye", "greeting" or "ack" for a message of social words alone, else None.
-    A message mixing them answers to its most specific kind (help, then thanks, then bye)."""
+    """"documents", "help", "thanks", "bye", "greeting" or "ack" for a message of social words
+    alone, else None. A message mixing them answers to its most specific kind (in that order)."""
     words = _bare(message)
     if not words:
         return None
@@ -62,10 +69,18 @@ def kind(message: str) -> str | None:
     return None
 
 
-def reply(message: str, first: bool = True) -> str | None:
+def reply(message: str, first: bool = True, documents: Sequence[str] = ()) -> str | None:
     """The reply to a message of social words alone (see `kind`), else None; a request for help
-    only as a conversation's `first` message (later, "How does this work?" asks about what was said)."""
+    only as a conversation's `first` message (later, "How does this work?" asks about what was
+    said); "what documents do you have?" names `documents` (file names, in the index's order)."""
     found = kind(message)
+    if found == "documents":
+        if not documents:
+            return SOCIAL_REPLIES["no documents"]
+        names = ", ".join(documents[:DOCUMENTS_NAMED]) + (f" and {len(documents) - DOCUMENTS_NAMED:,} more"
+                                                          if len(documents) > DOCUMENTS_NAMED else "")
+        many = len(documents) != 1
+        return SOCIAL_REPLIES["documents"].format(n=len(documents), s="s" * many, names=names, they="they" if many else "it")
     return SOCIAL_REPLIES[found] if found and (first or found != "help") else None
 
 
