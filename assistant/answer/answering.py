@@ -51,7 +51,6 @@ def ask(
         return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")  # no search
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
-    model = answer_model.configured(settings)
     if kind == "documents":  # "what documents do you have?": the index's list, not a search
         try:
             searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
@@ -60,6 +59,7 @@ def ask(
             names = []
         return Answer(question=question, text=smalltalk.reply(question, documents=names), citations=(), abstained=False,
                       hits=(), method="conversation")
+    model = answer_model.configured(settings)
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
     typed = plain_question(question)
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
