@@ -90,3 +90,5 @@ def test_asking_what_documents_there_are_lists_them_from_the_index(tmp_path, set
     assert answer.text == ("The index holds 12 documents: " + ", ".join(f"note_{i:02d}.txt" for i in range(10))
                            + " and 2 more. Ask about anything they say.")
     assert bot.ask("What does note 3 say about the pump?").method == "extractive"  # a question about them is searched
+    assert smalltalk.reply("What can I ask about?", documents=["a.txt"]) == (
+        "The index holds 1 document: a.txt. Ask about anything it says.")

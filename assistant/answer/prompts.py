@@ -48,7 +48,7 @@ SOCIAL_REPLIES = {
     "thanks": "You're welcome! Ask another question whenever you like.",
     "ack": "Ask another question about the documents whenever you like.",
     "bye": "Goodbye!",
-    "documents": "The index holds {n} document{s}: {names}. Ask about anything {they} say.",
+    "documents": "The index holds {n} document{s}: {names}. Ask about anything {they_say}.",
     "no documents": "No documents are indexed yet; add some, then ask about them.",
     "help": (
         "I answer questions about the indexed documents by quoting the sentences that answer them, each followed "

@@ -80,7 +80,8 @@ def reply(message: str, first: bool = True, documents: Sequence[str] = ()) -> st
         names = ", ".join(documents[:DOCUMENTS_NAMED]) + (f" and {len(documents) - DOCUMENTS_NAMED:,} more"
                                                           if len(documents) > DOCUMENTS_NAMED else "")
         many = len(documents) != 1
-        return SOCIAL_REPLIES["documents"].format(n=len(documents), s="s" * many, names=names, they="they" if many else "it")
+        return SOCIAL_REPLIES["documents"].format(n=len(documents), s="s" * many, names=names,
+                                                  they_say="they say" if many else "it says")
     return SOCIAL_REPLIES[found] if found and (first or found != "help") else None
 
 
