@@ -295,6 +295,20 @@ def test_a_document_s_unpunctuated_title_is_no_candidate(one_document):
     assert hits[0].title == "Effects of Green Tea Extract on Blood Pressure"
 
 
+def test_a_markdown_table_s_header_row_is_no_candidate_but_comes_with_its_rows(one_document):
+    # "| Element | Symbol |" alone had been the answer to "What is the symbol for dysprosium?"
+    text = "Rare earths.\n\n| Element | Symbol |\n|---|:---:|\n| Dysprosium | Dy |\n| Europium | Eu |\n"
+    searcher = one_document(text, 1200)
+    question = "What is the symbol for dysprosium?"
+    vector, hits = _hits(searcher, question)
+    texts = [c.text for c in extractive.sentences(question, vector, hits, searcher)]
+    assert "| Element | Symbol |" not in texts and "| Dysprosium | Dy |" in texts
+    (hit,) = searcher.search_many(["| Dysprosium | Dy |"], 1, vectors=searcher.embed(["| Dysprosium | Dy |"]))[0]
+    start = text.index("| Dysprosium")
+    row = extractive.Candidate(0, hit, start, start + 19, text[start : start + 19], 0.9, 0.0)
+    assert [c.quote for c in extractive.compose([[row]], 3)[1]] == ["| Element | Symbol |", "| Dysprosium | Dy |"]
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

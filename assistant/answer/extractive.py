@@ -15,8 +15,8 @@ reading order, each followed by its citation marker; a chosen sentence ending in
 the list it announces, two chosen items of one list the whole list, a chosen part of a quotation
 the rest of it, and a chosen table row its table's header row; no sentence joins across a Markdown
 heading. A Markdown heading, a sentence that only asks the question back, an FAQ's question line
-before its answer line, a line without a word, or the document's unpunctuated title is never a
-candidate. Another document that the
+before its answer line, a line without a word, a Markdown table's header row, or the document's
+unpunctuated title is never a candidate. Another document that the
 model finds answering nearly as well is named in the answer's notice (`rivals`).
 """
 
@@ -81,6 +81,16 @@ def states_something(text: str, question_words: set[str] | frozenset[str] = froz
     return not (_ASKS.search(text) and set(tokenize(text)) <= question_words)
 
 
+_SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # "|---|:--:|" under a Markdown table's header
+
+
+def _table_header(cand: Candidate) -> bool:
+    """A Markdown table's header row ("| Element | Symbol |", the line before "|---|---|"): it names
+    the columns and says nothing (it had been the answer to "What is the symbol for dysprosium?");
+    a chosen row still brings it (`_with_headers`)."""
+    return is_table_row(cand.text) and bool(_SEPARATOR_ROW.match(cand.hit.text, cand.end - cand.hit.start))
+
+
 def _asks_before_its_answer(cand: Candidate) -> bool:
     """An FAQ's question line followed by its "A:" line ("Q: Can I sync with Dropbox?" / "A: Not
     yet."): the answer is in the next line; the echo of the question, one word off, had been quoted
@@ -108,7 +118,7 @@ def sentences(
     found, table = with_features(question, query_vector, hits, searcher)
     asked = set(tokenize(question))
     kept = [i for i, c in enumerate(found) if states_something(c.text, asked, c.hit.source.lower().endswith(_MARKDOWN))
-            and not _asks_before_its_answer(c) and not _is_title(c)]
+            and not _asks_before_its_answer(c) and not _is_title(c) and not _table_header(c)]
     found, table = [found[i] for i in kept], table[kept]
     scored = [replace(c, prefilter=float(p)) for c, p in zip(found, prefilter.scores(table, ranker))]
     scored.sort(key=lambda c: (-c.prefilter, c.hit_rank))
