@@ -173,10 +173,20 @@ def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(cam
 
 def _chosen(one_document, text: str, quote: str) -> extractive.Candidate:
     """`quote` of a one-document index of `text`, as the answer's best sentence."""
-    searcher = one_document(text, 1200)
+    return _chosen_in(one_document(text, 1200), text, quote)
+
+
+def _chosen_in(searcher, text: str, quote: str) -> extractive.Candidate:
+    """`quote` of the one document `searcher` holds (`text`), as the answer's best sentence."""
     (hit,) = searcher.search_many([quote], 1, vectors=searcher.embed([quote]))[0]
     start = text.index(quote)
     return extractive.Candidate(0, hit, start, start + len(quote), quote, 0.9, 0.0)
+
+
+def _candidate_texts(searcher, question: str) -> list[str]:
+    """The candidate sentences of `question`'s passages, as `extractive.sentences` keeps them."""
+    vector, hits = _hits(searcher, question)
+    return [c.text for c in extractive.sentences(question, vector, hits, searcher)]
 
 
 def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_document):
@@ -275,11 +285,7 @@ def test_a_row_of_dashes_or_a_lone_fence_is_no_candidate():
 
 def test_an_faq_question_line_before_its_answer_line_is_no_candidate(one_document):
     text = "# FAQ\n\nQ: Can I sync notes with Dropbox?\nA: Not yet. Sync is planned for version 2.0.\n\nQ: Is it free?\n"
-    searcher = one_document(text, 1200)
-    question = "Can I sync with Dropbox?"
-    vector, hits = _hits(searcher, question)
-    found = extractive.sentences(question, vector, hits, searcher)
-    texts = [c.text for c in found]
+    texts = _candidate_texts(one_document(text, 1200), "Can I sync with Dropbox?")
     assert "Q: Can I sync notes with Dropbox?" not in texts and "A: Not yet." in texts
     assert "Q: Is it free?" in texts  # no answer line after it: it stays
 
@@ -288,24 +294,18 @@ def test_a_document_s_unpunctuated_title_is_no_candidate(one_document):
     # "Were there any side effects?" had been answered with the study's title
     text = "Effects of Green Tea Extract on Blood Pressure\n\nBlood pressure fell. Two participants reported mild nausea."
     searcher = one_document(text, 1200)
-    question = "Were there any side effects?"
-    vector, hits = _hits(searcher, question)
-    texts = [c.text for c in extractive.sentences(question, vector, hits, searcher)]
+    texts = _candidate_texts(searcher, "Were there any side effects?")
     assert "Effects of Green Tea Extract on Blood Pressure" not in texts and "Two participants reported mild nausea." in texts
-    assert hits[0].title == "Effects of Green Tea Extract on Blood Pressure"
+    assert _hits(searcher, "Were there any side effects?")[1][0].title == "Effects of Green Tea Extract on Blood Pressure"
 
 
 def test_a_markdown_table_s_header_row_is_no_candidate_but_comes_with_its_rows(one_document):
     # "| Element | Symbol |" alone had been the answer to "What is the symbol for dysprosium?"
     text = "Rare earths.\n\n| Element | Symbol |\n|---|:---:|\n| Dysprosium | Dy |\n| Europium | Eu |\n"
     searcher = one_document(text, 1200)
-    question = "What is the symbol for dysprosium?"
-    vector, hits = _hits(searcher, question)
-    texts = [c.text for c in extractive.sentences(question, vector, hits, searcher)]
+    texts = _candidate_texts(searcher, "What is the symbol for dysprosium?")
     assert "| Element | Symbol |" not in texts and "| Dysprosium | Dy |" in texts
-    (hit,) = searcher.search_many(["| Dysprosium | Dy |"], 1, vectors=searcher.embed(["| Dysprosium | Dy |"]))[0]
-    start = text.index("| Dysprosium")
-    row = extractive.Candidate(0, hit, start, start + 19, text[start : start + 19], 0.9, 0.0)
+    row = _chosen_in(searcher, text, "| Dysprosium | Dy |")
     assert [c.quote for c in extractive.compose([[row]], 3)[1]] == ["| Element | Symbol |", "| Dysprosium | Dy |"]
 
 

@@ -322,17 +322,12 @@ def as_a_new_process_finds(lite_file: Path) -> None:
 
 
 def test_a_damaged_milvus_lite_file_is_one_line_and_a_rebuild_writes_it_anew(corpus, tmp_path, settings, embedder):
-    from milvus_lite.server_manager import server_manager_instance
-
     from assistant.search.retrieval import forget
-    from assistant.store.milvus import close_clients
 
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus], store, settings=settings, embedder=embedder)
     before = results(store, settings, embedder)
-    close_clients()
-    server_manager_instance.release_server(str(tmp_path / "index.db"))  # as a new process finds the file
-    forget()
+    as_a_new_process_finds(tmp_path / "index.db")
     damaged = sorted((tmp_path / "index.db" / "collections" / "assistant_chunks").rglob("*.parquet"))[0]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 32] = b"\xff" * 32
@@ -348,11 +343,6 @@ def test_a_damaged_milvus_lite_file_is_one_line_and_a_rebuild_writes_it_anew(cor
 
 
 def test_a_damaged_milvus_lite_file_holding_other_collections_is_never_removed(corpus, tmp_path, settings, embedder):
-    from milvus_lite.server_manager import server_manager_instance
-
-    from assistant.search.retrieval import forget
-    from assistant.store.milvus import close_clients
-
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus], store, settings=settings, embedder=embedder)
     client = open_store(store, settings).client
@@ -363,9 +353,7 @@ def test_a_damaged_milvus_lite_file_holding_other_collections_is_never_removed(c
     client.using_database("mine")
     client.create_collection("more_notes", dimension=2)
     client.using_database("default")
-    close_clients()
-    server_manager_instance.release_server(str(tmp_path / "index.db"))
-    forget()
+    as_a_new_process_finds(tmp_path / "index.db")
     damaged = sorted((tmp_path / "index.db" / "collections" / "assistant_chunks").rglob("*.parquet"))[0]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 32] = b"\xff" * 32

@@ -47,7 +47,7 @@ def ask(
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:
         raise ValueError(f"history: {err}") from None
-    if (kind := smalltalk.kind(question)) and kind != "documents" and (social := smalltalk.reply(question, first=not history)):
+    if (kind := smalltalk.kind(question)) and kind != "documents" and (social := smalltalk.reply_to(kind, first=not history)):
         return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")  # no search
     settings = settings or Settings.from_env()
     embedder = embedder or default_embedder(settings)
@@ -57,7 +57,7 @@ def ask(
             names = [os.path.basename(f.source) for f in searcher.index.manifest.files]
         except IndexMissing:
             names = []
-        return Answer(question=question, text=smalltalk.reply(question, documents=names), citations=(), abstained=False,
+        return Answer(question=question, text=smalltalk.reply_to(kind, documents=names), citations=(), abstained=False,
                       hits=(), method="conversation")
     model = answer_model.configured(settings)
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
@@ -104,15 +104,16 @@ def ask(
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
-    if unanswered:
-        base["notice"] = "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered)
     text, citations = extractive.compose(answered, settings.answer_max_sentences)
     cited = {c.hit.source for c in citations}
-    if others := list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited))):
-        names = ", ".join(os.path.basename(s) for s in others)
-        base["notice"] = " ".join(filter(None, [base.get("notice", ""), f"Also bears on this, not quoted: {names}."]))
-    if stale := _stale(citations, searcher.index):
-        base["notice"] = " ".join(filter(None, [base.get("notice", ""), stale]))
+    others = list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited)))
+    notes = [
+        "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered) if unanswered else "",
+        f"Also bears on this, not quoted: {', '.join(os.path.basename(s) for s in others)}." if others else "",
+        _stale(citations, searcher.index),
+    ]
+    if any(notes):
+        base["notice"] = " ".join(filter(None, notes))
     unsure = min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)
     extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:

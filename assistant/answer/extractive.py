@@ -381,9 +381,8 @@ def _with_quotes_whole(selected: list[Candidate]) -> list[Candidate]:
     for cand in selected:
         hit, text = cand.hit, cand.text
         straight_odd = text.count('"') % 2 == 1
-        closes = sum(text.count(c) for c in _CLOSE_QUOTES) > sum(text.count(c) for c in _OPEN_QUOTES)
-        opens = sum(text.count(c) for c in _OPEN_QUOTES) > sum(text.count(c) for c in _CLOSE_QUOTES)
-        if not (straight_odd or closes or opens):
+        balance = sum(text.count(c) for c in _OPEN_QUOTES) - sum(text.count(c) for c in _CLOSE_QUOTES)
+        if not (straight_odd or balance):
             continue
         begin = _paragraph_start(hit.text, cand.start - hit.start)
         finish = _paragraph_end(hit.text, cand.end - hit.start)
@@ -391,15 +390,13 @@ def _with_quotes_whole(selected: list[Candidate]) -> list[Candidate]:
         here = next((i for i, (s, _) in enumerate(spans) if s == cand.start - hit.start), None)
         if here is None:
             continue
-        backward = closes or (straight_odd and not text.lstrip().startswith('"'))
-        step = -1 if backward else 1
+        backward = balance < 0 or (straight_odd and not text.lstrip().startswith('"'))
+        step, other_end = (-1, _OPEN_QUOTES + '"') if backward else (1, _CLOSE_QUOTES + '"')
         i, needed = here + step, []
         while 0 <= i < len(spans) and len(needed) < LEAD_IN_MOST:
             s, e = spans[i]
             needed.append((s, e))
-            piece = hit.text[s:e]
-            if (backward and ('"' in piece or any(c in piece for c in _OPEN_QUOTES))) or \
-                    (not backward and ('"' in piece or any(c in piece for c in _CLOSE_QUOTES))):
+            if any(c in hit.text[s:e] for c in other_end):
                 break
             i += step
         else:

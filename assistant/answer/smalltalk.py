@@ -48,6 +48,11 @@ _DOCUMENTS = (r"(?:what|which) (?:documents|docs|files|sources) (?:do you have|a
 _KINDS = (("documents", _DOCUMENTS), ("help", _HELP), ("thanks", f"{_THANKS}|ty"), ("bye", _BYE), ("greeting", _GREETING), ("ack", f"{_ACK}|k|{_ALONE_ONLY}"))
 
 
+_EVERY = "|".join(pattern for _, pattern in _KINDS)
+_ONLY_SOCIAL = regex.compile(rf"(?:{_EVERY})(?: (?:{_EVERY}))*")  # over `_bare` words
+_KIND_OF = [(name, regex.compile(rf"(?:^| )(?:{pattern})(?: |$)")) for name, pattern in _KINDS]
+
+
 def _bare(message: str) -> str:
     """The message's words in lower case, single-spaced: punctuation, smileys and emoji gone."""
     text = regex.sub(_EMOJI, " ", message)
@@ -58,22 +63,20 @@ def kind(message: str) -> str | None:
     """"documents", "help", "thanks", "bye", "greeting" or "ack" for a message of social words
     alone, else None. A message mixing them answers to its most specific kind (in that order)."""
     words = _bare(message)
-    if not words:
+    if not words or not _ONLY_SOCIAL.fullmatch(words):
         return None
-    every = "|".join(pattern for _, pattern in _KINDS)
-    if not regex.fullmatch(rf"(?:{every})(?: (?:{every}))*", words):
-        return None
-    for name, pattern in _KINDS:
-        if regex.search(rf"(?:^| )(?:{pattern})(?: |$)", words):
-            return name
-    return None
+    return next((name for name, pattern in _KIND_OF if pattern.search(words)), None)
 
 
 def reply(message: str, first: bool = True, documents: Sequence[str] = ()) -> str | None:
-    """The reply to a message of social words alone (see `kind`), else None; a request for help
+    """The reply to a message of social words alone (see `kind`), else None."""
+    return reply_to(kind(message), first, documents)
+
+
+def reply_to(found: str | None, first: bool = True, documents: Sequence[str] = ()) -> str | None:
+    """The reply to a message of kind `found` (see `kind`; None: no reply); a request for help
     only as a conversation's `first` message (later, "How does this work?" asks about what was
     said); "what documents do you have?" names `documents` (file names, in the index's order)."""
-    found = kind(message)
     if found == "documents":
         if not documents:
             return SOCIAL_REPLIES["no documents"]

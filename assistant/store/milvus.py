@@ -481,8 +481,9 @@ class MilvusStore:
 
     def _recorded_copy(self) -> dict:
         """The recorded folders kept beside a Milvus Lite file (`_keep_recorded`), or {}."""
+        path = self._recorded_path()
         try:
-            data = json.loads(Path(self._recorded_path()).read_text("utf-8")) if self._recorded_path() else {}
+            data = json.loads(Path(path).read_text("utf-8")) if path else {}
         except (OSError, ValueError):
             return {}
         return {key: data[key] for key in ("roots", "excluded")
