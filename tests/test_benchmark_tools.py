@@ -290,3 +290,14 @@ def test_the_answer_benchmark_refuses_rows_it_cannot_write(tmp_path, capsys):
     assert answers_main(["--rows", str(tmp_path / "no-such-folder" / "rows.jsonl")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: --rows") and "no-such-folder" in err
+
+
+def test_the_overview_benchmark_s_central_sentences_are_near_the_mean_and_unlike_each_other():
+    import numpy as np
+
+    from benchmarks.overview import central
+
+    vectors = np.array([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.88, 0.12, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    assert central(vectors, [0, 1, 2, 3, 4], 2, 0.0) == [1, 2]  # nearest the mean, however alike
+    assert central(vectors, [0, 1, 2, 3, 4], 2, 0.6) == [2, 3]  # the second one unlike the first
+    assert central(vectors, [0, 3], 3, 0.3) == [0, 3]  # never more than the pool

@@ -73,9 +73,11 @@ def test_both_stores_retrieve_and_answer_identically(corpus, tmp_path, settings,
         faiss, milvus = (results(name, settings, embedder, mode=mode) for name in names)
         assert faiss == milvus and any(faiss)
     bots = [Assistant(name, settings, embedder) for name in names]
-    for question in ("When do farmers harvest apples?", "What do late filers pay?", "Who won the football match?"):
+    for question in ("When do farmers harvest apples?", "What do late filers pay?", "Who won the football match?",
+                     "What are these documents about?"):
         a, b = (bot.ask(question) for bot in bots)
         assert (a.text, a.abstained, [c.quote for c in a.citations]) == (b.text, b.abstained, [c.quote for c in b.citations])
+    assert a.method == "overview" and len(a.citations) == 3  # the last: one opening sentence of each document
     snapshots = [open_store(name, settings).load() for name in names]
     assert snapshots[0].chunks == snapshots[1].chunks
     rows = list(range(len(snapshots[0].keys)))

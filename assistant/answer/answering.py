@@ -1,7 +1,8 @@
 """`ask()`: question (and conversation) in, cited `Answer` out.
 
 A greeting, thanks or "what can you do?" alone gets a short reply without a search
-(`answer/smalltalk.py`). Retrieves with the follow-up-aware query (and, for a multi-part question,
+(`answer/smalltalk.py`), and "What is this article about?" the document's opening sentences
+(`answer/overview.py`). Retrieves with the follow-up-aware query (and, for a multi-part question,
 each part's; a follow-up refused in its context is read in that of the turns before), decides
 whether the passages answer the question (or which of its parts), and answers extractively (the default, offline) or, when a language model endpoint is configured,
 with the model's verified answer, falling back to the extractive one on any failure. An answer
@@ -11,11 +12,12 @@ whose confidence is below the level at which the answer model counts as sure is 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
 
-from assistant.answer import model as answer_model, extractive, smalltalk
+from assistant.answer import model as answer_model, extractive, overview, smalltalk
 from assistant.answer.types import RELATED, Answer, Citation
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
@@ -61,6 +63,11 @@ def ask(
                       hits=(), method="conversation")
     model = answer_model.configured(settings)
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
+    # "What is this article about?", "Summarize it": the document's opening sentences, not a
+    # search (a pronoun names a document only as a conversation's first message)
+    if (wanted := overview.request(question)) and not (wanted.pronoun and history):
+        if (summary := overview.answer(question, wanted, searcher.index)) is not None:
+            return replace(summary, notice=" ".join(filter(None, [summary.notice, _stale(summary.citations, searcher.index)])))
     typed = plain_question(question)
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
     query = contextualize(plain, history)

@@ -42,6 +42,10 @@ ANSWER_TEMPLATE = (
     f"\"{NO_ANSWER}\" if the passages do not say."
 )
 
+# With an overview ("What is this article about?", answer/overview.py), and when it would cover too many documents.
+OVERVIEW_NOTICE = "An overview, not an answer to a question: each document's opening sentences, where it says what it is about."
+OVERVIEW_WHICH = "The index holds {n:,} documents: {names}. Name one for its overview, for example “Summarize {example}”."
+
 # The reply to a message of social words alone (answer/smalltalk.py), by its kind.
 SOCIAL_REPLIES = {
     "greeting": "Hello! Ask me a question about the indexed documents, and I will answer with the passages that say it.",
@@ -53,7 +57,8 @@ SOCIAL_REPLIES = {
     "help": (
         "I answer questions about the indexed documents by quoting the sentences that answer them, each followed "
         "by a marker that points at its passage. When the documents do not hold the answer, I say so and show the "
-        "closest passages. Ask about a fact, a figure, a name or an event in the documents; a follow-up question "
+        "closest passages. Ask about a fact, a figure, a name or an event in the documents, or what a document is "
+        "about for its opening sentences; a follow-up question "
         "may say \"he\", \"it\" or \"and …?\"."
     ),
 }

@@ -49,11 +49,11 @@ _KINDS = (("documents", _DOCUMENTS), ("help", _HELP), ("thanks", f"{_THANKS}|ty"
 
 
 _EVERY = "|".join(pattern for _, pattern in _KINDS)
-_ONLY_SOCIAL = regex.compile(rf"(?:{_EVERY})(?: (?:{_EVERY}))*")  # over `_bare` words
+_ONLY_SOCIAL = regex.compile(rf"(?:{_EVERY})(?: (?:{_EVERY}))*")  # over `bare` words
 _KIND_OF = [(name, regex.compile(rf"(?:^| )(?:{pattern})(?: |$)")) for name, pattern in _KINDS]
 
 
-def _bare(message: str) -> str:
+def bare(message: str) -> str:
     """The message's words in lower case, single-spaced: punctuation, smileys and emoji gone."""
     text = regex.sub(_EMOJI, " ", message)
     return " ".join(_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
@@ -62,7 +62,7 @@ def _bare(message: str) -> str:
 def kind(message: str) -> str | None:
     """"documents", "help", "thanks", "bye", "greeting" or "ack" for a message of social words
     alone, else None. A message mixing them answers to its most specific kind (in that order)."""
-    words = _bare(message)
+    words = bare(message)
     if not words or not _ONLY_SOCIAL.fullmatch(words):
         return None
     return next((name for name, pattern in _KIND_OF if pattern.search(words)), None)

@@ -34,7 +34,9 @@ class Answer:
     abstained: bool
     hits: tuple[Hit, ...] = field(repr=False)  # everything retrieved, best first (not in the repr: whole passages)
     query: str = ""  # what was searched (the question, rewritten for a follow-up)
-    method: str = "extractive"  # or "generated", or "conversation" (a reply to "hi" or "thanks": no claim, no citation)
+    # or "generated", "overview" (a document's opening sentences, quoted: answer/overview.py), or
+    # "conversation" (a reply to "hi" or "thanks": no claim, no citation)
+    method: str = "extractive"
     notice: str = ""  # e.g. why a configured language model was not used
     confidence: float = 0.0  # the answerability score in [0, 1]
     # answered, but with a confidence (for a multi-part question: some answered part's) below the

@@ -183,6 +183,11 @@ class Snapshot:
         """The rows of every sentence of `sources`, in row order."""
         return np.fromiter((r for r, key in enumerate(self.keys) if key[0] in sources), np.int64)
 
+    def document_rows(self, source: str) -> range:
+        """The rows of `source`'s sentences, in reading order (empty for a document without one)."""
+        first = self._first_row.get(source)
+        return range(0) if first is None else range(first, self._last_row(source, first))
+
     def _last_row(self, source: str, first: int) -> int:
         """One past the last row of `source` (its rows are consecutive from `first`)."""
         lo, hi = first, len(self.keys)

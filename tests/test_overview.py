@@ -1,0 +1,144 @@
+"""Overviews: "What is this article about?" and "Summarize it" get a document's opening sentences,
+quoted with their citations, not a search that refuses (answer/overview.py, ask())."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant.answer import overview
+from assistant.answer.prompts import OVERVIEW_NOTICE
+
+POLICY = """# Travel policy
+
+This policy explains how employees book and claim business travel. It applies to all staff.
+
+## Hotels
+
+The nightly hotel limit is 180 EUR in capital cities.
+"""
+NOTES = """Meeting notes, 3 March
+
+A pump room photographed at dawn. [J. Smith]
+
+Attendees: Ana, Bo, Chen.
+
+Is the launch still on?
+
+The team agreed to move the launch to May because the supplier is late. Bo will call the supplier on Monday. The budget stays as planned.
+"""
+
+
+@pytest.mark.parametrize("message", [
+    "What is this article about?", "what's the document about", "What are these documents about?", "Summarize the article.",
+    "Can you summarize the documents for me, please?", "Give me a summary", "A short summary please", "tl;dr?", "TLDR",
+    "What are the key takeaways?", "What is the main point of the document?", "What's the gist?",
+    "What does the report say?", "Give me an overview of the files",
+])
+def test_a_request_for_an_overview_of_the_documents_names_none_of_them(message):
+    assert overview.request(message) == overview.Request("", False)
+
+
+@pytest.mark.parametrize("message, obj", [
+    ("Summarize travel_policy.md", "travel policy md"), ("What is the travel policy about?", "travel policy"),
+    ("tl;dr of notes.txt", "notes txt"), ("Give me a summary of the meeting notes", "meeting notes"),
+])
+def test_a_request_for_an_overview_may_name_a_document(message, obj):
+    assert overview.request(message) == overview.Request(obj, False)
+
+
+@pytest.mark.parametrize("message", ["What is it about?", "Summarize it", "What is this about?"])
+def test_a_pronoun_is_marked_for_it_names_a_document_only_first(message):
+    assert overview.request(message) == overview.Request("", True)
+
+
+@pytest.mark.parametrize("message", [
+    "What does the article say about 5G?", "What is Huawei's plan?", "Who wrote it?", "hi", "What is this?",
+    "Summary of the hotel limit rules and the booking steps for contractors in two lines please now", "",
+    "What is the summary judgment procedure?", "How do I summarize a chapter?",
+])
+def test_other_messages_ask_no_overview(message):
+    assert overview.request(message) is None or overview.request(message).obj  # a named object must still name a document
+
+
+def test_pick_takes_the_opening_prose_in_reading_order():
+    texts = ["Meeting notes, 3 March", "A pump room photographed at dawn.", "[J. Smith]", "Attendees: Ana, Bo, Chen.",
+             "Is the launch still on?", "The team agreed to move the launch to May.", "Bo will call the supplier.",
+             "The budget stays as planned.", "Read more."]
+    paragraphs = [0, 1, 1, 2, 3, 4, 4, 4, 5]
+    # not the title, the caption whose paragraph holds its credit, the field line, the question or the fragment
+    assert overview.pick(texts, 3, title="Meeting notes, 3 March", paragraphs=paragraphs) == [5, 6, 7]
+    assert overview.pick(texts, 1, title="Meeting notes, 3 March", paragraphs=paragraphs) == [5]
+    assert overview.pick(texts[:7], 3, title="Meeting notes, 3 March", paragraphs=paragraphs[:7]) == [5, 6]  # fewer, not padded
+    # a document of list items and headings: its first items that say something
+    items = ["# Setup", "- Install the package with pip.", "- Run the server on a port.", "- Open the page in a browser."]
+    assert overview.pick(items, 2, markdown=True) == [1, 2]
+
+
+@pytest.fixture
+def bot(tmp_path, settings, embedder):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "travel_policy.md").write_text(POLICY, "utf-8")
+    (corpus / "notes.txt").write_text(NOTES, "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    bot.add([corpus])
+    return bot
+
+
+def _verbatim(answer):
+    for c in answer.citations:
+        with open(c.hit.source, encoding="utf-8") as handle:
+            assert handle.read()[c.quote_start:c.quote_end] == c.quote
+        assert f"{c.quote} [{c.n}]" in answer.text
+
+
+def test_an_overview_of_two_documents_quotes_each_one_s_opening(bot):
+    answer = bot.ask("What are these documents about?")
+    assert answer.method == "overview" and not answer.abstained and answer.notice == OVERVIEW_NOTICE
+    assert answer.text.splitlines() == [  # in the index's order of documents, as "What documents do you have?" lists them
+        "notes.txt: The team agreed to move the launch to May because the supplier is late. [1]",
+        "travel_policy.md: This policy explains how employees book and claim business travel. [2]",
+    ]
+    _verbatim(answer)
+
+
+def test_an_overview_of_a_named_document_quotes_its_opening_sentences(bot):
+    for message in ("Summarize the meeting notes", "tl;dr of notes.txt", "What is notes about?"):
+        answer = bot.ask(message)
+        assert answer.method == "overview", message
+        assert [c.quote for c in answer.citations] == [
+            "The team agreed to move the launch to May because the supplier is late.",
+            "Bo will call the supplier on Monday.", "The budget stays as planned."], message
+        _verbatim(answer)
+    policy = bot.ask("Summarize travel_policy.md")
+    assert [c.quote for c in policy.citations] == [
+        "This policy explains how employees book and claim business travel.", "It applies to all staff.",
+        "The nightly hotel limit is 180 EUR in capital cities."]
+
+
+def test_naming_no_document_or_saying_it_later_is_a_question(bot):
+    assert bot.ask("Summarize the refund rules").method == "extractive"  # names no document: searched
+    assert bot.ask("What is it about?").method == "overview"  # a first message: the documents
+    later = bot.ask("What is it about?", history=[("Who will call the supplier?", "Bo will call the supplier on Monday. [1]")])
+    assert later.method == "extractive"  # "it" is what was discussed
+
+
+def test_an_overview_of_many_documents_asks_which_one(tmp_path, settings, embedder):
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for i in range(7):
+        (corpus / f"report_{i}.txt").write_text(f"Report {i} finds that pump {i} runs well.", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    bot.add([corpus])
+    answer = bot.ask("Summarize the documents")
+    assert answer.method == "conversation" and not answer.citations
+    assert answer.text.startswith("The index holds 7 documents: report_0.txt, ") and "“Summarize report_0.txt”" in answer.text
+    one = bot.ask("Summarize report_3.txt")
+    assert [c.quote for c in one.citations] == ["Report 3 finds that pump 3 runs well."]
+
+
+def test_an_overview_says_when_its_document_changed_since_indexing(bot, tmp_path):
+    (tmp_path / "docs" / "notes.txt").write_text(NOTES.replace("May", "June"), "utf-8")
+    answer = bot.ask("Summarize notes.txt")
+    assert answer.notice.startswith(OVERVIEW_NOTICE) and "notes.txt (changed)" in answer.notice
