@@ -183,6 +183,23 @@ def test_a_follow_up_refused_in_the_last_turn_s_context_is_read_in_an_earlier_on
     assert bot.ask("When did she marry?", history=chef).abstained
 
 
+def test_an_elliptical_follow_up_refused_as_asked_is_the_earlier_question_asked_of_what_it_names(tmp_path):
+    # "What about mothers?" after a question on fathers had been refused (0.20): read alone it asks nothing
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "leave.txt").write_text(
+        "Parental leave policy\n\nMothers receive 26 weeks of paid maternity leave after the birth of a child. Fathers "
+        "receive 4 weeks of paid paternity leave, to be taken within six months of the birth.\n\nPart-time employees "
+        "receive leave in proportion to their contracted hours. Contractors are not covered by this policy.\n", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store")
+    bot.add([corpus])
+    history = [("How much paid leave do fathers get?", "Fathers receive 4 weeks of paid paternity leave. [1]")]
+    answer = bot.ask("What about mothers?", history=history)
+    assert not answer.abstained and "26 weeks" in answer.text
+    assert answer.read_as == answer.query == "How much paid leave do mothers get?"  # shown as "Read as: …"
+    assert bot.ask("What about grandparents?", history=history).abstained  # asked of them, still not answered
+
+
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):
     # the quote (the indexed text) had been offered at offsets the edited file no longer holds
     (tmp_path / "docs").mkdir()

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from assistant.answer import model as answer_model, extractive, overview, smalltalk
+from assistant.answer import model as answer_model, extractive, followup, overview, smalltalk
 from assistant.answer.types import RELATED, Answer, Citation
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
@@ -79,15 +79,15 @@ def ask(
     stop = None if settings.answer_stop >= 1 else max(settings.answer_stop, threshold)
     k = settings.answer_k if k is None else k
 
-    def read(query: str, history: list) -> tuple[list, list, list[float]]:
-        """The hits for `query`, and each part's scored candidates and answerability."""
-        vectors, hits, part_hits = _search(searcher, query, parts, history, k)
+    def read(query: str, history: list, asked: list[str] = parts) -> tuple[list, list, list[float]]:
+        """The hits for `query`, and each part of the question (`asked`)'s scored candidates and answerability."""
+        vectors, hits, part_hits = _search(searcher, query, asked, history, k)
         # The answer model reads the question as asked, not the follow-up's search query: it was
         # trained on single questions, and an earlier question in front of a later one makes it
         # pick the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
         found = [
             extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold)
-            for i, part in enumerate(parts)
+            for i, part in enumerate(asked)
         ]
         return hits, found, [extractive.answerability(f) for f in found]
 
@@ -104,9 +104,16 @@ def ask(
             if max(retry[2]) >= threshold:
                 query, (hits, found, scores) = other, retry
                 break
+    read_as = plain if plain != typed else ""
+    if max(scores) < threshold and len(parts) == 1 and followup.elliptical(plain) and (earlier := followup.last_question(history, searcher.embed)):
+        # "What about mothers?" after "How much leave do fathers get?", refused as asked: the earlier
+        # question asked of mothers, where the words it replaces are alike (answer/followup.py)
+        if other := followup.substituted(plain, plain_question(earlier), searcher.embed):
+            retry = read(other, [], [other])
+            if max(retry[2]) >= threshold:
+                query, parts, read_as, (hits, found, scores) = other, [other], other, retry
     confidence = max(scores)
-    base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence,
-                read_as=plain if plain != typed else "")
+    base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)
     if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]

@@ -3,6 +3,8 @@
 A question that leans on the conversation (a pronoun, a leading "and"/"what about", or very few
 words) is searched together with the earlier question it follows, itself resolved the same way. A
 question that names its own subject is searched as it is, so changing the topic costs nothing.
+A question that only names another thing ("What about mothers?") can be read as the earlier
+question asked of it (`substituted`), which `answering.ask` does when it is refused as asked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ _ANAPHORA = re.compile(
 )
 _CONTINUATION = re.compile(r"^\s*(?:and|also|but|so|what about|how about|why|what else|anything else|more)\b", re.I)
 _MIN_WORDS = 3
+# "What about mothers?", "And for managers?": the earlier question asked of something else
+_ELLIPTICAL = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|and(?:\s+(?:for|in|with|at|on))?)\s+(?P<other>[^?!.]+?)\s*[?!.]*\s*$", re.I)
+_WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
+ELLIPTICAL_WORDS_MOST = 5  # "And what did the report conclude about the budget?" is a question of its own
+SPAN_WORDS_MOST = 4  # the longest run of the earlier question's words that the other thing may replace
+# the least cosine between the other thing and the words it replaces: "mothers" and "fathers" 0.65,
+# "2017" and "2018" 0.74, "managers" and "staff" 0.57; "ZTE" is nearer "founded" (0.26) than
+# "Huawei" (0.23) in "Who founded Huawei?", and such a question is read as it was before
+SUBSTITUTE_LEAST = 0.4
 
 
 def is_followup(question: str) -> bool:
@@ -47,6 +58,55 @@ def _combine(context: str, question: str) -> str:
             context = rest if space and len(cut_word) <= 40 else tail  # from a word's start, where one is near
         return f"{context} {question}".strip()
     return question
+
+
+def elliptical(question: str) -> str | None:
+    """What a question that only names another thing ("What about mothers?", "And managers?")
+    names, or None."""
+    found = _ELLIPTICAL.match(question)
+    if not found or _WH.match(other := found.group("other")) or len(re.findall(r"\w+", other)) > ELLIPTICAL_WORDS_MOST:
+        return None
+    return other
+
+
+def substituted(question: str, earlier: str, embed) -> str | None:
+    """The earlier question asked of what an elliptical `question` names instead: the run of its
+    content words (at most SPAN_WORDS_MOST, starting and ending with a content word) nearest to it
+    by the embedder's cosine replaced ("How much leave do fathers get?" + "What about mothers?" ->
+    "How much leave do mothers get?"), or None where the question is not elliptical or nothing
+    there is near enough (`SUBSTITUTE_LEAST`). `embed(texts)` gives unit vectors."""
+    from assistant.search.lexical import STOPWORDS
+
+    if (other := elliptical(question)) is None:
+        return None
+    words = list(re.finditer(r"[\w'’-]+", earlier))
+    content = [w.group().lower() not in STOPWORDS and not _WH.match(w.group()) for w in words]
+    spans = [(i, j) for i in range(len(words)) for j in range(i, min(i + SPAN_WORDS_MOST, len(words)))
+             if content[i] and content[j]]
+    if not spans:
+        return None
+    texts = [earlier[words[i].start():words[j].end()] for i, j in spans]
+    vectors = embed([other] + texts)
+    similarity = vectors[1:] @ vectors[0]
+    best = int(similarity.argmax())
+    if similarity[best] < SUBSTITUTE_LEAST or texts[best].lower() == other.lower():
+        return None
+    i, j = spans[best]
+    return earlier[:words[i].start()] + other + earlier[words[j].end():]
+
+
+def last_question(history: Sequence | None, embed) -> str:
+    """The conversation's last question as it stands on its own: an elliptical one ("And
+    mothers?") resolved against the one before (`substituted`), else that one; "" for none."""
+    resolved = ""
+    for earlier, _ in history_pairs(history):
+        if not earlier.strip() or smalltalk.kind(earlier):
+            continue
+        if resolved and elliptical(earlier):
+            resolved = substituted(earlier, resolved, embed) or resolved
+        else:
+            resolved = earlier
+    return resolved
 
 
 ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant",
