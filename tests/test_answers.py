@@ -251,6 +251,35 @@ def test_an_answer_names_another_document_that_answers_nearly_as_well(tmp_path):
     assert answer.notice == f"Also bears on this, not quoted: {other}."
     lighthouse = bot.ask("Who painted the Mona Lisa?")
     assert lighthouse.abstained and not lighthouse.notice
+    # a language model's answer keeps the note where it does not cite that document (it had been dropped) ...
+    import re
+
+    from tests.llm_server import FakeLLMServer
+
+    def citing(*numbers):
+        """A model that quotes the hotel limit of the passages numbered `numbers` in its prompt."""
+        def reply(messages):
+            prompt = messages[-1]["content"]
+            quoted = [re.search(r"Hotel bookings must not exceed [^.]*", re.search(
+                rf'<passage id="{n}"[^>]*>(.*?)</passage>', prompt, re.S).group(1)).group(0) for n in numbers]
+            return " ".join(f"{q} [{n}]." for q, n in zip(quoted, numbers))
+        return reply
+
+    def generated(reply, **server):
+        with FakeLLMServer(reply=reply, **server) as fake:
+            chosen = Settings.from_env(llm_base_url=fake.base_url, llm_model="fake", llm_timeout=5)
+            return assistant.Assistant(store=tmp_path / "store", settings=chosen).ask("What is the hotel limit per night?")
+
+    answer = generated(citing(1))
+    (cited,) = {Path(c.hit.source).name for c in answer.citations}
+    assert answer.method == "generated" and answer.notice == (
+        "" if cited == other else f"Also bears on this, not quoted: {other}.")
+    both = generated(citing(1, 2))
+    assert both.method == "generated" and len({c.hit.source for c in both.citations}) == 2 and both.notice == ""
+    # ... and an extractive answer shown because the model failed keeps its own
+    failed = generated("", status=500)
+    assert failed.method == "extractive" and failed.notice.startswith("Language model not used (")
+    assert failed.notice.endswith(f"showing the extractive answer. Also bears on this, not quoted: {other}.")
 
 
 @pytest.fixture(scope="module")

@@ -123,7 +123,7 @@ def ask(
     others = list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited)))
     notes = [
         "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered) if unanswered else "",
-        f"Also bears on this, not quoted: {', '.join(os.path.basename(s) for s in others)}." if others else "",
+        _also_bears(others, cited),
         _stale(citations, searcher.index),
     ]
     if any(notes):
@@ -133,7 +133,7 @@ def ask(
     if not settings.llm_base_url:
         return extracted
     # the model reads the question as it was searched and read (markup gone, slips read as words)
-    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index)
+    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index, others)
 
 
 def _closest(found: list[list], related: list) -> tuple[Citation, ...]:
@@ -188,17 +188,25 @@ def _merged(first: list, more: list) -> list:
     return list(first) + [h for h in more if h.chunk_id not in seen]
 
 
-def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history, index) -> Answer:
+def _also_bears(others: list[str], cited: set[str]) -> str:
+    """The note naming documents the model finds answering nearly as well that the answer does not cite."""
+    named = [os.path.basename(s) for s in others if s not in cited]
+    return f"Also bears on this, not quoted: {', '.join(named)}." if named else ""
+
+
+def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history, index, others=()) -> Answer:
     from dataclasses import replace
 
     from assistant.answer.generation import GenerationError, generate
 
     try:
         text, citations = generate(question, hits, settings, embedder, on_token=on_token, history=history)
-    except GenerationError as err:
-        return replace(extracted, notice=f"Language model not used ({err}); showing the extractive answer.")
+    except GenerationError as err:  # the extractive answer, with its own notes
+        return replace(extracted, notice=" ".join(filter(None, [f"Language model not used ({err}); showing the extractive answer.", extracted.notice])))
     if text == NO_ANSWER:
         return replace(extracted, text=NO_ANSWER, citations=(), abstained=True, unsure=False, method="generated", notice="")
     # the extractive answer's notice (a part it could not answer) does not speak for the model's;
-    # whether a document it cites changed since it was indexed does
-    return replace(extracted, text=text, citations=citations, method="generated", notice=_stale(citations, index))
+    # whether a document it cites changed since it was indexed does, and so does another document
+    # that answers nearly as well, where the model's answer does not cite it
+    notes = [_also_bears(list(others), {c.hit.source for c in citations}), _stale(citations, index)]
+    return replace(extracted, text=text, citations=citations, method="generated", notice=" ".join(filter(None, notes)))
