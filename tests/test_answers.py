@@ -198,6 +198,12 @@ def test_an_elliptical_follow_up_refused_as_asked_is_the_earlier_question_asked_
     assert not answer.abstained and "26 weeks" in answer.text
     assert answer.read_as == answer.query == "How much paid leave do mothers get?"  # shown as "Read as: …"
     assert bot.ask("What about grandparents?", history=history).abstained  # asked of them, still not answered
+    # read as asked of interns, the fathers' sentence had answered (0.67): an answer must name what the follow-up names
+    (corpus / "travel.txt").write_text("Managers may book business class on flights over six hours. Staff must book "
+                                       "economy class on all flights.\n", "utf-8")
+    bot.add([corpus])
+    interns = bot.ask("What about interns?", history=[("Which class may managers book on long flights?", "")])
+    assert interns.abstained, interns.text
 
 
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):

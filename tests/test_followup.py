@@ -39,7 +39,7 @@ def test_a_question_that_only_names_another_thing_is_elliptical(question, other)
 
 @pytest.mark.parametrize("question", [
     "And why?", "What about it, and who said so in the report last year?", "Who is Ken Hu?", "And when did he die?",
-    "What about?",
+    "What about?", "And do mothers get more?", "And is it paid?", "And can we bring guests?",
 ])
 def test_other_questions_are_not(question):
     assert elliptical(question) is None

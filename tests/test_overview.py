@@ -33,7 +33,8 @@ The team agreed to move the launch to May because the supplier is late. Bo will 
     "What is this article about?", "what's the document about", "What are these documents about?", "Summarize the article.",
     "Can you summarize the documents for me, please?", "Give me a summary", "A short summary please", "tl;dr?", "TLDR",
     "What are the key takeaways?", "What is the main point of the document?", "What's the gist?",
-    "What does the report say?", "Give me an overview of the files",
+    "What does the report say?", "Give me an overview of the files", "TL;DR", "What was the document about?",
+    "Give me the key takeaways", "Key points?", "Could you briefly summarize this document?", "Summarize everything",
 ])
 def test_a_request_for_an_overview_of_the_documents_names_none_of_them(message):
     assert overview.request(message) == overview.Request("", False)
@@ -42,6 +43,7 @@ def test_a_request_for_an_overview_of_the_documents_names_none_of_them(message):
 @pytest.mark.parametrize("message, obj", [
     ("Summarize travel_policy.md", "travel policy md"), ("What is the travel policy about?", "travel policy"),
     ("tl;dr of notes.txt", "notes txt"), ("Give me a summary of the meeting notes", "meeting notes"),
+    ("What is the solar panels page about?", "solar panels"), ("Summarize the city council story", "city council"),
 ])
 def test_a_request_for_an_overview_may_name_a_document(message, obj):
     assert overview.request(message) == overview.Request(obj, False)
@@ -56,6 +58,7 @@ def test_a_pronoun_is_marked_for_it_names_a_document_only_first(message):
     "What does the article say about 5G?", "What is Huawei's plan?", "Who wrote it?", "hi", "What is this?",
     "Summary of the hotel limit rules and the booking steps for contractors in two lines please now", "",
     "What is the summary judgment procedure?", "How do I summarize a chapter?",
+    "What does the warranty cover?",  # asks what is covered: searched (it had been given the warranty's opening)
 ])
 def test_other_messages_ask_no_overview(message):
     assert overview.request(message) is None or overview.request(message).obj  # a named object must still name a document
@@ -73,6 +76,20 @@ def test_pick_takes_the_opening_prose_in_reading_order():
     # a document of list items and headings: its first items that say something
     items = ["# Setup", "- Install the package with pip.", "- Run the server on a port.", "- Open the page in a browser."]
     assert overview.pick(items, 2, markdown=True) == [1, 2]
+
+
+def test_pick_passes_over_labels_tables_and_bold_questions_and_fills_up_with_clauses():
+    # a heading line above the text in its paragraph (a PDF's "Abstract") leaves the text a candidate
+    paper = ["Volume 12, Issue 3, 2024", "Groundwater Recharge in Semi-Arid Basins", "A. Martinez, B. Chen and C. Okafor",
+             "Abstract", "We measured groundwater recharge in three basins over ten years.", "Recharge fell by a third."]
+    assert overview.pick(paper, 3, paragraphs=[0, 1, 2, 3, 3, 3]) == [4, 5]
+    readme = ["> **Note:** This project is in beta and may change.", "**How do I reset my password?**",
+              "| Item | Cost |", "|---|---|", "| Hotel | 180 EUR |", "Acme syncs your notes across all your devices."]
+    assert overview.pick(readme, 3, markdown=True) == [5]
+    # one prose sentence, then the contract's numbered clauses
+    contract = ["This agreement is made between Acme Ltd and Bolt GmbH.", "1. Acme shall deliver the pumps by May.",
+                "2. Bolt shall pay within thirty days of delivery."]
+    assert overview.pick(contract, 3, paragraphs=[0, 1, 1]) == [0, 1, 2]
 
 
 @pytest.fixture
@@ -120,6 +137,8 @@ def test_an_overview_of_a_named_document_quotes_its_opening_sentences(bot):
 def test_naming_no_document_or_saying_it_later_is_a_question(bot):
     assert bot.ask("Summarize the refund rules").method == "extractive"  # names no document: searched
     assert bot.ask("What is it about?").method == "overview"  # a first message: the documents
+    assert bot.ask("What is it about?", history=[("Hi!", "Hello!")]).method == "overview"  # after a greeting too
+    assert bot.ask("Thanks! What is this document about?").method == "overview"  # social words are not read
     later = bot.ask("What is it about?", history=[("Who will call the supplier?", "Bo will call the supplier on Monday. [1]")])
     assert later.method == "extractive"  # "it" is what was discussed
 

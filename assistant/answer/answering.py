@@ -24,6 +24,7 @@ from assistant.answer.followup import contextualize, history_pairs
 from assistant.answer.parts import question_parts
 from assistant.answer.plain import plain_question
 from assistant.answer.prompts import NO_ANSWER
+from assistant.search.lexical import tokenize
 from assistant.search.retrieval import checked_question, searcher_for
 from assistant.store import named_or_default
 from assistant.store.snapshot import IndexMissing
@@ -65,7 +66,8 @@ def ask(
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
     # "What is this article about?", "Summarize it": the document's opening sentences, not a
     # search (a pronoun names a document only as a conversation's first message)
-    if (wanted := overview.request(question)) and not (wanted.pronoun and history):
+    asked_before = any(q.strip() and not smalltalk.kind(q) for q, _ in history)
+    if (wanted := overview.request(plain_question(question))) and not (wanted.pronoun and asked_before):
         if (summary := overview.answer(question, wanted, searcher.index)) is not None:
             return replace(summary, notice=" ".join(filter(None, [summary.notice, _stale(summary.citations, searcher.index)])))
     typed = plain_question(question)
@@ -107,10 +109,14 @@ def ask(
     read_as = plain if plain != typed else ""
     if max(scores) < threshold and len(parts) == 1 and followup.elliptical(plain) and (earlier := followup.last_question(history, searcher.embed)):
         # "What about mothers?" after "How much leave do fathers get?", refused as asked: the earlier
-        # question asked of mothers, where the words it replaces are alike (answer/followup.py)
+        # question asked of mothers, where the words it replaces are alike (answer/followup.py), if
+        # the answer's first sentence names them
         if other := followup.substituted(plain, plain_question(earlier), searcher.embed):
             retry = read(other, [], [other])
-            if max(retry[2]) >= threshold:
+            # the answer must name what the follow-up names: "What about interns?" after a question on
+            # managers had been answered with the managers' rule, read as asked of interns
+            named = set(tokenize(followup.elliptical(plain)))
+            if max(retry[2]) >= threshold and retry[1][0] and named & set(tokenize(retry[1][0][0].text)):
                 query, parts, read_as, (hits, found, scores) = other, [other], other, retry
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)

@@ -25,8 +25,13 @@ _MIN_WORDS = 3
 # "What about mothers?", "And for managers?": the earlier question asked of something else
 _ELLIPTICAL = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|and(?:\s+(?:for|in|with|at|on))?)\s+(?P<other>[^?!.]+?)\s*[?!.]*\s*$", re.I)
 _WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
+# "And do mothers get more?", "And is it paid?": a question of its own (an auxiliary or a pronoun first), not a thing named
+_CLAUSE = re.compile(r"^(?:is|are|was|were|am|be|do|does|did|can|could|will|would|shall|should|may|might|must|has|have|had"
+                     r"|it|he|she|they|we|i|you|there|that|this)\b", re.I)
 ELLIPTICAL_WORDS_MOST = 5  # "And what did the report conclude about the budget?" is a question of its own
 SPAN_WORDS_MOST = 4  # the longest run of the earlier question's words that the other thing may replace
+EARLIER_WORDS_MOST = 40  # an earlier question's words looked at (each run of them is embedded)
+TURNS_MOST = 10  # turns of the conversation `last_question` resolves
 # the least cosine between the other thing and the words it replaces: "mothers" and "fathers" 0.65,
 # "2017" and "2018" 0.74, "managers" and "staff" 0.57; "ZTE" is nearer "founded" (0.26) than
 # "Huawei" (0.23) in "Who founded Huawei?", and such a question is read as it was before
@@ -64,7 +69,8 @@ def elliptical(question: str) -> str | None:
     """What a question that only names another thing ("What about mothers?", "And managers?")
     names, or None."""
     found = _ELLIPTICAL.match(question)
-    if not found or _WH.match(other := found.group("other")) or len(re.findall(r"\w+", other)) > ELLIPTICAL_WORDS_MOST:
+    if (not found or _WH.match(other := found.group("other")) or _CLAUSE.match(other)
+            or len(re.findall(r"\w+", other)) > ELLIPTICAL_WORDS_MOST):
         return None
     return other
 
@@ -79,7 +85,7 @@ def substituted(question: str, earlier: str, embed) -> str | None:
 
     if (other := elliptical(question)) is None:
         return None
-    words = list(re.finditer(r"[\w'’-]+", earlier))
+    words = list(re.finditer(r"[\w'’-]+", earlier))[:EARLIER_WORDS_MOST]
     content = [w.group().lower() not in STOPWORDS and not _WH.match(w.group()) for w in words]
     spans = [(i, j) for i in range(len(words)) for j in range(i, min(i + SPAN_WORDS_MOST, len(words)))
              if content[i] and content[j]]
@@ -97,9 +103,10 @@ def substituted(question: str, earlier: str, embed) -> str | None:
 
 def last_question(history: Sequence | None, embed) -> str:
     """The conversation's last question as it stands on its own: an elliptical one ("And
-    mothers?") resolved against the one before (`substituted`), else that one; "" for none."""
+    mothers?") resolved against the one before (`substituted`), else that one; "" for none
+    (among the last TURNS_MOST turns)."""
     resolved = ""
-    for earlier, _ in history_pairs(history):
+    for earlier, _ in history_pairs(history)[-TURNS_MOST:]:
         if not earlier.strip() or smalltalk.kind(earlier):
             continue
         if resolved and elliptical(earlier):

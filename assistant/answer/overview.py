@@ -14,10 +14,10 @@ items and table rows are passed over. With several documents and none named, eac
 Chosen over the sentences nearest the mean of the document's sentence vectors (with and without
 maximal marginal relevance) by the share of a document's crowd questions whose answer lies in the
 quoted sentences (`benchmarks/overview.py`, training data's dev split: 176 reviews and 189 posts
-of 4+ sentences; 2026-12-06): for 3 sentences the opening 0.567 / 0.592 (Amazon / Reddit), the
-most central 0.522 / 0.573, with marginal relevance 0.495 / 0.551, at random 0.476 / 0.536; for one, the
-opening and the most central are level (0.255 / 0.246 against 0.225 / 0.260). Reading no vectors,
-the opening also costs nothing on a remote store.
+of 4+ sentences; 2026-12-06, the rules as they stand): for 3 sentences the opening 0.562 / 0.580
+(Amazon / Reddit), the most central 0.522 / 0.573, with marginal relevance 0.495 / 0.551, at random
+0.474 / 0.537; for one, the opening and the most central are level (0.248 / 0.243 against 0.225 /
+0.260). Reading no vectors, the opening also costs nothing on a remote store.
 """
 
 from __future__ import annotations
@@ -41,23 +41,27 @@ OPENING_ROWS_MOST = 200  # sentences of a document looked through for its openin
 WORDS_LEAST = 4  # a shorter sentence is a fragment (a caption's credit, "Read more.")
 
 _POLITE = r"(?:please|pls|can you|could you|would you|will you|can u|i want you to|i would like you to|id like you to)"
+_HOW = r"(?:briefly|quickly|shortly|just)"
 _AFTER = r"(?:please|pls|for me|briefly|quickly|in short|in brief|in a few sentences|in one sentence)"
 _DOC_NOUN = (r"(?:article|document|doc|file|text|paper|report|page|story|piece|post|essay|book|pdf|content|material"
              r"|source|corpus|collection|index)s?")
-_GENERIC = rf"(?:(?:this|the|that|these|those|your|my|all the|all|all of the|all your|each|every)\s)?{_DOC_NOUN}"
+_GENERIC = (rf"(?:(?:this|the|that|these|those|your|my|all the|all|all of the|all your|each|every)\s)?{_DOC_NOUN}"
+            r"|everything|all|all of it|all of them|the whole thing")
 _PRONOUN = r"it|them|they|this|that"
 _AIM = (r"(?:main|key|central|most important|important|general|overall|big)\s(?:point|idea|takeaway|message|topic|theme"
         r"|argument|finding|conclusion|story|subject)s?|gist|summary|overview|synopsis|tldr|tl dr|recap|short version")
+_BEFORE = rf"(?:{_POLITE}\s)?(?:{_HOW}\s)?"
+_END = rf"(?:\s{_AFTER})*"
 # each over the message's bare words (`smalltalk.bare`: lower case, no punctuation); `obj` is what is to be summarised, if said
 _ASKS = [regex.compile(p) for p in (
-    rf"(?:{_POLITE}\s)?(?:summari[sz]e|sum up|recap|outline)(?:\s(?P<obj>.+?))?(?:\s{_AFTER})*",
-    rf"(?:{_POLITE}\s)?(?:give|tell|show)(?:\sme)?\s(?:a|an|the)\s(?:short\s|brief\s|quick\s)?(?:summary|overview|synopsis|gist|recap)"
-    rf"(?:\sof\s(?P<obj>.+?))?(?:\s{_AFTER})*",
-    rf"(?:(?:a|an|the)\s)?(?:short\s|brief\s|quick\s)?(?:summary|overview|synopsis|gist|tldr|tl dr|recap)(?:\sof\s(?P<obj>.+?))?(?:\s{_AFTER})*",
-    rf"(?:what|whats)(?:\s(?:is|are))?\s(?P<obj>.+?)\s(?:all\s)?about(?:\s{_AFTER})*",
-    rf"(?:what|whats)(?:\s(?:is|are))?\s(?:the\s)?(?:{_AIM})(?:\sof\s(?P<obj>.+?))?(?:\s{_AFTER})*",
+    rf"{_BEFORE}(?:summari[sz]e|sum up|recap|outline)(?:\s(?P<obj>.+?))?{_END}",
+    rf"{_BEFORE}(?:give|tell|show)(?:\sme)?\s(?:a|an|the)\s(?:short\s|brief\s|quick\s)?(?:{_AIM})(?:\sof\s(?P<obj>.+?))?{_END}",
+    rf"(?:(?:a|an|the)\s)?(?:short\s|brief\s|quick\s)?(?:{_AIM})(?:\sof\s(?P<obj>.+?))?{_END}",
+    rf"(?:what|whats)(?:\s(?:is|are|was|were))?\s(?P<obj>.+?)\s(?:all\s)?about{_END}",
+    rf"(?:what|whats)(?:\s(?:is|are|was|were))?\s(?:the\s)?(?:{_AIM})(?:\sof\s(?P<obj>.+?))?{_END}",
     rf"(?:what|which)\s(?:topics?|subjects?)\sdo(?:es)?\s(?P<obj>.+?)\s(?:cover|discuss|deal with|talk about)",
-    rf"what\sdo(?:es)?\s(?P<obj>.+?)\s(?:say|cover|discuss|talk about|deal with)(?:\sin general)?",
+    # not "cover": "What does the warranty cover?" asks for the cover, which the search finds
+    rf"what\sdo(?:es)?\s(?P<obj>.+?)\s(?:say|talk about)(?:\sin general)?",
 )]
 
 
@@ -81,7 +85,9 @@ def request(message: str) -> Request | None:
             return Request("", False)
         if regex.fullmatch(_PRONOUN, obj):
             return Request("", True)
-        return Request(regex.sub(r"^(?:the|this|that|my|your)\s", "", obj).replace("_", " "), False)
+        obj = regex.sub(r"^(?:the|this|that|my|your)\s", "", obj)
+        obj = regex.sub(rf"(?<=\w)\s{_DOC_NOUN}$", "", obj)  # "the solar panels page": the page named "solar panels"
+        return Request(obj.replace("_", " "), False)
     return None
 
 
@@ -137,14 +143,16 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
 
 
 def _passed_over(text: str, title: str, markdown: bool) -> bool:
-    """Whether a sentence says too little to stand for its document: a heading, the title, a question,
-    a line without a word or a fragment."""
+    """Whether a sentence says too little to stand for its document: a heading, the title, a
+    question (also in bold), a table row, a code fence, a line without a word or a fragment."""
     return (not states_something(text, markdown=markdown) or text.strip() == title.strip()
-            or text.rstrip().endswith("?") or len(regex.findall(r"\w+", text)) < WORDS_LEAST)
+            or text.rstrip(" \t*_`'\"’”)").endswith("?") or is_table_row(text)
+            or text.lstrip().startswith(("```", "~~~")) or len(regex.findall(r"\w+", text)) < WORDS_LEAST)
 
 
-_ENDS = re.compile(r"[.!…]['\"’”)\]]*$")
-_FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*:\s")  # "Attendees: Ana, Bo." or "Date: 3 May.": a form's field, not prose
+_ENDS = re.compile(r"[.!…]['\"’”)\]*_]*$")
+# "Attendees: Ana, Bo." or "> **Note:** In beta.": a form's field or a label, not prose
+_FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*[*_]*:[*_]*\s")
 
 
 def opening(index, source: str, k: int) -> list[int]:
@@ -165,16 +173,21 @@ def opening(index, source: str, k: int) -> list[int]:
 
 def pick(texts: list[str], k: int, title: str = "", markdown: bool = False, paragraphs: list[int] | None = None) -> list[int]:
     """Of one document's sentences (`texts`, in reading order; `paragraphs` numbers each one's
-    paragraph), the indexes of the first `k` that can stand for it: prose sentences (ending in a
-    full stop, not a list item or table row) of paragraphs made of prose alone (not a photo's
-    caption with its credit, nor a byline), fewer where there are fewer; without any, those not
-    passed over (`_passed_over`); without any, the first."""
+    paragraph), the indexes of the first `k` that can stand for it, in reading order: its first
+    prose sentences (ending in a full stop, not a list item or a "Field: value" line), passing over a paragraph where a
+    fragment follows prose (a photo's caption and its credit, a line and its byline); where there are fewer than `k`, the first list items (a contract's
+    numbered clauses); without either, the first not passed over; without any, the first."""
     paragraphs = paragraphs if paragraphs is not None else list(range(len(texts)))
-    usable = [i for i, t in enumerate(texts) if not _passed_over(t, title, markdown)]
-    is_prose = [False] * len(texts)
-    for i in usable:
-        text = texts[i]
-        is_prose[i] = bool(_ENDS.search(text.strip())) and not (is_list_item(text) or is_table_row(text) or _FIELD.match(text))
-    mixed = {p for p, prose in zip(paragraphs, is_prose) if not prose}
-    prose = [i for i in usable if is_prose[i] and paragraphs[i] not in mixed]
-    return (prose or usable or list(range(len(texts))))[:k]
+    passed = [_passed_over(t, title, markdown) for t in texts]
+    is_prose = [not passed[i] and bool(_ENDS.search(t.strip())) and not (is_list_item(t) or _FIELD.match(t))
+                for i, t in enumerate(texts)]
+    mixed, prose_in = set(), set()
+    for i, paragraph in enumerate(paragraphs):
+        if is_prose[i]:
+            prose_in.add(paragraph)
+        elif paragraph in prose_in and len(regex.findall(r"\w+", texts[i])) < WORDS_LEAST:
+            mixed.add(paragraph)
+    prose = [i for i in range(len(texts)) if is_prose[i] and paragraphs[i] not in mixed][:k]
+    items = [i for i, t in enumerate(texts) if not passed[i] and is_list_item(t) and paragraphs[i] not in mixed]
+    usable = [i for i in range(len(texts)) if not passed[i]]
+    return sorted(prose + items[: k - len(prose)]) or usable[:k] or list(range(min(k, len(texts))))

@@ -34,7 +34,7 @@ _HELP = (r"help|help me|what can you do|what do you do|who are you|what are you|
 
 _AROUND = f"(?:{_GREETING}|{_THANKS}|{_ACK}|{_BYE})"
 _RUN = rf"\b{_AROUND}(?:[\s,]+{_AROUND})*\b"
-_EMOJI = r"[:;]-?[)(DPp]|<3|[\p{So}\p{Sk}\p{Cf}]"  # smileys and emoji (with their joiners and variation marks)
+_EMOJI = r"[:;]-?[)(DPp](?!\w)|<3|[\p{So}\p{Sk}\p{Cf}]"  # smileys and emoji (with their joiners and variation marks; "TL;DR" is none)
 _MARK = rf"(?:{_EMOJI}|[,.!;:\u2013\u2014-])"  # a smiley before a colon: ":)" is one, not ":" and ")"
 # a run, then marks and a space ("Hi-vis vests?" and "Cool-down?" are words; "Thanks :) who …" is not)
 _LEADING = regex.compile(rf"\s*{_RUN}(?:\s*{_MARK})+\s+|\s*{_RUN}\s+(?=(?:and|but|so|what about|how about)\b)", regex.I)
