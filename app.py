@@ -158,12 +158,12 @@ def build(service: Service | None = None) -> gr.Blocks:
                 pairs = gr.State([])
                 with gr.Row():
                     box = gr.Textbox(
-                        placeholder="Ask about your documents …", show_label=False, scale=8,
+                        placeholder="Ask about your documents …", label="Your question", show_label=False, scale=8,
                         autofocus=True, submit_btn="Ask", elem_id="question",
                     )
                     new_chat = gr.Button("New chat", scale=1, size="sm")
             with gr.Tab("Documents", id="documents") as documents_tab:
-                gr.Markdown("#### Indexed documents")
+                gr.Markdown("### Indexed documents")
                 table = gr.HTML(elem_id="documents")
                 uploader = with_original_names(gr.File(
                     label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MiB each)",

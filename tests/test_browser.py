@@ -118,12 +118,22 @@ def test_clicking_the_marker_or_the_source_shows_the_passage(page):
     assert passage.locator("mark", has_text="14.6 billion").is_visible()
     assert "Last year, sales revenue was up" in passage.inner_text()  # the whole passage, not only the quote
     assert page.url.rstrip("/") == page.url.split("#")[0].rstrip("/")  # no navigation
+    # the keyboard's focus follows to the source (it had stayed on the marker)
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    assert page.evaluate("document.activeElement.parentElement.id") == "cite-1-1"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"))
     source.locator("summary").click()  # the source itself toggles the passage
     passage.wait_for(state="hidden")
     source.locator("summary").click()
     passage.wait_for(state="visible")
+
+
+def test_a_screen_reader_hears_the_question_box_s_name_and_the_status_lines(page):
+    # the box had been named "Textbox Ask" and the status lines were never announced
+    assert page.get_by_role("textbox", name="Your question").count() == 1
+    assert page.locator("#status").get_attribute("aria-live") == "polite"
+    assert page.locator(".qa-question .qa-sr").first.inner_text().strip() == "You asked:"
 
 
 def test_an_empty_question_gets_a_hint_not_silence(page):
@@ -149,7 +159,7 @@ def test_a_question_the_article_does_not_cover_looks_like_a_refusal(page):
     assert RELATED_HEADING in refusal.inner_text()
     assert refusal.locator("details.qa-related").count() >= 1 and refusal.locator("mark, a.qa-marker").count() == 0
     style = refusal.evaluate("e => getComputedStyle(e).borderLeftWidth + ' ' + getComputedStyle(e.firstChild).color")
-    assert style.startswith("4px") and style.endswith("rgb(180, 83, 9)")  # amber bar, amber text
+    assert style.startswith("4px") and style.endswith("rgb(146, 64, 14)")  # amber bar, dark amber text (4.5:1 on its tint)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "refusal.png"))
 

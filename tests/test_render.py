@@ -115,7 +115,7 @@ def test_model_output_is_escaped_and_only_cited_markers_become_links():
     h = hit("Paris is the capital of France.")
     out = render.answer_html(answer(f"{IMG} Paris is the capital of France. [1] [7]", [cite(1, h, "Paris is the capital of France.")]))
     links = [attrs for tag, attrs in parse(out).tags if tag == "a"]
-    assert links == [{"class": "qa-marker", "href": "#cite-1-1"}]
+    assert links == [{"class": "qa-marker", "href": "#cite-1-1", "aria-controls": "cite-1-1", "aria-label": "Source 1: T"}]
     assert "<img" not in out and IMG in "".join(parse(out).text)
     assert "[7]" in "".join(parse(out).text)  # an uncited marker stays plain text
 
@@ -278,3 +278,43 @@ def test_a_source_shows_the_document_title_first_and_the_file_name_second():
     assert '<span class="qa-label" title="docs/article.txt">Huawei\'s plan for Europe</span> <span class="qa-file">article.txt</span>' in out
     assert render.title_and_file(replace(HUAWEI, title="article")) == ("article.txt", "")  # the stem is no title
     assert render.title_and_file(replace(HUAWEI, title="")) == ("article.txt", "")
+
+
+def test_a_screen_reader_is_told_the_question_the_answer_and_each_marker_s_source():
+    h = hit("Paris is the capital of France. It has 2.1 million people.")
+    out = render.answer_html(answer("Paris is the capital of France. [1]", [cite(1, h, "Paris is the capital of France.")]))
+    assert '<span class="qa-sr">Answer: </span>' in out
+    assert '<span class="qa-sr">You asked: </span>' in render.question_html("Where?")
+    (link,) = [attrs for tag, attrs in parse(out).tags if tag == "a"]
+    assert link["aria-label"] == "Source 1: T" and link["aria-controls"] == "cite-1-1"
+
+
+def test_a_long_quote_is_previewed_in_its_source_s_summary_and_marked_whole_in_the_passage():
+    sentence = "The long sentence " + "goes on and on " * 30 + "until it ends."
+    h = hit(sentence + " Another one.")
+    out = render.answer_html(answer(f"{sentence} [1]", [cite(1, h, sentence)]))
+    summary = out[out.index("<summary>"):out.index("</summary>")]
+    assert len(re.sub("<[^>]+>|&#\\d+;", "x", summary)) < 260 and "…" in summary  # 457 px on a phone before
+    passage = out[out.index('class="qa-passage"'):]
+    assert "until it ends." in passage and passage.count("<mark>") == 1
+
+
+def _contrast(foreground: str, background: tuple[int, int, int]) -> float:
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    fg = tuple(int(foreground[i:i + 2], 16) for i in (1, 3, 5))
+    light, dark = sorted((luminance(fg), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("rule, background", [
+    (".qa-refusal-text {", (247, 240, 230)),  # the refusal's tint over the light theme's white
+    (".dark .qa-refusal-text {", (63, 63, 70)),  # the dark theme's message background (measured in Chromium)
+    (".dark .qa-file {", (63, 63, 70)), (".dark .qa-error {", (63, 63, 70)), (".dark a.qa-marker {", (63, 63, 70)),
+])
+def test_the_chat_s_text_colours_reach_4_5_to_1(rule, background):
+    css = render.CSS[render.CSS.index(rule):]
+    colour = re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", css[: css.index("}")]).group(1)
+    assert _contrast(colour, background) >= 4.5, (rule, colour)

@@ -86,9 +86,11 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
 _NEWLINE = re.compile("\n")
 
 
-def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] = ()) -> str:
-    """Answer text escaped, with each `[n]` that has a citation made a link to its source block.
+def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] = (), names: dict[int, str] | None = None) -> str:
+    """Answer text escaped, with each `[n]` that has a citation made a link to its source block
+    (named for a screen reader "Source n: `names[n]`").
     A `[n]` inside a quote (in order, as the answer holds them: a document's own "[2]") is text."""
+    names = names or {}
     quoted, at = [], 0
     for quote in quotes:
         found = text.find(quote, at) if quote else -1
@@ -111,7 +113,9 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
         if n not in cited or any(s <= match.start() < e for s, e in quoted):
             continue
         out.append(between(at, match.start()))
-        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}">{escape(match.group(0))}</a>')
+        label = f"Source {n}" + (f": {names[n]}" if names.get(n) else "")
+        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}" aria-controls="{cite_id(turn, n)}" '
+                   f'aria-label="{escape(label)}">{escape(match.group(0))}</a>')
         at = match.end()
     out.append(between(at, len(text)))
     return "".join(out)
@@ -120,7 +124,9 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
 def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool,
                   preview_from: int = 0) -> str:
     passage = highlight(hit.text, spans)
-    quotes = " … ".join(f"“<mark>{escape(hit.text[s:e])}</mark>”" for s, e in spans) if spans else ""
+    # each quote previewed (the whole of it is marked in the passage): three whole quotes had made a
+    # closed block 457 px tall on a phone, pushing the answer above the chat's view
+    quotes = " … ".join(f"“<mark>{escape(_preview(hit.text[s:e]))}</mark>”" for s, e in spans) if spans else ""
     preview = quotes or escape(("… " if 0 < preview_from < len(hit.text) else "") + _preview(hit.text[preview_from:]))
     title, file = title_and_file(hit)
     file_html = f'<span class="qa-file">{escape(file)}</span> ' if file else ""
@@ -156,7 +162,9 @@ def answer_html(answer, turn: int = 1) -> str:
     unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
     return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
-        f'<div class="qa-text">{linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations])}</div>{unsure}',
+        f'<div class="qa-text"><span class="qa-sr">Answer: </span>'
+        f'{linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()})}'
+        f'</div>{unsure}',
         answer.notice, "Sources", sources, answer.read_as,
     )
 
@@ -170,7 +178,7 @@ def refusal_html(answer, turn: int = 1) -> str:
     ]
     return _panel(
         '<div class="qa-refusal" role="note">',
-        f'<div class="qa-refusal-text">{escape(NO_ANSWER)}</div>',
+        f'<div class="qa-refusal-text"><span class="qa-sr">Answer: </span>{escape(NO_ANSWER)}</div>',
         answer.notice, RELATED_HEADING, related, answer.read_as,
     )
 
@@ -191,7 +199,7 @@ def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str]
 
 
 def question_html(question: str) -> str:
-    return f'<div class="qa-question">{escape(question)}</div>'
+    return f'<div class="qa-question"><span class="qa-sr">You asked: </span>{escape(question)}</div>'
 
 
 def streaming_html(partial: str) -> str:
@@ -345,7 +353,7 @@ details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0
 .qa-unsure { margin-top: .4em; font-size: .9em; padding: .2em .5em; border-left: 3px solid #d97706; background: rgba(217, 119, 6, .08); }
 .qa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .5em .8em;
   border-radius: 4px; }
-.qa-refusal-text { font-weight: 700; color: #b45309; }
+.qa-refusal-text { font-weight: 700; color: #92400e; }
 .qa-refusal-text::before { content: "⚠ "; }
 .qa-pending { opacity: .7; font-style: italic; }
 .qa-result { white-space: pre-line; }
@@ -355,9 +363,18 @@ table.qa-docs { width: 100%; border-collapse: collapse; }
 table.qa-docs th, table.qa-docs td { text-align: left; padding: .3em .6em;
   border-bottom: 1px solid var(--border-color-primary); }
 table.qa-docs td.qa-num { text-align: right; }
+/* read by a screen reader, not shown ("You asked:", "Answer:") */
+.qa-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+#question textarea:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+/* the dark theme: every text at 4.5:1 or more on its background */
+.dark .qa-refusal-text { color: #fbbf24; }
+.dark .qa-file { color: #d1d5db; }
+.dark .qa-error { color: #fca5a5; }
+.dark a.qa-marker { color: #93c5fd; }
 """
 
-# Clicking a marker opens its source block and brings it into view (no navigation).
+# Clicking a marker opens its source block, brings it into view and moves the focus to it (no
+# navigation); the status lines are made live regions once Gradio has drawn them.
 HEAD = """<script>
 document.addEventListener("click", function (event) {
   var link = event.target && event.target.closest ? event.target.closest("a.qa-marker") : null;
@@ -367,6 +384,15 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   target.open = true;
   target.scrollIntoView({block: "nearest"});
+  var summary = target.querySelector("summary");
+  if (summary) summary.focus({preventScroll: true});  // a keyboard user lands on the source, not back on the marker
   target.classList.remove("qa-flash"); void target.offsetWidth; target.classList.add("qa-flash");
 }, true);
+// what the index, an upload or a removal reports is announced when it changes
+new MutationObserver(function () {
+  ["status", "upload-result", "remove-result"].forEach(function (id) {
+    var box = document.getElementById(id);
+    if (box && !box.hasAttribute("aria-live")) { box.setAttribute("aria-live", "polite"); box.setAttribute("role", "status"); }
+  });
+}).observe(document.documentElement, {childList: true, subtree: true});
 </script>"""
