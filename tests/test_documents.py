@@ -389,7 +389,8 @@ def _bad_files(tmp_path):
     add("nbsp-only.txt", "\u00a0\u00a0\n".encode("utf-8"), "no text")
     add("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary")
     add("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), "not valid UTF-8")
-    add("report.docx", b"PK\x03\x04 not really a docx", "unsupported file type '.docx'")
+    add("report.docx", b"PK\x03\x04 not really a docx", "not a readable Word document (.docx)")
+    add("report.doc", b"\xd0\xcf\x11\xe0 an old Word file", "unsupported file type '.doc'")
     add("noext", b"plain words", "unsupported file type")
     add("corrupt.pdf", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a readable PDF")
     add("truncated.pdf", make_pdf(PDF_PAGES)[:700], "not a readable PDF")
@@ -578,3 +579,87 @@ def test_a_pdf_page_of_more_drawing_instructions_than_the_most_is_refused_before
     assert path.stat().st_size < 64 * 1024
     with pytest.raises(LoadError, match=r"page 1 holds 4 MiB of drawing instructions, more than 4 MiB; not read"):
         load(path)
+
+
+def _docx(path, build) -> Path:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    document.save(path)
+    return path
+
+
+def _agreement(document) -> None:
+    document.add_paragraph("Supplier agreement", style="Title")
+    document.add_paragraph("This agreement is made between Acme Ltd and Bolt GmbH. It sets the terms of delivery.")
+    document.add_heading("Delivery", level=1)
+    document.add_paragraph("Acme shall deliver 40 pumps by 1 May.", style="List Number")
+    document.add_paragraph("Late delivery costs 2% a week.", style="List Number")
+    document.add_paragraph("Pumps are tested before delivery.", style="List Bullet")
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([("Item", "Price", "Notes"), ("Pump P-40", "1,200 EUR", "each"), ("Service visit", "150 EUR", "")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(2, 1).merge(table.cell(2, 2))  # one cell over two columns: once
+    document.add_paragraph("Payment is due within thirty days.")
+
+
+def test_a_word_document_is_read_as_markdown_in_reading_order(tmp_path):
+    doc = load(_docx(tmp_path / "agreement.docx", _agreement))
+    assert doc.title == "Supplier agreement" and doc.pages == ()
+    assert doc.text == (
+        "# Supplier agreement\n\nThis agreement is made between Acme Ltd and Bolt GmbH. It sets the terms of delivery.\n\n"
+        "# Delivery\n\n1. Acme shall deliver 40 pumps by 1 May.\n2. Late delivery costs 2% a week.\n"
+        "- Pumps are tested before delivery.\n\n"
+        "| Item | Price | Notes |\n| Pump P-40 | 1,200 EUR | each |\n| Service visit | 150 EUR |\n\n"
+        "Payment is due within thirty days.\n")
+
+
+def test_a_word_document_s_title_property_comes_first(tmp_path):
+    def build(document):
+        document.core_properties.title = "Agreement 2026"
+        _agreement(document)
+
+    assert load(_docx(tmp_path / "a.docx", build)).title == "Agreement 2026"
+
+
+def test_a_word_document_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path, monkeypatch):
+    import zipfile
+
+    from assistant.ingest import documents
+
+    (tmp_path / "renamed.docx").write_bytes(b"\xd0\xcf\x11\xe0 an old .doc, renamed" * 20)
+    with zipfile.ZipFile(tmp_path / "other.docx", "w") as archive:
+        archive.writestr("content.xml", "<x/>")
+    _docx(tmp_path / "empty.docx", lambda document: document.add_paragraph("   "))
+    _docx(tmp_path / "big.docx", _agreement)
+    for name, reason in (("renamed.docx", "not a readable Word document (.docx), damaged or of another kind"),
+                         ("other.docx", "not a Word document (.docx): no word/document.xml inside"),
+                         ("empty.docx", "no text in its body (text boxes, headers and footers are not read)")):
+        with pytest.raises(LoadError) as err:
+            load(tmp_path / name)
+        assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
+    with pytest.raises(LoadError, match="more text than the size limit allows"):
+        load(tmp_path / "big.docx", max_chars=100)
+    monkeypatch.setattr(documents, "DOCX_BODY_MOST", 1000)  # a body that unpacks past the most is never parsed
+    with pytest.raises(LoadError, match=r"its body unpacks to 0 MiB of XML, more than 0 MiB; not read"):
+        load(tmp_path / "big.docx")
+
+
+def test_a_word_document_is_indexed_and_its_quotes_are_verbatim_in_its_text(tmp_path, settings, embedder):
+    import assistant
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    path = _docx(corpus / "agreement.docx", _agreement)
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    report = bot.add([corpus])
+    assert [Path(s).name for s in report.added] == ["agreement.docx"] and not report.failed
+    text = load(path).text
+    for hit in bot.retrieve("When is payment due?", k=3):
+        assert text[hit.start:hit.end] == hit.text
+    overview = bot.ask("Summarize the agreement")
+    assert overview.method == "overview"
+    assert [c.quote for c in overview.citations] == [
+        "This agreement is made between Acme Ltd and Bolt GmbH.", "It sets the terms of delivery.", "Payment is due within thirty days."]

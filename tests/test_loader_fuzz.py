@@ -11,12 +11,27 @@ from assistant.config import SUPPORTED_SUFFIXES
 from assistant.ingest.documents import LoadError, load
 from tests.fakes import make_pdf
 
+def _docx() -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Lighthouses", level=1)
+    document.add_paragraph("A page about lighthouses.", style="List Bullet")
+    document.add_table(rows=1, cols=2).cell(0, 0).text = "Harbor Point"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 SEEDS = {
     ".txt": "Plain text.\r\nSecond line, café.\n".encode("utf-8"),
     ".md": b"# Title\n\nSome *markdown* text.\n",
     ".html": b"<html><head><title>T</title></head><body><p>Hello <b>world</b></p><script>x()</script></body></html>",
     ".htm": b"<p>Short &amp; sweet</p>",
     ".pdf": make_pdf([["A page about lighthouses."], ["Second page."]]),
+    ".docx": _docx(),
 }
 
 

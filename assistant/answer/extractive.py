@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer.types import Citation
+from assistant.config import MARKDOWN_SUFFIXES
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
 from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row, split_sentences
@@ -67,7 +68,7 @@ _ASKS = re.compile(r"\?[\s'\"’”)\]]*$")
 _HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _A_WORD = re.compile(r"\w")
 _ITS_ANSWER = re.compile(r"\s*(?:A|Answer)\s*[:.)]", re.I)  # an FAQ's "A:" after its "Q: …?"
-_MARKDOWN = (".md", ".markdown")
+_MARKDOWN = MARKDOWN_SUFFIXES
 
 
 def states_something(text: str, question_words: set[str] | frozenset[str] = frozenset(), markdown: bool = True) -> bool:

@@ -32,6 +32,7 @@ from assistant.answer.extractive import states_something
 from assistant.answer.smalltalk import bare
 from assistant.answer.prompts import MARKER, OVERVIEW_NOTICE, OVERVIEW_WHICH
 from assistant.answer.types import Answer, Citation
+from assistant.config import MARKDOWN_SUFFIXES
 from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row
 from assistant.search.retrieval import Hit
 
@@ -168,7 +169,7 @@ def opening(index, source: str, k: int) -> list[int]:
             paragraph += 1
         paragraphs.append(paragraph)
         title, previous = title or chunk.title or "", end
-    return [rows[i] for i in pick(texts, k, title, source.lower().endswith((".md", ".markdown")), paragraphs)]
+    return [rows[i] for i in pick(texts, k, title, source.lower().endswith(MARKDOWN_SUFFIXES), paragraphs)]
 
 
 def pick(texts: list[str], k: int, title: str = "", markdown: bool = False, paragraphs: list[int] | None = None) -> list[int]:
