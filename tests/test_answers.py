@@ -204,6 +204,12 @@ def test_an_elliptical_follow_up_refused_as_asked_is_the_earlier_question_asked_
     bot.add([corpus])
     interns = bot.ask("What about interns?", history=[("Which class may managers book on long flights?", "")])
     assert interns.abstained, interns.text
+    # ... anew: "class" is in the earlier question, "2021" is what is asked about (read as asked of the
+    # class of 2021, the 2019 figure had been the answer at 0.92)
+    (corpus / "intake.txt").write_text("Student intake\n\nThe class of 2019 had 120 students, most of them from the "
+                                       "region. The school added a new science wing in 2018.\n", "utf-8")
+    bot.add([corpus])
+    assert bot.ask("What about the class of 2021?", history=[("How many students did the class of 2019 have?", "")]).abstained
 
 
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):

@@ -53,6 +53,9 @@ def test_the_earlier_question_is_asked_of_the_other_thing_where_the_words_it_rep
     assert substituted("What about ZTE?", "Who founded Huawei?", embed) is None
     assert substituted("Who founded it?", "Who founded Huawei?", embed) is None  # not elliptical
     assert substituted("What about mothers?", "Who?", embed) is None  # no content word to replace
+    ALIKE[("class of 2021", "class of 2019")] = 0.9
+    assert substituted("What about the class of 2021?", "How many did the class of 2019 have?", embed) == (
+        "How many did the class of 2021 have?")  # one article, the earlier question's
 
 
 def test_the_last_question_of_a_chain_of_elliptical_ones_stands_on_its_own():

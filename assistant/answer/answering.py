@@ -113,9 +113,10 @@ def ask(
         # the answer's first sentence names them
         if other := followup.substituted(plain, plain_question(earlier), searcher.embed):
             retry = read(other, [], [other])
-            # the answer must name what the follow-up names: "What about interns?" after a question on
-            # managers had been answered with the managers' rule, read as asked of interns
-            named = set(tokenize(followup.elliptical(plain)))
+            # the answer must name what the follow-up names anew: "What about interns?" after a question
+            # on managers had been answered with the managers' rule, read as asked of interns, and "And
+            # for the class of 2020?" after one on the class of 2019 with the 2019 figure
+            named = set(tokenize(followup.elliptical(plain))) - set(tokenize(earlier))
             if max(retry[2]) >= threshold and retry[1][0] and named & set(tokenize(retry[1][0][0].text)):
                 query, parts, read_as, (hits, found, scores) = other, [other], other, retry
     confidence = max(scores)

@@ -85,6 +85,7 @@ def substituted(question: str, earlier: str, embed) -> str | None:
 
     if (other := elliptical(question)) is None:
         return None
+    other = re.sub(r"(?i)^(?:the|a|an)\s+", "", other)  # the earlier question's article stays: "the the class of 2021" had been read
     words = list(re.finditer(r"[\w'’-]+", earlier))[:EARLIER_WORDS_MOST]
     content = [w.group().lower() not in STOPWORDS and not _WH.match(w.group()) for w in words]
     spans = [(i, j) for i in range(len(words)) for j in range(i, min(i + SPAN_WORDS_MOST, len(words)))
