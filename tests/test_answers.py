@@ -259,6 +259,7 @@ def test_an_answer_names_another_document_that_answers_nearly_as_well(tmp_path):
     bot.add([tmp_path / "docs"])
     answer = bot.ask("What is the hotel limit per night?")
     (cited,) = {Path(c.hit.source).name for c in answer.citations}
+    cited_first = cited
     other = ({"travel_2022.txt", "travel_2024.txt"} - {cited}).pop()
     assert answer.notice == f"Also bears on this, not quoted: {other}."
     lighthouse = bot.ask("Who painted the Mona Lisa?")
@@ -288,6 +289,19 @@ def test_an_answer_names_another_document_that_answers_nearly_as_well(tmp_path):
         "" if cited == other else f"Also bears on this, not quoted: {other}.")
     both = generated(citing(1, 2))
     assert both.method == "generated" and len({c.hit.source for c in both.citations}) == 2 and both.notice == ""
+    # a model that cites only the other document is told of the one the extractive answer quoted
+    def citing_only(name):
+        def reply(messages):
+            prompt = messages[-1]["content"]
+            for m in re.finditer(r'<passage id="(\d+)" source="([^"]*)"[^>]*>(.*?)</passage>', prompt, re.S):
+                if m.group(2).split(" ¶")[0] == name:  # source="travel_2024.txt ¶1"
+                    return re.search(r"Hotel bookings must not exceed [^.]*", m.group(3)).group(0) + f" [{m.group(1)}]."
+            return ""
+        return reply
+
+    rival = generated(citing_only(other))
+    assert rival.method == "generated" and {Path(c.hit.source).name for c in rival.citations} == {other}
+    assert rival.notice == f"Also bears on this, not quoted: {cited_first}."
     # ... and an extractive answer shown because the model failed keeps its own
     failed = generated("", status=500)
     assert failed.method == "extractive" and failed.notice.startswith("Language model not used (")

@@ -624,27 +624,102 @@ def test_a_word_document_s_title_property_comes_first(tmp_path):
     assert load(_docx(tmp_path / "a.docx", build)).title == "Agreement 2026"
 
 
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _raw_docx(path, body: str, main: str = "word/document.xml", more: dict | None = None) -> Path:
+    """A .docx written by hand: `body` inside <w:body>, the main part at `main`."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                         f'Target="{main}"/></Relationships>')
+        archive.writestr(main, f'<?xml version="1.0"?><w:document {W}><w:body>{body}</w:body></w:document>')
+        for name, data in (more or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def _p(*runs: str) -> str:
+    return "<w:p>" + "".join(runs) + "</w:p>"
+
+
+def _r(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_a_word_document_reads_as_shown_tracked_changes_fields_controls_and_nested_tables_included(tmp_path):
+    body = (
+        # an insertion not yet accepted is shown, a deletion is not: the condition had been lost
+        _p(_r("The deposit is refundable "), f"<w:ins w:id=\"1\" w:author=\"A\">{_r('only within 30 days of payment')}</w:ins>",
+           f"<w:del w:id=\"2\" w:author=\"A\"><w:r><w:delText>at any time</w:delText></w:r></w:del>", _r(".")) +
+        _p(_r("Payment is due to "), f"<w:fldSimple w:instr=\" MERGEFIELD Payee \">{_r('Acme Ltd')}</w:fldSimple>", _r(" by March."))
+        + f"<w:sdt><w:sdtPr><w:alias w:val=\"Terms\"/></w:sdtPr><w:sdtContent>{_p(_r('Terms apply to all orders.'))}</w:sdtContent></w:sdt>"
+        + "<w:tbl><w:tr><w:tc>" + _p(_r("Cafeteria")) + "<w:tbl><w:tr><w:tc>" + _p(_r("It opens at 7 am."))
+        + "</w:tc></w:tr></w:tbl></w:tc><w:tc>" + _p(_r("Ground floor")) + "</w:tc></w:tr></w:tbl>"
+        + _p('<w:r><w:drawing><w:txbxContent><w:p><w:r><w:t>A text box.</w:t></w:r></w:p></w:txbxContent></w:drawing></w:r>', _r("Last line."))
+    )
+    doc = load(_raw_docx(tmp_path / "terms.docx", body, main="word/document2.xml"))  # as Word Online names it
+    assert doc.text == ("The deposit is refundable only within 30 days of payment.\n\nPayment is due to Acme Ltd by March.\n\n"
+                        "Terms apply to all orders.\n\n| Cafeteria It opens at 7 am. | Ground floor |\n\nLast line.\n")
+    assert doc.title == "The deposit is refundable only within 30 days of payment."  # no title: the first line, as for text
+    table = "<w:tbl><w:tr><w:tc>" + _p(_r("City")) + "</w:tc><w:tc>" + _p(_r("Office manager")) + "</w:tc></w:tr></w:tbl>"
+    assert load(_raw_docx(tmp_path / "office_managers.docx", table)).title == "office managers"  # not "| City | Office manager |"
+
+
+def test_a_word_document_s_lists_are_numbered_as_word_numbers_them(tmp_path):
+    numbering = (f'<?xml version="1.0"?><w:numbering {W}><w:abstractNum w:abstractNumId="0">'
+                 '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl>'
+                 '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/></w:lvl></w:abstractNum>'
+                 '<w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/></w:lvl></w:abstractNum>'
+                 '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num></w:numbering>')
+
+    def item(text, num, level=0):
+        return (f'<w:p><w:pPr><w:pStyle w:val="ListParagraph"/><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/>'
+                f'</w:numPr></w:pPr>{_r(text)}</w:p>')
+
+    body = (_p(_r("Claiming expenses:")) + item("Collect the receipts.", 1) + item("Fill in the form.", 1)
+            + item("Sign it.", 1, 1) + item("Date it.", 1, 1) + item("Send it to finance.", 1) + item("Keep a copy.", 2))
+    doc = load(_raw_docx(tmp_path / "steps.docx", body, more={"word/numbering.xml": numbering}))
+    assert doc.text == ("Claiming expenses:\n\n1. Collect the receipts.\n2. Fill in the form.\n  a. Sign it.\n  b. Date it.\n"
+                        "3. Send it to finance.\n- Keep a copy.\n")
+
+
 def test_a_word_document_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path, monkeypatch):
     import zipfile
 
-    from assistant.ingest import documents
+    from assistant.ingest import word
 
     (tmp_path / "renamed.docx").write_bytes(b"\xd0\xcf\x11\xe0 an old .doc, renamed" * 20)
     with zipfile.ZipFile(tmp_path / "other.docx", "w") as archive:
         archive.writestr("content.xml", "<x/>")
     _docx(tmp_path / "empty.docx", lambda document: document.add_paragraph("   "))
+    _raw_docx(tmp_path / "entity.docx", _p(_r("&xxe;")))
     _docx(tmp_path / "big.docx", _agreement)
     for name, reason in (("renamed.docx", "not a readable Word document (.docx), damaged or of another kind"),
-                         ("other.docx", "not a Word document (.docx): no word/document.xml inside"),
-                         ("empty.docx", "no text in its body (text boxes, headers and footers are not read)")):
+                         ("other.docx", "not a Word document (.docx): no main document part inside"),
+                         ("empty.docx", "no text in its body (text boxes, headers and footers are not read)"),
+                         ("entity.docx", "not a readable Word document (.docx), damaged")):
         with pytest.raises(LoadError) as err:
             load(tmp_path / name)
         assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
     with pytest.raises(LoadError, match="more text than the size limit allows"):
         load(tmp_path / "big.docx", max_chars=100)
-    monkeypatch.setattr(documents, "DOCX_BODY_MOST", 1000)  # a body that unpacks past the most is never parsed
+    # the limit counts table rows too: 8,000 rows had loaded five times past it
+    rows = "<w:tbl><w:tr><w:tc>" + _p(_r("A row of a long table, with words in it.")) + "</w:tc></w:tr></w:tbl>"
+    _raw_docx(tmp_path / "table.docx", rows * 2000)
+    with pytest.raises(LoadError, match="more text than the size limit allows"):
+        load(tmp_path / "table.docx", max_chars=10_000)
+    monkeypatch.setattr(word, "BODY_MOST", 1000)
     with pytest.raises(LoadError, match=r"its body unpacks to 0 MiB of XML, more than 0 MiB; not read"):
         load(tmp_path / "big.docx")
+    # what the package unpacks to, in all, is bounded before anything is parsed (a 2 GiB thumbnail had taken 4 GiB)
+    monkeypatch.setattr(word, "UNPACKED_MOST", 20_000)
+    _raw_docx(tmp_path / "bomb.docx", _p(_r("Short.")), more={"docProps/thumbnail.jpeg": bytes(30_000)})
+    with pytest.raises(LoadError, match=r"it unpacks to 0 MiB, more than 0 MiB; not read"):
+        load(tmp_path / "bomb.docx")
 
 
 def test_a_word_document_is_indexed_and_its_quotes_are_verbatim_in_its_text(tmp_path, settings, embedder):

@@ -140,7 +140,9 @@ def ask(
     if not settings.llm_base_url:
         return extracted
     # the model reads the question as it was searched and read (markup gone, slips read as words)
-    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index, others)
+    # the documents the extractive answer quotes or names: a model's answer that cites none of one is told of it
+    bearing = list(dict.fromkeys([*(c.hit.source for c in citations), *others]))
+    return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index, bearing)
 
 
 def _closest(found: list[list], related: list) -> tuple[Citation, ...]:

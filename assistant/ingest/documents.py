@@ -2,7 +2,7 @@
 
 Supported: `.txt` and `.md` (the decoded text, unchanged), `.html`/`.htm` (visible text only),
 `.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, lists and tables in reading
-order, written as Markdown: via python-docx). Anything else, or a file that is empty, binary, undecodable or
+order, written as Markdown: `ingest/word.py`). Anything else, or a file that is empty, binary, undecodable or
 unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
 `chunking.py`.
 """
@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
+from assistant.ingest import word
 from assistant.ingest.sentences import LINE_BREAK
 
 
@@ -135,7 +136,10 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     if suffix == ".pdf":
         text, pages, title = _pdf_text(data, source, max_chars)
     elif suffix == ".docx":
-        text, title = docx_text(data, source, max_chars)
+        try:
+            text, title = word.docx_text(data, max_chars)
+        except word.Unreadable as err:
+            raise LoadError(source, err.reason) from None
     else:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
@@ -190,7 +194,7 @@ def _looks_garbled(text: str) -> bool:
 
 
 
-_NOT_A_TITLE = re.compile(r"(```|~~~|---+$|\*\*\*+$|___+$)")  # a code fence or a rule (Markdown)
+_NOT_A_TITLE = re.compile(r"(```|~~~|---+$|\*\*\*+$|___+$|\|)")  # a code fence, a rule or a table row (Markdown)
 _FRONT_MATTER_TITLE = re.compile(r"title:\s*(.+)$", re.IGNORECASE)
 
 
@@ -579,82 +583,6 @@ def _read_pdf(data: bytes, source: str, max_chars: int | None = None) -> tuple[s
         reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__  # pypdf's words, not its class names
         raise LoadError(source, f"not a readable PDF, damaged or not a PDF ({reason})") from None
     return (*join_pages(without_running_lines(texts)), title)
-
-
-# The most XML a Word document's body may unpack to: the size limit bounds the file's bytes, and
-# its body is compressed (a 10 MiB .docx of repeated text can unpack to gigabytes); a 300-page
-# report's body is some 5 MiB.
-DOCX_BODY_MOST = 64 * 1024 * 1024
-_HEADING_STYLE = re.compile(r"(?i)^heading ([1-6])$")
-
-
-def docx_text(data: bytes, source: str, max_chars: int | None = None) -> tuple[str, str]:
-    """The text of a Word document's body as Markdown, and its title ("" when none): paragraphs
-    apart by a blank line, "Heading n" styles as `#` headings, list paragraphs as "- " or "1. "
-    items, each table row as "| cell | cell |" (merged cells once)."""
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            body = next((i.file_size for i in archive.infolist() if i.filename == "word/document.xml"), None)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        raise LoadError(source, "not a readable Word document (.docx), damaged or of another kind "
-                                "(an encrypted one, or a .doc renamed)") from None
-    if body is None:
-        raise LoadError(source, "not a Word document (.docx): no word/document.xml inside")
-    if body > DOCX_BODY_MOST:
-        raise LoadError(source, f"its body unpacks to {body / MIB:.0f} MiB of XML, more than {DOCX_BODY_MOST // MIB} MiB; not read")
-    import docx
-    from docx.table import Table
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-        title = document.core_properties.title or ""
-        blocks: list[tuple[str, str]] = []  # (kind, text): kind "p", "item" or "row"
-        numbered = 0
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                numbered = 0
-                for row in block.rows:
-                    cells, seen = [], set()
-                    for cell in row.cells:  # a merged cell is given once per grid column it spans
-                        if id(cell._tc) not in seen:
-                            seen.add(id(cell._tc))
-                            cells.append(" ".join(cell.text.split()))
-                    if any(cells):
-                        blocks.append(("row", "| " + " | ".join(cells) + " |"))
-                continue
-            text = block.text.strip()
-            style = (block.style.name if block.style is not None else "") or ""
-            if not text:
-                continue
-            if (heading := _HEADING_STYLE.match(style)) or style.lower() == "title":
-                numbered = 0
-                title = title or (text if style.lower() == "title" else "")
-                blocks.append(("p", "#" * (int(heading.group(1)) if heading else 1) + " " + " ".join(text.split())))
-            elif style.lower().startswith("list number"):
-                numbered += 1
-                blocks.append(("item", f"{numbered}. {text}"))
-            elif style.lower().startswith("list") or block._p.pPr is not None and block._p.pPr.numPr is not None:
-                blocks.append(("item", f"- {text}"))
-            else:
-                numbered = 0
-                blocks.append(("p", text))
-            if max_chars is not None and sum(len(t) for _, t in blocks) > max_chars:
-                raise LoadError(source, f"more text than the size limit allows (over {max_chars:,} characters; "
-                                        "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
-    except LoadError:
-        raise
-    except Exception as err:  # noqa: BLE001 - python-docx and lxml raise many kinds on damaged files
-        reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
-        raise LoadError(source, f"not a readable Word document (.docx), damaged ({reason})") from None
-    parts = []
-    for i, (kind, text) in enumerate(blocks):
-        if i:  # items of one list and rows of one table stay together
-            parts.append("\n" if kind in ("item", "row") and blocks[i - 1][0] == kind else "\n\n")
-        parts.append(text)
-    return "".join(parts) + "\n", title
 
 
 # A line that opens or closes most pages (its digits aside: "Annual Report 2023 | page 7") is a

@@ -113,9 +113,10 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
         if n not in cited or any(s <= match.start() < e for s, e in quoted):
             continue
         out.append(between(at, match.start()))
+        # the name a screen reader gives the link, as hidden text in it (the chat's sanitizer drops aria-label)
         label = f"Source {n}" + (f": {names[n]}" if names.get(n) else "")
-        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}" aria-controls="{cite_id(turn, n)}" '
-                   f'aria-label="{escape(label)}">{escape(match.group(0))}</a>')
+        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}"><span class="qa-sr">{escape(label)} </span>'
+                   f'{escape(match.group(0))}</a>')
         at = match.end()
     out.append(between(at, len(text)))
     return "".join(out)
@@ -334,6 +335,7 @@ CSS = """
 .qa-text, .qa-streaming { line-height: 1.55; }
 .qa-text { white-space: normal; }  /* a quote's line breaks (a PDF's lines) read as spaces; the passage keeps them */
 a.qa-marker { font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
+  display: inline-block; position: relative;  /* one box, its hidden name inside it */
   background: var(--color-accent-soft); color: var(--link-text-color, inherit); cursor: pointer; }
 .qa-sources { margin-top: .6em; padding-top: .4em; border-top: 1px solid var(--border-color-primary);
   font-size: .92em; }
@@ -364,7 +366,8 @@ table.qa-docs th, table.qa-docs td { text-align: left; padding: .3em .6em;
   border-bottom: 1px solid var(--border-color-primary); }
 table.qa-docs td.qa-num { text-align: right; }
 /* read by a screen reader, not shown ("You asked:", "Answer:") */
-.qa-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.qa-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+  user-select: none; }  /* nor copied with the answer */
 #question textarea:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
 /* the dark theme: every text at 4.5:1 or more on its background */
 .dark .qa-refusal-text { color: #fbbf24; }
