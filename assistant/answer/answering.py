@@ -66,11 +66,11 @@ def ask(
     searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
     # "What is this article about?", "Summarize it": the document's opening sentences, not a
     # search (a pronoun names a document only as a conversation's first message)
+    typed = plain_question(question)
     asked_before = any(q.strip() and not smalltalk.kind(q) for q, _ in history)
-    if (wanted := overview.request(plain_question(question))) and not (wanted.pronoun and asked_before):
+    if (wanted := overview.request(typed)) and not (wanted.pronoun and asked_before):
         if (summary := overview.answer(question, wanted, searcher.index)) is not None:
             return replace(summary, notice=" ".join(filter(None, [summary.notice, _stale(summary.citations, searcher.index)])))
-    typed = plain_question(question)
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
     query = contextualize(plain, history)
     # A multi-part question is answered part by part (answer/parts.py).
@@ -107,17 +107,17 @@ def ask(
                 query, (hits, found, scores) = other, retry
                 break
     read_as = plain if plain != typed else ""
-    if max(scores) < threshold and len(parts) == 1 and followup.elliptical(plain) and (earlier := followup.last_question(history, searcher.embed)):
+    if max(scores) < threshold and len(parts) == 1 and (thing := followup.elliptical(plain)):
         # "What about mothers?" after "How much leave do fathers get?", refused as asked: the earlier
-        # question asked of mothers, where the words it replaces are alike (answer/followup.py), if
-        # the answer's first sentence names them
-        if other := followup.substituted(plain, plain_question(earlier), searcher.embed):
+        # question asked of mothers, where the words it replaces are alike (answer/followup.py), if the
+        # answer's first sentence names what the follow-up names anew ("What about interns?" after a
+        # question on managers had been answered with the managers' rule, "What about the class of
+        # 2021?" after one on the class of 2019 with the 2019 figure)
+        earlier = followup.last_question(history, searcher.embed)
+        new = set(tokenize(thing)) - set(tokenize(earlier))
+        if new and (other := followup.substituted(plain, plain_question(earlier), searcher.embed)):
             retry = read(other, [], [other])
-            # the answer must name what the follow-up names anew: "What about interns?" after a question
-            # on managers had been answered with the managers' rule, read as asked of interns, and "And
-            # for the class of 2020?" after one on the class of 2019 with the 2019 figure
-            named = set(tokenize(followup.elliptical(plain))) - set(tokenize(earlier))
-            if max(retry[2]) >= threshold and retry[1][0] and named & set(tokenize(retry[1][0][0].text)):
+            if max(retry[2]) >= threshold and retry[1][0] and new & set(tokenize(retry[1][0][0].text)):
                 query, parts, read_as, (hits, found, scores) = other, [other], other, retry
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)
@@ -198,14 +198,15 @@ def _merged(first: list, more: list) -> list:
 
 
 def _also_bears(others: list[str], cited: set[str]) -> str:
-    """The note naming documents the model finds answering nearly as well that the answer does not cite."""
+    """The note naming documents that bear on the question (the answer model finds them answering
+    nearly as well) that the answer does not cite."""
     named = [os.path.basename(s) for s in others if s not in cited]
     return f"Also bears on this, not quoted: {', '.join(named)}." if named else ""
 
 
-def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history, index, others=()) -> Answer:
-    from dataclasses import replace
-
+def _generated_or(extracted: Answer, question, hits, settings, embedder, on_token, history, index, bearing=()) -> Answer:
+    """The language model's verified answer, or `extracted` (with its notes) when it fails;
+    `bearing`: the documents the extractive answer quotes or names."""
     from assistant.answer.generation import GenerationError, generate
 
     try:
@@ -217,5 +218,5 @@ def _generated_or(extracted: Answer, question, hits, settings, embedder, on_toke
     # the extractive answer's notice (a part it could not answer) does not speak for the model's;
     # whether a document it cites changed since it was indexed does, and so does another document
     # that answers nearly as well, where the model's answer does not cite it
-    notes = [_also_bears(list(others), {c.hit.source for c in citations}), _stale(citations, index)]
+    notes = [_also_bears(list(bearing), {c.hit.source for c in citations}), _stale(citations, index)]
     return replace(extracted, text=text, citations=citations, method="generated", notice=" ".join(filter(None, notes)))

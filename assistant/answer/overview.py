@@ -7,8 +7,8 @@ noun ("the article", "these documents"), a pronoun ("it", as a conversation's fi
 later it is what was discussed) or a document's name or title ("Summarize travel_policy.md");
 anything else ("Summarize the refund policy") is a question and is searched. `answer` quotes the
 document's opening sentences, where news, encyclopedia articles, papers and READMEs say what they
-are about; headings, titles, questions, fragments (a photo credit) and, where prose suffices, list
-items and table rows are passed over. With several documents and none named, each of the first
+are about (`pick`: prose first, list items where prose runs short; headings, titles, questions,
+table rows, fragments and a caption with its credit passed over). With several documents and none named, each of the first
 `DOCUMENTS_OVERVIEWED` gets its first such sentence; past that the reply asks which one.
 
 Chosen over the sentences nearest the mean of the document's sentence vectors (with and without
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import regex
 
 from assistant.answer.extractive import states_something
-from assistant.answer.smalltalk import bare
+from assistant.answer.smalltalk import bare, listed
 from assistant.answer.prompts import MARKER, OVERVIEW_NOTICE, OVERVIEW_WHICH
 from assistant.answer.types import Answer, Citation
 from assistant.config import MARKDOWN_SUFFIXES
@@ -117,9 +117,7 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
     sources = [s for s in sources if index.document_rows(s)]  # documents with at least one sentence
     if len(sources) > DOCUMENTS_OVERVIEWED:
         names = [os.path.basename(s) for s in sources]
-        return Answer(question=question, text=OVERVIEW_WHICH.format(n=len(names), names=", ".join(names[:10])
-                                                                    + (f" and {len(names) - 10:,} more" if len(names) > 10 else ""),
-                                                                    example=names[0]),
+        return Answer(question=question, text=OVERVIEW_WHICH.format(n=len(names), names=listed(names), example=names[0]),
                       citations=(), abstained=False, hits=(), method="conversation")
     each = OVERVIEW_SENTENCES if len(sources) == 1 else 1
     chosen = [(source, opening(index, source, each)) for source in sources]

@@ -80,12 +80,16 @@ def reply_to(found: str | None, first: bool = True, documents: Sequence[str] = (
     if found == "documents":
         if not documents:
             return SOCIAL_REPLIES["no documents"]
-        names = ", ".join(documents[:DOCUMENTS_NAMED]) + (f" and {len(documents) - DOCUMENTS_NAMED:,} more"
-                                                          if len(documents) > DOCUMENTS_NAMED else "")
         many = len(documents) != 1
-        return SOCIAL_REPLIES["documents"].format(n=len(documents), s="s" * many, names=names,
+        return SOCIAL_REPLIES["documents"].format(n=len(documents), s="s" * many, names=listed(documents),
                                                   they_say="they say" if many else "it says")
     return SOCIAL_REPLIES[found] if found and (first or found != "help") else None
+
+
+def listed(names: Sequence[str]) -> str:
+    """The first DOCUMENTS_NAMED of `names`, then how many more: "a.txt, b.txt and 3 more"."""
+    more = len(names) - DOCUMENTS_NAMED
+    return ", ".join(names[:DOCUMENTS_NAMED]) + (f" and {more:,} more" if more > 0 else "")
 
 
 def without_social(question: str) -> str:
