@@ -32,6 +32,7 @@ def embed(texts):
 @pytest.mark.parametrize("question, other", [
     ("What about mothers?", "mothers"), ("And for managers?", "managers"), ("how about 2017", "2017"),
     ("And adoptive parents?", "adoptive parents"), ("So what about the ZTE board?", "the ZTE board"),
+    ("What about this year?", "this year"),
 ])
 def test_a_question_that_only_names_another_thing_is_elliptical(question, other):
     assert elliptical(question) == other

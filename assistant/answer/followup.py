@@ -27,7 +27,7 @@ _ELLIPTICAL = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|and
 _WH = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 # "And do mothers get more?", "And is it paid?": a question of its own (an auxiliary or a pronoun first), not a thing named
 _CLAUSE = re.compile(r"^(?:is|are|was|were|am|be|do|does|did|can|could|will|would|shall|should|may|might|must|has|have|had"
-                     r"|it|he|she|they|we|i|you|there|that|this)\b", re.I)
+                     r"|it|he|she|they|we|i|you)\b", re.I)
 ELLIPTICAL_WORDS_MOST = 5  # "And what did the report conclude about the budget?" is a question of its own
 SPAN_WORDS_MOST = 4  # the longest run of the earlier question's words that the other thing may replace
 EARLIER_WORDS_MOST = 40  # an earlier question's words looked at (each run of them is embedded)
