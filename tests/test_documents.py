@@ -738,3 +738,49 @@ def test_a_word_document_is_indexed_and_its_quotes_are_verbatim_in_its_text(tmp_
     assert overview.method == "overview"
     assert [c.quote for c in overview.citations] == [
         "This agreement is made between Acme Ltd and Bolt GmbH.", "It sets the terms of delivery.", "Payment is due within thirty days."]
+
+
+def test_a_word_document_reads_what_word_shows_and_no_more(tmp_path):
+    strict = 'xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main"'
+    hidden = '<w:r><w:rPr><w:vanish/></w:rPr><w:t>SECRET </w:t></w:r>'
+    body = (_p(_r("Visible "), hidden, _r("end.")) +
+            f'<w:moveFrom w:id="1" w:author="A">{_r("Moved away.")}</w:moveFrom>' +
+            f'<w:customXml w:element="x">{_p(_r("Inside custom XML."))}</w:customXml>' +
+            "<w:tbl><w:tr><w:tc>" + _p(_r("#5 item")) + "</w:tc></w:tr>" +
+            "<w:sdt><w:sdtContent><w:tr><w:tc>" + _p(_r("A repeating row.")) + "</w:tc></w:tr></w:sdtContent></w:sdt></w:tbl>" +
+            _p(_r("Left"), "<w:r><w:ptab/></w:r>", _r("Right")))
+    doc = load(_raw_docx(tmp_path / "shown.docx", body, more={"docProps/core.xml": "<broken"}))  # a damaged part the text does not need
+    assert doc.text == "Visible end.\n\nInside custom XML.\n\n| #5 item |\n| A repeating row. |\n\nLeft Right\n"
+    strict_doc = tmp_path / "strict.docx"
+    _raw_docx(strict_doc, _p(_r("Strict Open XML text.")))
+    import zipfile
+
+    with zipfile.ZipFile(strict_doc) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(W.encode(), strict.encode())
+    with zipfile.ZipFile(strict_doc, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert load(strict_doc).text == "Strict Open XML text.\n"
+
+
+def test_a_word_document_s_numbering_follows_overrides_formats_and_styles_and_bad_values_do_not_break_it(tmp_path):
+    numbering = (f'<?xml version="1.0"?><w:numbering {W}>'
+                 '<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="x"/><w:numFmt w:val="ordinal"/></w:lvl>'
+                 '<w:lvl w:ilvl="1"><w:numFmt w:val="decimalZero"/></w:lvl></w:abstractNum>'
+                 '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+                 '<w:num w:numId="2"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="5"/></w:lvlOverride></w:num>'
+                 '</w:numbering>')
+    styles = (f'<?xml version="1.0"?><w:styles {W}><w:style w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>'
+              '<w:style w:styleId="Chapter"><w:name w:val="Chapter Title"/><w:basedOn w:val="Heading1"/></w:style></w:styles>')
+
+    def item(text, num, level="0"):
+        return f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr></w:pPr>{_r(text)}</w:p>'
+
+    body = ('<w:p><w:pPr><w:pStyle w:val="Chapter"/></w:pPr>' + _r("Chapter one") + "</w:p>" + item("First.", 1)
+            + item("Sub.", 1, "1") + _p(_r("Between.")) + item("Fifth.", 2) + item("Sixth.", 2)
+            + item("Deep.", 1, "-1") + item("Deeper.", 1, "1000000000"))
+    doc = load(_raw_docx(tmp_path / "lists.docx", body, more={"word/numbering.xml": numbering, "word/styles.xml": styles}))
+    # a level past Word's nine is the ninth; a level no list defines is a bullet; "x" starts at 1
+    assert doc.text == ("# Chapter one\n\n1. First.\n  01. Sub.\n\nBetween.\n\n5. Fifth.\n6. Sixth.\n2. Deep.\n"
+                        "                - Deeper.\n")

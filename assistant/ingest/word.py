@@ -1,18 +1,22 @@
 """Word documents (.docx): the text of the body, as Markdown, read from its XML.
 
 The body's paragraphs, lists and tables come in reading order, paragraphs apart by a blank line:
-"Heading n" styles (or an outline level) as `#` headings, list paragraphs as items numbered the
-way Word numbers them ("1.", "a.", "ii.", or "- " for bullets; a counter per list and level,
-deeper levels indented), each table row as "| cell | cell |" (a nested table's text inside its
-cell, a cell merged over columns once). A paragraph's text is its runs' text as shown with the
-changes tracked so far accepted: insertions read, deletions not, a field's result but not its
-code, content controls' text; text boxes, drawings, headers, footers, footnotes and comments are
-not read. The main part is found through the package's relationships (Word Online writes
-`word/document2.xml`).
+headings (a "Heading n" or Title style, an outline level, or a style based on one) as `#` lines,
+list paragraphs as items numbered the way Word numbers them ("1.", "01.", "a.", "ii.", or "- " for
+bullets; a counter per list and level, a list's start override obeyed, deeper levels indented),
+each table row as "| cell | cell |" (a nested table's text inside its cell, a cell merged over
+columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
+accepted: insertions and moves read where they land, deletions not, a field's result but not its
+code, content controls' and custom XML's text, an equation's text; hidden text set on a run is not
+read (hidden through a character style it is), nor are text boxes, drawings, headers, footers,
+footnotes and comments. The main part is found through the package's relationships (Word Online
+writes `word/document2.xml`); Strict Open XML reads as the usual names.
 
 Read with lxml, entities never resolved; a package that unpacks past `UNPACKED_MOST` in all, or
-whose main part passes `BODY_MOST`, is refused before anything is parsed, and reading stops as
-soon as the text passes `max_chars`. Every failure is an `Unreadable` with a one-line reason.
+whose main part passes `BODY_MOST`, is refused before anything is parsed (styles, numbering and
+properties past `PART_MOST`, or damaged, are read as absent), numbers in attributes are clamped to
+what Word allows, and reading stops as soon as the text passes `max_chars`. Every failure is an
+`Unreadable` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -24,21 +28,28 @@ import zipfile
 
 MIB = 1 << 20
 UNPACKED_MOST = 256 * MIB  # a 10 MiB .docx of its images unpacks to about as much; of zeros, to gigabytes
-BODY_MOST = 32 * MIB  # a 300-page report's body is some 5 MiB
+# XML parsed: a 300-page report's body is some 5 MiB; lxml holds some 30 bytes for each byte of tiny
+# elements (31 MiB of "<a/>" had taken 1 GiB), so the parts read are bounded together
+BODY_MOST = 16 * MIB
+PART_MOST = 2 * MIB  # styles, numbering, properties: each (a damaged or larger one is read as absent)
+LEVELS = 9  # list levels Word numbers (0-8)
+START_MOST = 32767  # the largest number a Word list starts at
+_STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"  # "Strict Open XML": the same names
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_MATH = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 
 
 def _w(name: str) -> str:
     return f"{{{_W}}}{name}"
 
 
-# never the text as shown: deleted runs, field codes, drawings and text boxes, alternate content,
+# never the text as shown: deleted (or moved away) runs, field codes, drawings and text boxes, alternate content,
 # properties; footnote and comment references stay marks without text
-_SKIPPED = {_w("del"), _w("instrText"), _w("delInstrText"), _w("drawing"), _w("pict"), _w("object"), _w("rPr"),
+_SKIPPED = {_w("del"), _w("moveFrom"), _w("instrText"), _w("delInstrText"), _w("drawing"), _w("pict"), _w("object"), _w("rPr"),
             _w("pPr"), _w("sdtPr"), f"{{{_MC}}}AlternateContent", _w("footnoteReference"), _w("commentReference")}
 _HEADING_NAME = re.compile(r"(?i)^heading ([1-6])$")
 
@@ -82,12 +93,18 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
             raise Unreadable(f"not a readable Word document (.docx), damaged ({reason})") from None
     if body is None:
         raise Unreadable("not a Word document (.docx): its main part has no body")
-    reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars)
-    reader.blocks_of(body)
-    title = ""
-    if core is not None:
-        found = core.find("{http://purl.org/dc/elements/1.1/}title")
-        title = (found.text or "").strip() if found is not None else ""
+    try:
+        reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars)
+        reader.blocks_of(body)
+        title = ""
+        if core is not None:
+            found = core.find("{http://purl.org/dc/elements/1.1/}title")
+            title = (found.text or "").strip() if found is not None and isinstance(found.text, str) else ""
+    except Unreadable:
+        raise
+    except Exception as err:  # noqa: BLE001 - a value no Word writes: one line, never a traceback
+        reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
+        raise Unreadable(f"not a readable Word document (.docx), damaged ({reason})") from None
     return reader.text(), title or reader.title
 
 
@@ -95,13 +112,18 @@ def _parse(xml: bytes):
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
-    return etree.fromstring(xml, parser)
+    return etree.fromstring(xml.replace(_STRICT, _W.encode()), parser)
 
 
 def _parse_optional(archive, members, name: str):
-    if name not in members or members[name].file_size > BODY_MOST:
+    """A part the text does not need (styles, numbering, properties), or None: absent, larger than
+    PART_MOST or damaged (a broken core.xml had refused a sound document)."""
+    if name not in members or members[name].file_size > PART_MOST:
         return None
-    return _parse(archive.read(name))
+    try:
+        return _parse(archive.read(name))
+    except Exception:  # noqa: BLE001 - read as absent
+        return None
 
 
 def _main_part(archive, members) -> str | None:
@@ -119,20 +141,39 @@ def _main_part(archive, members) -> str | None:
 
 
 class _Styles:
-    """Paragraph style id -> its name, and the list numbering a style carries."""
+    """Per paragraph style id: its name, and (its own or through the styles it is based on) the
+    list numbering it carries and the heading level it gives."""
 
     def __init__(self, root):
         self.names: dict[str, str] = {}
         self.numbering: dict[str, tuple[str, int]] = {}
+        self.levels: dict[str, int] = {}
         if root is None:
             return
+        based, own_num, own_level = {}, {}, {}
         for style in root.iter(_w("style")):
             sid = style.get(_w("styleId")) or ""
             name = style.find(_w("name"))
             self.names[sid] = (name.get(_w("val")) if name is not None else sid) or sid
-            num = style.find(f"{_w('pPr')}/{_w('numPr')}")
+            based[sid] = _val(style, "basedOn")
+            props = style.find(_w("pPr"))
+            num = props.find(_w("numPr")) if props is not None else None
             if num is not None and (num_id := _val(num, "numId")):
-                self.numbering[sid] = (num_id, int(_val(num, "ilvl") or 0))
+                own_num[sid] = (num_id, _number(_val(num, "ilvl"), 0, LEVELS - 1))
+            heading = _HEADING_NAME.match(self.names[sid])
+            outline = _val(props, "outlineLvl") if props is not None else None
+            if heading or sid.lower() == "title" or self.names[sid].lower() == "title":
+                own_level[sid] = int(heading.group(1)) if heading else 1
+            elif outline is not None and _number(outline, 9, 9) < 6:
+                own_level[sid] = _number(outline, 9, 9) + 1
+        for sid in self.names:  # through basedOn, nearest first (a chain of at most 10)
+            chain, at = [], sid
+            while at and at not in chain and len(chain) < 10:
+                chain.append(at)
+                at = based.get(at)
+            self.numbering[sid] = next((own_num[c] for c in chain if c in own_num), None)
+            self.levels[sid] = next((own_level[c] for c in chain if c in own_level), 0)
+        self.numbering = {k: v for k, v in self.numbering.items() if v}
 
 
 class _Numbering:
@@ -145,11 +186,17 @@ class _Numbering:
         abstract = {}
         for node in root.iter(_w("abstractNum")):
             abstract[node.get(_w("abstractNumId"))] = {
-                int(lvl.get(_w("ilvl")) or 0): (_val(lvl, "numFmt") or "decimal", int(_val(lvl, "start") or 1))
+                _number(lvl.get(_w("ilvl")), 0, LEVELS - 1): (_val(lvl, "numFmt") or "decimal",
+                                                              _number(_val(lvl, "start"), 1, START_MOST))
                 for lvl in node.iter(_w("lvl"))
             }
         for num in root.iter(_w("num")):
-            self.levels[num.get(_w("numId"))] = abstract.get(_val(num, "abstractNumId"), {})
+            levels = dict(abstract.get(_val(num, "abstractNumId"), {}))
+            for override in num.iter(_w("lvlOverride")):  # a list that starts again at another number
+                level, start = _number(override.get(_w("ilvl")), 0, LEVELS - 1), _val(override, "startOverride")
+                if start is not None:
+                    levels[level] = (levels.get(level, ("decimal", 1))[0], _number(start, 1, START_MOST))
+            self.levels[num.get(_w("numId"))] = levels
 
 
 def _val(node, child: str) -> str | None:
@@ -157,29 +204,35 @@ def _val(node, child: str) -> str | None:
     return found.get(_w("val")) if found is not None else None
 
 
+def _number(text: str | None, default: int, most: int) -> int:
+    """An attribute's whole number between 0 and `most` (`default` when it is none)."""
+    try:
+        return min(max(int(text), 0), most) if text is not None else default
+    except ValueError:
+        return default
+
+
 class _Reader:
     def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None):
         self.styles, self.numbering, self.max_chars = styles, numbering, max_chars
         self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "p", "item" or "row"
+        self.raw: list[str] = []  # each block's words without the marks added here (for a cell)
         self.chars = 0
         self.counters: dict[str, list[int]] = {}
         self.title = ""
 
     def blocks_of(self, parent) -> None:
-        for node in parent:
+        for node in _unwrapped(parent):
             if node.tag == _w("p"):
                 self._paragraph(node)
             elif node.tag == _w("tbl"):
-                for row in node.iter(_w("tr")):
-                    if row.getparent() is node:
+                for row in _unwrapped(node):
+                    if row.tag == _w("tr"):
                         self._row(row)
-            elif node.tag == _w("sdt"):  # a content control around blocks
-                content = node.find(_w("sdtContent"))
-                if content is not None:
-                    self.blocks_of(content)
 
-    def _add(self, kind: str, text: str) -> None:
+    def _add(self, kind: str, text: str, raw: str = "") -> None:
         self.blocks.append((kind, text))
+        self.raw.append(raw or text)
         self.chars += len(text) + 2
         if self.max_chars is not None and self.chars > self.max_chars:
             raise Unreadable(f"more text than the size limit allows (over {self.max_chars:,} characters; "
@@ -190,21 +243,24 @@ class _Reader:
         if not text:
             return
         props = p.find(_w("pPr"))
-        style_id = _val(props, "pStyle") if props is not None else None
-        style = self.styles.names.get(style_id or "", style_id or "")
+        style_id = (_val(props, "pStyle") if props is not None else None) or ""
+        style = self.styles.names.get(style_id, style_id)
         outline = _val(props, "outlineLvl") if props is not None else None
         heading = _HEADING_NAME.match(style)
-        if style.lower() == "title" or heading or (outline is not None and outline.isdigit() and int(outline) < 6):
-            level = int(heading.group(1)) if heading else 1 if style.lower() == "title" else int(outline) + 1
-            self.title = self.title or (text if style.lower() == "title" or level == 1 else "")
-            self._add("p", "#" * level + " " + text)
+        level = (int(heading.group(1)) if heading else 1 if style.lower() == "title"
+                 else _number(outline, 9, 9) + 1 if outline is not None and _number(outline, 9, 9) < 6
+                 else self.styles.levels.get(style_id, 0))
+        if level:
+            self.title = self.title or (text if level == 1 else "")
+            self._add("p", "#" * level + " " + text, text)
             return
         num = props.find(_w("numPr")) if props is not None else None
-        num_id, level = (_val(num, "numId"), int(_val(num, "ilvl") or 0)) if num is not None else (None, 0)
-        if num_id is None and style_id in self.styles.numbering:
-            num_id, level = self.styles.numbering[style_id]
+        num_id, ilvl = (_val(num, "numId"), _val(num, "ilvl")) if num is not None else (None, None)
+        style_num, style_level = self.styles.numbering.get(style_id, (None, 0))
+        num_id = num_id or style_num
+        level = _number(ilvl, style_level, LEVELS - 1)
         if num_id and num_id != "0":
-            self._add("item", self._item(num_id, level, text))
+            self._add("item", self._item(num_id, level, text), text)
         else:
             self._add("p", text)
 
@@ -216,21 +272,22 @@ class _Reader:
         counters[level] += 1
         del counters[level + 1:]  # a deeper list starts again after this item
         n = start + counters[level] - 1
-        mark = {"decimal": f"{n}.", "lowerLetter": f"{_letters(n)}.", "upperLetter": f"{_letters(n).upper()}.",
-                "lowerRoman": f"{_roman(n).lower()}.", "upperRoman": f"{_roman(n)}.", "none": ""}.get(fmt, "-")
+        # every numbered format Word has reads as a number here, its own forms for letters and Roman numerals
+        mark = {"bullet": "-", "none": "", "lowerLetter": f"{_letters(n)}.", "upperLetter": f"{_letters(n).upper()}.",
+                "lowerRoman": f"{_roman(n).lower()}.", "upperRoman": f"{_roman(n)}.",
+                "decimalZero": f"{n:02d}."}.get(fmt, f"{n}.")
         return "  " * level + (f"{mark} {text}" if mark else text)
 
     def _row(self, row) -> None:
         cells = []
-        for cell in row.iter(_w("tc")):
-            if cell.getparent() is not row:
+        for cell in _unwrapped(row):
+            if cell.tag != _w("tc"):
                 continue
             nested = _Reader(self.styles, self.numbering, None)
             nested.blocks_of(cell)
-            # a cell's paragraphs, items and nested rows as one line of words
-            cells.append(" ".join(" ".join(t.lstrip("#").strip("| ").replace(" | ", " ").split()) for _, t in nested.blocks))
+            cells.append(" ".join(" ".join(t.split()) for t in nested.raw))  # its paragraphs, items and nested rows as one line
         if any(cells):
-            self._add("row", "| " + " | ".join(cells) + " |")
+            self._add("row", "| " + " | ".join(cells) + " |", " ".join(c for c in cells if c))
 
     def text(self) -> str:
         parts = []
@@ -250,9 +307,11 @@ def _run_text(p) -> str:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIPPED:
                 continue
-            if tag == _w("t"):
-                out.append(child.text or "")
-            elif tag == _w("tab"):
+            if tag == _w("r") and _hidden(child):
+                continue
+            if tag in (_w("t"), f"{{{_MATH}}}t"):  # (an equation's text too)
+                out.append("".join(child.itertext()))
+            elif tag in (_w("tab"), _w("ptab")):
                 out.append("\t")
             elif tag in (_w("br"), _w("cr")):
                 out.append(" ")
@@ -263,6 +322,27 @@ def _run_text(p) -> str:
 
     walk(p)
     return "".join(out)
+
+
+# what may stand around blocks, rows and cells: content controls, custom XML, tracked insertions and moves
+_WRAPPERS = {_w("sdt"), _w("customXml"), _w("ins"), _w("moveTo")}
+
+
+def _unwrapped(parent):
+    """`parent`'s children, with the content of any wrapper (`_WRAPPERS`) in its place."""
+    for node in parent:
+        if node.tag in _WRAPPERS:
+            yield from _unwrapped(node.find(_w("sdtContent")) if node.tag == _w("sdt") and node.find(_w("sdtContent")) is not None
+                                  else node)
+        elif isinstance(node.tag, str) and node.tag != _w("sdtPr"):
+            yield node
+
+
+def _hidden(run) -> bool:
+    """Whether a run is hidden text (`w:vanish` set on it directly)."""
+    props = run.find(_w("rPr"))
+    vanish = props.find(_w("vanish")) if props is not None else None
+    return vanish is not None and vanish.get(_w("val"), "true") not in ("0", "false", "off")
 
 
 def _letters(n: int) -> str:
