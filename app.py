@@ -193,7 +193,8 @@ def build(service: Service | None = None) -> gr.Blocks:
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
         uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents",
-                        show_progress_on=[upload_result], **writer)  # one progress bar, not one over every output
+                        show_progress_on=[upload_result], **writer).then(  # one progress bar, not one over every output
+            None, None, None, js=render.FOCUS_UPLOAD_RESULT, queue=False, api_visibility="private")
         cancel.click(cancel_upload, None, upload_result, api_name="cancel_indexing", queue=False)
         remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document",
                             show_progress_on=[remove_result], **writer)

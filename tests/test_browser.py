@@ -196,6 +196,7 @@ def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):
     line = upload(page, path)
     assert line.startswith("Refused: tool.exe: unsupported file type .exe") and "\n" not in line.strip()
     assert page.locator("#upload-result .qa-error").inner_text().startswith("Refused: tool.exe")  # styled as an error
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'upload-result'")  # not the page's body
     assert not (server.corpus_dir / "tool.exe").exists()
     open_tab(page, "Chat")
 

@@ -376,6 +376,9 @@ table.qa-docs td.qa-num { text-align: right; }
 .dark a.qa-marker { color: #93c5fd; }
 """
 
+# After an upload the keyboard's focus had been left on the page's body: it goes to the outcome's line.
+FOCUS_UPLOAD_RESULT = "() => { const box = document.getElementById('upload-result'); if (box) box.focus(); }"
+
 # Clicking a marker opens its source block, brings it into view and moves the focus to it (no
 # navigation); the status lines are made live regions once Gradio has drawn them.
 HEAD = """<script>
@@ -395,7 +398,9 @@ document.addEventListener("click", function (event) {
 new MutationObserver(function () {
   ["status", "upload-result", "remove-result"].forEach(function (id) {
     var box = document.getElementById(id);
-    if (box && !box.hasAttribute("aria-live")) { box.setAttribute("aria-live", "polite"); box.setAttribute("role", "status"); }
+    if (box && !box.hasAttribute("aria-live")) {
+      box.setAttribute("aria-live", "polite"); box.setAttribute("role", "status"); box.setAttribute("tabindex", "-1");
+    }
   });
 }).observe(document.documentElement, {childList: true, subtree: true});
 </script>"""
