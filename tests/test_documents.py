@@ -784,3 +784,16 @@ def test_a_word_document_s_numbering_follows_overrides_formats_and_styles_and_ba
     # a level past Word's nine is the ninth; a level no list defines is a bullet; "x" starts at 1
     assert doc.text == ("# Chapter one\n\n1. First.\n  01. Sub.\n\nBetween.\n\n5. Fifth.\n6. Sixth.\n2. Deep.\n"
                         "                - Deeper.\n")
+
+
+def test_a_cookie_or_consent_banner_is_no_part_of_a_page_s_text():
+    # "We use cookies to improve your experience." had been a page's overview
+    page = ('<html><body><div id="cookie-banner" class="cc-window"><p>We use cookies to improve your experience.</p>'
+            '<button>Accept</button></div><h1>Solar panels</h1><p>Solar panels turn sunlight into electricity.</p>'
+            '<section class="informed-consent"><p>Consent is given in writing.</p></section>'
+            '<div class="cookie-recipe"><p>Bake the cookies for ten minutes.</p></div>'
+            '<div class="gdpr-consent-container"><p>Manage your privacy choices.</p></div>'
+            '<aside id="onetrust-consent-sdk"><p>Accept all</p></aside></body></html>')
+    text, _ = html_text_and_title(page)
+    assert text == ("Solar panels\n\nSolar panels turn sunlight into electricity.\n\nConsent is given in writing.\n\n"
+                    "Bake the cookies for ten minutes.")

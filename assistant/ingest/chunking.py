@@ -30,7 +30,8 @@ from assistant.ingest.sentences import split_sentences
 # footers left out. 6: a fenced Markdown code block is one span; a reference abbreviation before a
 # number ("Tab. 2", "ca. 30 min") and a clause number ("3.1.") end no sentence; an HTML term and its
 # definition (<dt>, <dd>) are one line. 7: a two-page PDF's running header and footer are left out.
-CHUNKER_VERSION = 7
+# 8: an HTML page's cookie or consent banner is left out.
+CHUNKER_VERSION = 8
 
 
 @dataclass(frozen=True)

@@ -282,7 +282,7 @@ class _VisibleText(HTMLParser):
             if tag in _BLOCK:
                 self.unshown[3].append("\n")
             return
-        if tag not in _OPEN_ENDED and _unshown(attrs):
+        if tag not in _OPEN_ENDED and (_unshown(attrs) or _consent_banner(attrs)):
             self.unshown = [tag, 1, len(self.open), []]
             return
         if tag not in _OPEN_ENDED:
@@ -464,6 +464,19 @@ _OPEN_ENDED = {
     "html", "head", "body",
 }
 _DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.I)
+
+
+# A cookie or consent banner ("We use cookies to improve your experience."): shown, but no part of
+# the page's text; one had been a page's overview. Named by the id or class that consent tools and
+# themes give it: cookie, consent, GDPR or privacy with banner, notice, bar, popup, dialog … (not
+# "consent" alone: a page on informed consent is text), or a consent manager's own name.
+_CONSENT = re.compile(r"(?i)(?:cookie|consent|gdpr|privacy)s?[-_]?(?:banner|notice|bar|popup|pop-up|dialog|message|warning|alert"
+                      r"|overlay|modal|wall|manager|consent|law|box|container)|onetrust|cookiebot|didomi|usercentrics|^cmp[-_]")
+
+
+def _consent_banner(attrs) -> bool:
+    return any(name in ("id", "class") and value and any(_CONSENT.search(token) for token in value.split())
+               for name, value in attrs)
 
 
 def _unshown(attrs) -> bool:
