@@ -37,6 +37,7 @@ EXAMPLES = [
     "How much did Huawei spend on R&D in 2018?",
     "Who is Ken Hu?",
     "What did Ken Hu say about the EU's cybersecurity work?",
+    "What is this article about?",  # an overview: its opening sentences
 ]
 MAX_K = 20  # most passages /retrieve returns
 DEFAULT_K = 5  # what /retrieve returns when no k is given
