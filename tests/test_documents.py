@@ -749,8 +749,12 @@ def test_a_word_document_reads_what_word_shows_and_no_more(tmp_path):
             "<w:tbl><w:tr><w:tc>" + _p(_r("#5 item")) + "</w:tc></w:tr>" +
             "<w:sdt><w:sdtContent><w:tr><w:tc>" + _p(_r("A repeating row.")) + "</w:tc></w:tr></w:sdtContent></w:sdt></w:tbl>" +
             _p(_r("Left"), "<w:r><w:ptab/></w:r>", _r("Right")))
-    doc = load(_raw_docx(tmp_path / "shown.docx", body, more={"docProps/core.xml": "<broken"}))  # a damaged part the text does not need
-    assert doc.text == "Visible end.\n\nInside custom XML.\n\n| #5 item |\n| A repeating row. |\n\nLeft Right\n"
+    styles = (f'<?xml version="1.0"?><w:styles {W}><w:style w:type="character" w:styleId="Secret"><w:name w:val="Secret"/>'
+              '<w:rPr><w:vanish/></w:rPr></w:style><w:style w:type="character" w:styleId="Quiet"><w:basedOn w:val="Secret"/>'
+              '</w:style></w:styles>')
+    body = _p(_r("Shown "), '<w:r><w:rPr><w:rStyle w:val="Quiet"/></w:rPr><w:t>HIDDEN </w:t></w:r>', _r("too.")) + body
+    doc = load(_raw_docx(tmp_path / "shown.docx", body, more={"docProps/core.xml": "<broken", "word/styles.xml": styles}))  # a damaged part the text does not need
+    assert doc.text == "Shown too.\n\nVisible end.\n\nInside custom XML.\n\n| #5 item |\n| A repeating row. |\n\nLeft Right\n"
     strict_doc = tmp_path / "strict.docx"
     _raw_docx(strict_doc, _p(_r("Strict Open XML text.")))
     import zipfile

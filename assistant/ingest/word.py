@@ -7,8 +7,8 @@ bullets; a counter per list and level, a list's start override obeyed, deeper le
 each table row as "| cell | cell |" (a nested table's text inside its cell, a cell merged over
 columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
-code, content controls' and custom XML's text, an equation's text; hidden text set on a run is not
-read (hidden through a character style it is), nor are text boxes, drawings, headers, footers,
+code, content controls' and custom XML's text, an equation's text; hidden text (set on a run or
+through its character style) is not read, nor are text boxes, drawings, headers, footers,
 footnotes and comments. The main part is found through the package's relationships (Word Online
 writes `word/document2.xml`); Strict Open XML reads as the usual names.
 
@@ -148,9 +148,10 @@ class _Styles:
         self.names: dict[str, str] = {}
         self.numbering: dict[str, tuple[str, int]] = {}
         self.levels: dict[str, int] = {}
+        self.hidden: set[str] = set()  # styles whose text is hidden (w:vanish in their run properties)
         if root is None:
             return
-        based, own_num, own_level = {}, {}, {}
+        based, own_num, own_level, own_hidden = {}, {}, {}, {}
         for style in root.iter(_w("style")):
             sid = style.get(_w("styleId")) or ""
             name = style.find(_w("name"))
@@ -160,6 +161,9 @@ class _Styles:
             num = props.find(_w("numPr")) if props is not None else None
             if num is not None and (num_id := _val(num, "numId")):
                 own_num[sid] = (num_id, _number(_val(num, "ilvl"), 0, LEVELS - 1))
+            run_props = style.find(_w("rPr"))
+            if run_props is not None and run_props.find(_w("vanish")) is not None:
+                own_hidden[sid] = _on(run_props.find(_w("vanish")))
             heading = _HEADING_NAME.match(self.names[sid])
             outline = _val(props, "outlineLvl") if props is not None else None
             if heading or sid.lower() == "title" or self.names[sid].lower() == "title":
@@ -173,6 +177,8 @@ class _Styles:
                 at = based.get(at)
             self.numbering[sid] = next((own_num[c] for c in chain if c in own_num), None)
             self.levels[sid] = next((own_level[c] for c in chain if c in own_level), 0)
+            if next((own_hidden[c] for c in chain if c in own_hidden), False):
+                self.hidden.add(sid)
         self.numbering = {k: v for k, v in self.numbering.items() if v}
 
 
@@ -239,7 +245,7 @@ class _Reader:
                              "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
 
     def _paragraph(self, p) -> None:
-        text = " ".join(_run_text(p).replace("\t", " ").split())
+        text = " ".join(_run_text(p, self.styles.hidden).replace("\t", " ").split())
         if not text:
             return
         props = p.find(_w("pPr"))
@@ -298,8 +304,8 @@ class _Reader:
         return "".join(parts) + "\n" if parts else ""
 
 
-def _run_text(p) -> str:
-    """A paragraph's text as shown (see the module's doc)."""
+def _run_text(p, hidden_styles: set[str] = frozenset()) -> str:
+    """A paragraph's text as shown (see the module's doc); runs of `hidden_styles` are hidden."""
     out: list[str] = []
 
     def walk(node) -> None:
@@ -307,7 +313,7 @@ def _run_text(p) -> str:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIPPED:
                 continue
-            if tag == _w("r") and _hidden(child):
+            if tag == _w("r") and _hidden(child, hidden_styles):
                 continue
             if tag in (_w("t"), f"{{{_MATH}}}t"):  # (an equation's text too)
                 out.append("".join(child.itertext()))
@@ -338,11 +344,20 @@ def _unwrapped(parent):
             yield node
 
 
-def _hidden(run) -> bool:
-    """Whether a run is hidden text (`w:vanish` set on it directly)."""
+def _hidden(run, hidden_styles: set[str] = frozenset()) -> bool:
+    """Whether a run is hidden text: `w:vanish` on it, or a character style that hides it."""
     props = run.find(_w("rPr"))
-    vanish = props.find(_w("vanish")) if props is not None else None
-    return vanish is not None and vanish.get(_w("val"), "true") not in ("0", "false", "off")
+    if props is None:
+        return False
+    vanish = props.find(_w("vanish"))
+    if vanish is not None:
+        return _on(vanish)
+    return (_val(props, "rStyle") or "") in hidden_styles
+
+
+def _on(toggle) -> bool:
+    """A toggle property's value: on unless its val says off."""
+    return toggle.get(_w("val"), "true") not in ("0", "false", "off")
 
 
 def _letters(n: int) -> str:
