@@ -751,8 +751,9 @@ def test_a_word_document_reads_what_word_shows_and_no_more(tmp_path):
             _p(_r("Left"), "<w:r><w:ptab/></w:r>", _r("Right")))
     styles = (f'<?xml version="1.0"?><w:styles {W}><w:style w:type="character" w:styleId="Secret"><w:name w:val="Secret"/>'
               '<w:rPr><w:vanish/></w:rPr></w:style><w:style w:type="character" w:styleId="Quiet"><w:basedOn w:val="Secret"/>'
-              '</w:style></w:styles>')
-    body = _p(_r("Shown "), '<w:r><w:rPr><w:rStyle w:val="Quiet"/></w:rPr><w:t>HIDDEN </w:t></w:r>', _r("too.")) + body
+              '</w:style><w:style w:type="paragraph" w:styleId="Unseen"><w:rPr><w:vanish/></w:rPr></w:style></w:styles>')
+    body = (_p(_r("Shown "), '<w:r><w:rPr><w:rStyle w:val="Quiet"/></w:rPr><w:t>HIDDEN </w:t></w:r>', _r("too."))
+            + '<w:p><w:pPr><w:pStyle w:val="Unseen"/></w:pPr>' + _r("A hidden paragraph.") + "</w:p>" + body)
     doc = load(_raw_docx(tmp_path / "shown.docx", body, more={"docProps/core.xml": "<broken", "word/styles.xml": styles}))  # a damaged part the text does not need
     assert doc.text == "Shown too.\n\nVisible end.\n\nInside custom XML.\n\n| #5 item |\n| A repeating row. |\n\nLeft Right\n"
     strict_doc = tmp_path / "strict.docx"
@@ -801,3 +802,5 @@ def test_a_cookie_or_consent_banner_is_no_part_of_a_page_s_text():
     text, _ = html_text_and_title(page)
     assert text == ("Solar panels\n\nSolar panels turn sunlight into electricity.\n\nConsent is given in writing.\n\n"
                     "Bake the cookies for ten minutes.")
+    notice = '<html><body><main class="privacy-notice"><h1>Privacy notice</h1><p>We collect your email address.</p></main></body></html>'
+    assert html_text_and_title(notice)[0] == "Privacy notice\n\nWe collect your email address."  # the page itself is text

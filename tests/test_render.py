@@ -296,6 +296,13 @@ def test_a_long_quote_is_previewed_in_its_source_s_summary_and_marked_whole_in_t
     assert len(re.sub("<[^>]+>|&#\\d+;", "x", summary)) < 260 and "…" in summary  # 457 px on a phone before
     passage = out[out.index('class="qa-passage"'):]
     assert "until it ends." in passage and passage.count("<mark>") == 1
+    # three long quotes of one passage share the summary's room (an overview's three had filled 421 characters)
+    sentences = [f"Sentence {i} " + "runs on and on " * 12 + "to its end." for i in range(3)]
+    h = hit(" ".join(sentences))
+    cites = [cite(1, h, t) for t in sentences]
+    out = render.answer_html(answer(" ".join(f"{t} [1]" for t in sentences), cites))
+    summary = re.sub("<[^>]+>|&#\\d+;", "x", out[out.index("<summary>"):out.index("</summary>")])
+    assert len(summary) < 300 and summary.count("Sentence") == 3
 
 
 def _contrast(foreground: str, background: tuple[int, int, int]) -> float:
@@ -310,6 +317,7 @@ def _contrast(foreground: str, background: tuple[int, int, int]) -> float:
 
 @pytest.mark.parametrize("rule, background", [
     (".qa-refusal-text {", (247, 240, 230)),  # the refusal's tint over the light theme's white
+    (".qa-file {", (247, 240, 230)),  # a related passage's file name on the refusal's tint (#6b7280 had read 4.26:1)
     (".dark .qa-refusal-text {", (63, 63, 70)),  # the dark theme's message background (measured in Chromium)
     (".dark .qa-file {", (63, 63, 70)), (".dark .qa-error {", (63, 63, 70)), (".dark a.qa-marker {", (63, 63, 70)),
 ])

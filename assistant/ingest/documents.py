@@ -282,7 +282,7 @@ class _VisibleText(HTMLParser):
             if tag in _BLOCK:
                 self.unshown[3].append("\n")
             return
-        if tag not in _OPEN_ENDED and (_unshown(attrs) or _consent_banner(attrs)):
+        if tag not in _OPEN_ENDED and (_unshown(attrs) or tag not in _CONTENT_TAGS and _consent_banner(attrs)):
             self.unshown = [tag, 1, len(self.open), []]
             return
         if tag not in _OPEN_ENDED:
@@ -469,7 +469,9 @@ _DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*([a-z-]+)", re.I)
 # A cookie or consent banner ("We use cookies to improve your experience."): shown, but no part of
 # the page's text; one had been a page's overview. Named by the id or class that consent tools and
 # themes give it: cookie, consent, GDPR or privacy with banner, notice, bar, popup, dialog … (not
-# "consent" alone: a page on informed consent is text), or a consent manager's own name.
+# "consent" alone: a page on informed consent is text), or a consent manager's own name; never on a
+# page's <main> or <article> (a privacy notice's own page).
+_CONTENT_TAGS = {"main", "article", "body", "html"}  # a page's content itself, whatever it is called ("privacy-notice")
 _CONSENT = re.compile(r"(?i)(?:cookie|consent|gdpr|privacy)s?[-_]?(?:banner|notice|bar|popup|pop-up|dialog|message|warning|alert"
                       r"|overlay|modal|wall|manager|consent|law|box|container)|onetrust|cookiebot|didomi|usercentrics|^cmp[-_]")
 

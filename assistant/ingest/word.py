@@ -2,13 +2,14 @@
 
 The body's paragraphs, lists and tables come in reading order, paragraphs apart by a blank line:
 headings (a "Heading n" or Title style, an outline level, or a style based on one) as `#` lines,
-list paragraphs as items numbered the way Word numbers them ("1.", "01.", "a.", "ii.", or "- " for
-bullets; a counter per list and level, a list's start override obeyed, deeper levels indented),
+list paragraphs as items numbered by Word's counters and number formats, written "1.", "01.", "a.",
+"ii." or "- " for bullets (a counter per list and level, a list's start override obeyed, deeper
+levels indented; Word's own punctuation and multilevel numbers, "1)" or "1.2.", are not kept),
 each table row as "| cell | cell |" (a nested table's text inside its cell, a cell merged over
 columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
-code, content controls' and custom XML's text, an equation's text; hidden text (set on a run or
-through its character style) is not read, nor are text boxes, drawings, headers, footers,
+code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
+through its character or paragraph style) is not read, nor are text boxes, drawings, headers, footers,
 footnotes and comments. The main part is found through the package's relationships (Word Online
 writes `word/document2.xml`); Strict Open XML reads as the usual names.
 
@@ -246,10 +247,10 @@ class _Reader:
 
     def _paragraph(self, p) -> None:
         text = " ".join(_run_text(p, self.styles.hidden).replace("\t", " ").split())
-        if not text:
-            return
         props = p.find(_w("pPr"))
         style_id = (_val(props, "pStyle") if props is not None else None) or ""
+        if not text or style_id in self.styles.hidden:  # (a paragraph style that hides its text)
+            return
         style = self.styles.names.get(style_id, style_id)
         outline = _val(props, "outlineLvl") if props is not None else None
         heading = _HEADING_NAME.match(style)

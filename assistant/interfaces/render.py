@@ -26,6 +26,8 @@ _TABLE = str.maketrans(_ENTITIES)
 _MARKER = re.compile(r"\[(\d+)\]")
 # Related passages shown under a refusal, and how much of one the summary line previews.
 RELATED_PREVIEW_CHARS = 140
+# A cited source's summary line: its quotes share this many characters, each at least the least.
+SUMMARY_QUOTES_CHARS, QUOTE_PREVIEW_LEAST = 200, 60
 
 
 # Direction controls (embeddings, overrides, isolates): one left open in a document reverses
@@ -125,9 +127,10 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
 def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool,
                   preview_from: int = 0) -> str:
     passage = highlight(hit.text, spans)
-    # each quote previewed (the whole of it is marked in the passage): three whole quotes had made a
-    # closed block 457 px tall on a phone, pushing the answer above the chat's view
-    quotes = " … ".join(f"“<mark>{escape(_preview(hit.text[s:e]))}</mark>”" for s, e in spans) if spans else ""
+    # the quotes previewed within SUMMARY_QUOTES_CHARS in all (each one whole in the passage): three
+    # whole quotes had made a closed block 457 px tall on a phone, pushing the answer out of view
+    each = max(QUOTE_PREVIEW_LEAST, SUMMARY_QUOTES_CHARS // max(len(spans), 1))
+    quotes = " … ".join(f"“<mark>{escape(_preview(hit.text[s:e], each))}</mark>”" for s, e in spans) if spans else ""
     preview = quotes or escape(("… " if 0 < preview_from < len(hit.text) else "") + _preview(hit.text[preview_from:]))
     title, file = title_and_file(hit)
     file_html = f'<span class="qa-file">{escape(file)}</span> ' if file else ""
@@ -141,9 +144,10 @@ def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int,
     )
 
 
-def _preview(text: str) -> str:
+def _preview(text: str, most: int = 0) -> str:
+    most = most or RELATED_PREVIEW_CHARS
     text = " ".join(text.split())
-    return text if len(text) <= RELATED_PREVIEW_CHARS else text[:RELATED_PREVIEW_CHARS].rstrip() + "…"
+    return text if len(text) <= most else text[:most].rstrip() + "…"
 
 
 def answer_html(answer, turn: int = 1) -> str:
@@ -345,7 +349,7 @@ details.qa-source > summary { cursor: pointer; }
 details.qa-source[open] { background: var(--background-fill-secondary); }
 details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0b; }
 .qa-label { font-weight: 600; }
-.qa-file { color: #6b7280; font-size: 0.85em; margin-right: 0.3em; }
+.qa-file { color: #4b5563; font-size: 0.85em; margin-right: 0.3em; }
 .qa-where { opacity: .75; }
 .qa-passage { white-space: pre-line; margin: .4em 0 .2em .4em; padding-left: .7em;
   border-left: 3px solid var(--border-color-accent, #999); }
