@@ -804,3 +804,26 @@ def test_a_cookie_or_consent_banner_is_no_part_of_a_page_s_text():
                     "Bake the cookies for ten minutes.")
     notice = '<html><body><main class="privacy-notice"><h1>Privacy notice</h1><p>We collect your email address.</p></main></body></html>'
     assert html_text_and_title(notice)[0] == "Privacy notice\n\nWe collect your email address."  # the page itself is text
+
+
+def test_a_word_document_s_list_numbers_follow_its_level_text():
+    import io
+
+    numbering = (f'<?xml version="1.0"?><w:numbering {W}><w:abstractNum w:abstractNumId="0">'
+                 '<w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/><w:lvlText w:val="Article %1"/></w:lvl>'
+                 '<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2."/></w:lvl>'
+                 '<w:lvl w:ilvl="2"><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%3)"/></w:lvl>'
+                 '</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>')
+
+    def item(text, level):
+        return f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="1"/></w:numPr></w:pPr>{_r(text)}</w:p>'
+
+    body = item("Delivery", 0) + item("Acme delivers by May.", 1) + item("Late delivery costs 2% a week.", 1) \
+        + item("unless the port is closed;", 2) + item("Payment", 0) + item("Bolt pays in 30 days.", 1)
+    buffer = io.BytesIO()
+    _raw_docx(buffer, body, more={"word/numbering.xml": numbering})
+    from assistant.ingest import word
+
+    text, _ = word.docx_text(buffer.getvalue())
+    assert text == ("Article 1 Delivery\n  1.1. Acme delivers by May.\n  1.2. Late delivery costs 2% a week.\n"
+                    "    (a) unless the port is closed;\nArticle 2 Payment\n  2.1. Bolt pays in 30 days.\n")

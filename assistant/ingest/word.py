@@ -2,9 +2,10 @@
 
 The body's paragraphs, lists and tables come in reading order, paragraphs apart by a blank line:
 headings (a "Heading n" or Title style, an outline level, or a style based on one) as `#` lines,
-list paragraphs as items numbered by Word's counters and number formats, written "1.", "01.", "a.",
-"ii." or "- " for bullets (a counter per list and level, a list's start override obeyed, deeper
-levels indented; Word's own punctuation and multilevel numbers, "1)" or "1.2.", are not kept),
+list paragraphs as items numbered as Word numbers them: its level text ("%1.%2." -> "1.2.",
+"(%1)" -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
+"- " for bullets (a counter per list and level, a list's start override obeyed, deeper levels
+indented),
 each table row as "| cell | cell |" (a nested table's text inside its cell, a cell merged over
 columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
@@ -184,17 +185,18 @@ class _Styles:
 
 
 class _Numbering:
-    """numId -> level -> (format, start), from numbering.xml."""
+    """numId -> level -> (format, start, level text: "%1.%2." writes the counters of levels 1 and 2),
+    from numbering.xml."""
 
     def __init__(self, root):
-        self.levels: dict[str, dict[int, tuple[str, int]]] = {}
+        self.levels: dict[str, dict[int, tuple[str, int, str | None]]] = {}
         if root is None:
             return
         abstract = {}
         for node in root.iter(_w("abstractNum")):
             abstract[node.get(_w("abstractNumId"))] = {
                 _number(lvl.get(_w("ilvl")), 0, LEVELS - 1): (_val(lvl, "numFmt") or "decimal",
-                                                              _number(_val(lvl, "start"), 1, START_MOST))
+                                                              _number(_val(lvl, "start"), 1, START_MOST), _val(lvl, "lvlText"))
                 for lvl in node.iter(_w("lvl"))
             }
         for num in root.iter(_w("num")):
@@ -202,7 +204,8 @@ class _Numbering:
             for override in num.iter(_w("lvlOverride")):  # a list that starts again at another number
                 level, start = _number(override.get(_w("ilvl")), 0, LEVELS - 1), _val(override, "startOverride")
                 if start is not None:
-                    levels[level] = (levels.get(level, ("decimal", 1))[0], _number(start, 1, START_MOST))
+                    fmt, _, text = levels.get(level, ("decimal", 1, None))
+                    levels[level] = (fmt, _number(start, 1, START_MOST), text)
             self.levels[num.get(_w("numId"))] = levels
 
 
@@ -272,17 +275,21 @@ class _Reader:
             self._add("p", text)
 
     def _item(self, num_id: str, level: int, text: str) -> str:
-        fmt, start = self.numbering.levels.get(num_id, {}).get(level, ("bullet", 1))
+        levels = self.numbering.levels.get(num_id, {})
+        fmt, _, pattern = levels.get(level, ("bullet", 1, None))
         counters = self.counters.setdefault(num_id, [])
         while len(counters) <= level:
             counters.append(0)
         counters[level] += 1
         del counters[level + 1:]  # a deeper list starts again after this item
-        n = start + counters[level] - 1
-        # every numbered format Word has reads as a number here, its own forms for letters and Roman numerals
-        mark = {"bullet": "-", "none": "", "lowerLetter": f"{_letters(n)}.", "upperLetter": f"{_letters(n).upper()}.",
-                "lowerRoman": f"{_roman(n).lower()}.", "upperRoman": f"{_roman(n)}.",
-                "decimalZero": f"{n:02d}."}.get(fmt, f"{n}.")
+        if fmt in ("bullet", "none"):
+            mark = "-" if fmt == "bullet" else ""
+        else:  # Word's level text ("%1.%2.", "(%1)", "Article %1"), each %k the counter of level k in its format
+            def number(k: int) -> str:
+                k_fmt, k_start, _ = levels.get(k, ("decimal", 1, None))
+                return _formatted(k_start + max(counters[k] if k < len(counters) else 0, 1) - 1, k_fmt)
+            mark = re.sub(r"%([1-9])", lambda m: number(int(m.group(1)) - 1), pattern) if pattern else f"{number(level)}."
+            mark = " ".join(mark.split())
         return "  " * level + (f"{mark} {text}" if mark else text)
 
     def _row(self, row) -> None:
@@ -359,6 +366,13 @@ def _hidden(run, hidden_styles: set[str] = frozenset()) -> bool:
 def _on(toggle) -> bool:
     """A toggle property's value: on unless its val says off."""
     return toggle.get(_w("val"), "true") not in ("0", "false", "off")
+
+
+def _formatted(n: int, fmt: str) -> str:
+    """A list counter in a Word number format: letters and Roman numerals in their forms, every
+    other numbered format as digits."""
+    return {"lowerLetter": _letters(n), "upperLetter": _letters(n).upper(), "lowerRoman": _roman(n).lower(),
+            "upperRoman": _roman(n), "decimalZero": f"{n:02d}"}.get(fmt, str(n))
 
 
 def _letters(n: int) -> str:
