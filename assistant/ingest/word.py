@@ -2,12 +2,11 @@
 
 The body's paragraphs, lists and tables come in reading order, paragraphs apart by a blank line:
 headings (a "Heading n" or Title style, an outline level, or a style based on one) as `#` lines,
-list paragraphs as items numbered as Word numbers them: its level text ("%1.%2." -> "1.2.",
-"(%1)" -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
+list paragraphs as items numbered as Word numbers them: its level text ("%1.%2." -> "1.2.", "(%1)"
+in letters -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
 "- " for bullets (a counter per list and level, a list's start override obeyed, deeper levels
-indented),
-each table row as "| cell | cell |" (a nested table's text inside its cell, a cell merged over
-columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
+indented), each table row as "| cell | cell |" (a nested table's text inside its cell, a cell
+merged over columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
 through its character or paragraph style) is not read, nor are text boxes, drawings, headers, footers,
