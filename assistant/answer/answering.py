@@ -67,8 +67,7 @@ def ask(
     # "What is this article about?", "Summarize it": the document's opening sentences, not a
     # search (a pronoun names a document only as a conversation's first message)
     typed = plain_question(question)
-    asked_before = any(q.strip() and not smalltalk.kind(q) for q, _ in history)
-    if (wanted := overview.request(typed)) and not (wanted.pronoun and asked_before):
+    if (wanted := overview.request(typed)) and not (wanted.pronoun and followup.asked(history)):
         if (summary := overview.answer(question, wanted, searcher.index)) is not None:
             return replace(summary, notice=" ".join(filter(None, [summary.notice, _stale(summary.citations, searcher.index)])))
     plain = searcher.spelled(typed)  # typing slips read as the documents' words (search/spelling.py)
@@ -99,7 +98,7 @@ def ask(
         # on a recipe) is read in the context of each earlier turn, latest first (two at most), and
         # answered in the first that answers it. Never on its own: read alone, "When did she marry?"
         # after a question on a chef had been answered with another woman's wedding.
-        for earlier in [q for q, _ in history[:-1] if q.strip() and not smalltalk.kind(q)][::-1][:2]:
+        for earlier in followup.asked(history[:-1])[::-1][:2]:
             if (other := contextualize(plain, [(earlier, "")])) == query:
                 continue
             retry = read(other, [(earlier, "")])

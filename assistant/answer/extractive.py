@@ -169,9 +169,7 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
     row = index.row_of((source, start, end))
     if row is None or row == 0 or index.keys[row - 1][0] != source:
         return ""
-    _, s, e = index.keys[row - 1]
-    chunk = index.chunks[index.row_chunks[row - 1][0]]
-    return chunk.text[s - chunk.start : e - chunk.start]
+    return index.sentence(row - 1)[1]
 
 
 def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:

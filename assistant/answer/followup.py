@@ -47,10 +47,15 @@ def contextualize(question: str, history: Sequence | None) -> str:
     """The query to search for `question` given earlier turns, oldest first, in any form
     `history_pairs` reads."""
     standalone = ""
-    for earlier, _ in history_pairs(history):
-        if earlier.strip() and not smalltalk.kind(earlier):  # "thanks!" is no context
-            standalone = _combine(standalone, earlier)
+    for earlier in asked(history):  # "thanks!" is no context
+        standalone = _combine(standalone, earlier)
     return _combine(standalone, question)
+
+
+def asked(history: Sequence | None) -> list[str]:
+    """The questions of earlier turns (in any form `history_pairs` reads) that ask something: not
+    empty, nor social words alone ("thanks!")."""
+    return [question for question, _ in history_pairs(history) if question.strip() and not smalltalk.kind(question)]
 
 
 def _combine(context: str, question: str) -> str:
@@ -107,9 +112,7 @@ def last_question(history: Sequence | None, embed) -> str:
     mothers?") resolved against the one before (`substituted`), else that one; "" for none
     (among the last TURNS_MOST turns)."""
     resolved = ""
-    for earlier, _ in history_pairs(history)[-TURNS_MOST:]:
-        if not earlier.strip() or smalltalk.kind(earlier):
-            continue
+    for earlier in asked(history_pairs(history)[-TURNS_MOST:]):
         if resolved and elliptical(earlier):
             resolved = substituted(earlier, resolved, embed) or resolved
         else:

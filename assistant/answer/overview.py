@@ -126,10 +126,9 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
     for source, rows in chosen:
         quotes = []
         for row in rows:
-            chunk = index.chunks[index.row_chunks[row][0]]
+            chunk, text = index.sentence(row)
             _, start, end = index.keys[row]
             n = numbers.setdefault(chunk.id, len(numbers) + 1)
-            text = chunk.text[start - chunk.start : end - chunk.start]
             citations.append(Citation(n=n, hit=Hit.of(chunk, 1.0), quote=text, quote_start=start, quote_end=end))
             quotes.append(f"{text} {MARKER.format(n=n)}")
         if quotes:
@@ -159,9 +158,9 @@ def opening(index, source: str, k: int) -> list[int]:
     rows = index.document_rows(source)[:OPENING_ROWS_MOST]
     texts, paragraphs, title, previous, paragraph = [], [], "", None, 0
     for row in rows:
-        chunk = index.chunks[index.row_chunks[row][0]]
+        chunk, text = index.sentence(row)
         _, start, end = index.keys[row]
-        texts.append(chunk.text[start - chunk.start : end - chunk.start])
+        texts.append(text)
         # a new paragraph after a blank line (or where the sentence before lies outside this passage)
         if previous is not None and (previous < chunk.start or BLANK_LINE.search(chunk.text, previous - chunk.start, start - chunk.start)):
             paragraph += 1

@@ -183,6 +183,12 @@ class Snapshot:
         """The rows of every sentence of `sources`, in row order."""
         return np.fromiter((r for r, key in enumerate(self.keys) if key[0] in sources), np.int64)
 
+    def sentence(self, row: int) -> tuple[Chunk, str]:
+        """The first chunk that holds sentence `row`, and the sentence's text."""
+        chunk = self.chunks[self.row_chunks[row][0]]
+        _, start, end = self.keys[row]
+        return chunk, chunk.text[start - chunk.start : end - chunk.start]
+
     def document_rows(self, source: str) -> range:
         """The rows of `source`'s sentences, in reading order (empty for a document without one)."""
         first = self._first_row.get(source)
