@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from assistant.ingest.chunking import Chunk, chunk_document, chunk_id
-from assistant.ingest.documents import Document, Page, join_pages, load
+from assistant.ingest.documents import PAGE_RUN_ON, PAGE_SEPARATOR, Document, Page, join_pages, load
 from tests.fakes import make_pdf
 
 
@@ -36,9 +36,13 @@ def check_invariants(doc: Document, chunks: list[Chunk], size: int, overlap: int
         assert text[c.start:c.end] == c.text
         assert len(c.text) <= size
         assert not c.text[0].isspace(), "chunks start on non-whitespace"
-        # Never crosses a page: lies inside exactly the segment of its page.
-        inside = [(s, e, n) for s, e, n in segments if s <= c.start and c.end <= e]
-        assert len(inside) == 1 and inside[0][2] == c.page, (c.start, c.end, c.page)
+        # Holds one page's sentences: its page starts before it, and the only page breaks between
+        # that page's start and the chunk's end are ones a sentence runs over (never a blank line).
+        own = [s for s, e, n in segments if n == c.page]
+        assert len(own) == 1 and own[0] <= c.start, (c.start, c.end, c.page)
+        for (_, before_end, _), (after_start, _, _) in zip(segments, segments[1:]):
+            if own[0] < before_end and after_start < c.end:
+                assert text[before_end:after_start] == PAGE_RUN_ON, (c.start, c.end, c.page)
         # Sentence spans: non-empty, inside the chunk, ordered, first/last align with the chunk.
         assert c.sentences
         assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
@@ -227,14 +231,36 @@ def paged_document(page_texts: list[str], source: str = "book.pdf") -> Document:
 
 
 def test_chunks_never_cross_pages():
-    # Each page ends mid-sentence (no full stop): without page segments the chunker would join them.
-    page_texts = [prose(12, seed=n) + " and the sentence continues" for n in range(5)]
+    # Each page ends a sentence: without page segments the chunker would pack them together.
+    page_texts = [prose(12, seed=n) for n in range(5)]
     doc = paged_document(page_texts)
     chunks = chunk_document(doc, 300, 60)
     check_invariants(doc, chunks, 300, 60)
     assert {c.page for c in chunks} == {1, 2, 3, 4, 5}
     assert [c.page for c in chunks] == sorted(c.page for c in chunks)
     assert chunks[0].label == "book.pdf p. 1"
+    assert all(not any(p.start < c.start < p.end < c.end for p in doc.pages) for c in chunks)
+
+
+def test_a_sentence_over_a_page_break_is_whole_and_of_the_page_it_starts_on():
+    # "… has since tested every" / "product the company sells." had been two sentences, quoted in halves
+    pages = ["The lab opened in May. It has since tested every", "product the company sells. Costs fell.",
+             "Sales rose.", "Revenue grew by a third, its annual report says, in the year to", "March.", "Staff numbers stayed flat."]
+    doc = paged_document(pages)
+    assert [doc.text[a.end:b.start] for a, b in zip(doc.pages, doc.pages[1:])] == \
+        [PAGE_RUN_ON, PAGE_SEPARATOR, PAGE_SEPARATOR, PAGE_RUN_ON, PAGE_SEPARATOR]
+    chunks = chunk_document(doc, 1200, 200)
+    check_invariants(doc, chunks, 1200, 200)
+    by_page = {c.page: [doc.text[s:e] for s, e in c.sentences] for c in chunks}
+    assert by_page == {1: ["The lab opened in May.", "It has since tested every\nproduct the company sells."],
+                       2: ["Costs fell."], 3: ["Sales rose."], 4: ["Revenue grew by a third, its annual report says, in the year to\nMarch."],
+                       6: ["Staff numbers stayed flat."]}  # page 5 starts no sentence: it has no chunk of its own
+    # a sentence longer than a chunk that runs over the break is cut into pieces, all of its first page
+    long = paged_document(["Intro. " + "word " * 80 + "runs on", "and on " * 40 + "to its end. Then page two."])
+    chunks = chunk_document(long, 300, 60)
+    check_invariants(long, chunks, 300, 60)
+    assert [c.page for c in chunks][-1] == 2 and {c.page for c in chunks} == {1, 2}
+    assert long.text[chunks[-1].start:chunks[-1].end] == "Then page two."
 
 
 def test_small_pages_give_one_chunk_each():

@@ -229,6 +229,11 @@ def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbe
     assert without_running_lines(rows) == [rows[0]] + [r.split("\n")[1] for r in rows[1:]]  # the column header repeats: it goes
     invoices = [f"Invoice No. 2024-0{n}7\nTotal due: EUR 1,250.00" for n in range(1, 5)]
     assert all("Invoice No." in t for t in without_running_lines(invoices))
+    # a bare page number that counts the pages goes ("7", "- 7 -"); a number that stays, or jumps, is text
+    assert without_running_lines(["A. It is charged to the\n1", "patient.\n2", "C.\n3"]) == ["A. It is charged to the", "patient.", "C."]
+    assert without_running_lines(["A.\n- 1 -", "B.\n- 2 -", "C.\n- 3 -", "D."]) == ["A.", "B.", "C.", "D."]
+    assert without_running_lines(["A.\n2023", "B.\n2023", "C.\n2023"]) == ["A.\n2023", "B.\n2023", "C.\n2023"]
+    assert without_running_lines(["A.\n5", "B.\n9", "C.\n12"]) == ["A.\n5", "B.\n9", "C.\n12"]
 
 
 def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():
@@ -354,6 +359,37 @@ def test_pdf_text_and_pages(tmp_path):
         assert doc.text[before.end:after.start] == PAGE_SEPARATOR
     assert "Research spending" not in doc.text[doc.pages[0].start:doc.pages[0].end]
     assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_pdf_sentence_over_a_page_break_is_read_whole_without_the_page_number(tmp_path):
+    # "… has since tested every" / "product the company sells …" had been two sentences, quoted in
+    # halves, and a bare footer number ("2") had stayed in the text between them
+    import datetime
+
+    from fpdf import FPDF
+
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.documents import PAGE_RUN_ON
+
+    class Numbered(FPDF):
+        def footer(self):
+            self.set_y(-15)
+            self.cell(0, 10, str(self.page_no()), align="C")
+
+    pdf = Numbered()
+    pdf.set_creation_date(datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    sentence = "The laboratory opened in 2015 and has since tested every product the company sells in Europe."
+    pdf.multi_cell(0, 6, " ".join([sentence] * 130))
+    path = tmp_path / "lab.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    document = load(path)
+    breaks = [document.text[a.end:b.start] for a, b in zip(document.pages, document.pages[1:])]
+    assert len(document.pages) >= 3 and PAGE_RUN_ON in breaks  # a page stops mid-sentence
+    chunks = chunk_document(document, 1200, 200)
+    read = [" ".join(document.text[s:e].split()) for c in chunks for s, e in c.sentences]
+    assert set(read) == {sentence} and len(set(c.page for c in chunks)) >= 3
 
 
 def test_pdf_blank_page_keeps_real_page_numbers(tmp_path):

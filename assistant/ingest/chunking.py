@@ -2,20 +2,22 @@
 
 Sentences are packed greedily up to `size` characters; the next chunk starts with the trailing
 sentences of the previous one, up to `overlap` characters. A sentence longer than `size` is cut at
-word boundaries. Chunks never cross a page. For every chunk, `document.text[start:end] ==
+word boundaries. A chunk holds the sentences of one page: a sentence that runs over a page break
+stays whole, with the page it starts on. For every chunk, `document.text[start:end] ==
 chunk.text`, and its id is derived from source, offsets and text, so the same input gives the
 same ids.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import regex as re
 
-from assistant.ingest.documents import Document
+from assistant.ingest.documents import PAGE_RUN_ON, Document
 from assistant.ingest.sentences import split_sentences
 
 
@@ -30,8 +32,9 @@ from assistant.ingest.sentences import split_sentences
 # footers left out. 6: a fenced Markdown code block is one span; a reference abbreviation before a
 # number ("Tab. 2", "ca. 30 min") and a clause number ("3.1.") end no sentence; an HTML term and its
 # definition (<dt>, <dd>) are one line. 7: a two-page PDF's running header and footer are left out.
-# 8: an HTML page's cookie or consent banner is left out.
-CHUNKER_VERSION = 8
+# 8: an HTML page's cookie or consent banner is left out. 9: a PDF sentence that runs over a page
+# break is one sentence, of the page it starts on; a PDF's bare page numbers ("7", "- 7 -") are left out.
+CHUNKER_VERSION = 9
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,9 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     """The chunks of `document`, in order."""
     if size < 1 or overlap < 0 or overlap >= size:
         raise ValueError(f"chunk size {size} / overlap {overlap}: need size >= 1 and 0 <= overlap < size")
-    segments = [(p.start, p.end, p.number) for p in document.pages] or [(0, len(document.text), None)]
     spans: list[tuple[int, int, int | None, tuple]] = []
-    for seg_start, seg_end, page in segments:
-        pieces = _pieces(document.text, seg_start, seg_end, size)
+    for page, sentences in _page_sentences(document):
+        pieces = _pieces(document.text, sentences, size)
         spans.extend((pieces[i][0], pieces[j - 1][1], page, tuple(pieces[i:j])) for i, j in _pack(pieces, size, overlap))
     return [
         Chunk(
@@ -85,13 +87,36 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     ]
 
 
-def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than `size` cut at word boundaries; where the last
+def _page_sentences(document: Document) -> list[tuple[int | None, list[tuple[int, int]]]]:
+    """(page number, the spans of its sentences) for each page that starts a sentence, in order, or
+    (None, every sentence) for a document without pages. Pages joined mid-sentence (`PAGE_RUN_ON`)
+    are split as one text and each sentence goes with the page it starts on."""
+    text = document.text
+    if not document.pages:
+        return [(None, split_sentences(text))]
+    runs = [[document.pages[0]]]
+    for before, page in zip(document.pages, document.pages[1:]):
+        if text[before.end : page.start] == PAGE_RUN_ON:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    found = []
+    for run in runs:
+        starts = [page.start for page in run]
+        by_page: dict[int, list[tuple[int, int]]] = {page.number: [] for page in run}
+        for s, e in split_sentences(text, run[0].start, run[-1].end):
+            by_page[run[bisect.bisect_right(starts, s) - 1].number].append((s, e))
+        found.extend((number, spans) for number, spans in by_page.items() if spans)
+    return found
+
+
+def _pieces(text: str, sentences: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """The sentence spans, with any sentence longer than `size` cut at word boundaries; where the last
     boundary would keep less than half of `size` (a long unbroken run: a checksum, an address),
     cut inside the run instead, so the words before it keep its start ("The checksum is 3f9a…"
     rather than "The checksum is", which an answer had quoted without the value)."""
     pieces = []
-    for s, e in split_sentences(text, start, end):
+    for s, e in sentences:
         while e - s > size:
             spaces = [m.start() for m in _SPACE.finditer(text, s + size // 2 + 1, s + size + 1)]
             cut = spaces[-1] if spaces else _grapheme_start(text, s, s + size)

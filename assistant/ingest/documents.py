@@ -514,7 +514,9 @@ def html_visible_text(markup: str) -> str:
 
 # --- PDF ----------------------------------------------------------------------------------
 
-PAGE_SEPARATOR = "\n\n"
+PAGE_SEPARATOR = "\n\n"  # between pages, after one that ends a sentence
+PAGE_RUN_ON = "\n"  # between pages, after one that stops mid-sentence: the sentence runs on over the break
+_ENDS_SENTENCE = tuple(".!?:;\"”'’)]…。？！")
 
 
 _BYTES_SHOWN = re.compile(r"""\s*:?\s*b(['"]).*?(?<!\\)\1""")  # a bytes literal in a message, with its colon
@@ -607,14 +609,16 @@ def _read_pdf(data: bytes, source: str, max_chars: int | None = None) -> tuple[s
 _RUNNING_MIN_PAGES, _RUNNING_SHARE = 3, 0.5
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[^\W\d_]{2}")  # a word of two letters or more
+_PAGE_NUMBER = re.compile(r"[-–—(\[]?\s*\d{1,4}\s*(?:/\s*\d{1,4}\s*)?[-–—)\]]?")  # "7", "- 7 -", "(7)", "7 / 12"
 
 
 def without_running_lines(texts: list[str]) -> list[str]:
     """Page texts without their running headers and footers (up to two lines at each end): a first
     or last line that opens (or closes) at least half the pages of a document of three or more, or
     both pages of one of two, the same on each or for a number that counts the pages ("page 7"),
-    and holding words (a row of figures never is one). The first page keeps its header: it is
-    often the title. (A two-page leaflet's footer had been glued into the sentence it split.)"""
+    and holding words (a row of figures never is one), or a bare page number that counts the pages
+    ("7", "- 7 -"). The first page keeps its header: it is often the title. (A two-page leaflet's
+    footer had been glued into the sentence it split.)"""
     pages = [t.split("\n") for t in texts]
     shown = sum(1 for p in pages if any(line.strip() for line in p))
     if shown < 2:
@@ -629,10 +633,12 @@ def _drop_running(pages: list[list[str]], end: int, shown: int) -> None:
     seen: dict[str, list[tuple[int, str]]] = {}  # masked line -> (page index, the line)
     for i, lines in enumerate(pages):
         line = " ".join(lines[end].split()) if len(lines) > 1 else ""
-        if _LETTERS.search(line):
+        if _LETTERS.search(line) or _PAGE_NUMBER.fullmatch(line):
             seen.setdefault(_DIGITS.sub("#", line), []).append((i, line))
     for found in seen.values():
-        if len(found) >= (shown if shown < _RUNNING_MIN_PAGES else max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown)) and _runs(found):
+        bare = not _LETTERS.search(found[0][1])  # only numbers: a page number if it grows with the page, never if it stays
+        if len(found) >= (shown if shown < _RUNNING_MIN_PAGES else max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown)) \
+                and _runs(found) and not (bare and len({line for _, line in found}) == 1):
             for i, _ in found:
                 if not (end == 0 and i == 0):
                     del pages[i][end]
@@ -649,14 +655,19 @@ def _runs(found: list[tuple[int, str]]) -> bool:
 
 
 def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:
-    """One text from page texts (page 1 first), with where each non-empty page lies in it."""
+    """One text from page texts (page 1 first), with where each non-empty page lies in it. A page
+    is set off from the next by a blank line, unless it stops mid-sentence (its text ends in no
+    closing punctuation): then by a line break, so that a sentence running over the page break is
+    read whole ("… has since tested every" / "product the company sells." had been quoted in two
+    halves). Whether that line break ends a sentence is the sentence splitter's call, as within a page."""
     parts, pages, offset = [], [], 0
     for number, page_text in enumerate(texts, start=1):
         if not page_text:
             continue
         if parts:
-            parts.append(PAGE_SEPARATOR)
-            offset += len(PAGE_SEPARATOR)
+            separator = PAGE_SEPARATOR if parts[-1].endswith(_ENDS_SENTENCE) else PAGE_RUN_ON
+            parts.append(separator)
+            offset += len(separator)
         parts.append(page_text)
         pages.append(Page(number, offset, offset + len(page_text)))
         offset += len(page_text)
