@@ -22,17 +22,16 @@ what Word allows, and reading stops as soon as the text passes `max_chars`. Ever
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
-import zipfile
 
-MIB = 1 << 20
-UNPACKED_MOST = 256 * MIB  # a 10 MiB .docx of its images unpacks to about as much; of zeros, to gigabytes
+from assistant.ingest.package import MIB, PART_MOST, UNPACKED_MOST, Unreadable, open_package, parse, parse_optional, relationships
+
+__all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text"]
+
 # XML parsed: a 300-page report's body is some 5 MiB; lxml holds some 30 bytes for each byte of tiny
 # elements (31 MiB of "<a/>" had taken 1 GiB), so the parts read are bounded together
-BODY_MOST = 16 * MIB
-PART_MOST = 2 * MIB  # styles, numbering, properties: each (a damaged or larger one is read as absent)
+BODY_MOST = 16 * MIB  # (styles, numbering and properties: PART_MOST each, a damaged or larger one read as absent)
 LEVELS = 9  # list levels Word numbers (0-8)
 START_MOST = 32767  # the largest number a Word list starts at
 _STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"  # "Strict Open XML": the same names
@@ -55,25 +54,10 @@ _SKIPPED = {_w("del"), _w("moveFrom"), _w("instrText"), _w("delInstrText"), _w("
 _HEADING_NAME = re.compile(r"(?i)^heading ([1-6])$")
 
 
-class Unreadable(Exception):
-    """A .docx that cannot be read; `reason` is one line."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
-
-
 def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
     """The body of a Word document as Markdown (see the module's doc), and its title ("" when none)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = {info.filename: info for info in archive.infolist()}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        raise Unreadable("not a readable Word document (.docx), damaged or of another kind "
-                         "(an encrypted one, or a .doc renamed)") from None
-    unpacked = sum(info.file_size for info in members.values())
-    if unpacked > UNPACKED_MOST:
-        raise Unreadable(f"it unpacks to {unpacked / MIB:,.0f} MiB, more than {UNPACKED_MOST // MIB} MiB; not read")
+    archive, members = open_package(data, "not a readable Word document (.docx), damaged or of another kind "
+                                          "(an encrypted one, or a .doc renamed)", UNPACKED_MOST)
     with archive:
         main = _main_part(archive, members)
         if main is None:
@@ -109,35 +93,23 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
     return reader.text(), title or reader.title
 
 
-def _parse(xml: bytes):
-    from lxml import etree
+_STRICT_NAMES = {_STRICT: _W.encode()}
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
-    return etree.fromstring(xml.replace(_STRICT, _W.encode()), parser)
+
+def _parse(xml: bytes):
+    return parse(xml, _STRICT_NAMES)
 
 
 def _parse_optional(archive, members, name: str):
-    """A part the text does not need (styles, numbering, properties), or None: absent, larger than
-    PART_MOST or damaged (a broken core.xml had refused a sound document)."""
-    if name not in members or members[name].file_size > PART_MOST:
-        return None
-    try:
-        return _parse(archive.read(name))
-    except Exception:  # noqa: BLE001 - read as absent
-        return None
+    """A part the text does not need (styles, numbering, properties), or None (`parse_optional`)."""
+    return parse_optional(archive, members, name, renamed=_STRICT_NAMES)
 
 
 def _main_part(archive, members) -> str | None:
     """The main document part named by the package's relationships, else `word/document.xml`."""
-    if "_rels/.rels" in members and members["_rels/.rels"].file_size <= MIB:
-        try:
-            for rel in _parse(archive.read("_rels/.rels")):
-                if rel.get("Type") in (_R_OFFICE, _STRICT_OFFICE):
-                    name = posixpath.normpath(rel.get("Target", "").lstrip("/"))
-                    if name in members:
-                        return name
-        except Exception:  # noqa: BLE001 - damaged relationships: the usual name below
-            pass
+    for _, kind, name in relationships(archive, members, ""):
+        if kind in (_R_OFFICE, _STRICT_OFFICE) and name in members:
+            return name
     return "word/document.xml" if "word/document.xml" in members else None
 
 
