@@ -25,13 +25,30 @@ def _docx() -> bytes:
     return out.getvalue()
 
 
+def _pptx() -> bytes:
+    import io
+
+    from pptx import Presentation
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Lighthouses"
+    slide.placeholders[1].text = "A page about lighthouses."
+    slide.notes_slide.notes_text_frame.text = "Harbor Point."
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
 SEEDS = {
     ".txt": "Plain text.\r\nSecond line, café.\n".encode("utf-8"),
     ".md": b"# Title\n\nSome *markdown* text.\n",
+    ".markdown": b"Some *markdown* text.\n\n- an item\n",
     ".html": b"<html><head><title>T</title></head><body><p>Hello <b>world</b></p><script>x()</script></body></html>",
     ".htm": b"<p>Short &amp; sweet</p>",
     ".pdf": make_pdf([["A page about lighthouses."], ["Second page."]]),
     ".docx": _docx(),
+    ".pptx": _pptx(),
 }
 
 

@@ -53,9 +53,14 @@ class Chunk:
 
     @property
     def label(self) -> str:
-        """Short human reference, e.g. `report.pdf p. 4` or `article.txt ¶3`."""
+        """Short human reference, e.g. `report.pdf p. 4`, `deck.pptx slide 2` or `article.txt ¶3`."""
         name = PurePath(self.source).name
-        return f"{name} p. {self.page}" if self.page is not None else f"{name} ¶{self.position + 1}"
+        return f"{name} {page_name(self.source, self.page)}" if self.page is not None else f"{name} ¶{self.position + 1}"
+
+
+def page_name(source: str, page: int) -> str:
+    """How a page of `source` is named: "slide 4" in a PowerPoint deck, else "p. 4"."""
+    return f"slide {page}" if source.lower().endswith(".pptx") else f"p. {page}"
 
 
 def chunk_id(source: str, start: int, end: int, text: str) -> str:

@@ -1,8 +1,9 @@
 """Loading files into `Document`s: decoded text plus where each page starts.
 
-Supported: `.txt` and `.md` (the decoded text, unchanged), `.html`/`.htm` (visible text only),
-`.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, lists and tables in reading
-order, written as Markdown: `ingest/word.py`). Anything else, or a file that is empty, binary, undecodable or
+Supported: `.txt`, `.md` and `.markdown` (the decoded text, unchanged), `.html`/`.htm` (visible
+text only), `.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, lists and tables in
+reading order, written as Markdown: `ingest/word.py`), `.pptx` (each shown slide a page, its title,
+text, tables and notes as Markdown: `ingest/slides.py`). Anything else, or a file that is empty, binary, undecodable or
 unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
 `chunking.py`.
 """
@@ -22,7 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
-from assistant.ingest import word
+from assistant.ingest import slides, word
 from assistant.ingest.sentences import LINE_BREAK
 
 
@@ -140,6 +141,15 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
             text, title = word.docx_text(data, max_chars)
         except word.Unreadable as err:
             raise LoadError(source, err.reason) from None
+    elif suffix == ".pptx":
+        try:
+            shown, title = slides.pptx_text(data, max_chars)
+        except slides.Unreadable as err:
+            raise LoadError(source, err.reason) from None
+        texts = [""] * max((number for number, _ in shown), default=0)
+        for number, slide_text in shown:
+            texts[number - 1] = slide_text
+        text, pages = join_pages(texts, run_on=False)
     else:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
@@ -147,6 +157,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # only spaces, controls, zero-width marks
         reason = ("no extractable text (a scanned PDF?)" if suffix == ".pdf" else
                   "no text in its body (text boxes, headers and footers are not read)" if suffix == ".docx" else
+                  "no text on its shown slides (pictures, charts and SmartArt are not read)" if suffix == ".pptx" else
                   "no text outside scripts, styles, navigation menus and hidden elements" if suffix in (".html", ".htm") else "no text")
         raise LoadError(source, reason)
     title = " ".join(title.split())
@@ -654,18 +665,19 @@ def _runs(found: list[tuple[int, str]]) -> bool:
     return len(varying) == 1 and len({ns[varying[0]] - i for (i, _), ns in zip(found, numbers)}) == 1
 
 
-def join_pages(texts: list[str]) -> tuple[str, tuple[Page, ...]]:
+def join_pages(texts: list[str], run_on: bool = True) -> tuple[str, tuple[Page, ...]]:
     """One text from page texts (page 1 first), with where each non-empty page lies in it. A page
     is set off from the next by a blank line, unless it stops mid-sentence (its text ends in no
     closing punctuation): then by a line break, so that a sentence running over the page break is
     read whole ("… has since tested every" / "product the company sells." had been quoted in two
-    halves). Whether that line break ends a sentence is the sentence splitter's call, as within a page."""
+    halves). Whether that line break ends a sentence is the sentence splitter's call, as within a
+    page. Without `run_on` (slides), every page is set off by a blank line."""
     parts, pages, offset = [], [], 0
     for number, page_text in enumerate(texts, start=1):
         if not page_text:
             continue
         if parts:
-            separator = PAGE_SEPARATOR if parts[-1].endswith(_ENDS_SENTENCE) else PAGE_RUN_ON
+            separator = PAGE_SEPARATOR if not run_on or parts[-1].endswith(_ENDS_SENTENCE) else PAGE_RUN_ON
             parts.append(separator)
             offset += len(separator)
         parts.append(page_text)

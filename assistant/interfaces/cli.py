@@ -177,6 +177,7 @@ def _shown(text: str) -> str:
 def _ask(args) -> int:
     from assistant.answer.answering import ask
     from assistant.answer.prompts import READ_AS, RELATED_HEADING, UNSURE
+    from assistant.ingest.chunking import page_name
     from assistant.interfaces.render import title_and_file
 
     streamed = []
@@ -219,7 +220,7 @@ def _ask(args) -> int:
         if key in shown:
             continue
         shown.add(key)
-        where = f"p. {c.hit.page}" if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
+        where = page_name(c.hit.source, c.hit.page) if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
         title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
         print(_shown(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d"))
     return 0

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from typing import Iterable, Sequence
 
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
+from assistant.ingest.chunking import page_name
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -62,8 +63,8 @@ def title_and_file(hit) -> tuple[str, str]:
 
 
 def where(hit) -> str:
-    """Page for a paged document, else the passage's position ("p. 4", "¶3")."""
-    return f"p. {hit.page}" if hit.page is not None else f"¶{hit.position + 1}"
+    """Page for a paged document, else the passage's position ("p. 4", "slide 2", "¶3")."""
+    return page_name(hit.source, hit.page) if hit.page is not None else f"¶{hit.position + 1}"
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:

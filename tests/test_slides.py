@@ -1,0 +1,156 @@
+"""PowerPoint decks (.pptx): slides read as pages of Markdown, their limits and their one-line errors."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.util import Inches
+
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.documents import PAGE_SEPARATOR, LoadError, load
+
+TITLE_AND_CONTENT, TITLE_ONLY, BLANK = 1, 5, 6  # python-pptx's default layouts
+
+
+def _review(deck) -> None:
+    """A quarterly review: a title slide, bullets with notes, a table and a text box, a blank slide, a hidden slide."""
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    slide.shapes.title.text = "Quarterly review"
+    slide.placeholders[1].text = "Northwind Traders, March 2024"
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_AND_CONTENT])
+    slide.shapes.title.text = "Results"
+    frame = slide.placeholders[1].text_frame
+    frame.text = "Revenue grew 12% to 4.2 million euros"
+    for text, level in (("Driven by the Lyon store", 1), ("Costs fell by a tenth", 0)):
+        paragraph = frame.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    slide.notes_slide.notes_text_frame.text = "Stress that the Lyon store opened only in May. Growth will slow."
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+    slide.shapes.title.text = "Stores"
+    table = slide.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
+    for r, row in enumerate((("City", "Staff"), ("Lyon", "14"), ("Paris", "40"))):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    slide.shapes.add_textbox(Inches(1), Inches(5), Inches(6), Inches(1)).text_frame.text = "Figures as of 1 March."
+    deck.slides.add_slide(deck.slide_layouts[BLANK])
+    slide = deck.slides.add_slide(deck.slide_layouts[TITLE_AND_CONTENT])
+    slide.shapes.title.text = "Draft"
+    slide.placeholders[1].text = "Not for the board"
+    slide._element.set("show", "0")  # hidden: PowerPoint leaves it out of the show
+
+
+def _deck(path: Path, build=_review, title: str = "") -> Path:
+    deck = Presentation()
+    build(deck)
+    deck.core_properties.title = title
+    deck.save(path)
+    return path
+
+
+def test_a_deck_is_read_slide_by_slide_as_markdown_pages(tmp_path):
+    document = load(_deck(tmp_path / "review.pptx"))
+    assert document.text.split(PAGE_SEPARATOR) == [
+        "# Quarterly review", "Northwind Traders, March 2024",
+        "# Results", "- Revenue grew 12% to 4.2 million euros\n  - Driven by the Lyon store\n- Costs fell by a tenth",
+        "## Notes", "Stress that the Lyon store opened only in May. Growth will slow.",
+        "# Stores", "| City | Staff |\n| Lyon | 14 |\n| Paris | 40 |", "Figures as of 1 March.",
+    ]
+    # each shown slide with text is a page numbered as PowerPoint numbers it: the blank 4th and hidden 5th are not
+    assert [page.number for page in document.pages] == [1, 2, 3]
+    assert document.text[document.pages[1].start:document.pages[1].end].startswith("# Results")
+    assert document.title == "Quarterly review"  # the first slide's title, when the deck declares none
+    assert load(_deck(tmp_path / "titled.pptx", title="Q1 2024 board review")).title == "Q1 2024 board review"
+    # a chunk holds one slide's sentences and is cited by its slide
+    chunks = chunk_document(document, 1200, 200)
+    assert [c.label for c in chunks] == ["review.pptx slide 1", "review.pptx slide 2", "review.pptx slide 3"]
+    assert "Stress that the Lyon store opened only in May." in [document.text[s:e] for s, e in chunks[1].sentences]
+
+
+def _numbers_groups_and_running_lines(deck) -> None:
+    slide = deck.slides.add_slide(deck.slide_layouts[BLANK])
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(3)).text_frame
+    box.text = "Steps to take"
+    for text, level in (("Open the valve", 0), ("Check the gauge", 1), ("Close the valve", 0)):
+        paragraph = box.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+        paragraph._p.get_or_add_pPr().insert(0, paragraph._p.makeelement(
+            "{http://schemas.openxmlformats.org/drawingml/2006/main}buAutoNum", {"type": "arabicPeriod"}))
+    group = slide.shapes.add_group_shape()
+    group.shapes.add_textbox(Inches(1), Inches(4), Inches(3), Inches(1)).text_frame.text = "Inside a group."
+    footer = slide.shapes.add_textbox(Inches(1), Inches(6), Inches(3), Inches(1))
+    footer.text_frame.text = "Confidential"
+    ph = footer._element.nvSpPr.nvPr.makeelement("{http://schemas.openxmlformats.org/presentationml/2006/main}ph", {"type": "ftr"})
+    footer._element.nvSpPr.nvPr.append(ph)
+
+
+def test_a_deck_s_numbered_items_groups_and_untitled_slides_are_read_and_its_footers_are_not(tmp_path):
+    document = load(_deck(tmp_path / "steps.pptx", _numbers_groups_and_running_lines))
+    assert document.text.split(PAGE_SEPARATOR) == [
+        "Steps to take\n1. Open the valve\n  1. Check the gauge\n2. Close the valve", "Inside a group."]
+    assert document.title == "Steps to take"  # no title anywhere: the first line of the text, as for any document
+
+
+def _entity(path: Path, secret: Path) -> Path:
+    """A deck whose slide declares an external entity (the file `secret`) and uses it."""
+    _deck(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    slide = parts["ppt/slides/slide2.xml"].decode()
+    declared = f'<?xml version="1.0"?><!DOCTYPE p:sld [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'
+    slide = declared + slide[slide.index("?>") + 2:].replace("Costs fell by a tenth", "&xxe;")
+    parts["ppt/slides/slide2.xml"] = slide.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_deck_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path, monkeypatch):
+    import docx
+
+    from assistant.ingest import slides
+
+    (tmp_path / "renamed.pptx").write_bytes(b"\xd0\xcf\x11\xe0 an old .ppt, renamed" * 20)
+    with zipfile.ZipFile(tmp_path / "other.pptx", "w") as archive:
+        archive.writestr("content.xml", "<x/>")
+    docx.Document().save(tmp_path / "word.pptx")
+    _deck(tmp_path / "blank.pptx", lambda deck: deck.slides.add_slide(deck.slide_layouts[BLANK]))
+    for name, reason in (("renamed.pptx", "not a readable PowerPoint deck (.pptx), damaged or of another kind"),
+                         ("other.pptx", "not a PowerPoint deck (.pptx): no presentation part inside"),
+                         ("word.pptx", "not a PowerPoint deck (.pptx): its main part is not a presentation"),
+                         ("blank.pptx", "no text on its shown slides (pictures, charts and SmartArt are not read)")):
+        with pytest.raises(LoadError) as err:
+            load(tmp_path / name)
+        assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
+    # an entity is never resolved: the file it names is not read, the rest of the deck is
+    (tmp_path / "secret.txt").write_text("SECRET-TOKEN-42")
+    read = load(_entity(tmp_path / "entity.pptx", tmp_path / "secret.txt")).text
+    assert "Driven by the Lyon store" in read and "SECRET" not in read and "Costs fell" not in read and "&xxe;" not in read
+    path = _deck(tmp_path / "review.pptx")
+    with pytest.raises(LoadError, match="more text than the size limit allows .over 100 characters by slide 2"):
+        load(path, max_chars=100)
+    monkeypatch.setattr(slides, "SLIDES_MOST", 3000)
+    with pytest.raises(LoadError, match=r"its slides unpack to more than 0 MiB of XML; not read"):
+        load(path)
+    monkeypatch.setattr(slides, "UNPACKED_MOST", 20_000)
+    with pytest.raises(LoadError, match=r"it unpacks to 0 MiB, more than 0 MiB; not read"):
+        load(path)
+
+
+def test_a_deck_is_indexed_asked_and_cited_by_its_slide(tmp_path, settings, embedder):
+    import assistant
+    from assistant.interfaces.render import where
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    path = _deck(corpus / "review.pptx")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    report = bot.add([corpus])
+    assert [Path(s).name for s in report.added] == ["review.pptx"] and not report.failed
+    text = load(path).text
+    hits = bot.retrieve("When did the Lyon store open?", k=3)
+    assert hits and all(text[hit.start:hit.end] == hit.text for hit in hits)
+    assert {where(hit) for hit in hits} <= {"slide 1", "slide 2", "slide 3"} and "slide 2" in {where(hit) for hit in hits}
