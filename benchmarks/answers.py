@@ -27,6 +27,15 @@ says how many answers were marked unsure and how often those and the others were
   their earlier question, 8 on-topic traps), written on 2026-12-05 before any output of the
   system on them was seen and kept out of all tuning: the article's only questions not in-sample.
   A set whose questions name their kind (this one, the follow-ups) is also reported by kind.
+- test: benchmarks/table_questions.jsonl, 38 questions on benchmarks/tables/ (two Markdown and
+  two HTML documents whose answers are mostly cells of their tables: 26 read from a row, 4 from
+  the prose around the tables, 8 on-topic traps), written on 2026-12-06 before any output of the
+  system on them was seen; reported by kind (row: a cell of the row the question names; value:
+  the row named by another of its cells; prose; trap).
+- test: benchmarks/table_questions_second.jsonl, 40 questions on benchmarks/tables_second/ (the
+  same kinds: 16 row, 6 value, 4 prose, 14 traps), written on 2026-12-06 after the first table
+  set's result of the change it then decided (a table row read with its column names) and before
+  any output on it was seen.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -34,6 +43,7 @@ says how many answers were marked unsure and how often those and the others were
     python benchmarks/answers.py                         # all sets
     python benchmarks/answers.py --sets paraphrase --workdir /tmp/answers   # keep the indexes
     python benchmarks/answers.py --sets followup
+    python benchmarks/answers.py --sets tables
     python benchmarks/answers.py --sets article --article-questions benchmarks/article_questions_calibration.jsonl
 """
 
@@ -72,9 +82,12 @@ PARAPHRASE_QUESTIONS = HERE / "paraphrase_questions.jsonl"
 FOLLOWUP_QUESTIONS = HERE / "followup_questions.jsonl"
 MULTIPART_QUESTIONS = HERE / "multipart_questions.jsonl"
 ARTICLE_TEST_QUESTIONS = HERE / "article_questions_test.jsonl"  # the evaldata format, doc_id "article"
+# set -> (questions in the evaldata format, doc_id a file name's stem; the folder of its documents)
+TABLE_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
+              "tables_second": (HERE / "table_questions_second.jsonl", HERE / "tables_second")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
-          "article_test": "test", "article": "seen"}
+          "article_test": "test", "tables": "test", "tables_second": "test", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
@@ -93,11 +106,26 @@ def _article_corpus(folder: Path, questions: list[Question], name: str = "articl
     return Corpus(name, folder, {str(path): "article"}, {"article": path.read_text("utf-8")}, questions)
 
 
+def _tables_corpus(name: str, folder: Path) -> Corpus:
+    from assistant.ingest.documents import load
+
+    questions, documents = TABLE_SETS[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    doc_of, texts = {}, {}
+    for src in sorted(documents.iterdir()):
+        path = folder / src.name
+        path.write_bytes(src.read_bytes())
+        doc_of[str(path)], texts[src.stem] = src.stem, load(path).text
+    return Corpus(name, folder, doc_of, texts, read_questions(questions))
+
+
 def corpus_of(name: str, tmp: Path, article_questions: Path) -> Corpus:
     if name == "article":
         return _article_corpus(tmp / name, seen_article_questions(article_questions))
     if name == "article_test":  # the same document, in its own folder: an index of its own
         return _article_corpus(tmp / name, read_questions(ARTICLE_TEST_QUESTIONS), name)
+    if name in TABLE_SETS:
+        return _tables_corpus(name, tmp / name)
     if name in TEST_SETS:  # written on xquad_en's documents
         corpus = materialise("xquad_en", tmp / "xquad_en")
         corpus.name, corpus.questions = name, read_questions(TEST_SETS[name])
@@ -307,7 +335,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart")
+    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart,tables,tables_second")
     parser.add_argument("--article-questions", type=Path, nargs="+", default=ARTICLE_QUESTION_FILES,
                         help="the article's question files, one row each (all seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")

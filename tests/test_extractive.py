@@ -309,6 +309,31 @@ def test_a_markdown_table_s_header_row_is_no_candidate_but_comes_with_its_rows(o
     assert [c.quote for c in extractive.compose([[row]], 3)[1]] == ["| Element | Symbol |", "| Dysprosium | Dy |"]
 
 
+def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sentence_before_its_table(one_document):
+    # "| Lyon | 14 |" alone had been given 0.005 for "How many staff work in Lyon?": which figure is which?
+    text = ("Staff by store, March.\n\n| City | Staff | Opened |\n|---|---|---|\n| Lyon | 14 | 2019 |\n"
+            "| Paris |  | 2012 |\n| Nice | 9 |\n\nTotals follow.")
+    searcher = one_document(text, 80)  # the rows fall in other chunks than their header
+    chunk_texts = [c.text for c in searcher.index.chunks]
+    assert not any("| City |" in t and "| Paris |" in t for t in chunk_texts)
+
+    def read(row):
+        start = text.index(row)
+        return extractive.as_table_row(searcher, searcher.index.chunks[0].source,
+                                       start, start + len(row), row)
+
+    assert read("| Lyon | 14 | 2019 |") == ("City: Lyon; Staff: 14; Opened: 2019", "Staff by store, March.")
+    assert read("| Paris |  | 2012 |") == ("City: Paris; Opened: 2012", "Staff by store, March.")  # an empty cell is left out
+    assert read("| Nice | 9 |") is None  # other cells than its header's: read as it stands
+    assert read("| City | Staff | Opened |") is None  # the header itself
+    assert read("Totals follow.") is None
+    row = _chosen_in(searcher, text, "| Lyon | 14 | 2019 |")
+    assert extractive.pair_texts([row], searcher) == [answer_model.pair_text("City: Lyon; Staff: 14; Opened: 2019",
+                                                                            "Staff by store, March.")]
+    plain = _chosen_in(searcher, text, "Totals follow.")
+    assert extractive.pair_texts([plain], searcher) == [answer_model.pair_text("Totals follow.", "| Nice | 9 |")]
+
+
 def test_lexical_tokens_are_stemmed_content_words():
     assert tokenize("The researchers' networks") == tokenize("a research network")
     assert tokenize("the and of") == []

@@ -95,6 +95,33 @@ def test_article_end_to_end(tmp_path):
         assert any("14.6 billion" in h.text for h in assistant.retrieve(QUESTION, k=3, index_dir=index_dir, mode=mode))
 
 
+PLANS = """# Cloudbox plans and prices
+
+Cloudbox offers three plans for teams of every size. Prices are in euros and exclude VAT.
+
+| Plan | Monthly price | Storage | Users |
+|---|---|---|---|
+| Basic | 9 EUR | 50 GB | 1 |
+| Team | 29 EUR | 1 TB | 10 |
+| Enterprise | 99 EUR | 10 TB | Unlimited |
+
+Annual billing saves two months on every plan.
+"""
+
+
+def test_a_table_row_answers_with_its_header_end_to_end(tmp_path):
+    # read as cells alone ("| Team | 29 EUR | 1 TB | 10 |") the row had been refused (0.137)
+    path = tmp_path / "docs" / "plans.md"
+    path.parent.mkdir()
+    path.write_text(PLANS, "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "index")
+    bot.add([path])
+    answer = bot.ask("How much does the Team plan cost per month?")
+    assert answer.method == "extractive" and "29 EUR" in answer.text
+    assert [c.quote for c in answer.citations] == ["| Plan | Monthly price | Storage | Users |", "| Team | 29 EUR | 1 TB | 10 |"]
+    assert all(PLANS[c.quote_start:c.quote_end] == c.quote for c in answer.citations)
+
+
 def test_shipped_article_matches_the_seed():
     if not SEED_ARTICLE.exists():
         pytest.skip(f"{SEED_ARTICLE} is not available here")

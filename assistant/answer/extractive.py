@@ -172,6 +172,35 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
     return index.sentence(row - 1)[1]
 
 
+TABLE_ROWS_BACK = 500  # how far up a table a row's header is looked for
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip()[1:-1].split("|")]
+
+
+def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: str) -> tuple[str, str] | None:
+    """How the answer model reads a table row below its table's first row (its header): each cell
+    after its column's name ("Plan: Team; Monthly price: 29 EUR; Users: 10"), with the sentence
+    before the table as the one before it; None for a sentence that is no such row, or whose
+    header has other cells. A row of cells alone does not say which figure is which (the model had
+    given "| Lyon | 14 |" 0.005 for "How many staff work in Lyon?")."""
+    index = searcher.index
+    row = index.row_of((source, start, end)) if is_table_row(text) else None
+    if row is None:
+        return None
+    first, floor = row, max(row - TABLE_ROWS_BACK, 0)
+    while first > floor and index.keys[first - 1][0] == source and is_table_row(index.sentence(first - 1)[1]):
+        first -= 1
+    header = index.sentence(first)[1]
+    names, cells = _cells(header), _cells(text)
+    if first == row or len(names) != len(cells) or not any(names):
+        return None
+    read = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(names, cells) if cell)
+    before = index.sentence(first - 1)[1] if first > 0 and index.keys[first - 1][0] == source else ""
+    return read, before
+
+
 def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:
     """The candidate's bridge (`answer/bridge.py`): of the other sentences of its passage, not
     the one before it, the one sharing most of the question's words."""
@@ -182,12 +211,14 @@ def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:
 
 def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", bridge_chars: int = 0) -> list[str]:
     """What the answer model reads for each candidate: its sentence with the end of the one before
+    (a table row: with its columns' names, after the sentence before its table; `as_table_row`)
     and, for a model that reads one (`bridge_chars` on its card), the start of its bridge."""
-    return [
-        pair_text(c.text, previous_sentence(searcher, c.hit.source, c.start, c.end),
-                  passage_bridge(question, c, searcher) if bridge_chars else "", bridge_chars)
-        for c in kept
-    ]
+    texts = []
+    for c in kept:
+        sentence, before = as_table_row(searcher, c.hit.source, c.start, c.end, c.text) or (
+            c.text, previous_sentence(searcher, c.hit.source, c.start, c.end))
+        texts.append(pair_text(sentence, before, passage_bridge(question, c, searcher) if bridge_chars else "", bridge_chars))
+    return texts
 
 
 def candidates(
