@@ -309,7 +309,7 @@ def test_a_markdown_table_s_header_row_is_no_candidate_but_comes_with_its_rows(o
     assert [c.quote for c in extractive.compose([[row]], 3)[1]] == ["| Element | Symbol |", "| Dysprosium | Dy |"]
 
 
-def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sentence_before_its_table(one_document):
+def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sentence_before_its_table(one_document, monkeypatch):
     # "| Lyon | 14 |" alone had been given 0.005 for "How many staff work in Lyon?": which figure is which?
     text = ("Staff by store, March.\n\n| City | Staff | Opened |\n|---|---|---|\n| Lyon | 14 | 2019 |\n"
             "| Paris |  | 2012 |\n| Nice | 9 |\n\nTotals follow.")
@@ -332,6 +332,9 @@ def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sente
                                                                             "Staff by store, March.")]
     plain = _chosen_in(searcher, text, "Totals follow.")
     assert extractive.pair_texts([plain], searcher) == [answer_model.pair_text("Totals follow.", "| Nice | 9 |")]
+    # a row further down its table than the walk up goes is read as it stands: its header is not known
+    monkeypatch.setattr(extractive, "TABLE_ROWS_BACK", 1)
+    assert read("| Paris |  | 2012 |") is None and read("| Lyon | 14 | 2019 |") is None  # the "|---|" row is above it
 
 
 def test_lexical_tokens_are_stemmed_content_words():

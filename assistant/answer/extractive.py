@@ -190,7 +190,9 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
     if row is None:
         return None
     first, floor = row, max(row - TABLE_ROWS_BACK, 0)
-    while first > floor and index.keys[first - 1][0] == source and is_table_row(index.sentence(first - 1)[1]):
+    while first > 0 and index.keys[first - 1][0] == source and is_table_row(index.sentence(first - 1)[1]):
+        if first == floor:
+            return None  # the table starts further up than the walk goes: its first row is not known
         first -= 1
     header = index.sentence(first)[1]
     names, cells = _cells(header), _cells(text)
