@@ -245,7 +245,8 @@ def test_chunks_never_cross_pages():
 def test_a_sentence_over_a_page_break_is_whole_and_of_the_page_it_starts_on():
     # "… has since tested every" / "product the company sells." had been two sentences, quoted in halves
     pages = ["The lab opened in May. It has since tested every", "product the company sells. Costs fell.",
-             "Sales rose.", "Revenue grew by a third, its annual report says, in the year to", "March.", "Staff numbers stayed flat."]
+             "Sales rose.", "Revenue grew by a third, its annual report says, and in the year to March,",
+             "Paris led.", "Staff numbers stayed flat."]
     doc = paged_document(pages)
     assert [doc.text[a.end:b.start] for a, b in zip(doc.pages, doc.pages[1:])] == \
         [PAGE_RUN_ON, PAGE_SEPARATOR, PAGE_SEPARATOR, PAGE_RUN_ON, PAGE_SEPARATOR]
@@ -253,14 +254,32 @@ def test_a_sentence_over_a_page_break_is_whole_and_of_the_page_it_starts_on():
     check_invariants(doc, chunks, 1200, 200)
     by_page = {c.page: [doc.text[s:e] for s, e in c.sentences] for c in chunks}
     assert by_page == {1: ["The lab opened in May.", "It has since tested every\nproduct the company sells."],
-                       2: ["Costs fell."], 3: ["Sales rose."], 4: ["Revenue grew by a third, its annual report says, in the year to\nMarch."],
+                       2: ["Costs fell."], 3: ["Sales rose."],
+                       4: ["Revenue grew by a third, its annual report says, and in the year to March,\nParis led."],
                        6: ["Staff numbers stayed flat."]}  # page 5 starts no sentence: it has no chunk of its own
-    # a sentence longer than a chunk that runs over the break is cut into pieces, all of its first page
+    # a sentence longer than a chunk that runs over the break is cut into pieces, each of the page it starts on
     long = paged_document(["Intro. " + "word " * 80 + "runs on", "and on " * 40 + "to its end. Then page two."])
     chunks = chunk_document(long, 300, 60)
     check_invariants(long, chunks, 300, 60)
-    assert [c.page for c in chunks][-1] == 2 and {c.page for c in chunks} == {1, 2}
-    assert long.text[chunks[-1].start:chunks[-1].end] == "Then page two."
+    for c in chunks:
+        assert next(p.number for p in long.pages if p.start <= c.start <= p.end) == c.page
+    assert {c.page for c in chunks} == {1, 2} and long.text[chunks[-1].start:chunks[-1].end].endswith("Then page two.")
+
+
+@pytest.mark.parametrize("before, after", [
+    ("Sales grew in every region, as the chart shows.\nFigure 3: Revenue by region in all markets, 2019 to 2023",
+     "The board approved a dividend of 40 cents per share."),  # a caption, then a new paragraph
+    ("The outlook is stable across all of the markets we serve today.\n- Costs fell in every one of the regions", "and more."),
+    ("The outlook is stable across all of the markets we serve in.\n| Region | Sales |", "and more."),  # a table row
+    ("Its factories in Europe and Asia all run on the new software,\n1 Audited in 2024", "including the new ones."),
+    ("The chairman said: „Wir sind mit dem Jahr sehr zufrieden.“", "die Dividende steigt."),
+])
+def test_a_page_whose_sentence_does_not_plainly_run_on_is_set_off_by_a_blank_line(before, after):
+    # a caption or heading over 60 characters had been glued to the next page's first sentence and cited by its page
+    doc = paged_document([before, after])
+    assert doc.text[doc.pages[0].end:doc.pages[1].start] == PAGE_SEPARATOR
+    assert [c.page for c in chunk_document(doc, 1200, 200)] == [1, 2]
+
 
 
 def test_small_pages_give_one_chunk_each():

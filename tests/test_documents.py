@@ -229,11 +229,16 @@ def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbe
     assert without_running_lines(rows) == [rows[0]] + [r.split("\n")[1] for r in rows[1:]]  # the column header repeats: it goes
     invoices = [f"Invoice No. 2024-0{n}7\nTotal due: EUR 1,250.00" for n in range(1, 5)]
     assert all("Invoice No." in t for t in without_running_lines(invoices))
-    # a bare page number that counts the pages goes ("7", "- 7 -"); a number that stays, or jumps, is text
+    # a bare page number that counts the pages goes ("7", "- 7 -"), on page 1 too, and a page's only line;
+    # a number that stays, jumps, or is far from the page's place (a year a page) is text
     assert without_running_lines(["A. It is charged to the\n1", "patient.\n2", "C.\n3"]) == ["A. It is charged to the", "patient.", "C."]
     assert without_running_lines(["A.\n- 1 -", "B.\n- 2 -", "C.\n- 3 -", "D."]) == ["A.", "B.", "C.", "D."]
+    assert without_running_lines(["Title page", "Online stores, in\n2", "Europe.\n3"]) == ["Title page", "Online stores, in", "Europe."]
+    assert without_running_lines(["A runs on\n3", "4", "here.\n5"]) == ["A runs on", "", "here."]
+    assert without_running_lines(["1\nReport\nA.", "2\nB.", "3\nC."]) == ["Report\nA.", "B.", "C."]
     assert without_running_lines(["A.\n2023", "B.\n2023", "C.\n2023"]) == ["A.\n2023", "B.\n2023", "C.\n2023"]
     assert without_running_lines(["A.\n5", "B.\n9", "C.\n12"]) == ["A.\n5", "B.\n9", "C.\n12"]
+    assert without_running_lines(["2020\nA.", "2021\nB.", "2022\nC.", "2023\nD."]) == ["2020\nA.", "2021\nB.", "2022\nC.", "2023\nD."]
 
 
 def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():

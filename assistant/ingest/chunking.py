@@ -73,8 +73,7 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     if size < 1 or overlap < 0 or overlap >= size:
         raise ValueError(f"chunk size {size} / overlap {overlap}: need size >= 1 and 0 <= overlap < size")
     spans: list[tuple[int, int, int | None, tuple]] = []
-    for page, sentences in _page_sentences(document):
-        pieces = _pieces(document.text, sentences, size)
+    for page, pieces in _page_pieces(document, size):
         spans.extend((pieces[i][0], pieces[j - 1][1], page, tuple(pieces[i:j])) for i, j in _pack(pieces, size, overlap))
     return [
         Chunk(
@@ -92,13 +91,14 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
     ]
 
 
-def _page_sentences(document: Document) -> list[tuple[int | None, list[tuple[int, int]]]]:
-    """(page number, the spans of its sentences) for each page that starts a sentence, in order, or
-    (None, every sentence) for a document without pages. Pages joined mid-sentence (`PAGE_RUN_ON`)
-    are split as one text and each sentence goes with the page it starts on."""
+def _page_pieces(document: Document, size: int) -> list[tuple[int | None, list[tuple[int, int]]]]:
+    """(page number, its pieces: `_pieces` of its sentences) for each page that starts one, in
+    order, or (None, every piece) for a document without pages. Pages joined mid-sentence
+    (`PAGE_RUN_ON`) are split as one text, and each piece goes with the page it starts on: a
+    sentence over a page break with the page it starts on, each piece of a longer one with its own."""
     text = document.text
     if not document.pages:
-        return [(None, split_sentences(text))]
+        return [(None, _pieces(text, split_sentences(text), size))]
     runs = [[document.pages[0]]]
     for before, page in zip(document.pages, document.pages[1:]):
         if text[before.end : page.start] == PAGE_RUN_ON:
@@ -109,9 +109,9 @@ def _page_sentences(document: Document) -> list[tuple[int | None, list[tuple[int
     for run in runs:
         starts = [page.start for page in run]
         by_page: dict[int, list[tuple[int, int]]] = {page.number: [] for page in run}
-        for s, e in split_sentences(text, run[0].start, run[-1].end):
+        for s, e in _pieces(text, split_sentences(text, run[0].start, run[-1].end), size):
             by_page[run[bisect.bisect_right(starts, s) - 1].number].append((s, e))
-        found.extend((number, spans) for number, spans in by_page.items() if spans)
+        found.extend((number, pieces) for number, pieces in by_page.items() if pieces)
     return found
 
 

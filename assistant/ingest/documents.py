@@ -24,7 +24,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import slides, word
-from assistant.ingest.sentences import LINE_BREAK
+from assistant.ingest.sentences import LINE_BREAK, is_list_item, is_table_row
 
 
 class LoadError(Exception):
@@ -157,7 +157,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # only spaces, controls, zero-width marks
         reason = ("no extractable text (a scanned PDF?)" if suffix == ".pdf" else
                   "no text in its body (text boxes, headers and footers are not read)" if suffix == ".docx" else
-                  "no text on its shown slides (pictures, charts and SmartArt are not read)" if suffix == ".pptx" else
+                  "no text on its shown slides (pictures and charts are not read)" if suffix == ".pptx" else
                   "no text outside scripts, styles, navigation menus and hidden elements" if suffix in (".html", ".htm") else "no text")
         raise LoadError(source, reason)
     title = " ".join(title.split())
@@ -527,7 +527,8 @@ def html_visible_text(markup: str) -> str:
 
 PAGE_SEPARATOR = "\n\n"  # between pages, after one that ends a sentence
 PAGE_RUN_ON = "\n"  # between pages, after one that stops mid-sentence: the sentence runs on over the break
-_ENDS_SENTENCE = tuple(".!?:;\"”'’)]…。？！")
+_ENDS_SENTENCE = tuple(".!?:;\"“”'‘’»«›‹)]）」』…。？！")  # what closes a sentence, or a quotation (“ in German)
+_FULL_LINE = 0.6  # a page's last line at least this share of its widest is a full line: a sentence cut by the page's end
 
 
 _BYTES_SHOWN = re.compile(r"""\s*:?\s*b(['"]).*?(?<!\\)\1""")  # a bytes literal in a message, with its colon
@@ -623,12 +624,17 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")  # a word of two letters or more
 _PAGE_NUMBER = re.compile(r"[-–—(\[]?\s*\d{1,4}\s*(?:/\s*\d{1,4}\s*)?[-–—)\]]?")  # "7", "- 7 -", "(7)", "7 / 12"
 
 
+_PAGE_OFFSET_MOST = 10  # how far a printed page number may be from the page's place in the file (front matter)
+
+
 def without_running_lines(texts: list[str]) -> list[str]:
     """Page texts without their running headers and footers (up to two lines at each end): a first
     or last line that opens (or closes) at least half the pages of a document of three or more, or
     both pages of one of two, the same on each or for a number that counts the pages ("page 7"),
-    and holding words (a row of figures never is one), or a bare page number that counts the pages
-    ("7", "- 7 -"). The first page keeps its header: it is often the title. (A two-page leaflet's
+    and holding words (a row of figures never is one); and a bare page number ("7", "- 7 -", also
+    a page's only line) on at least two pages and half of them, each the page's place in the file
+    plus one offset of at most `_PAGE_OFFSET_MOST` (years or amounts that grow page by page are
+    text). The first page keeps its worded header: it is often the title. (A two-page leaflet's
     footer had been glued into the sentence it split.)"""
     pages = [t.split("\n") for t in texts]
     shown = sum(1 for p in pages if any(line.strip() for line in p))
@@ -637,6 +643,7 @@ def without_running_lines(texts: list[str]) -> list[str]:
     for _ in range(2):
         for end in (0, -1):
             _drop_running(pages, end, shown)
+            _drop_page_numbers(pages, end, shown)
     return ["\n".join(p).strip() for p in pages]
 
 
@@ -644,15 +651,27 @@ def _drop_running(pages: list[list[str]], end: int, shown: int) -> None:
     seen: dict[str, list[tuple[int, str]]] = {}  # masked line -> (page index, the line)
     for i, lines in enumerate(pages):
         line = " ".join(lines[end].split()) if len(lines) > 1 else ""
-        if _LETTERS.search(line) or _PAGE_NUMBER.fullmatch(line):
+        if _LETTERS.search(line):
             seen.setdefault(_DIGITS.sub("#", line), []).append((i, line))
     for found in seen.values():
-        bare = not _LETTERS.search(found[0][1])  # only numbers: a page number if it grows with the page, never if it stays
-        if len(found) >= (shown if shown < _RUNNING_MIN_PAGES else max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown)) \
-                and _runs(found) and not (bare and len({line for _, line in found}) == 1):
+        if len(found) >= (shown if shown < _RUNNING_MIN_PAGES else max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * shown)) and _runs(found):
             for i, _ in found:
                 if not (end == 0 and i == 0):
                     del pages[i][end]
+
+
+def _drop_page_numbers(pages: list[list[str]], end: int, shown: int) -> None:
+    offsets: dict[int, list[int]] = {}  # printed number - place in the file -> pages
+    for i, lines in enumerate(pages):
+        line = lines[end].strip() if lines else ""
+        if _PAGE_NUMBER.fullmatch(line) and abs(offset := int(_DIGITS.search(line).group()) - (i + 1)) <= _PAGE_OFFSET_MOST:
+            offsets.setdefault(offset, []).append(i)
+    numbered = max(offsets.values(), key=len, default=[])
+    if len(numbered) >= max(2, _RUNNING_SHARE * shown):
+        for i in numbered:
+            del pages[i][end]
+            if not pages[i]:
+                pages[i] = [""]
 
 
 def _runs(found: list[tuple[int, str]]) -> bool:
@@ -667,20 +686,32 @@ def _runs(found: list[tuple[int, str]]) -> bool:
 
 def join_pages(texts: list[str], run_on: bool = True) -> tuple[str, tuple[Page, ...]]:
     """One text from page texts (page 1 first), with where each non-empty page lies in it. A page
-    is set off from the next by a blank line, unless it stops mid-sentence (its text ends in no
-    closing punctuation): then by a line break, so that a sentence running over the page break is
-    read whole ("… has since tested every" / "product the company sells." had been quoted in two
-    halves). Whether that line break ends a sentence is the sentence splitter's call, as within a
-    page. Without `run_on` (slides), every page is set off by a blank line."""
+    is set off from the next by a blank line, unless its sentence runs on into the next (`_runs_on`):
+    then by a line break, so that the sentence is read whole ("… has since tested every" / "product
+    the company sells." had been quoted in two halves). Without `run_on` (slides), every page is
+    set off by a blank line."""
     parts, pages, offset = [], [], 0
     for number, page_text in enumerate(texts, start=1):
         if not page_text:
             continue
         if parts:
-            separator = PAGE_SEPARATOR if not run_on or parts[-1].endswith(_ENDS_SENTENCE) else PAGE_RUN_ON
+            separator = PAGE_RUN_ON if run_on and _runs_on(parts[-1], page_text) else PAGE_SEPARATOR
             parts.append(separator)
             offset += len(separator)
         parts.append(page_text)
         pages.append(Page(number, offset, offset + len(page_text)))
         offset += len(page_text)
     return "".join(parts), tuple(pages)
+
+
+def _runs_on(before: str, after: str) -> bool:
+    """Whether a page's last sentence goes on at the top of the next: the page ends in no closing
+    punctuation, on a full line (a sentence cut by the page's end fills its line; a caption, a
+    heading, a footnote or the end of a paragraph seldom does) that is no list item or table row,
+    and the next page starts in lower case, or the page ends in a comma or a hyphen."""
+    if before.endswith(_ENDS_SENTENCE):
+        return False
+    lines = [line.strip() for line in before.split("\n")]
+    if len(lines[-1]) < _FULL_LINE * max(map(len, lines)) or is_list_item(lines[-1]) or is_table_row(lines[-1]):
+        return False
+    return after.lstrip()[:1].islower() or before.endswith((",", "-", "–", "—"))
