@@ -12,7 +12,8 @@ from pptx.util import Inches
 from assistant.ingest.chunking import chunk_document
 from assistant.ingest.documents import PAGE_SEPARATOR, LoadError, load
 
-TITLE_AND_CONTENT, TITLE_ONLY, BLANK = 1, 5, 6  # python-pptx's default layouts
+TITLE_AND_CONTENT, SECTION_HEADER, COMPARISON, TITLE_ONLY, BLANK = 1, 2, 4, 5, 6  # python-pptx's default layouts
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
 
 def _review(deck) -> None:
@@ -93,6 +94,97 @@ def test_a_deck_s_numbered_items_groups_and_untitled_slides_are_read_and_its_foo
     assert document.title == "Steps to take"  # no title anywhere: the first line of the text, as for any document
 
 
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _write(path: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _as_shown(deck) -> None:
+    """What the slide show shows and no more: layouts without bullets, numbers in their format, a hidden shape."""
+    slide = deck.slides.add_slide(deck.slide_layouts[SECTION_HEADER])  # its layout sets no bullet on its text
+    slide.shapes.title.text = "Part two"
+    slide.placeholders[1].text = "Results for the second half of 2024"
+    slide = deck.slides.add_slide(deck.slide_layouts[COMPARISON])  # column headings: no bullet; columns: bullets
+    slide.shapes.title.text = "Plans"
+    for holder in slide.placeholders:
+        holder.text = {1: "Basic plan", 2: "29 EUR a month", 3: "Team plan", 4: "99 EUR a month"}.get(holder.placeholder_format.idx, holder.text)
+    slide = deck.slides.add_slide(deck.slide_layouts[BLANK])
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(3)).text_frame
+    box.text = "Steps"
+    for text in ("Fourth step", "Fifth step"):
+        paragraph = box.add_paragraph()
+        paragraph.text = text
+        paragraph._p.get_or_add_pPr().append(paragraph._p.makeelement(f"{{{_A}}}buAutoNum", {"type": "alphaLcParenR", "startAt": "4"}))
+    hidden = slide.shapes.add_textbox(Inches(1), Inches(5), Inches(6), Inches(1))
+    hidden.text_frame.text = "Draft figures, not for the show"
+    hidden._element.nvSpPr.cNvPr.set("hidden", "1")
+    slide.notes_slide.notes_text_frame.text = "Placeholder note."
+    moved = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))  # python-pptx adds none to notes: moved there
+    moved.text_frame.text = "Text box on the notes page."
+    slide.notes_slide.shapes._spTree.append(moved._element)
+
+
+def test_a_deck_reads_as_its_slide_show_shows_it(tmp_path):
+    document = load(_deck(tmp_path / "shown.pptx", _as_shown, title="PowerPoint Presentation"))
+    assert document.text.split(PAGE_SEPARATOR) == [
+        "# Part two", "Results for the second half of 2024",
+        "# Plans", "Basic plan", "- 29 EUR a month", "Team plan", "- 99 EUR a month",
+        "Steps\nd) Fourth step\ne) Fifth step", "## Notes", "Placeholder note.", "Text box on the notes page."]
+    assert document.title == "Part two"  # PowerPoint's own "PowerPoint Presentation" is no title
+
+
+def test_equations_smartart_strict_decks_and_slides_listed_twice_are_read(tmp_path):
+    path = _deck(tmp_path / "parts.pptx", lambda deck: [deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY]) for _ in range(2)])
+    parts = _parts(path)
+    name = "http://schemas.openxmlformats.org/officeDocument/2006"
+    # slide 1: a text box with an equation, saved as PowerPoint saves it: its text in the Choice, a picture in the Fallback
+    box = ('<p:sp><p:nvSpPr><p:cNvPr id="9" name="TextBox 8"/><p:cNvSpPr txBox="1"/><p:nvPr/></p:nvSpPr><p:spPr/>'
+           '<p:txBody><a:bodyPr/><a:lstStyle/>{}</p:txBody></p:sp>')
+    choice = box.format('<a:p><a:r><a:t>The balance is </a:t></a:r><a14:m><m:oMath><m:r><m:t>A=P(1+r)^n</m:t></m:r>'
+                        '</m:oMath></a14:m></a:p><a:p><a:r><a:t>where r is the yearly rate.</a:t></a:r></a:p>')
+    alternate = (f'<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+                 f'xmlns:a14="http://schemas.microsoft.com/office/drawing/2010/main" xmlns:m="{name}/math">'
+                 f'<mc:Choice Requires="a14">{choice}</mc:Choice><mc:Fallback>{box.format("<a:p><a:r><a:t> </a:t></a:r></a:p>")}'
+                 '</mc:Fallback></mc:AlternateContent>')
+    parts["ppt/slides/slide1.xml"] = parts["ppt/slides/slide1.xml"].replace(b"</p:spTree>", alternate.encode() + b"</p:spTree>")
+    # slide 2: a SmartArt diagram, its text in its data part
+    diagram = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+    frame = ('<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="7" name="Diagram"/><p:cNvGraphicFramePr/><p:nvPr/>'
+             '</p:nvGraphicFramePr><p:xfrm><a:off x="0" y="0"/><a:ext cx="9" cy="9"/></p:xfrm><a:graphic>'
+             f'<a:graphicData uri="{diagram}"><dgm:relIds xmlns:dgm="{diagram}" r:dm="rId9" r:lo="rId9" r:qs="rId9" r:cs="rId9"/>'
+             '</a:graphicData></a:graphic></p:graphicFrame>')
+    parts["ppt/slides/slide2.xml"] = parts["ppt/slides/slide2.xml"].replace(b"</p:spTree>", frame.encode() + b"</p:spTree>")
+    parts["ppt/slides/_rels/slide2.xml.rels"] = parts["ppt/slides/_rels/slide2.xml.rels"].replace(b"</Relationships>", (
+        f'<Relationship Id="rId9" Type="{name}/relationships/diagramData" Target="../diagrams/data1.xml"/></Relationships>').encode())
+    points = "".join(f'<dgm:pt modelId="{i}"{kind}><dgm:t><a:bodyPr/><a:p><a:r><a:t>{text}</a:t></a:r></a:p></dgm:t></dgm:pt>'
+                     for i, (text, kind) in enumerate((("Plan the audit", ""), ("Visit each store", ""), ("x", ' type="pres"'))))
+    parts["ppt/diagrams/data1.xml"] = (f'<dgm:dataModel xmlns:dgm="{diagram}" xmlns:a="{_A}"><dgm:ptLst>{points}'
+                                       '</dgm:ptLst></dgm:dataModel>').encode()
+    # the slides listed twice: each is read once
+    listed = parts["ppt/presentation.xml"].decode()
+    listed = listed.replace("</p:sldIdLst>", '<p:sldId id="900" r:id="rId7"/><p:sldId id="901" r:id="rId404"/></p:sldIdLst>')
+    parts["ppt/presentation.xml"] = listed.encode()
+    expected = ["The balance is A=P(1+r)^n\nwhere r is the yearly rate.", "- Plan the audit\n- Visit each store"]
+    document = load(_write(path, parts))
+    assert document.text.split(PAGE_SEPARATOR) == expected and [p.number for p in document.pages] == [1, 2]
+    # the same deck in Strict Open XML (PowerPoint's "Strict Open XML Presentation") reads the same
+    strict = {b"http://schemas.openxmlformats.org/presentationml/2006/main": b"http://purl.oclc.org/ooxml/presentationml/main",
+              f"{_A}".encode(): b"http://purl.oclc.org/ooxml/drawingml/main",
+              f"{name}/relationships".encode(): b"http://purl.oclc.org/ooxml/officeDocument/relationships"}
+    for part, data in parts.items():
+        for old, new in strict.items():
+            data = data.replace(old, new)
+        parts[part] = data
+    assert load(_write(tmp_path / "strict.pptx", parts)).text.split(PAGE_SEPARATOR) == expected
+
+
 def _entity(path: Path, secret: Path) -> Path:
     """A deck whose slide declares an external entity (the file `secret`) and uses it."""
     _deck(path)
@@ -114,14 +206,20 @@ def test_a_deck_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path, monk
     from assistant.ingest import slides
 
     (tmp_path / "renamed.pptx").write_bytes(b"\xd0\xcf\x11\xe0 an old .ppt, renamed" * 20)
+    # a zip whose central directory asks for a newer zip version (9.1) had raised NotImplementedError
+    future = bytearray(_deck(tmp_path / "future.pptx").read_bytes())
+    at = future.rfind(b"PK\x01\x02")
+    future[at + 6] = 91
+    (tmp_path / "future.pptx").write_bytes(bytes(future))
     with zipfile.ZipFile(tmp_path / "other.pptx", "w") as archive:
         archive.writestr("content.xml", "<x/>")
     docx.Document().save(tmp_path / "word.pptx")
     _deck(tmp_path / "blank.pptx", lambda deck: deck.slides.add_slide(deck.slide_layouts[BLANK]))
     for name, reason in (("renamed.pptx", "not a readable PowerPoint deck (.pptx), damaged or of another kind"),
+                         ("future.pptx", "not a readable PowerPoint deck (.pptx), damaged or of another kind"),
                          ("other.pptx", "not a PowerPoint deck (.pptx): no presentation part inside"),
                          ("word.pptx", "not a PowerPoint deck (.pptx): its main part is not a presentation"),
-                         ("blank.pptx", "no text on its shown slides (pictures, charts and SmartArt are not read)")):
+                         ("blank.pptx", "no text on its shown slides (pictures and charts are not read)")):
         with pytest.raises(LoadError) as err:
             load(tmp_path / name)
         assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)

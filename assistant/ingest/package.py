@@ -33,7 +33,7 @@ def open_package(data: bytes, unreadable: str, most: int = UNPACKED_MOST) -> tup
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = {info.filename: info for info in archive.infolist()}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged zip raises many kinds (a "version needed" of 9.1: NotImplementedError)
         raise Unreadable(unreadable) from None
     unpacked = sum(info.file_size for info in members.values())
     if unpacked > most:
@@ -63,11 +63,17 @@ def parse_optional(archive, members, name: str, most: int = PART_MOST, renamed: 
         return None
 
 
-def relationships(archive, members, part: str) -> list[tuple[str, str, str]]:
+def relationships_part(part: str) -> str:
+    """The name of the part that holds `part`'s relationships (`""`: the package's)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def relationships(archive, members, part: str, renamed: dict[bytes, bytes] | None = None) -> list[tuple[str, str, str]]:
     """(id, type, target part name) of each link of `part` to another part of the package (`""`
     for the package itself); none when its relationships are missing or damaged."""
-    folder, name = posixpath.split(part)
-    rels = parse_optional(archive, members, posixpath.join(folder, "_rels", name + ".rels"), RELS_MOST)
+    folder = posixpath.dirname(part)
+    rels = parse_optional(archive, members, relationships_part(part), RELS_MOST, renamed)
     found = []
     for rel in rels if rels is not None else ():
         target, mode = rel.get("Target", ""), rel.get("TargetMode", "")

@@ -27,7 +27,7 @@ import re
 
 from assistant.ingest.package import MIB, PART_MOST, UNPACKED_MOST, Unreadable, open_package, parse, parse_optional, relationships
 
-__all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text"]
+__all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
 # XML parsed: a 300-page report's body is some 5 MiB; lxml holds some 30 bytes for each byte of tiny
 # elements (31 MiB of "<a/>" had taken 1 GiB), so the parts read are bounded together
@@ -258,7 +258,7 @@ class _Reader:
         else:  # Word's level text ("%1.%2.", "(%1)", "Article %1"), each %k the counter of level k in its format
             def number(k: int) -> str:
                 k_fmt, k_start, _ = levels.get(k, ("decimal", 1, None))
-                return _formatted(k_start + max(counters[k] if k < len(counters) else 0, 1) - 1, k_fmt)
+                return formatted_number(k_start + max(counters[k] if k < len(counters) else 0, 1) - 1, k_fmt)
             mark = re.sub(r"%([1-9])", lambda m: number(int(m.group(1)) - 1), pattern) if pattern else f"{number(level)}."
             mark = " ".join(mark.split())
         return "  " * level + (f"{mark} {text}" if mark else text)
@@ -339,7 +339,7 @@ def _on(toggle) -> bool:
     return toggle.get(_w("val"), "true") not in ("0", "false", "off")
 
 
-def _formatted(n: int, fmt: str) -> str:
+def formatted_number(n: int, fmt: str) -> str:
     """A list counter in a Word number format: letters and Roman numerals in their forms, every
     other numbered format as digits."""
     return {"lowerLetter": _letters(n), "upperLetter": _letters(n).upper(), "lowerRoman": _roman(n).lower(),
