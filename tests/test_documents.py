@@ -188,7 +188,7 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     assert html_visible_text(wrapped) == "The council voted to extend the line to Central Station. Work will start in 2025.\n\na\nb"
     assert html_visible_text("<p>to the old town<br>\nin under twenty minutes</p>") == "to the old town\nin under twenty minutes"
     table = "<table><caption>Lines</caption><tr><th>Line<th>Opened</tr><tr><td><p>Line 1</p></td><td>1998</td></tr><tr><td>Line 2<td>2004</table>"
-    assert html_visible_text(table) == "Lines\n\n| Line | Opened |\n| Line 1 | 1998 |\n| Line 2 | 2004 |"
+    assert html_visible_text(table) == "Lines\n\n| Line | Opened |\n|---|\n| Line 1 | 1998 |\n| Line 2 | 2004 |"  # <th>: a header
     assert html_visible_text("<table><td>a</td><td>b<br>c</td></table>") == "| a | b c |"
     # a hidden sort key in a cell stays out of the row; a table no one sees leaves nothing
     assert html_visible_text('<table><tr><td>Berlin</td><td><span style="display:none">700636</span>3,645,000</td></tr></table>') == "| Berlin | 3,645,000 |"
@@ -653,7 +653,7 @@ def test_a_word_document_is_read_as_markdown_in_reading_order(tmp_path):
         "# Supplier agreement\n\nThis agreement is made between Acme Ltd and Bolt GmbH. It sets the terms of delivery.\n\n"
         "# Delivery\n\n1. Acme shall deliver 40 pumps by 1 May.\n2. Late delivery costs 2% a week.\n"
         "- Pumps are tested before delivery.\n\n"
-        "| Item | Price | Notes |\n| Pump P-40 | 1,200 EUR | each |\n| Service visit | 150 EUR |\n\n"
+        "| Item | Price | Notes |\n|---|\n| Pump P-40 | 1,200 EUR | each |\n| Service visit | 150 EUR |\n\n"
         "Payment is due within thirty days.\n")
 
 

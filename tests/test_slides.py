@@ -57,7 +57,7 @@ def test_a_deck_is_read_slide_by_slide_as_markdown_pages(tmp_path):
         "# Quarterly review", "Northwind Traders, March 2024",
         "# Results", "- Revenue grew 12% to 4.2 million euros\n  - Driven by the Lyon store\n- Costs fell by a tenth",
         "## Notes", "Stress that the Lyon store opened only in May. Growth will slow.",
-        "# Stores", "| City | Staff |\n| Lyon | 14 |\n| Paris | 40 |", "Figures as of 1 March.",
+        "# Stores", "| City | Staff |\n|---|\n| Lyon | 14 |\n| Paris | 40 |", "Figures as of 1 March.",  # a new table has a header row
     ]
     # each shown slide with text is a page numbered as PowerPoint numbers it: the blank 4th and hidden 5th are not
     assert [page.number for page in document.pages] == [1, 2, 3]

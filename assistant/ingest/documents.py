@@ -261,6 +261,7 @@ class _Mark(str):
 
 
 _ROW = _Mark("\n|", "\n\n")
+_HEADER_LINE = _Mark("\n|---|", "")  # under a first row of header cells (<th>), as Markdown marks a table's header
 _CELL_START = _Mark(" ", "\n")
 _CELL_END = _Mark(" |", "\n")
 _IN_CELL_BREAK = _Mark(" ", "\n")  # a paragraph, heading or line break inside a cell
@@ -325,17 +326,17 @@ class _VisibleText(HTMLParser):
         if tag == "table" and not self.hidden:
             if table and table["cell"]:
                 table["layout"] = True
-            self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False})
+            self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
-                table["row"] = True
-                self._emit(_ROW)
+                self._start_row(table)
+            if table["rows"] == 1:  # the first row: a header while all its cells are <th>
+                table["heads"] = table["heads"] + 1 if tag == "th" and table["heads"] >= 0 else -1
             table["cell"], table["paragraphs"] = True, 0
             self._emit(_CELL_START)
         elif tag == "tr" and table and not self.hidden:
-            table["row"] = True
-            self._emit(_ROW)
+            self._start_row(table)
         elif tag in _BLOCK or tag == "br":
             if table and table["cell"] and not self.hidden:
                 if tag in ("p", "div"):
@@ -414,6 +415,12 @@ class _VisibleText(HTMLParser):
         elif not self.hidden:
             # outside preformatted text a browser shows the source's line breaks as spaces
             self._emit(data if self.preformatted else _SOURCE_SPACE.sub(" ", data))
+
+    def _start_row(self, table: dict) -> None:
+        if table["rows"] == 1 and table["heads"] > 0:
+            self._emit(_HEADER_LINE)
+        table["row"], table["rows"] = True, table["rows"] + 1
+        self._emit(_ROW)
 
     def _end_cell(self) -> None:
         """A cell ends at its end tag, or where a browser closes it (the next cell, row or table)."""

@@ -6,7 +6,8 @@ the slide's order (groups opened, hidden shapes left out, a shape saved in two f
 one that holds text): a text's paragraphs, bulleted or numbered ones as "- " or numbered items
 ("1.", "d)", "iv.", as the slide shows them) indented by level (a placeholder's paragraphs are
 bulleted as its layout says, unless they say otherwise; a text box's only when they say so), an
-equation's text, a table's rows as "| cell | cell |" (a cell merged over columns or rows once), a
+equation's text, a table's rows as "| cell | cell |" (a cell merged over columns or rows once; its
+header row, as the table's style options say, followed by a Markdown "|---|" line), a
 SmartArt diagram's text as items; then its speaker notes under "## Notes". Dates, footers and
 slide numbers are left out, and so are pictures and charts.
 
@@ -278,11 +279,15 @@ def _numbered(n: int, kind: str) -> str:
 
 
 def _table(frame) -> list[str]:
-    """A table's rows as "| cell | cell |" lines (a cell merged over others once)."""
+    """A table's rows as "| cell | cell |" lines (a cell merged over others once), its header row
+    (the table's "Header Row" style option, on in a new table) followed by a Markdown "|---|" line."""
     rows = []
     for row in frame.iter(_a("tr")):
         cells = [" ".join(t for p in cell.iter(_a("p")) if (t := _text(p))).replace("|", "/")
                  for cell in row.iter(_a("tc")) if cell.get("hMerge") not in ("1", "true") and cell.get("vMerge") not in ("1", "true")]
         if any(cells):
             rows.append("| " + " | ".join(cells) + " |")
+    props = frame.find(f".//{_a('tblPr')}")
+    if rows and props is not None and props.get("firstRow") in ("1", "true"):
+        rows.insert(1, "|---|")
     return rows

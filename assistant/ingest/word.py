@@ -6,7 +6,8 @@ list paragraphs as items numbered as Word numbers them: its level text ("%1.%2."
 in letters -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
 "- " for bullets (a counter per list and level, a list's start override obeyed, deeper levels
 indented), each table row as "| cell | cell |" (a nested table's text inside its cell, a cell
-merged over columns once). A paragraph's text is its runs' text as shown, with the changes tracked so far
+merged over columns once; a header row, as the table's look or the row says, followed by a
+Markdown "|---|" line; a table apart from the next by a blank line). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
 through its character or paragraph style) is not read, nor are text boxes, drawings, headers, footers,
@@ -207,9 +208,12 @@ class _Reader:
             if node.tag == _w("p"):
                 self._paragraph(node)
             elif node.tag == _w("tbl"):
+                first = True
                 for row in _unwrapped(node):
-                    if row.tag == _w("tr"):
-                        self._row(row)
+                    if row.tag == _w("tr") and self._row(row, "table" if first else "row"):
+                        if first and _has_header(node, row):
+                            self._add("row", "|---|")  # a header row, as Markdown marks one
+                        first = False
 
     def _add(self, kind: str, text: str, raw: str = "") -> None:
         self.blocks.append((kind, text))
@@ -263,7 +267,8 @@ class _Reader:
             mark = " ".join(mark.split())
         return "  " * level + (f"{mark} {text}" if mark else text)
 
-    def _row(self, row) -> None:
+    def _row(self, row, kind: str = "row") -> bool:
+        """A table row as "| a | b |" (`kind` "table" for its table's first): whether it held text."""
         cells = []
         for cell in _unwrapped(row):
             if cell.tag != _w("tc"):
@@ -272,15 +277,35 @@ class _Reader:
             nested.blocks_of(cell)
             cells.append(" ".join(" ".join(t.split()) for t in nested.raw))  # its paragraphs, items and nested rows as one line
         if any(cells):
-            self._add("row", "| " + " | ".join(cells) + " |", " ".join(c for c in cells if c))
+            self._add(kind, "| " + " | ".join(cells) + " |", " ".join(c for c in cells if c))
+        return any(cells)
 
     def text(self) -> str:
         parts = []
         for i, (kind, text) in enumerate(self.blocks):
-            if i:  # items of one list and rows of one table stay together
-                parts.append("\n" if kind in ("item", "row") and self.blocks[i - 1][0] == kind else "\n\n")
+            if i:  # items of one list and rows of one table stay together; a table starts apart from another
+                before = self.blocks[i - 1][0]
+                together = (kind == before == "item") or (kind == "row" and before in ("row", "table"))
+                parts.append("\n" if together else "\n\n")
             parts.append(text)
         return "".join(parts) + "\n" if parts else ""
+
+
+def _has_header(table, first_row) -> bool:
+    """Whether a table's first row is its header: the table's look says so (Word's "Header Row",
+    on in a new table) or the row repeats as a header on each page."""
+    props = table.find(_w("tblPr"))
+    look = props.find(_w("tblLook")) if props is not None else None
+    if look is not None:
+        flag = look.get(_w("firstRow"))
+        if flag is not None:
+            if flag in ("1", "true", "on"):
+                return True
+        elif re.fullmatch(r"[0-9A-Fa-f]{1,4}", look.get(_w("val"), "")) and int(look.get(_w("val")), 16) & 0x0020:
+            return True
+    row_props = first_row.find(_w("trPr"))
+    repeated = row_props.find(_w("tblHeader")) if row_props is not None else None
+    return repeated is not None and _on(repeated)
 
 
 def _run_text(p, hidden_styles: set[str] = frozenset()) -> str:
