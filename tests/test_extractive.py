@@ -309,32 +309,48 @@ def test_a_markdown_table_s_header_row_is_no_candidate_but_comes_with_its_rows(o
     assert [c.quote for c in extractive.compose([[row]], 3)[1]] == ["| Element | Symbol |", "| Dysprosium | Dy |"]
 
 
-def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sentence_before_its_table(one_document, monkeypatch):
+def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sentence_before_its_table(one_document):
     # "| Lyon | 14 |" alone had been given 0.005 for "How many staff work in Lyon?": which figure is which?
     text = ("Staff by store, March.\n\n| City | Staff | Opened |\n|---|---|---|\n| Lyon | 14 | 2019 |\n"
-            "| Paris |  | 2012 |\n| Nice | 9 |\n\nTotals follow.")
+            "| Paris |  | 2012 |\n| Nice | 9 |\n\n| Warehouse | Area |\n|---|---|\n| Lille | 5200 |\n\n"
+            "| Day | Hours |\n| Monday | closed |\n| Tuesday | 9 to 18 |\n\nTotals follow.\n\n"
+            "| Model | " + " | ".join(f"Column {n} of the wide table" for n in range(12)) + " |\n|---|\n"
+            "| Aria | " + " | ".join(f"value {n}" for n in range(12)) + " |")
     searcher = one_document(text, 80)  # the rows fall in other chunks than their header
-    chunk_texts = [c.text for c in searcher.index.chunks]
-    assert not any("| City |" in t and "| Paris |" in t for t in chunk_texts)
+    assert not any("| City |" in c.text and "| Paris |" in c.text for c in searcher.index.chunks)
+    source = searcher.index.chunks[0].source
 
     def read(row):
         start = text.index(row)
-        return extractive.as_table_row(searcher, searcher.index.chunks[0].source,
-                                       start, start + len(row), row)
+        return extractive.as_table_row(searcher, source, start, start + len(row), row)
 
     assert read("| Lyon | 14 | 2019 |") == ("City: Lyon; Staff: 14; Opened: 2019", "Staff by store, March.")
     assert read("| Paris |  | 2012 |") == ("City: Paris; Opened: 2012", "Staff by store, March.")  # an empty cell is left out
+    # a second table after a blank line has its own header, and no sentence of its own before it
+    assert read("| Lille | 5200 |") == ("Warehouse: Lille; Area: 5200", "")
     assert read("| Nice | 9 |") is None  # other cells than its header's: read as it stands
     assert read("| City | Staff | Opened |") is None  # the header itself
+    assert read("| Tuesday | 9 to 18 |") is None  # a first row with no "|---|" under it may be data: no header
+    assert read("| Aria | " + " | ".join(f"value {n}" for n in range(12)) + " |") is None  # too wide to read with its names
     assert read("Totals follow.") is None
     row = _chosen_in(searcher, text, "| Lyon | 14 | 2019 |")
     assert extractive.pair_texts([row], searcher) == [answer_model.pair_text("City: Lyon; Staff: 14; Opened: 2019",
                                                                             "Staff by store, March.")]
     plain = _chosen_in(searcher, text, "Totals follow.")
-    assert extractive.pair_texts([plain], searcher) == [answer_model.pair_text("Totals follow.", "| Nice | 9 |")]
-    # a row further down its table than the walk up goes is read as it stands: its header is not known
-    monkeypatch.setattr(extractive, "TABLE_ROWS_BACK", 1)
-    assert read("| Paris |  | 2012 |") is None and read("| Lyon | 14 | 2019 |") is None  # the "|---|" row is above it
+    assert extractive.pair_texts([plain], searcher) == [answer_model.pair_text("Totals follow.", "| Tuesday | 9 to 18 |")]
+
+
+def test_a_row_far_down_a_long_table_is_read_with_its_header(one_document):
+    # past 500 rows a data row had been taken for the header, and another person's number quoted
+    rows = [f"| Person {n} | {1000 + n} |" for n in range(1200)]
+    text = "Phone list.\n\n| Name | Extension |\n|---|---|\n" + "\n".join(rows)
+    searcher = one_document(text, 1200)
+    source = searcher.index.chunks[0].source
+    for row in (rows[1100], rows[5], rows[700]):
+        start = text.index(row + "\n") if row != rows[-1] else text.index(row)
+        name, extension = extractive._cells(row)
+        assert extractive.as_table_row(searcher, source, start, start + len(row), row) == \
+            (f"Name: {name}; Extension: {extension}", "Phone list.")
 
 
 def test_lexical_tokens_are_stemmed_content_words():

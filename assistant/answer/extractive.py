@@ -23,6 +23,7 @@ model finds answering nearly as well is named in the answer's notice (`rivals`).
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -31,7 +32,7 @@ from assistant.answer.types import Citation
 from assistant.config import MARKDOWN_SUFFIXES
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
-from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row, split_sentences
+from assistant.ingest.sentences import BLANK_LINE, LINE_BREAK, is_list_item, is_table_row, split_sentences
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -172,35 +173,70 @@ def previous_sentence(searcher: Searcher, source: str, start: int, end: int) -> 
     return index.sentence(row - 1)[1]
 
 
-TABLE_ROWS_BACK = 500  # how far up a table a row's header is looked for
+ROW_READ_MOST = 300  # characters: a row read with its columns' names past this is read as it stands (the model reads 128 tokens)
+_TABLE_STARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per loaded index: row -> its table's first row
 
 
 def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip()[1:-1].split("|")]
 
 
+def _table_start(index, row: int) -> int:
+    """The first row of the table that sentence `row` (a table row) belongs to: up through the
+    table rows on the lines right above it, in its document. Remembered per loaded index, so a
+    long table is walked once."""
+    known = _TABLE_STARTS.setdefault(index, {})
+    walked, first = [], row
+    while first not in known:
+        walked.append(first)
+        above = first - 1
+        if above < 0 or index.keys[above][0] != index.keys[first][0] or not _next_line(index, above, first) \
+                or not is_table_row(index.sentence(above)[1]):
+            known[first] = first
+            break
+        first = above
+    found = known[first]
+    for visited in walked:
+        known[visited] = found
+    return found
+
+
+def _next_line(index, above: int, row: int) -> bool:
+    """Whether sentence `row` is on the line right after sentence `above` (rows of one table are;
+    a blank line or text between sets two tables apart)."""
+    end, start = index.keys[above][2], index.keys[row][1]
+    for c in (*index.row_chunks[row], *index.row_chunks[above]):
+        chunk = index.chunks[c]
+        if chunk.start <= end and start <= chunk.end:
+            between = chunk.text[end - chunk.start : start - chunk.start]
+            return not between.strip() and len(LINE_BREAK.findall(between)) == 1
+    return start - end == 1
+
+
 def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: str) -> tuple[str, str] | None:
-    """How the answer model reads a table row below its table's first row (its header): each cell
-    after its column's name ("Plan: Team; Monthly price: 29 EUR; Users: 10"), with the sentence
-    before the table as the one before it; None for a sentence that is no such row, or whose
-    header has other cells. A row of cells alone does not say which figure is which (the model had
-    given "| Lyon | 14 |" 0.005 for "How many staff work in Lyon?")."""
+    """How the answer model reads a row of a table that has a header (a first row with a
+    Markdown `|---|` line under it, as the loaders write a header that a page, Word document or
+    deck marks): each cell after its column's name ("Plan: Team; Monthly price: 29 EUR; Users:
+    10"), with the sentence before the table as the one before it. None for a sentence that is
+    no such row, one whose cells do not match the header's, or one that would read longer than
+    `ROW_READ_MOST`. A row of cells alone does not say which figure is which (the model had given
+    "| Lyon | 14 |" 0.005 for "How many staff work in Lyon?")."""
     index = searcher.index
     row = index.row_of((source, start, end)) if is_table_row(text) else None
     if row is None:
         return None
-    first, floor = row, max(row - TABLE_ROWS_BACK, 0)
-    while first > 0 and index.keys[first - 1][0] == source and is_table_row(index.sentence(first - 1)[1]):
-        if first == floor:
-            return None  # the table starts further up than the walk goes: its first row is not known
-        first -= 1
+    first = _table_start(index, row)
+    if first + 1 >= row or not _SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]):
+        return None  # the header itself, the "|---|" line, or a table without a header
     header = index.sentence(first)[1]
     names, cells = _cells(header), _cells(text)
-    if first == row or len(names) != len(cells) or not any(names):
+    if len(names) != len(cells) or not any(names):
         return None
     read = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(names, cells) if cell)
-    before = index.sentence(first - 1)[1] if first > 0 and index.keys[first - 1][0] == source else ""
-    return read, before
+    if len(read) > ROW_READ_MOST:
+        return None
+    above = index.sentence(first - 1)[1] if first > 0 and index.keys[first - 1][0] == source else ""
+    return read, ("" if is_table_row(above) else above)
 
 
 def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:
