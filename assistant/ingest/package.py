@@ -3,8 +3,8 @@
 `open_package` refuses a file that is not a zip or unpacks past `UNPACKED_MOST` in all; `parse`
 reads one part with lxml, entities never resolved; `parse_optional` reads a part the text can do
 without (styles, properties, notes) as absent when it is missing, larger than its bound or
-damaged; `relationships` gives a part's links to others. Every failure is an `Unreadable` with a
-one-line reason.
+damaged; `relationships` gives a part's links to others; `declared_title` the title its
+properties declare. Every failure is an `Unreadable` with a one-line reason (`damaged`).
 """
 
 from __future__ import annotations
@@ -82,3 +82,16 @@ def relationships(archive, members, part: str, renamed: dict[bytes, bytes] | Non
         full = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target))
         found.append((rel.get("Id", ""), rel.get("Type", ""), full))
     return found
+
+
+def damaged(what: str, err: Exception) -> Unreadable:
+    """The one-line failure for a package of kind `what` ("Word document (.docx)") that an error
+    stopped: the error's first line, never a traceback."""
+    reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
+    return Unreadable(f"not a readable {what}, damaged ({reason})")
+
+
+def declared_title(core) -> str:
+    """The title its properties part (`docProps/core.xml`, parsed, or None) declares, or ""."""
+    found = core.find("{http://purl.org/dc/elements/1.1/}title") if core is not None else None
+    return (found.text or "").strip() if found is not None and isinstance(found.text, str) else ""

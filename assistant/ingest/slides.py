@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 
 from assistant.ingest.package import (
-    MIB, UNPACKED_MOST, Unreadable, open_package, parse, parse_optional, relationships, relationships_part,
+    MIB, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
+    relationships_part,
 )
 from assistant.ingest.word import formatted_number
 
@@ -85,12 +86,8 @@ def pptx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
         except Unreadable:
             raise
         except Exception as err:  # noqa: BLE001 - zip and XML errors of every kind on damaged files
-            reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
-            raise Unreadable(f"not a readable PowerPoint deck (.pptx), damaged ({reason})") from None
-    title = ""
-    if core is not None:
-        found = core.find("{http://purl.org/dc/elements/1.1/}title")
-        title = (found.text or "").strip() if found is not None and isinstance(found.text, str) else ""
+            raise damaged("PowerPoint deck (.pptx)", err) from None
+    title = declared_title(core)
     return texts, (title if title not in _DEFAULT_TITLES else "") or reader.first_title
 
 

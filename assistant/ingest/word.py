@@ -26,7 +26,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from assistant.ingest.package import MIB, PART_MOST, UNPACKED_MOST, Unreadable, open_package, parse, parse_optional, relationships
+from assistant.ingest.package import (
+    MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
+)
 
 __all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
@@ -75,22 +77,17 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
         except Unreadable:
             raise
         except Exception as err:  # noqa: BLE001 - zip and XML errors of every kind on damaged files
-            reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
-            raise Unreadable(f"not a readable Word document (.docx), damaged ({reason})") from None
+            raise damaged("Word document (.docx)", err) from None
     if body is None:
         raise Unreadable("not a Word document (.docx): its main part has no body")
     try:
         reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars)
         reader.blocks_of(body)
-        title = ""
-        if core is not None:
-            found = core.find("{http://purl.org/dc/elements/1.1/}title")
-            title = (found.text or "").strip() if found is not None and isinstance(found.text, str) else ""
+        title = declared_title(core)
     except Unreadable:
         raise
     except Exception as err:  # noqa: BLE001 - a value no Word writes: one line, never a traceback
-        reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
-        raise Unreadable(f"not a readable Word document (.docx), damaged ({reason})") from None
+        raise damaged("Word document (.docx)", err) from None
     return reader.text(), title or reader.title
 
 
