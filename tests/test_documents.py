@@ -737,9 +737,13 @@ def test_a_word_document_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_p
     with zipfile.ZipFile(tmp_path / "other.docx", "w") as archive:
         archive.writestr("content.xml", "<x/>")
     _docx(tmp_path / "empty.docx", lambda document: document.add_paragraph("   "))
+    future = bytearray(_docx(tmp_path / "future.docx", _agreement).read_bytes())  # a zip version of 9.1: NotImplementedError
+    future[future.rfind(b"PK\x01\x02") + 6] = 91
+    (tmp_path / "future.docx").write_bytes(bytes(future))
     _raw_docx(tmp_path / "entity.docx", _p(_r("&xxe;")))
     _docx(tmp_path / "big.docx", _agreement)
     for name, reason in (("renamed.docx", "not a readable Word document (.docx), damaged or of another kind"),
+                         ("future.docx", "not a readable Word document (.docx), damaged or of another kind"),
                          ("other.docx", "not a Word document (.docx): no main document part inside"),
                          ("empty.docx", "no text in its body (text boxes, headers and footers are not read)"),
                          ("entity.docx", "not a readable Word document (.docx), damaged")):
