@@ -646,6 +646,25 @@ def _agreement(document) -> None:
     document.add_paragraph("Payment is due within thirty days.")
 
 
+def test_delimited_text_is_read_as_a_markdown_table(tmp_path):
+    (tmp_path / "staff.csv").write_text('Name,Department,Extension\r\nFarid Vogel,Marketing,1642\r\n\r\n'
+                                        '"Weber, Rosa","Finance |\nControlling",3656\r\n', "utf-8")
+    document = load(tmp_path / "staff.csv")
+    assert document.text == ("| Name | Department | Extension |\n|---|\n| Farid Vogel | Marketing | 1642 |\n"
+                             "| Weber, Rosa | Finance / Controlling | 3656 |")  # quoted commas, line breaks and pipes kept in their cell
+    (tmp_path / "prices.csv").write_text("Product;Price\nPump;1200\nValve;30\n", "utf-8")
+    assert load(tmp_path / "prices.csv").text == "| Product | Price |\n|---|\n| Pump | 1200 |\n| Valve | 30 |"
+    (tmp_path / "rows.tsv").write_text("Lyon\t14\nParis\t40\nNice\t9\n", "utf-8")  # a first row like the others: no header
+    assert load(tmp_path / "rows.tsv").text == "| Lyon | 14 |\n| Paris | 40 |\n| Nice | 9 |"
+    (tmp_path / "huge.csv").write_text('id,note\n1,"' + "x" * 200_000 + '"\n', "utf-8")
+    with pytest.raises(LoadError) as err:
+        load(tmp_path / "huge.csv")
+    assert str(err.value).startswith(f"{tmp_path / 'huge.csv'}: not readable as delimited text (field larger than field limit")
+    (tmp_path / "blank.csv").write_text(",,\n,,\n", "utf-8")
+    with pytest.raises(LoadError, match="no text"):
+        load(tmp_path / "blank.csv")
+
+
 def test_a_word_document_is_read_as_markdown_in_reading_order(tmp_path):
     doc = load(_docx(tmp_path / "agreement.docx", _agreement))
     assert doc.title == "Supplier agreement" and doc.pages == ()

@@ -49,6 +49,8 @@ SEEDS = {
     ".pdf": make_pdf([["A page about lighthouses."], ["Second page."]]),
     ".docx": _docx(),
     ".pptx": _pptx(),
+    ".csv": b'Name,Staff\r\n"Lyon, FR",14\r\nParis,40\r\n',
+    ".tsv": b"Name\tStaff\nLyon\t14\n",
 }
 
 

@@ -122,6 +122,18 @@ def test_a_table_row_answers_with_its_header_end_to_end(tmp_path):
     assert all(PLANS[c.quote_start:c.quote_end] == c.quote for c in answer.citations)
 
 
+def test_a_csv_row_answers_end_to_end(tmp_path):
+    names = ["Anna Keller", "Boris Novak", "Chloe Sato", "Dmitri Torres", "Elena Quist", "Farid Vogel", "Greta Xu"]
+    rows = [f"{name},{['Finance', 'Legal', 'Sales'][i % 3]},{1200 + 37 * i},{['Lyon', 'Paris'][i % 2]}" for i, name in enumerate(names)]
+    path = tmp_path / "docs" / "directory.csv"
+    path.parent.mkdir()
+    path.write_text("Name,Department,Phone extension,Office\n" + "\n".join(rows) + "\n", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "index")
+    bot.add([path])
+    answer = bot.ask("What is the phone extension of Elena Quist?")
+    assert "1348" in answer.text and "| Elena Quist | Legal | 1348 | Lyon |" in [c.quote for c in answer.citations]
+
+
 def test_shipped_article_matches_the_seed():
     if not SEED_ARTICLE.exists():
         pytest.skip(f"{SEED_ARTICLE} is not available here")

@@ -3,7 +3,8 @@
 Supported: `.txt`, `.md` and `.markdown` (the decoded text, unchanged), `.html`/`.htm` (visible
 text only), `.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, lists and tables in
 reading order, written as Markdown: `ingest/word.py`), `.pptx` (each shown slide a page, its title,
-text, tables and notes as Markdown: `ingest/slides.py`). Anything else, or a file that is empty, binary, undecodable or
+text, tables and notes as Markdown: `ingest/slides.py`), `.csv`/`.tsv` (the rows as a Markdown
+table: `ingest/delimited.py`). Anything else, or a file that is empty, binary, undecodable or
 unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
 `chunking.py`.
 """
@@ -23,7 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
-from assistant.ingest import slides, word
+from assistant.ingest import delimited, slides, word
 from assistant.ingest.sentences import LINE_BREAK, is_list_item, is_table_row
 
 
@@ -150,6 +151,11 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         for number, slide_text in shown:
             texts[number - 1] = slide_text
         text, pages = join_pages(texts, run_on=False)
+    elif suffix in (".csv", ".tsv"):
+        try:
+            text = delimited.table_text(_decode(data, source), tabs=suffix == ".tsv")
+        except ValueError as err:
+            raise LoadError(source, str(err)) from None
     else:
         text = _decode(data, source)
         if suffix in (".html", ".htm"):
