@@ -656,6 +656,16 @@ def test_delimited_text_is_read_as_a_markdown_table(tmp_path):
     assert load(tmp_path / "prices.csv").text == "| Product | Price |\n|---|\n| Pump | 1200 |\n| Valve | 30 |"
     (tmp_path / "rows.tsv").write_text("Lyon\t14\nParis\t40\nNice\t9\n", "utf-8")  # a first row like the others: no header
     assert load(tmp_path / "rows.tsv").text == "| Lyon | 14 |\n| Paris | 40 |\n| Nice | 9 |"
+    # a first row of text over text columns is a header by convention (csv.Sniffer had called it data)
+    (tmp_path / "people.csv").write_text("Name,Department,Email,\nAnna Keller,Finance,ak@example.org,\n"
+                                         "Boris Novak,Legal,,\n", "utf-8")  # a column empty in every row goes
+    assert load(tmp_path / "people.csv").text == ("| Name | Department | Email |\n|---|\n| Anna Keller | Finance | ak@example.org |\n"
+                                                  "| Boris Novak | Legal |  |")
+    # Excel: its "sep=;" line names the delimiter; decimal commas under semicolons; Windows-1252 text
+    (tmp_path / "excel.csv").write_bytes("sep=;\r\nProdukt;Preis\r\nPumpe für Öl;12,50\r\n".encode("cp1252"))
+    assert load(tmp_path / "excel.csv").text == "| Produkt | Preis |\n|---|\n| Pumpe für Öl | 12,50 |"
+    (tmp_path / "decimals.csv").write_text("Pumpe;12,50;3,20\nVentil;1,50;0,80\n", "utf-8")
+    assert load(tmp_path / "decimals.csv").text == "| Pumpe | 12,50 | 3,20 |\n| Ventil | 1,50 | 0,80 |"
     (tmp_path / "huge.csv").write_text('id,note\n1,"' + "x" * 200_000 + '"\n', "utf-8")
     with pytest.raises(LoadError) as err:
         load(tmp_path / "huge.csv")

@@ -1,42 +1,77 @@
 """Delimited text (.csv, .tsv): its rows as a Markdown table.
 
-Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows left
-out). The first row is the table's header, followed by a Markdown "|---|" line, unless it looks
-like data (`csv.Sniffer.has_header`: its cells are of the kinds and lengths of the columns below).
-The delimiter is found in the first lines (comma, semicolon, tab or pipe; a .tsv's is the tab).
-Text the csv module cannot read (a field past its limit, a NUL) is a `ValueError` with a one-line reason.
+Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows, and
+columns empty in every row, left out). The first row is the table's header, followed by a Markdown "|---|" line, as a table's first
+row is by convention, unless it plainly is data: it has an empty cell, or every column that holds
+numbers below holds one in it too ("Lyon,14" over "Paris,40"). The delimiter is the one of comma,
+semicolon, tab and pipe that splits the first lines into the same number of cells, more than one
+(a tie between comma and semicolon goes to the semicolon where commas stand between digits, as
+decimal commas do; a .tsv's is the tab); Excel's "sep=;" first line names it. Text the csv module
+cannot read (a field past its limit) is a `ValueError` with a one-line reason.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 
-SNIFF_CHARS = 8 * 1024  # the start read to find the delimiter and whether the first row is a header
+SNIFF_CHARS = 8 * 1024  # the start read to find the delimiter
+DELIMITERS = (",", ";", "\t", "|")
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's first line naming the delimiter
+_NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s.,:/%']*[)%]?\s*(?:[A-Za-z€$£%]{0,3})")  # "14", "12,50", "10:30", "3.5 %", "1,200 EUR"
+_DECIMAL_COMMA = re.compile(r"\d,\d")
 
 
 def table_text(text: str, tabs: bool = False) -> str:
     """The rows of delimited `text` as a Markdown table (see the module's doc); `tabs` for a .tsv."""
-    sample = text[:SNIFF_CHARS]
-    if len(text) > SNIFF_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # whole lines only
-    sniffer = csv.Sniffer()
+    named = _SEP_LINE.match(text)
+    if named:
+        text, delimiter = text[named.end():], named.group(1)
+    else:
+        delimiter = "\t" if tabs else _delimiter(text[:SNIFF_CHARS])
     try:
-        dialect = sniffer.sniff(sample, delimiters="\t" if tabs else ",;\t|")
-    except csv.Error:
-        dialect = csv.excel_tab if tabs else csv.excel
-    try:
-        header = sniffer.has_header(sample)
-    except csv.Error:
-        header = True  # a table's first row, by convention
-    rows = []
-    try:
-        for cells in csv.reader(io.StringIO(text, newline=""), dialect):
-            cells = [" ".join(cell.split()).replace("|", "/") for cell in cells]
-            if any(cells):
-                rows.append("| " + " | ".join(cells) + " |")
+        rows = [[" ".join(cell.split()).replace("|", "/") for cell in cells]
+                for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as err:
         raise ValueError(f"not readable as delimited text ({(str(err).splitlines() or [''])[0][:200]})") from None
-    if header and len(rows) > 1:
-        rows.insert(1, "|---|")
-    return "\n".join(rows)
+    rows = [cells for cells in rows if any(cells)]
+    width = max(map(len, rows), default=0)
+    kept = [c for c in range(width) if any(c < len(cells) and cells[c] for cells in rows)]  # a column empty in every row goes
+    if len(kept) < width:
+        rows = [[cells[c] for c in kept if c < len(cells)] for cells in rows]
+    lines = ["| " + " | ".join(cells) + " |" for cells in rows]
+    if len(rows) > 1 and not _is_data(rows[0], rows[1:]):
+        lines.insert(1, "|---|")
+    return "\n".join(lines)
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter that splits the sample's whole lines into one number of cells most often."""
+    if len(sample) == SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # whole lines only
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            counts = [len(cells) for cells in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if any(cells)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        width, rows = Counter(counts).most_common(1)[0]
+        if width < 2:
+            continue  # it splits nothing
+        score = (rows / len(counts), width)
+        if score > best_score or (score == best_score and delimiter == ";" and _DECIMAL_COMMA.search(sample)):
+            best, best_score = delimiter, score
+    return best
+
+
+def _is_data(first: list[str], below: list[list[str]]) -> bool:
+    """Whether a table's first row is data, not its header (see the module's doc)."""
+    if not all(first):
+        return True
+    numeric = [c for c in range(len(first))
+               if sum(1 for row in below if c < len(row) and _NUMBER.fullmatch(row[c])) > len(below) / 2]
+    return bool(numeric) and all(_NUMBER.fullmatch(first[c]) for c in numeric)

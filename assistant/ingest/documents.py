@@ -153,7 +153,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         text, pages = join_pages(texts, run_on=False)
     elif suffix in (".csv", ".tsv"):
         try:
-            text = delimited.table_text(_decode(data, source), tabs=suffix == ".tsv")
+            text = delimited.table_text(_decode_table(data, source), tabs=suffix == ".tsv")
         except ValueError as err:
             raise LoadError(source, str(err)) from None
     else:
@@ -199,6 +199,23 @@ def _decode(data: bytes, source: str) -> str:
         raise LoadError(
             source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); {RESAVE}"
         ) from None
+
+
+def _decode_table(data: bytes, source: str) -> str:
+    """A .csv or .tsv file's text: as `_decode` reads it, else as Windows-1252, the encoding Excel
+    saves "CSV (Comma delimited)" in on Western systems, where that reads as text."""
+    try:
+        return _decode(data, source)
+    except LoadError as err:
+        if not err.reason.startswith("not valid UTF-8"):
+            raise
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise err from None
+        if _looks_garbled(text):
+            raise err from None
+        return text
 
 
 def _looks_garbled(text: str) -> bool:
