@@ -686,7 +686,7 @@ def test_same_file_twice_in_one_call_is_indexed_once(corpus, tmp_path, settings,
 
 def test_folder_with_bad_and_unsupported_files(corpus, tmp_path, settings, embedder):
     (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
-    (corpus / "data.csv").write_text("a,b\n1,2\n")
+    (corpus / "data.json").write_text("{\"a\": 1}\n")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03 binary \x00 data" * 10)
     (corpus / "latin1.txt").write_bytes("d\u00e9j\u00e0 vu".encode("latin-1"))
     (corpus / "empty.md").write_bytes(b"")
@@ -708,7 +708,7 @@ def test_folder_with_bad_and_unsupported_files(corpus, tmp_path, settings, embed
     assert "empty" in failed[str(corpus / "empty.md")]
     assert "no such file" in failed[str(tmp_path / "does-not-exist.txt")]
     skipped = dict(report.skipped)
-    assert set(skipped) == {str(corpus / "photo.jpg"), str(corpus / "data.csv")}
+    assert set(skipped) == {str(corpus / "photo.jpg"), str(corpus / "data.json")}
     assert all("not a supported document type" in reason for reason in skipped.values())
     summary = report.summary()
     assert f"failed: {corpus / 'binary.txt'}: " in summary and f"skipped: {corpus / 'photo.jpg'}: " in summary
