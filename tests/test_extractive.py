@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.answer import model as answer_model, extractive
+from assistant.ingest.sentences import table_cells
 from assistant.search.lexical import tokenize
 
 DOC = (
@@ -348,7 +349,7 @@ def test_a_row_far_down_a_long_table_is_read_with_its_header(one_document):
     source = searcher.index.chunks[0].source
     for row in (rows[1100], rows[5], rows[700]):
         start = text.index(row + "\n") if row != rows[-1] else text.index(row)
-        name, extension = extractive._cells(row)
+        name, extension = table_cells(row)
         assert extractive.as_table_row(searcher, source, start, start + len(row), row) == \
             (f"Name: {name}; Extension: {extension}", "Phone list.")
 

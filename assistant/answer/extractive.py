@@ -32,7 +32,7 @@ from assistant.answer.types import Citation
 from assistant.config import MARKDOWN_SUFFIXES
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
-from assistant.ingest.sentences import BLANK_LINE, LINE_BREAK, is_list_item, is_table_row, split_sentences
+from assistant.ingest.sentences import BLANK_LINE, LINE_BREAK, is_list_item, is_table_row, split_sentences, table_cells
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -177,10 +177,6 @@ ROW_READ_MOST = 300  # characters: a row read with its columns' names past this 
 _TABLE_STARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per loaded index: row -> its table's first row
 
 
-def _cells(row: str) -> list[str]:
-    return [cell.strip() for cell in row.strip()[1:-1].split("|")]
-
-
 def _table_start(index, row: int) -> int:
     """The first row of the table that sentence `row` (a table row) belongs to: up through the
     table rows on the lines right above it, in its document. Remembered per loaded index, so a
@@ -229,7 +225,7 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
     if first + 1 >= row or not _SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]):
         return None  # the header itself, the "|---|" line, or a table without a header
     header = index.sentence(first)[1]
-    names, cells = _cells(header), _cells(text)
+    names, cells = table_cells(header), table_cells(text)
     if len(names) != len(cells) or not any(names):
         return None
     read = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(names, cells) if cell)

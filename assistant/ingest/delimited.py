@@ -17,6 +17,8 @@ import io
 import re
 from collections import Counter
 
+from assistant.ingest.sentences import HEADER_LINE, table_row
+
 SNIFF_CHARS = 8 * 1024  # the start read to find the delimiter
 DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's first line naming the delimiter
@@ -41,9 +43,9 @@ def table_text(text: str, tabs: bool = False) -> str:
     kept = [c for c in range(width) if any(c < len(cells) and cells[c] for cells in rows)]  # a column empty in every row goes
     if len(kept) < width:
         rows = [[cells[c] for c in kept if c < len(cells)] for cells in rows]
-    lines = ["| " + " | ".join(cells) + " |" for cells in rows]
+    lines = [table_row(cells) for cells in rows]
     if len(rows) > 1 and not _is_data(rows[0], rows[1:]):
-        lines.insert(1, "|---|")
+        lines.insert(1, HEADER_LINE)
     return "\n".join(lines)
 
 

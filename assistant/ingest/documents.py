@@ -25,7 +25,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import delimited, slides, word
-from assistant.ingest.sentences import LINE_BREAK, is_list_item, is_table_row
+from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, is_list_item, is_table_row
 
 
 class LoadError(Exception):
@@ -153,7 +153,8 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         text, pages = join_pages(texts, run_on=False)
     elif suffix in (".csv", ".tsv"):
         try:
-            text = delimited.table_text(_decode_table(data, source), tabs=suffix == ".tsv")
+            # Windows-1252: what Excel saves "CSV (Comma delimited)" in on Western systems
+            text = delimited.table_text(_decode(data, source, fallback="cp1252"), tabs=suffix == ".tsv")
         except ValueError as err:
             raise LoadError(source, str(err)) from None
     else:
@@ -177,7 +178,9 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
 _FILE_NAME_TITLE = re.compile(r"(?i)^microsoft (?:word|powerpoint|excel) - |\.(?:docx?|pptx?|xlsx?|odt|rtf|pdf|txt|html?)$")
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, fallback: str | None = None) -> str:
+    """A text file's text: UTF-32 or UTF-16 by their byte-order marks, else UTF-8, else the
+    `fallback` encoding where that reads as text (not a jumble: `_looks_garbled`)."""
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # UTF-32 (its mark starts as UTF-16's)
         try:
             return data.decode("utf-32")
@@ -196,26 +199,16 @@ def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as err:
+        if fallback:
+            try:
+                text = data.decode(fallback)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and not _looks_garbled(text):
+                return text
         raise LoadError(
             source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); {RESAVE}"
         ) from None
-
-
-def _decode_table(data: bytes, source: str) -> str:
-    """A .csv or .tsv file's text: as `_decode` reads it, else as Windows-1252, the encoding Excel
-    saves "CSV (Comma delimited)" in on Western systems, where that reads as text."""
-    try:
-        return _decode(data, source)
-    except LoadError as err:
-        if not err.reason.startswith("not valid UTF-8"):
-            raise
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise err from None
-        if _looks_garbled(text):
-            raise err from None
-        return text
 
 
 def _looks_garbled(text: str) -> bool:
@@ -284,7 +277,7 @@ class _Mark(str):
 
 
 _ROW = _Mark("\n|", "\n\n")
-_HEADER_LINE = _Mark("\n|---|", "")  # under a first row of header cells (<th>), as Markdown marks a table's header
+_HEADER_LINE = _Mark("\n" + HEADER_LINE, "")  # under a first row of header cells (<th>), as Markdown marks a table's header
 _CELL_START = _Mark(" ", "\n")
 _CELL_END = _Mark(" |", "\n")
 _IN_CELL_BREAK = _Mark(" ", "\n")  # a paragraph, heading or line break inside a cell

@@ -142,6 +142,19 @@ def is_list_item(line: str) -> bool:
     return bool(_ITEM.match(line)) and not line.lstrip().startswith("|")
 
 
+HEADER_LINE = "|---|"  # under a table's header row, as Markdown marks one: the loaders write it, answers read by it
+
+
+def table_row(cells) -> str:
+    """A table row's line from its cells: "| a | b |" (as every loader writes a table)."""
+    return "| " + " | ".join(cells) + " |"
+
+
+def table_cells(row: str) -> list[str]:
+    """The cells of a table row's line (`table_row`'s inverse)."""
+    return [cell.strip() for cell in row.strip()[1:-1].split("|")]
+
+
 def is_table_row(line: str) -> bool:
     """Whether a line is a row of a Markdown (or extracted HTML) table: "| a | b |"."""
     line = line.strip()

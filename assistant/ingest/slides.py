@@ -25,6 +25,7 @@ from assistant.ingest.package import (
     MIB, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
     relationships_part,
 )
+from assistant.ingest.sentences import HEADER_LINE, table_row
 from assistant.ingest.word import formatted_number
 
 __all__ = ["SLIDES_MOST", "UNPACKED_MOST", "Unreadable", "pptx_text"]
@@ -283,8 +284,8 @@ def _table(frame) -> list[str]:
         cells = [" ".join(t for p in cell.iter(_a("p")) if (t := _text(p))).replace("|", "/")
                  for cell in row.iter(_a("tc")) if cell.get("hMerge") not in ("1", "true") and cell.get("vMerge") not in ("1", "true")]
         if any(cells):
-            rows.append("| " + " | ".join(cells) + " |")
+            rows.append(table_row(cells))
     props = frame.find(f".//{_a('tblPr')}")
     if rows and props is not None and props.get("firstRow") in ("1", "true"):
-        rows.insert(1, "|---|")
+        rows.insert(1, HEADER_LINE)
     return rows

@@ -29,6 +29,7 @@ import re
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
+from assistant.ingest.sentences import HEADER_LINE, table_row
 
 __all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
@@ -209,7 +210,7 @@ class _Reader:
                 for row in _unwrapped(node):
                     if row.tag == _w("tr") and self._row(row, "table" if first else "row"):
                         if first and _has_header(node, row):
-                            self._add("row", "|---|")  # a header row, as Markdown marks one
+                            self._add("row", HEADER_LINE)
                         first = False
 
     def _add(self, kind: str, text: str, raw: str = "") -> None:
@@ -274,7 +275,7 @@ class _Reader:
             nested.blocks_of(cell)
             cells.append(" ".join(" ".join(t.split()) for t in nested.raw))  # its paragraphs, items and nested rows as one line
         if any(cells):
-            self._add(kind, "| " + " | ".join(cells) + " |", " ".join(c for c in cells if c))
+            self._add(kind, table_row(cells), " ".join(c for c in cells if c))
         return any(cells)
 
     def text(self) -> str:
