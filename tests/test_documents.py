@@ -733,10 +733,80 @@ def test_a_word_document_reads_as_shown_tracked_changes_fields_controls_and_nest
     )
     doc = load(_raw_docx(tmp_path / "terms.docx", body, main="word/document2.xml"))  # as Word Online names it
     assert doc.text == ("The deposit is refundable only within 30 days of payment.\n\nPayment is due to Acme Ltd by March.\n\n"
-                        "Terms apply to all orders.\n\n| Cafeteria It opens at 7 am. | Ground floor |\n\nLast line.\n")
+                        "Terms apply to all orders.\n\n| Cafeteria It opens at 7 am. | Ground floor |\n\nLast line.\n\nA text box.\n")
     assert doc.title == "The deposit is refundable only within 30 days of payment."  # no title: the first line, as for text
     table = "<w:tbl><w:tr><w:tc>" + _p(_r("City")) + "</w:tc><w:tc>" + _p(_r("Office manager")) + "</w:tc></w:tr></w:tbl>"
     assert load(_raw_docx(tmp_path / "office_managers.docx", table)).title == "office managers"  # not "| City | Office manager |"
+
+
+_RELATIONSHIPS = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+_MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+
+
+def notes_docx(path, body: str, footnotes: str = "", endnotes: str = "", more: dict | None = None) -> Path:
+    """A .docx whose main part links to a footnotes and an endnotes part holding these notes."""
+    kinds = {"footnotes": footnotes, "endnotes": endnotes}
+    rels = "".join(f'<Relationship Id="rId{i}" Target="{kind}.xml" '
+                   f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"/>'
+                   for i, kind in enumerate(kinds))
+    parts = {f"word/{kind}.xml": f'<?xml version="1.0"?><w:{kind} {W}>{notes}</w:{kind}>' for kind, notes in kinds.items()}
+    parts["word/_rels/document.xml.rels"] = f'<?xml version="1.0"?><Relationships {_RELATIONSHIPS}>{rels}</Relationships>'
+    return _raw_docx(path, body, more={**parts, **(more or {})})
+
+
+def note(kind: str, note_id: int, *paragraphs: str) -> str:
+    """A footnote or endnote ("footnote") of these paragraphs, its own number first as Word writes it."""
+    first, *rest = paragraphs
+    return (f'<w:{kind} w:id="{note_id}">' + _p(f"<w:r><w:{kind}Ref/></w:r>", _r(" " + first)) + "".join(_p(_r(t)) for t in rest)
+            + f"</w:{kind}>")
+
+
+def reference(kind: str, note_id: int, custom: bool = False) -> str:
+    return f'<w:r><w:{kind}Reference w:id="{note_id}"' + (' w:customMarkFollows="1"' if custom else "") + "/></w:r>"
+
+
+def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their_paragraph(tmp_path):
+    separators = ('<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+                  '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>')
+    footnotes = (separators + note("footnote", 1, "The figure excludes VAT.") + note("footnote", 2, "Audited in March.", "Restated once.")
+                 + note("footnote", 3, "Before bonuses.") + note("footnote", 4, "Never referred to."))
+    endnotes = note("endnote", 1, "See the annex.")
+    # a text box as Word writes it: a drawing (the first form) and the same box as VML (the fallback)
+    box = (f'<w:r><mc:AlternateContent {_MC}><mc:Choice Requires="wps"><w:drawing><w:txbxContent>{_p(_r("Services grew fastest."))}'
+           f'</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent>{_p(_r("Services grew fastest."))}'
+           "</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>")
+    numbering = (f'<?xml version="1.0"?><w:numbering {W}><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/>'
+                 '</w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>')
+    item = '<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>'
+    body = (_p(_r("Revenue rose 12% in 2023."), reference("footnote", 1), _r(" Costs fell"), reference("endnote", 1), _r("."))
+            + _p(box)  # anchored in an empty paragraph
+            + _p(item, _r("Lyon office"), reference("footnote", 3)) + _p(item, _r("Nice office"))
+            + "<w:tbl><w:tr><w:tc>" + _p(_r("Lyon"), reference("footnote", 2)) + "</w:tc><w:tc>" + _p(_r("14")) + "</w:tc></w:tr>"
+            + "<w:tr><w:tc>" + _p(_r("Nice")) + "</w:tc><w:tc>" + _p(_r("9")) + "</w:tc></w:tr></w:tbl>"
+            + _p(_r("Margins held"), reference("footnote", 9), reference("footnote", 3, custom=True), _r("* at 8%."),
+                 reference("footnote", 1)))  # a note that is not there: no mark; one referred to again: no second copy
+    doc = load(notes_docx(tmp_path / "report.docx", body, footnotes, endnotes, more={"word/numbering.xml": numbering}))
+    assert doc.text == ("Revenue rose 12% in 2023.[1] Costs fell[2].\n\nNote 1: The figure excludes VAT.\n\nNote 2: See the annex.\n\n"
+                        "Services grew fastest.\n\n- Lyon office[3]\n- Nice office\n\nNote 3: Before bonuses.\n\n"
+                        "| Lyon[4] | 14 |\n| Nice | 9 |\n\nNote 4: Audited in March.\n\nRestated once.\n\nMargins held* at 8%.[1]\n")
+    # a custom mark ("*") is the note's mark: the text writes it, and the note is not numbered
+    body = _p(_r("Margins held"), reference("footnote", 3, custom=True), _r("* at 8%."), reference("footnote", 1))
+    assert load(notes_docx(tmp_path / "starred.docx", body, footnotes)).text == (
+        "Margins held* at 8%.[1]\n\nNote *: Before bonuses.\n\nNote 1: The figure excludes VAT.\n")
+    # a damaged notes part is read as absent: the body as before, its references without marks
+    damaged = notes_docx(tmp_path / "damaged.docx", _p(_r("Revenue rose."), reference("footnote", 1)), footnotes)
+    assert load(_raw_docx(tmp_path / "damaged.docx", _p(_r("Revenue rose."), reference("footnote", 1)),
+                          more={"word/_rels/document.xml.rels": zip_read(damaged, "word/_rels/document.xml.rels"),
+                                "word/footnotes.xml": "<w:footnotes"})).text == "Revenue rose.\n"
+    # a document whose only text is in a text box is read
+    assert load(_raw_docx(tmp_path / "poster.docx", _p(box))).text == "Services grew fastest.\n"
+
+
+def zip_read(path, name: str) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name).decode()
 
 
 def test_a_word_document_s_lists_are_numbered_as_word_numbers_them(tmp_path):
@@ -774,7 +844,7 @@ def test_a_word_document_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_p
     for name, reason in (("renamed.docx", "not a readable Word document (.docx), damaged or of another kind"),
                          ("future.docx", "not a readable Word document (.docx), damaged or of another kind"),
                          ("other.docx", "not a Word document (.docx): no main document part inside"),
-                         ("empty.docx", "no text in its body (text boxes, headers and footers are not read)"),
+                         ("empty.docx", "no text in its body, text boxes or notes (headers and footers are not read)"),
                          ("entity.docx", "not a readable Word document (.docx), damaged")):
         with pytest.raises(LoadError) as err:
             load(tmp_path / name)

@@ -134,6 +134,22 @@ def test_a_csv_row_answers_end_to_end(tmp_path):
     assert "1348" in answer.text and "| Elena Quist | Legal | 1348 | Lyon |" in [c.quote for c in answer.citations]
 
 
+def test_a_word_footnote_answers_end_to_end(tmp_path):
+    from tests.test_documents import _p, _r, note, notes_docx, reference
+
+    body = (_p(_r("The utility supplied 41 million cubic metres of water to 180,000 homes in 2024."), reference("footnote", 1),
+               _r(" Leakage fell to 14% of the water supplied.")) + _p(_r("Prices rose by 3.2% in April."), reference("footnote", 2)))
+    footnotes = (note("footnote", 1, "The accounts were audited by Keller and Partner in March 2025.")
+                 + note("footnote", 2, "The rise was approved by the regional water regulator."))
+    (tmp_path / "docs").mkdir()
+    path = notes_docx(tmp_path / "docs" / "report.docx", body, footnotes)
+    bot = assistant.Assistant(store=tmp_path / "index")
+    bot.add([path])
+    answer = bot.ask("Who audited the accounts?")  # a footnote's text, which had not been read
+    assert "Keller and Partner" in answer.text
+    assert [c.quote for c in answer.citations] == ["Note 1: The accounts were audited by Keller and Partner in March 2025."]
+
+
 def test_shipped_article_matches_the_seed():
     if not SEED_ARTICLE.exists():
         pytest.skip(f"{SEED_ARTICLE} is not available here")

@@ -35,8 +35,9 @@ from assistant.ingest.sentences import split_sentences
 # 8: an HTML page's cookie or consent banner is left out. 9: a PDF sentence that runs over a page
 # break is one sentence, of the page it starts on; a PDF's bare page numbers ("7", "- 7 -") are left out.
 # 10: a table's header row in a web page (<th>), Word document or deck is followed by a Markdown
-# "|---|" line, and a Word table is set apart from the next by a blank line.
-CHUNKER_VERSION = 10
+# "|---|" line, and a Word table is set apart from the next by a blank line. 11: a Word document's
+# text boxes, footnotes and endnotes are read.
+CHUNKER_VERSION = 11
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ merged over columns once; a header row, as the table's look or the row says, fol
 Markdown "|---|" line; a table apart from the next by a blank line). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
-through its character or paragraph style) is not read, nor are text boxes, drawings, headers, footers,
-footnotes and comments. The main part is found through the package's relationships (Word Online
-writes `word/document2.xml`); Strict Open XML reads as the usual names.
+through its character or paragraph style) is not read. A text box's paragraphs follow the paragraph
+it is anchored in (its first form where Word writes two). Footnotes and endnotes are numbered in
+one sequence in reading order, as `[n]` where the reference stands, and each note's text follows
+the block that first refers to it ("Note n: The note."; after the list or table when it is in one),
+so a note is read next to what it explains; a custom mark ("*") stands as written. Headers, footers,
+comments and drawings are not read. The main part is found through the package's relationships
+(Word Online writes `word/document2.xml`); Strict Open XML reads as the usual names.
 
 Read with lxml, entities never resolved; a package that unpacks past `UNPACKED_MOST` in all, or
 whose main part passes `BODY_MOST`, is refused before anything is parsed (styles, numbering and
-properties past `PART_MOST`, or damaged, are read as absent), numbers in attributes are clamped to
+properties past `PART_MOST`, notes parts past what the body leaves of `BODY_MOST`, or damaged, are read as absent), numbers in attributes are clamped to
 what Word allows, and reading stops as soon as the text passes `max_chars`. Every failure is an
 `Unreadable` with a one-line reason.
 """
@@ -45,16 +49,21 @@ _R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 _STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _MATH = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+# the main part's links to its notes (transitional and Strict)
+_NOTES = {f"{base}/{kind}": kind for kind in ("footnotes", "endnotes")
+          for base in ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                       "http://purl.oclc.org/ooxml/officeDocument/relationships")}
 
 
 def _w(name: str) -> str:
     return f"{{{_W}}}{name}"
 
 
-# never the text as shown: deleted (or moved away) runs, field codes, drawings and text boxes, alternate content,
-# properties; footnote and comment references stay marks without text
+# never the text as shown: deleted (or moved away) runs, field codes, drawings and text boxes (read
+# after their paragraph), alternate content, properties, a note's own number; comment references
 _SKIPPED = {_w("del"), _w("moveFrom"), _w("instrText"), _w("delInstrText"), _w("drawing"), _w("pict"), _w("object"), _w("rPr"),
-            _w("pPr"), _w("sdtPr"), f"{{{_MC}}}AlternateContent", _w("footnoteReference"), _w("commentReference")}
+            _w("pPr"), _w("sdtPr"), f"{{{_MC}}}AlternateContent", _w("commentReference"), _w("footnoteRef"), _w("endnoteRef")}
+_NOTE_REFERENCES = {_w("footnoteReference"): "footnotes", _w("endnoteReference"): "endnotes"}
 _HEADING_NAME = re.compile(r"(?i)^heading ([1-6])$")
 
 
@@ -75,6 +84,7 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
             styles = _parse_optional(archive, members, posixpath.join(folder, "styles.xml"))
             numbering = _parse_optional(archive, members, posixpath.join(folder, "numbering.xml"))
             core = _parse_optional(archive, members, "docProps/core.xml")
+            notes = _Notes(archive, members, main)
         except Unreadable:
             raise
         except Exception as err:  # noqa: BLE001 - zip and XML errors of every kind on damaged files
@@ -82,8 +92,9 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
     if body is None:
         raise Unreadable("not a Word document (.docx): its main part has no body")
     try:
-        reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars)
+        reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars, notes)
         reader.blocks_of(body)
+        reader.flush_notes()
         title = declared_title(core)
     except Unreadable:
         raise
@@ -192,9 +203,47 @@ def _number(text: str | None, default: int, most: int) -> int:
         return default
 
 
+class _Notes:
+    """The document's footnotes and endnotes (`w:footnote`/`w:endnote` elements of the parts the main
+    part links to; not the separators), and the mark each gets when first referred to: one
+    sequence of numbers over both kinds, or the custom mark written in the text."""
+
+    def __init__(self, archive=None, members=None, main: str = ""):
+        self.notes: dict[tuple[str, str], object] = {}
+        self.marks: dict[tuple[str, str], str] = {}
+        if archive is None:
+            return
+        budget = BODY_MOST - members[main].file_size  # the body and its notes are bounded together
+        for _, rel_type, name in relationships(archive, members, main):
+            kind = _NOTES.get(rel_type)
+            if kind is None or name not in members or members[name].file_size > budget:
+                continue
+            root = parse_optional(archive, members, name, budget, _STRICT_NAMES)
+            if root is None:  # damaged: read as absent, its references as marks without a note
+                continue
+            budget -= members[name].file_size
+            for note in root.iter(_w(kind[:-1])):
+                if note.get(_w("type"), "normal") == "normal":
+                    self.notes[(kind, note.get(_w("id"), ""))] = note
+
+    def mark(self, kind: str, note_id: str, custom: str | None) -> tuple[str, object | None]:
+        """The mark of a reference, and the note when this is the first reference to it (else None)."""
+        key = (kind, note_id)
+        if key not in self.notes:
+            return "", None
+        if key in self.marks:
+            return self.marks[key], None
+        self.marks[key] = custom or str(1 + sum(1 for m in self.marks.values() if m.isdigit()))
+        return self.marks[key], self.notes[key]
+
+
 class _Reader:
-    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None):
+    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None, notes: _Notes | None = None,
+                 flushes: bool = True):
         self.styles, self.numbering, self.max_chars = styles, numbering, max_chars
+        self.notes = notes or _Notes()
+        self.flushes = flushes  # False in a cell: its notes follow the table
+        self.pending: list[tuple[str, object]] = []  # (mark, note) referred to, to follow the current block, list or table
         self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "p", "item" or "row"
         self.raw: list[str] = []  # each block's words without the marks added here (for a cell)
         self.chars = 0
@@ -214,6 +263,8 @@ class _Reader:
                         first = False
 
     def _add(self, kind: str, text: str, raw: str = "") -> None:
+        if self.pending and self.flushes and not self._continues(kind):
+            self.flush_notes()
         self.blocks.append((kind, text))
         self.raw.append(raw or text)
         self.chars += len(text) + 2
@@ -221,12 +272,44 @@ class _Reader:
             raise Unreadable(f"more text than the size limit allows (over {self.max_chars:,} characters; "
                              "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
 
+    def _continues(self, kind: str) -> bool:
+        """Whether a block of `kind` goes on the list or table before it."""
+        before = self.blocks[-1][0] if self.blocks else ""
+        return (kind == before == "item") or (kind == "row" and before in ("row", "table"))
+
+    def flush_notes(self) -> None:
+        """The notes referred to so far, each as its paragraphs, the first after its mark."""
+        pending, self.pending = self.pending, []
+        for mark, note in pending:
+            reader = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
+            reader.blocks_of(note)
+            for i, (_, text) in enumerate(reader.blocks):
+                self._add("p", f"Note {mark}: {text}" if i == 0 else text)
+
     def _paragraph(self, p) -> None:
-        text = " ".join(_run_text(p, self.styles.hidden).replace("\t", " ").split())
         props = p.find(_w("pPr"))
         style_id = (_val(props, "pStyle") if props is not None else None) or ""
-        if not text or style_id in self.styles.hidden:  # (a paragraph style that hides its text)
+        if style_id in self.styles.hidden:  # (a paragraph style that hides its text)
             return
+        boxes, notes = [], []
+        text = " ".join(_run_text(p, self.styles.hidden, boxes, self._note(notes)).replace("\t", " ").split())
+        if text:
+            self._text(text, props, style_id)
+        self.pending.extend(notes)
+        for box in boxes:  # a text box's paragraphs after the one it is anchored in
+            self.blocks_of(box)
+
+    def _note(self, found: list):
+        """What `_run_text` calls at a note reference: its mark as the text shows it (none for a
+        custom mark, which the text writes), the note kept in `found` when first referred to."""
+        def reference(kind: str, note_id: str, custom: str | None) -> str:
+            mark, note = self.notes.mark(kind, note_id, custom)
+            if note is not None:
+                found.append((mark, note))
+            return f"[{mark}]" if mark and not custom else ""
+        return reference
+
+    def _text(self, text: str, props, style_id: str) -> None:
         style = self.styles.names.get(style_id, style_id)
         outline = _val(props, "outlineLvl") if props is not None else None
         heading = _HEADING_NAME.match(style)
@@ -267,15 +350,17 @@ class _Reader:
 
     def _row(self, row, kind: str = "row") -> bool:
         """A table row as "| a | b |" (`kind` "table" for its table's first): whether it held text."""
-        cells = []
+        cells, notes = [], []
         for cell in _unwrapped(row):
             if cell.tag != _w("tc"):
                 continue
-            nested = _Reader(self.styles, self.numbering, None)
+            nested = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
             nested.blocks_of(cell)
             cells.append(" ".join(" ".join(t.split()) for t in nested.raw))  # its paragraphs, items and nested rows as one line
+            notes += nested.pending
         if any(cells):
             self._add(kind, table_row(cells), " ".join(c for c in cells if c))
+        self.pending.extend(notes)
         return any(cells)
 
     def text(self) -> str:
@@ -306,14 +391,26 @@ def _has_header(table, first_row) -> bool:
     return repeated is not None and _on(repeated)
 
 
-def _run_text(p, hidden_styles: set[str] = frozenset()) -> str:
-    """A paragraph's text as shown (see the module's doc); runs of `hidden_styles` are hidden."""
+def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = None, note=None) -> str:
+    """A paragraph's text as shown (see the module's doc); runs of `hidden_styles` are hidden. Its
+    text boxes' contents are put in `boxes`; at a note reference, `note(kind, id, custom mark or
+    None)` gives the mark to write."""
     out: list[str] = []
+    references: list[tuple[int, str, str, bool]] = []  # (where in out, kind, id, whether the text writes its mark)
 
     def walk(node) -> None:
         for child in node:
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIPPED:
+            if not isinstance(tag, str):
+                continue
+            if tag in _NOTE_REFERENCES and note is not None:
+                references.append((len(out), _NOTE_REFERENCES[tag], child.get(_w("id"), ""),
+                                   _on_attribute(child.get(_w("customMarkFollows")))))
+                out.append("")  # its mark, once known
+                continue
+            if tag in _BOX_HOLDERS and boxes is not None:
+                boxes.extend(_text_boxes(child))
+            if tag in _SKIPPED:
                 continue
             if tag == _w("r") and _hidden(child, hidden_styles):
                 continue
@@ -325,11 +422,44 @@ def _run_text(p, hidden_styles: set[str] = frozenset()) -> str:
                 out.append(" ")
             elif tag == _w("noBreakHyphen"):
                 out.append("-")
-            elif tag != _w("p"):  # a paragraph inside one is a text box's: not read
+            elif tag != _w("p"):  # a paragraph inside one is a text box's: read after it
                 walk(child)
 
     walk(p)
+    for at, kind, note_id, custom in references:  # in the text's order; a custom mark is the first word after it
+        written = "".join(out[at:]).split() if custom else None
+        out[at] = note(kind, note_id, (written[0] if written else "*") if custom else None)
     return "".join(out)
+
+
+_BOX_HOLDERS = {_w("drawing"), _w("pict"), f"{{{_MC}}}AlternateContent"}
+
+
+def _text_boxes(holder) -> list:
+    """The text boxes (`w:txbxContent`) of a drawing, a VML picture or alternate content (its first
+    choice that holds one, else its fallback: Word writes a text box in both forms), without the
+    boxes inside them (read with their box)."""
+    if holder.tag == f"{{{_MC}}}AlternateContent":
+        for form in [*holder.findall(f"{{{_MC}}}Choice"), *holder.findall(f"{{{_MC}}}Fallback")]:
+            found = _text_boxes_in(form)
+            if found:
+                return found
+        return []
+    return _text_boxes_in(holder)
+
+
+def _text_boxes_in(node) -> list:
+    found = []
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == _w("txbxContent"):
+            found.append(child)
+        elif child.tag == f"{{{_MC}}}AlternateContent":
+            found.extend(_text_boxes(child))
+        else:
+            found.extend(_text_boxes_in(child))
+    return found
 
 
 # what may stand around blocks, rows and cells: content controls, custom XML, tracked insertions and moves
@@ -360,6 +490,11 @@ def _hidden(run, hidden_styles: set[str] = frozenset()) -> bool:
 def _on(toggle) -> bool:
     """A toggle property's value: on unless its val says off."""
     return toggle.get(_w("val"), "true") not in ("0", "false", "off")
+
+
+def _on_attribute(value: str | None) -> bool:
+    """An on/off attribute's value: off when absent."""
+    return value in ("1", "true", "on")
 
 
 def formatted_number(n: int, fmt: str) -> str:
