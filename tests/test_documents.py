@@ -190,6 +190,10 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     table = "<table><caption>Lines</caption><tr><th>Line<th>Opened</tr><tr><td><p>Line 1</p></td><td>1998</td></tr><tr><td>Line 2<td>2004</table>"
     assert html_visible_text(table) == "Lines\n\n| Line | Opened |\n|---|\n| Line 1 | 1998 |\n| Line 2 | 2004 |"  # <th>: a header
     assert html_visible_text("<table><td>a</td><td>b<br>c</td></table>") == "| a | b c |"
+    # a <thead> row of <td> cells is the header too; a first row of <td> outside one is not
+    thead = "<table><thead><tr><td>Line<td>Opened</thead><tbody><tr><td>Line 1<td>1998</tbody></table>"
+    assert html_visible_text(thead) == "| Line | Opened |\n|---|\n| Line 1 | 1998 |"
+    assert html_visible_text(thead.replace("thead", "tbody")) == "| Line | Opened |\n| Line 1 | 1998 |"
     # a hidden sort key in a cell stays out of the row; a table no one sees leaves nothing
     assert html_visible_text('<table><tr><td>Berlin</td><td><span style="display:none">700636</span>3,645,000</td></tr></table>') == "| Berlin | 3,645,000 |"
     assert html_visible_text("<template><table><tr><td>{{a}}</td></tr></table></template><p>Prices.</p>") == "Prices."
@@ -666,6 +670,13 @@ def test_delimited_text_is_read_as_a_markdown_table(tmp_path):
     assert load(tmp_path / "excel.csv").text == "| Produkt | Preis |\n|---|\n| Pumpe für Öl | 12,50 |"
     (tmp_path / "decimals.csv").write_text("Pumpe;12,50;3,20\nVentil;1,50;0,80\n", "utf-8")
     assert load(tmp_path / "decimals.csv").text == "| Pumpe | 12,50 | 3,20 |\n| Ventil | 1,50 | 0,80 |"
+    # a row of years over other figures is a header, its corner cell empty or not; years over years are data
+    (tmp_path / "sales.csv").write_text(",2022,2023\nNorth,120,135\nSouth,90,88\n", "utf-8")
+    assert load(tmp_path / "sales.csv").text == "|  | 2022 | 2023 |\n|---|\n| North | 120 | 135 |\n| South | 90 | 88 |"
+    (tmp_path / "regions.csv").write_text("Region,2022,2023\nNorth,120,135\n", "utf-8")
+    assert load(tmp_path / "regions.csv").text == "| Region | 2022 | 2023 |\n|---|\n| North | 120 | 135 |"
+    (tmp_path / "terms.csv").write_text("1999,2003\n2004,2008\n", "utf-8")
+    assert load(tmp_path / "terms.csv").text == "| 1999 | 2003 |\n| 2004 | 2008 |"
     (tmp_path / "huge.csv").write_text('id,note\n1,"' + "x" * 200_000 + '"\n', "utf-8")
     with pytest.raises(LoadError) as err:
         load(tmp_path / "huge.csv")

@@ -36,8 +36,9 @@ from assistant.ingest.sentences import split_sentences
 # break is one sentence, of the page it starts on; a PDF's bare page numbers ("7", "- 7 -") are left out.
 # 10: a table's header row in a web page (<th>), Word document or deck is followed by a Markdown
 # "|---|" line, and a Word table is set apart from the next by a blank line. 11: a Word document's
-# text boxes, footnotes and endnotes are read.
-CHUNKER_VERSION = 11
+# text boxes, footnotes and endnotes are read. 12: a web page's <thead> row and a CSV's row of years
+# over other figures are headers.
+CHUNKER_VERSION = 12
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows, and
 columns empty in every row, left out). The first row is the table's header, followed by a Markdown "|---|" line, as a table's first
 row is by convention, unless it plainly is data: it has an empty cell, or every column that holds
-numbers below holds one in it too ("Lyon,14" over "Paris,40"). The delimiter is the one of comma,
+numbers below holds one in it too ("Lyon,14" over "Paris,40"), and it is no row of years over
+other figures ("Region,2021,2022" over "North,120,135", its corner cell empty or not). The delimiter is the one of comma,
 semicolon, tab and pipe that splits the first lines into the same number of cells, more than one
 (a tie between comma and semicolon goes to the semicolon where commas stand between digits, as
 decimal commas do; a .tsv's is the tab); Excel's "sep=;" first line names it. Text the csv module
@@ -24,6 +25,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's first line naming the delimiter
 _NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s.,:/%']*[)%]?\s*(?:[A-Za-z€$£%]{0,3})")  # "14", "12,50", "10:30", "3.5 %", "1,200 EUR"
 _DECIMAL_COMMA = re.compile(r"\d,\d")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 
 
 def table_text(text: str, tabs: bool = False) -> str:
@@ -44,7 +46,7 @@ def table_text(text: str, tabs: bool = False) -> str:
     if len(kept) < width:
         rows = [[cells[c] for c in kept if c < len(cells)] for cells in rows]
     lines = [table_row(cells) for cells in rows]
-    if len(rows) > 1 and not _is_data(rows[0], rows[1:]):
+    if len(rows) > 1 and (_years_header(rows[0], rows[1:]) or not _is_data(rows[0], rows[1:])):
         lines.insert(1, HEADER_LINE)
     return "\n".join(lines)
 
@@ -68,6 +70,22 @@ def _delimiter(sample: str) -> str:
         if score > best_score or (score == best_score and delimiter == ";" and _DECIMAL_COMMA.search(sample)):
             best, best_score = delimiter, score
     return best
+
+
+def _years_header(first: list[str], below: list[list[str]]) -> bool:
+    """Whether a first row is a header of years over columns of other figures ("Region,2021,2022"
+    over "North,120,135"; its first cell may be empty, as a pivot table's corner is): two or more
+    distinct years in order, every other cell text, and a figure below them that is no year."""
+    corner, cells = (first[0], first[1:]) if len(first) > 2 else ("", first)
+    years = [c for c, cell in enumerate(cells, len(first) - len(cells)) if _YEAR.fullmatch(cell)]
+    if len(years) < 2 or corner and _NUMBER.fullmatch(corner) or not all(cells):
+        return False
+    if any(_NUMBER.fullmatch(first[c]) for c in range(len(first)) if c not in years):
+        return False
+    values = [int(first[c]) for c in years]
+    if len(set(values)) < len(values) or values not in (sorted(values), sorted(values, reverse=True)):
+        return False
+    return any(c < len(row) and row[c] and not _YEAR.fullmatch(row[c]) for row in below for c in years)
 
 
 def _is_data(first: list[str], below: list[list[str]]) -> bool:

@@ -342,17 +342,20 @@ class _VisibleText(HTMLParser):
         if tag == "table" and not self.hidden:
             if table and table["cell"]:
                 table["layout"] = True
-            self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0})
+            self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
+                                "thead": False})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
                 self._start_row(table)
-            if table["rows"] == 1:  # the first row: a header while all its cells are <th>
-                table["heads"] = table["heads"] + 1 if tag == "th" and table["heads"] >= 0 else -1
+            if table["rows"] == 1:  # the first row: a header while all its cells are <th> or it is the <thead>'s
+                table["heads"] = table["heads"] + 1 if (tag == "th" or table["thead"]) and table["heads"] >= 0 else -1
             table["cell"], table["paragraphs"] = True, 0
             self._emit(_CELL_START)
         elif tag == "tr" and table and not self.hidden:
             self._start_row(table)
+        elif tag in ("thead", "tbody", "tfoot") and table and not self.hidden:
+            table["thead"] = tag == "thead"
         elif tag in _BLOCK or tag == "br":
             if table and table["cell"] and not self.hidden:
                 if tag in ("p", "div"):
@@ -396,6 +399,8 @@ class _VisibleText(HTMLParser):
             self.hidden -= self.chrome.pop()
         if tag in _CELLS or tag == "tr":
             self._end_cell()
+        if tag == "thead" and self.tables:
+            self.tables[-1]["thead"] = False
         if tag == "table" and self.tables and not self.hidden:
             self._end_cell()
             self._close_table()
