@@ -752,17 +752,24 @@ def test_a_word_document_reads_as_shown_tracked_changes_fields_controls_and_nest
 
 _RELATIONSHIPS = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
 _MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
+def linked_docx(path, body: str, linked: dict[str, tuple[str, str]], more: dict | None = None) -> Path:
+    """A .docx whose main part links to these parts: relationship id -> (its type's last word, its XML)."""
+    rels = "".join(f'<Relationship Id="{rid}" Target="{kind}{rid}.xml" '
+                   f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"/>'
+                   for rid, (kind, _) in linked.items())
+    parts = {f"word/{kind}{rid}.xml": xml for rid, (kind, xml) in linked.items()}
+    parts["word/_rels/document.xml.rels"] = f'<?xml version="1.0"?><Relationships {_RELATIONSHIPS}>{rels}</Relationships>'
+    return _raw_docx(path, body, more={**parts, **(more or {})})
 
 
 def notes_docx(path, body: str, footnotes: str = "", endnotes: str = "", more: dict | None = None) -> Path:
     """A .docx whose main part links to a footnotes and an endnotes part holding these notes."""
     kinds = {"footnotes": footnotes, "endnotes": endnotes}
-    rels = "".join(f'<Relationship Id="rId{i}" Target="{kind}.xml" '
-                   f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"/>'
-                   for i, kind in enumerate(kinds))
-    parts = {f"word/{kind}.xml": f'<?xml version="1.0"?><w:{kind} {W}>{notes}</w:{kind}>' for kind, notes in kinds.items()}
-    parts["word/_rels/document.xml.rels"] = f'<?xml version="1.0"?><Relationships {_RELATIONSHIPS}>{rels}</Relationships>'
-    return _raw_docx(path, body, more={**parts, **(more or {})})
+    return linked_docx(path, body, {f"rId{i}": (kind, f'<?xml version="1.0"?><w:{kind} {W}>{notes}</w:{kind}>')
+                                    for i, (kind, notes) in enumerate(kinds.items())}, more)
 
 
 def note(kind: str, note_id: int, *paragraphs: str) -> str:
@@ -811,6 +818,28 @@ def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their
                                 "word/footnotes.xml": "<w:footnotes"})).text == "Revenue rose.\n"
     # a document whose only text is in a text box is read
     assert load(_raw_docx(tmp_path / "poster.docx", _p(box))).text == "Services grew fastest.\n"
+
+
+def test_a_word_document_s_chart_is_read_as_its_title_and_figures_after_its_paragraph(tmp_path):
+    chart = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+    drawing = (f'<w:r><w:drawing><a:graphic xmlns:a="{_A}"><a:graphicData uri="{chart}"><c:chart xmlns:c="{chart}" '
+               'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId7"/></a:graphicData>'
+               "</a:graphic></w:drawing></w:r>")
+    space = (f'<c:chartSpace xmlns:c="{chart}" xmlns:a="{_A}"><c:chart><c:title><c:tx><c:rich><a:p><a:r><a:t>Staff by city</a:t>'
+             "</a:r></a:p></c:rich></c:tx></c:title><c:plotArea><c:barChart><c:ser><c:tx><c:strRef><c:strCache><c:pt idx=\"0\">"
+             "<c:v>Staff</c:v></c:pt></c:strCache></c:strRef></c:tx><c:cat><c:strRef><c:strCache><c:pt idx=\"0\"><c:v>Lyon</c:v></c:pt>"
+             "<c:pt idx=\"1\"><c:v>Paris</c:v></c:pt></c:strCache></c:strRef></c:cat><c:val><c:numRef><c:numCache><c:pt idx=\"0\">"
+             "<c:v>14</c:v></c:pt><c:pt idx=\"1\"><c:v>40</c:v></c:pt></c:numCache></c:numRef></c:val></c:ser></c:barChart>"
+             "<c:catAx><c:title><c:tx><c:rich><a:p><a:r><a:t>City</a:t></a:r></a:p></c:rich></c:tx></c:title></c:catAx>"
+             "</c:plotArea></c:chart></c:chartSpace>")
+    body = _p(_r("Headcount grew in both offices."), drawing) + _p(_r("Hiring continues."))
+    document = load(linked_docx(tmp_path / "staff.docx", body, {"rId7": ("chart", space)}))
+    assert document.text == ("Headcount grew in both offices.\n\nStaff by city\n\n| City | Staff |\n|---|\n| Lyon | 14 |\n"
+                             "| Paris | 40 |\n\nHiring continues.\n")
+    # a chart part that is missing or damaged is read as absent
+    assert load(_raw_docx(tmp_path / "lost.docx", body)).text == "Headcount grew in both offices.\n\nHiring continues.\n"
+    assert load(linked_docx(tmp_path / "damaged.docx", body, {"rId7": ("chart", "<c:chartSpace")})).text == (
+        "Headcount grew in both offices.\n\nHiring continues.\n")
 
 
 def zip_read(path, name: str) -> str:

@@ -37,8 +37,8 @@ from assistant.ingest.sentences import split_sentences
 # 10: a table's header row in a web page (<th>), Word document or deck is followed by a Markdown
 # "|---|" line, and a Word table is set apart from the next by a blank line. 11: a Word document's
 # text boxes, footnotes and endnotes are read. 12: a web page's <thead> row and a CSV's row of years
-# over other figures are headers.
-CHUNKER_VERSION = 12
+# over other figures are headers. 13: charts in decks and Word documents are read, their figures as a table.
+CHUNKER_VERSION = 13
 
 
 @dataclass(frozen=True)

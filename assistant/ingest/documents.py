@@ -164,7 +164,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # only spaces, controls, zero-width marks
         reason = ("no extractable text (a scanned PDF?)" if suffix == ".pdf" else
                   "no text in its body, text boxes or notes (headers and footers are not read)" if suffix == ".docx" else
-                  "no text on its shown slides (pictures and charts are not read)" if suffix == ".pptx" else
+                  "no text on its shown slides (pictures are not read)" if suffix == ".pptx" else
                   "no text outside scripts, styles, navigation menus and hidden elements" if suffix in (".html", ".htm") else "no text")
         raise LoadError(source, reason)
     title = " ".join(title.split())

@@ -8,8 +8,8 @@ one that holds text): a text's paragraphs, bulleted or numbered ones as "- " or 
 bulleted as its layout says, unless they say otherwise; a text box's only when they say so), an
 equation's text, a table's rows as "| cell | cell |" (a cell merged over columns or rows once; its
 header row, as the table's style options say, followed by a Markdown "|---|" line), a
-SmartArt diagram's text as items; then its speaker notes under "## Notes". Dates, footers and
-slide numbers are left out, and so are pictures and charts.
+SmartArt diagram's text as items, a chart's title and figures as a table (`charts.py`); then its
+speaker notes under "## Notes". Dates, footers and slide numbers are left out, and so are pictures.
 
 Read with lxml, entities never resolved, within the bounds of `package` (see there); the slides',
 their layouts', diagrams' and notes' XML and their relationships are bounded together by
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.ingest.charts import CHART, STRICT_CHART, chart_table
 from assistant.ingest.package import (
     MIB, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
     relationships_part,
@@ -43,7 +44,7 @@ _STRICT_NAMES = {b"http://purl.oclc.org/ooxml/presentationml/main": _P.encode(),
                  b"http://purl.oclc.org/ooxml/drawingml/main": _A.encode(),
                  b"http://purl.oclc.org/ooxml/drawingml/diagram": _DIAGRAM.encode(),
                  b"http://purl.oclc.org/ooxml/officeDocument/relationships": _R.encode(),  # the r: names and link types
-                 b"http://purl.oclc.org/ooxml/officeDocument/math": _MATH.encode()}
+                 b"http://purl.oclc.org/ooxml/officeDocument/math": _MATH.encode(), STRICT_CHART: CHART.encode()}
 _OFFICE, _SLIDE, _NOTES, _LAYOUT = (f"{_R}/{kind}" for kind in ("officeDocument", "slide", "notesSlide", "slideLayout"))
 _TITLES = {"title", "ctrTitle"}
 _LEFT_OUT = {"dt", "ftr", "sldNum", "hdr", "sldImg"}  # running lines and the notes page's picture of the slide
@@ -167,7 +168,9 @@ class _Reader:
         title, blocks = "", []
         for shape in _walk(root.find(f"{_p('cSld')}/{_p('spTree')}")):
             if shape.tag == _p("graphicFrame"):
-                rows = _table(shape) or self._diagram(shape, name)
+                caption, rows = self._chart(shape, name)
+                rows = _table(shape) or self._diagram(shape, name) or rows
+                blocks.extend([caption] if caption else [])
                 if rows:
                     blocks.append("\n".join(rows))
                 continue
@@ -189,6 +192,14 @@ class _Reader:
             if lines := _paragraphs(body, bulleted, inherited):
                 blocks.append("\n".join(lines))
         return " ".join(title.split()), blocks
+
+    def _chart(self, frame, name: str) -> tuple[str, list[str]]:
+        """A chart's title and figures (`charts.chart_table`), from the chart part it links to."""
+        found = frame.find(f".//{{{CHART}}}chart")
+        part = dict((rid, part) for rid, _, part in self.links(name)).get(found.get(f"{{{_R}}}id")) if found is not None else None
+        if part is None or part not in self.members:
+            return "", []
+        return chart_table(self.part(part))
 
     def _diagram(self, frame, name: str) -> list[str]:
         """A SmartArt diagram's text, each of its points an item, from its data part."""

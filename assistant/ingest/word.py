@@ -10,12 +10,13 @@ merged over columns once; a header row, as the table's look or the row says, fol
 Markdown "|---|" line; a table apart from the next by a blank line). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
-through its character or paragraph style) is not read. A text box's paragraphs follow the paragraph
-it is anchored in (its first form where Word writes two). Footnotes and endnotes are numbered in
+through its character or paragraph style) is not read. A text box's paragraphs, or a chart's title
+and figures as a table (`charts.py`), follow the paragraph it is anchored in (a text box's first
+form where Word writes two). Footnotes and endnotes are numbered in
 one sequence in reading order, as `[n]` where the reference stands, and each note's text follows
 the block that first refers to it ("Note n: The note."; after the list or table when it is in one),
 so a note is read next to what it explains; a custom mark ("*") stands as written. Headers, footers,
-comments and drawings are not read. The main part is found through the package's relationships
+comments and pictures are not read. The main part is found through the package's relationships
 (Word Online writes `word/document2.xml`); Strict Open XML reads as the usual names.
 
 Read with lxml, entities never resolved; a package that unpacks past `UNPACKED_MOST` in all, or
@@ -30,6 +31,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from assistant.ingest.charts import CHART, STRICT_NAMES, chart_table
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
@@ -49,10 +51,12 @@ _R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 _STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _MATH = "http://schemas.openxmlformats.org/officeDocument/2006/math"
-# the main part's links to its notes (transitional and Strict)
-_NOTES = {f"{base}/{kind}": kind for kind in ("footnotes", "endnotes")
-          for base in ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                       "http://purl.oclc.org/ooxml/officeDocument/relationships")}
+# the main part's links to its notes and charts (transitional and Strict)
+_LINK_TYPES = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+               "http://purl.oclc.org/ooxml/officeDocument/relationships")
+_NOTES = {f"{base}/{kind}": kind for kind in ("footnotes", "endnotes") for base in _LINK_TYPES}
+_CHARTS = {f"{base}/chart" for base in _LINK_TYPES}
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def _w(name: str) -> str:
@@ -84,7 +88,7 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
             styles = _parse_optional(archive, members, posixpath.join(folder, "styles.xml"))
             numbering = _parse_optional(archive, members, posixpath.join(folder, "numbering.xml"))
             core = _parse_optional(archive, members, "docProps/core.xml")
-            notes = _Notes(archive, members, main)
+            notes = _Linked(archive, members, main)
         except Unreadable:
             raise
         except Exception as err:  # noqa: BLE001 - zip and XML errors of every kind on damaged files
@@ -203,25 +207,30 @@ def _number(text: str | None, default: int, most: int) -> int:
         return default
 
 
-class _Notes:
-    """The document's footnotes and endnotes (`w:footnote`/`w:endnote` elements of the parts the main
-    part links to; not the separators), and the mark each gets when first referred to: one
-    sequence of numbers over both kinds, or the custom mark written in the text."""
+class _Linked:
+    """What the main part links to and the text refers to: its footnotes and endnotes
+    (`w:footnote`/`w:endnote` elements; not the separators), with the mark each gets when first
+    referred to (one sequence of numbers over both kinds, or the custom mark written in the text),
+    and its charts' titles and tables by relationship id (`charts.chart_table`)."""
 
     def __init__(self, archive=None, members=None, main: str = ""):
         self.notes: dict[tuple[str, str], object] = {}
         self.marks: dict[tuple[str, str], str] = {}
+        self.charts: dict[str, tuple[str, list[str]]] = {}
         if archive is None:
             return
-        budget = BODY_MOST - members[main].file_size  # the body and its notes are bounded together
-        for _, rel_type, name in relationships(archive, members, main):
-            kind = _NOTES.get(rel_type)
+        budget = BODY_MOST - members[main].file_size  # the body, its notes and charts are bounded together
+        for rid, rel_type, name in relationships(archive, members, main):
+            kind = _NOTES.get(rel_type) or ("chart" if rel_type in _CHARTS else None)
             if kind is None or name not in members or members[name].file_size > budget:
                 continue
-            root = parse_optional(archive, members, name, budget, _STRICT_NAMES)
+            root = parse_optional(archive, members, name, budget, {**_STRICT_NAMES, **STRICT_NAMES})
             if root is None:  # damaged: read as absent, its references as marks without a note
                 continue
             budget -= members[name].file_size
+            if kind == "chart":
+                self.charts[rid] = chart_table(root)
+                continue
             for note in root.iter(_w(kind[:-1])):
                 if note.get(_w("type"), "normal") == "normal":
                     self.notes[(kind, note.get(_w("id"), ""))] = note
@@ -238,10 +247,10 @@ class _Notes:
 
 
 class _Reader:
-    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None, notes: _Notes | None = None,
+    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None, notes: _Linked | None = None,
                  flushes: bool = True):
         self.styles, self.numbering, self.max_chars = styles, numbering, max_chars
-        self.notes = notes or _Notes()
+        self.notes = notes or _Linked()
         self.flushes = flushes  # False in a cell: its notes follow the table
         self.pending: list[tuple[str, object]] = []  # (mark, note) referred to, to follow the current block, list or table
         self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "p", "item" or "row"
@@ -296,8 +305,18 @@ class _Reader:
         if text:
             self._text(text, props, style_id)
         self.pending.extend(notes)
-        for box in boxes:  # a text box's paragraphs after the one it is anchored in
-            self.blocks_of(box)
+        for box in boxes:  # a text box's paragraphs, or a chart's title and table, after the paragraph it is anchored in
+            if box.tag == f"{{{CHART}}}chart":
+                self._chart(box.get(f"{{{_R}}}id", ""))
+            else:
+                self.blocks_of(box)
+
+    def _chart(self, rid: str) -> None:
+        title, rows = self.notes.charts.get(rid, ("", []))
+        if title:
+            self._add("p", title)
+        for i, row in enumerate(rows):
+            self._add("row" if i else "table", row)
 
     def _note(self, found: list):
         """What `_run_text` calls at a note reference: its mark as the text shows it (none for a
@@ -436,9 +455,9 @@ _BOX_HOLDERS = {_w("drawing"), _w("pict"), f"{{{_MC}}}AlternateContent"}
 
 
 def _text_boxes(holder) -> list:
-    """The text boxes (`w:txbxContent`) of a drawing, a VML picture or alternate content (its first
-    choice that holds one, else its fallback: Word writes a text box in both forms), without the
-    boxes inside them (read with their box)."""
+    """The text boxes (`w:txbxContent`) and charts (`c:chart`) of a drawing, a VML picture or
+    alternate content (its first choice that holds one, else its fallback: Word writes a text box
+    in both forms), without the boxes inside them (read with their box)."""
     if holder.tag == f"{{{_MC}}}AlternateContent":
         for form in [*holder.findall(f"{{{_MC}}}Choice"), *holder.findall(f"{{{_MC}}}Fallback")]:
             found = _text_boxes_in(form)
@@ -453,7 +472,7 @@ def _text_boxes_in(node) -> list:
     for child in node:
         if not isinstance(child.tag, str):
             continue
-        if child.tag == _w("txbxContent"):
+        if child.tag in (_w("txbxContent"), f"{{{CHART}}}chart"):
             found.append(child)
         elif child.tag == f"{{{_MC}}}AlternateContent":
             found.extend(_text_boxes(child))
