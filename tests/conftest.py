@@ -65,15 +65,16 @@ def embedder():
 
 @pytest.fixture
 def one_document(tmp_path, settings, embedder):
-    """`index(text, chunk_size)`: the searcher of a fresh index holding one document of `text`,
-    in chunks of `chunk_size` characters without overlap (the hash embedder)."""
+    """`index(text, chunk_size, name)`: the searcher of a fresh index holding one document of `text`
+    (a file `name`, "document.txt" unless given), in chunks of `chunk_size` characters without
+    overlap (the hash embedder)."""
     from assistant.ingest.indexing import add_documents
     from assistant.search.retrieval import searcher_for
 
-    def index(text: str, chunk_size: int):
+    def index(text: str, chunk_size: int, name: str = "document.txt"):
         corpus = tmp_path / "one-document"
         corpus.mkdir()
-        (corpus / "document.txt").write_text(text, "utf-8")
+        (corpus / name).write_bytes(text.encode("utf-8"))  # (as written: "\r\n" stays)
         chosen = settings.replace(chunk_size=chunk_size, chunk_overlap=0)
         add_documents([corpus], index_dir=tmp_path / "one-document-index", settings=chosen, embedder=embedder)
         return searcher_for(tmp_path / "one-document-index", chosen, embedder)

@@ -265,6 +265,42 @@ def test_a_sentence_under_another_markdown_heading_does_not_join_the_answer(one_
     assert [c.quote for c in extractive.compose([[best, other]], 3)[1]] == [best.text, other.text]  # in plain text: a "#" is text
 
 
+def test_a_markdown_heading_underlined_with_dashes_is_no_candidate_and_parts_sections(one_document):
+    # "Parental leave" over "--------------" had been quoted before its section's answer, and a
+    # sentence of the next section joined to an answer on annual leave
+    text = ("Annual leave\n------------\n\nStaff receive 25 days of leave a year.\n\nParental leave\n==============\n\n"
+            "Parents receive 16 weeks of leave.")
+    searcher = one_document(text, 1200, "handbook.md")
+    texts = _candidate_texts(searcher, "How long is parental leave?")
+    assert "Parental leave" not in texts and "Annual leave" not in texts and "Parents receive 16 weeks of leave." in texts
+    best = _chosen_in(searcher, text, "Staff receive 25 days of leave a year.")
+    start = text.index("Parents")
+    other = replace(best, start=start, end=len(text), text=text[start:], score=0.85)
+    assert [c.quote for c in extractive.compose([[best, other]], 3)[1]] == [best.text]
+
+
+def test_a_question_beside_the_answer_does_not_join_it(one_document):
+    # an FAQ's next question, "**Which payment methods do you accept?**", had joined the refund answer
+    text = ("**Do you offer refunds?**\nAnnual plans can be refunded within 30 days.\n**Which payment methods do you accept?**\n"
+            "We accept cards.")
+    searcher = one_document(text, 1200, "faq.md")
+    assert "**Do you offer refunds?**" not in _candidate_texts(searcher, "Do you offer refunds?")  # the question again, in bold
+    best = _chosen_in(searcher, text, "Annual plans can be refunded within 30 days.")
+    start = text.index("**Which")
+    asking = replace(best, start=start, end=start + 40, text=text[start : start + 40], score=0.85)
+    assert asking.text.endswith("?**")
+    assert [c.quote for c in extractive.compose([[best, asking]], 3)[1]] == [best.text]
+
+
+def test_a_lead_in_brings_nothing_past_the_next_markdown_heading(one_document):
+    # "run the following command:" had brought the command, then the next section's heading and text
+    text = ("## Installation\n\nTo install it, run the following command:\n\n```\npip install ferry-sync\n```\n\n## Usage\n\n"
+            "Run it with a source and a target. Add a flag to see what would be copied.")
+    searcher = one_document(text, 1200, "ferry.md")
+    lead = _chosen_in(searcher, text, "To install it, run the following command:")
+    assert [c.quote for c in extractive.compose([[lead]], 3)[1]] == [lead.text, "```\npip install ferry-sync\n```"]
+
+
 def test_a_quotation_of_several_sentences_is_quoted_whole(one_document):
     # "What did Ana Ruiz say about the budget?" had been answered with the half holding her name
     text = ('The library will close on Sundays, the council said.\n\n"We have cut the book budget twice. Closing on '
@@ -282,6 +318,9 @@ def test_a_quotation_of_several_sentences_is_quoted_whole(one_document):
 def test_a_row_of_dashes_or_a_lone_fence_is_no_candidate():
     assert not extractive.states_something("|---|:---:|") and not extractive.states_something("```")
     assert extractive.states_something("| Single | 2 euros |")
+    # a README's markup alone ('<img …>') is no candidate in Markdown; a sentence with tags in it is one
+    assert not extractive.states_something('<img src="logo.svg" alt="Logo">') and not extractive.states_something("<p>")
+    assert extractive.states_something("<b>Tessera</b> renders tiles.")
 
 
 def test_an_faq_question_line_before_its_answer_line_is_no_candidate(one_document):

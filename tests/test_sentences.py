@@ -221,3 +221,41 @@ def test_a_fenced_code_block_is_one_span_with_its_fences():
         "Install it:", "```bash\n# restore the latest backup\nharbor restore --latest\n\nharbor check\n```",
         "Then start it.", "Use ```x``` inline.", "~~~\nopen to the end"]
     assert split_sentences(text, text.index("Then")) == split_sentences(text)[2:]
+    # with Windows line ends the block closes at its fence too (it had run to the end of the file)
+    crlf = text.replace("\n", "\r\n")
+    assert [crlf[s:e].replace("\r\n", "\n") for s, e in split_sentences(crlf)] == [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_markdown_emphasis_footnote_marks_and_long_headings_part_sentences():
+    # each had been glued to the sentence before or after it
+    text = ("Laptops are handed out on the first morning. **You must change your password within 24 hours.** Accounts "
+            "are then locked. Permits are issued by reception.[^1] The canteen opens at 11:30. _Bring a cup._\n"
+            "## Migrating from version 2 to version 3 of the configuration file format, step by step\n"
+            "old keys are read until release 3.4\n## Usage")
+    assert sentences(text) == [
+        "Laptops are handed out on the first morning.", "**You must change your password within 24 hours.**",
+        "Accounts are then locked.", "Permits are issued by reception.[^1]", "The canteen opens at 11:30.", "_Bring a cup._",
+        "## Migrating from version 2 to version 3 of the configuration file format, step by step",
+        "old keys are read until release 3.4", "## Usage"]
+    assert sentences("It is rated 4.5 *stars*. Good.") == ["It is rated 4.5 *stars*.", "Good."]
+    assert sentences("Send it to file_name. it stays") == ["Send it to file_name. it stays"]  # lower case after: one
+
+
+def test_front_matter_fields_are_lines_of_their_own():
+    # "---\nlayout: post\n…author: Daniel Ortiz\n---" had been one wrapped sentence, quoted whole
+    text = "---\nlayout: post\nauthor: Daniel Ortiz\ndate: 2024-03-02\n---\n\nWe moved the service. It took weeks."
+    assert sentences(text) == ["layout: post", "author: Daniel Ortiz", "date: 2024-03-02", "We moved the service.", "It took weeks."]
+    assert sentences('+++\r\ntitle = "Notes"\r\n+++\r\nBody.') == ['title = "Notes"', "Body."]  # TOML, Windows line ends
+    # not front matter: no field first, or not at the start, or never closed
+    assert sentences("---\nThe minutes\nwere read\n---\nBody.") == ["---", "The minutes\nwere read", "---", "Body."]
+
+
+def test_a_wrapped_list_item_or_block_quote_goes_on_across_its_lines():
+    # "- Tom will send the budget to the finance team by" had been cut from "Friday, 22 March."
+    notes = "- Tom will send the budget to the finance team by\n  Friday, 22 March.\n- Lena confirmed it.\n"
+    assert sentences(notes) == ["- Tom will send the budget to the finance team by\n  Friday, 22 March.", "- Lena confirmed it."]
+    quote = "> The outage began when a configuration\n> change removed the route to the\n> Gateway. Traffic recovered at 10:05.\n"
+    assert sentences(quote) == ["> The outage began when a configuration\n> change removed the route to the\n> Gateway.",
+                                "Traffic recovered at 10:05."]
+    # a short item followed by a line that is not indented under it stays apart
+    assert sentences("- Milk\nThe store closes at 5.") == ["- Milk", "The store closes at 5."]

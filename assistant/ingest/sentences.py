@@ -5,14 +5,16 @@ quotes or brackets) followed by whitespace and a capital, a letter of a script w
 (Arabic, Hebrew, Chinese, ...), a digit or an opening quote, unless the word before is a known
 abbreviation or an initial, the sentence so far is only a list number ("1. Budget"), or a bracket
 opened in the sentence closes soon after, before another sentence ends ("(incl. VAT)"). Reference
-marks after the end (".[2] ", ".¹ ") end with it. A Chinese or Japanese full stop, question or
+marks after the end (".[2] ", ".¹ ", ".[^1] ") and Markdown emphasis around it ("hours.** **You …")
+end with it. A Chinese or Japanese full stop, question or
 exclamation mark (`。？！`) ends one where it stands, since no space follows it. A reference
 abbreviation before a number ("Tab. 2", "ca. 30 min", "Art. 5") and a clause number ("3.1.") end
 nothing, and a fenced Markdown code block (```` ``` ```` … ```` ``` ````) is one span.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
 punctuation (a heading; in prose wrapped at a short width, only a line well short of the widest),
-after a table row (`| … |`), or before a list item or table row. It runs in linear time.
+after a table row (`| … |`) or a Markdown heading (`## …`, whatever its length), or before a list
+item, table row or Markdown heading. It runs in linear time.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ _BEFORE_NUMBER = {"ca", "tab", "tabs", "eq", "eqs", "art", "arts", "cl", "sec", 
 # A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
 # long run of dots not followed by a capital is tried from every dot, over the rest of the run
 _END = re.compile(
-    # the end mark, closing quotes or brackets, then any reference marks (".[2] ", ".[3, 4] ", ".¹ ")
-    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\])*+[¹²³⁰-⁹]*+"""
-    r"""(?=\s+['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
+    # the end mark, closing quotes, brackets or Markdown emphasis ("hours.** "), then any reference
+    # marks (".[2] ", ".[3, 4] ", ".¹ ", a Markdown footnote's ".[^1] "); the next may open with emphasis
+    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]*_~]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\]|\[\^[\w-]{1,30}\])*+[¹²³⁰-⁹]*+"""
+    r"""(?=\s+(?:\*{1,3}|_{1,3}|~~)?['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
     r"""|(?<![。？！])[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
 )
 # a Windows, old Mac or Unix line end (\r\n is one, never two), a form feed, NEL, or a Unicode line
@@ -56,6 +59,9 @@ _HEADING_MAX = 60
 # least _WRAPPED_SHARE of that width goes on into the next ("…expected to open in\nApril 2025")
 _WRAP_MIN, _WRAPPED_SHARE = 30, 0.6
 _LINE_START = re.compile(r"[ \t]*(\S)")  # a line's first character (within the line: linear)
+_QUOTED_TEXT = re.compile(r"[ \t]*(?:>[ \t]*)+(\S)")  # a block quote line's first character after its "> " marks
+# a Markdown heading line ("## Migrating from version 2 …"): a line of its own whatever its length
+_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]")
 _CLOSERS = ".!?:\"”'’)]"
 
 
@@ -64,6 +70,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     at = start
+    if start == 0 and (front := _FRONT_MATTER.match(text, 0, end)):  # each "key: value" line of its own
+        at = front.start(2)
+        for line_end in LINE_BREAK.finditer(text, at, front.end(2)):
+            if line := _trim(text, at, line_end.start()):
+                spans.append(line)
+            at = line_end.end()
+        at = front.end()
     for code_start, code_end in _fenced(text, start, end):  # a fenced code block is one span, fences and all
         spans.extend(_prose(text, at, code_start))
         if code := _trim(text, code_start, code_end):
@@ -77,6 +90,13 @@ def _prose(text: str, start: int, end: int):
     for block_start, block_end in _blocks(text, start, end):
         for line_start, line_end in _lines(text, block_start, block_end):
             yield from _sentences(text, line_start, line_end)
+
+
+# A Markdown document's front matter: "---" (YAML) or "+++" (TOML) on the first line, its fields (the
+# first a "key:" or "key ="), the same line again within 200 lines. Its lines start in lower case ("author: Daniel Ortiz") and had been read as one
+# wrapped sentence, quoted whole; each field is a line of its own.
+_FRONT_MATTER = re.compile(r"(---|\+\+\+)[ \t]*(?:\r\n|\n)(?=[A-Za-z_][\w-]*[ \t]*[:=])"  # a "key:" or "key =" first
+                           r"((?:.*(?:\r\n|\n)){0,200}?)\1[ \t]*(?:\r\n|\n|$)")
 
 
 # A Markdown code block: a line of three or more backticks or tildes opens it, the next line of the
@@ -93,7 +113,7 @@ def _fenced(text: str, start: int, end: int):
         if fence[0] == "`" and "`" in text[opening.end(1) : opening.end()]:
             at = opening.end()  # "```x``` …": inline code, not a fence
             continue
-        closing = re.compile(rf"(?m)^[ \t]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$").search(text, opening.end(), end)
+        closing = re.compile(rf"(?m)^[ \t]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\r?$").search(text, opening.end(), end)
         stop = closing.end() if closing else end
         yield opening.start(), stop
         at = stop
@@ -120,17 +140,27 @@ def _lines(text: str, start: int, end: int):
     wrapped_at = widest * _WRAPPED_SHARE if prose else widest + 1
     pos = line_start = start
     next_at, following = -1, ""  # the next non-space character: found once for a run of lines of spaces
+    in_item = False  # a list item, or a line indented under one
     for match in breaks:
-        line = text[line_start:match.start()].strip()
+        raw = text[line_start:match.start()]
+        line = raw.strip()
         line_start = match.end()
         if next_at < match.end():
             found = _NON_SPACE.search(text, match.end(), end)
             next_at, following = (found.start(), found.group()) if found else (end, "")
-        heading = len(line) <= _HEADING_MAX and len(line) < wrapped_at
+        in_item = bool(line) and (bool(_ITEM.match(raw)) and not line.startswith("|") or in_item and raw[:1] in " \t")
+        indented_next = text[match.end():match.end() + 1] in (" ", "\t") and not _ITEM.match(text, match.end(), end)
+        quoted = line.startswith(">") and following == ">"
+        if quoted:  # a block quote's line goes on as its text does after the next line's "> "
+            after = _QUOTED_TEXT.match(text, match.end(), end)
+            following = after.group(1) if after else following
+        heading = len(line) <= _HEADING_MAX and len(line) < wrapped_at and not (in_item and indented_next) and not quoted
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
+            or _HEADING_LINE.match(line)
             or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
+            or _HEADING_LINE.match(text, match.end(), end)  # or a Markdown heading
         ):
             yield pos, match.start()
             pos = match.end()
