@@ -531,6 +531,11 @@ def test_file_sha256_matches_hashlib(tmp_path):
     ("---\nauthor: A\n---\n# Overview\n\nThe pump is rated for 40 bar.\n", "Overview"),  # front matter without a title
     ("```python\nprint(1)\n```\nThe pump is rated for 40 bar.\n", "print(1)"),  # the fence is not the title
     ("***\n\nPump manual\n\nThe pump is rated for 40 bar.\n", "Pump manual"),
+    # as a reader sees it: a README's logo, badges and comments passed over, links' text, no emphasis or closing #s
+    ('<p align="center">\n  <img src="logo.svg" alt="Logo">\n</p>\n\n<h1 align="center">Pump</h1>\n\nText.\n', "Pump"),
+    ("[![Build](https://ci.example.com/b.svg)](https://ci.example.com)\n\n# Pump\n\nText.\n", "Pump"),
+    ("<!-- markdownlint-disable MD033 -->\n# **Pump**: the [manual](https://example.com) ##\n\nText.\n", "Pump: the manual"),
+    ('+++\ntitle = "Pump manual"\n+++\n\n# Changes\n', "Pump manual"),  # TOML front matter
 ])
 def test_markdown_front_matter_fences_and_rules_are_not_titles(tmp_path, text, title):
     path = tmp_path / "pump.md"
@@ -677,6 +682,10 @@ def test_delimited_text_is_read_as_a_markdown_table(tmp_path):
     assert load(tmp_path / "regions.csv").text == "| Region | 2022 | 2023 |\n|---|\n| North | 120 | 135 |"
     (tmp_path / "terms.csv").write_text("1999,2003\n2004,2008\n", "utf-8")
     assert load(tmp_path / "terms.csv").text == "| 1999 | 2003 |\n| 2004 | 2008 |"
+    (tmp_path / "years.csv").write_text("2021,2022,2023\n120,135,150\n", "utf-8")  # years in every cell
+    assert load(tmp_path / "years.csv").text == "| 2021 | 2022 | 2023 |\n|---|\n| 120 | 135 | 150 |"
+    (tmp_path / "missions.csv").write_text("Apollo,2019,2021\nGemini,2020,ongoing\n", "utf-8")  # no figures below: data
+    assert load(tmp_path / "missions.csv").text == "| Apollo | 2019 | 2021 |\n| Gemini | 2020 | ongoing |"
     (tmp_path / "huge.csv").write_text('id,note\n1,"' + "x" * 200_000 + '"\n', "utf-8")
     with pytest.raises(LoadError) as err:
         load(tmp_path / "huge.csv")
@@ -779,8 +788,10 @@ def note(kind: str, note_id: int, *paragraphs: str) -> str:
             + f"</w:{kind}>")
 
 
-def reference(kind: str, note_id: int, custom: bool = False) -> str:
-    return f'<w:r><w:{kind}Reference w:id="{note_id}"' + (' w:customMarkFollows="1"' if custom else "") + "/></w:r>"
+def reference(kind: str, note_id: int, custom: str = "") -> str:
+    """A run that refers to a note: numbered, or with the `custom` mark it writes (XML) after the reference."""
+    return (f'<w:r><w:{kind}Reference w:id="{note_id}"' + (' w:customMarkFollows="1"' if custom else "") + "/>"
+            + custom + "</w:r>")
 
 
 def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their_paragraph(tmp_path):
@@ -801,16 +812,26 @@ def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their
             + _p(item, _r("Lyon office"), reference("footnote", 3)) + _p(item, _r("Nice office"))
             + "<w:tbl><w:tr><w:tc>" + _p(_r("Lyon"), reference("footnote", 2)) + "</w:tc><w:tc>" + _p(_r("14")) + "</w:tc></w:tr>"
             + "<w:tr><w:tc>" + _p(_r("Nice")) + "</w:tc><w:tc>" + _p(_r("9")) + "</w:tc></w:tr></w:tbl>"
-            + _p(_r("Margins held"), reference("footnote", 9), reference("footnote", 3, custom=True), _r("* at 8%."),
+            + _p(_r("Margins held"), reference("footnote", 9), reference("footnote", 3, custom="<w:t>*</w:t>"), _r(" at 8%."),
                  reference("footnote", 1)))  # a note that is not there: no mark; one referred to again: no second copy
     doc = load(notes_docx(tmp_path / "report.docx", body, footnotes, endnotes, more={"word/numbering.xml": numbering}))
     assert doc.text == ("Revenue rose 12% in 2023.[1] Costs fell[2].\n\nNote 1: The figure excludes VAT.\n\nNote 2: See the annex.\n\n"
                         "Services grew fastest.\n\n- Lyon office[3]\n- Nice office\n\nNote 3: Before bonuses.\n\n"
                         "| Lyon[4] | 14 |\n| Nice | 9 |\n\nNote 4: Audited in March.\n\nRestated once.\n\nMargins held* at 8%.[1]\n")
-    # a custom mark ("*") is the note's mark: the text writes it, and the note is not numbered
-    body = _p(_r("Margins held"), reference("footnote", 3, custom=True), _r("* at 8%."), reference("footnote", 1))
-    assert load(notes_docx(tmp_path / "starred.docx", body, footnotes)).text == (
-        "Margins held* at 8%.[1]\n\nNote *: Before bonuses.\n\nNote 1: The figure excludes VAT.\n")
+    # a custom mark ("†", or a symbol font's character) is the note's mark: its run writes it, and the note is not numbered
+    body = _p(_r("Margins held"), reference("footnote", 3, custom="<w:t>†</w:t>"), _r(", before tax, at 8%."),
+              reference("footnote", 1), _r(" Sales"), reference("endnote", 1, custom='<w:sym w:font="Symbol" w:char="F02A"/>'), _r(" rose."))
+    assert load(notes_docx(tmp_path / "starred.docx", body, footnotes, endnotes)).text == (
+        "Margins held†, before tax, at 8%.[1] Sales* rose.\n\nNote †: Before bonuses.\n\nNote 1: The figure excludes VAT.\n\n"
+        "Note *: See the annex.\n")
+    # a note's table stays a table, and a note a note refers to follows it; a mark in a heading is not in the title
+    footnotes += note("footnote", 5, "Rates:").replace("</w:footnote>", "<w:tbl><w:tr><w:tc>" + _p(_r("North"))
+                                                    + "</w:tc><w:tc>" + _p(_r("5%"), reference("endnote", 1))
+                                                    + "</w:tc></w:tr></w:tbl></w:footnote>")
+    body = '<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr>' + _r("Annual report") + reference("footnote", 5) + "</w:p>"
+    document = load(notes_docx(tmp_path / "nested.docx", body, footnotes, endnotes))
+    assert document.text == "# Annual report[1]\n\nNote 1: Rates:\n\n| North | 5%[2] |\n\nNote 2: See the annex.\n"
+    assert document.title == "Annual report"
     # a damaged notes part is read as absent: the body as before, its references without marks
     damaged = notes_docx(tmp_path / "damaged.docx", _p(_r("Revenue rose."), reference("footnote", 1)), footnotes)
     assert load(_raw_docx(tmp_path / "damaged.docx", _p(_r("Revenue rose."), reference("footnote", 1)),
@@ -836,6 +857,10 @@ def test_a_word_document_s_chart_is_read_as_its_title_and_figures_after_its_para
     document = load(linked_docx(tmp_path / "staff.docx", body, {"rId7": ("chart", space)}))
     assert document.text == ("Headcount grew in both offices.\n\nStaff by city\n\n| City | Staff |\n|---|\n| Lyon | 14 |\n"
                              "| Paris | 40 |\n\nHiring continues.\n")
+    # a chart in a table's cell follows the table (its rows had been glued into the cell)
+    table = "<w:tbl><w:tr><w:tc>" + _p(_r("Cities"), drawing) + "</w:tc><w:tc>" + _p(_r("2")) + "</w:tc></w:tr></w:tbl>"
+    assert load(linked_docx(tmp_path / "cell.docx", table, {"rId7": ("chart", space)})).text == (
+        "| Cities | 2 |\n\nStaff by city\n\n| City | Staff |\n|---|\n| Lyon | 14 |\n| Paris | 40 |\n")
     # a chart part that is missing or damaged is read as absent
     assert load(_raw_docx(tmp_path / "lost.docx", body)).text == "Headcount grew in both offices.\n\nHiring continues.\n"
     assert load(linked_docx(tmp_path / "damaged.docx", body, {"rId7": ("chart", "<c:chartSpace")})).text == (

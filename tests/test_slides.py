@@ -290,24 +290,42 @@ def test_a_chart_is_read_as_its_title_and_a_table_of_its_figures(tmp_path):
 def test_a_chart_s_figures_read_as_the_chart_shows_them():
     from lxml import etree
 
-    from assistant.ingest.charts import CHART, chart_table
+    from assistant.ingest.charts import CHART, chart_tables
 
-    def series(name: str, categories: str, values: str, fmt: str) -> str:
-        return (f"<c:ser><c:tx><c:v>{name}</c:v></c:tx>{categories}<c:val><c:numRef><c:numCache><c:formatCode>{fmt}</c:formatCode>"
-                f"{values}</c:numCache></c:numRef></c:val></c:ser>")
-
-    def points(*values, kind: str = "numCache") -> str:
+    def points(*values) -> str:
         return "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values) if v is not None)
 
-    months = f"<c:cat><c:numRef><c:numCache><c:formatCode>mmm yy</c:formatCode>{points(44927, 44958)}</c:numCache></c:numRef></c:cat>"
-    regions = ("<c:cat><c:multiLvlStrRef><c:multiLvlStrCache><c:lvl>" + points("North", "South") + "</c:lvl><c:lvl>"
-               + points("Europe") + "</c:lvl></c:multiLvlStrCache></c:multiLvlStrRef></c:cat>")
-    space = (f'<c:chartSpace xmlns:c="{CHART}"><c:chart><c:plotArea><c:lineChart>'
-             + series("Sales", months, points(1234.5, 0.30000000000000004), "General")
-             + series("Days", months, points(3, None), '0 "days"')  # a point left empty; quoted text is no date code
-             + "</c:lineChart><c:barChart>" + "<c:ser>" + regions + "<c:val><c:numRef><c:numCache>" + points(7, 9)
-             + "</c:numCache></c:numRef></c:val></c:ser></c:barChart></c:plotArea></c:chart></c:chartSpace>")
-    assert chart_table(etree.fromstring(space)) == ("", [
-        "|  | Sales | Days | Series 3 |", "|---|", "| 2023-01-01 | 1234.5 | 3 |  |", "| 2023-02-01 | 0.3 |  |  |",
-        "| North |  |  | 7 |", "| South |  |  | 9 |"])
-    assert chart_table(etree.fromstring(f'<c:chartSpace xmlns:c="{CHART}"><c:chart><c:plotArea/></c:chart></c:chartSpace>')) == ("", [])
+    def numbers(fmt: str, *values, tag: str = "val") -> str:
+        return f"<c:{tag}><c:numRef><c:numCache><c:formatCode>{fmt}</c:formatCode>{points(*values)}</c:numCache></c:numRef></c:{tag}>"
+
+    def series(name: str, categories: str, *more: str) -> str:
+        return f"<c:ser><c:tx><c:v>{name}</c:v></c:tx>{categories}{''.join(more)}</c:ser>"
+
+    def chart(*parts: str, title: str = "") -> str:
+        return (f'<c:chartSpace xmlns:c="{CHART}" xmlns:a="{_A}"><c:chart>{title}<c:plotArea>{"".join(parts)}</c:plotArea>'
+                "</c:chart></c:chartSpace>")
+
+    # quarters of two years: a label that repeats keeps its figures; the levels read together
+    quarters = ("<c:cat><c:multiLvlStrRef><c:multiLvlStrCache><c:lvl>" + points("Q1", "Q2", "Q1", "Q2") + "</c:lvl><c:lvl>"
+                + '<c:pt idx="0"><c:v>2023</c:v></c:pt><c:pt idx="2"><c:v>2024</c:v></c:pt></c:lvl></c:multiLvlStrCache>'
+                "</c:multiLvlStrRef></c:cat>")
+    title = '<c:title><c:tx><c:rich><a:p><a:r><a:t>Sales (</a:t></a:r><a:r><a:t>€m)</a:t></a:r></a:p></c:rich></c:tx></c:title>'
+    space = chart("<c:barChart>" + series("Sales | EUR", quarters, numbers("General", 10, 11, 20, 0.30000000000000004))
+                  + "</c:barChart>", title=title)
+    assert chart_tables(etree.fromstring(space)) == ("Sales (€m)", [[
+        "|  | Sales / EUR |", "|---|", "| 2023 Q1 | 10 |", "| 2023 Q2 | 11 |", "| 2024 Q1 | 20 |", "| 2024 Q2 | 0.3 |"]])
+    # dates, times, durations, quoted text and a date past the year 9999
+    hours = numbers("m/d/yyyy h:mm", 45292.5, 45292.75, tag="cat")
+    space = chart("<c:lineChart>" + series("Start", hours, numbers("h:mm", 0.5, 0.75))
+                  + series("Took", hours, numbers("[h]:mm:ss", 1.5, None)) + series("Days", hours, numbers('0 "days"', 3, 2958000))
+                  + series("Day", hours, numbers("mmm yy", 44927, 2958466)) + "</c:lineChart>")
+    assert chart_tables(etree.fromstring(space))[1] == [[
+        "|  | Start | Took | Days | Day |", "|---|", "| 2024-01-01 12:00 | 12:00 | 36:00:00 | 3 | 2023-01-01 |",
+        "| 2024-01-01 18:00 | 18:00 |  | 2958000 | 2958466 |"]]
+    # a scatter chart's series with other x values: a table each; a bubble chart's sizes: a column
+    xy = chart("<c:bubbleChart>" + series("A", numbers("General", 1, 2, tag="xVal"), numbers("General", 5, 6, tag="yVal"),
+                                         numbers("General", 500, 900, tag="bubbleSize"))
+               + series("B", numbers("General", 1, 1, tag="xVal"), numbers("General", 7, 8, tag="yVal")) + "</c:bubbleChart>")
+    assert chart_tables(etree.fromstring(xy))[1] == [["|  | A | A (size) |", "|---|", "| 1 | 5 | 500 |", "| 2 | 6 | 900 |"],
+                                                     ["|  | B |", "|---|", "| 1 | 7 |", "| 1 | 8 |"]]
+    assert chart_tables(etree.fromstring(chart())) == ("", [])

@@ -1,12 +1,15 @@
-"""Charts of Office documents (a chart part, `c:chartSpace`): their title and their figures as a table.
+"""Charts of Office documents (a chart part, `c:chartSpace`): their title and their figures as tables.
 
 A chart keeps a copy of the figures it draws (its caches), so they are read from the chart part
-itself, not from the workbook beside it: each category a row and each series a column ("| Quarter
+itself, not from the workbook beside it: each point a row and each series a column ("| Quarter
 | 2023 | 2024 |" over "| Q1 | 10% | 12% |"), the header the category axis's title (or nothing) and
-the series' names ("Series n" for one without a name), as Markdown writes a table with a header.
-A scatter chart's x values are its categories. Values read as the chart shows them where its
-number format is a percentage (0.25 in "0%" is "25%") or a date (a day number in "mmm yy" is
-"2023-01-01"), else as stored, without binary noise (0.30000000000000004 is "0.3").
+the series' names ("Series n" for one without a name; a bubble chart's sizes a column of their
+own), as Markdown writes a table with a header. A category of several levels reads all of them
+("2023 Q1"); points are rows by their place, so a label that repeats keeps its figures. Series
+whose categories differ (a scatter chart's x values, its categories) make a table each. Values
+read as the chart shows them where its number format is a percentage (0.25 in "0%" is "25%"), a
+date or time (a day number in "mmm yy" is "2023-01-01", in "h:mm" 0.5 is "12:00", in "[h]:mm"
+1.5 is "36:00"), else as stored, without binary noise (0.30000000000000004 is "0.3").
 """
 
 from __future__ import annotations
@@ -16,66 +19,90 @@ import re
 
 from assistant.ingest.sentences import HEADER_LINE, table_row
 
-__all__ = ["CHART", "STRICT_CHART", "STRICT_NAMES", "chart_table"]
+__all__ = ["CHART", "STRICT_CHART", "STRICT_NAMES", "chart_tables"]
 
 CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 STRICT_CHART = b"http://purl.oclc.org/ooxml/drawingml/chart"
 _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 STRICT_NAMES = {STRICT_CHART: CHART.encode(), b"http://purl.oclc.org/ooxml/drawingml/main": _A.encode()}  # Strict Open XML's
-_PERCENT = re.compile(r'(?<!\\)%(?=(?:[^"]*"[^"]*")*[^"]*$)')  # a % outside quotes, not escaped
 _DECIMALS = re.compile(r"\.([0#?]+)")
+_LITERALS = re.compile(r'"[^"]*"|\[\$[^\]]*\]|\[(?:Red|Black|Blue|Green|Color\s*\d+|[<>=][^\]]*)\]|\\.|_.|\*.', re.I)  # text, currencies, colours
 _DATE = re.compile(r"(?i)y|d|mmm")  # year, day or month-name codes ("m" alone may be minutes)
-_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # a format's quoted text, [codes] and escaped characters
+_TIME = re.compile(r"(?i)h|s|am/pm")
+_ELAPSED = re.compile(r"(?i)\[h+\]")
+_SECONDS = re.compile(r"(?i)s")
+_NAMED_FORMATS = {"general", "standard", "@"}
+_LAST_DAY = datetime.datetime(9999, 12, 31, 23, 59, 59)
 
 
 def _c(name: str) -> str:
     return f"{{{CHART}}}{name}"
 
 
-def chart_table(space) -> tuple[str, list[str]]:
-    """A parsed chart part's title ("" when none) and its figures as Markdown table lines (none
-    when it holds no series)."""
+def chart_tables(space) -> tuple[str, list[list[str]]]:
+    """A parsed chart part's title ("" when none) and its figures as Markdown tables, each a list
+    of lines (none when it holds no series)."""
     chart = space.find(_c("chart"))
     if chart is None:
         return "", []
-    date1904 = (space.find(_c("date1904")) is not None and space.find(_c("date1904")).get("val", "1") in ("1", "true"))
+    flag = space.find(_c("date1904"))
+    date1904 = flag is not None and flag.get("val", "1") in ("1", "true")
     title = _title(chart.find(_c("title")))
     area = chart.find(_c("plotArea"))
     if area is None:
         return title, []
-    categories: dict[str, None] = {}  # in order, every series' own
-    series: list[tuple[str, dict[str, str]]] = []
+    groups: list[tuple[dict[int, str], list[tuple[str, dict[int, str]]]]] = []  # (labels, [(series name, values)])
+    count = 0
     for ser in area.iter(_c("ser")):
-        labels = _points(ser.find(_c("cat")) if ser.find(_c("cat")) is not None else ser.find(_c("xVal")), date1904)
-        values = _points(ser.find(_c("val")) if ser.find(_c("val")) is not None else ser.find(_c("yVal")), date1904)
+        labels = _points(_first(ser, "cat", "xVal"), date1904)
+        values = _points(_first(ser, "val", "yVal"), date1904)
         if not values:
             continue
-        named = {labels.get(i, str(i + 1)): value for i, value in values.items()}
-        categories.update(dict.fromkeys(labels.get(i, str(i + 1)) for i in sorted(set(labels) | set(values))))
-        series.append((_title(ser) or f"Series {len(series) + 1}", named))
-    if not series:
-        return title, []
+        count += 1
+        name = _title(ser) or f"Series {count}"
+        columns = [(name, values)]
+        if (sizes := _points(ser.find(_c("bubbleSize")), date1904)):
+            columns.append((f"{name} (size)", sizes))
+        same = next((g for g in groups if g[0] == labels or not labels), None)
+        if same is None:
+            groups.append((labels, columns))
+        else:
+            same[1].extend(columns)
     axis = next((a for a in (*area.findall(_c("catAx")), *area.findall(_c("dateAx"))) if a.find(_c("title")) is not None), None)
-    rows = [table_row([_title(axis.find(_c("title"))) if axis is not None else "", *(name for name, _ in series)]), HEADER_LINE]
-    rows += [table_row([category, *(values.get(category, "") for _, values in series)]) for category in categories]
-    return title, rows
+    corner = _title(axis.find(_c("title"))) if axis is not None else ""
+    tables = []
+    for labels, columns in groups:
+        places = sorted(set(labels).union(*(values for _, values in columns)))
+        rows = [table_row([_cell(corner), *(_cell(name) for name, _ in columns)]), HEADER_LINE]
+        rows += [table_row([labels.get(i, str(i + 1)), *(values.get(i, "") for _, values in columns)]) for i in places]
+        tables.append(rows)
+    return title, tables
+
+
+def _first(ser, *names: str):
+    return next((found for name in names if (found := ser.find(_c(name))) is not None), None)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "/")
 
 
 def _title(holder) -> str:
-    """The text of a title or series name (`c:tx`: rich text, or the cached text of a cell)."""
+    """The text of a title or series name (`c:tx`: rich text, its runs as one word where they
+    meet, or the cached text of a cell)."""
     text = holder.find(_c("tx")) if holder is not None else None
     if text is None:
         return ""
     rich = text.find(_c("rich"))
     if rich is not None:
-        return " ".join(" ".join("".join(run.itertext()) for run in p.iter(f"{{{_A}}}t")) for p in rich.iter(f"{{{_A}}}p")).strip()
-    cached = [v.text or "" for v in text.iter(_c("v"))]
-    return " ".join(" ".join(cached).split())
+        return " ".join(" ".join("".join(t.text or "" for t in p.iter(f"{{{_A}}}t")).split()) for p in rich.iter(f"{{{_A}}}p")).strip()
+    return " ".join(" ".join(v.text or "" for v in text.iter(_c("v"))).split())
 
 
 def _points(data, date1904: bool) -> dict[int, str]:
     """A series' categories or values by point index, from the cache of its cells (or its literal
-    values), each as the chart shows it; a multi-level category's innermost level."""
+    values), each as the chart shows it; a category of several levels as all of them, the outer
+    first ("2023 Q1")."""
     if data is None:
         return {}
     cache = next((node for node in data.iter() if node.tag in (_c("strCache"), _c("numCache"), _c("strLit"), _c("numLit"),
@@ -83,9 +110,21 @@ def _points(data, date1904: bool) -> dict[int, str]:
     if cache is None:
         return {}
     if cache.tag == _c("multiLvlStrCache"):
-        cache = cache.find(_c("lvl"))
-        if cache is None:
+        levels = [_cached(level, False, date1904) for level in cache.findall(_c("lvl"))]  # the innermost first
+        if not levels:
             return {}
+        found = dict(levels[0])
+        for outer in levels[1:]:  # a group's label stands at its first point and holds until the next
+            starts = sorted(outer)
+            for i in found:
+                at = next((s for s in reversed(starts) if s <= i), None)
+                if at is not None:
+                    found[i] = f"{outer[at]} {found[i]}"
+        return found
+    return _cached(cache, cache.tag in (_c("numCache"), _c("numLit")), date1904)
+
+
+def _cached(cache, numbers: bool, date1904: bool) -> dict[int, str]:
     fmt = cache.findtext(_c("formatCode")) or ""
     found = {}
     for point in cache.findall(_c("pt")):
@@ -95,23 +134,36 @@ def _points(data, date1904: bool) -> dict[int, str]:
             continue
         value = point.findtext(_c("v"))
         if value is not None and value.strip():
-            found[index] = _shown(value.strip(), point.get("formatCode") or fmt, date1904) if cache.tag in (
-                _c("numCache"), _c("numLit")) else " ".join(value.split()).replace("|", "/")
+            found[index] = _shown(value.strip(), point.get("formatCode") or fmt, date1904) if numbers else _cell(value)
     return found
 
 
 def _shown(value: str, fmt: str, date1904: bool) -> str:
-    """A cached number as its format shows it: a percentage, a date, else the number itself."""
+    """A cached number as its format shows it: a percentage, a date or time, else the number itself."""
     try:
         number = float(value)
     except ValueError:
-        return value
+        return _cell(value)
     if number != number or number in (float("inf"), float("-inf")):
         return value
-    if _PERCENT.search(fmt):
-        decimals = _DECIMALS.search(fmt.split("%")[0])
+    codes = "" if fmt.strip().lower() in _NAMED_FORMATS else _LITERALS.sub("", fmt.split(";")[0])
+    if "%" in codes:
+        decimals = _DECIMALS.search(codes.split("%")[0])
         return f"{number * 100:.{len(decimals.group(1)) if decimals else 0}f}%"
-    if _DATE.search(_LITERALS.sub("", fmt)) and 0 <= number < 2958466:  # Excel's days (to 9999-12-31)
-        start = datetime.date(1904, 1, 1) if date1904 else datetime.date(1899, 12, 30)
-        return (start + datetime.timedelta(days=int(number))).isoformat()
+    dated, timed = bool(_DATE.search(codes)), bool(_TIME.search(codes))
+    if _ELAPSED.search(fmt) and number >= 0:  # "[h]:mm": hours past a day
+        seconds = round(number * 86400)
+        shown = f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
+        return shown + (f":{seconds % 60:02d}" if _SECONDS.search(codes) else "")
+    if (dated or timed) and number >= 0:
+        start = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
+        try:
+            when = start + datetime.timedelta(days=number)
+        except OverflowError:
+            return f"{number:.15g}"
+        if when > _LAST_DAY:
+            return f"{number:.15g}"
+        when = when.replace(microsecond=0) + datetime.timedelta(seconds=round(when.microsecond / 1e6))
+        clock = when.strftime("%H:%M:%S" if _SECONDS.search(codes) else "%H:%M")
+        return f"{when.date().isoformat()} {clock}" if dated and timed else when.date().isoformat() if dated else clock
     return f"{number:.15g}"

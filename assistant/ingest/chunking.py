@@ -38,7 +38,11 @@ from assistant.ingest.sentences import split_sentences
 # "|---|" line, and a Word table is set apart from the next by a blank line. 11: a Word document's
 # text boxes, footnotes and endnotes are read. 12: a web page's <thead> row and a CSV's row of years
 # over other figures are headers. 13: charts in decks and Word documents are read, their figures as a table.
-CHUNKER_VERSION = 13
+# 14: Markdown split as it reads (a code block closes under Windows line ends, emphasis and footnote
+# marks end a sentence, a long "#" heading is a line of its own, wrapped items and block quotes go
+# on, front matter's fields are lines); a chart's repeated labels keep their figures, its times read
+# as shown; a Word note's table stays one, a chart in a cell follows its table.
+CHUNKER_VERSION = 14
 
 
 @dataclass(frozen=True)

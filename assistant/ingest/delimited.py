@@ -76,7 +76,8 @@ def _years_header(first: list[str], below: list[list[str]]) -> bool:
     """Whether a first row is a header of years over columns of other figures ("Region,2021,2022"
     over "North,120,135"; its first cell may be empty, as a pivot table's corner is): two or more
     distinct years in order, every other cell text, and a figure below them that is no year."""
-    corner, cells = (first[0], first[1:]) if len(first) > 2 else ("", first)
+    every = all(_YEAR.fullmatch(cell) for cell in first)
+    corner, cells = ("", first) if every or len(first) < 3 else (first[0], first[1:])
     years = [c for c, cell in enumerate(cells, len(first) - len(cells)) if _YEAR.fullmatch(cell)]
     if len(years) < 2 or corner and _NUMBER.fullmatch(corner) or not all(cells):
         return False
@@ -85,7 +86,7 @@ def _years_header(first: list[str], below: list[list[str]]) -> bool:
     values = [int(first[c]) for c in years]
     if len(set(values)) < len(values) or values not in (sorted(values), sorted(values, reverse=True)):
         return False
-    return any(c < len(row) and row[c] and not _YEAR.fullmatch(row[c]) for row in below for c in years)
+    return any(c < len(row) and _NUMBER.fullmatch(row[c]) and not _YEAR.fullmatch(row[c]) for row in below for c in years)
 
 
 def _is_data(first: list[str], below: list[list[str]]) -> bool:

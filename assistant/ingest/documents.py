@@ -222,24 +222,38 @@ def _looks_garbled(text: str) -> bool:
 
 
 _NOT_A_TITLE = re.compile(r"(```|~~~|---+$|\*\*\*+$|___+$|\|)")  # a code fence, a rule or a table row (Markdown)
-_FRONT_MATTER_TITLE = re.compile(r"title:\s*(.+)$", re.IGNORECASE)
+_FRONT_MATTER_TITLE = re.compile(r"title\s*[:=]\s*(.+)$", re.IGNORECASE)  # YAML's "title:", TOML's "title ="
+# Markdown's markup around a title's words: an image or badge (as nothing), a link (as its text),
+# emphasis and code marks, a heading's closing "#"s
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+_EMPHASIS = re.compile(r"(?<!\w)[*_`]+|[*_`]+(?!\w)")
 
 
 def _title(text: str, source: str) -> str:
     """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
-    YAML front matter's `title:`, else a leading markdown heading or short first line (code fences
-    and rules passed over), else the file name."""
+    YAML or TOML front matter's title, else a leading markdown heading or short first line as
+    read (its tags, images, links' addresses and emphasis left out; code fences, rules, comments
+    and lines of markup alone passed over), else the file name."""
     lines = [line.strip() for line in LINE_BREAK.split(text.lstrip(), 60)[:60]]
-    if lines and lines[0] == "---" and "---" in lines[1:]:  # front matter (Markdown)
-        end = lines.index("---", 1)
+    if lines and lines[0] in ("---", "+++") and lines[0] in lines[1:]:  # front matter (Markdown)
+        end = lines.index(lines[0], 1)
         named = [m.group(1).strip().strip("\"'") for m in map(_FRONT_MATTER_TITLE.match, lines[1:end]) if m]
         if named and 0 < len(named[0]) <= 120:
             return named[0]
         lines = lines[end + 1:]
-    first = " ".join(next((line for line in lines if line and not _NOT_A_TITLE.match(line)), "").lstrip("#").split())
+    first = next((read for line in lines if line and not _NOT_A_TITLE.match(line) and (read := _as_read(line))), "")
     if 0 < len(first) <= 120:
         return first
     return Path(source).stem.replace("_", " ")
+
+
+def _as_read(line: str) -> str:
+    """A line's words as a reader sees them: without HTML tags and comments, images, links'
+    addresses, emphasis marks and a heading's "#"s."""
+    line = _LINK.sub(r"\1", _IMAGE.sub("", re.sub(r"<!--.*?(?:-->|$)", "", line)))
+    words = _EMPHASIS.sub("", HTML_TAG.sub(" ", line)).strip().strip("#")
+    return " ".join(words.split())
 
 
 # --- HTML ---------------------------------------------------------------------------------

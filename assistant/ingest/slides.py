@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.ingest.charts import CHART, STRICT_CHART, chart_table
+from assistant.ingest.charts import CHART, STRICT_CHART, chart_tables
 from assistant.ingest.package import (
     MIB, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
     relationships_part,
@@ -168,11 +168,10 @@ class _Reader:
         title, blocks = "", []
         for shape in _walk(root.find(f"{_p('cSld')}/{_p('spTree')}")):
             if shape.tag == _p("graphicFrame"):
-                caption, rows = self._chart(shape, name)
-                rows = _table(shape) or self._diagram(shape, name) or rows
+                rows = _table(shape) or self._diagram(shape, name)
+                caption, tables = self._chart(shape, name) if not rows else ("", [])
                 blocks.extend([caption] if caption else [])
-                if rows:
-                    blocks.append("\n".join(rows))
+                blocks.extend("\n".join(lines) for lines in ([rows] if rows else tables))
                 continue
             holder = shape.find(f"{_p('nvSpPr')}/{_p('nvPr')}/{_p('ph')}")
             kind = None if holder is None else holder.get("type", "body")
@@ -193,13 +192,13 @@ class _Reader:
                 blocks.append("\n".join(lines))
         return " ".join(title.split()), blocks
 
-    def _chart(self, frame, name: str) -> tuple[str, list[str]]:
-        """A chart's title and figures (`charts.chart_table`), from the chart part it links to."""
+    def _chart(self, frame, name: str) -> tuple[str, list[list[str]]]:
+        """A chart's title and figures (`charts.chart_tables`), from the chart part it links to."""
         found = frame.find(f".//{{{CHART}}}chart")
         part = dict((rid, part) for rid, _, part in self.links(name)).get(found.get(f"{{{_R}}}id")) if found is not None else None
         if part is None or part not in self.members:
             return "", []
-        return chart_table(self.part(part))
+        return chart_tables(self.part(part))
 
     def _diagram(self, frame, name: str) -> list[str]:
         """A SmartArt diagram's text, each of its points an item, from its data part."""

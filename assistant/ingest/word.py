@@ -31,7 +31,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from assistant.ingest.charts import CHART, STRICT_NAMES, chart_table
+from assistant.ingest.charts import CHART, STRICT_NAMES, chart_tables
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
@@ -211,12 +211,13 @@ class _Linked:
     """What the main part links to and the text refers to: its footnotes and endnotes
     (`w:footnote`/`w:endnote` elements; not the separators), with the mark each gets when first
     referred to (one sequence of numbers over both kinds, or the custom mark written in the text),
-    and its charts' titles and tables by relationship id (`charts.chart_table`)."""
+    and its charts' titles and tables by relationship id (`charts.chart_tables`)."""
 
     def __init__(self, archive=None, members=None, main: str = ""):
         self.notes: dict[tuple[str, str], object] = {}
         self.marks: dict[tuple[str, str], str] = {}
-        self.charts: dict[str, tuple[str, list[str]]] = {}
+        self.charts: dict[str, tuple[str, list[list[str]]]] = {}
+        self.numbered = 0  # notes numbered so far
         if archive is None:
             return
         budget = BODY_MOST - members[main].file_size  # the body, its notes and charts are bounded together
@@ -229,7 +230,7 @@ class _Linked:
                 continue
             budget -= members[name].file_size
             if kind == "chart":
-                self.charts[rid] = chart_table(root)
+                self.charts[rid] = chart_tables(root)
                 continue
             for note in root.iter(_w(kind[:-1])):
                 if note.get(_w("type"), "normal") == "normal":
@@ -242,7 +243,9 @@ class _Linked:
             return "", None
         if key in self.marks:
             return self.marks[key], None
-        self.marks[key] = custom or str(1 + sum(1 for m in self.marks.values() if m.isdigit()))
+        if not custom:
+            self.numbered += 1
+        self.marks[key] = custom or str(self.numbered)
         return self.marks[key], self.notes[key]
 
 
@@ -251,8 +254,9 @@ class _Reader:
                  flushes: bool = True):
         self.styles, self.numbering, self.max_chars = styles, numbering, max_chars
         self.notes = notes or _Linked()
-        self.flushes = flushes  # False in a cell: its notes follow the table
-        self.pending: list[tuple[str, object]] = []  # (mark, note) referred to, to follow the current block, list or table
+        self.flushes = flushes  # False in a cell or a note: its notes and charts follow the table or note
+        self.flushing = False
+        self.pending: list[tuple[str, object]] = []  # (mark, note) or ("", chart id): to follow the current block, list or table
         self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "p", "item" or "row"
         self.raw: list[str] = []  # each block's words without the marks added here (for a cell)
         self.chars = 0
@@ -272,7 +276,7 @@ class _Reader:
                         first = False
 
     def _add(self, kind: str, text: str, raw: str = "") -> None:
-        if self.pending and self.flushes and not self._continues(kind):
+        if self.pending and self.flushes and not self.flushing and not self._continues(kind):
             self.flush_notes()
         self.blocks.append((kind, text))
         self.raw.append(raw or text)
@@ -287,13 +291,28 @@ class _Reader:
         return (kind == before == "item") or (kind == "row" and before in ("row", "table"))
 
     def flush_notes(self) -> None:
-        """The notes referred to so far, each as its paragraphs, the first after its mark."""
-        pending, self.pending = self.pending, []
-        for mark, note in pending:
+        """The notes and charts held back so far: each note as its blocks, the first after its
+        mark ("Note 1: …"), then the notes and charts they hold themselves; each chart as its title
+        and tables."""
+        self.flushing = True
+        try:
+            self._flush()
+        finally:
+            self.flushing = False
+
+    def _flush(self) -> None:
+        while self.pending:
+            mark, held = self.pending.pop(0)
+            if not mark:
+                self._chart(held)
+                continue
             reader = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
-            reader.blocks_of(note)
-            for i, (_, text) in enumerate(reader.blocks):
-                self._add("p", f"Note {mark}: {text}" if i == 0 else text)
+            reader.blocks_of(held)
+            if not reader.blocks or reader.blocks[0][0] != "p":
+                self._add("p", f"Note {mark}:")  # (one that opens with a list or table)
+            for i, (kind, text) in enumerate(reader.blocks):
+                self._add(kind, f"Note {mark}: {text}" if i == 0 and kind == "p" else text)
+            self.pending[:0] = reader.pending
 
     def _paragraph(self, p) -> None:
         props = p.find(_w("pPr"))
@@ -301,22 +320,26 @@ class _Reader:
         if style_id in self.styles.hidden:  # (a paragraph style that hides its text)
             return
         boxes, notes = [], []
-        text = " ".join(_run_text(p, self.styles.hidden, boxes, self._note(notes)).replace("\t", " ").split())
+        marked, plain = _run_text(p, self.styles.hidden, boxes, self._note(notes))
+        text = " ".join(marked.replace("\t", " ").split())
         if text:
-            self._text(text, props, style_id)
+            self._text(text, props, style_id, " ".join(plain.replace("\t", " ").split()))
         self.pending.extend(notes)
-        for box in boxes:  # a text box's paragraphs, or a chart's title and table, after the paragraph it is anchored in
-            if box.tag == f"{{{CHART}}}chart":
-                self._chart(box.get(f"{{{_R}}}id", ""))
-            else:
+        for box in boxes:  # a text box's paragraphs, or a chart's title and tables, after the paragraph it is anchored in
+            if box.tag != f"{{{CHART}}}chart":
                 self.blocks_of(box)
+            elif self.flushes:
+                self._chart(box.get(f"{{{_R}}}id", ""))
+            else:  # in a table's cell (or a note): after the table
+                self.pending.append(("", box.get(f"{{{_R}}}id", "")))
 
     def _chart(self, rid: str) -> None:
-        title, rows = self.notes.charts.get(rid, ("", []))
+        title, tables = self.notes.charts.get(rid, ("", []))
         if title:
             self._add("p", title)
-        for i, row in enumerate(rows):
-            self._add("row" if i else "table", row)
+        for rows in tables:
+            for i, row in enumerate(rows):
+                self._add("row" if i else "table", row)
 
     def _note(self, found: list):
         """What `_run_text` calls at a note reference: its mark as the text shows it (none for a
@@ -328,7 +351,7 @@ class _Reader:
             return f"[{mark}]" if mark and not custom else ""
         return reference
 
-    def _text(self, text: str, props, style_id: str) -> None:
+    def _text(self, text: str, props, style_id: str, plain: str) -> None:
         style = self.styles.names.get(style_id, style_id)
         outline = _val(props, "outlineLvl") if props is not None else None
         heading = _HEADING_NAME.match(style)
@@ -336,7 +359,7 @@ class _Reader:
                  else _number(outline, 9, 9) + 1 if outline is not None and _number(outline, 9, 9) < 6
                  else self.styles.levels.get(style_id, 0))
         if level:
-            self.title = self.title or (text if level == 1 else "")
+            self.title = self.title or (plain if level == 1 else "")  # (without note marks)
             self._add("p", "#" * level + " " + text, text)
             return
         num = props.find(_w("numPr")) if props is not None else None
@@ -410,12 +433,12 @@ def _has_header(table, first_row) -> bool:
     return repeated is not None and _on(repeated)
 
 
-def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = None, note=None) -> str:
-    """A paragraph's text as shown (see the module's doc); runs of `hidden_styles` are hidden. Its
-    text boxes' contents are put in `boxes`; at a note reference, `note(kind, id, custom mark or
-    None)` gives the mark to write."""
+def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = None, note=None) -> tuple[str, str]:
+    """A paragraph's text as shown (see the module's doc), and the same without note marks; runs of
+    `hidden_styles` are hidden. Its text boxes' contents are put in `boxes`; at a note reference,
+    `note(kind, id, custom mark or None)` gives the mark to write."""
     out: list[str] = []
-    references: list[tuple[int, str, str, bool]] = []  # (where in out, kind, id, whether the text writes its mark)
+    references: list[tuple[int, str, str, str | None]] = []  # (where in out, kind, id, the mark the text writes)
 
     def walk(node) -> None:
         for child in node:
@@ -423,8 +446,8 @@ def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = Non
             if not isinstance(tag, str):
                 continue
             if tag in _NOTE_REFERENCES and note is not None:
-                references.append((len(out), _NOTE_REFERENCES[tag], child.get(_w("id"), ""),
-                                   _on_attribute(child.get(_w("customMarkFollows")))))
+                written = _custom_mark(child) if _on_attribute(child.get(_w("customMarkFollows"))) else None
+                references.append((len(out), _NOTE_REFERENCES[tag], child.get(_w("id"), ""), written))
                 out.append("")  # its mark, once known
                 continue
             if tag in _BOX_HOLDERS and boxes is not None:
@@ -441,14 +464,36 @@ def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = Non
                 out.append(" ")
             elif tag == _w("noBreakHyphen"):
                 out.append("-")
+            elif tag == _w("sym"):
+                out.append(_symbol(child))
             elif tag != _w("p"):  # a paragraph inside one is a text box's: read after it
                 walk(child)
 
     walk(p)
-    for at, kind, note_id, custom in references:  # in the text's order; a custom mark is the first word after it
-        written = "".join(out[at:]).split() if custom else None
-        out[at] = note(kind, note_id, (written[0] if written else "*") if custom else None)
-    return "".join(out)
+    plain = "".join(out)
+    for at, kind, note_id, written in references:  # in the text's order
+        out[at] = note(kind, note_id, written)
+    return "".join(out), plain
+
+
+def _custom_mark(reference) -> str:
+    """The mark a reference's own run writes after it ("*", "†", a symbol), "*" when it writes none."""
+    mark = []
+    for sibling in reference.itersiblings():
+        if sibling.tag == _w("t"):
+            mark.append(sibling.text or "")
+        elif sibling.tag == _w("sym"):
+            mark.append(_symbol(sibling))
+    return " ".join("".join(mark).split()) or "*"
+
+
+def _symbol(sym) -> str:
+    """A `w:sym` character (a symbol font's, written in its private-use range): as its character."""
+    try:
+        code = int(sym.get(_w("char"), ""), 16)
+    except ValueError:
+        return ""
+    return chr(code - 0xF000) if 0xF020 <= code <= 0xF0FF else chr(code) if 0x20 <= code < 0x110000 else ""
 
 
 _BOX_HOLDERS = {_w("drawing"), _w("pict"), f"{{{_MC}}}AlternateContent"}
