@@ -194,6 +194,10 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     thead = "<table><thead><tr><td>Line<td>Opened</thead><tbody><tr><td>Line 1<td>1998</tbody></table>"
     assert html_visible_text(thead) == "| Line | Opened |\n|---|\n| Line 1 | 1998 |"
     assert html_visible_text(thead.replace("thead", "tbody")) == "| Line | Opened |\n| Line 1 | 1998 |"
+    # a first row bold in every word is a header as a reader takes it; one with a word not bold is not
+    bold = "<table><tr><td><b>Line</b><td><strong>Opened</strong><tr><td>Line 1<td>1998</table>"
+    assert html_visible_text(bold) == "| Line | Opened |\n|---|\n| Line 1 | 1998 |"
+    assert html_visible_text(bold.replace("<b>Line</b>", "<b>Line</b> no.")) == "| Line no. | Opened |\n| Line 1 | 1998 |"
     # a hidden sort key in a cell stays out of the row; a table no one sees leaves nothing
     assert html_visible_text('<table><tr><td>Berlin</td><td><span style="display:none">700636</span>3,645,000</td></tr></table>') == "| Berlin | 3,645,000 |"
     assert html_visible_text("<template><table><tr><td>{{a}}</td></tr></table></template><p>Prices.</p>") == "Prices."
@@ -874,7 +878,26 @@ def zip_read(path, name: str) -> str:
         return archive.read(name).decode()
 
 
-def test_a_word_document_s_lists_are_numbered_as_word_numbers_them(tmp_path):
+def test_a_word_table_s_first_row_bold_in_every_word_is_its_header(tmp_path):
+    def bold(text: str, on: str = "") -> str:
+        return f'<w:r><w:rPr><w:b{on}/></w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+    def table(*first: str) -> str:
+        return ("<w:tbl><w:tr>" + "".join(f"<w:tc>{_p(cell)}</w:tc>" for cell in first) + "</w:tr><w:tr><w:tc>" + _p(_r("Anna"))
+                + "</w:tc><w:tc>" + _p(_r("12")) + "</w:tc></w:tr></w:tbl>")
+
+    assert load(_raw_docx(tmp_path / "a.docx", table(bold("Name"), bold("Ext")))).text == "| Name | Ext |\n|---|\n| Anna | 12 |\n"
+    styles = (f'<?xml version="1.0"?><w:styles {W}><w:style w:type="paragraph" w:styleId="Strong"><w:name w:val="Strong"/>'
+              "<w:rPr><w:b/></w:rPr></w:style></w:styles>")
+    styled = '<w:pPr><w:pStyle w:val="Strong"/></w:pPr>' + _r("Name")  # bold through its paragraph style
+    assert load(_raw_docx(tmp_path / "b.docx", table(styled, bold("Ext")), more={"word/styles.xml": styles})).text.startswith(
+        "| Name | Ext |\n|---|\n")
+    for name, first in (("c.docx", (bold("Name") + _r(" no."), bold("Ext"))), ("d.docx", (bold("Name", ' w:val="0"'), bold("Ext")))):
+        assert load(_raw_docx(tmp_path / name, table(*first))).text.startswith("| Name")
+        assert "|---|" not in load(_raw_docx(tmp_path / name, table(*first))).text  # a word not bold: data
+
+
+
     numbering = (f'<?xml version="1.0"?><w:numbering {W}><w:abstractNum w:abstractNumId="0">'
                  '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/></w:lvl>'
                  '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/></w:lvl></w:abstractNum>'

@@ -41,8 +41,9 @@ from assistant.ingest.sentences import split_sentences
 # 14: Markdown split as it reads (a code block closes under Windows line ends, emphasis and footnote
 # marks end a sentence, a long "#" heading is a line of its own, wrapped items and block quotes go
 # on, front matter's fields are lines); a chart's repeated labels keep their figures, its times read
-# as shown; a Word note's table stays one, a chart in a cell follows its table.
-CHUNKER_VERSION = 14
+# as shown; a Word note's table stays one, a chart in a cell follows its table. 15: a web page's or
+# Word table's first row bold in every word is its header.
+CHUNKER_VERSION = 15
 
 
 @dataclass(frozen=True)

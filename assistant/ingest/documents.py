@@ -357,14 +357,14 @@ class _VisibleText(HTMLParser):
             if table and table["cell"]:
                 table["layout"] = True
             self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
-                                "thead": False})
+                                "thead": False, "worded": False, "plain": False, "head_cell": False})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
                 self._start_row(table)
             if table["rows"] == 1:  # the first row: a header while all its cells are <th> or it is the <thead>'s
                 table["heads"] = table["heads"] + 1 if (tag == "th" or table["thead"]) and table["heads"] >= 0 else -1
-            table["cell"], table["paragraphs"] = True, 0
+            table["cell"], table["paragraphs"], table["head_cell"] = True, 0, tag == "th"
             self._emit(_CELL_START)
         elif tag == "tr" and table and not self.hidden:
             self._start_row(table)
@@ -448,11 +448,16 @@ class _VisibleText(HTMLParser):
         elif self.unshown is not None:
             self.unshown[3].append(data)
         elif not self.hidden:
+            if self.tables and self.tables[-1]["cell"] and self.tables[-1]["rows"] == 1 and data.strip():
+                table = self.tables[-1]  # the first row: a header too when every word of it is bold
+                table["worded"] = True
+                if not table["head_cell"] and not any(self.open_count.get(tag) for tag in ("b", "strong")):
+                    table["plain"] = True
             # outside preformatted text a browser shows the source's line breaks as spaces
             self._emit(data if self.preformatted else _SOURCE_SPACE.sub(" ", data))
 
     def _start_row(self, table: dict) -> None:
-        if table["rows"] == 1 and table["heads"] > 0:
+        if table["rows"] == 1 and (table["heads"] > 0 or table["worded"] and not table["plain"]):
             self._emit(_HEADER_LINE)
         table["row"], table["rows"] = True, table["rows"] + 1
         self._emit(_ROW)

@@ -136,9 +136,10 @@ class _Styles:
         self.numbering: dict[str, tuple[str, int]] = {}
         self.levels: dict[str, int] = {}
         self.hidden: set[str] = set()  # styles whose text is hidden (w:vanish in their run properties)
+        self.bold: set[str] = set()  # styles whose text is bold (w:b)
         if root is None:
             return
-        based, own_num, own_level, own_hidden = {}, {}, {}, {}
+        based, own_num, own_level, own_hidden, own_bold = {}, {}, {}, {}, {}
         for style in root.iter(_w("style")):
             sid = style.get(_w("styleId")) or ""
             name = style.find(_w("name"))
@@ -151,6 +152,8 @@ class _Styles:
             run_props = style.find(_w("rPr"))
             if run_props is not None and run_props.find(_w("vanish")) is not None:
                 own_hidden[sid] = _on(run_props.find(_w("vanish")))
+            if run_props is not None and run_props.find(_w("b")) is not None:
+                own_bold[sid] = _on(run_props.find(_w("b")))
             heading = _HEADING_NAME.match(self.names[sid])
             outline = _val(props, "outlineLvl") if props is not None else None
             if heading or sid.lower() == "title" or self.names[sid].lower() == "title":
@@ -166,6 +169,8 @@ class _Styles:
             self.levels[sid] = next((own_level[c] for c in chain if c in own_level), 0)
             if next((own_hidden[c] for c in chain if c in own_hidden), False):
                 self.hidden.add(sid)
+            if next((own_bold[c] for c in chain if c in own_bold), False):
+                self.bold.add(sid)
         self.numbering = {k: v for k, v in self.numbering.items() if v}
 
 
@@ -271,7 +276,7 @@ class _Reader:
                 first = True
                 for row in _unwrapped(node):
                     if row.tag == _w("tr") and self._row(row, "table" if first else "row"):
-                        if first and _has_header(node, row):
+                        if first and (_has_header(node, row) or _bold_row(row, self.styles.bold)):
                             self._add("row", HEADER_LINE)
                         first = False
 
@@ -431,6 +436,28 @@ def _has_header(table, first_row) -> bool:
     row_props = first_row.find(_w("trPr"))
     repeated = row_props.find(_w("tblHeader")) if row_props is not None else None
     return repeated is not None and _on(repeated)
+
+
+def _bold_row(row, bold_styles: set[str]) -> bool:
+    """Whether every word of a table's row is bold (on its run, or through its character or
+    paragraph style): a header, as a reader takes it, in a table that does not say so."""
+    worded = False
+    for p in row.iter(_w("p")):
+        props = p.find(_w("pPr"))
+        paragraph_bold = ((_val(props, "pStyle") if props is not None else None) or "") in bold_styles
+        for run in p.iter(_w("r")):
+            if not "".join(t.text or "" for t in run.findall(_w("t"))).strip():
+                continue
+            worded = True
+            run_props = run.find(_w("rPr"))
+            flag = run_props.find(_w("b")) if run_props is not None else None
+            if flag is not None:
+                bold = _on(flag)
+            else:
+                bold = paragraph_bold or (run_props is not None and (_val(run_props, "rStyle") or "") in bold_styles)
+            if not bold:
+                return False
+    return worded
 
 
 def _run_text(p, hidden_styles: set[str] = frozenset(), boxes: list | None = None, note=None) -> tuple[str, str]:
