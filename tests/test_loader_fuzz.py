@@ -40,6 +40,19 @@ def _pptx() -> bytes:
     return out.getvalue()
 
 
+def _xlsx() -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Lighthouse", "Height"])
+    book.active.append(["Harbor Point", 31.5])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 SEEDS = {
     ".txt": "Plain text.\r\nSecond line, café.\n".encode("utf-8"),
     ".md": b"# Title\n\nSome *markdown* text.\n",
@@ -49,6 +62,8 @@ SEEDS = {
     ".pdf": make_pdf([["A page about lighthouses."], ["Second page."]]),
     ".docx": _docx(),
     ".pptx": _pptx(),
+    ".xlsx": _xlsx(),
+    ".xlsm": _xlsx(),
     ".csv": b'Name,Staff\r\n"Lyon, FR",14\r\nParis,40\r\n',
     ".tsv": b"Name\tStaff\nLyon\t14\n",
 }

@@ -14,9 +14,9 @@ date or time (a day number in "mmm yy" is "2023-01-01", in "h:mm" 0.5 is "12:00"
 
 from __future__ import annotations
 
-import datetime
 import re
 
+from assistant.ingest.formats import as_shown
 from assistant.ingest.sentences import HEADER_LINE, table_row
 
 __all__ = ["CHART", "STRICT_CHART", "STRICT_NAMES", "chart_tables"]
@@ -25,14 +25,6 @@ CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 STRICT_CHART = b"http://purl.oclc.org/ooxml/drawingml/chart"
 _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 STRICT_NAMES = {STRICT_CHART: CHART.encode(), b"http://purl.oclc.org/ooxml/drawingml/main": _A.encode()}  # Strict Open XML's
-_DECIMALS = re.compile(r"\.([0#?]+)")
-_LITERALS = re.compile(r'"[^"]*"|\[\$[^\]]*\]|\[(?:Red|Black|Blue|Green|Color\s*\d+|[<>=][^\]]*)\]|\\.|_.|\*.', re.I)  # text, currencies, colours
-_DATE = re.compile(r"(?i)y|d|mmm")  # year, day or month-name codes ("m" alone may be minutes)
-_TIME = re.compile(r"(?i)h|s|am/pm")
-_ELAPSED = re.compile(r"(?i)\[h+\]")
-_SECONDS = re.compile(r"(?i)s")
-_NAMED_FORMATS = {"general", "standard", "@"}
-_LAST_DAY = datetime.datetime(9999, 12, 31, 23, 59, 59)
 
 
 def _c(name: str) -> str:
@@ -134,36 +126,12 @@ def _cached(cache, numbers: bool, date1904: bool) -> dict[int, str]:
             continue
         value = point.findtext(_c("v"))
         if value is not None and value.strip():
-            found[index] = _shown(value.strip(), point.get("formatCode") or fmt, date1904) if numbers else _cell(value)
+            found[index] = _number(value.strip(), point.get("formatCode") or fmt, date1904) if numbers else _cell(value)
     return found
 
 
-def _shown(value: str, fmt: str, date1904: bool) -> str:
-    """A cached number as its format shows it: a percentage, a date or time, else the number itself."""
+def _number(value: str, fmt: str, date1904: bool) -> str:
     try:
-        number = float(value)
+        return as_shown(float(value), fmt, date1904)
     except ValueError:
         return _cell(value)
-    if number != number or number in (float("inf"), float("-inf")):
-        return value
-    codes = "" if fmt.strip().lower() in _NAMED_FORMATS else _LITERALS.sub("", fmt.split(";")[0])
-    if "%" in codes:
-        decimals = _DECIMALS.search(codes.split("%")[0])
-        return f"{number * 100:.{len(decimals.group(1)) if decimals else 0}f}%"
-    dated, timed = bool(_DATE.search(codes)), bool(_TIME.search(codes))
-    if _ELAPSED.search(fmt) and number >= 0:  # "[h]:mm": hours past a day
-        seconds = round(number * 86400)
-        shown = f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
-        return shown + (f":{seconds % 60:02d}" if _SECONDS.search(codes) else "")
-    if (dated or timed) and number >= 0:
-        start = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
-        try:
-            when = start + datetime.timedelta(days=number)
-        except OverflowError:
-            return f"{number:.15g}"
-        if when > _LAST_DAY:
-            return f"{number:.15g}"
-        when = when.replace(microsecond=0) + datetime.timedelta(seconds=round(when.microsecond / 1e6))
-        clock = when.strftime("%H:%M:%S" if _SECONDS.search(codes) else "%H:%M")
-        return f"{when.date().isoformat()} {clock}" if dated and timed else when.date().isoformat() if dated else clock
-    return f"{number:.15g}"

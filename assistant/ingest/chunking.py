@@ -42,8 +42,8 @@ from assistant.ingest.sentences import split_sentences
 # marks end a sentence, a long "#" heading is a line of its own, wrapped items and block quotes go
 # on, front matter's fields are lines); a chart's repeated labels keep their figures, its times read
 # as shown; a Word note's table stays one, a chart in a cell follows its table. 15: a web page's or
-# Word table's first row bold in every word is its header.
-CHUNKER_VERSION = 15
+# Word table's first row bold in every word is its header. 16: Excel workbooks are read (ingest/sheets.py).
+CHUNKER_VERSION = 16
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,9 @@ class Chunk:
 
 
 def page_name(source: str, page: int) -> str:
-    """How a page of `source` is named: "slide 4" in a PowerPoint deck, else "p. 4"."""
-    return f"slide {page}" if source.lower().endswith(".pptx") else f"p. {page}"
+    """How a page of `source` is named: "slide 4" in a PowerPoint deck, "sheet 2" in a workbook, else "p. 4"."""
+    lowered = source.lower()
+    return f"slide {page}" if lowered.endswith(".pptx") else f"sheet {page}" if lowered.endswith((".xlsx", ".xlsm")) else f"p. {page}"
 
 
 def chunk_id(source: str, start: int, end: int, text: str) -> str:

@@ -1,4 +1,4 @@
-"""Delimited text (.csv, .tsv): its rows as a Markdown table.
+"""Delimited text (.csv, .tsv): its rows as a Markdown table (`markdown_table`, which a workbook's sheets use too).
 
 Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows, and
 columns empty in every row, left out). The first row is the table's header, followed by a Markdown "|---|" line, as a table's first
@@ -36,15 +36,21 @@ def table_text(text: str, tabs: bool = False) -> str:
     else:
         delimiter = "\t" if tabs else _delimiter(text[:SNIFF_CHARS])
     try:
-        rows = [[" ".join(cell.split()).replace("|", "/") for cell in cells]
-                for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
         raise ValueError(f"not readable as delimited text ({(str(err).splitlines() or [''])[0][:200]})") from None
+    return markdown_table(rows)
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows of cells (a cell's line breaks as spaces, its "|" as "/") as a Markdown table: empty
+    rows, and columns empty in every row, left out, a short row filled out with empty cells; the
+    first row its header unless it plainly is data (see the module's doc)."""
+    rows = [[" ".join(cell.split()).replace("|", "/") for cell in cells] for cells in rows]
     rows = [cells for cells in rows if any(cells)]
     width = max(map(len, rows), default=0)
     kept = [c for c in range(width) if any(c < len(cells) and cells[c] for cells in rows)]  # a column empty in every row goes
-    if len(kept) < width:
-        rows = [[cells[c] for c in kept if c < len(cells)] for cells in rows]
+    rows = [[cells[c] if c < len(cells) else "" for c in kept] for cells in rows]  # every row as wide as the table
     lines = [table_row(cells) for cells in rows]
     if len(rows) > 1 and (_years_header(rows[0], rows[1:]) or not _is_data(rows[0], rows[1:])):
         lines.insert(1, HEADER_LINE)

@@ -3,8 +3,9 @@
 Supported: `.txt`, `.md` and `.markdown` (the decoded text, unchanged), `.html`/`.htm` (visible
 text only), `.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, lists and tables in
 reading order, written as Markdown: `ingest/word.py`), `.pptx` (each shown slide a page, its title,
-text, tables and notes as Markdown: `ingest/slides.py`), `.csv`/`.tsv` (the rows as a Markdown
-table: `ingest/delimited.py`). Anything else, or a file that is empty, binary, undecodable or
+text, tables and notes as Markdown: `ingest/slides.py`), `.xlsx`/`.xlsm` (each shown sheet a page,
+its rows as a Markdown table: `ingest/sheets.py`), `.csv`/`.tsv` (the rows as a Markdown table:
+`ingest/delimited.py`). Anything else, or a file that is empty, binary, undecodable or
 unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
 `chunking.py`.
 """
@@ -24,7 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
-from assistant.ingest import delimited, slides, word
+from assistant.ingest import delimited, sheets, slides, word
 from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, is_list_item, is_table_row
 
 
@@ -151,6 +152,12 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         for number, slide_text in shown:
             texts[number - 1] = slide_text
         text, pages = join_pages(texts, run_on=False)
+    elif suffix in (".xlsx", ".xlsm"):
+        try:
+            shown, title = sheets.xlsx_text(data, max_chars)
+        except sheets.Unreadable as err:
+            raise LoadError(source, err.reason) from None
+        text, pages = join_pages([sheet_text for _, sheet_text in shown], run_on=False)
     elif suffix in (".csv", ".tsv"):
         try:
             # Windows-1252: what Excel saves "CSV (Comma delimited)" in on Western systems
@@ -165,6 +172,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         reason = ("no extractable text (a scanned PDF?)" if suffix == ".pdf" else
                   "no text in its body, text boxes or notes (headers and footers are not read)" if suffix == ".docx" else
                   "no text on its shown slides (pictures are not read)" if suffix == ".pptx" else
+                  "no text in its shown sheets" if suffix in (".xlsx", ".xlsm") else
                   "no text outside scripts, styles, navigation menus and hidden elements" if suffix in (".html", ".htm") else "no text")
         raise LoadError(source, reason)
     title = " ".join(title.split())

@@ -1,0 +1,83 @@
+"""Excel workbooks (.xlsx, .xlsm): each shown sheet's cells, as a Markdown table, read with openpyxl.
+
+Sheets come in the workbook's order, hidden ones left out, each as a page of its own (numbered by
+its place among the shown sheets, cited as "sheet n"): its name as a `#` line, then its rows as a
+Markdown table (`delimited.markdown_table`: the first row its header unless it plainly is data,
+empty rows and columns left out). A cell reads as the sheet shows it: a formula as its last
+computed value, a number in its format (`formats.as_shown`: percentages, dates and times), TRUE and
+FALSE, an error as its code ("#DIV/0!"). Charts, pictures and comments are not read.
+
+The package is opened within the bounds of `package` first (a zip that unpacks past
+`UNPACKED_MOST` is refused before openpyxl reads it; openpyxl parses with defusedxml, so entities
+are never resolved); reading stops as soon as the text passes `max_chars`. Every failure is an
+`Unreadable` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+from assistant.ingest.delimited import markdown_table
+from assistant.ingest.formats import as_shown
+from assistant.ingest.package import UNPACKED_MOST, Unreadable, damaged, open_package
+
+__all__ = ["UNPACKED_MOST", "Unreadable", "xlsx_text"]
+
+
+def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int, str]], str]:
+    """The shown sheets of a workbook as (page number, Markdown text), and its title ("" when none)."""
+    archive, _ = open_package(data, "not a readable Excel workbook (.xlsx), damaged or of another kind "
+                                    "(an encrypted one, or an .xls renamed)")
+    archive.close()
+    import openpyxl  # (imported here: its import costs about 0.3 s, paid by workbooks only)
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 - zip, XML and openpyxl errors of every kind on damaged files
+        raise damaged("Excel workbook (.xlsx)", err) from None
+    pages, chars = [], 0
+    try:
+        date1904 = bool(getattr(book, "epoch", None) == datetime.datetime(1904, 1, 1))
+        shown = [sheet for sheet in book.worksheets if getattr(sheet, "sheet_state", "visible") == "visible"]
+        for number, sheet in enumerate(shown, 1):
+            rows = []
+            sheet.reset_dimensions()  # its cells as they are, not the used range it declares (one may declare all 17 billion)
+            for row in sheet.iter_rows():
+                cells = [_cell(cell, date1904) for cell in row]
+                chars += sum(len(c) + 3 for c in cells if c)
+                if max_chars is not None and chars > max_chars:
+                    raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
+                                     "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
+                rows.append(cells)
+            table = markdown_table(rows)
+            pages.append((number, f"# {' '.join(sheet.title.split())}\n\n{table}" if table else ""))
+        title = (book.properties.title or "").strip() if book.properties is not None else ""
+    except Unreadable:
+        raise
+    except Exception as err:  # noqa: BLE001 - a value no Excel writes: one line, never a traceback
+        raise damaged("Excel workbook (.xlsx)", err) from None
+    finally:
+        book.close()
+    return pages, title
+
+
+def _cell(cell, date1904: bool) -> str:
+    """A cell's value as the sheet shows it (see the module's doc): a date or time that openpyxl
+    made of its day number is read back as that number, in the cell's format."""
+    value = getattr(cell, "value", None)
+    fmt = getattr(cell, "number_format", None) or "General"
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.time):
+        value = datetime.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
+    elif isinstance(value, datetime.date):
+        epoch = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
+        value = (value if isinstance(value, datetime.datetime) else datetime.datetime.combine(value, datetime.time())) - epoch
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds() / 86400
+    if isinstance(value, (int, float)):
+        return as_shown(float(value), fmt, date1904)
+    return str(value)

@@ -1,0 +1,129 @@
+"""Excel workbooks (.xlsx): shown sheets read as pages of Markdown tables, their limits and one-line errors."""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from assistant.ingest.documents import LoadError, load
+
+
+def _directory(path: Path) -> Path:
+    """A staff directory: a sheet of people (numbers, dates, percentages, times), a hidden sheet, a budget."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Staff"
+    sheet.append(["Name", "Department", "Extension", "Started", "Share", "Shift", "Active"])
+    sheet.append(["Anna Keller", "Finance", 1642, datetime.date(2021, 3, 1), 0.25, datetime.time(8, 30), None])
+    sheet.append(["Boris Novak | Jr", "Legal", 3656, datetime.date(2019, 11, 15), 0.125, datetime.time(14, 0), None])
+    sheet.append([None] * 7)  # an empty row
+    sheet.append(["Chloe Sato", "Sales", 1200.3, datetime.datetime(2022, 6, 1, 9, 15), 1, datetime.time(7, 0), True])
+    for row in (2, 3, 5):
+        sheet[f"E{row}"].number_format = "0.0%"
+        sheet[f"F{row}"].number_format = "h:mm"
+    sheet["D5"].number_format = "yyyy-mm-dd h:mm"
+    hidden = book.create_sheet("Salaries")
+    hidden.append(["Anna Keller", 91000])
+    hidden.sheet_state = "hidden"
+    budget = book.create_sheet("Budget 2024")
+    budget.append(["Region", 2023, 2024])
+    budget.append(["North", 1.1 * 3, 130])  # 3.3000000000000003: binary noise
+    book.create_sheet("Empty")
+    book.properties.title = "Company directory"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_is_read_sheet_by_sheet_as_markdown_tables(tmp_path):
+    document = load(_directory(tmp_path / "directory.xlsx"))
+    assert document.title == "Company directory"
+    assert [document.text[page.start:page.end] for page in document.pages] == [
+        "# Staff\n\n| Name | Department | Extension | Started | Share | Shift | Active |\n|---|\n"
+        "| Anna Keller | Finance | 1642 | 2021-03-01 | 25.0% | 08:30 |  |\n"
+        "| Boris Novak / Jr | Legal | 3656 | 2019-11-15 | 12.5% | 14:00 |  |\n"
+        "| Chloe Sato | Sales | 1200.3 | 2022-06-01 09:15 | 100.0% | 07:00 | TRUE |",
+        "# Budget 2024\n\n| Region | 2023 | 2024 |\n|---|\n| North | 3.3 | 130 |"]  # the hidden sheet and the empty one: no page
+    assert [page.number for page in document.pages] == [1, 2]
+
+
+def test_a_workbook_that_cannot_be_read_is_one_line_naming_it_and_why(tmp_path, monkeypatch):
+    from assistant.ingest import sheets
+
+    (tmp_path / "old.xlsx").write_bytes(b"\xd0\xcf\x11\xe0 an old .xls, renamed" * 20)
+    with zipfile.ZipFile(tmp_path / "other.xlsx", "w") as archive:
+        archive.writestr("content.xml", "<x/>")
+    openpyxl.Workbook().save(tmp_path / "blank.xlsx")
+    path = _directory(tmp_path / "directory.xlsx")
+    # an entity is never resolved: the workbook is refused, the file it names unread
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    (tmp_path / "secret.txt").write_text("SECRET-TOKEN-42")
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = (f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{tmp_path}/secret.txt">]>'
+                                         + sheet[sheet.index("<worksheet"):].replace("Name", "&xxe;", 1)).encode()
+    with zipfile.ZipFile(tmp_path / "entity.xlsx", "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    for name, reason in (("old.xlsx", "not a readable Excel workbook (.xlsx), damaged or of another kind"),
+                         ("other.xlsx", "not a readable Excel workbook (.xlsx), damaged ("),
+                         ("entity.xlsx", "not a readable Excel workbook (.xlsx), damaged ("),
+                         ("blank.xlsx", "no text in its shown sheets")):
+        with pytest.raises(LoadError) as err:
+            load(tmp_path / name)
+        assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
+        assert "SECRET" not in str(err.value)
+    with pytest.raises(LoadError, match="more text than the size limit allows .over 100 characters by sheet 1"):
+        load(path, max_chars=100)
+    monkeypatch.setattr(sheets, "open_package", _bounded)  # a zip that unpacks past the bound: refused before openpyxl reads it
+    with pytest.raises(LoadError, match=r"it unpacks to 0 MiB, more than 0 MiB; not read"):
+        load(path)
+
+
+def _bounded(data: bytes, reason: str):
+    """`package.open_package` with a bound of 1,000 bytes unpacked."""
+    from assistant.ingest.package import open_package
+
+    return open_package(data, reason, 1000)
+
+
+def test_a_workbook_is_indexed_asked_and_cited_by_its_sheet(tmp_path, settings, embedder):
+    import assistant
+    from assistant.interfaces.render import where
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    path = _directory(corpus / "directory.xlsx")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    report = bot.add([corpus])
+    assert [Path(s).name for s in report.added] == ["directory.xlsx"] and not report.failed
+    text = load(path).text
+    hits = bot.retrieve("What is the budget of the North region?", k=3)
+    assert hits and all(text[hit.start:hit.end] == hit.text for hit in hits)
+    assert {where(hit) for hit in hits} <= {"sheet 1", "sheet 2"} and "sheet 2" in {where(hit) for hit in hits}
+
+
+def test_a_sheet_is_read_by_its_cells_not_the_range_it_declares(tmp_path, monkeypatch):
+    from assistant.ingest import sheets
+
+    path = tmp_path / "wide.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Lighthouse", "Height"])
+    book.active.append(["Harbor Point", 31])
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index("<dimension")
+    # a declared used range larger than the cells (read as declared, "A1:XFD1048576" is 17 billion empty cells)
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:start] + '<dimension ref="A1:Z50"/>' + sheet[sheet.index("/>", start) + 2:]).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    read = []
+    monkeypatch.setattr(sheets, "_cell", lambda cell, date1904, shown=sheets._cell: read.append(cell) or shown(cell, date1904))
+    assert load(path).text == "# Sheet\n\n| Lighthouse | Height |\n|---|\n| Harbor Point | 31 |"
+    assert len(read) == 4
