@@ -194,6 +194,10 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     thead = "<table><thead><tr><td>Line<td>Opened</thead><tbody><tr><td>Line 1<td>1998</tbody></table>"
     assert html_visible_text(thead) == "| Line | Opened |\n|---|\n| Line 1 | 1998 |"
     assert html_visible_text(thead.replace("thead", "tbody")) == "| Line | Opened |\n| Line 1 | 1998 |"
+    # a "|" in a cell would part it: "/" in a table's row, itself where the table lays out a page
+    piped = "<table><tr><th>Task<th>Command<tr><td>Page a log<td>journalctl -u app | less</table>"
+    assert html_visible_text(piped) == "| Task | Command |\n|---|\n| Page a log | journalctl -u app / less |"
+    assert html_visible_text("<table><tr><td><a href=/>Home</a> | News<td><h1>News</h1><p>Text.</p></table>") == "Home | News\n\nNews\n\nText."
     # a first row bold in every word is a header as a reader takes it; one with a word not bold is not
     bold = "<table><tr><td><b>Line</b><td><strong>Opened</strong><tr><td>Line 1<td>1998</table>"
     assert html_visible_text(bold) == "| Line | Opened |\n|---|\n| Line 1 | 1998 |"
@@ -819,14 +823,14 @@ def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their
             + _p(_r("Margins held"), reference("footnote", 9), reference("footnote", 3, custom="<w:t>*</w:t>"), _r(" at 8%."),
                  reference("footnote", 1)))  # a note that is not there: no mark; one referred to again: no second copy
     doc = load(notes_docx(tmp_path / "report.docx", body, footnotes, endnotes, more={"word/numbering.xml": numbering}))
-    assert doc.text == ("Revenue rose 12% in 2023.[1] Costs fell[2].\n\nNote 1: The figure excludes VAT.\n\nNote 2: See the annex.\n\n"
-                        "Services grew fastest.\n\n- Lyon office[3]\n- Nice office\n\nNote 3: Before bonuses.\n\n"
-                        "| Lyon[4] | 14 |\n| Nice | 9 |\n\nNote 4: Audited in March.\n\nRestated once.\n\nMargins held* at 8%.[1]\n")
+    assert doc.text == ("Revenue rose 12% in 2023.[^1] Costs fell[^2].\n\nNote 1: The figure excludes VAT.\n\nNote 2: See the annex.\n\n"
+                        "Services grew fastest.\n\n- Lyon office[^3]\n- Nice office\n\nNote 3: Before bonuses.\n\n"
+                        "| Lyon[^4] | 14 |\n| Nice | 9 |\n\nNote 4: Audited in March.\n\nRestated once.\n\nMargins held* at 8%.[^1]\n")
     # a custom mark ("†", or a symbol font's character) is the note's mark: its run writes it, and the note is not numbered
     body = _p(_r("Margins held"), reference("footnote", 3, custom="<w:t>†</w:t>"), _r(", before tax, at 8%."),
               reference("footnote", 1), _r(" Sales"), reference("endnote", 1, custom='<w:sym w:font="Symbol" w:char="F02A"/>'), _r(" rose."))
     assert load(notes_docx(tmp_path / "starred.docx", body, footnotes, endnotes)).text == (
-        "Margins held†, before tax, at 8%.[1] Sales* rose.\n\nNote †: Before bonuses.\n\nNote 1: The figure excludes VAT.\n\n"
+        "Margins held†, before tax, at 8%.[^1] Sales* rose.\n\nNote †: Before bonuses.\n\nNote 1: The figure excludes VAT.\n\n"
         "Note *: See the annex.\n")
     # a note's table stays a table, and a note a note refers to follows it; a mark in a heading is not in the title
     footnotes += note("footnote", 5, "Rates:").replace("</w:footnote>", "<w:tbl><w:tr><w:tc>" + _p(_r("North"))
@@ -834,7 +838,7 @@ def test_a_word_document_s_notes_follow_what_refers_to_them_and_text_boxes_their
                                                     + "</w:tc></w:tr></w:tbl></w:footnote>")
     body = '<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr>' + _r("Annual report") + reference("footnote", 5) + "</w:p>"
     document = load(notes_docx(tmp_path / "nested.docx", body, footnotes, endnotes))
-    assert document.text == "# Annual report[1]\n\nNote 1: Rates:\n\n| North | 5%[2] |\n\nNote 2: See the annex.\n"
+    assert document.text == "# Annual report[^1]\n\nNote 1: Rates:\n\n| North | 5%[^2] |\n\nNote 2: See the annex.\n"
     assert document.title == "Annual report"
     # a damaged notes part is read as absent: the body as before, its references without marks
     damaged = notes_docx(tmp_path / "damaged.docx", _p(_r("Revenue rose."), reference("footnote", 1)), footnotes)
@@ -887,6 +891,8 @@ def test_a_word_table_s_first_row_bold_in_every_word_is_its_header(tmp_path):
                 + "</w:tc><w:tc>" + _p(_r("12")) + "</w:tc></w:tr></w:tbl>")
 
     assert load(_raw_docx(tmp_path / "a.docx", table(bold("Name"), bold("Ext")))).text == "| Name | Ext |\n|---|\n| Anna | 12 |\n"
+    piped = load(_raw_docx(tmp_path / "piped.docx", table(_r("Page a log"), _r("journalctl -u app | less")))).text
+    assert piped.startswith("| Page a log | journalctl -u app / less |\n")  # a "|" in a cell would part it
     styles = (f'<?xml version="1.0"?><w:styles {W}><w:style w:type="paragraph" w:styleId="Strong"><w:name w:val="Strong"/>'
               "<w:rPr><w:b/></w:rPr></w:style></w:styles>")
     styled = '<w:pPr><w:pStyle w:val="Strong"/></w:pPr>' + _r("Name")  # bold through its paragraph style

@@ -206,14 +206,32 @@ def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_documen
 
 def test_a_quoted_table_row_brings_its_table_s_header_row(one_document):
     # "| Monthly pass | 55 euros | 62 euros |" had been quoted alone: which number is the new price?
-    text = ("Fares change in June.\n\n| Ticket | Current price | New price |\n| Single | 2.40 euros | 2.60 euros |\n"
-            "| Monthly pass | 55 euros | 62 euros |\n\nChildren travel free.")
+    text = ("Fares change in June.\n\n| Ticket | Current price | New price |\n|---|---|---|\n| Single | 2.40 euros | 2.60 euros |\n"
+            "| Monthly pass | 55 euros | 62 euros |\n\nChildren travel free.\n\n| Lyon | 14 |\n| Bordeaux | 22 |")
     row = _chosen(one_document, text, "| Monthly pass | 55 euros | 62 euros |")
     answer, citations = extractive.compose([[row]], max_sentences=3)
     assert [c.quote for c in citations] == ["| Ticket | Current price | New price |", row.text]
     assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
     header = replace(row, start=text.index("| Ticket"), end=text.index("| Ticket") + 39, text=text[text.index("| Ticket"):][:39])
     assert [c.quote for c in extractive.compose([[header]], 3)[1]] == [header.text]  # the header row itself: alone
+    # a table without a "|---|" line has no header: its first row, data, had been quoted as one
+    start = text.index("| Bordeaux")
+    plain = replace(row, start=start, end=len(text), text=text[start:])
+    assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]
+
+
+def test_a_row_far_down_a_long_table_brings_its_header_from_the_passage_that_holds_it(one_document):
+    # a row in a later passage than its table's header had been quoted alone
+    rows = "".join(f"| Product {i} | {10 + i} EUR |\n" for i in range(60))
+    text = f"Prices for 2025.\n\n| Product | Price |\n|---|---|\n{rows}"
+    searcher = one_document(text, 300)
+    row = _chosen_in(searcher, text, "| Product 57 | 67 EUR |")
+    assert row.hit.start > text.index("| Product |") + 300  # the header is in another passage
+    answer, citations = extractive.compose([[row]], 3, searcher)
+    assert [c.quote for c in citations] == ["| Product | Price |", row.text]
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations) and citations[0].hit.start == 0
+    assert answer == "| Product | Price | [1]\n| Product 57 | 67 EUR | [2]"  # quoted from its own passage
+    assert [c.quote for c in extractive.compose([[row]], 3)[1]] == [row.text]  # (without the index: alone)
 
 
 def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(one_document):

@@ -90,6 +90,10 @@ def test_pick_passes_over_labels_tables_and_bold_questions_and_fills_up_with_cla
     contract = ["This agreement is made between Acme Ltd and Bolt GmbH.", "1. Acme shall deliver the pumps by May.",
                 "2. Bolt shall pay within thirty days of delivery."]
     assert overview.pick(contract, 3, paragraphs=[0, 1, 1]) == [0, 1, 2]
+    # a sentence ending in a note's mark is prose; a table alone: its header and first row, never its "|---|" line
+    report = ["Berth fees rose in 2023.[1]", "Note 1: The figure excludes VAT.", "The authority employs 64 people."]
+    assert overview.pick(report, 2) == [0, 2]  # (the note is a "Note 1:" label, not the opening)
+    assert overview.pick(["| Product | Price |", "|---|", "| Anvil | 12 |", "| Kite | 9 |"], 3, markdown=True) == [0, 2, 3]
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def ask(
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
-    text, citations = extractive.compose(answered, settings.answer_max_sentences)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher)
     cited = {c.hit.source for c in citations}
     others = list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited)))
     notes = [

@@ -318,15 +318,16 @@ def answerability(found: list[Candidate]) -> float:
     return found[0].score if found[0].judged is None else found[0].judged
 
 
-def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tuple[Citation, ...]]:
+def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher | None = None) -> tuple[str, tuple[Citation, ...]]:
     """The answer text (verbatim sentences with markers) and its citations: for each part of the
     question (one list of scored candidates per part, see `answer/parts.py`), its best sentence
-    and the sentences of the same passage the model also finds answering, in reading order. The
-    quotes are joined by a space, or by a line break before and after a list item or table row."""
+    and the sentences of the same passage the model also finds answering, in reading order (a
+    table row with its table's header, from `searcher`'s index where it is in another passage).
+    The quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
         selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences)))
-        for cand in sorted(_with_headers(selected), key=lambda c: c.start):
+        for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
             if not _overlapping(cand, chosen):
                 chosen.append(cand)
     numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
@@ -334,12 +335,18 @@ def compose(parts: list[list[Candidate]], max_sentences: int) -> tuple[str, tupl
         Citation(n=numbers.setdefault(c.hit.chunk_id, len(numbers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
         for c in chosen
     )
+    return joined([(c.quote, c.n) for c in citations]), citations
+
+
+def joined(quotes: list[tuple[str, int]]) -> str:
+    """Quotes, each with its marker, as one text: apart by a space, or on a line of its own where
+    the quote or the one before is a list item, a table row or a code block."""
     text = ""
-    for i, c in enumerate(citations):
-        if i:  # a list item or table row stands on a line of its own
-            text += "\n" if _own_line(c.quote) or _own_line(citations[i - 1].quote) else " "
-        text += f"{c.quote} {MARKER.format(n=c.n)}"
-    return text, citations
+    for i, (quote, n) in enumerate(quotes):
+        if i:
+            text += "\n" if _own_line(quote) or _own_line(quotes[i - 1][0]) else " "
+        text += f"{quote} {MARKER.format(n=n)}"
+    return text
 
 
 def _own_line(quote: str) -> bool:
@@ -511,27 +518,54 @@ def _paragraph_end(text: str, at: int) -> int:
     return found.start() if found else len(text)
 
 
-def _with_headers(selected: list[Candidate]) -> list[Candidate]:
-    """`selected`, and before a table row ("| Monthly pass | 55 | 62 |") the first row of its table
-    in the passage, its header: a row of figures alone does not say which is which."""
+def _with_headers(selected: list[Candidate], searcher: Searcher | None = None) -> list[Candidate]:
+    """`selected`, and before a table row ("| Monthly pass | 55 | 62 |") its table's header: the
+    first row, where a `|---|` line marks it one (a first row of data had been quoted as the
+    header), from the passage, or, where the table starts before it, from the index (`searcher`:
+    a row far down a long table had come without its header). A row of figures alone does not
+    say which is which."""
     out = list(selected)
     for cand in selected:
         if not is_table_row(cand.text):
             continue
-        hit = cand.hit
-        lines = hit.text[: cand.start - hit.start].split("\n")
-        first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
-        while first > 0 and is_table_row(lines[first - 1]):
-            first -= 1
-        if first == len(lines) - 1 or (first == 0 and hit.start > 0):
-            continue  # the row is the first of its table, or the table may start before the passage
-        start = hit.start + sum(len(line) + 1 for line in lines[:first])
-        row = lines[first].strip()
-        start += len(lines[first]) - len(lines[first].lstrip())
-        header = replace(cand, start=start, end=start + len(row), text=row, judged=None)
-        if not _overlapping(header, out):
+        header = _header_in_passage(cand)
+        if header is None and searcher is not None:
+            header = _header_in_index(cand, searcher)
+        if header and not _overlapping(header, out):
             out.append(header)
     return out
+
+
+def _header_in_passage(cand: Candidate) -> Candidate | bool | None:
+    """The header row of `cand`'s table in its passage; False where its table has none (or `cand`
+    is its first row); None where the table may start before the passage."""
+    hit = cand.hit
+    lines = hit.text[: cand.start - hit.start].split("\n")
+    first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
+    while first > 0 and is_table_row(lines[first - 1]):
+        first -= 1
+    if first == 0 and hit.start > 0:
+        return None
+    if first >= len(lines) - 2 or not _SEPARATOR_ROW.match(lines[first + 1] + "\n"):
+        return False  # the first row itself, or a table without a header line under its first row
+    start = hit.start + sum(len(line) + 1 for line in lines[:first])
+    row = lines[first].strip()
+    start += len(lines[first]) - len(lines[first].lstrip())
+    return replace(cand, start=start, end=start + len(row), text=row, judged=None)
+
+
+def _header_in_index(cand: Candidate, searcher: Searcher) -> Candidate | None:
+    """The header row of `cand`'s table from the index, in the passage that holds it."""
+    index = searcher.index
+    row = index.row_of((cand.hit.source, cand.start, cand.end))
+    if row is None:
+        return None
+    first = _table_start(index, row)
+    if first + 1 >= row or not _SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]):
+        return None
+    chunk, text = index.sentence(first)
+    _, start, end = index.keys[first]
+    return replace(cand, hit=Hit.of(chunk, cand.hit.score), start=start, end=end, text=text, judged=None)
 
 
 def _overlapping(cand: Candidate, chosen: list[Candidate]) -> bool:

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import regex
 
-from assistant.answer.extractive import states_something
+from assistant.answer.extractive import joined, states_something
 from assistant.answer.smalltalk import bare, listed
-from assistant.answer.prompts import MARKER, OVERVIEW_NOTICE, OVERVIEW_WHICH
+from assistant.answer.prompts import OVERVIEW_NOTICE, OVERVIEW_WHICH
 from assistant.answer.types import Answer, Citation
 from assistant.config import MARKDOWN_SUFFIXES
 from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row
@@ -130,9 +130,9 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
             _, start, end = index.keys[row]
             n = numbers.setdefault(chunk.id, len(numbers) + 1)
             citations.append(Citation(n=n, hit=Hit.of(chunk, 1.0), quote=text, quote_start=start, quote_end=end))
-            quotes.append(f"{text} {MARKER.format(n=n)}")
-        if quotes:
-            lines.append((f"{os.path.basename(source)}: " if len(sources) > 1 else "") + " ".join(quotes))
+            quotes.append((text, n))
+        if quotes:  # (a table's rows and a list's items each on a line, as an answer's are)
+            lines.append((f"{os.path.basename(source)}: " if len(sources) > 1 else "") + joined(quotes))
     if not citations:
         return None
     hits = tuple(dict.fromkeys(c.hit for c in citations))
@@ -148,7 +148,7 @@ def _passed_over(text: str, title: str, markdown: bool) -> bool:
             or text.lstrip().startswith(("```", "~~~")) or len(regex.findall(r"\w+", text)) < WORDS_LEAST)
 
 
-_ENDS = re.compile(r"[.!…]['\"’”)\]*_]*$")
+_ENDS = re.compile(r"[.!…]['\"’”)\]*_]*(?:\[\^?[\w,–-]{1,30}\])*[¹²³⁰-⁹]*$")  # (reference marks after it: "in 2023.[1]")
 # "Attendees: Ana, Bo." or "> **Note:** In beta.": a form's field or a label, not prose
 _FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*[*_]*:[*_]*\s")
 
@@ -174,7 +174,8 @@ def pick(texts: list[str], k: int, title: str = "", markdown: bool = False, para
     paragraph), the indexes of the first `k` that can stand for it, in reading order: its first
     prose sentences (ending in a full stop, not a list item or a "Field: value" line), passing over a paragraph where a
     fragment follows prose (a photo's caption and its credit, a line and its byline); where there are fewer than `k`, the first list items (a contract's
-    numbered clauses); without either, the first not passed over; without any, the first."""
+    numbered clauses); without either, the first not passed over; without any, the first with a
+    word (a table's header and rows, not its "|---|" line); else the first."""
     paragraphs = paragraphs if paragraphs is not None else list(range(len(texts)))
     passed = [_passed_over(t, title, markdown) for t in texts]
     is_prose = [not passed[i] and bool(_ENDS.search(t.strip())) and not (is_list_item(t) or _FIELD.match(t))
@@ -188,4 +189,5 @@ def pick(texts: list[str], k: int, title: str = "", markdown: bool = False, para
     prose = [i for i in range(len(texts)) if is_prose[i] and paragraphs[i] not in mixed][:k]
     items = [i for i, t in enumerate(texts) if not passed[i] and is_list_item(t) and paragraphs[i] not in mixed]
     usable = [i for i in range(len(texts)) if not passed[i]]
-    return sorted(prose + items[: k - len(prose)]) or usable[:k] or list(range(min(k, len(texts))))
+    worded = [i for i in range(len(texts)) if regex.search(r"\w", texts[i])]
+    return sorted(prose + items[: k - len(prose)]) or usable[:k] or worded[:k] or list(range(min(k, len(texts))))

@@ -43,7 +43,8 @@ from assistant.ingest.sentences import split_sentences
 # on, front matter's fields are lines); a chart's repeated labels keep their figures, its times read
 # as shown; a Word note's table stays one, a chart in a cell follows its table. 15: a web page's or
 # Word table's first row bold in every word is its header. 16: Excel workbooks are read (ingest/sheets.py).
-CHUNKER_VERSION = 16
+# 17: a Word note's mark is "[^n]" (Markdown's), not "[n]"; a "|" in a Word or web page table's cell is "/".
+CHUNKER_VERSION = 17
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,7 @@ _HEADER_LINE = _Mark("\n" + HEADER_LINE, "")  # under a first row of header cell
 _CELL_START = _Mark(" ", "\n")
 _CELL_END = _Mark(" |", "\n")
 _IN_CELL_BREAK = _Mark(" ", "\n")  # a paragraph, heading or line break inside a cell
+_PIPE = _Mark("/", "|")  # a "|" in a cell: "/" in a table's row (it would part the cell), itself in a layout
 
 
 class _VisibleText(HTMLParser):
@@ -462,7 +463,15 @@ class _VisibleText(HTMLParser):
                 if not table["head_cell"] and not any(self.open_count.get(tag) for tag in ("b", "strong")):
                     table["plain"] = True
             # outside preformatted text a browser shows the source's line breaks as spaces
-            self._emit(data if self.preformatted else _SOURCE_SPACE.sub(" ", data))
+            data = data if self.preformatted else _SOURCE_SPACE.sub(" ", data)
+            if "|" in data and self.tables and self.tables[-1]["cell"]:  # a "|" in a cell would part it: "/" in a row
+                for i, piece in enumerate(data.split("|")):
+                    if i:
+                        self._emit(_PIPE)
+                    if piece:
+                        self._emit(piece)
+                return
+            self._emit(data)
 
     def _start_row(self, table: dict) -> None:
         if table["rows"] == 1 and (table["heads"] > 0 or table["worded"] and not table["plain"]):

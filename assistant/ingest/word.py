@@ -13,7 +13,8 @@ code, content controls' and custom XML's text, an equation's text; hidden text (
 through its character or paragraph style) is not read. A text box's paragraphs, or a chart's title
 and figures as a table (`charts.py`), follow the paragraph it is anchored in (a text box's first
 form where Word writes two). Footnotes and endnotes are numbered in
-one sequence in reading order, as `[n]` where the reference stands, and each note's text follows
+one sequence in reading order, as `[^n]` where the reference stands (Markdown's footnote mark, not
+an answer's citation marker `[n]`), and each note's text follows
 the block that first refers to it ("Note n: The note."; after the list or table when it is in one),
 so a note is read next to what it explains; a custom mark ("*") stands as written. Headers, footers,
 comments and pictures are not read. The main part is found through the package's relationships
@@ -353,7 +354,7 @@ class _Reader:
             mark, note = self.notes.mark(kind, note_id, custom)
             if note is not None:
                 found.append((mark, note))
-            return f"[{mark}]" if mark and not custom else ""
+            return f"[^{mark}]" if mark and not custom else ""  # (as Markdown marks one: not an answer's "[1]")
         return reference
 
     def _text(self, text: str, props, style_id: str, plain: str) -> None:
@@ -403,7 +404,8 @@ class _Reader:
                 continue
             nested = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
             nested.blocks_of(cell)
-            cells.append(" ".join(" ".join(t.split()) for t in nested.raw))  # its paragraphs, items and nested rows as one line
+            # its paragraphs, items and nested rows as one line; a "|" in it as "/" (it would part the cell)
+            cells.append(" ".join(" ".join(t.split()) for t in nested.raw).replace("|", "/"))
             notes += nested.pending
         if any(cells):
             self._add(kind, table_row(cells), " ".join(c for c in cells if c))
