@@ -190,6 +190,21 @@ def test_an_uploaded_document_is_indexed_and_cited_at_once(page, server, tmp_pat
     assert answer.locator("details.qa-source .qa-file").first.inner_text() == "penguins.txt"
 
 
+def test_a_quoted_table_row_is_shown_as_a_table_under_its_column_heads(page, tmp_path):
+    path = tmp_path / "directory.csv"
+    names = ["Anna Keller", "Boris Novak", "Chloe Sato", "Dmitri Torres", "Elena Quist"]
+    path.write_text("Name,Department,Phone extension\n" + "".join(f"{n},{d},{1200 + 37 * i}\n" for i, (n, d) in
+                                                                    enumerate(zip(names, ["Finance", "Legal", "Sales"] * 2))))
+    assert "Added: directory.csv" in upload(page, path)
+    open_tab(page, "Chat")
+    answer = ask(page, "What is the phone extension of Elena Quist?")
+    table = answer.locator(".qa-text table.qa-table")
+    assert table.is_visible()  # rows had been shown as pipes to count
+    assert table.locator("th").all_inner_texts() == ["Name", "Department", "Phone extension"]
+    assert "1348" in table.locator("td").all_inner_texts() and "|" not in table.inner_text()
+    assert table.locator("a.qa-marker").count() == table.locator("tr").count()  # every row keeps its marker
+
+
 def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):
     path = tmp_path / "tool.exe"
     path.write_bytes(b"MZ\x90\x00 not a document")

@@ -137,6 +137,26 @@ def test_list_items_of_an_answer_are_lines_and_a_quote_s_own_line_breaks_are_not
     assert shown.count("<br>") == 2 and "Open the\ncover." in shown  # between items, not inside the quote
 
 
+def test_quoted_table_rows_are_a_table_under_their_header_s_column_heads():
+    # rows had been shown as pipes to count: "| Monthly pass | 55 | 62 |" under "| Ticket | Current | New |"
+    fares = hit("Fares change.\n\n| Ticket | Current | New |\n|---|---|---|\n| Single | 2.40 | 2.60 |\n| Monthly <b> | 55 | 62 |\n\nEnd.")
+    quotes = ["Fares change.", "| Ticket | Current | New |", "| Monthly <b> | 55 | 62 |", "End."]
+    text = "Fares change. [1]\n| Ticket | Current | New | [1]\n| Monthly <b> | 55 | 62 | [1]\nEnd. [1]"
+    out = render.answer_html(answer(text, [cite(1, fares, q) for q in quotes]))
+    shown = out.split('<div class="qa-text">')[1].split('<div class="qa-sources">')[0]
+    tags = parse(shown)
+    assert [t for t, _ in tags.tags if t in ("table", "tr", "th", "td")] == ["table", "tr", "th", "th", "th", "td", "tr", "td", "td", "td", "td"]
+    assert ("th", {"scope": "col"}) in tags.tags and "|" not in "".join(tags.text) and "<b>" not in shown
+    assert "".join(tags.text).replace("Source 1: T ", "") == "Answer: Fares change. [1]TicketCurrentNew[1]Monthly <b>5562[1]End. [1]"
+    assert sum(1 for t, a in tags.tags if t == "a" and a.get("href") == "#cite-1-1") == 4  # every quote keeps its marker
+    # without a "|---|" line under it, the first row is a row; a language model's text is shown as written
+    plain = hit("| Lyon | 14 |\n| Bordeaux | 22 |")
+    out = render.answer_html(answer("| Lyon | 14 | [1]", [cite(1, plain, "| Lyon | 14 |")]))
+    assert "<th" not in out and "<td>Lyon</td>" in out
+    out = render.answer_html(answer("The fare is 55. [1]", [cite(1, fares, "| Monthly <b> | 55 | 62 |")]))
+    assert "<table" not in out.split('<div class="qa-sources">')[0]
+
+
 def test_streaming_and_notes_and_questions_are_escaped():
     for fragment in (render.streaming_html(IMG), render.note_html(SCRIPT, "error"), render.question_html(MD_IMAGE)):
         assert {t for t, _ in parse(fragment).tags} <= OWN_TAGS

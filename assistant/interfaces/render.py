@@ -18,7 +18,9 @@ from pathlib import PurePath
 from typing import Iterable, Sequence
 
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
+from assistant.answer.extractive import joined
 from assistant.ingest.chunking import page_name
+from assistant.ingest.sentences import is_table_row, table_cells
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -125,6 +127,42 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
     return "".join(out)
 
 
+def quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = None) -> str:
+    """An extractive answer's quotes with their markers (`extractive.joined`'s text), a run of
+    table rows as a table: a row under its header as cells under column names, not pipes to count
+    (the header as column heads where a "|---|" line follows it in its passage; each row's marker
+    in a last cell)."""
+    cited = {c.n for c in citations}
+    out, at = [], 0
+    while at < len(citations):
+        row = is_table_row(citations[at].quote)
+        end = at
+        while end < len(citations) and is_table_row(citations[end].quote) == row:
+            end += 1
+        run = citations[at:end]
+        # (a table is a block of its own: the text before and after it needs no line break)
+        out.append(_table_html(run, turn, names or {}) if row else
+                   linked_markers(joined([(c.quote, c.n) for c in run]), turn, cited, [c.quote for c in run], names))
+        at = end
+    return "".join(out)
+
+
+_HEADER_UNDER = re.compile(r"[ \t]*\r?\n[ \t]*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # a "|---|" line next
+
+
+def _table_html(rows: Sequence, turn: int, names: dict[int, str]) -> str:
+    lines = []
+    for citation in rows:
+        head = bool(_HEADER_UNDER.match(citation.hit.text, citation.quote_end - citation.hit.start))
+        cell = 'th scope="col"' if head else "td"
+        cells = "".join(f"<{cell}>{escape(text)}</{cell.split()[0]}>" for text in table_cells(citation.quote))
+        label = f"Source {citation.n}" + (f": {names[citation.n]}" if names.get(citation.n) else "")
+        marker = (f'<a class="qa-marker" href="#{cite_id(turn, citation.n)}"><span class="qa-sr">{escape(label)} </span>'
+                  f"{escape(f'[{citation.n}]')}</a>")
+        lines.append(f'<tr>{cells}<td class="qa-cell-marker">{marker}</td></tr>')
+    return f'<div class="qa-table-wrap"><table class="qa-table">{"".join(lines)}</table></div>'
+
+
 def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool,
                   preview_from: int = 0) -> str:
     passage = highlight(hit.text, spans)
@@ -166,11 +204,15 @@ def answer_html(answer, turn: int = 1) -> str:
         spans = [(c.quote_start - hit.start, c.quote_end - hit.start) for c in by_n[n]]
         sources.append(_source_block(cite_id(turn, n), f"[{n}]", hit, spans, "qa-cited", open_=False))
     unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
+    names = {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()}
+    quotes = [(c.quote, c.n) for c in answer.citations]
+    if any(is_table_row(q) for q, _ in quotes) and answer.text == joined(quotes):  # (an extractive answer's text)
+        text = quotes_html(answer.citations, turn, names)
+    else:
+        text = linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], names)
     return _panel(
         f'<div class="qa-answer" data-method="{escape(answer.method)}">',
-        f'<div class="qa-text"><span class="qa-sr">Answer: </span>'
-        f'{linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()})}'
-        f'</div>{unsure}',
+        f'<div class="qa-text"><span class="qa-sr">Answer: </span>{text}</div>{unsure}',
         answer.notice, "Sources", sources, answer.read_as,
     )
 
@@ -339,6 +381,10 @@ def answer_json(answer) -> dict:
 CSS = """
 .qa-text, .qa-streaming { line-height: 1.55; }
 .qa-text { white-space: normal; }  /* a quote's line breaks (a PDF's lines) read as spaces; the passage keeps them */
+.qa-table-wrap { overflow-x: auto; margin: .3em 0; }
+.qa-table { border-collapse: collapse; font-size: .95em; }
+.qa-table th, .qa-table td { border: 1px solid rgba(127, 127, 127, .45); padding: .2em .5em; text-align: left; vertical-align: top; }
+.qa-table td.qa-cell-marker { border: none; padding-left: .3em; }
 a.qa-marker { font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
   display: inline-block; position: relative;  /* one box, its hidden name inside it */
   background: var(--color-accent-soft); color: var(--link-text-color, inherit); cursor: pointer; }
