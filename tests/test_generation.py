@@ -236,6 +236,16 @@ def test_prompt_fences_passages_as_data(hits, embedder):
         assert fence[1] == hit.label and fence[2] == hit.text
 
 
+def test_a_passage_s_own_reference_marks_reach_the_model_unlike_its_markers(hits, embedder):
+    # copied from a passage as "[2]", a document's reference mark had been read as citing passage 2
+    source = SOURCE + "\nThe harbour charged 1.1 million euros in fees.[2] It employs 64 people [3, 4]."
+    marked = hits + [hit_of(source, "The harbour charged 1.1 million euros in fees.[2] It employs 64 people [3, 4].", 3, name="port.txt")]
+    with FakeLLMServer(reply="The tower is 330 metres tall [2].") as server:
+        generate("How tall is it?", marked, settings_for(server.base_url), embedder)
+        user = server.last_messages[-1]["content"]
+    assert "fees.[^2] It employs 64 people [^3, 4]." in user and "fees.[2]" not in user
+
+
 def test_history_is_sent_before_the_question(hits, embedder):
     with FakeLLMServer(reply="The tower is 330 metres tall [2].") as server:
         generate("And its height?", hits, settings_for(server.base_url), embedder,
