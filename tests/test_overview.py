@@ -165,3 +165,30 @@ def test_an_overview_says_when_its_document_changed_since_indexing(bot, tmp_path
     (tmp_path / "docs" / "notes.txt").write_text(NOTES.replace("May", "June"), "utf-8")
     answer = bot.ask("Summarize notes.txt")
     assert answer.notice.startswith(OVERVIEW_NOTICE) and "notes.txt (changed)" in answer.notice
+
+
+def test_a_slide_sheet_or_page_by_its_number_gets_that_page_s_opening(tmp_path, settings, embedder):
+    from assistant.ingest.documents import load
+    from assistant.interfaces.render import where
+    from tests.test_sheets import _directory
+    from tests.test_slides import _deck
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    _deck(corpus / "review.pptx")
+    _directory(corpus / "directory.xlsx")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    bot.add([corpus])
+    # "What's on slide 3?" had been searched, and refused
+    for message in ("What's on slide 3?", "Summarize slide 3 of the deck", "What does slide 3 of review.pptx say?"):
+        answer = bot.ask(message)
+        assert answer.method == "overview" and answer.citations, message
+        assert {where(c.hit) for c in answer.citations} == {"slide 3"}
+        assert [c.quote for c in answer.citations] == ["# Stores", "| City | Staff |", "| Lyon | 14 |", "| Paris | 40 |",
+                                                       "Figures as of 1 March."]  # as it reads: not its "|---|" line
+        assert all(load(c.hit.source).text[c.quote_start:c.quote_end] == c.quote for c in answer.citations)
+    answer = bot.ask("What is on sheet 2?")
+    assert [c.quote for c in answer.citations] == ["# Budget 2024", "| Region | 2023 | 2024 |", "| North | 3.3 | 130 |"]
+    assert answer.text == "# Budget 2024 [1]\n| Region | 2023 | 2024 | [1]\n| North | 3.3 | 130 | [1]"  # rows on lines
+    assert bot.ask("What is on slide 9?").method != "overview"  # no such slide: a question to search
+    assert overview.request("What is on the menu?") is None

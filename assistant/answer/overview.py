@@ -5,7 +5,9 @@ a whole, which no one sentence answers to the answer model, so the search path r
 `request` recognises such a message: a closed list of phrasings whose object is empty, a generic
 noun ("the article", "these documents"), a pronoun ("it", as a conversation's first message only:
 later it is what was discussed) or a document's name or title ("Summarize travel_policy.md");
-anything else ("Summarize the refund policy") is a question and is searched. `answer` quotes the
+anything else ("Summarize the refund policy") is a question and is searched. A page, slide or
+sheet by its number ("What's on slide 3?", "Summarize page 4 of the report") gets that page's
+first sentences as they read, its heading and table rows included (`page_opening`). `answer` quotes the
 document's opening sentences, where news, encyclopedia articles, papers and READMEs say what they
 are about (`pick`: prose first, list items where prose runs short; headings, titles, questions,
 table rows, fragments and a caption with its credit passed over). With several documents and none named, each of the first
@@ -37,6 +39,7 @@ from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row
 from assistant.search.retrieval import Hit
 
 OVERVIEW_SENTENCES = 3  # sentences an overview of one document quotes
+PAGE_SENTENCES = 6  # sentences an overview of one page, slide or sheet quotes (a slide's title, a table's first rows)
 DOCUMENTS_OVERVIEWED = 5  # documents an overview of the whole index covers, one sentence each
 OPENING_ROWS_MOST = 200  # sentences of a document looked through for its opening ones
 WORDS_LEAST = 4  # a shorter sentence is a fragment (a caption's credit, "Read more.")
@@ -45,7 +48,7 @@ _POLITE = r"(?:please|pls|can you|could you|would you|will you|can u|i want you 
 _HOW = r"(?:briefly|quickly|shortly|just)"
 _AFTER = r"(?:please|pls|for me|briefly|quickly|in short|in brief|in a few sentences|in one sentence)"
 _DOC_NOUN = (r"(?:article|document|doc|file|text|paper|report|page|story|piece|post|essay|book|pdf|content|material"
-             r"|source|corpus|collection|index)s?")
+             r"|source|corpus|collection|index|deck|presentation|slideshow|spreadsheet|workbook)s?")
 _GENERIC = (rf"(?:(?:this|the|that|these|those|your|my|all the|all|all of the|all your|each|every)\s)?{_DOC_NOUN}"
             r"|everything|all|all of it|all of them|the whole thing")
 _PRONOUN = r"it|them|they|this|that"
@@ -63,7 +66,12 @@ _ASKS = [regex.compile(p) for p in (
     rf"(?:what|which)\s(?:topics?|subjects?)\sdo(?:es)?\s(?P<obj>.+?)\s(?:cover|discuss|deal with|talk about)",
     # not "cover": "What does the warranty cover?" asks for the cover, which the search finds
     rf"what\sdo(?:es)?\s(?P<obj>.+?)\s(?:say|talk about)(?:\sin general)?",
+    # a page, slide or sheet by its number: "What's on slide 3?" (not "What is on the menu?", which is searched)
+    rf"(?:what|whats)(?:\s(?:is|are))?\s(?:on|in)\s(?P<obj>(?:the\s)?(?:slide|page|sheet|p)\s?\d{{1,4}}(?:\s.+)?){_END}",
 )]
+# a page, slide or sheet named by its number, perhaps of a document ("slide 3", "page 4 of the report")
+_PAGE = regex.compile(r"(?:the\s)?(?P<kind>slide|page|sheet|p)\s?(?P<n>\d{1,4})(?:\s(?:of|in|from)\s(?P<doc>.+))?")
+_PAGE_SUFFIXES = {"slide": (".pptx",), "sheet": (".xlsx", ".xlsm"), "page": (".pdf",), "p": (".pdf",)}
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,11 @@ def request(message: str) -> Request | None:
         if (found := pattern.fullmatch(words)) is None:
             continue
         obj = (found.group("obj") or "").strip()
+        if (page := _PAGE.fullmatch(obj)) and page.group("doc"):  # "page 4 of the annual report": of "annual report"
+            if regex.fullmatch(_GENERIC, page.group("doc")) or regex.fullmatch(_PRONOUN, page.group("doc")):
+                return Request(f"{page.group('kind')} {page.group('n')}", False)  # "of the deck", "of it": whichever has one
+            doc = regex.sub(r"^(?:the|this|that|my|your)\s", "", page.group("doc"))
+            return Request(f"{page.group('kind')} {page.group('n')} of {doc}", False)
         if not obj or regex.fullmatch(_GENERIC, obj):
             return Request("", False)
         if regex.fullmatch(_PRONOUN, obj):
@@ -110,7 +123,14 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
     """The overview `wanted` asks for from `index`, or None when its object names no document
     (then the message is a question to search)."""
     sources = [f.source for f in index.manifest.files]
-    if wanted.obj:
+    page = _PAGE.fullmatch(wanted.obj)
+    if page:  # one page, slide or sheet: of the document named, or of each document that has one by that number
+        sources = named(page.group("doc") or "", index) if page.group("doc") else [
+            s for s in sources if s.lower().endswith(_PAGE_SUFFIXES[page.group("kind")])]
+        sources = [s for s in sources if _page_rows(index, s, int(page.group("n")))]
+        if not sources:
+            return None
+    elif wanted.obj:
         sources = named(wanted.obj, index)
         if not sources:
             return None
@@ -119,8 +139,9 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
         names = [os.path.basename(s) for s in sources]
         return Answer(question=question, text=OVERVIEW_WHICH.format(n=len(names), names=listed(names), example=names[0]),
                       citations=(), abstained=False, hits=(), method="conversation")
-    each = OVERVIEW_SENTENCES if len(sources) == 1 else 1
-    chosen = [(source, opening(index, source, each)) for source in sources]
+    each = (PAGE_SENTENCES if page else OVERVIEW_SENTENCES) if len(sources) == 1 else 1
+    chosen = [(source, page_opening(index, source, int(page.group("n")), each) if page else opening(index, source, each))
+              for source in sources]
     numbers: dict[str, int] = {}
     citations, lines = [], []
     for source, rows in chosen:
@@ -151,6 +172,17 @@ def _passed_over(text: str, title: str, markdown: bool) -> bool:
 _ENDS = re.compile(r"[.!…]['\"’”)\]*_]*(?:\[\^?[\w,–-]{1,30}\])*[¹²³⁰-⁹]*$")  # (reference marks after it: "in 2023.[1]")
 # "Attendees: Ana, Bo." or "> **Note:** In beta.": a form's field or a label, not prose
 _FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*[*_]*:[*_]*\s")
+
+
+def _page_rows(index, source: str, page: int) -> list[int]:
+    """The rows of `source`'s sentences on page (slide, sheet) `page`."""
+    return [row for row in index.document_rows(source) if index.sentence(row)[0].page == page]
+
+
+def page_opening(index, source: str, page: int, k: int) -> list[int]:
+    """The rows of the first `k` sentences of `source`'s page (slide, sheet) `page` that hold a
+    word, its heading and table rows included: what is on it, as it reads."""
+    return [row for row in _page_rows(index, source, page) if regex.search(r"\w", index.sentence(row)[1])][:k]
 
 
 def opening(index, source: str, k: int) -> list[int]:
