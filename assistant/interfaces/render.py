@@ -127,7 +127,7 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
     return "".join(out)
 
 
-def quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = None) -> str:
+def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = None) -> str:
     """An extractive answer's quotes with their markers (`extractive.joined`'s text), a run of
     table rows as a table: a row under its header as cells under column names, not pipes to count
     (the header as column heads where a "|---|" line follows it in its passage; each row's marker
@@ -207,7 +207,7 @@ def answer_html(answer, turn: int = 1) -> str:
     names = {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()}
     quotes = [(c.quote, c.n) for c in answer.citations]
     if any(is_table_row(q) for q, _ in quotes) and answer.text == joined(quotes):  # (an extractive answer's text)
-        text = quotes_html(answer.citations, turn, names)
+        text = _quotes_html(answer.citations, turn, names)
     else:
         text = linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], names)
     return _panel(
