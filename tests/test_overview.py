@@ -190,5 +190,15 @@ def test_a_slide_sheet_or_page_by_its_number_gets_that_page_s_opening(tmp_path, 
     answer = bot.ask("What is on sheet 2?")
     assert [c.quote for c in answer.citations] == ["# Budget 2024", "| Region | 2023 | 2024 |", "| North | 3.3 | 130 |"]
     assert answer.text == "# Budget 2024 [1]\n| Region | 2023 | 2024 | [1]\n| North | 3.3 | 130 | [1]"  # rows on lines
+    answer = bot.ask("What's on the Budget 2024 sheet?")  # a sheet by its name
+    assert [c.quote for c in answer.citations] == ["# Budget 2024", "| Region | 2023 | 2024 |", "| North | 3.3 | 130 |"]
+    assert {where(c.hit) for c in bot.ask("What is on page 3 of the deck?").citations} == {"slide 3"}  # the noun says which
     assert bot.ask("What is on slide 9?").method != "overview"  # no such slide: a question to search
+    assert bot.ask("What is on the balance sheet?").method != "overview"  # no sheet of that name: searched
     assert overview.request("What is on the menu?") is None
+    # a page of two documents: each document's first rows, named
+    _directory(corpus / "stock.xlsx")
+    bot.add([corpus])
+    answer = bot.ask("What does sheet 2 say?")
+    assert answer.text.splitlines()[0].startswith(("directory.xlsx: # Budget 2024 [1]", "stock.xlsx: # Budget 2024 [1]"))
+    assert len(answer.citations) == 6 and "| North | 3.3 | 130 |" in answer.text

@@ -149,6 +149,17 @@ def test_quoted_table_rows_are_a_table_under_their_header_s_column_heads():
     assert ("th", {"scope": "col"}) in tags.tags and "|" not in "".join(tags.text) and "<b>" not in shown
     assert "".join(tags.text).replace("Source 1: T ", "") == "Answer: Fares change. [1]TicketCurrentNew[1]Monthly <b>5562[1]End. [1]"
     assert sum(1 for t, a in tags.tags if t == "a" and a.get("href") == "#cite-1-1") == 4  # every quote keeps its marker
+    # rows of two documents, or under two headers, are two tables (they had been one, a header in its middle)
+    staff = hit("| Name | Team |\n|---|---|\n| Bo Chen | Red |", source="docs/staff.csv")
+    both = [cite(1, fares, "| Ticket | Current | New |"), cite(1, fares, "| Monthly <b> | 55 | 62 |"),
+            cite(2, staff, "| Name | Team |"), cite(2, staff, "| Bo Chen | Red |")]
+    text = "\n".join(f"{c.quote} [{c.n}]" for c in both)
+    out = render.answer_html(answer(text, both))
+    assert out.count("<table") == 2 and out.count("<th") == 5
+    # a Markdown cell's "\|" is no border
+    code = hit("| Task | Command |\n|---|---|\n| Count | `wc \\| sort` |")
+    out = render.answer_html(answer("| Count | `wc \\| sort` | [1]", [cite(1, code, "| Count | `wc \\| sort` |")]))
+    assert [html.unescape(cell) for cell in re.findall(r"<td>([^<]*)</td>", out)] == ["Count", "`wc \\| sort`"]
     # without a "|---|" line under it, the first row is a row; a language model's text is shown as written
     plain = hit("| Lyon | 14 |\n| Bordeaux | 22 |")
     out = render.answer_html(answer("| Lyon | 14 | [1]", [cite(1, plain, "| Lyon | 14 |")]))

@@ -127,3 +127,66 @@ def test_a_sheet_is_read_by_its_cells_not_the_range_it_declares(tmp_path, monkey
     monkeypatch.setattr(sheets, "_cell", lambda cell, date1904, shown=sheets._cell: read.append(cell) or shown(cell, date1904))
     assert load(path).text == "# Sheet\n\n| Lighthouse | Height |\n|---|\n| Harbor Point | 31 |"
     assert len(read) == 4
+
+
+@pytest.mark.parametrize("number, fmt, shown", [
+    (1234.5, '#,##0.00 "€"', "1,234.50 €"), (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"), (501, "00000", "00501"),
+    (-5, "#,##0;(#,##0)", "(5)"), (-1234.5, '"$"#,##0.00_);[Red]("$"#,##0.00)', "($1,234.50)"), (3, "0.00", "3.00"),
+    (12.5, "0.0#", "12.5"), (42, "[Cyan]#,##0", "42"), (1250, "[White]#,##0", "1,250"),  # colours had read as date codes
+    (44927, "[$-409]mmm yy", "2023-01-01"), (0.25, "0.0%", "25.0%"), (0.1 * 3, "General", "0.3"), (1.5e-7, "0.00E+00", "1.5e-07"),
+])
+def test_a_number_reads_as_its_format_shows_it(number, fmt, shown):
+    from assistant.ingest.formats import as_shown
+
+    assert as_shown(number, fmt) == shown
+
+
+def test_a_sheet_laid_out_as_people_lay_them_out_reads_as_titled_tables(tmp_path):
+    # a title above the header, pandas' empty index corner, a ruled line, a second table after an empty row
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Quarterly sales 2024", None, None, None], [None, "Region", "Manager", "Sales"], [0, "North", "Ana", 120],
+                ["----------", "-------", None, None], [1, "South", "Bo", 95], [None] * 4, ["Costs", None, None, None],
+                ["Item", "Amount", None, None], ["Rent", 12000, None, None]):
+        sheet.append(row)
+    book.save(tmp_path / "sales.xlsx")
+    assert load(tmp_path / "sales.xlsx").text == (
+        "# Sheet\n\nQuarterly sales 2024\n\n|  | Region | Manager | Sales |\n|---|\n| 0 | North | Ana | 120 |\n| 1 | South | Bo | 95 |"
+        "\n\nCosts\n\n| Item | Amount |\n|---|\n| Rent | 12000 |")
+    # an empty row inside one table (the same columns after it) is left out, the table goes on
+    (tmp_path / "spaced.csv").write_text("Name,Team\nAna,Red\n\nBo,Blue\n", "utf-8")
+    assert load(tmp_path / "spaced.csv").text == "| Name | Team |\n|---|\n| Ana | Red |\n| Bo | Blue |"
+
+
+def test_a_formula_reads_as_its_last_value_or_as_written_where_the_workbook_keeps_none(tmp_path):
+    book = openpyxl.Workbook()
+    for row in (["Item", "Cost"], ["Rent", 1000], ["Power", 200], ["Total", "=SUM(B2:B3)"]):
+        book.active.append(row)
+    book.save(tmp_path / "costs.xlsx")  # (as openpyxl and XlsxWriter write one: to be calculated when opened)
+    assert load(tmp_path / "costs.xlsx").text.endswith("| Total | =SUM(B2:B3) |")  # not "0", XlsxWriter's stored value
+    with zipfile.ZipFile(tmp_path / "costs.xlsx") as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'fullCalcOnLoad="1"', b"")
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"<f>SUM(B2:B3)</f><v></v>", b"<f>SUM(B2:B3)</f>") \
+        .replace(b"<f>SUM(B2:B3)</f>", b"<f>SUM(B2:B3)</f><v>1200</v>")
+    with zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as archive:  # as Excel saves it: with the last values
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert load(tmp_path / "saved.xlsx").text.endswith("| Total | 1200 |")
+
+
+def test_sheets_are_numbered_as_their_tabs_a_chart_sheet_counted(tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    book.active.title = "Data"
+    book.active.append(["City", "Staff"])
+    book.active.append(["Lyon", 14])
+    chart = BarChart()
+    chart.add_data(Reference(book.active, min_col=2, min_row=1, max_row=2), titles_from_data=True)
+    book.create_chartsheet("Chart").add_chart(chart)
+    book.create_sheet("Notes").append(["Figures as of March."])
+    book.save(tmp_path / "staff.xlsx")
+    document = load(tmp_path / "staff.xlsx")
+    assert [page.number for page in document.pages] == [1, 3]  # the Notes tab is the third, as Excel shows it
+    assert document.text[document.pages[1].start:document.pages[1].end] == "# Notes\n\n| Figures as of March. |"

@@ -66,21 +66,32 @@ _ASKS = [regex.compile(p) for p in (
     rf"(?:what|which)\s(?:topics?|subjects?)\sdo(?:es)?\s(?P<obj>.+?)\s(?:cover|discuss|deal with|talk about)",
     # not "cover": "What does the warranty cover?" asks for the cover, which the search finds
     rf"what\sdo(?:es)?\s(?P<obj>.+?)\s(?:say|talk about)(?:\sin general)?",
-    # a page, slide or sheet by its number: "What's on slide 3?" (not "What is on the menu?", which is searched)
-    rf"(?:what|whats)(?:\s(?:is|are))?\s(?:on|in)\s(?P<obj>(?:the\s)?(?:slide|page|sheet|p)\s?\d{{1,4}}(?:\s.+)?){_END}",
+    # a page, slide or sheet: "What's on slide 3?", "What's in sheet Staff?" (not "What is on the menu?", which is searched)
+    rf"(?:what|whats)(?:\s(?:is|are))?\s(?:on|in)\s(?P<obj>(?:the\s)?(?:(?:slide|page|sheet|p)\s?\d{{1,4}}|sheet\s\S)(?:.+)?"
+    rf"|.+\s(?:sheet|tab)(?:\s(?:of|in|from)\s.+)?){_END}",
 )]
-# a page, slide or sheet named by its number, perhaps of a document ("slide 3", "page 4 of the report")
-_PAGE = regex.compile(r"(?:the\s)?(?P<kind>slide|page|sheet|p)\s?(?P<n>\d{1,4})(?:\s(?:of|in|from)\s(?P<doc>.+))?")
-_PAGE_SUFFIXES = {"slide": (".pptx",), "sheet": (".xlsx", ".xlsm"), "page": (".pdf",), "p": (".pdf",)}
+# a page, slide or sheet by its number, or a sheet by its name, perhaps of a document ("slide 3",
+# "page 4 of the report", "sheet Staff", "the Suppliers sheet of the budget")
+_OF = r"(?:\s(?:of|in|from)\s(?P<doc>.+))?"
+_PAGE = regex.compile(rf"(?:the\s)?(?P<kind>slide|page|sheet|p)\s?(?P<which>\d{{1,4}}){_OF}")
+_SHEET = regex.compile(rf"(?:the\s)?(?:sheet\s(?P<which>.+?)|(?P<named>.+?)\s(?:sheet|tab)){_OF}")
+_KIND_SUFFIXES = {"slide": (".pptx",), "sheet": (".xlsx", ".xlsm"), "page": (".pdf",), "p": (".pdf",)}
+# a generic noun that says which kind of file: "page 3 of the deck" is a slide
+_NOUN_SUFFIXES = {"deck": (".pptx",), "presentation": (".pptx",), "slideshow": (".pptx",), "spreadsheet": (".xlsx", ".xlsm"),
+                  "workbook": (".xlsx", ".xlsm"), "pdf": (".pdf",)}
 
 
 @dataclass(frozen=True)
 class Request:
     """A message asking for an overview: `obj` is what it names ("" for nothing, a generic noun
-    or a pronoun); `pronoun` is whether that was "it", "this" ... (a first message's only)."""
+    or a pronoun); `pronoun` is whether that was "it", "this" ... (a first message's only).
+    `page` is the page, slide or sheet it asks about, if it asks about one: (its kind, its number
+    or a sheet's name), in documents of `suffixes` (any, where `obj` names one)."""
 
     obj: str
     pronoun: bool
+    page: tuple[str, str] | None = None
+    suffixes: tuple[str, ...] = ()
 
 
 def request(message: str) -> Request | None:
@@ -90,11 +101,8 @@ def request(message: str) -> Request | None:
         if (found := pattern.fullmatch(words)) is None:
             continue
         obj = (found.group("obj") or "").strip()
-        if (page := _PAGE.fullmatch(obj)) and page.group("doc"):  # "page 4 of the annual report": of "annual report"
-            if regex.fullmatch(_GENERIC, page.group("doc")) or regex.fullmatch(_PRONOUN, page.group("doc")):
-                return Request(f"{page.group('kind')} {page.group('n')}", False)  # "of the deck", "of it": whichever has one
-            doc = regex.sub(r"^(?:the|this|that|my|your)\s", "", page.group("doc"))
-            return Request(f"{page.group('kind')} {page.group('n')} of {doc}", False)
+        if (page := _page_request(obj)) is not None:
+            return page
         if not obj or regex.fullmatch(_GENERIC, obj):
             return Request("", False)
         if regex.fullmatch(_PRONOUN, obj):
@@ -103,6 +111,25 @@ def request(message: str) -> Request | None:
         obj = regex.sub(rf"(?<=\w)\s{_DOC_NOUN}$", "", obj)  # "the solar panels page": the page named "solar panels"
         return Request(obj.replace("_", " "), False)
     return None
+
+
+def _page_request(obj: str) -> Request | None:
+    """The request for a page, slide or sheet that `obj` names ("page 4 of the annual report"), or None."""
+    found, kind = _PAGE.fullmatch(obj), "sheet"
+    if found:
+        kind = found.group("kind")
+    else:
+        found = _SHEET.fullmatch(obj)
+    if found is None:
+        return None
+    parts = found.groupdict()
+    which, doc = parts.get("which") or parts.get("named") or "", parts.get("doc") or ""
+    suffixes = _KIND_SUFFIXES[kind]
+    if doc and (regex.fullmatch(_GENERIC, doc) or regex.fullmatch(_PRONOUN, doc)):  # "of the deck", "of it"
+        noun = regex.sub(r"^(?:\w+\s)*?(?=\w+$)", "", doc).rstrip("s")
+        suffixes, doc = _NOUN_SUFFIXES.get(noun, suffixes), ""
+    doc = regex.sub(rf"(?<=\w)\s{_DOC_NOUN}$", "", regex.sub(r"^(?:the|this|that|my|your)\s", "", doc))
+    return Request(doc.replace("_", " "), False, (kind, regex.sub(r"^the\s", "", which)), () if doc else suffixes)
 
 
 def named(obj: str, index) -> list[str]:
@@ -123,14 +150,15 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
     """The overview `wanted` asks for from `index`, or None when its object names no document
     (then the message is a question to search)."""
     sources = [f.source for f in index.manifest.files]
-    page = _PAGE.fullmatch(wanted.obj)
-    if page:  # one page, slide or sheet: of the document named, or of each document that has one by that number
-        sources = named(page.group("doc") or "", index) if page.group("doc") else [
-            s for s in sources if s.lower().endswith(_PAGE_SUFFIXES[page.group("kind")])]
-        sources = [s for s in sources if _page_rows(index, s, int(page.group("n")))]
-        if not sources:
+    if wanted.page:  # one page, slide or sheet: of the document named, or of each document of its kind that has it
+        sources = named(wanted.obj, index) if wanted.obj else [s for s in sources if s.lower().endswith(wanted.suffixes)]
+        pages = [(s, number) for s in sources for number in _pages(index, s, *wanted.page)]
+        if not pages:
             return None
-    elif wanted.obj:
+        each = PAGE_SENTENCES if len(pages) == 1 else PAGE_SENTENCES // 2
+        return _quoted(question, index, [(s, page_opening(index, s, number, each)) for s, number in pages[:DOCUMENTS_OVERVIEWED]],
+                       len({s for s, _ in pages}) > 1)
+    if wanted.obj:
         sources = named(wanted.obj, index)
         if not sources:
             return None
@@ -139,9 +167,12 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
         names = [os.path.basename(s) for s in sources]
         return Answer(question=question, text=OVERVIEW_WHICH.format(n=len(names), names=listed(names), example=names[0]),
                       citations=(), abstained=False, hits=(), method="conversation")
-    each = (PAGE_SENTENCES if page else OVERVIEW_SENTENCES) if len(sources) == 1 else 1
-    chosen = [(source, page_opening(index, source, int(page.group("n")), each) if page else opening(index, source, each))
-              for source in sources]
+    each = OVERVIEW_SENTENCES if len(sources) == 1 else 1
+    return _quoted(question, index, [(source, opening(index, source, each)) for source in sources], len(sources) > 1)
+
+
+def _quoted(question: str, index, chosen: list[tuple[str, list[int]]], several: bool) -> Answer | None:
+    """The overview quoting each source's chosen rows of `index` (its name before them where `several`)."""
     numbers: dict[str, int] = {}
     citations, lines = [], []
     for source, rows in chosen:
@@ -153,7 +184,7 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
             citations.append(Citation(n=n, hit=Hit.of(chunk, 1.0), quote=text, quote_start=start, quote_end=end))
             quotes.append((text, n))
         if quotes:  # (a table's rows and a list's items each on a line, as an answer's are)
-            lines.append((f"{os.path.basename(source)}: " if len(sources) > 1 else "") + joined(quotes))
+            lines.append((f"{os.path.basename(source)}: " if several else "") + joined(quotes))
     if not citations:
         return None
     hits = tuple(dict.fromkeys(c.hit for c in citations))
@@ -172,6 +203,18 @@ def _passed_over(text: str, title: str, markdown: bool) -> bool:
 _ENDS = re.compile(r"[.!…]['\"’”)\]*_]*(?:\[\^?[\w,–-]{1,30}\])*[¹²³⁰-⁹]*$")  # (reference marks after it: "in 2023.[1]")
 # "Attendees: Ana, Bo." or "> **Note:** In beta.": a form's field or a label, not prose
 _FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*[*_]*:[*_]*\s")
+
+
+def _pages(index, source: str, kind: str, which: str) -> list[int]:
+    """The pages of `source` that `which` names: its number, or a sheet's name (its `#` line)."""
+    if which.isdigit():
+        return [int(which)] if _page_rows(index, source, int(which)) else []
+    found = []
+    for row in index.document_rows(source):
+        chunk, text = index.sentence(row)
+        if chunk.page not in found and text.startswith("# ") and bare(text) == bare(which):
+            found.append(chunk.page)
+    return [page for page in found if page is not None]
 
 
 def _page_rows(index, source: str, page: int) -> list[int]:

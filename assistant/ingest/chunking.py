@@ -44,7 +44,9 @@ from assistant.ingest.sentences import split_sentences
 # as shown; a Word note's table stays one, a chart in a cell follows its table. 15: a web page's or
 # Word table's first row bold in every word is its header. 16: Excel workbooks are read (ingest/sheets.py).
 # 17: a Word note's mark is "[^n]" (Markdown's), not "[n]"; a "|" in a Word or web page table's cell is "/".
-CHUNKER_VERSION = 17
+# 18: a sheet's title rows, tables after empty rows, rule rows, formats and formulas as shown; an empty
+# corner cell keeps a header.
+CHUNKER_VERSION = 18
 
 
 @dataclass(frozen=True)

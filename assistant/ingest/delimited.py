@@ -1,8 +1,10 @@
 """Delimited text (.csv, .tsv): its rows as a Markdown table (`markdown_table`, which a workbook's sheets use too).
 
-Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows, and
-columns empty in every row, left out). The first row is the table's header, followed by a Markdown "|---|" line, as a table's first
-row is by convention, unless it plainly is data: it has an empty cell, or every column that holds
+Each row is a line "| a | b |" (a cell's line breaks as spaces, its "|" as "/"; empty rows, rule
+rows and columns empty in every row left out; a title row above a table, and a table after an empty
+row, as a sheet lays them out: `markdown_table`). The first row is the table's header, followed by a Markdown "|---|" line, as a table's first
+row is by convention, unless it plainly is data: it has an empty cell (other than its first, the
+corner of a pivot table or of pandas' index), or every column that holds
 numbers below holds one in it too ("Lyon,14" over "Paris,40"), and it is no row of years over
 other figures ("Region,2021,2022" over "North,120,135", its corner cell empty or not). The delimiter is the one of comma,
 semicolon, tab and pipe that splits the first lines into the same number of cells, more than one
@@ -26,6 +28,7 @@ _SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's first line naming the delimit
 _NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s.,:/%']*[)%]?\s*(?:[A-Za-z€$£%]{0,3})")  # "14", "12,50", "10:30", "3.5 %", "1,200 EUR"
 _DECIMAL_COMMA = re.compile(r"\d,\d")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_RULE = re.compile(r"[-=_:.~*+ ]+")  # a cell drawn as a rule ("----------"), not written
 
 
 def table_text(text: str, tabs: bool = False) -> str:
@@ -43,11 +46,39 @@ def table_text(text: str, tabs: bool = False) -> str:
 
 
 def markdown_table(rows: list[list[str]]) -> str:
-    """Rows of cells (a cell's line breaks as spaces, its "|" as "/") as a Markdown table: empty
-    rows, and columns empty in every row, left out, a short row filled out with empty cells; the
-    first row its header unless it plainly is data (see the module's doc)."""
+    """Rows of cells (a cell's line breaks as spaces, its "|" as "/") as Markdown tables, as a sheet
+    lays them out: a title row above a table (one cell filled over a wider table) as a line of text;
+    after an empty row, a row that is a title or fills columns the table above does not, the start
+    of another table; other empty rows, rows of rule characters ("----------") and columns empty in
+    every row left out, a short row filled out with empty cells; each table's first row its header
+    unless it plainly is data (see the module's doc)."""
     rows = [[" ".join(cell.split()).replace("|", "/") for cell in cells] for cells in rows]
-    rows = [cells for cells in rows if any(cells)]
+    blocks: list[list[list[str]]] = []
+    after_empty = False
+    for cells in rows:
+        filled = {c for c, cell in enumerate(cells) if cell}
+        if not filled or all(_RULE.fullmatch(cells[c]) for c in filled):
+            after_empty = after_empty or not filled
+            continue
+        columns = set().union(*({c for c, cell in enumerate(row) if cell} for row in blocks[-1])) if blocks else set()
+        if not blocks or after_empty and (len(filled) == 1 < len(columns) or not filled <= columns):
+            blocks.append([])
+        blocks[-1].append(cells)
+        after_empty = False
+    return "\n\n".join(text for block in blocks if (text := _block_text(block)))
+
+
+def _block_text(rows: list[list[str]]) -> str:
+    """One block of rows: its title line, if its first row is one, and its table."""
+    title = ""
+    width = len({c for row in rows for c, cell in enumerate(row) if cell})
+    if len(rows) > 1 and width > 1 and sum(1 for cell in rows[0] if cell) == 1:
+        title, rows = next(cell for cell in rows[0] if cell), rows[1:]
+    table = _table(rows)
+    return f"{title}\n\n{table}" if title else table
+
+
+def _table(rows: list[list[str]]) -> str:
     width = max(map(len, rows), default=0)
     kept = [c for c in range(width) if any(c < len(cells) and cells[c] for cells in rows)]  # a column empty in every row goes
     rows = [[cells[c] if c < len(cells) else "" for c in kept] for cells in rows]  # every row as wide as the table
@@ -97,7 +128,7 @@ def _years_header(first: list[str], below: list[list[str]]) -> bool:
 
 def _is_data(first: list[str], below: list[list[str]]) -> bool:
     """Whether a table's first row is data, not its header (see the module's doc)."""
-    if not all(first):
+    if not all(first[1:]) or not first[0] and len(first) < 2:  # (an empty corner cell: a pivot's, pandas' index)
         return True
     numeric = [c for c in range(len(first))
                if sum(1 for row in below if c < len(row) and _NUMBER.fullmatch(row[c])) > len(below) / 2]

@@ -181,8 +181,11 @@ def table_row(cells) -> str:
 
 
 def table_cells(row: str) -> list[str]:
-    """The cells of a table row's line (`table_row`'s inverse)."""
-    return [cell.strip() for cell in row.strip()[1:-1].split("|")]
+    """The cells of a table row's line (`table_row`'s inverse; a Markdown cell's "\\|" is no border)."""
+    return [cell.strip() for cell in _CELL_BORDER.split(row.strip()[1:-1])]
+
+
+_CELL_BORDER = re.compile(r"(?<!\\)\|")
 
 
 def is_table_row(line: str) -> bool:

@@ -1,11 +1,12 @@
 """Excel workbooks (.xlsx, .xlsm): each shown sheet's cells, as a Markdown table, read with openpyxl.
 
 Sheets come in the workbook's order, hidden ones left out, each as a page of its own (numbered by
-its place among the shown sheets, cited as "sheet n"): its name as a `#` line, then its rows as a
+its place among the shown tabs, chart sheets counted, cited as "sheet n"): its name as a `#` line, then its rows as a
 Markdown table (`delimited.markdown_table`: the first row its header unless it plainly is data,
 empty rows and columns left out). A cell reads as the sheet shows it: a formula as its last
-computed value, a number in its format (`formats.as_shown`: percentages, dates and times), TRUE and
-FALSE, an error as its code ("#DIV/0!"). Charts, pictures and comments are not read.
+computed value (its formula as written, "=SUM(B2:B3)", in a workbook to be calculated when opened,
+whose stored values are not true ones), a number in its format (`formats.as_shown`: percentages,
+dates and times, decimals, thousands and currencies), TRUE and FALSE, an error as its code ("#DIV/0!"). Charts, pictures and comments are not read.
 
 The package is opened within the bounds of `package` first (a zip that unpacks past
 `UNPACKED_MOST` is refused before openpyxl reads it; openpyxl parses with defusedxml, so entities
@@ -17,30 +18,45 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 from assistant.ingest.delimited import markdown_table
 from assistant.ingest.formats import as_shown
-from assistant.ingest.package import UNPACKED_MOST, Unreadable, damaged, open_package
+from assistant.ingest.package import PART_MOST, UNPACKED_MOST, Unreadable, damaged, open_package
 
 __all__ = ["UNPACKED_MOST", "Unreadable", "xlsx_text"]
+
+_RECALCULATED = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad=[\"'](?:1|true)[\"']")
 
 
 def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int, str]], str]:
     """The shown sheets of a workbook as (page number, Markdown text), and its title ("" when none)."""
-    archive, _ = open_package(data, "not a readable Excel workbook (.xlsx), damaged or of another kind "
-                                    "(an encrypted one, or an .xls renamed)")
-    archive.close()
+    archive, members = open_package(data, "not a readable Excel workbook (.xlsx), damaged or of another kind "
+                                          "(an encrypted one, or an .xls renamed)")
+    with archive:
+        try:
+            part = members.get("xl/workbook.xml")
+            workbook = archive.read(part) if part is not None and part.file_size <= PART_MOST else b""
+        except Exception as err:  # noqa: BLE001 - a damaged zip raises many kinds
+            raise damaged("Excel workbook (.xlsx)", err) from None
+    # a workbook to be calculated when opened (as openpyxl and XlsxWriter write one) keeps no true last
+    # values (XlsxWriter's are 0): its formulas are read as written instead
+    computed = not _RECALCULATED.search(workbook)
     import openpyxl  # (imported here: its import costs about 0.3 s, paid by workbooks only)
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=computed)
     except Exception as err:  # noqa: BLE001 - zip, XML and openpyxl errors of every kind on damaged files
         raise damaged("Excel workbook (.xlsx)", err) from None
     pages, chars = [], 0
     try:
         date1904 = bool(getattr(book, "epoch", None) == datetime.datetime(1904, 1, 1))
-        shown = [sheet for sheet in book.worksheets if getattr(sheet, "sheet_state", "visible") == "visible"]
+        # every shown tab is numbered, a chart sheet's too (it is read as nothing: its chart's figures are a sheet's)
+        shown = [book[name] for name in book.sheetnames if getattr(book[name], "sheet_state", "visible") == "visible"]
         for number, sheet in enumerate(shown, 1):
+            if not hasattr(sheet, "iter_rows"):
+                pages.append((number, ""))
+                continue
             rows = []
             sheet.reset_dimensions()  # its cells as they are, not the used range it declares (one may declare all 17 billion)
             for row in sheet.iter_rows():

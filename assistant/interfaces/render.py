@@ -136,9 +136,10 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
     out, at = [], 0
     while at < len(citations):
         row = is_table_row(citations[at].quote)
-        end = at
-        while end < len(citations) and is_table_row(citations[end].quote) == row:
-            end += 1
+        end = at + 1
+        while end < len(citations) and is_table_row(citations[end].quote) == row and not (
+                row and (citations[end].hit.source != citations[end - 1].hit.source or _is_header(citations[end]))):
+            end += 1  # (a table ends where the rows of another document, or another table's header, begin)
         run = citations[at:end]
         # (a table is a block of its own: the text before and after it needs no line break)
         out.append(_table_html(run, turn, names or {}) if row else
@@ -150,11 +151,15 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
 _HEADER_UNDER = re.compile(r"[ \t]*\r?\n[ \t]*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # a "|---|" line next
 
 
+def _is_header(citation) -> bool:
+    """Whether a quoted table row is its table's header: a "|---|" line follows it in its passage."""
+    return bool(_HEADER_UNDER.match(citation.hit.text, citation.quote_end - citation.hit.start))
+
+
 def _table_html(rows: Sequence, turn: int, names: dict[int, str]) -> str:
     lines = []
     for citation in rows:
-        head = bool(_HEADER_UNDER.match(citation.hit.text, citation.quote_end - citation.hit.start))
-        cell = 'th scope="col"' if head else "td"
+        cell = 'th scope="col"' if _is_header(citation) else "td"
         cells = "".join(f"<{cell}>{escape(text)}</{cell.split()[0]}>" for text in table_cells(citation.quote))
         label = f"Source {citation.n}" + (f": {names[citation.n]}" if names.get(citation.n) else "")
         marker = (f'<a class="qa-marker" href="#{cite_id(turn, citation.n)}"><span class="qa-sr">{escape(label)} </span>'
