@@ -398,6 +398,20 @@ def test_a_table_row_is_read_by_the_model_with_its_columns_names_after_the_sente
     assert extractive.pair_texts([plain], searcher) == [answer_model.pair_text("Totals follow.", "| Tuesday | 9 to 18 |")]
 
 
+def test_a_wide_row_is_read_with_its_first_cell_and_the_asked_column_s_name(one_document):
+    # a 40-column sheet's row had been read as bare cells: "What is Bo Chen's parking spot?" was refused
+    names = ["Name", *(f"Field {n} of the staff record" for n in range(30)), "Parking spot"]
+    row = "| Bo Chen | " + " | ".join(f"entry {n}" for n in range(30)) + " | P-22 |"
+    text = "Staff records.\n\n| " + " | ".join(names) + " |\n|---|\n" + row + "\n"
+    searcher = one_document(text, 2000)
+    start = text.index(row)
+    source = searcher.index.chunks[0].source
+    assert extractive.as_table_row(searcher, source, start, start + len(row), row) is None  # no question: as it stands
+    read, before = extractive.as_table_row(searcher, source, start, start + len(row), row, "What is Bo Chen's parking spot?")
+    assert read.startswith("Name: Bo Chen; Field 0 of the staff record: entry 0;") and read.endswith("; Parking spot: P-22")
+    assert len(read) <= extractive.ROW_READ_MOST and before == "Staff records."
+
+
 def test_a_row_far_down_a_long_table_is_read_with_its_header(one_document):
     # past 500 rows a data row had been taken for the header, and another person's number quoted
     rows = [f"| Person {n} | {1000 + n} |" for n in range(1200)]

@@ -221,14 +221,17 @@ def _next_line(index, above: int, row: int) -> bool:
     return start - end == 1
 
 
-def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: str) -> tuple[str, str] | None:
+def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: str, question: str = "") -> tuple[str, str] | None:
     """How the answer model reads a row of a table that has a header (a first row with a
     Markdown `|---|` line under it, as the loaders write a header that a page, Word document or
     deck marks): each cell after its column's name ("Plan: Team; Monthly price: 29 EUR; Users:
     10"), with the sentence before the table as the one before it. None for a sentence that is
-    no such row, one whose cells do not match the header's, or one that would read longer than
-    `ROW_READ_MOST`. A row of cells alone does not say which figure is which (the model had given
-    "| Lyon | 14 |" 0.005 for "How many staff work in Lyon?")."""
+    no such row, or one whose cells do not match the header's. A row that would read longer than
+    `ROW_READ_MOST` (a wide sheet's) reads its first cell, the cells whose column names share a word
+    with `question`, then the others in order while they fit (it had been read as bare cells, and
+    "What is Bo Chen's parking spot?" refused on a 40-column sheet); without `question`, None. A row
+    of cells alone does not say which figure is which (the model had given "| Lyon | 14 |" 0.005 for
+    "How many staff work in Lyon?")."""
     index = searcher.index
     row = index.row_of((source, start, end)) if is_table_row(text) else None
     if row is None:
@@ -240,9 +243,18 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
     names, cells = table_cells(header), table_cells(text)
     if len(names) != len(cells) or not any(names):
         return None
-    read = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(names, cells) if cell)
+    parts = [(i, f"{name}: {cell}" if name else cell) for i, (name, cell) in enumerate(zip(names, cells)) if cell]
+    read = "; ".join(part for _, part in parts)
     if len(read) > ROW_READ_MOST:
-        return None
+        if not question:
+            return None
+        asked = set(tokenize(question))
+        order = parts[:1] + [p for p in parts[1:] if asked & set(tokenize(names[p[0]]))] + parts[1:]
+        kept, length = {}, -2
+        for i, part in order:
+            if i not in kept and length + 2 + len(part) <= ROW_READ_MOST:
+                kept[i], length = part, length + 2 + len(part)
+        read = "; ".join(kept[i] for i in sorted(kept))
     above = index.sentence(first - 1)[1] if first > 0 and index.keys[first - 1][0] == source else ""
     return read, ("" if is_table_row(above) else above)
 
@@ -261,7 +273,7 @@ def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", br
     and, for a model that reads one (`bridge_chars` on its card), the start of its bridge."""
     texts = []
     for c in kept:
-        sentence, before = as_table_row(searcher, c.hit.source, c.start, c.end, c.text) or (
+        sentence, before = as_table_row(searcher, c.hit.source, c.start, c.end, c.text, question) or (
             c.text, previous_sentence(searcher, c.hit.source, c.start, c.end))
         texts.append(pair_text(sentence, before, passage_bridge(question, c, searcher) if bridge_chars else "", bridge_chars))
     return texts
