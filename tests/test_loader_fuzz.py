@@ -66,6 +66,8 @@ SEEDS = {
     ".xlsm": _xlsx(),
     ".csv": b'Name,Staff\r\n"Lyon, FR",14\r\nParis,40\r\n',
     ".tsv": b"Name\tStaff\nLyon\t14\n",
+    ".eml": b"From: Ana <ana@example.org>\nSubject: Lighthouses\nContent-Type: multipart/alternative; boundary=b\n\n--b\n"
+            b"Content-Type: text/plain; charset=utf-8\n\nA page about lighthouses.\n--b\nContent-Type: text/html\n\n<p>Harbor</p>\n--b--\n",
 }
 
 

@@ -5,7 +5,8 @@ text only), `.pdf` (text per page, via pypdf), `.docx` (the body's paragraphs, l
 reading order, written as Markdown: `ingest/word.py`), `.pptx` (each shown slide a page, its title,
 text, tables and notes as Markdown: `ingest/slides.py`), `.xlsx`/`.xlsm` (each shown sheet a page,
 its rows as a Markdown table: `ingest/sheets.py`), `.csv`/`.tsv` (the rows as a Markdown table:
-`ingest/delimited.py`). Anything else, or a file that is empty, binary, undecodable or
+`ingest/delimited.py`), `.eml` (an e-mail's From, To, Cc, Date and Subject lines and its body:
+`ingest/mail.py`). Anything else, or a file that is empty, binary, undecodable or
 unreadable, raises `LoadError` whose message names the file and the reason. Chunking is left to
 `chunking.py`.
 """
@@ -25,7 +26,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
-from assistant.ingest import delimited, sheets, slides, word
+from assistant.ingest import delimited, mail, sheets, slides, word
 from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, is_list_item, is_table_row
 
 
@@ -158,6 +159,13 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         except sheets.Unreadable as err:
             raise LoadError(source, err.reason) from None
         text, pages = join_pages([sheet_text for _, sheet_text in shown], run_on=False)
+    elif suffix == ".eml":
+        if b"\x00" in data[:8192]:
+            raise LoadError(source, "binary file (contains NUL bytes), not an e-mail message")
+        try:
+            text, title = mail.eml_text(data, html_visible_text, max_chars)
+        except mail.Unreadable as err:
+            raise LoadError(source, err.reason) from None
     elif suffix in (".csv", ".tsv"):
         try:
             # Windows-1252: what Excel saves "CSV (Comma delimited)" in on Western systems

@@ -1,0 +1,61 @@
+"""E-mail messages (.eml): who wrote to whom, when, about what, and what the message says.
+
+Read with the standard library's `email` package (the modern policy): the header lines a reader
+looks at first ("From:", "To:", "Cc:", "Date:", "Subject:"), each as a line of its own, then the
+body: its plain-text part, else its HTML part as a browser shows it (`html_text`), decoded by its
+declared character set (an unknown one as UTF-8 with replacement characters). Attachments are
+named on a line ("Attachments: report.pdf, figures.xlsx"), not read; a forwarded message's text
+is part of the body where the sender's client put it there. The title is the subject. A message
+without any text is refused by the caller; one past `max_chars` is refused in one line.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from typing import Callable
+
+__all__ = ["Unreadable", "eml_text"]
+
+HEADERS = ("From", "To", "Cc", "Date", "Subject")
+
+
+class Unreadable(Exception):
+    """A message that cannot be read; `reason` is one line."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def eml_text(data: bytes, html_text: Callable[[str], str], max_chars: int | None = None) -> tuple[str, str]:
+    """A message's header lines and body as text, and its subject ("" when none)."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        lines = [f"{name}: {' '.join(str(value).split())}" for name in HEADERS if (value := message.get(name))]
+        body = message.get_body(preferencelist=("plain", "html"))
+        text = _content(body) if body is not None else ""
+        if body is not None and body.get_content_type() == "text/html":
+            text = html_text(text)
+        attached = [part.get_filename() for part in message.iter_attachments() if part.get_filename()]
+        subject = " ".join(str(message.get("Subject", "")).split())
+    except Exception as err:  # noqa: BLE001 - a message no client writes: one line, never a traceback
+        reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
+        raise Unreadable(f"not a readable e-mail message (.eml), damaged ({reason})") from None
+    if attached:
+        lines.append("Attachments: " + ", ".join(" ".join(name.split()) for name in attached))
+    parts = ["\n".join(lines), text.strip()] if lines else [text.strip()]
+    out = "\n\n".join(part for part in parts if part)
+    if max_chars is not None and len(out) > max_chars:
+        raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters; "
+                         "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
+    return out, subject
+
+
+def _content(part) -> str:
+    """A text part's content, decoded by its declared character set (an unknown one as UTF-8)."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True) or b""
+        return payload.decode("utf-8", errors="replace")

@@ -1,0 +1,64 @@
+"""E-mail messages (.eml): header lines and body as text, attachments named, one-line errors."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest.documents import LoadError, load
+
+
+def _message(path: Path) -> Path:
+    message = EmailMessage()
+    message["From"] = "Ana Ruiz <ana@example.org>"
+    message["To"] = "Team <team@example.org>"
+    message["Subject"] = "Budget review moved"
+    message["Date"] = "Tue, 03 Dec 2024 09:12:00 +0100"
+    message.set_content("Hi all,\n\nThe budget review moves to Thursday 5 December at 14:00 in room B2.\n\nAna")
+    message.add_alternative("<p>Hi all,</p><p>The review moves to <b>Thursday</b>.</p>", subtype="html")
+    message.add_attachment(b"%PDF-1.4 not read", maintype="application", subtype="pdf", filename="q3 figures.pdf")
+    path.write_bytes(bytes(message))
+    return path
+
+
+def test_a_message_reads_as_its_header_lines_and_its_plain_text(tmp_path):
+    document = load(_message(tmp_path / "review.eml"))
+    assert document.title == "Budget review moved"
+    assert document.text == (
+        "From: Ana Ruiz <ana@example.org>\nTo: Team <team@example.org>\nDate: Tue, 03 Dec 2024 09:12:00 +0100\n"
+        "Subject: Budget review moved\nAttachments: q3 figures.pdf\n\n"
+        "Hi all,\n\nThe budget review moves to Thursday 5 December at 14:00 in room B2.\n\nAna")
+    # an HTML-only message reads as a browser shows it; an unknown character set as UTF-8
+    html = EmailMessage()
+    html["Subject"] = "Lunch"
+    html.set_content("<html><body><p>Lunch is at <i>noon</i>.</p><script>x()</script></body></html>", subtype="html")
+    (tmp_path / "lunch.eml").write_bytes(bytes(html))
+    assert load(tmp_path / "lunch.eml").text == "Subject: Lunch\n\nLunch is at noon."
+    (tmp_path / "odd.eml").write_bytes(b"Subject: Odd\nContent-Type: text/plain; charset=x-unknown-42\n\nCaf\xc3\xa9 at ten.\n")
+    assert load(tmp_path / "odd.eml").text == "Subject: Odd\n\nCafé at ten."
+
+
+def test_a_message_that_cannot_be_read_is_one_line(tmp_path):
+    (tmp_path / "binary.eml").write_bytes(b"\x00\x01\x02 not a message")
+    (tmp_path / "empty.eml").write_bytes(b"Subject: \n\n   \n")
+    for name, reason in (("binary.eml", "binary file (contains NUL bytes), not an e-mail message"), ("empty.eml", "no text")):
+        with pytest.raises(LoadError) as err:
+            load(tmp_path / name)
+        assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
+    with pytest.raises(LoadError, match="more text than the size limit allows"):
+        load(_message(tmp_path / "review.eml"), max_chars=50)
+
+
+def test_a_message_is_indexed_and_its_body_retrieved(tmp_path, settings, embedder):
+    import assistant
+
+    corpus = tmp_path / "mail"
+    corpus.mkdir()
+    path = _message(corpus / "review.eml")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    assert [Path(s).name for s in bot.add([corpus]).added] == ["review.eml"]
+    text = load(path).text
+    hits = bot.retrieve("When is the budget review?", k=2)
+    assert hits and all(text[hit.start:hit.end] == hit.text for hit in hits) and "Thursday 5 December" in hits[0].text
