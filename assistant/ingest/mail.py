@@ -4,9 +4,9 @@ Read with the standard library's `email` package (the modern policy): the header
 looks at first ("From:", "To:", "Cc:", "Date:", "Subject:"), each as a line of its own, then the
 body: its plain-text part, else its HTML part as a browser shows it (`html_text`), decoded by its
 declared character set (an unknown one as UTF-8 with replacement characters). Attachments are
-named on a line ("Attachments: report.pdf, figures.xlsx"), not read; a forwarded message's text
-is part of the body where the sender's client put it there. The title is the subject. A message
-without any text is refused by the caller; one past `max_chars` is refused in one line.
+named on a line ("Attachments: report.pdf, figures.xlsx"), not read; a forwarded message is read
+only where the sender's client quoted it in the body. The title is the subject. A message without
+any text is refused by the caller; one past `max_chars` is refused in one line.
 """
 
 from __future__ import annotations
