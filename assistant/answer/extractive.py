@@ -33,7 +33,9 @@ from assistant.config import MARKDOWN_SUFFIXES
 from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
 from assistant.ingest.documents import HTML_TAG
-from assistant.ingest.sentences import BLANK_LINE, LINE_BREAK, is_list_item, is_table_row, split_sentences, table_cells
+from assistant.ingest.sentences import (
+    BLANK_LINE, HEADING_LINE, LINE_BREAK, SEPARATOR_ROW, is_list_item, is_table_row, split_sentences, table_cells,
+)
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
@@ -86,14 +88,13 @@ def states_something(text: str, question_words: set[str] | frozenset[str] = froz
     return not (_ASKS.search(text) and set(tokenize(text)) <= question_words)
 
 
-_SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # "|---|:--:|" under a Markdown table's header
 
 
 def _table_header(cand: Candidate) -> bool:
     """A Markdown table's header row ("| Element | Symbol |", the line before "|---|---|"): it names
     the columns and says nothing (it had been the answer to "What is the symbol for dysprosium?");
     a chosen row still brings it (`_with_headers`)."""
-    return is_table_row(cand.text) and bool(_SEPARATOR_ROW.match(cand.hit.text, cand.end - cand.hit.start))
+    return is_table_row(cand.text) and bool(SEPARATOR_ROW.match(cand.hit.text, cand.end - cand.hit.start))
 
 
 _UNDERLINE = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]{0,3}(?:=+|-+)[ \t]*(?:\r\n|\r|\n|$)")  # "Annual leave" / "-----"
@@ -209,6 +210,14 @@ def _table_start(index, row: int) -> int:
     return found
 
 
+def _header_row(index, row: int) -> int | None:
+    """The row of the header of the table that sentence `row` (a table row) is a data row of:
+    its first row, where a "|---|" line follows it; None for the header itself, the "|---|" line,
+    or a row of a table without a header."""
+    first = _table_start(index, row)
+    return first if first + 1 < row and SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]) else None
+
+
 def _next_line(index, above: int, row: int) -> bool:
     """Whether sentence `row` is on the line right after sentence `above` (rows of one table are;
     a blank line or text between sets two tables apart)."""
@@ -236,11 +245,10 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
     row = index.row_of((source, start, end)) if is_table_row(text) else None
     if row is None:
         return None
-    first = _table_start(index, row)
-    if first + 1 >= row or not _SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]):
-        return None  # the header itself, the "|---|" line, or a table without a header
-    header = index.sentence(first)[1]
-    names, cells = table_cells(header), table_cells(text)
+    first = _header_row(index, row)
+    if first is None:
+        return None
+    names, cells = table_cells(index.sentence(first)[1]), table_cells(text)
     if len(names) != len(cells) or not any(names):
         return None
     parts = [(i, f"{name}: {cell}" if name else cell) for i, (name, cell) in enumerate(zip(names, cells)) if cell]
@@ -408,7 +416,7 @@ def _faq_question(cand: Candidate) -> bool:
     return (at == 0 or text[at - 1] in "\r\n") and (end == len(text) or text[end] in "\r\n")
 
 
-_HEADING_LINE = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|(?:=+|-+)[ \t]*\r?$)")  # "## …", or a heading's underline
+_SECTION_BREAK = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|(?:=+|-+)[ \t]*\r?$)")  # "## …", or a heading's underline
 
 
 def _heading_between(a: Candidate, b: Candidate) -> bool:
@@ -418,11 +426,10 @@ def _heading_between(a: Candidate, b: Candidate) -> bool:
     if not a.hit.source.lower().endswith(_MARKDOWN):
         return False
     lo, hi = sorted((a, b), key=lambda c: c.start)
-    return bool(_HEADING_LINE.search(a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start))
+    return bool(_SECTION_BREAK.search(a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start))
 
 
 _LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
-_MARKDOWN_HEADING = re.compile(r"[ \t]{0,3}#{1,6}[ \t]")
 LEAD_IN_MOST = 12  # sentences a lead-in brings at most (a list's items)
 
 
@@ -440,7 +447,7 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
         for i, (s, e) in enumerate(split_sentences(hit.text, at)[: max(LEAD_IN_MOST, max_sentences)]):
             if i >= max_sentences and BLANK_LINE.search(hit.text, at, s):
                 break  # the list's paragraph has ended
-            if _MARKDOWN_HEADING.match(hit.text, s) and hit.source.lower().endswith(_MARKDOWN):
+            if HEADING_LINE.match(hit.text, s) and hit.source.lower().endswith(_MARKDOWN):
                 break  # the next section: the lead-in announced nothing past it
             follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
             if not _overlapping(follower, out):
@@ -574,7 +581,7 @@ def _header_in_passage(cand: Candidate) -> Candidate | bool | None:
         first -= 1
     if first == 0 and hit.start > 0:
         return None
-    if first >= len(lines) - 2 or not _SEPARATOR_ROW.match(lines[first + 1] + "\n"):
+    if first >= len(lines) - 2 or not SEPARATOR_ROW.match(lines[first + 1] + "\n"):
         return False  # the first row itself, or a table without a header line under its first row
     start = hit.start + sum(len(line) + 1 for line in lines[:first])
     row = lines[first].strip()
@@ -588,8 +595,8 @@ def _header_in_index(cand: Candidate, searcher: Searcher) -> Candidate | None:
     row = index.row_of((cand.hit.source, cand.start, cand.end))
     if row is None:
         return None
-    first = _table_start(index, row)
-    if first + 1 >= row or not _SEPARATOR_ROW.fullmatch(index.sentence(first + 1)[1]):
+    first = _header_row(index, row)
+    if first is None:
         return None
     chunk, text = index.sentence(first)
     _, start, end = index.keys[first]

@@ -85,12 +85,12 @@ _NOUN_SUFFIXES = {"deck": (".pptx",), "presentation": (".pptx",), "slideshow": (
 class Request:
     """A message asking for an overview: `obj` is what it names ("" for nothing, a generic noun
     or a pronoun); `pronoun` is whether that was "it", "this" ... (a first message's only).
-    `page` is the page, slide or sheet it asks about, if it asks about one: (its kind, its number
-    or a sheet's name), in documents of `suffixes` (any, where `obj` names one)."""
+    `page` is the page, slide or sheet it asks about, if it asks about one (its number, or a
+    sheet's name), in documents of `suffixes` (any, where `obj` names one)."""
 
     obj: str
     pronoun: bool
-    page: tuple[str, str] | None = None
+    page: str = ""
     suffixes: tuple[str, ...] = ()
 
 
@@ -129,7 +129,7 @@ def _page_request(obj: str) -> Request | None:
         noun = regex.sub(r"^(?:\w+\s)*?(?=\w+$)", "", doc).rstrip("s")
         suffixes, doc = _NOUN_SUFFIXES.get(noun, suffixes), ""
     doc = regex.sub(rf"(?<=\w)\s{_DOC_NOUN}$", "", regex.sub(r"^(?:the|this|that|my|your)\s", "", doc))
-    return Request(doc.replace("_", " "), False, (kind, regex.sub(r"^the\s", "", which)), () if doc else suffixes)
+    return Request(doc.replace("_", " "), False, regex.sub(r"^the\s", "", which), () if doc else suffixes)
 
 
 def named(obj: str, index) -> list[str]:
@@ -152,11 +152,11 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
     sources = [f.source for f in index.manifest.files]
     if wanted.page:  # one page, slide or sheet: of the document named, or of each document of its kind that has it
         sources = named(wanted.obj, index) if wanted.obj else [s for s in sources if s.lower().endswith(wanted.suffixes)]
-        pages = [(s, number) for s in sources for number in _pages(index, s, *wanted.page)]
+        pages = [(s, rows) for s in sources for rows in _pages(index, s, wanted.page)]
         if not pages:
             return None
         each = PAGE_SENTENCES if len(pages) == 1 else PAGE_SENTENCES // 2
-        return _quoted(question, index, [(s, page_opening(index, s, number, each)) for s, number in pages[:DOCUMENTS_OVERVIEWED]],
+        return _quoted(question, index, [(s, page_opening(index, rows, each)) for s, rows in pages[:DOCUMENTS_OVERVIEWED]],
                        len({s for s, _ in pages}) > 1)
     if wanted.obj:
         sources = named(wanted.obj, index)
@@ -205,27 +205,24 @@ _ENDS = re.compile(r"[.!…]['\"’”)\]*_]*(?:\[\^?[\w,–-]{1,30}\])*[¹²³�
 _FIELD = re.compile(r"\W*\w+(?:[ \t]\w+)?[ \t]*[*_]*:[*_]*\s")
 
 
-def _pages(index, source: str, kind: str, which: str) -> list[int]:
-    """The pages of `source` that `which` names: its number, or a sheet's name (its `#` line)."""
-    if which.isdigit():
-        return [int(which)] if _page_rows(index, source, int(which)) else []
-    found = []
+def _pages(index, source: str, which: str) -> list[list[int]]:
+    """The rows of each page of `source` that `which` names, by its number or (a sheet) its name
+    (its `#` line), read in one pass over the document's sentences."""
+    by_page: dict[int, list[int]] = {}
     for row in index.document_rows(source):
-        chunk, text = index.sentence(row)
-        if chunk.page not in found and text.startswith("# ") and bare(text) == bare(which):
-            found.append(chunk.page)
-    return [page for page in found if page is not None]
+        page = index.sentence(row)[0].page
+        if page is not None:
+            by_page.setdefault(page, []).append(row)
+    if which.isdigit():
+        return [by_page[int(which)]] if int(which) in by_page else []
+    return [rows for rows in by_page.values() if bare(index.sentence(rows[0])[1]) == bare(which)
+            and index.sentence(rows[0])[1].startswith("# ")]
 
 
-def _page_rows(index, source: str, page: int) -> list[int]:
-    """The rows of `source`'s sentences on page (slide, sheet) `page`."""
-    return [row for row in index.document_rows(source) if index.sentence(row)[0].page == page]
-
-
-def page_opening(index, source: str, page: int, k: int) -> list[int]:
-    """The rows of the first `k` sentences of `source`'s page (slide, sheet) `page` that hold a
-    word, its heading and table rows included: what is on it, as it reads."""
-    return [row for row in _page_rows(index, source, page) if regex.search(r"\w", index.sentence(row)[1])][:k]
+def page_opening(index, rows: list[int], k: int) -> list[int]:
+    """Of a page's (slide's, sheet's) `rows`, the first `k` sentences that hold a word, its
+    heading and table rows included: what is on it, as it reads."""
+    return [row for row in rows if regex.search(r"\w", index.sentence(row)[1])][:k]
 
 
 def opening(index, source: str, k: int) -> list[int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from assistant.ingest.formats import as_shown
-from assistant.ingest.sentences import HEADER_LINE, table_row
+from assistant.ingest.sentences import HEADER_LINE, table_cell, table_row
 
 __all__ = ["CHART", "STRICT_CHART", "STRICT_NAMES", "chart_tables"]
 
@@ -65,7 +65,7 @@ def chart_tables(space) -> tuple[str, list[list[str]]]:
     tables = []
     for labels, columns in groups:
         places = sorted(set(labels).union(*(values for _, values in columns)))
-        rows = [table_row([_cell(corner), *(_cell(name) for name, _ in columns)]), HEADER_LINE]
+        rows = [table_row([corner, *(name for name, _ in columns)]), HEADER_LINE]
         rows += [table_row([labels.get(i, str(i + 1)), *(values.get(i, "") for _, values in columns)]) for i in places]
         tables.append(rows)
     return title, tables
@@ -73,10 +73,6 @@ def chart_tables(space) -> tuple[str, list[list[str]]]:
 
 def _first(ser, *names: str):
     return next((found for name in names if (found := ser.find(_c(name))) is not None), None)
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "/")
 
 
 def _title(holder) -> str:
@@ -126,7 +122,7 @@ def _cached(cache, numbers: bool, date1904: bool) -> dict[int, str]:
             continue
         value = point.findtext(_c("v"))
         if value is not None and value.strip():
-            found[index] = _number(value.strip(), point.get("formatCode") or fmt, date1904) if numbers else _cell(value)
+            found[index] = _number(value.strip(), point.get("formatCode") or fmt, date1904) if numbers else table_cell(value)
     return found
 
 
@@ -134,4 +130,4 @@ def _number(value: str, fmt: str, date1904: bool) -> str:
     try:
         return as_shown(float(value), fmt, date1904)
     except ValueError:
-        return _cell(value)
+        return table_cell(value)

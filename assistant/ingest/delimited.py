@@ -20,7 +20,7 @@ import io
 import re
 from collections import Counter
 
-from assistant.ingest.sentences import HEADER_LINE, table_row
+from assistant.ingest.sentences import HEADER_LINE, table_cell, table_row
 
 SNIFF_CHARS = 8 * 1024  # the start read to find the delimiter
 DELIMITERS = (",", ";", "\t", "|")
@@ -52,7 +52,7 @@ def markdown_table(rows: list[list[str]]) -> str:
     of another table; other empty rows, rows of rule characters ("----------") and columns empty in
     every row left out, a short row filled out with empty cells; each table's first row its header
     unless it plainly is data (see the module's doc)."""
-    rows = [[" ".join(cell.split()).replace("|", "/") for cell in cells] for cells in rows]
+    rows = [[table_cell(cell) for cell in cells] for cells in rows]
     blocks: list[list[list[str]]] = []
     after_empty = False
     for cells in rows:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 
-__all__ = ["as_shown"]
+__all__ = ["as_shown", "day_number"]
 
 _DECIMALS = re.compile(r"\.([0#?]+)")
 _LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')  # quoted text, [colours, currencies, conditions, locales], escapes, spacing
@@ -32,6 +32,15 @@ def _codes(fmt: str) -> str:
     return "" if fmt.strip().lower() in _NAMED_FORMATS else _LITERALS.sub("", fmt.split(";")[0])
 
 
+def day_number(when: datetime.datetime, date1904: bool = False) -> float:
+    """A date and time as a spreadsheet stores it: days since its start (1899-12-30, or 1904-01-01)."""
+    return (when - _start(date1904)).total_seconds() / 86400
+
+
+def _start(date1904: bool) -> datetime.datetime:
+    return datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
+
+
 def as_shown(number: float, fmt: str, date1904: bool = False) -> str:
     """`number` as the format `fmt` shows it: a percentage, a date or time, else the number itself."""
     if number != number or number in (float("inf"), float("-inf")):
@@ -48,9 +57,8 @@ def as_shown(number: float, fmt: str, date1904: bool = False) -> str:
     if not (dated or timed) and _PLACES.search(codes) and not _unplaced(codes):
         return _placed(number, fmt)
     if (dated or timed) and number >= 0:
-        start = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
         try:
-            when = start + datetime.timedelta(days=number)
+            when = _start(date1904) + datetime.timedelta(days=number)
         except OverflowError:
             return f"{number:.15g}"
         if when > _LAST_DAY:

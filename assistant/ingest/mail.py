@@ -15,17 +15,11 @@ import email
 import email.policy
 from typing import Callable
 
+from assistant.ingest.package import Unreadable
+
 __all__ = ["Unreadable", "eml_text"]
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
-
-
-class Unreadable(Exception):
-    """A message that cannot be read; `reason` is one line."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
 
 
 def eml_text(data: bytes, html_text: Callable[[str], str], max_chars: int | None = None) -> tuple[str, str]:

@@ -61,7 +61,7 @@ _WRAP_MIN, _WRAPPED_SHARE = 30, 0.6
 _LINE_START = re.compile(r"[ \t]*(\S)")  # a line's first character (within the line: linear)
 _QUOTED_TEXT = re.compile(r"[ \t]*(?:>[ \t]*)+(\S)")  # a block quote line's first character after its "> " marks
 # a Markdown heading line ("## Migrating from version 2 …"): a line of its own whatever its length
-_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]")
+HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]")
 _CLOSERS = ".!?:\"”'’)]"
 
 
@@ -158,9 +158,9 @@ def _lines(text: str, start: int, end: int):
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
-            or _HEADING_LINE.match(line)
+            or HEADING_LINE.match(line)
             or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
-            or _HEADING_LINE.match(text, match.end(), end)  # or a Markdown heading
+            or HEADING_LINE.match(text, match.end(), end)  # or a Markdown heading
         ):
             yield pos, match.start()
             pos = match.end()
@@ -173,11 +173,18 @@ def is_list_item(line: str) -> bool:
 
 
 HEADER_LINE = "|---|"  # under a table's header row, as Markdown marks one: the loaders write it, answers read by it
+SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # that line as Markdown writes it ("|---|:--:|")
 
 
 def table_row(cells) -> str:
-    """A table row's line from its cells: "| a | b |" (as every loader writes a table)."""
-    return "| " + " | ".join(cells) + " |"
+    """A table row's line from its cells: "| a | b |" (as every loader writes a table), each cell
+    on one line and its "|" written "/" (it would part the cell)."""
+    return "| " + " | ".join(table_cell(cell) for cell in cells) + " |"
+
+
+def table_cell(text: str) -> str:
+    """A cell's text as a table row holds it: its whitespace one space, its "|" a "/"."""
+    return " ".join(text.split()).replace("|", "/")
 
 
 def table_cells(row: str) -> list[str]:

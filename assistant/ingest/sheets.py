@@ -21,7 +21,7 @@ import io
 import re
 
 from assistant.ingest.delimited import markdown_table
-from assistant.ingest.formats import as_shown
+from assistant.ingest.formats import as_shown, day_number
 from assistant.ingest.package import PART_MOST, UNPACKED_MOST, Unreadable, damaged, open_package
 
 __all__ = ["UNPACKED_MOST", "Unreadable", "xlsx_text"]
@@ -52,7 +52,7 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
     try:
         date1904 = bool(getattr(book, "epoch", None) == datetime.datetime(1904, 1, 1))
         # every shown tab is numbered, a chart sheet's too (it is read as nothing: its chart's figures are a sheet's)
-        shown = [book[name] for name in book.sheetnames if getattr(book[name], "sheet_state", "visible") == "visible"]
+        shown = [sheet for sheet in map(book.__getitem__, book.sheetnames) if getattr(sheet, "sheet_state", "visible") == "visible"]
         for number, sheet in enumerate(shown, 1):
             if not hasattr(sheet, "iter_rows"):
                 pages.append((number, ""))
@@ -90,8 +90,8 @@ def _cell(cell, date1904: bool) -> str:
     if isinstance(value, datetime.time):
         value = datetime.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
     elif isinstance(value, datetime.date):
-        epoch = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
-        value = (value if isinstance(value, datetime.datetime) else datetime.datetime.combine(value, datetime.time())) - epoch
+        value = day_number(value if isinstance(value, datetime.datetime) else datetime.datetime.combine(value, datetime.time()),
+                           date1904)
     if isinstance(value, datetime.timedelta):
         value = value.total_seconds() / 86400
     if isinstance(value, (int, float)):

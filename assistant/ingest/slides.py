@@ -291,7 +291,7 @@ def _table(frame) -> list[str]:
     (the table's "Header Row" style option, on in a new table) followed by a Markdown "|---|" line."""
     rows = []
     for row in frame.iter(_a("tr")):
-        cells = [" ".join(t for p in cell.iter(_a("p")) if (t := _text(p))).replace("|", "/")
+        cells = [" ".join(t for p in cell.iter(_a("p")) if (t := _text(p)))
                  for cell in row.iter(_a("tc")) if cell.get("hMerge") not in ("1", "true") and cell.get("vMerge") not in ("1", "true")]
         if any(cells):
             rows.append(table_row(cells))

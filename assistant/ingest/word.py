@@ -89,7 +89,7 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
             styles = _parse_optional(archive, members, posixpath.join(folder, "styles.xml"))
             numbering = _parse_optional(archive, members, posixpath.join(folder, "numbering.xml"))
             core = _parse_optional(archive, members, "docProps/core.xml")
-            notes = _Linked(archive, members, main)
+            linked = _Linked(archive, members, main)
         except Unreadable:
             raise
         except Exception as err:  # noqa: BLE001 - zip and XML errors of every kind on damaged files
@@ -97,7 +97,7 @@ def docx_text(data: bytes, max_chars: int | None = None) -> tuple[str, str]:
     if body is None:
         raise Unreadable("not a Word document (.docx): its main part has no body")
     try:
-        reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars, notes)
+        reader = _Reader(_Styles(styles), _Numbering(numbering), max_chars, linked)
         reader.blocks_of(body)
         reader.flush_notes()
         title = declared_title(core)
@@ -256,10 +256,10 @@ class _Linked:
 
 
 class _Reader:
-    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None, notes: _Linked | None = None,
+    def __init__(self, styles: _Styles, numbering: _Numbering, max_chars: int | None, linked: _Linked | None = None,
                  flushes: bool = True):
         self.styles, self.numbering, self.max_chars = styles, numbering, max_chars
-        self.notes = notes or _Linked()
+        self.linked = linked or _Linked()
         self.flushes = flushes  # False in a cell or a note: its notes and charts follow the table or note
         self.flushing = False
         self.pending: list[tuple[str, object]] = []  # (mark, note) or ("", chart id): to follow the current block, list or table
@@ -312,7 +312,7 @@ class _Reader:
             if not mark:
                 self._chart(held)
                 continue
-            reader = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
+            reader = _Reader(self.styles, self.numbering, None, self.linked, flushes=False)
             reader.blocks_of(held)
             if not reader.blocks or reader.blocks[0][0] != "p":
                 self._add("p", f"Note {mark}:")  # (one that opens with a list or table)
@@ -340,7 +340,7 @@ class _Reader:
                 self.pending.append(("", box.get(f"{{{_R}}}id", "")))
 
     def _chart(self, rid: str) -> None:
-        title, tables = self.notes.charts.get(rid, ("", []))
+        title, tables = self.linked.charts.get(rid, ("", []))
         if title:
             self._add("p", title)
         for rows in tables:
@@ -351,7 +351,7 @@ class _Reader:
         """What `_run_text` calls at a note reference: its mark as the text shows it (none for a
         custom mark, which the text writes), the note kept in `found` when first referred to."""
         def reference(kind: str, note_id: str, custom: str | None) -> str:
-            mark, note = self.notes.mark(kind, note_id, custom)
+            mark, note = self.linked.mark(kind, note_id, custom)
             if note is not None:
                 found.append((mark, note))
             return f"[^{mark}]" if mark and not custom else ""  # (as Markdown marks one: not an answer's "[1]")
@@ -402,10 +402,9 @@ class _Reader:
         for cell in _unwrapped(row):
             if cell.tag != _w("tc"):
                 continue
-            nested = _Reader(self.styles, self.numbering, None, self.notes, flushes=False)
+            nested = _Reader(self.styles, self.numbering, None, self.linked, flushes=False)
             nested.blocks_of(cell)
-            # its paragraphs, items and nested rows as one line; a "|" in it as "/" (it would part the cell)
-            cells.append(" ".join(" ".join(t.split()) for t in nested.raw).replace("|", "/"))
+            cells.append(" ".join(nested.raw))  # its paragraphs, items and nested rows as one line (`table_row`)
             notes += nested.pending
         if any(cells):
             self._add(kind, table_row(cells), " ".join(c for c in cells if c))

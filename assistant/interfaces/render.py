@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
 from assistant.answer.extractive import joined
 from assistant.ingest.chunking import page_name
-from assistant.ingest.sentences import is_table_row, table_cells
+from assistant.ingest.sentences import SEPARATOR_ROW, is_table_row, table_cells
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -148,7 +148,7 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
     return "".join(out)
 
 
-_HEADER_UNDER = re.compile(r"[ \t]*\r?\n[ \t]*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # a "|---|" line next
+_HEADER_UNDER = re.compile(r"[ \t]*\r?\n" + SEPARATOR_ROW.pattern)  # a "|---|" line next
 
 
 def _is_header(citation) -> bool:
