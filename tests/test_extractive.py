@@ -10,7 +10,6 @@ import pytest
 from assistant.answer import model as answer_model, extractive
 from assistant.ingest.sentences import table_cells
 from assistant.search.lexical import tokenize
-from assistant.search.retrieval import Hit
 
 DOC = (
     "The firm's research campus lies in a quiet valley. Its lights never go out.\n\n"
@@ -148,21 +147,6 @@ def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_doc
 
 def _candidate(hit, start, end, score):
     return extractive.Candidate(0, hit, start, end, DOC[start:end], score, 0.0)
-
-
-def test_sentences_the_model_scores_alike_are_ordered_by_the_pre_filter_and_answerability_is_kept():
-    # a chart's quarters all read about 0.93 for "How many passengers were there in Q3 2023?"; Q3 2024's row came first
-    h = Hit(text=DOC, source="docs/a.txt", start=0, end=len(DOC), page=None, score=1.0, label="a", chunk_id="c", position=0)
-
-    def cand(score, prefilter, judged=None):
-        return extractive.Candidate(0, h, 0, 4, DOC[:4], score, prefilter, judged=judged)
-
-    scored = [cand(0.940, 2.26, judged=0.97), cand(0.931, 2.35), cand(0.929, 3.03), cand(0.900, 9.9)]
-    ordered = extractive._near_ties_by_prefilter(scored)
-    assert [c.prefilter for c in ordered] == [3.03, 2.35, 2.26, 9.9]  # only those within NEAR_TIE of the best move
-    assert extractive.answerability(ordered) == extractive.answerability(scored) == 0.97
-    apart = [cand(0.94, 1.0), cand(0.90, 5.0)]
-    assert extractive._near_ties_by_prefilter(apart) == apart
 
 
 def test_compose_joins_strong_sentences_of_the_best_passage_in_reading_order(campus):

@@ -315,23 +315,7 @@ def candidates(
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
         judged = model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges])
         scored[0] = replace(scored[0], judged=float(judged.max()))
-    return _near_ties_by_prefilter(scored)
-
-
-NEAR_TIE = 0.02  # probabilities this close to the best are one to the model: the pre-filter orders them
-
-
-def _near_ties_by_prefilter(scored: list[Candidate]) -> list[Candidate]:
-    """`scored` (best first), with those within `NEAR_TIE` of the best ordered by the learned
-    pre-filter instead of by hairline differences; the question's answerability unchanged. (A
-    chart's quarters all read about 0.93 for "How many passengers were there in Q3 2023?", and
-    the row of Q3 2024 came first; the pre-filter had ranked the asked row first.)"""
-    near = [c for c in scored if scored[0].score - c.score <= NEAR_TIE]
-    if len(near) < 2:
-        return scored
-    answerable = answerability(scored)
-    near.sort(key=lambda c: -c.prefilter)
-    return [replace(near[0], judged=answerable), *near[1:], *scored[len(near):]]
+    return scored
 
 
 def rivals(found: list[Candidate], threshold: float, cited: set[str]) -> list[str]:
