@@ -36,6 +36,10 @@ says how many answers were marked unsure and how often those and the others were
   same kinds: 16 row, 6 value, 4 prose, 14 traps), written on 2026-12-06 after the first table
   set's result of the change it then decided (a table row read with its column names) and before
   any output on it was seen.
+- test: benchmarks/table_questions_third.jsonl, 40 questions on benchmarks/tables_third/ (20 row,
+  6 value, 4 prose, 10 traps, on two Markdown files, an HTML page and a CSV file whose rows are
+  near-namesakes: quarters, versions, plans, varieties), written blind by a helper on 2026-12-06
+  before any output on it was seen; it decided whether near ties stay (stop 42's closing note).
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -84,10 +88,11 @@ MULTIPART_QUESTIONS = HERE / "multipart_questions.jsonl"
 ARTICLE_TEST_QUESTIONS = HERE / "article_questions_test.jsonl"  # the evaldata format, doc_id "article"
 # set -> (questions in the evaldata format, doc_id a file name's stem; the folder of its documents)
 TABLE_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
-              "tables_second": (HERE / "table_questions_second.jsonl", HERE / "tables_second")}
+              "tables_second": (HERE / "table_questions_second.jsonl", HERE / "tables_second"),
+              "tables_third": (HERE / "table_questions_third.jsonl", HERE / "tables_third")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
-          "article_test": "test", "tables": "test", "tables_second": "test", "article": "seen"}
+          "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
@@ -335,7 +340,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart,tables,tables_second")
+    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart,tables,tables_second,tables_third")
     parser.add_argument("--article-questions", type=Path, nargs="+", default=ARTICLE_QUESTION_FILES,
                         help="the article's question files, one row each (all seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")
