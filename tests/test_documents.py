@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.documents import PAGE_SEPARATOR, Document, LoadError, html_text_and_title, html_visible_text, load
+from assistant.ingest.documents import _SPAN_COPIES_MOST, PAGE_SEPARATOR, Document, LoadError, html_text_and_title, html_visible_text, load
 from tests.fakes import make_pdf
 
 TRICKY_TEXT = (
@@ -211,6 +211,39 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     assert html_visible_text(layout) == "Home\nNews\n\nTram line approved\n\nThe first trams will run in 2029.\n\nCentral Station\n\nOld Town"
     nested = "<table><tr><td>A<table><tr><td>x</td><td>y</td></tr></table></td><td>B</td></tr></table>"
     assert html_visible_text(nested) == "A\n\n| x | y |\n\nB"
+
+
+def test_html_cells_spanning_columns_or_rows_are_written_in_each_and_a_lone_note_once():
+    # a region's name spanning its rows had been read in its first row only: the rows below read
+    # "Bergen: 7" with no region, and a header spanning two columns named only the first of them
+    spans = ("<table><tr><th>Region</th><th>City</th><th colspan=2>Sales</th></tr>"
+             "<tr><td rowspan=3>North</td><td>Oslo</td><td>5</td><td>6</td></tr>"
+             "<tr><td>Bergen</td><td>7</td><td>8</td></tr>"
+             "<tr><td>Trondheim</td><td>9</td><td rowspan='2'>10</td></tr>"
+             "<tr><td>South</td><td>Kristiansand</td><td>11</td></tr>"
+             "<tr><td colspan=4>Figures in thousands</td></tr></table>")
+    assert html_visible_text(spans) == (
+        "| Region | City | Sales | Sales |\n|---|\n| North | Oslo | 5 | 6 |\n| North | Bergen | 7 | 8 |\n"
+        "| North | Trondheim | 9 | 10 |\n| South | Kristiansand | 11 | 10 |\n| Figures in thousands |")
+    # a rowspan past the table's last row fills no row; a spanned column at a row's end is filled
+    assert html_visible_text("<table><tr><td rowspan=9>a<td>b<tr><td>c</table>") == "| a | b |\n| a | c |"
+    assert html_visible_text("<table><tr><td>a<td rowspan=2>b<tr><td>c</table>") == "| a | b |\n| c | b |"
+    # a long cell is written once, its other columns left empty; nonsense spans read as one
+    note = "A note " * 40
+    assert html_visible_text(f"<table><tr><td colspan=2>{note}<td>x</table>") == f"| {note.strip()} | | x |"
+    assert html_visible_text("<table><tr><td colspan=x>a<td rowspan=-3>b<tr><td>c<td>d</table>") == "| a | b |\n| c | d |"
+    # a table that lays out a page writes each cell's paragraphs once
+    layout = ("<table><tr><td colspan=2><p>Intro one.</p><p>Intro two.</p></td></tr>"
+              "<tr><td rowspan=2><h2>Left</h2><p>Body.</p></td><td>Right</td></tr><tr><td>Below</td></tr></table>")
+    assert html_visible_text(layout) == "Intro one.\n\nIntro two.\n\nLeft\n\nBody.\n\nRight\n\nBelow"
+
+
+def test_html_spanning_cells_fill_a_bounded_number_of_cells():
+    # 100 cells spanning 100 columns and 1,000 rows over 5,000 empty rows: 24 KB of markup
+    row = "".join(f"<td colspan=100 rowspan=1000>x{i}</td>" for i in range(100))
+    text = html_visible_text("<table><tr>" + row + "</tr>" + "<tr>" * 5000 + "</table>")
+    assert text.count("|") <= 101 + _SPAN_COPIES_MOST + 5000  # the first row, the copies, each row's opening
+    assert text.count("|") > _SPAN_COPIES_MOST  # (the rows below are filled, up to the bound)
 
 
 def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbers(tmp_path):
@@ -659,7 +692,7 @@ def _agreement(document) -> None:
     for r, row in enumerate([("Item", "Price", "Notes"), ("Pump P-40", "1,200 EUR", "each"), ("Service visit", "150 EUR", "")]):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
-    table.cell(2, 1).merge(table.cell(2, 2))  # one cell over two columns: once
+    table.cell(2, 1).merge(table.cell(2, 2))  # one cell over two columns: in each, as pandas reads a web page's
     document.add_paragraph("Payment is due within thirty days.")
 
 
@@ -710,7 +743,7 @@ def test_a_word_document_is_read_as_markdown_in_reading_order(tmp_path):
         "# Supplier agreement\n\nThis agreement is made between Acme Ltd and Bolt GmbH. It sets the terms of delivery.\n\n"
         "# Delivery\n\n1. Acme shall deliver 40 pumps by 1 May.\n2. Late delivery costs 2% a week.\n"
         "- Pumps are tested before delivery.\n\n"
-        "| Item | Price | Notes |\n|---|\n| Pump P-40 | 1,200 EUR | each |\n| Service visit | 150 EUR |\n\n"
+        "| Item | Price | Notes |\n|---|\n| Pump P-40 | 1,200 EUR | each |\n| Service visit | 150 EUR | 150 EUR |\n\n"
         "Payment is due within thirty days.\n")
 
 
@@ -880,6 +913,30 @@ def zip_read(path, name: str) -> str:
 
     with zipfile.ZipFile(path) as archive:
         return archive.read(name).decode()
+
+
+def test_a_word_cell_merged_over_columns_or_rows_is_written_in_each_and_a_lone_note_once(tmp_path):
+    # a merged "Sales" over two columns had named only the first; a region merged down its rows had
+    # been read in its first row only, the rows below with an empty cell
+    def cell(text: str, props: str = "") -> str:
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{_p(_r(text)) if text else '<w:p/>'}</w:tc>"
+
+    def row(*cells: str) -> str:
+        return "<w:tr>" + "".join(cells) + "</w:tr>"
+
+    span, restart, down = '<w:gridSpan w:val="2"/>', '<w:vMerge w:val="restart"/>', "<w:vMerge/>"
+    body = ("<w:tbl>" + row(cell("Region"), cell("City"), cell("Sales", span))
+            + row(cell("North", restart), cell("Oslo"), cell("5"), cell("6"))
+            + row(cell("", down), cell("Bergen"), cell("7"), cell("8"))
+            + row(cell("South"), cell("Kristiansand"), cell("9"), cell("10"))
+            + row(cell("Figures in thousands", '<w:gridSpan w:val="4"/>')) + "</w:tbl>")
+    assert load(_raw_docx(tmp_path / "a.docx", body)).text == (
+        "| Region | City | Sales | Sales |\n| North | Oslo | 5 | 6 |\n| North | Bergen | 7 | 8 |\n"
+        "| South | Kristiansand | 9 | 10 |\n| Figures in thousands |\n")
+    note = "A long note. " * 20  # a long cell once, its other columns empty; a span past Word's 63 columns, 63
+    wide = "<w:tbl>" + row(cell(note.strip(), span), cell("x")) + row(cell("a", '<w:gridSpan w:val="9999"/>'), cell("b")) + "</w:tbl>"
+    lines = load(_raw_docx(tmp_path / "b.docx", wide)).text.splitlines()
+    assert lines[0] == f"| {note.strip()} |  | x |" and lines[1] == "| " + " | ".join(["a"] * 63 + ["b"]) + " |"
 
 
 def test_a_word_table_s_first_row_bold_in_every_word_is_its_header(tmp_path):

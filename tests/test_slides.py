@@ -329,3 +329,24 @@ def test_a_chart_s_figures_read_as_the_chart_shows_them():
     assert chart_tables(etree.fromstring(xy))[1] == [["|  | A | A (size) |", "|---|", "| 1 | 5 | 500 |", "| 2 | 6 | 900 |"],
                                                      ["|  | B |", "|---|", "| 1 | 7 |", "| 1 | 8 |"]]
     assert chart_tables(etree.fromstring(chart())) == ("", [])
+
+
+def test_a_deck_table_s_merged_cell_is_written_in_each_cell_it_covers(tmp_path):
+    # a region merged down its rows had been read in its first row only, and a header over two
+    # columns had named one: the rows below it read one cell short, under the wrong names
+    def build(deck) -> None:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = "Sales"
+        table = slide.shapes.add_table(5, 4, Inches(1), Inches(2), Inches(6), Inches(3)).table
+        rows = [("Region", "City", "Sales", ""), ("North", "Oslo", "5", "6"), ("", "Bergen", "7", "8"),
+                ("South", "Kristiansand", "9", "10"), ("Figures in thousands", "", "", "")]
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                table.cell(r, c).text = value
+        table.cell(0, 2).merge(table.cell(0, 3))
+        table.cell(1, 0).merge(table.cell(2, 0))
+        table.cell(4, 0).merge(table.cell(4, 3))
+
+    text = load(_deck(tmp_path / "sales.pptx", build)).text
+    assert ("| Region | City | Sales | Sales |\n|---|\n| North | Oslo | 5 | 6 |\n| North | Bergen | 7 | 8 |\n"
+            "| South | Kristiansand | 9 | 10 |\n| Figures in thousands |") in text

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import delimited, mail, sheets, slides, word
-from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, is_list_item, is_table_row
+from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPY_MOST, is_list_item, is_table_row
 
 
 class LoadError(Exception):
@@ -314,6 +314,18 @@ _IN_CELL_BREAK = _Mark(" ", "\n")  # a paragraph, heading or line break inside a
 _PIPE = _Mark("/", "|")  # a "|" in a cell: "/" in a table's row (it would part the cell), itself in a layout
 
 
+# A cell's colspan and rowspan as read (a browser's limits are 1,000 and 65,534; a table that
+# large is no table of data), and the most cells a page's spanning cells fill (past it they are
+# written once: 20 bytes of rows under a wide spanning cell had otherwise written thousands).
+_COLSPAN_MOST, _ROWSPAN_MOST, _SPAN_COPIES_MOST = 100, 1000, 100_000
+
+
+def _span(attrs, name: str, most: int) -> int:
+    value = dict(attrs).get(name) or ""
+    digits = re.match(r"\s*(\d+)", value)
+    return min(max(int(digits.group(1)), 1), most) if digits else 1
+
+
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -333,6 +345,7 @@ class _VisibleText(HTMLParser):
         self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
         self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
+        self.copies_left = _SPAN_COPIES_MOST  # cells that spanning cells may still fill
 
     def handle_starttag(self, tag, attrs):
         if self.unshown is not None:
@@ -374,15 +387,20 @@ class _VisibleText(HTMLParser):
             if table and table["cell"]:
                 table["layout"] = True
             self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
-                                "thead": False, "worded": False, "plain": False, "head_cell": False})
+                                "thead": False, "worded": False, "plain": False, "head_cell": False,
+                                "column": 0, "spans": {}, "cell_at": 0, "span": (1, 1), "cells": 0, "copies": []})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
                 self._start_row(table)
             if table["rows"] == 1:  # the first row: a header while all its cells are <th> or it is the <thead>'s
                 table["heads"] = table["heads"] + 1 if (tag == "th" or table["thead"]) and table["heads"] >= 0 else -1
+            self._spanned(table)
             table["cell"], table["paragraphs"], table["head_cell"] = True, 0, tag == "th"
+            table["cells"] += 1
+            table["span"] = (_span(attrs, "colspan", _COLSPAN_MOST), _span(attrs, "rowspan", _ROWSPAN_MOST))
             self._emit(_CELL_START)
+            table["cell_at"] = len(self.parts)
         elif tag == "tr" and table and not self.hidden:
             self._start_row(table)
         elif tag in ("thead", "tbody", "tfoot") and table and not self.hidden:
@@ -482,19 +500,69 @@ class _VisibleText(HTMLParser):
             self._emit(data)
 
     def _start_row(self, table: dict) -> None:
+        if table["row"]:
+            self._spanned(table, everywhere=True)
+        table["column"], table["cells"] = 0, 0
         if table["rows"] == 1 and (table["heads"] > 0 or table["worded"] and not table["plain"]):
             self._emit(_HEADER_LINE)
         table["row"], table["rows"] = True, table["rows"] + 1
         self._emit(_ROW)
 
     def _end_cell(self) -> None:
-        """A cell ends at its end tag, or where a browser closes it (the next cell, row or table)."""
-        if self.tables and self.tables[-1]["cell"]:
-            self.tables[-1]["cell"] = False
-            self._emit(_CELL_END)
+        """A cell ends at its end tag, or where a browser closes it (the next cell, row or table).
+        A cell spanning columns or rows is written in each of them, as pandas' read_html does (a
+        long one once, and empty cells for the rest; a row's only cell, a note or a section's name
+        across the table, once): a row that a region's name spans reads with that name, and a
+        header spanning two columns names both."""
+        if not (self.tables and self.tables[-1]["cell"]):
+            return
+        table = self.tables[-1]
+        table["cell"] = False
+        self._emit(_CELL_END)
+        (columns, rows), table["span"] = table["span"], (1, 1)
+        if columns == rows == 1:
+            table["column"] += 1
+            return
+        text = " ".join("".join(str(part[0]) for part in self.parts[table["cell_at"] : -1]).split())
+        copy = _Mark(f" {text} |" if len(text) <= SPAN_COPY_MOST else " |", "")  # a copy is no paragraph of a layout
+        table["copies"] = [copy] * (columns - 1)  # written when another cell follows in the row
+        if rows > 1:
+            for column in range(table["column"], table["column"] + columns):
+                table["spans"][column] = [copy, rows - 1]
+        table["column"] += columns
+
+    def _spanned(self, table: dict, everywhere: bool = False) -> None:
+        """The cells that spanning cells fill here: the last cell's copies over the columns it
+        spans (unless, at the row's end, it is the row's only cell), then those of earlier rows'
+        cells at the row's next column, or (at its end, `everywhere`) in every column left."""
+        copies, table["copies"] = table["copies"], []
+        if not (everywhere and table["cells"] == 1):
+            for copy in copies:
+                self._copy(copy)
+        spans = table["spans"]
+        while spans and (table["column"] in spans or everywhere and max(spans) >= table["column"]):
+            if table["column"] in spans:
+                copy, left = spans[table["column"]]
+                self._copy(copy)
+                if left > 1:
+                    spans[table["column"]][1] = left - 1
+                else:
+                    del spans[table["column"]]
+            else:
+                self._copy(_Mark(" |", ""))
+            table["column"] += 1
+            if not self.copies_left:
+                spans.clear()
+
+    def _copy(self, cell: _Mark) -> None:
+        if self.copies_left:
+            self.copies_left -= 1
+            self._emit(cell)
 
     def _close_table(self) -> None:
         """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""
+        if self.tables[-1]["row"]:
+            self._spanned(self.tables[-1], everywhere=True)
         table = self.tables.pop()
         for i in table["marks"]:  # its own marks only (rescanning every part since its start was quadratic when nested)
             text, *where = self.parts[i]

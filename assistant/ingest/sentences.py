@@ -176,6 +176,11 @@ HEADER_LINE = "|---|"  # under a table's header row, as Markdown marks one: the 
 SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # that line as Markdown writes it ("|---|:--:|")
 
 
+# The longest text a cell merged over several columns or rows is written again in each of them
+# (the HTML, Word and workbook readers): a longer one, a note across the table, is written once.
+SPAN_COPY_MOST = 200
+
+
 def table_row(cells) -> str:
     """A table row's line from its cells: "| a | b |" (as every loader writes a table), each cell
     on one line and its "|" written "/" (it would part the cell)."""

@@ -6,7 +6,7 @@ the slide's order (groups opened, hidden shapes left out, a shape saved in two f
 one that holds text): a text's paragraphs, bulleted or numbered ones as "- " or numbered items
 ("1.", "d)", "iv.", as the slide shows them) indented by level (a placeholder's paragraphs are
 bulleted as its layout says, unless they say otherwise; a text box's only when they say so), an
-equation's text, a table's rows as "| cell | cell |" (a cell merged over columns or rows once; its
+equation's text, a table's rows as "| cell | cell |" (a cell merged over columns or rows in each; its
 header row, as the table's style options say, followed by a Markdown "|---|" line), a
 SmartArt diagram's text as items, a chart's title and figures as a table (`charts.py`); then its
 speaker notes under "## Notes". Dates, footers and slide numbers are left out, and so are pictures.
@@ -26,7 +26,7 @@ from assistant.ingest.package import (
     MIB, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
     relationships_part,
 )
-from assistant.ingest.sentences import HEADER_LINE, table_row
+from assistant.ingest.sentences import HEADER_LINE, SPAN_COPY_MOST, table_row
 from assistant.ingest.word import formatted_number
 
 __all__ = ["SLIDES_MOST", "UNPACKED_MOST", "Unreadable", "pptx_text"]
@@ -287,12 +287,25 @@ def _numbered(n: int, kind: str) -> str:
 
 
 def _table(frame) -> list[str]:
-    """A table's rows as "| cell | cell |" lines (a cell merged over others once), its header row
-    (the table's "Header Row" style option, on in a new table) followed by a Markdown "|---|" line."""
-    rows = []
+    """A table's rows as "| cell | cell |" lines (a cell merged over others written in each of them,
+    as the web page and Word readers do: a long one once, and a row's only cell once), its header
+    row (the table's "Header Row" style option, on in a new table) followed by a Markdown "|---|" line."""
+    rows, above = [], []
     for row in frame.iter(_a("tr")):
-        cells = [" ".join(t for p in cell.iter(_a("p")) if (t := _text(p)))
-                 for cell in row.iter(_a("tc")) if cell.get("hMerge") not in ("1", "true") and cell.get("vMerge") not in ("1", "true")]
+        texts, cells = [], []  # each cell's text, and as written (a long copy empty)
+        tcs = list(row.iter(_a("tc")))
+        for column, cell in enumerate(tcs):
+            if cell.get("hMerge") in ("1", "true") and texts:
+                text, copy = texts[-1], True
+            elif cell.get("vMerge") in ("1", "true") and column < len(above):
+                text, copy = above[column], True
+            else:
+                text, copy = " ".join(t for p in cell.iter(_a("p")) if (t := _text(p))), False
+            texts.append(text)
+            cells.append("" if copy and len(text) > SPAN_COPY_MOST else text)
+        above = texts
+        if len(tcs) > 1 and all(c.get("hMerge") in ("1", "true") for c in tcs[1:]):
+            cells = cells[:1]  # a row's only cell, a note across the table: once
         if any(cells):
             rows.append(table_row(cells))
     props = frame.find(f".//{_a('tblPr')}")

@@ -6,7 +6,7 @@ list paragraphs as items numbered as Word numbers them: its level text ("%1.%2."
 in letters -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
 "- " for bullets (a counter per list and level, a list's start override obeyed, deeper levels
 indented), each table row as "| cell | cell |" (a nested table's text inside its cell, a cell
-merged over columns once; a header row, as the table's look or the row says, followed by a
+merged over columns or rows in each of them, as pandas reads a web page's; a header row, as the table's look or the row says, followed by a
 Markdown "|---|" line; a table apart from the next by a blank line). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
@@ -36,12 +36,13 @@ from assistant.ingest.charts import CHART, STRICT_NAMES, chart_tables
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
-from assistant.ingest.sentences import HEADER_LINE, table_row
+from assistant.ingest.sentences import HEADER_LINE, SPAN_COPY_MOST, table_row
 
 __all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
 # XML parsed: a 300-page report's body is some 5 MiB; lxml holds some 30 bytes for each byte of tiny
 # elements (31 MiB of "<a/>" had taken 1 GiB), so the parts read are bounded together
+GRID_MOST = 63  # the most columns a Word table has: a cell's gridSpan is read up to it
 BODY_MOST = 16 * MIB  # (styles, numbering and properties: PART_MOST each, a damaged or larger one read as absent)
 LEVELS = 9  # list levels Word numbers (0-8)
 START_MOST = 32767  # the largest number a Word list starts at
@@ -274,9 +275,9 @@ class _Reader:
             if node.tag == _w("p"):
                 self._paragraph(node)
             elif node.tag == _w("tbl"):
-                first = True
+                first, merged = True, {}
                 for row in _unwrapped(node):
-                    if row.tag == _w("tr") and self._row(row, "table" if first else "row"):
+                    if row.tag == _w("tr") and self._row(row, "table" if first else "row", merged):
                         if first and (_has_header(node, row) or _bold_row(row, self.styles.bold)):
                             self._add("row", HEADER_LINE)
                         first = False
@@ -396,16 +397,32 @@ class _Reader:
             mark = " ".join(mark.split())
         return "  " * level + (f"{mark} {text}" if mark else text)
 
-    def _row(self, row, kind: str = "row") -> bool:
-        """A table row as "| a | b |" (`kind` "table" for its table's first): whether it held text."""
-        cells, notes = [], []
-        for cell in _unwrapped(row):
-            if cell.tag != _w("tc"):
-                continue
+    def _row(self, row, kind: str = "row", merged: dict | None = None) -> bool:
+        """A table row as "| a | b |" (`kind` "table" for its table's first): whether it held text.
+        A cell merged over columns or rows is written in each of them (a long one once, and empty
+        cells for the rest; a row's only cell, a note across the table, once), as the HTML reader
+        does: `merged` holds, by grid column, the text of a vertical merge that goes on."""
+        merged = {} if merged is None else merged
+        cells, notes, column = [], [], 0
+        tcs = [cell for cell in _unwrapped(row) if cell.tag == _w("tc")]
+        for cell in tcs:
+            props = cell.find(_w("tcPr"))
+            span = props.find(_w("gridSpan")) if props is not None else None
+            columns = _number(span.get(_w("val")) if span is not None else None, 1, GRID_MOST) or 1
+            vmerge = props.find(_w("vMerge")) if props is not None else None
             nested = _Reader(self.styles, self.numbering, None, self.linked, flushes=False)
             nested.blocks_of(cell)
-            cells.append(" ".join(nested.raw))  # its paragraphs, items and nested rows as one line (`table_row`)
+            text = " ".join(nested.raw)  # its paragraphs, items and nested rows as one line (`table_row`)
             notes += nested.pending
+            if vmerge is not None and vmerge.get(_w("val"), "continue") != "restart":
+                text = merged.get(column, text)  # a cell that a merge from above fills, empty in the file
+            for at in range(column, column + columns):
+                merged.pop(at, None)
+                if vmerge is not None:
+                    merged[at] = text
+            copy = text if len(text) <= SPAN_COPY_MOST else ""
+            cells += [text] + [copy] * (columns - 1 if len(tcs) > 1 else 0)
+            column += columns
         if any(cells):
             self._add(kind, table_row(cells), " ".join(c for c in cells if c))
         self.pending.extend(notes)
