@@ -190,3 +190,42 @@ def test_sheets_are_numbered_as_their_tabs_a_chart_sheet_counted(tmp_path):
     document = load(tmp_path / "staff.xlsx")
     assert [page.number for page in document.pages] == [1, 3]  # the Notes tab is the third, as Excel shows it
     assert document.text[document.pages[1].start:document.pages[1].end] == "# Notes\n\n| Figures as of March. |"
+
+
+def _rewritten(path: Path, part: str, old: bytes, new: bytes) -> None:
+    with zipfile.ZipFile(path) as source:
+        items = [(item, source.read(item)) for item in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for item, raw in items:
+            target.writestr(item, raw.replace(old, new) if item.filename == part else raw)
+
+
+def test_a_merged_cell_s_value_is_written_in_each_cell_it_covers_and_a_title_across_the_sheet_once(tmp_path):
+    # a region merged down its rows had been read in its first row only, and a header merged over
+    # two columns named one of them
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sales"
+    sheet["C3"] = "Quarterly report"
+    rows = [["Region", "City", "Sales", None], ["North", "Oslo", 5, 6], [None, "Bergen", 7, 8], ["South", "Kristiansand", 9, 10]]
+    for r, row in enumerate(rows, start=4):
+        for c, value in enumerate(row, start=3):
+            sheet.cell(r, c, value)
+    for cells in ("C3:F3", "E4:F4", "C5:C6"):
+        sheet.merge_cells(cells)
+    book.save(tmp_path / "sales.xlsx")
+    expected = ("# Sales\n\nQuarterly report\n\n| Region | City | Sales | Sales |\n|---|\n| North | Oslo | 5 | 6 |\n"
+                "| North | Bergen | 7 | 8 |\n| South | Kristiansand | 9 | 10 |")
+    assert load(tmp_path / "sales.xlsx").text.strip() == expected
+    # ranges no sheet holds (a column past XFD, every cell of a sheet) are passed over or fill at most MERGE_FILLS_MOST
+    _rewritten(tmp_path / "sales.xlsx", "xl/worksheets/sheet1.xml", b'<mergeCell ref="C3:F3"/>',
+               b'<mergeCell ref="C3:F3"/><mergeCell ref="A1:ZZZ9"/><mergeCell ref="G4:XFD1048576"/>')
+    assert load(tmp_path / "sales.xlsx").text.strip() == expected
+
+
+def test_merged_cells_fill_a_bounded_number_of_cells():
+    from assistant.ingest.sheets import MERGE_FILLS_MOST, fill_merged
+
+    rows = [["x", "y"]] + [[""] * 1000 for _ in range(200)]  # 200,000 empty cells under one merge
+    assert fill_merged(rows, [(0, 0, 10**6, 10**4)]) == MERGE_FILLS_MOST * len(" x |")
+    assert sum(cell == "x" for row in rows for cell in row) == MERGE_FILLS_MOST + 1 and rows[0][1] == "y"

@@ -46,8 +46,9 @@ from assistant.ingest.sentences import split_sentences
 # 17: a Word note's mark is "[^n]" (Markdown's), not "[n]"; a "|" in a Word or web page table's cell is "/".
 # 18: a sheet's title rows, tables after empty rows, rule rows, formats and formulas as shown; an empty
 # corner cell keeps a header. 19: e-mail messages (.eml) are read (ingest/mail.py). 20: a table cell
-# merged over columns or rows (web pages, Word, PowerPoint) is written in each cell it covers.
-CHUNKER_VERSION = 20
+# merged over columns or rows (web pages, Word, PowerPoint) is written in each cell it covers. 21: and
+# a workbook's merged cell.
+CHUNKER_VERSION = 21
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ Markdown table (`delimited.markdown_table`: the first row its header unless it p
 empty rows and columns left out). A cell reads as the sheet shows it: a formula as its last
 computed value (its formula as written, "=SUM(B2:B3)", in a workbook to be calculated when opened,
 whose stored values are not true ones), a number in its format (`formats.as_shown`: percentages,
-dates and times, decimals, thousands and currencies), TRUE and FALSE, an error as its code ("#DIV/0!"). Charts, pictures and comments are not read.
+dates and times, decimals, thousands and currencies), TRUE and FALSE, an error as its code ("#DIV/0!").
+A merged cell's value is written in each cell it covers, as the web page, Word and PowerPoint
+readers write one (a row's only cell, a title across the sheet, and a value over 200 characters
+once; at most `MERGE_FILLS_MOST` cells a sheet). Charts, pictures and comments are not read.
 
 The package is opened within the bounds of `package` first (a zip that unpacks past
 `UNPACKED_MOST` is refused before openpyxl reads it; openpyxl parses with defusedxml, so entities
@@ -19,10 +22,14 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import zipfile
+
+from lxml import etree
 
 from assistant.ingest.delimited import markdown_table
 from assistant.ingest.formats import as_shown, day_number
 from assistant.ingest.package import PART_MOST, UNPACKED_MOST, Unreadable, damaged, open_package
+from assistant.ingest.sentences import SPAN_COPY_MOST
 
 __all__ = ["UNPACKED_MOST", "Unreadable", "xlsx_text"]
 
@@ -66,6 +73,11 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
                     raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
                                      "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
                 rows.append(cells)
+            if _merges_named(data, sheet._worksheet_path):
+                chars += fill_merged(rows, merged_ranges(data, sheet._worksheet_path))
+                if max_chars is not None and chars > max_chars:
+                    raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
+                                     "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
             table = markdown_table(rows)
             pages.append((number, f"# {' '.join(sheet.title.split())}\n\n{table}" if table else ""))
         title = (book.properties.title or "").strip() if book.properties is not None else ""
@@ -76,6 +88,66 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
     finally:
         book.close()
     return pages, title
+
+
+MERGE_FILLS_MOST = 100_000  # the most cells a sheet's merged cells fill (one may merge A1:XFD1048576)
+_RANGE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7}):([A-Za-z]{1,3})([0-9]{1,7})")
+
+
+def _merges_named(data: bytes, part: str) -> bool:
+    """Whether a sheet's part names a merged cell at all (read in blocks: a sheet with none, most
+    of them, is not parsed a second time)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(part) as stream:
+        tail = b""
+        while block := stream.read(1 << 20):
+            if b"mergeCell" in tail + block:
+                return True
+            tail = block[-16:]
+    return False
+
+
+def merged_ranges(data: bytes, part: str) -> list[tuple[int, int, int, int]]:
+    """A sheet's merged cells as (first row, first column, last row, last column), from 0: read
+    from its part with lxml (openpyxl's read-only sheets do not keep them), rows dropped as read."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    ranges = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(part) as stream:
+        for _, element in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}mergeCell"),
+                                          resolve_entities=False, no_network=True):
+            if element.tag.endswith("mergeCell") and (found := _RANGE.fullmatch(element.get("ref", ""))):
+                a, first, b, last = found.groups()
+                try:  # (a column past XFD, Excel's last, is no cell: the range is passed over)
+                    ranges.append((int(first) - 1, column_index_from_string(a.upper()) - 1,
+                                   int(last) - 1, column_index_from_string(b.upper()) - 1))
+                except ValueError:
+                    pass
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    return ranges
+
+
+def fill_merged(rows: list[list[str]], ranges) -> int:
+    """`rows` with each merged cell's value written in the cells it covers, where they are empty
+    (a row's only cell, a title or a note across the sheet, once; a value over `SPAN_COPY_MOST`
+    characters leaves them empty): the characters written."""
+    left, written = MERGE_FILLS_MOST, 0
+    width = max(map(len, rows), default=0)
+    for first, start, last, end in ranges:
+        first, last, start, end = min(first, last), max(first, last), min(start, end), max(start, end)
+        if first >= len(rows) or start >= len(rows[first]) or not rows[first][start]:
+            continue
+        value = rows[first][start]
+        copy = value if len(value) <= SPAN_COPY_MOST else ""
+        lone = first == last and not any(cell for at, cell in enumerate(rows[first]) if at != start and cell)
+        for row in rows[first + lone : min(last, len(rows) - 1) + 1]:
+            for at in range(start, min(end, width - 1) + 1):
+                if left and (row is not rows[first] or at != start):
+                    row.extend([""] * (at + 1 - len(row)))
+                    if not row[at]:
+                        row[at], left, written = copy, left - 1, written + len(copy) + 3
+    return written
 
 
 def _cell(cell, date1904: bool) -> str:
