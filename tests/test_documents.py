@@ -238,6 +238,18 @@ def test_html_cells_spanning_columns_or_rows_are_written_in_each_and_a_lone_note
     assert html_visible_text(layout) == "Intro one.\n\nIntro two.\n\nLeft\n\nBody.\n\nRight\n\nBelow"
 
 
+def test_html_header_of_two_rows_is_one_row_each_column_named_by_both():
+    # the second header row had been read as data, and a quarter's column was named by its year only
+    grouped = ("<table><thead><tr><th rowspan=2>Region</th><th colspan=2>2023</th><th colspan=2>2024</th></tr>"
+               "<tr><th>Q1</th><th>Q2</th><th>Q1</th><th>Q2</th></tr></thead>"
+               "<tbody><tr><td>North</td><td>1</td><td>2</td><td>3</td><td>4</td></tr></tbody></table>")
+    assert html_visible_text(grouped) == "| Region | 2023 Q1 | 2023 Q2 | 2024 Q1 | 2024 Q2 |\n|---|\n| North | 1 | 2 | 3 | 4 |"
+    # a second row with a data cell is data; a table of header cells throughout is left as it is
+    assert html_visible_text("<table><tr><th>A<th>B<tr><th>x<td>y</table>") == "| A | B |\n|---|\n| x | y |"
+    every = "<table><tr><th>A<th>B<tr><th>x<th>y<tr><th>1<th>2</table>"
+    assert html_visible_text(every) == "| A | B |\n|---|\n| x | y |\n| 1 | 2 |"
+
+
 def test_html_spanning_cells_fill_a_bounded_number_of_cells():
     # 100 cells spanning 100 columns and 1,000 rows over 5,000 empty rows: 24 KB of markup
     row = "".join(f"<td colspan=100 rowspan=1000>x{i}</td>" for i in range(100))
@@ -937,6 +949,25 @@ def test_a_word_cell_merged_over_columns_or_rows_is_written_in_each_and_a_lone_n
     wide = "<w:tbl>" + row(cell(note.strip(), span), cell("x")) + row(cell("a", '<w:gridSpan w:val="9999"/>'), cell("b")) + "</w:tbl>"
     lines = load(_raw_docx(tmp_path / "b.docx", wide)).text.splitlines()
     assert lines[0] == f"| {note.strip()} |  | x |" and lines[1] == "| " + " | ".join(["a"] * 63 + ["b"]) + " |"
+
+
+def test_a_word_header_of_two_rows_repeated_on_each_page_is_one_row_each_column_named_by_both(tmp_path):
+    def cell(text: str, props: str = "") -> str:
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{_p(_r(text)) if text else '<w:p/>'}</w:tc>"
+
+    def row(*cells: str, header: bool = False) -> str:
+        return "<w:tr>" + ("<w:trPr><w:tblHeader/></w:trPr>" if header else "") + "".join(cells) + "</w:tr>"
+
+    span, restart, down = '<w:gridSpan w:val="2"/>', '<w:vMerge w:val="restart"/>', "<w:vMerge/>"
+    heads = (row(cell("Region", restart), cell("2023", span), cell("2024", span), header=True)
+             + row(cell("", down), cell("Q1"), cell("Q2"), cell("Q1"), cell("Q2"), header=True))
+    data = row(cell("North"), cell("1"), cell("2"), cell("3"), cell("4"))
+    assert load(_raw_docx(tmp_path / "a.docx", f"<w:tbl>{heads}{data}</w:tbl>")).text == (
+        "| Region | 2023 Q1 | 2023 Q2 | 2024 Q1 | 2024 Q2 |\n|---|\n| North | 1 | 2 | 3 | 4 |\n")
+    # a table whose third row repeats too is left as it is
+    third = row(cell("x"), cell("1"), cell("2"), cell("3"), cell("4"), header=True)
+    assert load(_raw_docx(tmp_path / "b.docx", f"<w:tbl>{heads}{third}{data}</w:tbl>")).text.startswith(
+        "| Region | 2023 | 2023 | 2024 | 2024 |\n|---|\n| Region | Q1 | Q2 | Q1 | Q2 |\n")
 
 
 def test_a_word_table_s_first_row_bold_in_every_word_is_its_header(tmp_path):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import delimited, mail, sheets, slides, word
-from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPY_MOST, is_list_item, is_table_row
+from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPY_MOST, header_names, is_list_item, is_table_row, table_cells, table_row
 
 
 class LoadError(Exception):
@@ -388,13 +388,17 @@ class _VisibleText(HTMLParser):
                 table["layout"] = True
             self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
                                 "thead": False, "worded": False, "plain": False, "head_cell": False,
-                                "column": 0, "spans": {}, "cell_at": 0, "span": (1, 1), "cells": 0, "copies": []})
+                                "column": 0, "spans": {}, "cell_at": 0, "span": (1, 1), "cells": 0, "copies": [],
+                                "heads2": 0, "heads3": 0, "row_at": []})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
                 self._start_row(table)
             if table["rows"] == 1:  # the first row: a header while all its cells are <th> or it is the <thead>'s
                 table["heads"] = table["heads"] + 1 if (tag == "th" or table["thead"]) and table["heads"] >= 0 else -1
+            elif table["rows"] in (2, 3):  # the second: the header's second row, the same way (unless the third is too)
+                key = f"heads{table['rows']}"
+                table[key] = table[key] + 1 if (tag == "th" or table["thead"]) and table[key] >= 0 else -1
             self._spanned(table)
             table["cell"], table["paragraphs"], table["head_cell"] = True, 0, tag == "th"
             table["cells"] += 1
@@ -505,6 +509,8 @@ class _VisibleText(HTMLParser):
         table["column"], table["cells"] = 0, 0
         if table["rows"] == 1 and (table["heads"] > 0 or table["worded"] and not table["plain"]):
             self._emit(_HEADER_LINE)
+        if table["rows"] < 3:
+            table["row_at"].append(len(self.parts))
         table["row"], table["rows"] = True, table["rows"] + 1
         self._emit(_ROW)
 
@@ -554,6 +560,21 @@ class _VisibleText(HTMLParser):
             if not self.copies_left:
                 spans.clear()
 
+    def _one_header_row(self, table: dict) -> None:
+        """A header of two rows (both of <th> cells, or the <thead>'s) as one, each column named by
+        both ("Region", "2023" over "Q1" -> "2023 Q1"), as the `|---|` line marks one header row: the
+        second row had been read as data, and the columns under a group named by the group only. (A
+        table whose third row is of header cells too writes every row so: it is left as it is.)"""
+        at = table["row_at"] + [len(self.parts)]
+        first, second = ("".join(str(part[0]) for part in self.parts[a:b]) for a, b in ((at[0], at[1]), (at[1], at[2])))
+        first, second = (table_cells(row.replace("\n" + HEADER_LINE, "").strip()) for row in (first, second))
+        if len(first) != len(second):
+            return
+        names = header_names(first, second)
+        for i in range(at[0], at[2]):
+            self.parts[i] = (_Mark("", ""), *self.parts[i][1:])
+        self.parts[at[0]] = (_Mark("\n" + table_row(names) + "\n" + HEADER_LINE, ""), *self.parts[at[0]][1:])
+
     def _copy(self, cell: _Mark) -> None:
         if self.copies_left:
             self.copies_left -= 1
@@ -564,6 +585,8 @@ class _VisibleText(HTMLParser):
         if self.tables[-1]["row"]:
             self._spanned(self.tables[-1], everywhere=True)
         table = self.tables.pop()
+        if not table["layout"] and table["heads"] > 0 and table["heads2"] > 0 and table["heads3"] <= 0:
+            self._one_header_row(table)
         for i in table["marks"]:  # its own marks only (rescanning every part since its start was quadratic when nested)
             text, *where = self.parts[i]
             self.parts[i] = (text.as_layout if table["layout"] else str(text), *where)

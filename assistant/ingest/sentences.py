@@ -181,6 +181,12 @@ SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # tha
 SPAN_COPY_MOST = 200
 
 
+def header_names(first: list[str], second: list[str]) -> list[str]:
+    """A header of two rows as one: each column named by both rows ("2023" over "Q1" -> "2023
+    Q1"), once where they are the same (a cell spanning both rows) or one is empty."""
+    return [a if a == b or not b else b if not a else f"{a} {b}" for a, b in zip(first, second)]
+
+
 def table_row(cells) -> str:
     """A table row's line from its cells: "| a | b |" (as every loader writes a table), each cell
     on one line and its "|" written "/" (it would part the cell)."""

@@ -6,7 +6,8 @@ list paragraphs as items numbered as Word numbers them: its level text ("%1.%2."
 in letters -> "(a)", "Article %1" -> "Article 3"; "1." without one) with each counter in its format,
 "- " for bullets (a counter per list and level, a list's start override obeyed, deeper levels
 indented), each table row as "| cell | cell |" (a nested table's text inside its cell, a cell
-merged over columns or rows in each of them, as pandas reads a web page's; a header row, as the table's look or the row says, followed by a
+merged over columns or rows in each of them, as pandas reads a web page's; two header rows that
+repeat on each page as one, each column named by both; a header row, as the table's look or the row says, followed by a
 Markdown "|---|" line; a table apart from the next by a blank line). A paragraph's text is its runs' text as shown, with the changes tracked so far
 accepted: insertions and moves read where they land, deletions not, a field's result but not its
 code, content controls' and custom XML's text, an equation's text; hidden text (set on a run, or
@@ -36,7 +37,7 @@ from assistant.ingest.charts import CHART, STRICT_NAMES, chart_tables
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
-from assistant.ingest.sentences import HEADER_LINE, SPAN_COPY_MOST, table_row
+from assistant.ingest.sentences import HEADER_LINE, SPAN_COPY_MOST, header_names, table_cells, table_row
 
 __all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
@@ -276,10 +277,15 @@ class _Reader:
                 self._paragraph(node)
             elif node.tag == _w("tbl"):
                 first, merged = True, {}
-                for row in _unwrapped(node):
-                    if row.tag == _w("tr") and self._row(row, "table" if first else "row", merged):
+                rows = [row for row in _unwrapped(node) if row.tag == _w("tr")]
+                # a header of two rows, both repeated on each page (and the third not): one row, as for web pages
+                two = len(rows) > 1 and _repeats(rows[0]) and _repeats(rows[1]) and not (len(rows) > 2 and _repeats(rows[2]))
+                for i, row in enumerate(rows):
+                    if self._row(row, "table" if first else "row", merged):
                         if first and (_has_header(node, row) or _bold_row(row, self.styles.bold)):
                             self._add("row", HEADER_LINE)
+                        elif two and i == 1 and self.blocks[-2] == ("row", HEADER_LINE):
+                            self._one_header_row()
                         first = False
 
     def _add(self, kind: str, text: str, raw: str = "") -> None:
@@ -428,6 +434,16 @@ class _Reader:
         self.pending.extend(notes)
         return any(cells)
 
+    def _one_header_row(self) -> None:
+        """The last three blocks, a header row, its `|---|` line and a second header row, as one
+        header row whose columns both rows name (`sentences.header_names`)."""
+        (kind, first), line, (_, second) = self.blocks[-3:]
+        first, second = table_cells(first), table_cells(second)
+        if len(first) == len(second):
+            names = header_names(first, second)
+            self.blocks[-3:] = [(kind, table_row(names)), line]
+            self.raw[-3:] = [" ".join(n for n in names if n), self.raw[-2]]
+
     def text(self) -> str:
         parts = []
         for i, (kind, text) in enumerate(self.blocks):
@@ -451,7 +467,12 @@ def _has_header(table, first_row) -> bool:
                 return True
         elif re.fullmatch(r"[0-9A-Fa-f]{1,4}", look.get(_w("val"), "")) and int(look.get(_w("val")), 16) & 0x0020:
             return True
-    row_props = first_row.find(_w("trPr"))
+    return _repeats(first_row)
+
+
+def _repeats(row) -> bool:
+    """Whether a table row repeats as a header on each page."""
+    row_props = row.find(_w("trPr"))
     repeated = row_props.find(_w("tblHeader")) if row_props is not None else None
     return repeated is not None and _on(repeated)
 
