@@ -40,6 +40,10 @@ says how many answers were marked unsure and how often those and the others were
   6 value, 4 prose, 10 traps, on two Markdown files, an HTML page and a CSV file whose rows are
   near-namesakes: quarters, versions, plans, varieties), written blind by a helper on 2026-12-06
   before any output on it was seen; it decided whether near ties stay (stop 42's closing note).
+- dev: benchmarks/table_questions_dev.jsonl, 50 questions on benchmarks/tables_dev/ (22 row, 10
+  value, 6 prose, 12 traps, on five new documents, one with a header of two rows and cells spanning
+  rows), written blind by a helper on 2026-12-06 for diagnosis: its failures are looked at, so it
+  is tuning data (not in the default run: `--sets tables_dev`).
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -89,10 +93,11 @@ ARTICLE_TEST_QUESTIONS = HERE / "article_questions_test.jsonl"  # the evaldata f
 # set -> (questions in the evaldata format, doc_id a file name's stem; the folder of its documents)
 TABLE_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
               "tables_second": (HERE / "table_questions_second.jsonl", HERE / "tables_second"),
-              "tables_third": (HERE / "table_questions_third.jsonl", HERE / "tables_third")}
+              "tables_third": (HERE / "table_questions_third.jsonl", HERE / "tables_third"),
+              "tables_dev": (HERE / "table_questions_dev.jsonl", HERE / "tables_dev")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
-          "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "article": "seen"}
+          "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "tables_dev": "dev", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
