@@ -55,15 +55,17 @@ def markdown_table(rows: list[list[str]]) -> str:
     rows = [[table_cell(cell) for cell in cells] for cells in rows]
     blocks: list[list[list[str]]] = []
     after_empty = False
+    columns: set[int] = set()  # the columns the current block fills (kept as rows join it: recounting was quadratic)
     for cells in rows:
         filled = {c for c, cell in enumerate(cells) if cell}
         if not filled or all(_RULE.fullmatch(cells[c]) for c in filled):
             after_empty = after_empty or not filled
             continue
-        columns = set().union(*({c for c, cell in enumerate(row) if cell} for row in blocks[-1])) if blocks else set()
         if not blocks or after_empty and (len(filled) == 1 < len(columns) or not filled <= columns):
             blocks.append([])
+            columns = set()
         blocks[-1].append(cells)
+        columns |= filled
         after_empty = False
     return "\n\n".join(text for block in blocks if (text := _block_text(block)))
 
