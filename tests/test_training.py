@@ -1321,3 +1321,36 @@ def test_the_seen_question_threshold_is_a_probability_the_card_loader_takes():
     assert rule_threshold(np.array([1e-7, 0.3, 0.6]), 0.0) == 0.0
     assert rule_threshold(np.array([0.2, 0.3, 0.6]), 0.0) == pytest.approx(0.2 - 1e-6)
     assert rule_threshold(np.array([0.2, 0.3, 0.6]), 0.34) == pytest.approx(0.3 - 1e-6)  # refuses the lowest one
+
+
+def test_synthetic_table_groups_read_rows_as_the_product_does_and_teach_which_row_answers(sample, tmp_path):
+    import gzip
+
+    from training.tables import table_groups
+    from training.train import main
+
+    groups = table_groups(40, seed=2)
+    assert groups == table_groups(40, seed=2) and groups != table_groups(40, seed=3)  # reproducible by seed
+    by_group: dict[str, list] = {}
+    for question, text, label, group in groups:
+        by_group.setdefault(group, []).append((question, text, label))
+    for group, pairs_of in by_group.items():
+        question = pairs_of[0][0]
+        assert all(q == question for q, _, _ in pairs_of) and len(pairs_of) >= 3
+        positives = [text for _, text, label in pairs_of if label == 1.0]
+        assert len(positives) == (0 if group.endswith("-none") else 1)  # one row answers, or none
+        rows = [text.split(" [SEP] ")[0] for _, text, _ in pairs_of]
+        assert all(": " in row and "; " in row for row in rows)  # "Name: cell; Name: cell", as extractive.as_table_row reads
+        if group.endswith(":row"):  # the row question names its row's key, which no other row holds
+            key = positives[0].split("; ")[0].split(": ", 1)[1]
+            assert key in question and sum(f": {key};" in f"{row};" for row in rows) == 1
+        elif group.endswith(":value"):  # the value question gives a cell of its row that no other row holds
+            others = [text.split(" [SEP] ")[0] for _, text, label in pairs_of if label == 0.0]
+            cells = [part.split(": ", 1)[1] for part in positives[0].split(" [SEP] ")[0].split("; ")[1:]]
+            assert any(cell in question and not any(f": {cell};" in f"{row};" for row in others) for cell in cells)
+    assert {g.split(":")[1] for g in by_group} == {"row", "value", "x-none"}
+    # train.py takes them (with the none option), and a pairs file records how many
+    saved = tmp_path / "pairs.jsonl.gz"
+    assert main(["--traindata", str(sample), "--tables", "5", "--save-pairs", str(saved)]) == 0
+    header = json.loads(gzip.open(saved, "rt").readline())
+    assert header["recipe"]["tables"] == 5 and header["recipe"]["table_pairs"] == len(table_groups(5)) > 0

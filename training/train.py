@@ -55,6 +55,7 @@ from training.pairs import (  # noqa: E402
     TRAINDATA, TrainQuestion, answer_groups, count_error, every_nth, low_overlap, low_overlap_groups, pairs, questions, read_as, read_pairs,
     unanswerable_groups, write_pairs,
 )
+from training.tables import table_groups  # noqa: E402
 
 
 def base_path() -> str:
@@ -177,10 +178,11 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, 
     described, asked_too = reworded_groups(items, args.described, "described", args) if args.described else ([], {})
     framed, asked_framed = framed_groups(items, args.framed, args) if args.framed else ([], {})
     typoed, asked_typoed = typoed_groups(items, args.typos, args) if args.typos else ([], {})
-    return data + swaps + unanswerable + low + reworded + described + framed + typoed, {
+    tables = table_groups(args.tables, args.seed) if args.tables else []
+    return data + swaps + unanswerable + low + reworded + described + framed + typoed + tables, {
         "swapped_negatives": len(swaps), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
         "reworded_pairs": len(reworded), "described_pairs": len(described), "framed_pairs": len(framed),
-        "typoed_pairs": len(typoed),
+        "typoed_pairs": len(typoed), "table_pairs": len(tables),
     }, asked | asked_too | asked_framed | asked_typoed
 
 
@@ -436,6 +438,8 @@ def main(argv=None) -> int:
                         help="train questions with conversational words around them (training/framing.py), each as a group with and one without its answer (needs --null)")
     parser.add_argument("--typos", type=int, default=0,
                         help="train questions with typing slips (training/typos.py), each as a group with and one without its answer (needs --null)")
+    parser.add_argument("--tables", type=int, default=0,
+                        help="synthetic tables (training/tables.py), each a row question, a value question and one no row answers (needs --null)")
     parser.add_argument("--bridge", type=int, default=0,
                         help="characters of each candidate's bridge the model reads (assistant/answer/bridge.py), in training and, from its card, in use (0: none)")
     parser.add_argument("--save-pairs", type=Path, help="only build the training pairs and write them to this file (gzipped JSON lines)")
@@ -478,7 +482,7 @@ def main(argv=None) -> int:
     if args.unanswerable_groups < 0:
         print(f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more", file=sys.stderr)
         return 2
-    for name in ("low_overlap", "reworded", "described", "framed", "typos"):
+    for name in ("low_overlap", "reworded", "described", "framed", "typos", "tables"):
         count = getattr(args, name)
         flag = "--" + name.replace("_", "-")
         if count < 0:
@@ -684,7 +688,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "typos", "bridge", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "typos", "tables", "bridge", "seed")
 
 
 def measure_dev(args) -> dict:
