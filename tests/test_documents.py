@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.documents import _SPAN_COPIES_MOST, PAGE_SEPARATOR, Document, LoadError, html_text_and_title, html_visible_text, load
+from assistant.ingest.documents import PAGE_SEPARATOR, Document, LoadError, html_text_and_title, html_visible_text, load
+from assistant.ingest.sentences import SPAN_COPIES_MOST
 from tests.fakes import make_pdf
 
 TRICKY_TEXT = (
@@ -250,12 +251,37 @@ def test_html_header_of_two_rows_is_one_row_each_column_named_by_both():
     assert html_visible_text(every) == "| A | B |\n|---|\n| x | y |\n| 1 | 2 |"
 
 
+def test_html_spans_end_where_a_browser_ends_them_and_a_cell_of_several_lines_is_written_once():
+    # (a review's cases) a row's only cell beside a span from above keeps the span in its column
+    beside = ("<table><tr><th>Crop<th>Q1<th>Q2<th>Source<tr><td>Wheat<td>5<td>6<td rowspan=3>USDA"
+              "<tr><td>Corn<td>7<td>8<tr><td colspan=3>Soy: not reported<tr><td>Rice<td>1<td>2<td>FAO</table>")
+    assert html_visible_text(beside).splitlines()[4] == "| Soy: not reported | Soy: not reported | Soy: not reported | USDA |"
+    # a span a wider cell covers is used up there, and a row group's spans end with it
+    covered = ("<table><tr><th>Year<th>Event<th>Place<tr><td>2019<td>Fair<td rowspan=3>Lyon"
+               "<tr><td>2020<td>Fair<tr><td colspan=3>2021: cancelled<tr><td>2022<td>Fair<td>Paris</table>")
+    assert html_visible_text(covered).splitlines()[-2:] == ["| 2021: cancelled |", "| 2022 | Fair | Paris |"]
+    groups = ("<table><thead><tr><th>Group<th>Item<th>Amount</thead><tbody><tr><td rowspan=3>Fixed<td>Rent<td>100"
+              "<tr><td>Power<td>20</tbody><tbody><tr><td>Variable<td>Food<td>50</tbody></table>")
+    assert html_visible_text(groups).splitlines()[-1] == "| Variable | Food | 50 |"
+    # a sidebar of lines spanning rows (a newsletter laid out in a table) is written once
+    sidebar = ("<table><tr><td rowspan=3>In this issue:<br>Product news<br>Events<td>Our pump ships in May."
+               "<tr><td>The fair opens on 12 April.<tr><td>Write to sales for prices.</table>")
+    assert html_visible_text(sidebar).count("In this issue") == 1
+    # a note across the table over two rows is written once; a number of 5,000 digits reads as the most
+    note = "<table><tr><td>a<td>b<td>c<tr><td colspan=3 rowspan=2>Note: provisional<tr><tr><td>1<td>2<td>3</table>"
+    assert html_visible_text(note).count("Note: provisional") == 1
+    assert html_visible_text(f"<table><tr><td colspan={'9' * 5000}>a<td>b</table>").endswith("| a | b |")
+    # a one-row <thead> over a body row of <th> cells is no header of two rows
+    assert html_visible_text("<table><thead><tr><th>Name<th>Value</thead><tbody><tr><th>Alpha<th>1<tr><td>b<td>2</table>") == (
+        "| Name | Value |\n|---|\n| Alpha | 1 |\n| b | 2 |")
+
+
 def test_html_spanning_cells_fill_a_bounded_number_of_cells():
     # 100 cells spanning 100 columns and 1,000 rows over 5,000 empty rows: 24 KB of markup
     row = "".join(f"<td colspan=100 rowspan=1000>x{i}</td>" for i in range(100))
     text = html_visible_text("<table><tr>" + row + "</tr>" + "<tr>" * 5000 + "</table>")
-    assert text.count("|") <= 101 + _SPAN_COPIES_MOST + 5000  # the first row, the copies, each row's opening
-    assert text.count("|") > _SPAN_COPIES_MOST  # (the rows below are filled, up to the bound)
+    assert text.count("|") <= 101 + SPAN_COPIES_MOST + 5000  # the first row, the copies, each row's opening
+    assert text.count("|") > SPAN_COPIES_MOST  # (the rows below are filled, up to the bound)
 
 
 def test_pdf_running_headers_and_footers_are_left_out_and_pages_keep_their_numbers(tmp_path):
@@ -949,6 +975,27 @@ def test_a_word_cell_merged_over_columns_or_rows_is_written_in_each_and_a_lone_n
     wide = "<w:tbl>" + row(cell(note.strip(), span), cell("x")) + row(cell("a", '<w:gridSpan w:val="9999"/>'), cell("b")) + "</w:tbl>"
     lines = load(_raw_docx(tmp_path / "b.docx", wide)).text.splitlines()
     assert lines[0] == f"| {note.strip()} |  | x |" and lines[1] == "| " + " | ".join(["a"] * 63 + ["b"]) + " |"
+
+
+def test_a_word_merge_of_several_paragraphs_a_row_of_continuations_and_columns_left_empty(tmp_path):
+    # (a review's cases) a CV's sidebar merged down three rows had been copied into each
+    def cell(text: str, props: str = "", more: str = "") -> str:
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{_p(_r(text)) if text else '<w:p/>'}{more}</w:tc>"
+
+    restart, down = '<w:vMerge w:val="restart"/>', "<w:vMerge/>"
+    cv = ("<w:tbl><w:tr>" + cell("Jane Doe", restart, _p(_r("jane@example.com"))) + cell("Experience") + "</w:tr><w:tr>"
+          + cell("", down) + cell("Education") + "</w:tr></w:tbl>")
+    assert load(_raw_docx(tmp_path / "cv.docx", cv)).text == "| Jane Doe jane@example.com | Experience |\n|  | Education |\n"
+    # a row whose cells all go on a merge from above (a note's second row) adds nothing
+    span = '<w:gridSpan w:val="3"/>'
+    note = ("<w:tbl><w:tr>" + cell("a") + cell("b") + cell("c") + "</w:tr><w:tr>" + cell("Note: provisional", span + restart)
+            + "</w:tr><w:tr>" + cell("", span + down) + "</w:tr><w:tr>" + cell("1") + cell("2") + cell("3") + "</w:tr></w:tbl>")
+    assert load(_raw_docx(tmp_path / "note.docx", note)).text.count("Note: provisional") == 1
+    # columns a row leaves empty before its first cell (w:gridBefore) keep the merges in their columns
+    before = ("<w:tbl><w:tr>" + cell("") + cell("Plan") + cell("Actual") + '</w:tr><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>'
+              + cell("Budget", restart) + cell("Revenue", restart) + "</w:tr><w:tr>" + cell("Q1") + cell("", down) + cell("", down)
+              + "</w:tr></w:tbl>")
+    assert load(_raw_docx(tmp_path / "before.docx", before)).text.splitlines()[1:] == ["|  | Budget | Revenue |", "| Q1 | Budget | Revenue |"]
 
 
 def test_a_word_header_of_two_rows_repeated_on_each_page_is_one_row_each_column_named_by_both(tmp_path):

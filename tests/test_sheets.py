@@ -226,6 +226,9 @@ def test_a_merged_cell_s_value_is_written_in_each_cell_it_covers_and_a_title_acr
 def test_merged_cells_fill_a_bounded_number_of_cells():
     from assistant.ingest.sheets import MERGE_FILLS_MOST, fill_merged
 
-    rows = [["x", "y"]] + [[""] * 1000 for _ in range(200)]  # 200,000 empty cells under one merge
-    assert fill_merged(rows, [(0, 0, 10**6, 10**4)]) == MERGE_FILLS_MOST * len(" x |")
+    rows = [["x", "y"] + [""] * 998 + ["z"]] + [[""] * 1000 for _ in range(200)]  # 200,000 empty cells under one merge
+    assert fill_merged(rows, [(0, 0, 10**6, 999)] * 3) == MERGE_FILLS_MOST * len(" x |")
     assert sum(cell == "x" for row in rows for cell in row) == MERGE_FILLS_MOST + 1 and rows[0][1] == "y"
+    # a merge that is its rows' only content, a title block over two rows, is written once
+    title = [["Sales by region"], [], ["Region", "Q1"], ["North", "5"]]
+    assert fill_merged(title, [(0, 0, 1, 3)]) == 0 and title[:2] == [["Sales by region"], []]

@@ -350,3 +350,19 @@ def test_a_deck_table_s_merged_cell_is_written_in_each_cell_it_covers(tmp_path):
     text = load(_deck(tmp_path / "sales.pptx", build)).text
     assert ("| Region | City | Sales | Sales |\n|---|\n| North | Oslo | 5 | 6 |\n| North | Bergen | 7 | 8 |\n"
             "| South | Kristiansand | 9 | 10 |\n| Figures in thousands |") in text
+
+
+def test_a_deck_table_s_note_merged_over_two_rows_is_written_once(tmp_path):
+    def build(deck) -> None:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = "Costs"
+        table = slide.shapes.add_table(4, 3, Inches(1), Inches(2), Inches(6), Inches(3)).table
+        for c, value in enumerate(("Item", "Q1", "Q2")):
+            table.cell(0, c).text = value
+        table.cell(1, 0).text = "Note: provisional"
+        table.cell(1, 0).merge(table.cell(2, 2))
+        for c, value in enumerate(("Rent", "100", "110")):
+            table.cell(3, c).text = value
+
+    text = load(_deck(tmp_path / "costs.pptx", build)).text
+    assert text.count("Note: provisional") == 1 and "| Rent | 100 | 110 |" in text

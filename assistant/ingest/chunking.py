@@ -47,8 +47,10 @@ from assistant.ingest.sentences import split_sentences
 # 18: a sheet's title rows, tables after empty rows, rule rows, formats and formulas as shown; an empty
 # corner cell keeps a header. 19: e-mail messages (.eml) are read (ingest/mail.py). 20: a table cell
 # merged over columns or rows (web pages, Word, PowerPoint) is written in each cell it covers. 21: and
-# a workbook's merged cell. 22: a web page's or Word table's header of two rows is one row.
-CHUNKER_VERSION = 22
+# a workbook's merged cell. 22: a web page's or Word table's header of two rows is one row. 23: a
+# merged cell of several lines or paragraphs once, spans ending where a browser ends them, Word's
+# gridBefore, a row that only goes on merges left out.
+CHUNKER_VERSION = 23
 
 
 @dataclass(frozen=True)

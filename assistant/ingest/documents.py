@@ -27,7 +27,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import delimited, mail, sheets, slides, word
-from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPY_MOST, header_names, is_list_item, is_table_row, table_cells, table_row
+from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPIES_MOST, SPAN_COPY_MOST, header_names, is_list_item, is_table_row, table_cells, table_row
 
 
 class LoadError(Exception):
@@ -315,14 +315,13 @@ _PIPE = _Mark("/", "|")  # a "|" in a cell: "/" in a table's row (it would part 
 
 
 # A cell's colspan and rowspan as read (a browser's limits are 1,000 and 65,534; a table that
-# large is no table of data), and the most cells a page's spanning cells fill (past it they are
-# written once: 20 bytes of rows under a wide spanning cell had otherwise written thousands).
-_COLSPAN_MOST, _ROWSPAN_MOST, _SPAN_COPIES_MOST = 100, 1000, 100_000
+# large is no table of data).
+_COLSPAN_MOST, _ROWSPAN_MOST = 100, 1000
 
 
 def _span(attrs, name: str, most: int) -> int:
     value = dict(attrs).get(name) or ""
-    digits = re.match(r"\s*(\d+)", value)
+    digits = re.match(r"\s*(\d{1,9})", value)  # (a longer number is past every limit anyway; int() refuses 4,300 digits)
     return min(max(int(digits.group(1)), 1), most) if digits else 1
 
 
@@ -345,7 +344,7 @@ class _VisibleText(HTMLParser):
         self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
         self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
-        self.copies_left = _SPAN_COPIES_MOST  # cells that spanning cells may still fill
+        self.copies_left = SPAN_COPIES_MOST  # cells that spanning cells may still fill
 
     def handle_starttag(self, tag, attrs):
         if self.unshown is not None:
@@ -389,7 +388,7 @@ class _VisibleText(HTMLParser):
             self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
                                 "thead": False, "worded": False, "plain": False, "head_cell": False,
                                 "column": 0, "spans": {}, "cell_at": 0, "span": (1, 1), "cells": 0, "copies": [],
-                                "heads2": 0, "heads3": 0, "row_at": []})
+                                "heads2": 0, "heads3": 0, "row_at": [], "head_rows": [], "last_spans": []})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
@@ -408,6 +407,10 @@ class _VisibleText(HTMLParser):
         elif tag == "tr" and table and not self.hidden:
             self._start_row(table)
         elif tag in ("thead", "tbody", "tfoot") and table and not self.hidden:
+            if table["row"]:  # a row group's spans end with it, as a browser ends them
+                self._end_cell()
+                self._spanned(table, everywhere=True)
+            table["spans"].clear()
             table["thead"] = tag == "thead"
         elif tag in _BLOCK or tag == "br":
             if table and table["cell"] and not self.hidden:
@@ -511,54 +514,72 @@ class _VisibleText(HTMLParser):
             self._emit(_HEADER_LINE)
         if table["rows"] < 3:
             table["row_at"].append(len(self.parts))
+            table["head_rows"].append(table["thead"])
         table["row"], table["rows"] = True, table["rows"] + 1
         self._emit(_ROW)
 
     def _end_cell(self) -> None:
         """A cell ends at its end tag, or where a browser closes it (the next cell, row or table).
         A cell spanning columns or rows is written in each of them, as pandas' read_html does (a
-        long one once, and empty cells for the rest; a row's only cell, a note or a section's name
-        across the table, once): a row that a region's name spans reads with that name, and a
-        header spanning two columns names both."""
+        long one, or one of several lines, once, and empty cells for the rest; a row's only cell, a
+        note or a section's name across the table, once; a span ends with its row group, and where a
+        wider cell covers it): a row that a region's name spans reads with that name, and a header
+        spanning two columns names both. The page's copies are reserved against `SPAN_COPIES_MOST`."""
         if not (self.tables and self.tables[-1]["cell"]):
             return
         table = self.tables[-1]
         table["cell"] = False
         self._emit(_CELL_END)
         (columns, rows), table["span"] = table["span"], (1, 1)
+        table["last_spans"] = []
+        spans, start = table["spans"], table["column"]
+        for column in range(start + 1, start + columns):  # a spanned row's cell this one covers is used up
+            if column in spans:
+                spans[column][1] -= 1
+                if not spans[column][1]:
+                    del spans[column]
+        table["column"] += columns
         if columns == rows == 1:
-            table["column"] += 1
             return
-        text = " ".join("".join(str(part[0]) for part in self.parts[table["cell_at"] : -1]).split())
-        copy = _Mark(f" {text} |" if len(text) <= SPAN_COPY_MOST else " |", "")  # a copy is no paragraph of a layout
+        lines = "".join(part[0].as_layout if isinstance(part[0], _Mark) else part[0] for part in self.parts[table["cell_at"] : -1])
+        text = " ".join(lines.split())
+        # a copy is no paragraph of a layout, and a cell of several lines (a sidebar of links) is written once
+        copy = _Mark(f" {text} |" if len(text) <= SPAN_COPY_MOST and "\n" not in lines.strip() else " |", "")
+        wanted = (columns - 1) + columns * (rows - 1)
+        if wanted > self.copies_left:  # past the page's bound: written once, as before
+            return
+        self.copies_left -= wanted  # (reserved now: a span's bookkeeping grows no larger than what it may write)
         table["copies"] = [copy] * (columns - 1)  # written when another cell follows in the row
         if rows > 1:
-            for column in range(table["column"], table["column"] + columns):
-                table["spans"][column] = [copy, rows - 1]
-        table["column"] += columns
+            table["last_spans"] = list(range(start, start + columns))
+            for column in table["last_spans"]:
+                spans[column] = [copy, rows - 1]
 
     def _spanned(self, table: dict, everywhere: bool = False) -> None:
         """The cells that spanning cells fill here: the last cell's copies over the columns it
         spans (unless, at the row's end, it is the row's only cell), then those of earlier rows'
         cells at the row's next column, or (at its end, `everywhere`) in every column left."""
         copies, table["copies"] = table["copies"], []
-        if not (everywhere and table["cells"] == 1):
-            for copy in copies:
-                self._copy(copy)
         spans = table["spans"]
-        while spans and (table["column"] in spans or everywhere and max(spans) >= table["column"]):
+        if everywhere and table["cells"] == 1:  # the row's only cell: once, and no copy in the rows below
+            for column in table["last_spans"]:
+                spans.pop(column, None)
+            if not any(column >= table["column"] for column in spans):
+                copies = []  # (else its columns are kept, so what spans from above stays in its column)
+        for copy in copies:
+            self._emit(copy)
+        last = max(spans, default=-1) if everywhere else -1
+        while spans and (table["column"] in spans or table["column"] <= last):
             if table["column"] in spans:
                 copy, left = spans[table["column"]]
-                self._copy(copy)
+                self._emit(copy)
                 if left > 1:
                     spans[table["column"]][1] = left - 1
                 else:
                     del spans[table["column"]]
             else:
-                self._copy(_Mark(" |", ""))
+                self._emit(_Mark(" |", ""))
             table["column"] += 1
-            if not self.copies_left:
-                spans.clear()
 
     def _one_header_row(self, table: dict) -> None:
         """A header of two rows (both of <th> cells, or the <thead>'s) as one, each column named by
@@ -575,17 +596,13 @@ class _VisibleText(HTMLParser):
             self.parts[i] = (_Mark("", ""), *self.parts[i][1:])
         self.parts[at[0]] = (_Mark("\n" + table_row(names) + "\n" + HEADER_LINE, ""), *self.parts[at[0]][1:])
 
-    def _copy(self, cell: _Mark) -> None:
-        if self.copies_left:
-            self.copies_left -= 1
-            self._emit(cell)
-
     def _close_table(self) -> None:
         """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""
         if self.tables[-1]["row"]:
             self._spanned(self.tables[-1], everywhere=True)
         table = self.tables.pop()
-        if not table["layout"] and table["heads"] > 0 and table["heads2"] > 0 and table["heads3"] <= 0:
+        if (not table["layout"] and table["heads"] > 0 and table["heads2"] > 0 and table["heads3"] <= 0
+                and len(set(table["head_rows"][:2])) == 1):  # (both in the <thead>, or both outside one)
             self._one_header_row(table)
         for i in table["marks"]:  # its own marks only (rescanning every part since its start was quadratic when nested)
             text, *where = self.parts[i]

@@ -179,6 +179,9 @@ SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # tha
 # The longest text a cell merged over several columns or rows is written again in each of them
 # (the HTML, Word and workbook readers): a longer one, a note across the table, is written once.
 SPAN_COPY_MOST = 200
+# The most cells that merged cells fill in one document (past it they are written once): a few
+# kilobytes of rows under wide merged cells had written millions.
+SPAN_COPIES_MOST = 100_000
 
 
 def header_names(first: list[str], second: list[str]) -> list[str]:

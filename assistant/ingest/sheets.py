@@ -134,19 +134,31 @@ def fill_merged(rows: list[list[str]], ranges) -> int:
     characters leaves them empty): the characters written."""
     left, written = MERGE_FILLS_MOST, 0
     width = max(map(len, rows), default=0)
-    for first, start, last, end in ranges:
-        first, last, start, end = min(first, last), max(first, last), min(start, end), max(start, end)
-        if first >= len(rows) or start >= len(rows[first]) or not rows[first][start]:
-            continue
+    ranges = dict.fromkeys((min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges)  # (each once)
+    ranges = [(first, start, min(last, len(rows) - 1), min(end, width - 1)) for first, start, last, end in ranges
+              if first < len(rows) and start < len(rows[first]) and rows[first][start]]
+    # a merge that is its rows' only content (a title block over two rows, a note across the sheet):
+    # written once; told before any is filled, so the order the file lists them in does not matter
+    filled = [[at for at, cell in enumerate(row) if cell] for row in rows]
+    lone = [all(not filled[r] or start <= filled[r][0] and filled[r][-1] <= end for r in range(first, last + 1))
+            for first, start, last, end in ranges]
+    looked = 0  # cells looked at: overlapping ranges (a crafted file lists one 10,000 times) are not walked without end
+    for (first, start, last, end), alone in zip(ranges, lone):
         value = rows[first][start]
         copy = value if len(value) <= SPAN_COPY_MOST else ""
-        lone = first == last and not any(cell for at, cell in enumerate(rows[first]) if at != start and cell)
-        for row in rows[first + lone : min(last, len(rows) - 1) + 1]:
-            for at in range(start, min(end, width - 1) + 1):
-                if left and (row is not rows[first] or at != start):
+        if alone:
+            continue
+        for row in rows[first : last + 1]:
+            looked += end - start + 1
+            for at in range(start, end + 1):
+                if row is not rows[first] or at != start:
                     row.extend([""] * (at + 1 - len(row)))
                     if not row[at]:
                         row[at], left, written = copy, left - 1, written + len(copy) + 3
+                        if not left:
+                            return written
+            if looked > 10 * MERGE_FILLS_MOST:
+                return written
     return written
 
 

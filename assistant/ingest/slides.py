@@ -292,20 +292,25 @@ def _table(frame) -> list[str]:
     row (the table's "Header Row" style option, on in a new table) followed by a Markdown "|---|" line."""
     rows, above = [], []
     for row in frame.iter(_a("tr")):
-        texts, cells = [], []  # each cell's text, and as written (a long copy empty)
+        texts, cells = [], []  # each cell's text as a copy reads it (a long one, or one of several paragraphs, empty), and as written
         tcs = list(row.iter(_a("tc")))
         for column, cell in enumerate(tcs):
             if cell.get("hMerge") in ("1", "true") and texts:
-                text, copy = texts[-1], True
+                text = copy = texts[-1]
             elif cell.get("vMerge") in ("1", "true") and column < len(above):
-                text, copy = above[column], True
+                text = copy = above[column]
             else:
-                text, copy = " ".join(t for p in cell.iter(_a("p")) if (t := _text(p))), False
-            texts.append(text)
-            cells.append("" if copy and len(text) > SPAN_COPY_MOST else text)
+                paragraphs = [t for p in cell.iter(_a("p")) if (t := _text(p))]
+                text = " ".join(paragraphs)
+                copy = text if len(text) <= SPAN_COPY_MOST and len(paragraphs) <= 1 else ""
+            texts.append(copy)
+            cells.append(text)
         above = texts
         if len(tcs) > 1 and all(c.get("hMerge") in ("1", "true") for c in tcs[1:]):
             cells = cells[:1]  # a row's only cell, a note across the table: once
+        if all(c.get("hMerge") in ("1", "true") or c.get("vMerge") in ("1", "true") for c in tcs[1:]) and tcs and \
+                tcs[0].get("vMerge") in ("1", "true"):
+            cells = []  # a row that merges from above only (a note's second row) adds nothing
         if any(cells):
             rows.append(table_row(cells))
     props = frame.find(f".//{_a('tblPr')}")

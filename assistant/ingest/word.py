@@ -37,7 +37,7 @@ from assistant.ingest.charts import CHART, STRICT_NAMES, chart_tables
 from assistant.ingest.package import (
     MIB, PART_MOST, UNPACKED_MOST, Unreadable, damaged, declared_title, open_package, parse, parse_optional, relationships,
 )
-from assistant.ingest.sentences import HEADER_LINE, SPAN_COPY_MOST, header_names, table_cells, table_row
+from assistant.ingest.sentences import HEADER_LINE, SPAN_COPIES_MOST, SPAN_COPY_MOST, header_names, table_cells, table_row
 
 __all__ = ["BODY_MOST", "PART_MOST", "UNPACKED_MOST", "Unreadable", "docx_text", "formatted_number"]
 
@@ -226,6 +226,7 @@ class _Linked:
         self.marks: dict[tuple[str, str], str] = {}
         self.charts: dict[str, tuple[str, list[list[str]]]] = {}
         self.numbered = 0  # notes numbered so far
+        self.copies_left = SPAN_COPIES_MOST  # cells that merged cells may still fill, in all tables (nested ones too)
         if archive is None:
             return
         budget = BODY_MOST - members[main].file_size  # the body, its notes and charts are bounded together
@@ -409,7 +410,10 @@ class _Reader:
         cells for the rest; a row's only cell, a note across the table, once), as the HTML reader
         does: `merged` holds, by grid column, the text of a vertical merge that goes on."""
         merged = {} if merged is None else merged
-        cells, notes, column = [], [], 0
+        row_props = row.find(_w("trPr"))
+        before = row_props.find(_w("gridBefore")) if row_props is not None else None
+        column = _number(before.get(_w("val")) if before is not None else None, 0, GRID_MOST)  # grid columns left empty first
+        cells, notes, going_on = [""] * column, [], 0
         tcs = [cell for cell in _unwrapped(row) if cell.tag == _w("tc")]
         for cell in tcs:
             props = cell.find(_w("tcPr"))
@@ -420,15 +424,24 @@ class _Reader:
             nested.blocks_of(cell)
             text = " ".join(nested.raw)  # its paragraphs, items and nested rows as one line (`table_row`)
             notes += nested.pending
-            if vmerge is not None and vmerge.get(_w("val"), "continue") != "restart":
-                text = merged.get(column, text)  # a cell that a merge from above fills, empty in the file
+            # a copy: of one paragraph (a cell of several, a form's or a CV's sidebar, lays out a page) and short
+            copy = text if len(text) <= SPAN_COPY_MOST and len(nested.raw) <= 1 else ""
+            continues = vmerge is not None and vmerge.get(_w("val"), "continue") != "restart"
+            if continues:
+                text = copy = merged.get(column, "") or text  # a cell that a merge from above fills, empty in the file
+                going_on += 1
+            copies = (columns - 1 if len(tcs) > 1 else 0) + continues
+            if copies > self.linked.copies_left:  # past the document's bound: written once
+                text, copy = ("" if continues else text), ""
+            self.linked.copies_left -= min(copies, self.linked.copies_left)
             for at in range(column, column + columns):
                 merged.pop(at, None)
                 if vmerge is not None:
-                    merged[at] = text
-            copy = text if len(text) <= SPAN_COPY_MOST else ""
+                    merged[at] = copy
             cells += [text] + [copy] * (columns - 1 if len(tcs) > 1 else 0)
             column += columns
+        if going_on and going_on == len(tcs):  # a row that merges from above only (a note's second row) adds nothing
+            cells = []
         if any(cells):
             self._add(kind, table_row(cells), " ".join(c for c in cells if c))
         self.pending.extend(notes)
