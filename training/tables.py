@@ -106,57 +106,25 @@ _KEYS = [("Period", "period", _periods), ("Model", "model", _models), ("Version"
          ("Name", "person", _people), ("Site", "site", _sites), ("Plan", "plan", _tiers)]
 
 
-def _thousands(rng):
-    return f"{rng.randint(1000, 99999):,}"
-
-
-def _decimal(rng):
-    return f"{rng.uniform(1, 99):.1f}"
-
-
-def _euros(rng):
-    return f"€{rng.randint(5, 9999):,}"
-
-
-def _pounds(rng):
-    return f"£{rng.randint(2, 400)}.{rng.choice(['00', '50', '95', '99'])}"
-
-
-def _percent(rng):
-    return f"{rng.uniform(1, 99):.1f}%"
-
-
-def _duration(rng):
-    return f"{rng.randint(0, 3)}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
-
-
-def _clock(rng):
-    return f"{rng.randint(5, 23):02d}:{rng.choice(['00', '05', '15', '25', '30', '45', '50'])}"
-
-
-def _count(rng):
-    return str(rng.randint(2, 900))
-
-
-def _date(rng):
-    return f"{rng.randint(1, 28)} {rng.choice(_MONTHS)} {rng.randint(2010, 2026)}"
-
-
-def _person(rng):
-    return f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-
-
-def _word(rng):
-    return rng.choice(_WORDS)
-
-
 # value columns: (column name, how a question names it, a value maker)
 _COLUMNS = [
-    ("Revenue (k€)", "revenue", _thousands), ("Visitors", "number of visitors", _thousands), ("Output (MWh)", "output", _thousands),
-    ("Weight (kg)", "weight", _decimal), ("Rating", "rating", _decimal), ("Price", "price", _euros), ("Fee", "fee", _pounds),
-    ("Share", "share", _percent), ("Growth", "growth", _percent), ("Time", "time", _duration), ("Departure", "departure time", _clock),
-    ("Staff", "number of staff", _count), ("Units sold", "number of units sold", _count), ("Opened", "opening date", _date),
-    ("Manager", "manager", _person), ("Colour", "colour", _word), ("Volume (t)", "volume", _thousands),
+    ("Revenue (k€)", "revenue", lambda r: f"{r.randint(1000, 99999):,}"),
+    ("Visitors", "number of visitors", lambda r: f"{r.randint(1000, 99999):,}"),
+    ("Output (MWh)", "output", lambda r: f"{r.randint(1000, 99999):,}"),
+    ("Weight (kg)", "weight", lambda r: f"{r.uniform(1, 99):.1f}"),
+    ("Rating", "rating", lambda r: f"{r.uniform(1, 99):.1f}"),
+    ("Price", "price", lambda r: f"€{r.randint(5, 9999):,}"),
+    ("Fee", "fee", lambda r: f"£{r.randint(2, 400)}.{r.choice(['00', '50', '95', '99'])}"),
+    ("Share", "share", lambda r: f"{r.uniform(1, 99):.1f}%"),
+    ("Growth", "growth", lambda r: f"{r.uniform(1, 99):.1f}%"),
+    ("Time", "time", lambda r: f"{r.randint(0, 3)}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"),
+    ("Departure", "departure time", lambda r: f"{r.randint(5, 23):02d}:{r.choice(['00', '05', '15', '25', '30', '45', '50'])}"),
+    ("Staff", "number of staff", lambda r: str(r.randint(2, 900))),
+    ("Units sold", "number of units sold", lambda r: str(r.randint(2, 900))),
+    ("Opened", "opening date", lambda r: f"{r.randint(1, 28)} {r.choice(_MONTHS)} {r.randint(2010, 2026)}"),
+    ("Manager", "manager", lambda r: f"{r.choice(_FIRST)} {r.choice(_LAST)}"),
+    ("Colour", "colour", lambda r: r.choice(_WORDS)),
+    ("Volume (t)", "volume", lambda r: f"{r.randint(1000, 99999):,}"),
 ]
 _UNUSED = ["warranty", "height", "address", "closing date", "profit margin", "founder", "speed", "capacity", "age"]
 
