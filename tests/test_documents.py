@@ -276,6 +276,22 @@ def test_html_spans_end_where_a_browser_ends_them_and_a_cell_of_several_lines_is
         "| Name | Value |\n|---|\n| Alpha | 1 |\n| b | 2 |")
 
 
+def test_html_spans_beside_a_row_s_only_cell_a_short_two_line_cell_and_the_budget_given_back():
+    # (a second review's cases) a row whose only own cell spans rows, beside a span from above, keeps its span
+    rooms = ("<table><tr><th>Day<th>Time<th>Room<tr><td rowspan=3>Mon<td>9:00<td rowspan=2>A1"
+             "<tr><td rowspan=2>10:00<tr><td>B2</table>")
+    assert html_visible_text(rooms).splitlines()[-1] == "| Mon | 10:00 | B2 |"
+    # a short cell of two lines ("Population<br>(2020)") is copied; three lines or two paragraphs are not
+    header = ("<table><tr><th rowspan=2>City<th colspan=2>Population<br>(2020)<tr><th>Total<th>Density"
+              "<tr><td>Springfield<td>120,000<td>1,500</table>")
+    assert html_visible_text(header).splitlines()[0] == "| City | Population (2020) Total | Population (2020) Density |"
+    # a note's reservation that it never writes is given back: later spans on a long page are still filled
+    rows = "".join(f"<tr><td colspan=100><b>Section {i}</b><tr><td>item {i}<td>{i}.00" for i in range(1100))
+    page = (f"<table><tr><th>Item<th>Price{rows}</table><table><tr><th>Region<th>City<tr><td rowspan=3>East<td>Boston"
+            "<tr><td>Lowell<tr><td>Salem</table>")
+    assert html_visible_text(page).splitlines()[-1] == "| East | Salem |"
+
+
 def test_html_spanning_cells_fill_a_bounded_number_of_cells():
     # 100 cells spanning 100 columns and 1,000 rows over 5,000 empty rows: 24 KB of markup
     row = "".join(f"<td colspan=100 rowspan=1000>x{i}</td>" for i in range(100))

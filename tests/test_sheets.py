@@ -229,6 +229,9 @@ def test_merged_cells_fill_a_bounded_number_of_cells():
     rows = [["x", "y"] + [""] * 998 + ["z"]] + [[""] * 1000 for _ in range(200)]  # 200,000 empty cells under one merge
     assert fill_merged(rows, [(0, 0, 10**6, 999)] * 3) == MERGE_FILLS_MOST * len(" x |")
     assert sum(cell == "x" for row in rows for cell in row) == MERGE_FILLS_MOST + 1 and rows[0][1] == "y"
+    # thousands of overlapping ranges over a sheet of two cells are looked at within a bound, not walked each
+    sparse = [["a"]] + [[] for _ in range(99_998)] + [["b"]]
+    assert fill_merged(sparse, [(0, 0, 99_998, c) for c in range(4_000)]) == 0  # (each range the rows' only content)
     # a merge that is its rows' only content, a title block over two rows, is written once
     title = [["Sales by region"], [], ["Region", "Q1"], ["North", "5"]]
     assert fill_merged(title, [(0, 0, 1, 3)]) == 0 and title[:2] == [["Sales by region"], []]

@@ -49,8 +49,9 @@ from assistant.ingest.sentences import split_sentences
 # merged over columns or rows (web pages, Word, PowerPoint) is written in each cell it covers. 21: and
 # a workbook's merged cell. 22: a web page's or Word table's header of two rows is one row. 23: a
 # merged cell of several lines or paragraphs once, spans ending where a browser ends them, Word's
-# gridBefore, a row that only goes on merges left out.
-CHUNKER_VERSION = 23
+# gridBefore, a row that only goes on merges left out. 24: a short cell of two lines is copied again,
+# a row's only cell beside a span from above keeps its own span.
+CHUNKER_VERSION = 24
 
 
 @dataclass(frozen=True)

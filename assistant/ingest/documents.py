@@ -388,7 +388,7 @@ class _VisibleText(HTMLParser):
             self.tables.append({"marks": [], "cell": False, "layout": False, "paragraphs": 0, "row": False, "rows": 0, "heads": 0,
                                 "thead": False, "worded": False, "plain": False, "head_cell": False,
                                 "column": 0, "spans": {}, "cell_at": 0, "span": (1, 1), "cells": 0, "copies": [],
-                                "heads2": 0, "heads3": 0, "row_at": [], "head_rows": [], "last_spans": []})
+                                "heads2": 0, "heads3": 0, "row_at": [], "head_rows": [], "last_spans": [], "lines": 0, "carried": 0})
             self._emit("\n")
         elif tag in _CELLS and table and not self.hidden:
             if not table["row"]:  # a cell with no <tr> before it starts a row, as a browser reads it
@@ -399,7 +399,7 @@ class _VisibleText(HTMLParser):
                 key = f"heads{table['rows']}"
                 table[key] = table[key] + 1 if (tag == "th" or table["thead"]) and table[key] >= 0 else -1
             self._spanned(table)
-            table["cell"], table["paragraphs"], table["head_cell"] = True, 0, tag == "th"
+            table["cell"], table["paragraphs"], table["head_cell"], table["lines"] = True, 0, tag == "th", 0
             table["cells"] += 1
             table["span"] = (_span(attrs, "colspan", _COLSPAN_MOST), _span(attrs, "rowspan", _ROWSPAN_MOST))
             self._emit(_CELL_START)
@@ -410,12 +410,13 @@ class _VisibleText(HTMLParser):
             if table["row"]:  # a row group's spans end with it, as a browser ends them
                 self._end_cell()
                 self._spanned(table, everywhere=True)
-            table["spans"].clear()
+            self._unspan(table)
             table["thead"] = tag == "thead"
         elif tag in _BLOCK or tag == "br":
             if table and table["cell"] and not self.hidden:
                 if tag in ("p", "div"):
                     table["paragraphs"] += 1
+                table["lines"] += 1 if tag in ("p", "div", "br") else 2  # (a spanning cell of several is written once)
                 # a cell of headings, lists or more than one paragraph lays out a page
                 table["layout"] |= table["paragraphs"] > 1 or tag not in ("p", "div", "br")
                 self._emit(_IN_CELL_BREAK)
@@ -509,7 +510,7 @@ class _VisibleText(HTMLParser):
     def _start_row(self, table: dict) -> None:
         if table["row"]:
             self._spanned(table, everywhere=True)
-        table["column"], table["cells"] = 0, 0
+        table["column"], table["cells"], table["carried"] = 0, 0, 0
         if table["rows"] == 1 and (table["heads"] > 0 or table["worded"] and not table["plain"]):
             self._emit(_HEADER_LINE)
         if table["rows"] < 3:
@@ -521,7 +522,7 @@ class _VisibleText(HTMLParser):
     def _end_cell(self) -> None:
         """A cell ends at its end tag, or where a browser closes it (the next cell, row or table).
         A cell spanning columns or rows is written in each of them, as pandas' read_html does (a
-        long one, or one of several lines, once, and empty cells for the rest; a row's only cell, a
+        long one, or one of several paragraphs or three lines or more, once, and empty cells for the rest; a row's only cell, a
         note or a section's name across the table, once; a span ends with its row group, and where a
         wider cell covers it): a row that a region's name spans reads with that name, and a header
         spanning two columns names both. The page's copies are reserved against `SPAN_COPIES_MOST`."""
@@ -536,15 +537,16 @@ class _VisibleText(HTMLParser):
         for column in range(start + 1, start + columns):  # a spanned row's cell this one covers is used up
             if column in spans:
                 spans[column][1] -= 1
+                self.copies_left += 1  # (reserved, never written)
                 if not spans[column][1]:
                     del spans[column]
         table["column"] += columns
         if columns == rows == 1:
             return
-        lines = "".join(part[0].as_layout if isinstance(part[0], _Mark) else part[0] for part in self.parts[table["cell_at"] : -1])
-        text = " ".join(lines.split())
-        # a copy is no paragraph of a layout, and a cell of several lines (a sidebar of links) is written once
-        copy = _Mark(f" {text} |" if len(text) <= SPAN_COPY_MOST and "\n" not in lines.strip() else " |", "")
+        text = " ".join("".join(str(part[0]) for part in self.parts[table["cell_at"] : -1]).split())
+        # a copy is no paragraph of a layout, and a cell of several paragraphs or three lines or more (a
+        # sidebar of links) is written once; "Population<br>(2020)" over two columns is copied
+        copy = _Mark(f" {text} |" if len(text) <= SPAN_COPY_MOST and table["lines"] < 2 else " |", "")
         wanted = (columns - 1) + columns * (rows - 1)
         if wanted > self.copies_left:  # past the page's bound: written once, as before
             return
@@ -561,17 +563,18 @@ class _VisibleText(HTMLParser):
         cells at the row's next column, or (at its end, `everywhere`) in every column left."""
         copies, table["copies"] = table["copies"], []
         spans = table["spans"]
-        if everywhere and table["cells"] == 1:  # the row's only cell: once, and no copy in the rows below
-            for column in table["last_spans"]:
-                spans.pop(column, None)
-            if not any(column >= table["column"] for column in spans):
-                copies = []  # (else its columns are kept, so what spans from above stays in its column)
+        if everywhere and table["cells"] == 1 and not table["carried"] and not any(c >= table["column"] for c in spans):
+            # the row's only cell, nothing from above beside it: a note across the table, once, and
+            # no copy in the rows below (what it reserved is given back)
+            self.copies_left += len(copies) + sum(spans.pop(column)[1] for column in table["last_spans"] if column in spans)
+            copies = []
         for copy in copies:
             self._emit(copy)
         last = max(spans, default=-1) if everywhere else -1
         while spans and (table["column"] in spans or table["column"] <= last):
             if table["column"] in spans:
                 copy, left = spans[table["column"]]
+                table["carried"] += 1
                 self._emit(copy)
                 if left > 1:
                     spans[table["column"]][1] = left - 1
@@ -580,6 +583,11 @@ class _VisibleText(HTMLParser):
             else:
                 self._emit(_Mark(" |", ""))
             table["column"] += 1
+
+    def _unspan(self, table: dict) -> None:
+        """A row group's or table's spans ended: what they reserved and did not write given back."""
+        self.copies_left += sum(left for _, left in table["spans"].values())
+        table["spans"].clear()
 
     def _one_header_row(self, table: dict) -> None:
         """A header of two rows (both of <th> cells, or the <thead>'s) as one, each column named by
@@ -600,6 +608,7 @@ class _VisibleText(HTMLParser):
         """The innermost table's marks written out, as rows or, for a layout, as paragraphs."""
         if self.tables[-1]["row"]:
             self._spanned(self.tables[-1], everywhere=True)
+        self._unspan(self.tables[-1])
         table = self.tables.pop()
         if (not table["layout"] and table["heads"] > 0 and table["heads2"] > 0 and table["heads3"] <= 0
                 and len(set(table["head_rows"][:2])) == 1):  # (both in the <thead>, or both outside one)

@@ -130,19 +130,25 @@ def merged_ranges(data: bytes, part: str) -> list[tuple[int, int, int, int]]:
 
 def fill_merged(rows: list[list[str]], ranges) -> int:
     """`rows` with each merged cell's value written in the cells it covers, where they are empty
-    (a row's only cell, a title or a note across the sheet, once; a value over `SPAN_COPY_MOST`
-    characters leaves them empty): the characters written."""
+    (a merge that is its rows' only content, a title block or a note across the sheet, once; a
+    value over `SPAN_COPY_MOST` characters leaves them empty; at most `MERGE_FILLS_MOST` cells, and
+    ten times as many looked at): the characters written."""
     left, written = MERGE_FILLS_MOST, 0
     width = max(map(len, rows), default=0)
-    ranges = dict.fromkeys((min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges)  # (each once)
-    ranges = [(first, start, min(last, len(rows) - 1), min(end, width - 1)) for first, start, last, end in ranges
-              if first < len(rows) and start < len(rows[first]) and rows[first][start]]
+    ranges = [(min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges]
+    ranges = list(dict.fromkeys(  # each once as the sheet holds it (clipped to its rows and columns)
+        (first, start, min(last, len(rows) - 1), min(end, width - 1)) for first, start, last, end in ranges
+        if first < len(rows) and start < len(rows[first]) and rows[first][start]))
     # a merge that is its rows' only content (a title block over two rows, a note across the sheet):
     # written once; told before any is filled, so the order the file lists them in does not matter
-    filled = [[at for at, cell in enumerate(row) if cell] for row in rows]
-    lone = [all(not filled[r] or start <= filled[r][0] and filled[r][-1] <= end for r in range(first, last + 1))
-            for first, start, last, end in ranges]
-    looked = 0  # cells looked at: overlapping ranges (a crafted file lists one 10,000 times) are not walked without end
+    filled = [(min(at), max(at)) if (at := [i for i, cell in enumerate(row) if cell]) else None for row in rows]
+    looked = 0  # cells and rows looked at: overlapping ranges (a crafted file lists thousands) are not walked without end
+    lone = []
+    for first, start, last, end in ranges:
+        looked += last - first + 1
+        if looked > 10 * MERGE_FILLS_MOST:
+            return written
+        lone.append(all(f is None or start <= f[0] and f[1] <= end for f in filled[first : last + 1]))
     for (first, start, last, end), alone in zip(ranges, lone):
         value = rows[first][start]
         copy = value if len(value) <= SPAN_COPY_MOST else ""

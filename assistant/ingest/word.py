@@ -406,9 +406,11 @@ class _Reader:
 
     def _row(self, row, kind: str = "row", merged: dict | None = None) -> bool:
         """A table row as "| a | b |" (`kind` "table" for its table's first): whether it held text.
-        A cell merged over columns or rows is written in each of them (a long one once, and empty
-        cells for the rest; a row's only cell, a note across the table, once), as the HTML reader
-        does: `merged` holds, by grid column, the text of a vertical merge that goes on."""
+        A cell merged over columns or rows is written in each of them (a long one, or one of several
+        paragraphs, once, and empty cells for the rest; a row's only cell, a note across the table,
+        once; a row that only goes on merges from above left out; the columns `gridBefore` skips
+        empty), as the HTML reader does: `merged` holds, by grid column, the copy of a vertical
+        merge that goes on. Copies count against the document's `SPAN_COPIES_MOST`."""
         merged = {} if merged is None else merged
         row_props = row.find(_w("trPr"))
         before = row_props.find(_w("gridBefore")) if row_props is not None else None
