@@ -263,6 +263,9 @@ def test_html_spans_end_where_a_browser_ends_them_and_a_cell_of_several_lines_is
     groups = ("<table><thead><tr><th>Group<th>Item<th>Amount</thead><tbody><tr><td rowspan=3>Fixed<td>Rent<td>100"
               "<tr><td>Power<td>20</tbody><tbody><tr><td>Variable<td>Food<td>50</tbody></table>")
     assert html_visible_text(groups).splitlines()[-1] == "| Variable | Food | 50 |"
+    # (and ends at a row group's end tag when no start tag of another follows)
+    head = "<table><thead><tr><th rowspan=3>Name<th>Score<tr><th>Math</thead><tr><td>Ann<td>90</table>"
+    assert html_visible_text(head) == "| Name | Score Math |\n|---|\n| Ann | 90 |"
     # a sidebar of lines spanning rows (a newsletter laid out in a table) is written once
     sidebar = ("<table><tr><td rowspan=3>In this issue:<br>Product news<br>Events<td>Our pump ships in May."
                "<tr><td>The fair opens on 12 April.<tr><td>Write to sales for prices.</table>")

@@ -50,8 +50,9 @@ from assistant.ingest.sentences import split_sentences
 # a workbook's merged cell. 22: a web page's or Word table's header of two rows is one row. 23: a
 # merged cell of several lines or paragraphs once, spans ending where a browser ends them, Word's
 # gridBefore, a row that only goes on merges left out. 24: a short cell of two lines is copied again,
-# a row's only cell beside a span from above keeps its own span.
-CHUNKER_VERSION = 24
+# a row's only cell beside a span from above keeps its own span. 25: a web page's spans end at a row
+# group's end tag too.
+CHUNKER_VERSION = 25
 
 
 @dataclass(frozen=True)

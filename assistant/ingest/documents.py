@@ -456,8 +456,13 @@ class _VisibleText(HTMLParser):
             self.hidden -= self.chrome.pop()
         if tag in _CELLS or tag == "tr":
             self._end_cell()
-        if tag == "thead" and self.tables:
-            self.tables[-1]["thead"] = False
+        if tag in ("thead", "tbody", "tfoot") and self.tables and not self.hidden:
+            table = self.tables[-1]  # a row group's end ends its spans too, the next group's start tag or none
+            if table["row"]:
+                self._end_cell()
+                self._spanned(table, everywhere=True)
+            self._unspan(table)
+            table["thead"] = False
         if tag == "table" and self.tables and not self.hidden:
             self._end_cell()
             self._close_table()
