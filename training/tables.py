@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 
+from assistant.answer.extractive import named_cells
 from assistant.answer.model import pair_text
 
 _BRANDS = ["Altavia", "Brenmoor", "Corvex", "Dunlow", "Elmstead", "Farrow", "Galden", "Halvor", "Istra", "Jorvik",
@@ -146,7 +147,7 @@ def table(rng: random.Random) -> tuple[str, list[str], list[list[str]], str, str
 
 
 def _read(header: list[str], row: list[str], before: str) -> str:
-    return pair_text("; ".join(f"{name}: {cell}" for name, cell in zip(header, row) if cell), before)
+    return pair_text("; ".join(part for _, part in named_cells(header, row)), before)
 
 
 def table_groups(count: int, seed: int = 0) -> list[tuple[str, str, float, str]]:

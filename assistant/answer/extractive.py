@@ -251,7 +251,7 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
     names, cells = table_cells(index.sentence(first)[1]), table_cells(text)
     if len(names) != len(cells) or not any(names):
         return None
-    parts = [(i, f"{name}: {cell}" if name else cell) for i, (name, cell) in enumerate(zip(names, cells)) if cell]
+    parts = named_cells(names, cells)
     read = "; ".join(part for _, part in parts)
     if len(read) > ROW_READ_MOST:
         if not question:
@@ -265,6 +265,12 @@ def as_table_row(searcher: Searcher, source: str, start: int, end: int, text: st
         read = "; ".join(kept[i] for i in sorted(kept))
     above = index.sentence(first - 1)[1] if first > 0 and index.keys[first - 1][0] == source else ""
     return read, ("" if is_table_row(above) else above)
+
+
+def named_cells(names: list[str], cells: list[str]) -> list[tuple[int, str]]:
+    """A row's filled cells, each after its column's name ("Plan: Team"), with its column: how the
+    answer model reads a table row (`as_table_row`; training/tables.py writes its rows so too)."""
+    return [(i, f"{name}: {cell}" if name else cell) for i, (name, cell) in enumerate(zip(names, cells)) if cell]
 
 
 def passage_bridge(question: str, cand: Candidate, searcher: Searcher) -> str:

@@ -56,6 +56,13 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
     except Exception as err:  # noqa: BLE001 - zip, XML and openpyxl errors of every kind on damaged files
         raise damaged("Excel workbook (.xlsx)", err) from None
     pages, chars = [], 0
+    package = zipfile.ZipFile(io.BytesIO(data))  # (opened once for every sheet's merged cells)
+
+    def within_the_limit(number: int) -> None:
+        if max_chars is not None and chars > max_chars:
+            raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
+                             "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
+
     try:
         date1904 = bool(getattr(book, "epoch", None) == datetime.datetime(1904, 1, 1))
         # every shown tab is numbered, a chart sheet's too (it is read as nothing: its chart's figures are a sheet's)
@@ -69,15 +76,11 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
             for row in sheet.iter_rows():
                 cells = [_cell(cell, date1904) for cell in row]
                 chars += sum(len(c) + 3 for c in cells if c)
-                if max_chars is not None and chars > max_chars:
-                    raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
-                                     "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
+                within_the_limit(number)
                 rows.append(cells)
-            if _merges_named(data, sheet._worksheet_path):
-                chars += fill_merged(rows, merged_ranges(data, sheet._worksheet_path))
-                if max_chars is not None and chars > max_chars:
-                    raise Unreadable(f"more text than the size limit allows (over {max_chars:,} characters by sheet {number}; "
-                                     "ASSISTANT_MAX_FILE_MB sets it, in MiB of text)")
+            if ranges := merged_ranges(package, sheet._worksheet_path):
+                chars += fill_merged(rows, ranges)
+                within_the_limit(number)
             table = markdown_table(rows)
             pages.append((number, f"# {' '.join(sheet.title.split())}\n\n{table}" if table else ""))
         title = (book.properties.title or "").strip() if book.properties is not None else ""
@@ -87,6 +90,7 @@ def xlsx_text(data: bytes, max_chars: int | None = None) -> tuple[list[tuple[int
         raise damaged("Excel workbook (.xlsx)", err) from None
     finally:
         book.close()
+        package.close()
     return pages, title
 
 
@@ -94,10 +98,10 @@ MERGE_FILLS_MOST = 100_000  # the most cells a sheet's merged cells fill (one ma
 _RANGE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7}):([A-Za-z]{1,3})([0-9]{1,7})")
 
 
-def _merges_named(data: bytes, part: str) -> bool:
+def _names_a_merge(archive: zipfile.ZipFile, part: str) -> bool:
     """Whether a sheet's part names a merged cell at all (read in blocks: a sheet with none, most
     of them, is not parsed a second time)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(part) as stream:
+    with archive.open(part) as stream:
         tail = b""
         while block := stream.read(1 << 20):
             if b"mergeCell" in tail + block:
@@ -106,13 +110,16 @@ def _merges_named(data: bytes, part: str) -> bool:
     return False
 
 
-def merged_ranges(data: bytes, part: str) -> list[tuple[int, int, int, int]]:
+def merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
     """A sheet's merged cells as (first row, first column, last row, last column), from 0: read
-    from its part with lxml (openpyxl's read-only sheets do not keep them), rows dropped as read."""
+    from its part with lxml (openpyxl's read-only sheets do not keep them), rows dropped as read;
+    none without parsing where the part names no merged cell."""
     from openpyxl.utils.cell import column_index_from_string
 
     ranges = []
-    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(part) as stream:
+    if not _names_a_merge(archive, part):
+        return ranges
+    with archive.open(part) as stream:
         for _, element in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}mergeCell"),
                                           resolve_entities=False, no_network=True):
             if element.tag.endswith("mergeCell") and (found := _RANGE.fullmatch(element.get("ref", ""))):
