@@ -1221,6 +1221,18 @@ def test_a_relative_source_not_found_from_another_working_folder_is_not_dropped_
     assert not report.removed and os.path.join("corpus", "apples.txt") in sources(index_dir)
 
 
+def test_a_relative_source_renamed_in_its_folder_is_dropped_when_its_new_name_is_added(corpus, tmp_path, settings, embedder, monkeypatch):
+    # added as "corpus/apples.txt" and renamed beside itself: its folder is found from here without
+    # it, so it is gone (it had stayed indexed, and citable, under the name no file has)
+    monkeypatch.chdir(tmp_path)
+    index_dir = tmp_path / "index"
+    add_documents([os.path.join("corpus", "apples.txt")], index_dir=index_dir, settings=settings, embedder=embedder)
+    (corpus / "apples.txt").rename(corpus / "fruit.txt")
+    report = add_documents([os.path.join("corpus", "fruit.txt")], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert report.removed == (os.path.join("corpus", "apples.txt"),)
+    assert sources(index_dir) == [os.path.join("corpus", "fruit.txt")]
+
+
 def test_a_file_name_that_is_not_utf8_fails_alone(corpus, tmp_path, settings, embedder, capsys):
     from assistant.interfaces import cli
 

@@ -197,6 +197,16 @@ class _Paths:
         return found
 
 
+def _gone(source: str) -> bool:
+    """Whether an indexed file is gone from the disk. A relative source is looked for from the
+    working folder, which may not be the one it was recorded from: it is gone only where its
+    folder is found from here without it ("notes/a.txt" renamed to "notes/b.txt" in the same
+    folder); where even its folder is not, it is not known to be gone."""
+    if os.path.lexists(source):
+        return False
+    return os.path.isabs(source) or os.path.isdir(os.path.dirname(source) or os.curdir)
+
+
 def _under(source: str, root: str) -> bool:
     """Whether the indexed `source` is the file `root` or lies in the folder `root` (as spelt or
     as resolved)."""
@@ -296,9 +306,7 @@ def sync(
             if source in wanted:
                 continue
             asked = source in remove_set or os.path.realpath(source) in remove_real
-            # (a relative source is looked for from the working folder, which may not be the one it
-            # was recorded from: not known to be gone, so never dropped as moved)
-            gone = os.path.isabs(source) and not os.path.lexists(source)
+            gone = _gone(source)
             if prune or asked or (gone and entry.sha256 in moved):
                 # (a document gone from the disk whose content this call indexes elsewhere was moved
                 # or renamed: the index had gone on citing the old path, before the copy that is there)
