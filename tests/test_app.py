@@ -550,6 +550,22 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     for role in (None, "robot"):
         with pytest.raises(ValueError, match="role must be user or assistant"):
             app_module.history_pairs([{"role": role, "content": "Who is Ken Hu?"}] if role else [{"content": "Who is Ken Hu?"}])
+    with pytest.raises(ValueError, match="a message has no content"):
+        app_module.history_pairs([{"role": "user"}])  # (had been read as an empty question, unnoticed)
+
+
+def test_history_in_langchains_serialised_forms_reads_as_its_messages(app_module):
+    # the README accepts LangChain messages "or their JSON text": its own JSON forms had been
+    # refused with "role ... got None"
+    from langchain_core.load import dumps
+    from langchain_core.messages import AIMessage, HumanMessage, messages_to_dict
+
+    messages = [HumanMessage("Who is Ken Hu?"), AIMessage("A CEO. [1]")]
+    pairs = [("Who is Ken Hu?", "A CEO. [1]")]
+    assert app_module.history_pairs(json.dumps(messages_to_dict(messages))) == pairs
+    assert app_module.history_pairs(dumps(messages)) == pairs
+    assert app_module.history_pairs("[" + ",".join(m.model_dump_json() for m in messages) + "]") == pairs
+    assert app_module.history_pairs([m.model_dump() for m in messages]) == pairs
 
 
 # --- uploads and removal, in-process on the fake embedder ----------------------------------------

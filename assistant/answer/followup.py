@@ -148,10 +148,16 @@ def history_pairs(history) -> list[tuple[str, str]]:
             kind = turn.type.removesuffix("MessageChunk").lower()
             turn = {"role": getattr(turn, "role", None) or kind, "content": turn.content}
         if isinstance(turn, dict):
-            content = _message_text(turn.get("content"))
-            role = ROLES.get(str(turn.get("role", "")).lower())  # a message says its role: any case
+            turn = _message_fields(turn)
+            if "content" not in turn:
+                raise ValueError(f"a message has no content: {_shown(turn)}")
+            content = _message_text(turn["content"])
+            named = turn.get("role", turn.get("type"))
+            if named is None:
+                raise ValueError(f"a message names no role (its role must be user or assistant, human or ai): {_shown(turn)}")
+            role = ROLES.get(str(named).lower())  # a message says its role: any case
             if role is None:
-                raise ValueError(f"a message's role must be user or assistant (human or ai), got {_shown(turn.get('role'))}")
+                raise ValueError(f"a message's role must be user or assistant (human or ai), got {_shown(named)}")
             if role == "user":
                 if pending is not None:
                     pairs.append((pending, ""))
@@ -172,6 +178,20 @@ def history_pairs(history) -> list[tuple[str, str]]:
         if len(pair[0]) > MAX_QUESTION_CHARS:
             raise ValueError(f"turn {turn}: the question is too long ({len(pair[0]):,} characters; at most {MAX_QUESTION_CHARS:,})")
     return pairs
+
+
+def _message_fields(message: dict) -> dict:
+    """A chat message as a dict with its "role" (or LangChain's "type") and "content": as written,
+    or from LangChain's serialised forms, `messages_to_dict`'s {"type", "data": {...}} and
+    `langchain_core.load.dumps`'s {"lc": 1, "kwargs": {...}} (its `model_dump` is the plain form)."""
+    if "role" in message or "content" in message:
+        return message
+    if isinstance(message.get("data"), dict):
+        return {"type": message.get("type"), **message["data"]}
+    if "lc" in message and isinstance(message.get("kwargs"), dict):
+        kind = message["id"][-1] if isinstance(message.get("id"), list) and message["id"] else ""
+        return {"type": str(kind).removesuffix("MessageChunk").removesuffix("Message").lower() or None, **message["kwargs"]}
+    return message
 
 
 def _pair_text(text, what: str) -> str:
