@@ -1253,6 +1253,17 @@ def test_an_index_is_not_written_into_a_folder_of_other_files(corpus, settings, 
     assert sorted(p.name for p in corpus.iterdir()) == sorted(TOPICS)
 
 
+def test_reading_a_folder_of_other_files_as_an_index_says_it_is_none(corpus, capsys):
+    # it had said "no index yet; run `… index rebuild`", which the writer then refuses for that folder
+    from assistant.interfaces import cli
+
+    with pytest.raises(IndexProblem, match=r"not an index: it holds other files \(apples\.txt, .*\); give a new or empty folder"):
+        Index.load(corpus)
+    assert cli.main(["--index", str(corpus), "ask", "What do apples taste like?"]) == 1
+    err = capsys.readouterr().err
+    assert "not an index" in err and "rebuild" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_remove_prints_its_report_as_json(built, corpus, capsys):
     from assistant.interfaces import cli
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.store.ann import ann_with
-from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, recorded_paths,
-                                    save_delta)
+from assistant.store.index import (EXACT_MAX_SENTENCES, MAX_DROPPED_SHARE, MAX_SEGMENTS, Index, current_token, not_index_files,
+                                    recorded_paths, save_delta)
 from assistant.store.snapshot import IndexCorrupt, IndexProblem, Manifest, Snapshot, sentence_keys, writer_lock
 
 LOAD_TRIES = 3  # loads of an index whose CURRENT moved on during them, before a damaged one is reported
@@ -61,7 +61,7 @@ class FaissStore:
         if os.path.realpath(self.name) == os.path.realpath(SHIPPED_INDEX_DIR):
             raise IndexProblem(f"{self.name}: the shipped index is never written (using the assistant leaves the clone "
                                f"clean); index into the working index (leave out --index) or another folder")
-        if others := _not_index_files(self.name):
+        if others := not_index_files(self.name):
             raise IndexProblem(f"store: {self.name} holds other files ({others}), not an index; give a new or empty folder "
                                f"for the index (the index had been written among the documents)")
         return writer_lock(self.name, timeout)
@@ -106,16 +106,3 @@ class FaissStore:
             return False
         stored = base.stored_chunks() + len(chunks)
         return stored > 0 and 1 - (len(kept) + len(chunks)) / stored <= MAX_DROPPED_SHARE
-
-
-def _not_index_files(folder: str) -> str:
-    """Names (at most three) of what a folder holds besides an index, for a folder with no index in
-    it; "" for an index folder, an empty folder or one not there yet."""
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return ""
-    if any(n == "CURRENT" or n.startswith("gen-") for n in names):
-        return ""
-    others = [n for n in names if not n.startswith(".")]  # (the lock, its owner, temporaries)
-    return ", ".join(others[:3]) + (", …" if len(others) > 3 else "")

@@ -377,11 +377,27 @@ def _segment_dirs(gen_dir: Path) -> set[str]:
         return set()
 
 
+def not_index_files(folder: str) -> str:
+    """Names (at most three) of what a folder holds besides an index, for a folder with no index in
+    it; "" for an index folder, an empty folder or one not there yet."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ""
+    if any(n == "CURRENT" or n.startswith("gen-") for n in names):
+        return ""
+    others = [n for n in names if not n.startswith(".")]  # (the lock, its owner, temporaries)
+    return ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+
+
 def read_current(root: Path) -> tuple[str, str]:
     """The live generation's name and its manifest's sha256."""
     try:
         text = (root / CURRENT).read_text("utf-8")
     except FileNotFoundError:
+        if others := not_index_files(str(root)):
+            raise IndexMissing(f"{root}: not an index: it holds other files ({others}); give a new or empty folder for "
+                               f"the index") from None
         rebuild = rebuild_command(root)
         raise IndexMissing(f"{root}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`") from None
     except (OSError, UnicodeDecodeError) as err:
