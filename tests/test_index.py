@@ -1253,6 +1253,13 @@ def test_an_index_is_not_written_into_a_folder_of_other_files(corpus, settings, 
     assert sorted(p.name for p in corpus.iterdir()) == sorted(TOPICS)
 
 
+def test_a_folder_named_twice_is_read_once_and_not_called_empty(corpus, tmp_path, settings, embedder):
+    # "index add docs docs/" had said "skipped: docs/: a folder with no documents in it"
+    report = add_documents([corpus, str(corpus) + "/", corpus / "apples.txt"], index_dir=tmp_path / "index", settings=settings,
+                           embedder=embedder)
+    assert len(report.added) == len(TOPICS) and not report.skipped and not report.failed
+
+
 def test_reading_a_folder_of_other_files_as_an_index_says_it_is_none(corpus, capsys):
     # it had said "no index yet; run `… index rebuild`", which the writer then refuses for that folder
     from assistant.interfaces import cli

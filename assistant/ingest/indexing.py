@@ -121,7 +121,10 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
     for raw in paths:
         path = os.path.normpath(os.fspath(raw))
         if os.path.isdir(path):
-            found = len(files)
+            if os.path.realpath(path) in seen:
+                continue  # the same folder named twice ("docs docs/"): walked once
+            seen.add(os.path.realpath(path))
+            found = 0  # documents in it, also those another path named already
             unreadable = []  # a folder that cannot be listed is not an empty one: say so, never prune it
             for folder, dirs, names in os.walk(path, onerror=unreadable.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -135,13 +138,14 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                     if not _utf8(full):
                         failed.append((_shown_name(full), BAD_NAME))
                     elif Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                        found += 1
                         if os.path.realpath(full) not in seen:
                             seen.add(os.path.realpath(full))
                             files.append(full)
                     else:
                         skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
             failed += [(os.path.normpath(err.filename or path), f"{UNREADABLE} ({err.strerror or err})") for err in unreadable]
-            if len(files) == found and not unreadable:
+            if not found and not unreadable:
                 skipped.append((path, f"a folder with no documents in it ({', '.join(SUPPORTED_SUFFIXES)})"))
         elif os.path.lexists(path) and not _utf8(path):
             failed.append((_shown_name(path), BAD_NAME))
