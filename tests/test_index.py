@@ -733,6 +733,20 @@ def test_named_pipes_links_and_empty_folders_are_reported_and_never_block(corpus
     assert "no documents in it" in dict(report.skipped)[str(tmp_path / "empty.txt")]
 
 
+def test_a_write_to_a_new_folder_that_writes_nothing_leaves_no_folder(tmp_path, capsys):
+    # a mistyped --index had been left behind holding only the writer's lock
+    from assistant.interfaces import cli
+
+    typo = tmp_path / "typo" / "index"
+    assert cli.main(["--index", str(typo), "index", "remove", str(tmp_path / "a.txt")]) == 1
+    assert cli.main(["--index", str(typo), "index", "add", str(tmp_path / "missing.txt")]) == 1
+    assert not (tmp_path / "typo").exists()
+    (tmp_path / "a.txt").write_text("Apples are red.", encoding="utf-8")
+    assert cli.main(["--index", str(typo), "index", "add", str(tmp_path / "a.txt")]) == 0  # one that writes keeps it
+    assert (typo / "CURRENT").is_file()
+    capsys.readouterr()
+
+
 def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
     from assistant.store.snapshot import IndexBusy, writer_lock
 

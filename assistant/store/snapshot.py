@@ -253,6 +253,7 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
 
     root = Path(index_dir)
     path = Path(lock_file) if lock_file is not None else root / ".lock"
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]  # folders made for the lock
     try:  # a lock file that cannot be made is said at once (it had been waited on, then called held)
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
@@ -278,6 +279,12 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
         with contextlib.suppress(OSError):
             owner.unlink()
         lock.release()
+        if made:  # a write that wrote nothing (a typo for --index, a file not there) leaves no folder behind
+            with contextlib.suppress(OSError):
+                if os.listdir(path.parent) == [path.name]:
+                    path.unlink()
+                    for folder in made:
+                        folder.rmdir()
 
 
 _held: dict[str, int] = {}  # lock file -> the thread of this process that holds it
