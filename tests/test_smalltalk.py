@@ -92,3 +92,18 @@ def test_asking_what_documents_there_are_lists_them_from_the_index(tmp_path, set
     assert bot.ask("What does note 3 say about the pump?").method == "extractive"  # a question about them is searched
     assert smalltalk.reply("What can I ask about?", documents=["a.txt"]) == (
         "The index holds 1 document: a.txt. Ask about anything it says.")
+
+
+def test_documents_of_one_name_in_two_folders_are_told_apart(tmp_path, settings, embedder):
+    # "The index holds 2 documents: notes.txt, notes.txt." had named neither
+    from assistant.answer.overview import shown_names
+
+    for folder in ("alpha", "beta"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.txt").write_text(f"The {folder} team met on Monday.", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store", settings=settings, embedder=embedder)
+    bot.add([tmp_path / "alpha", tmp_path / "beta"])
+    text = bot.ask("What documents do you have?").text
+    assert "alpha/notes.txt" in text and "beta/notes.txt" in text
+    assert shown_names(["/x/a/notes.txt", "/y/a/notes.txt", "/x/b.txt", "c.txt"]) == ["x/a/notes.txt", "y/a/notes.txt", "b.txt", "c.txt"]
+    assert shown_names(["/x/a.txt", "/x/a.txt"]) == ["/x/a.txt", "/x/a.txt"]  # (one path twice: as far as it goes)

@@ -57,7 +57,7 @@ def ask(
     if kind == "documents":  # "what documents do you have?": the index's list, not a search
         try:
             searcher = searcher or searcher_for(named_or_default(index_dir, settings), settings, embedder)
-            names = [os.path.basename(f.source) for f in searcher.index.manifest.files]
+            names = overview.shown_names([f.source for f in searcher.index.manifest.files])
         except IndexMissing:
             names = []
         return Answer(question=question, text=smalltalk.reply_to(kind, documents=names), citations=(), abstained=False,
@@ -166,7 +166,7 @@ def _stale(citations, index) -> str:
             found[source] = how
     if not found:
         return ""
-    names = ", ".join(f"{os.path.basename(s)} ({how})" for s, how in found.items())
+    names = ", ".join(f"{name} ({how})" for name, how in zip(overview.shown_names(list(found)), found.values()))
     return f"Quoted as indexed: {names} since; `index add` brings the index up to date."
 
 
@@ -199,7 +199,8 @@ def _merged(first: list, more: list) -> list:
 def _also_bears(others: list[str], cited: set[str]) -> str:
     """The note naming documents that bear on the question (the answer model finds them answering
     nearly as well) that the answer does not cite."""
-    named = [os.path.basename(s) for s in others if s not in cited]
+    shown = dict(zip(every := list(dict.fromkeys([*sorted(cited), *others])), overview.shown_names(every)))  # told apart from the cited too
+    named = [shown[s] for s in others if s not in cited]
     return f"Also bears on this, not quoted: {', '.join(named)}." if named else ""
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import regex
@@ -164,17 +165,33 @@ def answer(question: str, wanted: Request, index) -> Answer | None:
             return None
     sources = [s for s in sources if index.document_rows(s)]  # documents with at least one sentence
     if len(sources) > DOCUMENTS_OVERVIEWED:
-        names = [os.path.basename(s) for s in sources]
+        names = shown_names(sources)
         return Answer(question=question, text=OVERVIEW_WHICH.format(n=len(names), names=listed(names), example=names[0]),
                       citations=(), abstained=False, hits=(), method="conversation")
     each = OVERVIEW_SENTENCES if len(sources) == 1 else 1
     return _quoted(question, index, [(source, opening(index, source, each)) for source in sources], len(sources) > 1)
 
 
+def shown_names(sources: list[str]) -> list[str]:
+    """Each source as an answer names it: its file name, with as many of its folders as tell it
+    apart from the others' ("a/notes.txt", "b/notes.txt"; two had both read "notes.txt")."""
+    split = [os.path.normpath(s).split(os.sep) for s in sources]
+    depth = [1] * len(split)
+    while True:
+        names = [os.sep.join(parts[-d:]) for parts, d in zip(split, depth)]
+        counts = Counter(names)
+        grow = [i for i, name in enumerate(names) if counts[name] > 1 and depth[i] < len(split[i])]
+        if not grow:
+            return names
+        for i in grow:
+            depth[i] += 1
+
+
 def _quoted(question: str, index, chosen: list[tuple[str, list[int]]], several: bool) -> Answer | None:
     """The overview quoting each source's chosen rows of `index` (its name before them where `several`)."""
     numbers: dict[str, int] = {}
     citations, lines = [], []
+    names = dict(zip((source for source, _ in chosen), shown_names(list(dict.fromkeys(source for source, _ in chosen)))))
     for source, rows in chosen:
         quotes = []
         for row in rows:
@@ -184,7 +201,7 @@ def _quoted(question: str, index, chosen: list[tuple[str, list[int]]], several: 
             citations.append(Citation(n=n, hit=Hit.of(chunk, 1.0), quote=text, quote_start=start, quote_end=end))
             quotes.append((text, n))
         if quotes:  # (a table's rows and a list's items each on a line, as an answer's are)
-            lines.append((f"{os.path.basename(source)}: " if several else "") + joined(quotes))
+            lines.append((f"{names[source]}: " if several else "") + joined(quotes))
     if not citations:
         return None
     hits = tuple(dict.fromkeys(c.hit for c in citations))
