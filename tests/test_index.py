@@ -747,6 +747,24 @@ def test_a_write_to_a_new_folder_that_writes_nothing_leaves_no_folder(tmp_path, 
     capsys.readouterr()
 
 
+def test_a_file_name_with_a_line_break_stays_on_its_line_in_the_cli(tmp_path, capsys):
+    # `index info` and `search` had broken a file's or a hit's line in two at the name's line break
+    from assistant.interfaces import cli
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "new\nline.txt").write_text("Pears ripen in September.", encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    assert cli.main(["--index", index_dir, "index", "add", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli.main(["--index", index_dir, "index", "info"]) == 0
+    info = capsys.readouterr().out.splitlines()
+    assert len(info) == 2 and info[1].startswith(f"  {folder}/new\\nline.txt  1 chunks")
+    assert cli.main(["--index", index_dir, "search", "When do pears ripen?", "-k", "1"]) == 0
+    found = capsys.readouterr().out.splitlines()
+    assert len(found) == 2 and "new\\nline.txt" in found[0] and found[1].strip() == "Pears ripen in September."
+
+
 def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
     from assistant.store.snapshot import IndexBusy, writer_lock
 

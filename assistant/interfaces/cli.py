@@ -126,7 +126,7 @@ def _run(args) -> int:
             print("No passages found.")
         for i, hit in enumerate(hits if not args.json else [], start=1):
             title = f"{hit.title} — " if title_and_file(hit)[1] else ""  # not when it is the file name again
-            print(_shown(f"[{i}] {title}{hit.label}  (score {hit.score:.3f}, {hit.source}:{hit.start}-{hit.end})"))
+            print(_shown(f"[{i}] {title}{_name(hit.label)}  (score {hit.score:.3f}, {_name(hit.source)}:{hit.start}-{hit.end})"))
             print("    " + _shown(" ".join(hit.text.split())))
         return 0
 
@@ -174,6 +174,14 @@ def _shown(text: str) -> str:
     return _LINE_END.sub("\n", text).translate(_SHOWN_CONTROLS)
 
 
+def _name(name: str) -> str:
+    """A file name (or a label holding one) on its one line: its line breaks as escapes (a name
+    may hold them, and had broken a hit's or a file's line in two)."""
+    from assistant.ingest.indexing import one_line
+
+    return one_line(name)
+
+
 def _ask(args) -> int:
     from assistant.answer.answering import ask
     from assistant.answer.prompts import READ_AS, RELATED_HEADING, UNSURE
@@ -211,7 +219,7 @@ def _ask(args) -> int:
             print(f"\n{RELATED_HEADING}")
         closest = {c.n: c.quote for c in answer.closest}
         for i, hit in enumerate(answer.related, start=1):  # by the sentence closest to an answer, where one was read
-            print(_shown(f"  - {hit.label}: " + (f"\u201c{_clip(closest[i])}\u201d" if i in closest else _clip(hit.text))))
+            print(_shown(f"  - {_name(hit.label)}: " + (f"\u201c{_clip(closest[i])}\u201d" if i in closest else _clip(hit.text))))
         return 0
     print()
     shown = set()
@@ -222,7 +230,7 @@ def _ask(args) -> int:
         shown.add(key)
         where = page_name(c.hit.source, c.hit.page) if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
         title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
-        print(_shown(f"[{c.n}] {title}{c.hit.source} ({where}): \u201c{_clip(c.quote)}\u201d"))
+        print(_shown(f"[{c.n}] {title}{_name(c.hit.source)} ({_name(where)}): \u201c{_clip(c.quote)}\u201d"))
     return 0
 
 
@@ -261,7 +269,7 @@ def _info(args) -> int:
           f"{len(m.files)} files; {m.model} ({m.dimension}-d); chunks {m.chunk_size}/{m.chunk_overlap} chars; "
           f"format {m.format_version}; built {m.created}")
     for f in m.files:
-        print(_shown(f"  {f.source}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}"))
+        print(_shown(f"  {_name(f.source)}  {f.chunks} chunks  added {f.added}  sha256 {f.sha256[:12]}"))
     for source in data["excluded"]:
-        print(_shown(f"  {source}  left out: removed on request (index add {shlex.quote(source)} brings it back)"))
+        print(_shown(f"  {_name(source)}  left out: removed on request (index add {_name(shlex.quote(source))} brings it back)"))
     return 0
