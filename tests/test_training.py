@@ -751,6 +751,8 @@ def test_a_soup_averages_its_ingredients_weights_and_scores_like_them(tmp_path):
     assert average.keys() == shipped.keys()
     assert np.allclose(average["head.bias"], shipped["head.bias"] + 1.0, atol=1e-6)
     assert all(np.array_equal(average[k], shipped[k]) for k in shipped if k != "head.bias")
+    weighted = averaged_state([MODEL_DIR, moved], [3.0, 1.0])  # a quarter of the way from one to the other
+    assert np.allclose(weighted["head.bias"], shipped["head.bias"] + 0.5, atol=1e-6)
 
     assert main(["--out", str(tmp_path / "soup"), str(MODEL_DIR), str(moved)]) == 0
     card = json.loads((tmp_path / "soup" / "card.json").read_text("utf-8"))
@@ -762,6 +764,9 @@ def test_a_soup_averages_its_ingredients_weights_and_scores_like_them(tmp_path):
     # the shipped model with its head bias up by 1, up to int8 rounding of the re-quantised graph
     assert np.abs(soup - (original + 1.0)).max() < 0.5
     assert list(np.argsort(soup)) == list(np.argsort(original))
+    assert main(["--out", str(tmp_path / "weighted"), "--weights", "3,1", str(MODEL_DIR), str(moved)]) == 0
+    assert json.loads((tmp_path / "weighted" / "card.json").read_text("utf-8"))["soup"]["weights"] == [0.75, 0.25]
+    assert np.abs(AnswerModel(tmp_path / "weighted").logits(question, texts) - (original + 0.5)).max() < 0.5
 
 
 @pytest.mark.slow
@@ -789,7 +794,7 @@ def test_a_soup_moved_toward_the_pre_trained_encoder_interpolates_the_encoder_on
     assert int(np.argmax(logits)) == 0 and not np.allclose(logits, AnswerModel(MODEL_DIR).logits(question, texts), atol=0.05)
 
 
-@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out", "graph", "share"])
+@pytest.mark.parametrize("case", ["one", "twice", "missing", "tokenizer", "out", "graph", "share", "weights", "weight"])
 def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, case):
     from assistant.answer.model import MODEL_DIR
     from training.soup import main
@@ -804,12 +809,14 @@ def test_a_soup_that_cannot_be_made_is_one_line_naming_why(tmp_path, capsys, cas
     argv = {"one": [str(MODEL_DIR)], "twice": [str(MODEL_DIR), str(MODEL_DIR)],
             "missing": [str(MODEL_DIR), str(other)], "tokenizer": [str(MODEL_DIR), str(other)],
             "out": [str(MODEL_DIR), str(other)], "graph": [str(MODEL_DIR), str(other)],
-            "share": ["--base-share", "1", str(MODEL_DIR)]}[case]
+            "share": ["--base-share", "1", str(MODEL_DIR)], "weights": ["--weights", "1", str(MODEL_DIR), str(other)],
+            "weight": ["--weights", "1,0", str(MODEL_DIR), str(other)]}[case]
     out = other if case == "out" else tmp_path / "soup"
     assert main(["--out", str(out), *argv]) == 2
     err = capsys.readouterr().err.strip()
     named = {"one": "at least two", "twice": "named twice", "missing": "no model.onnx", "tokenizer": "different tokenizers",
-             "out": "is one of the ingredients", "graph": "not an answer model graph", "share": "--base-share 1.0"}[case]
+             "out": "is one of the ingredients", "graph": "not an answer model graph", "share": "--base-share 1.0",
+             "weights": "1 weights for 2 models", "weight": "each weight must be a number above 0"}[case]
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
     assert not (tmp_path / "soup").exists()
 
