@@ -92,6 +92,8 @@ def build(service: Service | None = None) -> gr.Blocks:
             return
         earlier = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
         turn, pairs = earlier + 1, pairs[-earlier:] if earlier else []  # a cleared chat starts afresh
+        if earlier and not pairs:
+            pairs = conversation(messages)  # a call without the page's session (plain HTTP)
         messages.append({"role": "user", "content": render.question_html(question)})
         waiting = "Searching the documents …" if service.ready.is_set() else f"Waiting for the index: {for_browser(service.status)}"
         messages.append({"role": "assistant", "content": render.note_html(waiting)})
@@ -265,6 +267,17 @@ def _question(question) -> str:
         return checked_question(question).strip()
     except ValueError as err:
         raise refuse(str(err)) from None
+
+
+def conversation(messages: list) -> list[tuple[str, str]]:
+    """The (question, answer) pairs of a chat's messages as the page renders them. The page keeps
+    its pairs in its session; a call without one (plain HTTP, a new session each call) brings the
+    conversation in its messages only, which had been shown and not read: a follow-up was asked alone."""
+    try:
+        return history_pairs([{"role": m.get("role"), "content": render.message_text(m.get("content"))}
+                              for m in messages if isinstance(m, dict)])
+    except ValueError as err:
+        raise refuse(f"messages: {err}") from None
 
 
 def refuse(message: str) -> gr.Error:

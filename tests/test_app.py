@@ -238,6 +238,22 @@ def test_the_chat_endpoint_renders_cited_answers_and_keeps_the_conversation(serv
     assert "great job" in html and 'id="cite-2-1"' in html  # ids unique per turn
 
 
+def test_a_chat_without_its_session_reads_the_conversation_from_its_messages(app_module):
+    # each plain HTTP call to /chat is a session of its own, with no (question, answer) state: the
+    # messages sent had been shown and not read, so a follow-up was asked alone
+    from assistant.answer.types import Answer
+    from assistant.interfaces import render
+
+    answer = Answer(question="Who is <b>Ken</b> Hu?", text="He is the chairman.", citations=(), abstained=False, hits=())
+    page = [{"role": "user", "content": render.question_html("Who is <b>Ken</b> Hu?")},
+            {"role": "assistant", "content": [{"type": "text", "text": render.answer_html(answer, 1)}]}]
+    assert app_module.conversation(page) == [("Who is <b>Ken</b> Hu?", "He is the chairman.")]
+    assert app_module.conversation([{"role": "user", "content": "Who is Ken Hu?"}, {"role": "assistant", "content": "A CEO."}]) == [
+        ("Who is Ken Hu?", "A CEO.")]
+    with pytest.raises(Exception, match="messages: a message's role must be user or assistant"):
+        app_module.conversation([{"role": "robot", "content": "Hi"}])
+
+
 @pytest.mark.slow
 def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server):
     import requests

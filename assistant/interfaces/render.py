@@ -12,6 +12,7 @@ Pure functions, no Gradio: `app.py` decides where the HTML goes; the styling is 
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import asdict
 from pathlib import PurePath
@@ -216,7 +217,7 @@ def answer_html(answer, turn: int = 1) -> str:
     else:
         text = linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], names)
     return _panel(
-        f'<div class="qa-answer" data-method="{escape(answer.method)}">',
+        f'<div class="qa-answer" data-method="{escape(answer.method)}" {_text_attribute(answer.text)}>',
         f'<div class="qa-text"><span class="qa-sr">Answer: </span>{text}</div>{unsure}',
         answer.notice, "Sources", sources, answer.read_as,
     )
@@ -230,7 +231,7 @@ def refusal_html(answer, turn: int = 1) -> str:
         for i, hit in enumerate(answer.related, start=1)
     ]
     return _panel(
-        '<div class="qa-refusal" role="note">',
+        f'<div class="qa-refusal" role="note" {_text_attribute(NO_ANSWER)}>',
         f'<div class="qa-refusal-text"><span class="qa-sr">Answer: </span>{escape(NO_ANSWER)}</div>',
         answer.notice, RELATED_HEADING, related, answer.read_as,
     )
@@ -252,7 +253,29 @@ def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str]
 
 
 def question_html(question: str) -> str:
-    return f'<div class="qa-question"><span class="qa-sr">You asked: </span>{escape(question)}</div>'
+    return f'<div class="qa-question" {_text_attribute(question)}><span class="qa-sr">You asked: </span>{escape(question)}</div>'
+
+
+def _text_attribute(text: str) -> str:
+    """A rendered message's own text, kept in its first tag: a conversation sent back as the page
+    rendered it (a plain HTTP call to /chat, without the page's session) is read from it."""
+    return f'data-text="{escape(text)}"'
+
+
+_OWN_TEXT = re.compile(r'<div class="qa-[a-z]+"[^<>]*? data-text="([^"]*)"')
+
+
+def message_text(content) -> str:
+    """A chat message's text: as these functions rendered it (its `_text_attribute`), else as
+    sent (a string, or Gradio's parts, [{"type": "text", "text": ...}])."""
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, (list, tuple)):
+        content = " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    if not isinstance(content, str):
+        return ""
+    own = _OWN_TEXT.match(content)
+    return html.unescape(own.group(1)).removeprefix("\u2068").removesuffix("\u2069") if own else content  # (`escape`'s isolate)
 
 
 def streaming_html(partial: str) -> str:
