@@ -38,6 +38,10 @@ def test_the_verbs_work_on_the_store_given_with_the_embedder_given(tmp_path):
     # a field set later is checked; a deep copy shares the assistant (it had failed on its lock)
     retriever = bot.as_retriever(k=1)
     assert len(retriever.invoke("hives and barns", k=2)) == 2 and len(retriever.invoke("hives and barns")) == 1
+    import asyncio  # (the async calls took no k or mode: a TypeError)
+
+    assert len(asyncio.run(retriever.ainvoke("hives and barns", k=2))) == 2 and len(asyncio.run(retriever.ainvoke("hives and barns"))) == 1
+    assert len(asyncio.run(retriever.abatch(["hives", "barns"], k=2))[1]) == 2
     for name, value, message in (("k", 0, "k=0: must be a whole number"), ("mode", "nonsense", "mode 'nonsense'")):
         with pytest.raises(ValueError, match=f"^{message}"):
             setattr(retriever, name, value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import field_validator
 
 from assistant.search.retrieval import checked, retrieve
@@ -58,6 +59,13 @@ class AssistantRetriever(BaseRetriever):
             text = metadata.pop("text")
             documents.append(Document(page_content=text, metadata=metadata, id=hit.chunk_id))
         return documents
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, k: int | None = None, mode: str | None = None
+    ) -> list[Document]:
+        """The same off the event loop, `k` and `mode` too (LangChain's default took neither, so
+        `ainvoke(query, k=3)` had failed with a TypeError)."""
+        return await run_in_executor(None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k, mode=mode)
 
 
 def as_retriever(k: int = 4, index_dir: str | None = None, mode: str = "hybrid") -> AssistantRetriever:
