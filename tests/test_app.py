@@ -808,6 +808,36 @@ def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
     assert not svc.ask("What do penguins eat?").abstained
 
 
+def test_a_start_up_rebuild_that_fails_says_why_not_that_there_are_no_documents(app_module, tmp_path):
+    # a recorded folder not found (a relative one, the app started from elsewhere) had been shown as
+    # "No documents indexed yet; add some", and adding some then failed on the damaged index
+    corpus = tmp_path / "up"
+    corpus.mkdir()
+    settings = Settings.from_env(index_dir=str(tmp_path / "index"), corpus_dir=str(corpus))
+    svc = app_module.Service(settings, embedder=HashEmbedder(), log=lambda line: None)
+    from assistant.ingest.indexing import rebuild_index
+
+    gone = tmp_path / "gone_*folder*"
+    gone.mkdir()
+    (gone / "a.txt").write_text("Owls hunt at night.\n")
+    rebuild_index([str(gone)], settings.index_dir, settings=settings, embedder=HashEmbedder())
+    shutil.rmtree(gone)
+    for chunks in (tmp_path / "index").rglob("chunks.jsonl"):
+        chunks.write_text("damaged")
+    svc.prepare()
+    assert svc.problem.startswith(f"The index could not be rebuilt: {gone}: no such file or directory")
+    line = svc.status_line()
+    assert "*folder*" not in line and html.unescape(line).startswith(f"**Index problem:** The index could not be rebuilt: {gone}:")  # (escaped: Markdown)
+    # an upload or removal on the damaged index: one line in the result (it had been a Gradio error
+    # with the store's command, and the result box kept its old text), the folder as it was
+    new = tmp_path / "penguins.txt"
+    new.write_text("Penguins eat krill.\n")
+    (result,) = svc.add_files([(str(new), "penguins.txt")])
+    assert result.startswith("Failed: ") and "\n" not in result and "python -m assistant" not in result
+    assert list(corpus.iterdir()) == []
+    assert svc.remove("a.txt").startswith("Not removed: ")
+
+
 def test_store_messages_shown_in_the_browser_leave_out_the_commands_they_name():
     from assistant.interfaces.service import for_browser
 

@@ -289,8 +289,8 @@ def note_html(text: str, kind: str = "pending") -> str:
 
 
 def result_html(lines: Sequence[str]) -> str:
-    """The outcome of an upload, one line per file; refusals styled as errors."""
-    return "".join(f'<div class="qa-{"error" if line.startswith("Refused") else "result"}">{escape(line)}</div>'
+    """The outcome of an upload, one line per file; refusals and failures styled as errors."""
+    return "".join(f'<div class="qa-{"error" if line.startswith(("Refused", "Failed")) else "result"}">{escape(line)}</div>'
                    for line in lines)
 
 

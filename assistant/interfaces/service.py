@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from assistant.config import Settings
 from assistant.interfaces.corpus import CorpusFolder, count
+from assistant.interfaces.render import escape
 from assistant.facade import Assistant
 
 READY_TIMEOUT = 600.0  # seconds a question waits for the index to be built at start
@@ -69,6 +70,15 @@ class Service:
                 f"Building the index from {', '.join(rebuild_roots(self.settings.index_dir, self.settings))} ({why}) …"))
             if report is not None:
                 self._log(report.summary())
+                # a folder not found from here (a relative one, the app started elsewhere) or a file that
+                # failed is no "no documents" (the uploads' folder not made yet is: the first upload makes it)
+                failed = [(path, why) for path, why in report.failed
+                          if os.path.exists(path) or os.path.realpath(path) != os.path.realpath(self.settings.corpus_dir)]
+                if not report.chunks and failed:
+                    (path, why), more = failed[0], len(failed) - 1
+                    self.problem = f"The index could not be rebuilt: {path}: {why}" + (f" (and {more} more)" if more else "")
+                    self._say(self.problem)
+                    return
                 if not report.chunks:
                     folders = ", ".join(rebuild_roots(self.settings.index_dir, self.settings))
                     self.problem = f"{NO_DOCUMENTS_PREFIX}: {folders} holds no readable document."
@@ -101,11 +111,12 @@ class Service:
         busy = f"; indexing an upload of {count(indexing[1], 'file')} …" if indexing else ""
         if self.problem and self.problem.startswith(NO_DOCUMENTS_PREFIX):  # nothing wrong: nothing there yet
             return f"**Index:** No documents indexed yet; add some in the Documents tab{busy or '.'}"
+        # (the status is Markdown: its paths and messages are escaped, "*" or "_" in a folder's name had formatted it)
         if self.problem:
-            return f"**Index problem:** {for_browser(self.status)}{busy}"
+            return f"**Index problem:** {escape(for_browser(self.status))}{busy}"
         if self.ready.is_set():
-            return f"**Index:** {self.summary()}; {self.status}{busy or '.'}"
-        return f"**Index:** {for_browser(self.status)}"
+            return f"**Index:** {escape(self.summary())}; {escape(self.status)}{busy or '.'}"
+        return f"**Index:** {escape(for_browser(self.status))}"
 
     def _warm(self) -> None:
         """One question through the whole extractive path (index, embedding and answer models, the
@@ -155,11 +166,15 @@ class Service:
         """Save uploaded files (temporary path, wanted name) into the corpus folder and index them
         (`CorpusFolder.add`: a refused or failed file leaves the folder and the index as they were).
         `session`: whose upload it is (only that session may cancel it; None: anyone)."""
+        from assistant.store.snapshot import IndexProblem
+
         with self._writer:
             self._cancel.clear()
             self._indexing = (session, len(uploads))
             try:
                 return self.corpus.add(uploads, progress=progress, replace=replace, cancel=self._cancel)
+            except IndexProblem as err:  # locked by another writer, damaged: one line in the result (the folder is as it was)
+                return [f"Failed: {_one_line(err)}"]
             finally:
                 self._indexing = None
                 self._changed()
@@ -177,9 +192,13 @@ class Service:
 
     def remove(self, source: str) -> str:
         """Drop `source` from the index; delete its file too when it lives in the corpus folder."""
+        from assistant.store.snapshot import IndexProblem
+
         with self._writer:
             try:
                 return self.corpus.remove(source)
+            except IndexProblem as err:
+                return f"Not removed: {_one_line(err)}"
             finally:
                 self._changed()
 
@@ -194,6 +213,11 @@ class Service:
 NO_DOCUMENTS_PREFIX = "No documents indexed"
 NO_DOCUMENTS = f"{NO_DOCUMENTS_PREFIX} yet: add some in the Documents tab."
 _COMMAND = re.compile(r";? ?(?:run|rebuild it with|try) `[^`]*`(?: or `[^`]*`)*")
+
+
+def _one_line(err: Exception) -> str:
+    """A store's error for the page: on one line, without the commands it names."""
+    return " ".join(for_browser(str(err)).split()) or type(err).__name__
 
 
 def for_browser(message: str) -> str:
