@@ -591,6 +591,7 @@ def test_history_in_langchains_serialised_forms_reads_as_its_messages(app_module
     "..", ".", ".hidden.txt", "evil\x00.txt", "evil\n.txt", "", "   ",
     "<img src=x onerror=alert(1)>.txt", "evil.exe", "evil.txt.sh", "noextension", "x" * 300 + ".txt",
     "report\u202egnp.md", "in\u200bvisible.txt", "line\u2028break.txt",
+    " notes.txt", "notes.txt ", "notes.txt\u00a0", "notes\u2003plan.txt",  # (look-alikes: " notes.txt" had been added beside "notes.txt")
 ])
 def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name):
     with pytest.raises(UploadRefused) as refused:

@@ -54,6 +54,10 @@ def safe_document_name(name: str) -> str:
     if hidden:
         raise UploadRefused(f"{name!r}: file name contains an invisible or text-direction character "
                             f"(U+{ord(hidden[0]):04X}), which can disguise its real name")
+    if name != name.strip() or any(unicodedata.category(c) == "Zs" and c != " " for c in name):
+        # " notes.txt" beside "notes.txt" reads the same on the page (HTML folds the space), and a
+        # no-break space after ".txt" had been called an unsupported type
+        raise UploadRefused(f"{name!r}: file name starts or ends with a space or holds an unusual one, which can disguise its real name")
     if len(name.encode("utf-8", "surrogatepass")) > 200:
         raise UploadRefused("file name longer than 200 bytes")
     suffix = Path(name).suffix.lower()
