@@ -73,6 +73,20 @@ def test_the_first_line_is_the_title_whatever_ends_it(tmp_path, end):
     assert load(path).title == "Pump Manual"
 
 
+@pytest.mark.parametrize("first, title", [
+    ("The town hall of Aachen was completed in 1500. Its tower is 20 metres tall.", "towns"),
+    ("I bought this for my son and he loves it.", "towns"),
+    ("Is Huawei safe?", "Is Huawei safe?"),
+    ("Acme Inc.", "Acme Inc."),
+    ("Pump Manual", "Pump Manual"),
+])
+def test_a_first_line_of_prose_is_no_title(tmp_path, first, title):
+    # a first sentence (or three) had been every citation's title and the prefix of every sentence's embedding
+    path = tmp_path / "towns.txt"
+    path.write_text(f"{first}\nThe mayor of Aachen is Anna Schulz.\n", encoding="utf-8")
+    assert load(path).title == title
+
+
 def test_utf8_bom_is_stripped(tmp_path):
     path = tmp_path / "bom.txt"
     path.write_bytes(b"\xef\xbb\xbfHello BOM world.")
@@ -852,7 +866,7 @@ def test_a_word_document_reads_as_shown_tracked_changes_fields_controls_and_nest
     doc = load(_raw_docx(tmp_path / "terms.docx", body, main="word/document2.xml"))  # as Word Online names it
     assert doc.text == ("The deposit is refundable only within 30 days of payment.\n\nPayment is due to Acme Ltd by March.\n\n"
                         "Terms apply to all orders.\n\n| Cafeteria It opens at 7 am. | Ground floor |\n\nLast line.\n\nA text box.\n")
-    assert doc.title == "The deposit is refundable only within 30 days of payment."  # no title: the first line, as for text
+    assert doc.title == "terms"  # no title and a first line of prose: the file name, as for text
     table = "<w:tbl><w:tr><w:tc>" + _p(_r("City")) + "</w:tc><w:tc>" + _p(_r("Office manager")) + "</w:tc></w:tr></w:tbl>"
     assert load(_raw_docx(tmp_path / "office_managers.docx", table)).title == "office managers"  # not "| City | Office manager |"
 

@@ -51,8 +51,8 @@ from assistant.ingest.sentences import split_sentences
 # merged cell of several lines or paragraphs once, spans ending where a browser ends them, Word's
 # gridBefore, a row that only goes on merges left out. 24: a short cell of two lines is copied again,
 # a row's only cell beside a span from above keeps its own span. 25: a web page's spans end at a row
-# group's end tag too.
-CHUNKER_VERSION = 25
+# group's end tag too. 26: a first line that ends as a sentence of prose is no title (the file name is).
+CHUNKER_VERSION = 26
 
 
 @dataclass(frozen=True)

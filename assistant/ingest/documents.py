@@ -249,7 +249,7 @@ _EMPHASIS = re.compile(r"(?<!\w)[*_`]+|[*_`]+(?!\w)")
 def _title(text: str, source: str) -> str:
     """A short human title when the file declares none (HTML `<title>`, PDF metadata): a leading
     YAML or TOML front matter's title, else a leading markdown heading or short first line as
-    read (its tags, images, links' addresses and emphasis left out; code fences, rules, comments
+    read, unless it is a sentence of prose (its tags, images, links' addresses and emphasis left out; code fences, rules, comments
     and lines of markup alone passed over), else the file name."""
     lines = [line.strip() for line in LINE_BREAK.split(text.lstrip(), 60)[:60]]
     if lines and lines[0] in ("---", "+++") and lines[0] in lines[1:]:  # front matter (Markdown)
@@ -259,9 +259,20 @@ def _title(text: str, source: str) -> str:
             return named[0]
         lines = lines[end + 1:]
     first = next((read for line in lines if line and not _NOT_A_TITLE.match(line) and (read := _as_read(line))), "")
-    if 0 < len(first) <= 120:
+    if 0 < len(first) <= 120 and not _ends_a_sentence(first):
         return first
     return Path(source).stem.replace("_", " ")
+
+
+_LAST_WORD = re.compile(r"(\w+)\.$")
+
+
+def _ends_a_sentence(line: str) -> bool:
+    """Whether a line ends as a sentence of prose does, a full stop after a word in lower case or a
+    number ("I bought this for my son.", "… completed in 1500."): no title, which ends with no full
+    stop ("Pump Manual", "Is Huawei safe?") or one after a name's abbreviation ("Acme Inc.")."""
+    last = _LAST_WORD.search(line)
+    return bool(last) and (last.group(1).isdigit() or len(last.group(1)) > 1 and last.group(1).islower())
 
 
 def _as_read(line: str) -> str:
