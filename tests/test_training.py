@@ -1010,6 +1010,7 @@ def test_the_pipeline_study_asks_dev_questions_through_the_product(sample, capsy
         assert r["questions"] == 8 and 0 <= r["refused"] <= 1 and 0 <= r["accuracy"] <= 1 - r["refused"]
         assert 0 <= r["held_out_refused"] <= 1 and 0 <= r["auc"] <= 1
         assert 0 < r["kept"] <= r["retrieved"] <= 1 and r["accuracy"] >= r["accuracy_when_kept"] * r["kept"] - 1e-9
+        assert 0 < r["quote_precision"] <= 1
     assert rows[0]["accuracy"] > 0  # the sample's questions are answered through the index
     assert rows[1]["kept"] <= rows[0]["kept"] and rows[1]["retrieved"] == rows[0]["retrieved"]  # fewer read, same search
     # the same figures for the questions worded unlike their answer, counted as pairs.low_overlap counts them
@@ -1051,6 +1052,9 @@ def test_the_pipeline_figures_count_where_answers_are_lost():
     assert got == {"questions": 4, "accuracy": 0.25, "refused": 0.25, "held_out_refused": 0.75, "auc": 0.75,
                    "retrieved": 0.75, "kept": 0.5, "accuracy_when_kept": 0.5}
     assert figures(table[:0], 0.4) == {"questions": 0}
+    # with each answer's quotes and those on its evidence: the share of quotes on the evidence
+    quotes = np.array([[2, 1], [0, 0], [1, 0], [1, 1]])
+    assert figures(np.hstack([table, quotes]), threshold=0.4) == got | {"quote_precision": 0.5}
 
 
 def test_the_pipeline_study_refuses_a_bad_candidate_count(capsys):

@@ -3,7 +3,8 @@
 `train.py` and `combine.py` measure the model on each question's own candidate sentences; this
 asks the dev questions through `ask()` against an index of all dev documents (`dev_index.py`),
 so retrieval among similar reviews and the pre-filter count too. Per question: answered
-correctly (a reference answer in the text), refused; and once more with the question's own
+correctly (a reference answer in the text), refused, the share of its quotes on the question's
+evidence (`quote_precision`); and once more with the question's own
 document removed from the results (the other reviews of the product stay: an on-topic
 unanswerable case), its answerability, for the refusal rate and the AUC. Compares answer models
 (`--model`) and pre-filter sizes (`--candidates`) on data that is not the evaluation sets.
@@ -56,15 +57,18 @@ def measure(items, index_dir: Path, settings: Settings, embedder, earlier=None) 
     model = answer_model.configured(settings)
     threshold = model.threshold_for(settings)
     searcher = searcher_for(index_dir, settings, embedder)
-    rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence
+    rows = []  # per question: right, refused, retrieved, kept, confidence, held-out confidence, quotes, quotes on its evidence
     for q in items:
         history = [(earlier[q.id], "")] if earlier else None
         answer = ask(q.question, history, index_dir=index_dir, settings=settings, embedder=embedder)
         reached, read = evidence_reached(replace(q, question=searcher.spelled(q.question)), searcher, model, settings)  # as ask() reads it
         own = dev_index.file_name(q.positives[0].doc_id)
         held_out = answerability_without(q.question, lambda h: Path(h.source).name == own, searcher, model, settings)
-        rows.append((not answer.abstained and holds(answer.text, q.answers), answer.abstained, reached, read, answer.confidence, held_out))
-    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
+        on_evidence = [Path(c.hit.source).name == own and any(c.quote_start < p.end and p.start < c.quote_end for p in q.positives)
+                       for c in answer.citations]
+        rows.append((not answer.abstained and holds(answer.text, q.answers), answer.abstained, reached, read, answer.confidence,
+                     held_out, len(on_evidence), sum(on_evidence)))
+    table = np.array(rows, dtype=np.float64).reshape(-1, 8)
     low = np.array([low_overlap(q) for q in items], dtype=bool)
     return figures(table, threshold) | {"threshold": round(threshold, 4), "low_overlap": figures(table[low], threshold)}, table
 
@@ -88,7 +92,7 @@ def figures(table: np.ndarray, threshold: float) -> dict:
     """`measure`'s figures for some of its rows (only the count for none)."""
     if not len(table):
         return {"questions": 0}
-    right, refused, retrieved, kept, pos, neg = table.T
+    right, refused, retrieved, kept, pos, neg = table.T[:6]
     return {
         "questions": len(table),
         "accuracy": round(float(right.mean()), 4),
@@ -98,7 +102,16 @@ def figures(table: np.ndarray, threshold: float) -> dict:
         "retrieved": round(float(retrieved.mean()), 4),
         "kept": round(float(kept.mean()), 4),
         "accuracy_when_kept": round(float(right[kept > 0].mean()), 4) if kept.any() else None,
-    }
+    } | _quoted(table)
+
+
+def _quoted(table: np.ndarray) -> dict:
+    """The share of the answers' quotes (sentences) that overlap their question's evidence: an
+    answer is right when one of its quotes holds a reference answer, however many others it joins
+    (a sentence about another thing included); this counts what those others cost."""
+    if table.shape[1] < 8 or not table[:, 6].sum():
+        return {}
+    return {"quote_precision": round(float(table[:, 7].sum() / table[:, 6].sum()), 4)}
 
 
 def evidence_reached(q, searcher, model, settings: Settings) -> tuple[bool, bool]:
