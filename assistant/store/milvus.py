@@ -176,7 +176,8 @@ class MilvusStore:
                     if self.lite_path and "Open local milvus failed" in str(err):
                         if os.path.isfile(self.lite_path):
                             raise IndexProblem(f"{self.name}: {self.lite_path} is a file; Milvus Lite keeps a store in a folder of "
-                                               f"that name (a single-file store of an older Milvus Lite cannot be read)") from None
+                                               f"that name (a single-file store of an older Milvus Lite, or a damaged one, cannot be "
+                                               f"read): move or delete the file to rebuild there, or name another path") from None
                         if not os.path.exists(self.lite_path):  # a broken link or a loop
                             raise IndexProblem(f"{self.name}: {self.lite_path} is a link that leads nowhere "
                                                f"(to a missing file or back to itself)") from None
