@@ -38,6 +38,17 @@ def test_a_message_reads_as_its_header_lines_and_its_plain_text(tmp_path):
     assert load(tmp_path / "lunch.eml").text == "Subject: Lunch\n\nLunch is at noon."
     (tmp_path / "odd.eml").write_bytes(b"Subject: Odd\nContent-Type: text/plain; charset=x-unknown-42\n\nCaf\xc3\xa9 at ten.\n")
     assert load(tmp_path / "odd.eml").text == "Subject: Odd\n\nCafé at ten."
+    # a message forwarded as an attachment has no file name: it is named by its subject (it had gone unmentioned)
+    forwarded = EmailMessage()
+    forwarded["Subject"] = "Fwd: budget"
+    forwarded.set_content("See the message attached.")
+    original = EmailMessage()
+    original["Subject"] = "Budget 2025"
+    original.set_content("The budget is 5,000 euros.")
+    forwarded.add_attachment(original)
+    (tmp_path / "fwd.eml").write_bytes(bytes(forwarded))
+    assert load(tmp_path / "fwd.eml").text == (
+        "Subject: Fwd: budget\nAttachments: a forwarded message (Budget 2025)\n\nSee the message attached.")
 
 
 def test_a_message_that_cannot_be_read_is_one_line(tmp_path):
@@ -49,6 +60,16 @@ def test_a_message_that_cannot_be_read_is_one_line(tmp_path):
         assert str(err.value).startswith(f"{tmp_path / name}: {reason}") and "\n" not in str(err.value)
     with pytest.raises(LoadError, match="more text than the size limit allows"):
         load(_message(tmp_path / "review.eml"), max_chars=50)
+    # thousands of (nested) parts: refused before the parser spends seconds on them (1 MB of empty parts took 14 s)
+    from assistant.ingest.mail import PARTS_MOST
+
+    head, part = b'Content-Type: multipart/mixed; boundary="b"\n\n', b'--b\nContent-Type: multipart/mixed; boundary="b"\n\n'
+    (tmp_path / "parts.eml").write_bytes(head + part * PARTS_MOST + b"Budget: 5,000 euros.")
+    with pytest.raises(LoadError, match=f"more than {PARTS_MOST:,} MIME parts"):
+        load(tmp_path / "parts.eml")
+    (tmp_path / "parts.eml").write_bytes(head + part * 3 + b"Budget: 5,000 euros.")  # a few, read as before
+    with pytest.raises(LoadError, match="no text"):
+        load(tmp_path / "parts.eml")
 
 
 def test_a_message_is_indexed_and_its_body_retrieved(tmp_path, settings, embedder):
