@@ -117,6 +117,20 @@ def test_utf16_with_bom_is_decoded(tmp_path):
     assert load(path).text == "Wide text \u00e9\U0001F600."
 
 
+@pytest.mark.parametrize("name, data, kind", [
+    ("report.html", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF file"),
+    ("notes.txt", b"PK\x03\x04\x14\x00\x06\x00", "a ZIP package"),
+    ("table.csv", b"\x89PNG\r\n\x1a\n", "a PNG image"),
+])
+def test_a_binary_file_under_a_text_file_s_name_is_told_by_its_kind(tmp_path, name, data, kind):
+    # a PDF named .html had been told "not valid UTF-8 …; re-save it as UTF-8, e.g. iconv -f cp1252"
+    (tmp_path / name).write_bytes(data + bytes(range(128, 256)))
+    with pytest.raises(LoadError) as err:
+        load(tmp_path / name)
+    assert str(err.value).startswith(f"{tmp_path / name}: {kind}") and "not text, under a text file's name" in str(err.value)
+    assert "iconv" not in str(err.value)
+
+
 @pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
 def test_utf32_with_bom_is_decoded_and_without_one_the_reason_says_so(tmp_path, encoding):
     path = tmp_path / "wider.txt"

@@ -210,6 +210,9 @@ def _decode(data: bytes, source: str, fallback: str | None = None) -> str:
         if _looks_garbled(text):
             raise LoadError(source, "starts with a UTF-16 byte-order mark but does not read as UTF-16 text")
         return text
+    for mark, kind in _BINARY_KINDS:  # (a PDF, with no NUL near its start, had been told to be re-saved as UTF-8)
+        if data.startswith(mark):
+            raise LoadError(source, f"a {kind}, not text, under a text file's name; name it as what it is")
     if b"\x00" in data[:8192]:
         raise LoadError(source, "binary file (contains NUL bytes), not text; UTF-16 or UTF-32 text needs its byte-order mark")
     try:
@@ -225,6 +228,13 @@ def _decode(data: bytes, source: str, fallback: str | None = None) -> str:
         raise LoadError(
             source, f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); {RESAVE}"
         ) from None
+
+
+# How the binary formats that are read, or that a text file's name is most often given by mistake,
+# begin: told by name instead of as text that is not UTF-8.
+_BINARY_KINDS = ((b"%PDF-", "PDF file (.pdf)"), (b"PK\x03\x04", "ZIP package (.docx, .pptx, .xlsx or .zip)"),
+                 (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
+                 (b"\xd0\xcf\x11\xe0", "legacy Office file (.doc, .xls or .ppt)"))
 
 
 def _looks_garbled(text: str) -> bool:
