@@ -53,8 +53,8 @@ from assistant.ingest.sentences import split_sentences
 # a row's only cell beside a span from above keeps its own span. 25: a web page's spans end at a row
 # group's end tag too. 26: a first line that ends as a sentence of prose is no title (the file name is).
 # 27: a workbook's hidden rows and columns are left out. 28: a message forwarded as an attachment
-# is named on the "Attachments:" line.
-CHUNKER_VERSION = 28
+# is named on the "Attachments:" line. 29: a web page's preformatted text keeps its spaces and tabs.
+CHUNKER_VERSION = 29
 
 
 @dataclass(frozen=True)

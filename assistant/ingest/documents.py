@@ -356,6 +356,7 @@ class _VisibleText(HTMLParser):
         self.articles = 0  # <article>s not inside another
         self.found_main = False
         self.preformatted = 0
+        self.keep_spaces = False  # preformatted text's spaces kept (`html_text_and_title` sets it)
         self.chrome: list[bool] = []  # per open <aside>/<footer>: hidden (outside any article)?
         self.tables: list[dict] = []  # open tables, innermost last: where they start, in a cell now, laid out
         self.title: list[str] = []
@@ -523,7 +524,9 @@ class _VisibleText(HTMLParser):
                 if not table["head_cell"] and not any(self.open_count.get(tag) for tag in ("b", "strong")):
                     table["plain"] = True
             # outside preformatted text a browser shows the source's line breaks as spaces
-            data = data if self.preformatted else _SOURCE_SPACE.sub(" ", data)
+            # (its spaces and tabs, which the page's whitespace is tidied around, kept as they are)
+            data = (data.replace("\r\n", "\n").translate(_KEPT_SPACE) if self.keep_spaces else data) if self.preformatted \
+                else _SOURCE_SPACE.sub(" ", data)
             if "|" in data and self.tables and self.tables[-1]["cell"]:  # a "|" in a cell would part it: "/" in a row
                 for i, piece in enumerate(data.split("|")):
                     if i:
@@ -722,6 +725,7 @@ def html_text_and_title(markup: str) -> tuple[str, str]:
     """The text a browser would show in the page (tags, scripts and styles dropped, whitespace
     tidied) and the `<title>` it would show on the tab."""
     parser = _VisibleText()
+    parser.keep_spaces = not any(c in markup for c in _KEPT_SPACE.values())  # (a page holding the stand-ins itself: tidied as before)
     # Past the last ">", no tag can close: the parser shows each "<" there as text, but finds that
     # out by reading to the end from every one of them (minutes for some thousands of unclosed
     # tags). Written as "&lt;", each is read once and shows as the same text.
@@ -730,7 +734,14 @@ def html_text_and_title(markup: str) -> tuple[str, str]:
     parser.close()
     text = parser.text()
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), " ".join("".join(parser.title).split())
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text.translate(_SPACE_BACK) if parser.keep_spaces else text, " ".join("".join(parser.title).split())
+
+
+# Preformatted text's spaces, tabs and no-break spaces while the page's whitespace is tidied: stand-ins
+# from the Private Use Area, written back after (indented code had read as "def f():\nreturn 1")
+_KEPT_SPACE = {ord(" "): "\ue000", ord("\t"): "\ue001", ord("\u00a0"): "\ue002"}
+_SPACE_BACK = {ord(stand_in): chr(space) for space, stand_in in _KEPT_SPACE.items()}
 
 
 def html_visible_text(markup: str) -> str:
