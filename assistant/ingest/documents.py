@@ -298,7 +298,8 @@ def _as_read(line: str) -> str:
 # HTML markup in a text (a tag ends before the next "<", so a search over many unclosed ones is linear)
 HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 # Never the page's text: code, styles, embedded objects, and the site's navigation menus.
-_INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object", "nav"}
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "iframe", "object", "nav",
+              "select", "datalist"}  # (a form's choices: their options had read run together, "Opt AOpt B")
 # The site's sidebars and footers ("Trending", "Call our tip line"), where not an article's own
 _CHROME = {"aside", "footer"}
 _BLOCK = {
