@@ -5,9 +5,9 @@ looks at first ("From:", "To:", "Cc:", "Date:", "Subject:"), each as a line of i
 body: its plain-text part, else its HTML part as a browser shows it (`html_text`), decoded by its
 declared character set (an unknown one as UTF-8 with replacement characters). Attachments are
 named on a line ("Attachments: report.pdf, figures.xlsx"), not read; a forwarded message is read
-only where the sender's client quoted it in the body (one attached is named by its subject). A
-message of more than `PARTS_MOST` MIME parts is refused before it is parsed. The title is the subject. A message without
-any text is refused by the caller; one past `max_chars` is refused in one line.
+only where the sender's client quoted it in the body (one attached is named by its subject). The
+title is the subject. A message without any text is refused by the caller; one past `max_chars`,
+or of more than `PARTS_MOST` MIME parts (counted before it is parsed), is refused in one line.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _PART_HEADER = re.compile(rb"(?im)^content-type[ \t]*:")
 
 def eml_text(data: bytes, html_text: Callable[[str], str], max_chars: int | None = None) -> tuple[str, str]:
     """A message's header lines and body as text, and its subject ("" when none)."""
-    if (parts := sum(1 for _ in itertools.islice(_PART_HEADER.finditer(data), PARTS_MOST + 1))) > PARTS_MOST:
+    if sum(1 for _ in itertools.islice(_PART_HEADER.finditer(data), PARTS_MOST + 1)) > PARTS_MOST:
         raise Unreadable(f"more than {PARTS_MOST:,} MIME parts (no mail client writes so many); not read")
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)

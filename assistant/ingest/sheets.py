@@ -1,7 +1,8 @@
 """Excel workbooks (.xlsx, .xlsm): each shown sheet's cells, as a Markdown table, read with openpyxl.
 
-Sheets come in the workbook's order, hidden ones (and hidden rows and columns) left out, each as a page of its own (numbered by
-its place among the shown tabs, chart sheets counted, cited as "sheet n"): its name as a `#` line, then its rows as a
+Sheets come in the workbook's order, hidden ones (and hidden rows and columns) left out, each as a
+page of its own (numbered by its place among the shown tabs, chart sheets counted, cited as "sheet
+n"): its name as a `#` line, then its rows as a
 Markdown table (`delimited.markdown_table`: the first row its header unless it plainly is data,
 empty rows and columns left out). A cell reads as the sheet shows it: a formula as its last
 computed value (its formula as written, "=SUM(B2:B3)", in a workbook to be calculated when opened,
@@ -131,10 +132,12 @@ def _dense(held: dict[int, dict[int, str]], ranges, hidden: set[int]) -> tuple[l
     """The rows as lists over the columns that hold something (an empty column is no column of the
     table), and the merged `ranges` over those columns: a merge as wide as `_MERGE_WIDE_MOST` keeps
     each column it covers (its copies fill them), a wider one only those that hold something."""
-    ranges = [(min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges]  # (as the sheet may list a corner)
+    ranges = list(dict.fromkeys((min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges))  # (a corner may come first)
     used = set().union(*held.values()) if held else set()
-    for _, first, _, last in ranges:
-        if last - first < _MERGE_WIDE_MOST:
+    looked = 0  # columns looked at: a crafted sheet's millions of narrow ranges are not walked without end
+    for top, first, _, last in ranges:
+        if last - first < _MERGE_WIDE_MOST and (held.get(top) or {}).get(first) and looked < 10 * MERGE_FILLS_MOST:
+            looked += last - first + 1  # (only a merge whose first cell holds something is filled)
             used.update(c for c in range(first, last + 1) if c not in hidden)
     columns = sorted(used)
     rows = [[(held.get(r) or {}).get(c, "") for c in columns] if r in held else [] for r in range(max(held, default=-1) + 1)]
