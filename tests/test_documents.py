@@ -219,6 +219,9 @@ def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
     code = "<p>Run   it:</p><pre>def f():\r\n    return  1\n\tx = 2</pre>"
     assert html_visible_text(code) == "Run it:\n\ndef f():\n    return  1\n\tx = 2"
     assert html_visible_text("<pre>a  \ue000b</pre>") == "a \ue000b"  # (a page holding the stand-ins: tidied as before)
+    # a row with nothing in it is no line ("<tr></tr>" had written "|", a spacer row "| | |")
+    spaced = "<table><tr><th>Plan</th><th>Price</th></tr><tr></tr><tr><td>Basic</td><td>5</td></tr><tr><td></td><td> </td></tr></table>"
+    assert html_visible_text(spaced) == "| Plan | Price |\n|---|\n| Basic | 5 |"
     # a form's choices are no text of the page (their options had read run together, "Opt AOpt B More")
     assert html_visible_text("<p>Size: <select><option>Small</option><option selected>Large</option></select> in stock.</p>") == "Size: in stock."
     assert html_visible_text("<p>to the old town<br>\nin under twenty minutes</p>") == "to the old town\nin under twenty minutes"

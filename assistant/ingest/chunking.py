@@ -54,8 +54,8 @@ from assistant.ingest.sentences import split_sentences
 # group's end tag too. 26: a first line that ends as a sentence of prose is no title (the file name is).
 # 27: a workbook's hidden rows and columns are left out. 28: a message forwarded as an attachment
 # is named on the "Attachments:" line. 29: a web page's preformatted text keeps its spaces and tabs.
-# 30: a web page's form choices (<select>, <datalist>) are not read.
-CHUNKER_VERSION = 30
+# 30: a web page's form choices (<select>, <datalist>) are not read. 31: nor a table's empty rows.
+CHUNKER_VERSION = 31
 
 
 @dataclass(frozen=True)

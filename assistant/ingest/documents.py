@@ -735,8 +735,12 @@ def html_text_and_title(markup: str) -> tuple[str, str]:
     parser.close()
     text = parser.text()
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in text.split("\n"))
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    # a table's row with nothing in it ("<tr></tr>", a spacer row of empty cells) is no line of text
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(line for line in lines if not _EMPTY_ROW.fullmatch(line))).strip()
     return text.translate(_SPACE_BACK) if parser.keep_spaces else text, " ".join("".join(parser.title).split())
+
+
+_EMPTY_ROW = re.compile(r"\|(?: ?\|)*")
 
 
 # Preformatted text's spaces, tabs and no-break spaces while the page's whitespace is tidied: stand-ins
