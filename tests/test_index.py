@@ -1350,6 +1350,21 @@ def test_the_default_index_starts_as_a_copy_of_the_shipped_one_in_an_ignored_fol
     assert {p: p.read_bytes() for p in shipped_before} == shipped_before  # the shipped index untouched
 
 
+def test_the_default_index_s_recorded_folders_are_found_from_another_working_folder(tmp_path, monkeypatch):
+    # the shipped index records "documents" as the project names it: the app started from another
+    # folder had failed to rebuild ("documents: no such file or directory; nothing was rebuilt")
+    import assistant.config as config
+    from assistant.ingest.indexing import rebuild_roots
+
+    target = tmp_path / "var" / "index"
+    monkeypatch.setattr(config, "DEFAULT_INDEX_DIR", target)
+    assert Index.load(target).manifest.roots == ("documents",)  # (seeded from the shipped index)
+    monkeypatch.chdir(tmp_path)
+    assert rebuild_roots(target, Settings(index_dir=str(target))) == [str(config.PROJECT_DIR / "documents")]
+    (tmp_path / "documents").mkdir()  # one found from here is that one, as given
+    assert rebuild_roots(target, Settings(index_dir=str(target))) == ["documents"]
+
+
 def test_a_rebuild_of_the_default_index_takes_the_shipped_documents_and_the_uploads(tmp_path, monkeypatch):
     import assistant.config as config
     from assistant.ingest.indexing import default_roots

@@ -645,6 +645,8 @@ def rebuild_roots(index_dir, settings: Settings) -> list[str]:
     filled with the default corpus: that is an `IndexProblem` asking for the folders."""
     index_dir = named_or_default(index_dir, settings)
     roots = _recorded_roots(index_dir, settings)
+    if roots and is_default_index(index_dir):
+        return [_from_the_project(root) for root in roots]
     if roots:
         return roots
     if roots is None or is_default_index(index_dir):
@@ -654,6 +656,18 @@ def rebuild_roots(index_dir, settings: Settings) -> list[str]:
 
 
 _NOT_READ: list = []  # _recorded_roots: an index is there, but not what it recorded
+
+
+def _from_the_project(root: str) -> str:
+    """A folder the default index recorded, as found: the shipped index records its folder as the
+    project names it ("documents", built from the project's root), so where a relative one is not
+    found from the working folder but is in the project, the project's (the app started from
+    another folder had failed to rebuild: "documents: no such file or directory")."""
+    from assistant.config import PROJECT_DIR
+
+    if os.path.isabs(root) or os.path.exists(root) or not os.path.exists(PROJECT_DIR / root):
+        return root
+    return str(PROJECT_DIR / root)
 
 
 def remove_documents(sources, index_dir=None, *, settings=None, embedder=None) -> Report:
