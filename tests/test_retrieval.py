@@ -125,6 +125,18 @@ def test_bm25_needs_a_query_word_that_occurs(index_dir, settings, embedder):
     assert ask("engine", index_dir, settings, embedder, k=1, mode="bm25")[0].source.endswith("rockets.md")
 
 
+def test_building_keyword_search_writes_nothing_to_a_console_that_logs(caplog):
+    # bm25s sets its logger to DEBUG when imported: where the root logger had a handler, each index
+    # built wrote "DEBUG:bm25s:Building index from IDs" to the app's console
+    import logging
+
+    from assistant.search.lexical import BM25
+
+    with caplog.at_level(logging.DEBUG):
+        BM25(["Kerosene feeds the engine.", "Oxygen is the oxidiser."])
+    assert not [r for r in caplog.records if r.name.startswith("bm25s")]
+
+
 def test_keyword_search_reads_a_word_as_one_however_its_characters_were_typed(tmp_path, settings, embedder):
     # an accent typed as a separate mark, a soft hyphen, a zero-width space or a ligature had split
     # a word, so keyword search found nothing (1 of 30 decomposed café documents first)

@@ -8,6 +8,7 @@ come back for every chunk, so the fusion in `search/retrieval.py` can rank them 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -103,6 +104,9 @@ class BM25:
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75):
         import bm25s
 
+        # bm25s sets its own logger to DEBUG when imported: wherever the root logger has a handler
+        # (some library's logging.warning() adds one), each index built wrote "DEBUG:bm25s:Building index from IDs"
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.size = len(texts)
         self._model = bm25s.BM25(k1=k1, b=b, method="lucene")
         # Token ids, not token strings, per document: the strings of a million-sentence corpus
