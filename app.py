@@ -28,7 +28,7 @@ from pathlib import Path
 from assistant.interfaces import render  # (importing assistant sets the offline environment before Gradio)
 from assistant.config import HOST, MIB, PROJECT_DIR, SUPPORTED_SUFFIXES, Settings
 from assistant.answer.followup import history_pairs
-from assistant.interfaces.service import Service, for_browser
+from assistant.interfaces.service import Service, browser_line, for_browser
 from assistant.search.retrieval import checked_question
 
 import gradio as gr  # noqa: E402
@@ -287,8 +287,7 @@ def refuse(message: str) -> gr.Error:
 
 
 def _one_line(err: Exception) -> str:
-    text = " ".join(for_browser(str(err)).split()) or type(err).__name__
-    return f"Error: {text}"
+    return f"Error: {browser_line(err)}"
 
 
 try:

@@ -132,7 +132,6 @@ def _dense(held: dict[int, dict[int, str]], ranges, hidden: set[int]) -> tuple[l
     """The rows as lists over the columns that hold something (an empty column is no column of the
     table), and the merged `ranges` over those columns: a merge as wide as `_MERGE_WIDE_MOST` keeps
     each column it covers (its copies fill them), a wider one only those that hold something."""
-    ranges = list(dict.fromkeys((min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges))  # (a corner may come first)
     used = set().union(*held.values()) if held else set()
     looked = 0  # columns looked at: a crafted sheet's millions of narrow ranges are not walked without end
     for top, first, _, last in ranges:
@@ -183,8 +182,9 @@ def merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, i
             if element.tag.endswith("mergeCell") and (found := _RANGE.fullmatch(element.get("ref", ""))):
                 a, first, b, last = found.groups()
                 try:  # (a column past XFD, Excel's last, is no cell: the range is passed over)
-                    ranges.append((int(first) - 1, column_index_from_string(a.upper()) - 1,
-                                   int(last) - 1, column_index_from_string(b.upper()) - 1))
+                    rows, columns = (int(first) - 1, int(last) - 1), (column_index_from_string(a.upper()) - 1,
+                                                                      column_index_from_string(b.upper()) - 1)
+                    ranges.append((min(rows), min(columns), max(rows), max(columns)))  # (a sheet may name a corner first)
                 except ValueError:
                     pass
             element.clear(keep_tail=False)
@@ -197,10 +197,9 @@ def fill_merged(rows: list[list[str]], ranges) -> int:
     """`rows` with each merged cell's value written in the cells it covers, where they are empty
     (a merge that is its rows' only content, a title block or a note across the sheet, once; a
     value over `SPAN_COPY_MOST` characters leaves them empty; at most `MERGE_FILLS_MOST` cells, and
-    ten times as many looked at): the characters written."""
+    ten times as many looked at; `ranges` as `merged_ranges` gives them): the characters written."""
     left, written = MERGE_FILLS_MOST, 0
     width = max(map(len, rows), default=0)
-    ranges = [(min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in ranges]
     ranges = list(dict.fromkeys(  # each once as the sheet holds it (clipped to its rows and columns)
         (first, start, min(last, len(rows) - 1), min(end, width - 1)) for first, start, last, end in ranges
         if first < len(rows) and start < len(rows[first]) and rows[first][start]))

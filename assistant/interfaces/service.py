@@ -174,7 +174,7 @@ class Service:
             try:
                 return self.corpus.add(uploads, progress=progress, replace=replace, cancel=self._cancel)
             except IndexProblem as err:  # locked by another writer, damaged: one line in the result (the folder is as it was)
-                return [f"Failed: {_one_line(err)}"]
+                return [f"Failed: {browser_line(err)}"]
             finally:
                 self._indexing = None
                 self._changed()
@@ -198,7 +198,7 @@ class Service:
             try:
                 return self.corpus.remove(source)
             except IndexProblem as err:
-                return f"Not removed: {_one_line(err)}"
+                return f"Not removed: {browser_line(err)}"
             finally:
                 self._changed()
 
@@ -215,8 +215,8 @@ NO_DOCUMENTS = f"{NO_DOCUMENTS_PREFIX} yet: add some in the Documents tab."
 _COMMAND = re.compile(r";? ?(?:run|rebuild it with|try) `[^`]*`(?: or `[^`]*`)*")
 
 
-def _one_line(err: Exception) -> str:
-    """A store's error for the page: on one line, without the commands it names."""
+def browser_line(err: Exception) -> str:
+    """An error for the page: on one line, without the commands it names."""
     return " ".join(for_browser(str(err)).split()) or type(err).__name__
 
 
