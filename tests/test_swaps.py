@@ -84,3 +84,31 @@ def test_swaps_from_the_packaged_word_table_name_a_different_thing():
     near = Neighbours(model_path())
     options = near("battery", 10)
     assert len(options) == 10 and all(not o.startswith("batt") for o in options)
+
+
+def test_a_number_the_answer_sentence_shares_is_swapped_for_one_of_its_form_the_document_lacks():
+    from training.swaps import number_swapped
+
+    item = _question("What did the 5 lb roast weigh in 2011?", "The 5 lb roast weighed 10 in 2011.", "It cost 15 and 2 in 2012.")
+    found = number_swapped([item], random.Random(0), per_question=3)
+    # the first shared number is swapped; 10, 15 and 2 are in the document, so 50 is the one left
+    assert [(s.word, s.replacement, s.text) for s in found] == [("5", "50", "What did the 50 lb roast weigh in 2011?")]
+
+
+def test_years_stay_years_and_written_numbers_keep_their_commas_and_places():
+    from training.swaps import other_numbers
+
+    rng = random.Random(0)
+    assert all(abs(int(y) - 2011) <= 3 and y != "2011" for y in other_numbers("2011", rng))
+    thousands = other_numbers("1,500", rng)
+    assert "1,500" not in thousands and all(n == f"{int(n.replace(',', '')):,}" for n in thousands) and any("," in n for n in thousands)
+    assert all(len(n.partition(".")[2]) == 2 and n != "3.09" for n in other_numbers("3.09", rng))
+
+
+def test_a_question_whose_numbers_its_answer_lacks_or_that_are_parts_of_words_gives_no_number_swap():
+    from training.swaps import number_swapped
+
+    elsewhere = _question("What happened in 2011?", "The roast weighed ten pounds.", "It was bought in 2011.")
+    in_a_word = _question("Is the v2 model quieter?", "The v2 model is quieter.")
+    a_version = _question("Does 1.2.3 fix it?", "Version 1.2.3 fixes it.")
+    assert number_swapped([elsewhere, in_a_word, a_version], random.Random(0), per_question=2) == []

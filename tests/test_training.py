@@ -1365,3 +1365,22 @@ def test_synthetic_table_groups_read_rows_as_the_product_does_and_teach_which_ro
     assert main(["--traindata", str(sample), "--tables", "5", "--save-pairs", str(saved)]) == 0
     header = json.loads(gzip.open(saved, "rt").readline())
     assert header["recipe"]["tables"] == 5 and header["recipe"]["table_pairs"] == len(table_groups(5)) > 0
+
+
+def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_answer_sentence():
+    import argparse
+
+    from training.pairs import Sentence, TrainQuestion
+    from training.train import training_data
+
+    item = TrainQuestion("q1", "How long did the 5 lb roast take?", ("three hours",),
+                         (Sentence("d", 0, 1, "The 5 lb roast took three hours."),), (Sentence("d", 2, 3, "It fed 10 people."),), ())
+    shape = dict(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, swaps=0, unanswerable_groups=0, low_overlap=0,
+                 reworded=0, described=0, framed=0, typos=0, tables=0)
+    plain, made, _ = training_data([item], argparse.Namespace(number_swaps=0, **shape))
+    data, made, _ = training_data([item], argparse.Namespace(number_swaps=2, **shape))
+    added = data[len(plain):]
+    assert made["number_swapped_negatives"] == len(added) == 2
+    for question, text, label in added:
+        assert label == 0.0 and text.startswith("The 5 lb roast took three hours.")
+        assert question != item.question and " 5 lb" not in question and " 10 lb" not in question  # 10 is in the document

@@ -10,6 +10,11 @@ skipped, and so is a swapped question whose sentence vector stays too close to t
 (`max_similarity`): it probably still asks the same thing (a synonym), and would be a false
 negative. The (swapped question, answer sentence) pair is then a negative for training.
 
+Numbers are swapped too (`number_swapped`): a number the question shares with its answer
+sentence ("in 2011", "the 5 lb roast") is replaced by one of the same form that the document does
+not hold ("in 2009", "the 10 lb roast"). The question then asks after a year, size or count the
+document never mentions, the near miss a reader most often answers anyway with the number it has.
+
     python training/swaps.py --model models/answer     # the dev split's swapped questions: AUC, original vs swapped
 """
 
@@ -104,22 +109,69 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
 
 
+# a number as written: digits, with thousands commas or a decimal part ("1,500", "3.09", "2011")
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
+
+
+def _holds_number(text: str, number: str) -> bool:
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+
+
+def other_numbers(number: str, rng: random.Random) -> list[str]:
+    """Numbers of `number`'s form, in random order: a year (1900-2099) a few years off; a whole
+    number (with thousands commas if it has them) a few times larger or half; a decimal the same,
+    to as many places."""
+    value = float(number.replace(",", ""))
+    if re.fullmatch(r"(19|20)\d\d", number):
+        options = [str(int(value) + d) for d in (-3, -2, -1, 1, 2, 3)]
+    else:
+        places = len(number.partition(".")[2])
+        factors = (2, 3, 10, 0.5) if value >= 2 else (2, 3, 10)
+        written = [round(value * f, places) for f in factors]
+        options = [(f"{v:,.{places}f}" if "," in number else f"{v:.{places}f}") for v in written
+                   if v > 0 and (places or float(v).is_integer())]
+    rng.shuffle(options)
+    return [o for o in dict.fromkeys(options) if o != number]
+
+
+def number_swapped(items: list[TrainQuestion], rng: random.Random, per_question: int = 1) -> list[Swap]:
+    """Up to `per_question` swapped questions per item, each with the first number its answer
+    sentence also holds replaced by a different one (`other_numbers`) that the document lacks."""
+    found: list[Swap] = []
+    for q in items:
+        shared = [n for n in _NUMBER.findall(q.question) if _holds_number(q.positives[0].text, n)]
+        if not shared:
+            continue
+        document = " ".join(s.text for s in q.positives + q.negatives)
+        number = shared[0]
+        options = [o for o in other_numbers(number, rng) if not _holds_number(document, o) and not _holds_number(q.question, o)]
+        for replacement in options[:per_question]:
+            where = re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", q.question)
+            text = q.question[: where.start()] + replacement + q.question[where.end():]
+            found.append(Swap(q, text, number, replacement))
+    return found
+
+
 def measure(scorer, items: list[TrainQuestion], embed, seed: int = 0, bridge_chars: int = 0) -> dict:
     """How well `scorer(question, texts)` tells a question from its swapped version, each read
     against the question's own document and near-topic sentences (the best score counts, as for
-    answerability): the AUC, original against swapped. `items`: dev questions. `bridge_chars`:
+    answerability): the AUC, original against swapped, for a word swapped and, apart, for a
+    number swapped. `items`: dev questions. `bridge_chars`:
     the model's; each wording gets its own bridges (`pairs.read_as`)."""
     from benchmarks.answers import auc
     from assistant.ingest.embeddings import model_path
 
-    found = swapped(items, Neighbours(model_path()), embed, random.Random(seed))
-    original, altered = [], []
-    for s in found:
-        sentences = s.question.positives + s.question.negatives + s.question.near
-        original.append(float(np.max(scorer(s.question.question, [read_as(s.question.question, c, bridge_chars) for c in sentences]))))
-        altered.append(float(np.max(scorer(s.text, [read_as(s.text, c, bridge_chars) for c in sentences]))))
-    labels = np.r_[np.ones(len(original)), np.zeros(len(altered))]
-    return {"swapped_questions": len(found), "swapped_auc": round(auc(np.r_[original, altered], labels), 4) if found else None}
+    figures = {}
+    for kind, found in (("swapped", swapped(items, Neighbours(model_path()), embed, random.Random(seed))),
+                        ("number_swapped", number_swapped(items, random.Random(seed)))):
+        original, altered = [], []
+        for s in found:
+            sentences = s.question.positives + s.question.negatives + s.question.near
+            original.append(float(np.max(scorer(s.question.question, [read_as(s.question.question, c, bridge_chars) for c in sentences]))))
+            altered.append(float(np.max(scorer(s.text, [read_as(s.text, c, bridge_chars) for c in sentences]))))
+        labels = np.r_[np.ones(len(original)), np.zeros(len(altered))]
+        figures |= {f"{kind}_questions": len(found), f"{kind}_auc": round(auc(np.r_[original, altered], labels), 4) if found else None}
+    return figures
 
 
 def main(argv=None) -> int:
