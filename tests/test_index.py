@@ -987,6 +987,27 @@ def test_concurrent_writers_are_serialised(tmp_path, settings):
     assert len(Index.load(index_dir).chunks) == len(paths)
 
 
+def test_a_rebuild_that_waited_for_another_writer_rebuilds_what_that_writer_added(tmp_path, settings, embedder):
+    """A rebuild given no path reads the index's folders once it holds the lock: read before the
+    wait, it pruned every document the writer it waited for had just added (found by an audit)."""
+    first = write_corpus(tmp_path / "first", {"a.txt": "Alpha is the first subject. It has facts."})
+    second = write_corpus(tmp_path / "second", {"b.txt": "Beta is the second subject. It has facts."})
+    index_dir = tmp_path / "index"
+    add_documents([tmp_path / "first"], index_dir=index_dir, settings=settings, embedder=embedder)
+    added = []
+    writer = threading.Thread(target=lambda: added.append(add_documents(
+        [tmp_path / "second"], index_dir=index_dir, settings=settings, embedder=HashEmbedder(delay=1.0))))
+    writer.start()
+    deadline = time.monotonic() + 30
+    while not (index_dir / ".lock.owner").exists() and time.monotonic() < deadline:  # the writer holds the lock
+        time.sleep(0.01)
+    report = rebuild_index(None, index_dir, settings=settings, embedder=embedder)
+    writer.join(timeout=60)
+    assert added and list(added[0].added) == [str(p) for p in second]
+    assert not report.removed
+    assert sources(index_dir) == sorted(str(p) for p in first + second)
+
+
 # --- crash safety ---------------------------------------------------------------------------
 
 CHILD = r"""

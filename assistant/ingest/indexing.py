@@ -221,7 +221,7 @@ def _under(source: str, root: str) -> bool:
 
 
 def sync(
-    paths: Sequence[str | os.PathLike],
+    paths: Sequence[str | os.PathLike] | None,
     index_dir: str | os.PathLike,
     settings: Settings,
     embedder,
@@ -237,11 +237,16 @@ def sync(
 
     A rebuild (`prune`) drops every document its paths do not hold, so one with a path that is not
     there changes nothing and says so (with `recorded`, the paths came from the index, or its
-    defaults: the failure says how to go on without the path)."""
+    defaults: the failure says how to go on without the path). `paths` None (a rebuild given no
+    path): the index's recorded folders (`rebuild_roots`), read once the lock is held, so a write
+    that ran while this one waited is rebuilt, not undone (they had been read before the wait, and
+    a rebuild then pruned all that the other write had added)."""
     began = time.perf_counter()
     store = open_store(index_dir, settings)
     index_dir = store.name
     with store.lock(settings.lock_timeout):
+        if paths is None:
+            paths = rebuild_roots(index_dir, settings)
         old = _load_or_none(store, start_over=prune)
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
@@ -633,9 +638,7 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
     A path that is not there changes nothing (`sync`)."""
     settings = settings or Settings.from_env()
     recorded = paths is None
-    if recorded:
-        paths = rebuild_roots(index_dir, settings)
-    return _run(_as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True, recorded=recorded)
+    return _run(None if recorded else _as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True, recorded=recorded)
 
 
 def rebuild_roots(index_dir, settings: Settings) -> list[str]:
