@@ -1008,6 +1008,40 @@ def test_a_rebuild_that_waited_for_another_writer_rebuilds_what_that_writer_adde
     assert sources(index_dir) == sorted(str(p) for p in first + second)
 
 
+def test_a_file_saved_between_its_hash_and_its_read_is_stored_with_the_hash_of_the_text_read(tmp_path, settings, embedder, monkeypatch):
+    """The hash stored is that of the text indexed: a file saved again right after it was hashed
+    had been stored with the old hash beside the new text, and never read again (an audit)."""
+    from assistant.ingest import indexing
+
+    paths = write_corpus(tmp_path / "docs", {"gate.txt": "The gate code is 4411."})
+    index_dir = tmp_path / "index"
+    real_hash, saves = indexing.file_sha256, ["The gate code is 9999."]
+
+    def hash_then_save(path):
+        digest = real_hash(path)
+        if saves:
+            Path(path).write_text(saves.pop(), encoding="utf-8")  # another program saves the file now
+        return digest
+
+    monkeypatch.setattr(indexing, "file_sha256", hash_then_save)
+    add_documents([tmp_path / "docs"], index_dir=index_dir, settings=settings, embedder=embedder)
+    stored = {f.source: f.sha256 for f in Index.load(index_dir).manifest.files}
+    assert stored[str(paths[0])] == hashlib.sha256(paths[0].read_bytes()).hexdigest()
+    assert "9999" in Index.load(index_dir).chunks[0].text
+
+    # a file that changes at every read is reported and its version indexed before is kept
+    def always_saving(path):
+        digest = real_hash(path)
+        Path(path).write_text(f"The gate code is {time.monotonic_ns()}.", encoding="utf-8")
+        return digest
+
+    monkeypatch.setattr(indexing, "file_sha256", always_saving)
+    paths[0].write_text("The gate code is 1234.", encoding="utf-8")
+    report = add_documents([tmp_path / "docs"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert [why.split(";")[0] for _, why in report.failed] == ["kept changing while it was read (3 reads)"]
+    assert "its version indexed before is kept" in report.failed[0][1] and "9999" in Index.load(index_dir).chunks[0].text
+
+
 # --- crash safety ---------------------------------------------------------------------------
 
 CHILD = r"""

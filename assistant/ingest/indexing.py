@@ -286,10 +286,10 @@ def sync(
                     plan.keep[source] = existing
                     plan.unchanged.append(source)
                     continue
-                document = load(path, source=source, max_chars=int(settings.max_file_mb * MIB))
+                sha, document = _read_whole(path, source, sha, settings)
             except (LoadError, OSError) as err:
                 reason = err.reason if isinstance(err, LoadError) else f"cannot read ({err.strerror or err})"
-                if existing and reuse and not isinstance(err, LoadError):
+                if existing and reuse and (not isinstance(err, LoadError) or isinstance(err, _KeptChanging)):
                     plan.keep[source] = existing  # a read that failed (permissions): keeps what it had
                     reason += "; its version indexed before is kept (index remove drops it)"
                 elif existing:
@@ -346,6 +346,28 @@ def sync(
         _stop_if(cancel)
         store.commit(old if reuse else None, manifest, set(plan.keep), chunks, vectors)
         return _report(index_dir, plan, total, plan.embedded, began)
+
+
+READS_MOST = 3  # reads of a file that keeps changing while it is read, before it is reported
+
+
+def _read_whole(path: str, source: str, sha: str, settings: Settings):
+    """(sha256, document) of one state of the file: it is hashed again after it is read, and read
+    again while the two differ, so the hash stored is that of the text indexed (a file saved
+    between its hash and its read had been stored with the old hash beside the new text, and then
+    never read again while it stayed so: its old text served as current)."""
+    for _ in range(READS_MOST):
+        document = load(path, source=source, max_chars=int(settings.max_file_mb * MIB))
+        after = file_sha256(path)
+        if after == sha:
+            return sha, document
+        sha = after
+    raise _KeptChanging(path, f"kept changing while it was read ({READS_MOST} reads); index it again once it is saved")
+
+
+class _KeptChanging(LoadError):
+    """A file saved again and again while it was read: no fault of the file, so a version indexed
+    before is kept, as when a read fails."""
 
 
 def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
