@@ -90,8 +90,9 @@ def build(service: Service | None = None) -> gr.Blocks:
             gr.Warning("Type a question first.")
             yield messages, "", pairs
             return
-        earlier = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
-        turn, pairs = earlier + 1, pairs[-earlier:] if earlier else []  # a cleared chat starts afresh
+        replies = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+        earlier = sum(1 for m in replies if not render.is_note(m.get("content")))  # answered turns (not errors)
+        turn, pairs = len(replies) + 1, pairs[-earlier:] if earlier else []  # a cleared chat starts afresh
         if earlier and not pairs:
             pairs = conversation(messages)  # a call without the page's session (plain HTTP)
         messages.append({"role": "user", "content": render.question_html(question)})
@@ -105,7 +106,7 @@ def build(service: Service | None = None) -> gr.Blocks:
                     yield messages, "", pairs
         except Exception as err:  # noqa: BLE001 - one line in the chat, not a traceback
             messages[-1] = {"role": "assistant", "content": render.note_html(_one_line(err), "error")}
-            yield messages, "", pairs
+            yield messages, message, pairs  # the question stays in the box, to be mended
             return
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
         yield messages, "", pairs + [(question, answer.text)]
@@ -270,12 +271,17 @@ def _question(question) -> str:
 
 
 def conversation(messages: list) -> list[tuple[str, str]]:
-    """The (question, answer) pairs of a chat's messages as the page renders them. The page keeps
-    its pairs in its session; a call without one (plain HTTP, a new session each call) brings the
-    conversation in its messages only, which had been shown and not read: a follow-up was asked alone."""
+    """The (question, answer) pairs of a chat's messages as the page renders them, without the
+    questions answered by an error. The page keeps its pairs in its session; a call without one
+    (plain HTTP, a new session each call) brings the conversation in its messages only, which had
+    been shown and not read: a follow-up was asked alone."""
+    shown = [m for m in messages if isinstance(m, dict)]
+    # a question the chat answered with an error (too long, the index busy) is no turn of the conversation
+    failed = {i for i, m in enumerate(shown) if m.get("role") == "assistant" and render.is_note(m.get("content"))}
+    failed |= {i - 1 for i in failed if i > 0 and shown[i - 1].get("role") == "user"}
     try:
         return history_pairs([{"role": m.get("role"), "content": render.message_text(m.get("content"))}
-                              for m in messages if isinstance(m, dict)])
+                              for i, m in enumerate(shown) if i not in failed])
     except ValueError as err:
         raise refuse(f"messages: {err}") from None
 

@@ -252,6 +252,24 @@ def test_a_chat_without_its_session_reads_the_conversation_from_its_messages(app
         ("Who is Ken Hu?", "A CEO.")]
     with pytest.raises(Exception, match="messages: a message's role must be user or assistant"):
         app_module.conversation([{"role": "robot", "content": "Hi"}])
+    # a question answered by an error (here too long to be asked) is no turn: it had been read
+    # back, refused, and every later question of the chat failed with it
+    refused = [{"role": "user", "content": render.question_html("x" * 20_000)},
+               {"role": "assistant", "content": render.note_html("Error: question: too long", "error")}]
+    assert app_module.conversation(refused + page) == [("Who is <b>Ken</b> Hu?", "He is the chairman.")]
+
+
+@pytest.mark.slow
+def test_a_question_the_chat_refuses_stays_in_the_box_and_the_chat_goes_on(server):
+    long = "Please summarise: " + "Huawei and Europe. " * 600
+    for client in (server.client(), None):  # the page's session, then plain calls (a session each)
+        session = client or server.client()
+        messages, box = session.predict(long, [], api_name="/chat")
+        assert "too long" in messages[-1]["content"][0]["text"] and box == long
+        session = client or server.client()
+        messages, box = session.predict("Who is Ken Hu?", messages, api_name="/chat")
+        html = messages[-1]["content"][0]["text"]
+        assert box == "" and "qa-error" not in html and "Ken Hu" in html
 
 
 @pytest.mark.slow

@@ -268,12 +268,7 @@ _OWN_TEXT = re.compile(r'<div class="qa-[a-z]+"[^<>]*? data-text="([^"]*)"')
 def message_text(content) -> str:
     """A chat message's text: as these functions rendered it (its `_text_attribute`), else as
     sent (a string, or Gradio's parts, [{"type": "text", "text": ...}])."""
-    if isinstance(content, dict):
-        content = [content]
-    if isinstance(content, (list, tuple)):
-        content = " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    if not isinstance(content, str):
-        return ""
+    content = _joined(content)
     own = _OWN_TEXT.match(content)
     return html.unescape(own.group(1)).removeprefix("\u2068").removesuffix("\u2069") if own else content  # (`escape`'s isolate)
 
@@ -286,6 +281,22 @@ def streaming_html(partial: str) -> str:
 def note_html(text: str, kind: str = "pending") -> str:
     """A one-line message in the chat: `pending` (waiting) or `error`."""
     return f'<div class="qa-{escape(kind)}">{escape(text)}</div>'
+
+
+def is_note(content) -> bool:
+    """Whether a chat message (a string, or Gradio's parts) is a `note_html` (waiting, or an
+    error), not an answer."""
+    return _joined(content).startswith(('<div class="qa-pending">', '<div class="qa-error">'))
+
+
+def _joined(content) -> str:
+    """A chat message's content as one string: as sent, or Gradio's parts ([{"type": "text",
+    "text": ...}]) joined; "" for anything else."""
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, (list, tuple)):
+        content = " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return content if isinstance(content, str) else ""
 
 
 def result_html(lines: Sequence[str]) -> str:
