@@ -793,6 +793,52 @@ def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, e
     assert len(report.added) == len(TOPICS)
 
 
+def test_a_writer_waiting_on_a_new_folder_takes_the_lock_when_the_first_one_leaves_it_unused(corpus, tmp_path, settings, embedder):
+    """A writer that made the index's folder and wrote nothing removes it, lock and all: a writer
+    waiting on that lock had failed with "No such file or directory: …/.lock" (an audit)."""
+    from assistant.store.snapshot import writer_lock
+
+    index_dir = tmp_path / "new" / "index"
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with writer_lock(index_dir):  # made the folders; writes nothing
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    assert holding.wait(10)
+    threading.Timer(0.5, release.set).start()
+    report = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)  # waits, then writes
+    thread.join(10)
+    assert len(report.added) == len(TOPICS) and sources(index_dir) == sorted(report.added)
+
+
+def test_a_writer_that_waits_for_the_lock_says_so_at_once_with_progress(corpus, tmp_path, settings, embedder, capsys):
+    """The CLI's writers show progress: one waiting on another printed nothing for up to a minute."""
+    from assistant.store.snapshot import writer_lock
+
+    index_dir = tmp_path / "index"
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with writer_lock(index_dir):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    assert holding.wait(10)
+    threading.Timer(0.5, release.set).start()
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder, progress=True)
+    thread.join(10)
+    waited = [line for line in capsys.readouterr().err.splitlines() if "waiting for" in line]
+    assert waited == [f"{index_dir}: waiting for process {os.getpid()} (an indexing run) to finish, at most {settings.lock_timeout:g} s …"]
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder, progress=True)  # the lock free: no such line
+    assert "waiting for" not in capsys.readouterr().err
+
+
 def test_one_damaged_pdf_does_not_abort_a_rebuild(corpus, tmp_path, settings, embedder):
     pdf = make_pdf([["A page about lighthouses."]])
     (corpus / "damaged.pdf").write_bytes(pdf.replace(b"/FlateDecode", b"/FlateDecodX"))

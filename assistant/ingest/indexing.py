@@ -244,7 +244,7 @@ def sync(
     began = time.perf_counter()
     store = open_store(index_dir, settings)
     index_dir = store.name
-    with store.lock(settings.lock_timeout):
+    with store.lock(settings.lock_timeout, waiting=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None):
         if paths is None:
             paths = rebuild_roots(index_dir, settings)
         old = _load_or_none(store, start_over=prune)

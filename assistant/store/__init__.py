@@ -37,8 +37,9 @@ class Store(Protocol):
         can be read while `load` fails (chunks unreadable, another format version); {} if not;
         None where nothing was ever committed (a first build cut short)."""
 
-    def lock(self, timeout: float) -> ContextManager:
-        """Held by a writer across load-change-commit; `IndexBusy` after `timeout` seconds."""
+    def lock(self, timeout: float, waiting=None) -> ContextManager:
+        """Held by a writer across load-change-commit; `IndexBusy` after `timeout` seconds.
+        `waiting(line)` hears once that another writer holds it and this one waits."""
 
     def refusal(self, chunks: list[Chunk]) -> str | None:
         """Why this store cannot hold a document's `chunks` (asked before they are embedded), or None."""

@@ -54,7 +54,7 @@ class FaissStore:
     def recorded(self) -> dict:
         return recorded_paths(self.name)
 
-    def lock(self, timeout: float):
+    def lock(self, timeout: float, waiting=None):
         """The writer's lock; never for the shipped index (a clone stays as it was checked out)."""
         from assistant.config import SHIPPED_INDEX_DIR
 
@@ -64,7 +64,7 @@ class FaissStore:
         if others := not_index_files(self.name):
             raise IndexProblem(f"store: {self.name} holds other files ({others}), not an index; give a new or empty folder "
                                f"for the index (the index had been written among the documents)")
-        return writer_lock(self.name, timeout)
+        return writer_lock(self.name, timeout, waiting=waiting)
 
     def refusal(self, chunks: list[Chunk]) -> str | None:
         return None  # a folder index holds any chunk

@@ -375,8 +375,8 @@ class MilvusStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def lock(self, timeout: float):
-        return writer_lock(self.name, timeout, self._lock_path())
+    def lock(self, timeout: float, waiting=None):
+        return writer_lock(self.name, timeout, self._lock_path(), waiting)
 
     def _lock_path(self) -> str:
         if self.lite_path:

@@ -12,6 +12,7 @@ import contextlib
 import datetime as _dt
 import os
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -245,30 +246,47 @@ LOCK_TIMEOUT_S = 60.0
 
 
 @contextlib.contextmanager
-def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, lock_file: str | os.PathLike | None = None):
+def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, lock_file: str | os.PathLike | None = None,
+                waiting=None):
     """Exclusive lock for one writer at a time (readers never need it). Gives up after `timeout`
     seconds with `IndexBusy`, naming the process that holds it. The lock is `index_dir`/.lock
-    unless `lock_file` names another (its owner file is beside it, `.owner` appended)."""
+    unless `lock_file` names another (its owner file is beside it, `.owner` appended).
+    `waiting(line)` hears once that the lock is held and this writer waits (the CLI had printed
+    nothing for up to a minute)."""
     from filelock import FileLock, Timeout
 
     root = Path(index_dir)
     path = Path(lock_file) if lock_file is not None else root / ".lock"
-    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]  # folders made for the lock
-    try:  # a lock file that cannot be made is said at once (it had been waited on, then called held)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
-    except OSError as err:
-        raise IndexProblem(f"{index_dir}: cannot write the lock file {path} ({err.strerror or err})") from None
     owner = path.with_name(path.name + ".owner")
+    deadline = time.monotonic() + timeout
     try:
-        lock = FileLock(path, timeout=timeout)
-        lock.acquire()
+        while True:
+            made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]  # folders made for the lock
+            try:  # a lock file that cannot be made is said at once (it had been waited on, then called held)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+            except OSError as err:
+                raise IndexProblem(f"{index_dir}: cannot write the lock file {path} ({err.strerror or err})") from None
+            lock = FileLock(path, timeout=max(0.0, deadline - time.monotonic()))
+            try:
+                if waiting is not None:
+                    try:
+                        lock.acquire(timeout=0)
+                    except Timeout:
+                        waiting(f"{index_dir}: waiting for {_holder(owner)} (an indexing run) to finish, at most {timeout:g} s …")
+                        waiting = None
+                        lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                else:
+                    lock.acquire()
+            except FileNotFoundError:
+                # the writer before gave up a folder it had made and wrote nothing: its lock and
+                # folder went with it while this one waited (it had failed, "No such file or directory")
+                continue
+            if _is_current(lock, path):
+                break
+            lock.release()  # the file locked was removed meanwhile: the lock is the one there now
     except Timeout:
-        try:
-            holder = f"process {int(owner.read_text('ascii').split()[0])}"
-        except (OSError, ValueError, IndexError):
-            holder = "another process"
-        raise IndexBusy(f"{index_dir}: index is locked by {holder} (an indexing run); "
+        raise IndexBusy(f"{index_dir}: index is locked by {_holder(owner)} (an indexing run); "
                         f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
     try:
         owner.write_text(f"{os.getpid()}\n", "ascii")
@@ -278,13 +296,36 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
         _held.pop(os.path.abspath(path), None)
         with contextlib.suppress(OSError):
             owner.unlink()
-        lock.release()
+        unused = False
         if made:  # a write that wrote nothing (a typo for --index, a file not there) leaves no folder behind
             with contextlib.suppress(OSError):
                 if os.listdir(path.parent) == [path.name]:
-                    path.unlink()
-                    for folder in made:
-                        folder.rmdir()
+                    path.unlink()  # while still held: a writer waiting then locks a new file, never this one
+                    unused = True
+        lock.release()
+        if unused:
+            with contextlib.suppress(OSError):  # (not where a waiting writer has made its lock there since)
+                for folder in made:
+                    folder.rmdir()
+
+
+def _holder(owner: Path) -> str:
+    """Who holds a lock, as its owner file says: "process N", else "another process"."""
+    try:
+        return f"process {int(owner.read_text('ascii').split()[0])}"
+    except (OSError, ValueError, IndexError):
+        return "another process"
+
+
+def _is_current(lock, path: Path) -> bool:
+    """Whether the file `lock` holds is the one at `path` now (not one removed while it was waited on)."""
+    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    if fd is None:
+        return True
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False
 
 
 _held: dict[str, int] = {}  # lock file -> the thread of this process that holds it
