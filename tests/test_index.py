@@ -839,6 +839,67 @@ def test_a_writer_that_waits_for_the_lock_says_so_at_once_with_progress(corpus, 
     assert "waiting for" not in capsys.readouterr().err
 
 
+FULL_DISK_CHILD = r"""
+import resource, sys
+from assistant.config import Settings
+from assistant.ingest.indexing import add_documents
+from assistant.store.index import Index
+from tests.fakes import HashEmbedder
+
+first, second, index_dir, most = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+settings = Settings.from_env(chunk_size=300, chunk_overlap=60)
+add_documents([first], index_dir=index_dir, settings=settings, embedder=HashEmbedder())
+resource.setrlimit(resource.RLIMIT_FSIZE, (most, most))  # no file may grow past this: a disk that is full
+try:
+    add_documents([second], index_dir=index_dir, settings=settings, embedder=HashEmbedder())
+except Exception as err:
+    print(type(err).__name__, err)
+print(len(Index.load(index_dir).manifest.files), "files")
+"""
+
+
+@pytest.mark.parametrize("most", [2_000, 200_000])  # the chunks file, then the vectors (FAISS's own write error)
+def test_a_save_that_runs_out_of_room_says_so_in_one_line_and_leaves_the_index_as_it_was(tmp_path, most):
+    write_corpus(tmp_path / "first", {"a.txt": "Alpha is the first subject. It has facts."})
+    write_corpus(tmp_path / "second", {f"b{i}.txt": f"Beta {i} is a subject. " * 40 for i in range(40)})
+    index_dir = tmp_path / "index"
+    done = subprocess.run([sys.executable, "-c", FULL_DISK_CHILD, str(tmp_path / "first"), str(tmp_path / "second"), str(index_dir), str(most)],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.splitlines() == [f"IndexProblem {index_dir}: cannot save the index (File too large); it is unchanged", "1 files"], done.stderr
+    assert not list(index_dir.glob(".tmp-*"))
+
+
+def test_an_index_this_user_may_not_read_or_lock_says_so_not_to_rebuild(corpus, tmp_path, settings, embedder, monkeypatch):
+    """Permissions are the fix, not a rebuild (advised before, and it cannot write there either);
+    a lock's owner file that cannot be written is one line, not a raw errno (an audit)."""
+    index_dir = tmp_path / "index"
+    add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    live = (index_dir / "CURRENT").read_text("utf-8").split()[0]
+    read_text, read_bytes, write_text = Path.read_text, Path.read_bytes, Path.write_text
+
+    def denied(real, names):
+        def call(self, *args, **kwargs):
+            if self.name in names:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+        return call
+
+    for name in ("CURRENT", "manifest.json"):
+        monkeypatch.setattr(Path, "read_text", denied(read_text, {name}))
+        monkeypatch.setattr(Path, "read_bytes", denied(read_bytes, {name}))
+        with pytest.raises(IndexProblem) as info:
+            Index.load(index_dir)
+        where = index_dir / "CURRENT" if name == "CURRENT" else index_dir / live / name
+        assert str(info.value) == f"{where}: cannot be read (Permission denied); let this user read the index folder {index_dir} and what it holds"
+    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "write_text", denied(write_text, {".lock.owner"}))
+    with pytest.raises(IndexProblem, match=r"cannot write the lock's owner file .*\.lock\.owner \(Permission denied\)$"):
+        add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    assert add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder).unchanged  # the lock was let go
+
+
 def test_one_damaged_pdf_does_not_abort_a_rebuild(corpus, tmp_path, settings, embedder):
     pdf = make_pdf([["A page about lighthouses."]])
     (corpus / "damaged.pdf").write_bytes(pdf.replace(b"/FlateDecode", b"/FlateDecodX"))
@@ -1580,7 +1641,7 @@ def test_a_damaged_older_segment_is_reported_and_a_failed_append_leaves_the_inde
     import assistant.store.index as ix
 
     monkeypatch.setattr(ix.os, "replace", _fail_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexProblem, match=r"cannot save the index \(disk full\); it is unchanged$"):
         add_documents(more, index_dir=built, settings=settings, embedder=embedder)
     monkeypatch.undo()
     assert (built / CURRENT).read_text() == token

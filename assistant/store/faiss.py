@@ -13,6 +13,7 @@ everything into one segment instead (compaction)."""
 from __future__ import annotations
 
 import os
+import re
 
 from dataclasses import replace
 
@@ -71,6 +72,16 @@ class FaissStore:
 
     def commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
                chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """(See `Store.commit`.) A save that fails to write (a full disk, a file size limit,
+        permissions) is one line naming the index and the system's reason; the index is as it was,
+        since nothing is live before CURRENT moves."""
+        try:
+            self._commit(base, manifest, keep, chunks, vectors)
+        except (OSError, RuntimeError) as err:
+            raise IndexProblem(f"{self.name}: cannot save the index ({_write_failure(err)}); it is unchanged") from None
+
+    def _commit(self, base: Snapshot | None, manifest: Manifest, keep: set[str],
+                chunks: list[Chunk], vectors: np.ndarray) -> None:
         kept = [c for c in base.chunks if c.source in keep] if base is not None else []
         kept_keys = sentence_keys(kept)
         if self._appendable(base, kept, chunks, len(kept_keys) + len(vectors)):
@@ -106,3 +117,15 @@ class FaissStore:
             return False
         stored = base.stored_chunks() + len(chunks)
         return stored > 0 and 1 - (len(kept) + len(chunks)) / stored <= MAX_DROPPED_SHARE
+
+
+def _write_failure(err: Exception) -> str:
+    """Why a save failed, in a few words: the system's reason ("No space left on device", "File too
+    large"); FAISS's write error ends with it in brackets. Any other error is not a failed write:
+    it is raised as it is."""
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    found = re.search(r"write error in .*\(([^()]+)\)\s*$", str(err))
+    if found is None:
+        raise err
+    return found.group(1)

@@ -400,6 +400,8 @@ def read_current(root: Path) -> tuple[str, str]:
                                f"the index") from None
         rebuild = rebuild_command(root)
         raise IndexMissing(f"{root}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`") from None
+    except PermissionError as err:
+        raise _not_permitted(root / CURRENT, err, root) from None
     except (OSError, UnicodeDecodeError) as err:
         raise IndexCorrupt(f"{root / CURRENT}: unreadable ({err}); run `{rebuild_command(root)}`") from None
     parts = text.split()
@@ -464,7 +466,7 @@ def seed_default(root: Path) -> bool:
     Returns whether it copied."""
     from assistant.config import DEFAULT_INDEX_DIR, SHIPPED_INDEX_DIR
 
-    if (root / CURRENT).exists() or os.path.abspath(root) != os.path.abspath(DEFAULT_INDEX_DIR):
+    if os.path.abspath(root) != os.path.abspath(DEFAULT_INDEX_DIR) or os.path.exists(root / CURRENT):
         return False
     try:
         generation, _ = read_current(Path(SHIPPED_INDEX_DIR))
@@ -525,6 +527,8 @@ def _fsync_dir(path: Path) -> None:
 def _read(path: Path, root: Path) -> bytes:
     try:
         return path.read_bytes()
+    except PermissionError as err:
+        raise _not_permitted(path, err, root) from None
     except OSError as err:
         raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{rebuild_command(root)}`") from None
 
@@ -532,8 +536,16 @@ def _read(path: Path, root: Path) -> bytes:
 def _sha256_file_or_raise(path: Path, root: Path) -> str:
     try:
         return _sha256_file(path)
+    except PermissionError as err:
+        raise _not_permitted(path, err, root) from None
     except OSError as err:
         raise IndexCorrupt(f"{path}: missing or unreadable ({err.strerror}); run `{rebuild_command(root)}`") from None
+
+
+def _not_permitted(path: Path, err: OSError, root: Path) -> IndexProblem:
+    """An index file this user may not read: the index is whole, so the fix is access, not a
+    rebuild (which had been advised, and which cannot write there either)."""
+    return IndexProblem(f"{path}: cannot be read ({err.strerror}); let this user read the index folder {root} and what it holds")
 
 
 def _collect_garbage(root: Path, keep: set[str]) -> None:

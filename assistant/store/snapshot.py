@@ -289,7 +289,10 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
         raise IndexBusy(f"{index_dir}: index is locked by {_holder(owner)} (an indexing run); "
                         f"gave up after {timeout:g} s: wait for it to finish, or stop it") from None
     try:
-        owner.write_text(f"{os.getpid()}\n", "ascii")
+        try:
+            owner.write_text(f"{os.getpid()}\n", "ascii")
+        except OSError as err:  # (a lock file left in a folder made read-only since)
+            raise IndexProblem(f"{index_dir}: cannot write the lock's owner file {owner} ({err.strerror or err})") from None
         _held[os.path.abspath(path)] = threading.get_ident()
         yield
     finally:
