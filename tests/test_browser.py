@@ -262,3 +262,23 @@ def test_a_new_chat_offers_the_examples_again_and_answers_one_when_clicked(page)
     assert "Ken Hu" in answer.locator(".qa-text").inner_text()
     assert answer.locator("a.qa-marker").first.get_attribute("href") == "#cite-1-1"
     assert page.dialogs == [] and page.hosts <= {"127.0.0.1", "data", "blob"}
+
+
+def test_the_question_box_shows_its_focus_ring(page):
+    """The README promises a visible focus ring; Gradio's own rule had hidden it."""
+    page.locator("#question textarea").focus()
+    assert page.evaluate("getComputedStyle(document.querySelector('#question textarea')).outlineStyle") == "solid"
+
+
+def test_on_a_phone_the_documents_table_scrolls_sideways(page):
+    """At 375 px the table's right columns (folder, chunks, dates) had been out of reach."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    try:
+        open_tab(page, "Documents")
+        wrap = page.locator(".qa-table-wrap:has(table.qa-docs)")
+        wrap.wait_for()
+        assert wrap.evaluate("w => getComputedStyle(w).overflowX") == "auto"
+        assert wrap.evaluate("w => w.scrollWidth > w.clientWidth && w.getBoundingClientRect().right <= window.innerWidth + 1")
+    finally:
+        page.set_viewport_size({"width": 1200, "height": 1000})
+        open_tab(page, "Chat")

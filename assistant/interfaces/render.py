@@ -352,8 +352,8 @@ def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
         more = (f'<p class="qa-note">The {len(shown):,} most recently updated of {len(files):,} documents; '
                 f'<code>python -m assistant index info --json</code> lists them all.</p>')
     return (
-        more + '<table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
-        f'<th>added</th><th>updated</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        more + '<div class="qa-table-wrap"><table class="qa-docs"><thead><tr><th>document</th><th>folder</th><th>chunks</th>'
+        f'<th>added</th><th>updated</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'  # (scrolls on a phone)
     )
 
 
@@ -448,7 +448,7 @@ details.qa-source:target, details.qa-source.qa-flash { outline: 2px solid #f59e0
 .qa-refusal-text { font-weight: 700; color: #92400e; }
 .qa-refusal-text::before { content: "⚠ "; }
 .qa-pending { opacity: .7; font-style: italic; }
-.qa-result { white-space: pre-line; }
+.qa-result, .qa-error { white-space: pre-line; overflow-wrap: anywhere; }  /* a long file name wraps (it had been cut off on a phone) */
 .qa-error { color: #b91c1c; font-weight: 600; }
 .qa-cursor { opacity: .6; }
 table.qa-docs { width: 100%; border-collapse: collapse; }
@@ -458,7 +458,7 @@ table.qa-docs td.qa-num { text-align: right; }
 /* read by a screen reader, not shown ("You asked:", "Answer:") */
 .qa-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
   user-select: none; }  /* nor copied with the answer */
-#question textarea:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+#question textarea:focus-visible { outline: 2px solid #2563eb !important; outline-offset: 2px; }  /* (Gradio's own rule had won) */
 /* the dark theme: every text at 4.5:1 or more on its background */
 .dark .qa-refusal-text { color: #fbbf24; }
 .dark .qa-file { color: #d1d5db; }
