@@ -130,7 +130,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         files = service.files()
         # the documents the table draws (one choice per document had sent 3.8 MB for 32,000); any
         # other indexed source can be typed in (allow_custom_value)
-        choices = [(f"{Path(f.source).name} ({f.source})", f.source) for f in render.shown_documents(files)]
+        choices = render.removal_choices(files, PROJECT_DIR)
         return render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices, value=None), service.status_line()
 
     def tick():

@@ -825,6 +825,14 @@ def test_a_missing_index_with_an_empty_corpus_says_so(app_module, tmp_path):
     assert svc.add_files([(str(new), "penguins.txt")]) == ["Added: penguins.txt (1 passage)"]
     assert svc.problem is None and svc.status_line() == "**Index:** 1 document, 1 passage indexed; ready."
     assert not svc.ask("What do penguins eat?").abstained
+    # and once the last one is removed, there are none again (it had said "0 documents … ready",
+    # and a question "The documents don't say.")
+    assert svc.remove(str(tmp_path / "empty" / "penguins.txt")).startswith("Removed penguins.txt")
+    assert svc.status_line() == "**Index:** No documents indexed yet; add some in the Documents tab."
+    with pytest.raises(IndexMissing, match="^No documents indexed yet: add some in the Documents tab.$"):
+        svc.ask("What do penguins eat?")
+    assert svc.add_files([(str(new), "penguins.txt")]) == ["Added: penguins.txt (1 passage)"]
+    assert not svc.ask("What do penguins eat?").abstained
 
 
 def test_a_start_up_rebuild_that_fails_says_why_not_that_there_are_no_documents(app_module, tmp_path):

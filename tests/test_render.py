@@ -356,3 +356,12 @@ def test_the_chat_s_text_colours_reach_4_5_to_1(rule, background):
     css = render.CSS[render.CSS.index(rule):]
     colour = re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", css[: css.index("}")]).group(1)
     assert _contrast(colour, background) >= 4.5, (rule, colour)
+
+
+def test_the_removal_list_names_each_document_with_its_folder_as_the_table_shows_it(tmp_path):
+    # the list had shown the server's full path beside the table's project-relative folder
+    files = [FileEntry(str(tmp_path / "var" / "documents" / "bakery.md"), "0" * 64, 1, "", ""),
+             FileEntry("/elsewhere/notes.txt", "0" * 64, 1, "", "")]
+    assert render.removal_choices(files, tmp_path) == [
+        ("bakery.md (var/documents)", str(tmp_path / "var" / "documents" / "bakery.md")),
+        ("notes.txt (/elsewhere)", "/elsewhere/notes.txt")]

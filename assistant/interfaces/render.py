@@ -357,6 +357,13 @@ def documents_html(files: Sequence, base: str | PurePath = ".") -> str:
     )
 
 
+def removal_choices(files: Sequence, base: str | PurePath) -> list[tuple[str, str]]:
+    """The "Remove a document" list: (label, source) for each document the table draws, labelled
+    with its name and its folder as the table shows it (the full path on the server had been shown
+    beside the table's project-relative folder)."""
+    return [(f"{PurePath(f.source).name} ({folder_of(f.source, base)})", f.source) for f in shown_documents(files)]
+
+
 def shown_documents(files: Sequence) -> Sequence:
     """The documents the tab draws and offers for removal: all of them, or beyond
     `DOCUMENTS_SHOWN` the most recently updated ones."""

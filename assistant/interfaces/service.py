@@ -137,6 +137,8 @@ class Service:
         from assistant.store.snapshot import IndexMissing
 
         self.wait()
+        if self.problem and self.problem.startswith(NO_DOCUMENTS_PREFIX):  # (every document removed: it had said "The documents don't say.")
+            raise IndexMissing(NO_DOCUMENTS)
         try:
             return self.assistant.ask(question, list(history) or None, on_token=on_token)
         except IndexMissing:  # a browser user adds documents in the Documents tab, not with a command
@@ -204,10 +206,14 @@ class Service:
 
     def _changed(self) -> None:
         """After an upload or removal: an index that was empty at start and now holds documents
-        is ready (its "no documents" problem is over)."""
+        is ready (its "no documents" problem is over); one whose last document was removed has
+        none (the status had gone on saying "0 documents … ready")."""
         if self.problem and self.problem.startswith(NO_DOCUMENTS_PREFIX) and self.files():
             self.problem = None
             self.status = "ready"
+        elif self.problem is None and self.ready.is_set() and not self.files():
+            self.problem = NO_DOCUMENTS
+            self.status = NO_DOCUMENTS
 
 
 NO_DOCUMENTS_PREFIX = "No documents indexed"
