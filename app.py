@@ -196,6 +196,8 @@ def build(service: Service | None = None) -> gr.Blocks:
 
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]
+        # the status follows an upload at once (the timer had still been at its idle 10 s: "ready" for seconds)
+        uploader.upload(lambda: gr.Timer(1.0, active=True), None, timer, api_visibility="private", queue=False)
         uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents",
                         show_progress_on=[upload_result], **writer).then(  # one progress bar, not one over every output
             None, None, None, js=render.FOCUS_UPLOAD_RESULT, queue=False, api_visibility="private")

@@ -282,3 +282,19 @@ def test_on_a_phone_the_documents_table_scrolls_sideways(page):
     finally:
         page.set_viewport_size({"width": 1200, "height": 1000})
         open_tab(page, "Chat")
+
+
+def test_the_status_says_an_upload_is_being_indexed_while_it_is(page, server, tmp_path):
+    """The status had said "ready" for up to 10 s after an upload began (the timer's idle pace)."""
+    path = tmp_path / "almanac.txt"
+    path.write_text("Almanac\n\n" + "".join(f"Station {i} recorded {i % 37} millimetres of rain on day {i}. " for i in range(3000)))
+    page.wait_for_timeout(1500)  # the timer back at its idle pace
+    open_tab(page, "Documents")
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.wait_for_function("document.querySelector('#status').innerText.includes('indexing an upload')", timeout=2_500)
+    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('almanac.txt')", timeout=120_000)
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="almanac.txt").click()
+    page.locator("#remove").click()
+    page.wait_for_function("document.querySelector('#remove-result').innerText.includes('Removed almanac.txt')")
+    open_tab(page, "Chat")
