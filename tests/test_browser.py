@@ -131,6 +131,12 @@ def test_clicking_the_marker_or_the_source_shows_the_passage(page):
     passage.wait_for(state="visible")
 
 
+def test_no_message_is_named_by_its_html(page):
+    """Gradio names each message "bot's message: " + its content, here HTML: a screen reader heard the markup."""
+    named = page.evaluate("Array.from(document.querySelectorAll('#chatbot [aria-label]')).map(e => e.getAttribute('aria-label'))")
+    assert not [name[:60] for name in named if "<" in name]
+
+
 def test_a_screen_reader_hears_the_question_box_s_name_and_the_status_lines(page):
     # the box had been named "Textbox Ask" and the status lines were never announced
     assert page.get_by_role("textbox", name="Your question").count() == 1

@@ -491,8 +491,10 @@ document.addEventListener("click", function (event) {
   if (summary) summary.focus({preventScroll: true});  // a keyboard user lands on the source, not back on the marker
   target.classList.remove("qa-flash"); void target.offsetWidth; target.classList.add("qa-flash");
 }, true);
-// what the index, an upload or a removal reports is announced when it changes
+// what the index, an upload or a removal reports is announced when it changes; a message is read by
+// its text (Gradio names each "bot's message: " + its content, here HTML, which a screen reader read out)
 new MutationObserver(function () {
+  document.querySelectorAll('#chatbot [aria-label*="message: <"]').forEach(function (el) { el.removeAttribute("aria-label"); });
   ["status", "upload-result", "remove-result"].forEach(function (id) {
     var box = document.getElementById(id);
     if (box && !box.hasAttribute("aria-live")) {
