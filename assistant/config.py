@@ -29,7 +29,7 @@ for _name, _value in (
 ENV_PREFIX = "ASSISTANT_"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".xlsx", ".xlsm", ".csv", ".tsv", ".eml")
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".docx", ".pptx", ".xlsx", ".xlsm", ".csv", ".tsv")  # whose text, as loaded, is Markdown ("# " lines are headings)
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".docx", ".pptx", ".xlsx", ".xlsm", ".csv", ".tsv")  # whose text, as loaded, is Markdown ("# " lines are headings)
 MIB = 1 << 20  # the one unit of file sizes: what browsers and Gradio show as MiB / MB
 # What the project ships (tracked by git, never written by the product) and where the product
 # writes by default (var/, ignored by git): the default index starts as a copy of the shipped one.

@@ -174,7 +174,7 @@ def test_html_keeps_visible_text_only(tmp_path):
     assert "Caf\u00e9 \u201cquoted\u201d" in text
     assert "Page Title" not in text and document.title == "Page Title"  # the tab's title, once, as the title
     lines = text.split("\n")
-    assert "one" in lines and "two" in lines  # block elements become line breaks
+    assert "- one" in lines and "- two" in lines  # block elements become line breaks; a list's items, Markdown's
     assert text == text.strip()
 
 
@@ -187,7 +187,7 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
 <p>The first trams will run in early 2029.</p></article>
 <aside><h2>Most read</h2><ul><li>The tram will open in 2027, says minister</li></ul></aside></main>
 <footer><p>Subscribers pay 9.99 euros a month.</p></footer></body></html>"""
-    assert html_visible_text(page) == "Council approves tram line\n\nThe first trams will run in early 2029."
+    assert html_visible_text(page) == "# Council approves tram line\n\nThe first trams will run in early 2029."
     no_article = page.replace("<article>", "<div>").replace("</article>", "</div>")
     text = html_visible_text(no_article)  # <main> then, without its <aside>
     assert "early 2029" in text and "Most read" not in text and "cookies" not in text and "9.99" not in text
@@ -205,9 +205,9 @@ def test_html_reads_a_page_s_article_without_its_menus_banners_sidebars_and_foot
     # a <main> that a template holds does not end the visible one
     more = post.replace("<section>", "</main><section>").replace("</section></main>", "</section>")
     assert "Cut each cane" in html_visible_text(more) and "Thanks!" not in html_visible_text(more)
-    assert html_visible_text("<main id=app></main><div><h1>Hours</h1><p>We open at 9.</p></div>") == "Hours\n\nWe open at 9."
+    assert html_visible_text("<main id=app></main><div><h1>Hours</h1><p>We open at 9.</p></div>") == "# Hours\n\nWe open at 9."
     held = "<header>Banner</header><main><h1>Hours</h1><template><main>{{slot}}</main></template><p>We open at 9 and close at 5.</p></main>"
-    assert html_visible_text(held) == "Hours\n\nWe open at 9 and close at 5."
+    assert html_visible_text(held) == "# Hours\n\nWe open at 9 and close at 5."
 
 
 def test_html_source_line_breaks_read_as_spaces_and_tables_as_rows():
@@ -738,7 +738,7 @@ def test_an_html_term_and_its_definition_read_as_one_line():
     # "Heeling" alone had been quoted as the answer to "What is heeling?"
     page = ("<main><h1>Sailing terms</h1><dl>\n<dt>Jib</dt>\n<dd>A triangular sail.</dd>\n"
             "<dt>Boom</dt><dd>The pole along the sail.</dd><dd>A sudden noise.</dd></dl></main>")
-    assert html_visible_text(page) == "Sailing terms\n\nJib: A triangular sail.\n\nBoom: The pole along the sail.\n\nA sudden noise."
+    assert html_visible_text(page) == "# Sailing terms\n\nJib: A triangular sail.\n\nBoom: The pole along the sail.\n\nA sudden noise."
 
 
 def test_a_pdf_page_of_more_drawing_instructions_than_the_most_is_refused_before_its_text_is_read(tmp_path):
@@ -1229,10 +1229,10 @@ def test_a_cookie_or_consent_banner_is_no_part_of_a_page_s_text():
             '<div class="gdpr-consent-container"><p>Manage your privacy choices.</p></div>'
             '<aside id="onetrust-consent-sdk"><p>Accept all</p></aside></body></html>')
     text, _ = html_text_and_title(page)
-    assert text == ("Solar panels\n\nSolar panels turn sunlight into electricity.\n\nConsent is given in writing.\n\n"
+    assert text == ("# Solar panels\n\nSolar panels turn sunlight into electricity.\n\nConsent is given in writing.\n\n"
                     "Bake the cookies for ten minutes.")
     notice = '<html><body><main class="privacy-notice"><h1>Privacy notice</h1><p>We collect your email address.</p></main></body></html>'
-    assert html_text_and_title(notice)[0] == "Privacy notice\n\nWe collect your email address."  # the page itself is text
+    assert html_text_and_title(notice)[0] == "# Privacy notice\n\nWe collect your email address."  # the page itself is text
 
 
 def test_a_word_document_s_list_numbers_follow_its_level_text():
@@ -1256,3 +1256,19 @@ def test_a_word_document_s_list_numbers_follow_its_level_text():
     text, _ = word.docx_text(buffer.getvalue())
     assert text == ("Article 1 Delivery\n  1.1. Acme delivers by May.\n  1.2. Late delivery costs 2% a week.\n"
                     "    (a) unless the port is closed;\nArticle 2 Payment\n  2.1. Bolt pays in 30 days.\n")
+
+
+def test_an_html_list_reads_as_a_markdown_list_one_item_a_line_numbered_as_shown(tmp_path):
+    # each item had been a paragraph of its own without its number ("Discuss the request …"),
+    # so a list was not read as one and an answer of several items ran them together on one line
+    page = tmp_path / "policy.html"
+    page.write_text(
+        "<p>The company provides:</p>\n<ul>\n  <li>a laptop;</li>\n  <li>one monitor;</li>\n</ul>\n"
+        "<ol><li>Ask your manager.</li><li>Fill in the form.\n<ul><li>attach the approval</li></ul></li>"
+        "<li>Wait for HR. It answers within five days.</li></ol>\n"
+        '<ol start="7"><li>Seven</li><li value="10">Ten</li><li>Eleven</li></ol>'
+        '<ol reversed start="3"><li>Three</li><li>Two</li></ol><p>After the lists.</p>', encoding="utf-8")
+    assert load(page).text == (
+        "The company provides:\n\n- a laptop;\n- one monitor;\n\n"
+        "1. Ask your manager.\n2. Fill in the form.\n- attach the approval\n3. Wait for HR. It answers within five days.\n\n"
+        "7. Seven\n10. Ten\n11. Eleven\n\n3. Three\n2. Two\n\nAfter the lists.")

@@ -297,6 +297,18 @@ def test_a_markdown_heading_underlined_with_dashes_is_no_candidate_and_parts_sec
     assert [c.quote for c in extractive.compose([[best, other]], 3)[1]] == [best.text]
 
 
+def test_a_web_page_s_headings_are_no_candidates_as_a_markdown_file_s(one_document, tmp_path):
+    # a web page is read as Markdown (its <h2> "## 4. How to request remote work"): its heading had been the answer
+    from assistant.ingest.documents import load
+
+    page = tmp_path / "policy.html"
+    page.write_text("<h2>4. How to request remote work</h2><ol><li>Ask your manager.</li><li>Fill in the form.</li></ol>")
+    text = load(page).text
+    assert text.startswith("## 4. How to request remote work\n\n1. Ask your manager.\n2. Fill in the form.")
+    texts = _candidate_texts(one_document(text, 1200, "policy.html"), "How do I request remote work?")
+    assert not [t for t in texts if "How to request" in t] and any("Ask your manager." in t for t in texts)
+
+
 def test_a_question_beside_the_answer_does_not_join_it(one_document):
     # an FAQ's next question, "**Which payment methods do you accept?**", had joined the refund answer
     text = ("**Do you offer refunds?**\nAnnual plans can be refunded within 30 days.\n**Which payment methods do you accept?**\n"

@@ -88,6 +88,12 @@ def test_markdown_headings_and_list_items_are_separate():
     ]
 
 
+def test_a_numbered_heading_is_one_sentence_its_number_no_sentence_of_its_own():
+    # "## 4." had been cut off as a sentence, and "How to apply" stood as one, no heading, and was quoted
+    assert sentences("## 4. How to apply\n\n1. Ask your manager.\n### 4.2. Forms\nFill them in.") == [
+        "## 4. How to apply", "1. Ask your manager.", "### 4.2. Forms", "Fill them in."]
+
+
 def test_wrapped_line_stays_one_sentence():
     text = "This is a long sentence that wraps over the end of a line\nonto the next line and ends here. Next one."
     assert sentences(text) == [

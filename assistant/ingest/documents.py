@@ -307,6 +307,7 @@ _BLOCK = {
     "footer", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
     "title", "main", "figure", "figcaption", "dt", "dd", "hr", "caption",
 }
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _CELLS = {"td", "th"}  # a table row reads as one line, "| a | b |" (each cell had been a paragraph)
 _PREFORMATTED = {"pre", "textarea", "listing", "plaintext"}  # where the source's line breaks show
 # Where the page says its content is: <main> (without its asides), else its one <article>; the
@@ -368,6 +369,7 @@ class _VisibleText(HTMLParser):
         self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
         self.copies_left = SPAN_COPIES_MOST  # cells that spanning cells may still fill
+        self.lists: list[tuple[int, str, list[int]]] = []  # open lists, innermost last: (where in `open`, tag, [last number, step])
 
     def handle_starttag(self, tag, attrs):
         if self.unshown is not None:
@@ -382,6 +384,8 @@ class _VisibleText(HTMLParser):
         if tag not in _OPEN_ENDED:
             self.open.append(tag)
             self.open_count[tag] = self.open_count.get(tag, 0) + 1
+            if tag in ("ul", "ol", "menu"):
+                self._open_list(tag, attrs)
         if tag == "title" and not self.hidden:  # not an SVG's <title> (a tooltip)
             self.in_title = True
         elif tag in _INVISIBLE:
@@ -443,8 +447,45 @@ class _VisibleText(HTMLParser):
                 # a cell of headings, lists or more than one paragraph lays out a page
                 table["layout"] |= table["paragraphs"] > 1 or tag not in ("p", "div", "br")
                 self._emit(_IN_CELL_BREAK)
+            elif tag == "li" and not self.hidden:
+                self._line_break()  # (items of one list: one paragraph, a line each)
+                self._emit(self._item_mark(attrs))
+            elif tag in _HEADINGS and not self.hidden:
+                # a heading as Markdown writes it, "## 4. How to request", so it is read as one: never
+                # an answer, never an item of the list after it (it had been quoted as the answer)
+                self._emit("\n" + "#" * int(tag[1]) + " ")
             else:
                 self._emit("\n")
+
+    def _line_break(self) -> None:
+        """A line break, unless the text written so far already ends its line (space after it aside)."""
+        for text, *_ in reversed(self.parts[-8:]):
+            text = text.rstrip(" \t\r\f\v")
+            if text.endswith("\n"):
+                return
+            if text:
+                break
+        self._emit("\n")
+
+    def _item_mark(self, attrs) -> str:
+        """How a list item starts, as Markdown writes it: "- " in a <ul>, "3. " in an <ol> (its
+        `start`, an item's `value`, counted on; `reversed` with a `start` counting down). A list
+        item had been a paragraph of its own, without its number ("Discuss the request with your
+        manager."), so a list was not read as one."""
+        if not self.lists or self.lists[-1][1] != "ol":
+            return "- "
+        counter = self.lists[-1][2]
+        value = dict(attrs).get("value") or ""
+        counter[0] = int(value) if re.fullmatch(r"\s*-?\d{1,9}\s*", value) else counter[0] + counter[1]
+        return f"{counter[0]}. "
+
+    def _open_list(self, tag, attrs) -> None:
+        """A <ul>, <ol> or <menu> just opened (the last element of `open`): its items' numbering."""
+        named = dict(attrs)
+        step = -1 if "reversed" in named and re.fullmatch(r"\s*-?\d{1,9}\s*", named.get("start") or "") else 1
+        start = named.get("start") or ""
+        first = int(start) if re.fullmatch(r"\s*-?\d{1,9}\s*", start) else 1
+        self.lists.append((len(self.open) - 1, tag, [first - step, step]))
 
     def handle_startendtag(self, tag, attrs):  # <br/>, <img .../>: nothing to hide inside
         if self.unshown is None:
@@ -471,6 +512,8 @@ class _VisibleText(HTMLParser):
             while (closed := self.open.pop()) != tag:
                 self.open_count[closed] -= 1
             self.open_count[tag] -= 1
+            while self.lists and self.lists[-1][0] >= len(self.open):  # the lists closed with it
+                self.lists.pop()
         if tag == "title":
             self.in_title = False
         elif tag in _INVISIBLE and self.hidden:
@@ -491,7 +534,12 @@ class _VisibleText(HTMLParser):
             self._close_table()
             self._emit("\n")
         elif tag in _BLOCK:
-            self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
+            if self.tables and self.tables[-1]["cell"]:
+                self._emit(_IN_CELL_BREAK)
+            elif tag == "li" or tag in ("ul", "ol") and self.lists:  # an item, or a list inside one: the list goes on
+                self._line_break()
+            else:
+                self._emit("\n")
             if tag == "dt" and not self.hidden:
                 self.term_end = len(self.parts) - 1
         if tag in self.counted and self.counted[tag]:

@@ -245,13 +245,15 @@ def _sentences(text: str, start: int, end: int):
         yield span
 
 
-_LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3}){0,3}")  # "3", "3.1", "4.2.1": a list item's or a clause's number
+# "3", "3.1", "4.2.1": a list item's or a clause's number; a Markdown heading's too ("## 4. Setup")
+_LIST_NUMBER = re.compile(r"(?:#{1,6}[ \t]+)?\d{1,3}(?:\.\d{1,3}){0,3}")
 
 
 def _is_list_number(text: str, first: int, dot: int) -> bool:
     """Whether the sentence so far, from its first character `first` to the dot, is a list or
-    clause number ("1. Budget", "3.1. The Tenant shall …")."""
-    return 0 < dot - first <= 15 and bool(_LIST_NUMBER.fullmatch(text, first, dot))
+    clause number ("1. Budget", "3.1. The Tenant shall …"), or a numbered heading's ("## 4. How
+    to apply": split there, "How to apply" had stood as a sentence, not a heading, and been quoted)."""
+    return 0 < dot - first <= 22 and bool(_LIST_NUMBER.fullmatch(text, first, dot))
 
 
 def _held_in_brackets(text: str, at: int, end: int, opened: dict[str, int]) -> bool:
