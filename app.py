@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import queue
 import sys
 import threading
@@ -337,6 +338,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="serve beyond this machine without a login (anyone who can reach the port "
                         "can upload and delete documents)")
     args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+
+    def named(flag: str, variable: str) -> str:
+        """Where a value came from, as the user gave it: the flag, else the environment variable."""
+        return flag if any(a == flag or a.startswith(flag + "=") for a in given) or variable not in os.environ else variable
+
     if not 1 <= args.port <= 65535:
         parser.error(f"--port {args.port}: expected a port from 1 to 65535")
     try:
@@ -353,12 +360,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")
         if not (user and sep and password) or "\n" in args.auth:
-            parser.error("--auth: expected USER:PASSWORD")
+            where = f"--auth-file {args.auth_file}" if args.auth_file is not None else named("--auth", "ASSISTANT_AUTH")
+            parser.error(f"{where}: expected USER:PASSWORD")
         args.auth = (user, password)
+    host = named("--host", "ASSISTANT_HOST")
+    host = f"{host} {args.host}" if host.startswith("--") else f"{host}={args.host}"
     if not HOST.fullmatch(args.host):  # before the login rule, which would ask a login for a typo
-        parser.error(f"--host {args.host}: not a host name or IP address")
+        parser.error(f"{host}: not a host name or IP address")
     if args.auth is None and not args.no_auth and not is_loopback(args.host):
-        parser.error(f"--host {args.host}: serving beyond this machine needs a login (--auth-file PATH or "
+        parser.error(f"{host}: serving beyond this machine needs a login (--auth-file PATH or "
                      "ASSISTANT_AUTH=USER:PASSWORD), or --no-auth to serve without one")
     return args
 

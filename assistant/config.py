@@ -179,6 +179,12 @@ class Settings:
                 shown = "(hidden)" if secret else repr(without_login(value, "(hidden)@") if isinstance(value, str) else value)
                 raise ValueError(f"{named(name)}={shown}: expected {expected}")
         if self.chunk_overlap >= self.chunk_size:
+            default = self.__dataclass_fields__["chunk_overlap"].default
+            if self.chunk_overlap == default and self.chunk_size != self.__dataclass_fields__["chunk_size"].default:
+                # the size was set below the default overlap: the setting given is named, not the one left alone
+                other = f"{ENV_PREFIX}CHUNK_OVERLAP" if "chunk_size" in _FROM_ENV.get() else "chunk_overlap"
+                raise ValueError(f"{named('chunk_size')}={self.chunk_size}: expected more than the chunk overlap "
+                                 f"({self.chunk_overlap}, its default; set {other} lower too)")
             raise ValueError(f"{named('chunk_overlap')}={self.chunk_overlap}: expected less than the chunk size ({self.chunk_size})")
 
     @classmethod

@@ -466,6 +466,11 @@ def test_binding_beyond_this_machine_without_a_login_is_refused(app_module, monk
     with pytest.raises(SystemExit):  # a typo is a bad host, not a call for a login
         app_module.parse_args(["--host", "not a host"])
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith("--host not a host: not a host name or IP address")
+    # a host from the environment is named as the variable set (it had named --host, never given)
+    monkeypatch.setenv("ASSISTANT_HOST", "0.0.0.0")
+    with pytest.raises(SystemExit):
+        app_module.parse_args([])
+    assert capsys.readouterr().err.strip().splitlines()[-1].split("error: ", 1)[1].startswith("ASSISTANT_HOST=0.0.0.0: serving beyond this machine")
 
 
 def test_a_port_whose_last_connections_are_still_closing_can_be_served_again(app_module):
@@ -491,6 +496,10 @@ def test_the_login_can_come_from_a_file(app_module, monkeypatch, tmp_path, capsy
     with pytest.raises(SystemExit):
         app_module.parse_args(["--auth-file", str(tmp_path / "missing")])
     assert "--auth-file" in capsys.readouterr().err
+    login.write_text("nocolon\n")  # the file named, not --auth (never given)
+    with pytest.raises(SystemExit):
+        app_module.parse_args(["--auth-file", str(login)])
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"--auth-file {login}: expected USER:PASSWORD")
 
 
 def test_building_the_ui_writes_no_stub_beside_the_app_and_uploads_keep_their_names(app_module):

@@ -29,6 +29,8 @@ def test_an_unknown_variable_is_refused_with_the_closest_name(monkeypatch):
     ("ASSISTANT_ABSTAIN_THRESHOLD", "-0.1", "a probability from 0 to 1"),
     ("ASSISTANT_PORT", "70000", "a port from 1 to 65535"),
     ("ASSISTANT_CHUNK_OVERLAP", "5000", "less than the chunk size"),
+    # a size below the default overlap names the size, the variable set (it had named the overlap, never set)
+    ("ASSISTANT_CHUNK_SIZE", "100", "more than the chunk overlap (200, its default; set ASSISTANT_CHUNK_OVERLAP lower too)"),
     ("ASSISTANT_MAX_FILE_MB", "0", "a positive size in MiB"),
     ("ASSISTANT_CHUNK_SIZE", "big", "expected a whole number"),
     ("ASSISTANT_LLM_TIMEOUT", "inf", "expected a finite number"),  # "inf" overflowed the clock downstream

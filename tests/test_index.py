@@ -1861,6 +1861,8 @@ def test_the_cli_takes_index_after_the_command_too_and_refuses_an_empty_one(corp
     capsys.readouterr()
     assert cli.main(["search", "apples", "--index", str(store), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["source"] == str(corpus / "apples.txt")
+    assert cli.main(["index", "--index", str(store), "info", "--json"]) == 0  # between "index" and its verb too
+    assert [f["source"] for f in json.loads(capsys.readouterr().out)["files"]] == [str(corpus / "apples.txt")]
     assert cli.main(["--index", "", "index", "info"]) == 2
     assert capsys.readouterr().err.strip() == "python -m assistant: --index: empty; give a folder path or a milvus:// address"
 

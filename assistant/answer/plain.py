@@ -36,9 +36,9 @@ def plain_question(question: str) -> str:
 
     plain = _links_as_text(question)
     if HTML_TAG.search(plain):
-        plain = " ".join(html_visible_text(plain).split()) or plain
+        plain = " ".join(html_visible_text(plain, marks=False).split()) or plain
     if _MARKDOWN.search(plain):
-        rendered = " ".join(html_visible_text(_markdown().render(plain)).split())
+        rendered = " ".join(html_visible_text(_markdown().render(plain), marks=False).split())
         if rendered and _WORDS.findall(rendered) == _WORDS.findall(plain):
             plain = rendered
     plain = without_social(plain.strip())

@@ -370,6 +370,7 @@ class _VisibleText(HTMLParser):
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
         self.copies_left = SPAN_COPIES_MOST  # cells that spanning cells may still fill
         self.lists: list[tuple[int, str, list[int]]] = []  # open lists, innermost last: (where in `open`, tag, [last number, step])
+        self.marks = True  # headings and list items marked as Markdown marks them (`html_text_and_title`)
 
     def handle_starttag(self, tag, attrs):
         if self.unshown is not None:
@@ -447,10 +448,10 @@ class _VisibleText(HTMLParser):
                 # a cell of headings, lists or more than one paragraph lays out a page
                 table["layout"] |= table["paragraphs"] > 1 or tag not in ("p", "div", "br")
                 self._emit(_IN_CELL_BREAK)
-            elif tag == "li" and not self.hidden:
+            elif tag == "li" and not self.hidden and self.marks:
                 self._line_break()  # (items of one list: one paragraph, a line each)
                 self._emit(self._item_mark(attrs))
-            elif tag in _HEADINGS and not self.hidden:
+            elif tag in _HEADINGS and not self.hidden and self.marks:
                 # a heading as Markdown writes it, "## 4. How to request", so it is read as one: never
                 # an answer, never an item of the list after it (it had been quoted as the answer)
                 self._emit("\n" + "#" * int(tag[1]) + " ")
@@ -536,7 +537,7 @@ class _VisibleText(HTMLParser):
         elif tag in _BLOCK:
             if self.tables and self.tables[-1]["cell"]:
                 self._emit(_IN_CELL_BREAK)
-            elif tag == "li" or tag in ("ul", "ol") and self.lists:  # an item, or a list inside one: the list goes on
+            elif self.marks and (tag == "li" or tag in ("ul", "ol") and self.lists):  # an item, or a list inside one: the list goes on
                 self._line_break()
             else:
                 self._emit("\n")
@@ -770,10 +771,12 @@ def _unshown(attrs) -> bool:
     return False
 
 
-def html_text_and_title(markup: str) -> tuple[str, str]:
+def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
     """The text a browser would show in the page (tags, scripts and styles dropped, whitespace
-    tidied) and the `<title>` it would show on the tab."""
+    tidied) and the `<title>` it would show on the tab. `marks`: headings and list items marked
+    as Markdown marks them ("## ", "- ", "3. "); without, their words alone (a question's)."""
     parser = _VisibleText()
+    parser.marks = marks
     parser.keep_spaces = not any(c in markup for c in _KEPT_SPACE.values())  # (a page holding the stand-ins itself: tidied as before)
     # Past the last ">", no tag can close: the parser shows each "<" there as text, but finds that
     # out by reading to the end from every one of them (minutes for some thousands of unclosed
@@ -797,9 +800,9 @@ _KEPT_SPACE = {ord(" "): "\ue000", ord("\t"): "\ue001", ord("\u00a0"): "\ue002"}
 _SPACE_BACK = {ord(stand_in): chr(space) for space, stand_in in _KEPT_SPACE.items()}
 
 
-def html_visible_text(markup: str) -> str:
+def html_visible_text(markup: str, marks: bool = True) -> str:
     """The text of `html_text_and_title`."""
-    return html_text_and_title(markup)[0]
+    return html_text_and_title(markup, marks)[0]
 
 
 # --- PDF ----------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         verb.add_argument("--json", action="store_true", help="print the report as JSON")
     info = verbs.add_parser("info", help="what the index holds")
     info.add_argument("--json", action="store_true")
-    for command in (ask, search, add, rebuild, remove, info):  # also after the command, where people put it
+    for command in (ask, search, index, add, rebuild, remove, info):  # also after the command (or "index"), where people put it
         command.add_argument("--index", "--index-dir", dest="index_dir", default=argparse.SUPPRESS, help=store_help)
     return parser
 
