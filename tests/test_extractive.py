@@ -309,6 +309,21 @@ def test_a_web_page_s_headings_are_no_candidates_as_a_markdown_file_s(one_docume
     assert not [t for t in texts if "How to request" in t] and any("Ask your manager." in t for t in texts)
 
 
+def test_a_list_item_s_second_sentence_stays_on_its_line(one_document):
+    # "5. Press rinse." then "The program ends …" had been put on a line of its own, read as a step of its own
+    text = "Descaling:\n\n4. Fill the tank.\n5. Press the rinse button. The program ends when the light goes out.\n\nDone."
+    best = _chosen(one_document, text, "5. Press the rinse button.")
+    start = text.index("The program ends")
+    after = replace(best, start=start, end=start + len("The program ends when the light goes out."),
+                    text="The program ends when the light goes out.", score=0.85)
+    answer, citations = extractive.compose([[best, after]], 3)
+    assert answer == "5. Press the rinse button. [1] The program ends when the light goes out. [1]"
+    step = text.index("4. Fill")
+    before = replace(best, start=step, end=step + len("4. Fill the tank."), text="4. Fill the tank.", score=0.85)
+    assert extractive.compose([[best, before]], 3)[0] == (  # items a line each; the item's sentences on its line
+        "4. Fill the tank. [1]\n5. Press the rinse button. [1] The program ends when the light goes out. [1]")
+
+
 def test_a_question_beside_the_answer_does_not_join_it(one_document):
     # an FAQ's next question, "**Which payment methods do you accept?**", had joined the refund answer
     text = ("**Do you offer refunds?**\nAnnual plans can be refunded within 30 days.\n**Which payment methods do you accept?**\n"

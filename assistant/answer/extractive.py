@@ -361,16 +361,33 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
         Citation(n=numbers.setdefault(c.hit.chunk_id, len(numbers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
         for c in chosen
     )
-    return joined([(c.quote, c.n) for c in citations]), citations
+    return cited_text(citations), citations
 
 
-def joined(quotes: list[tuple[str, int]]) -> str:
+def cited_text(citations) -> str:
+    """The answer text of `citations` (`joined`), a sentence that goes on the line of the quote
+    before it in their passage (a list item's second sentence) staying on that line: it had been
+    put on a line of its own, and read as a step of its own."""
+    together = [i > 0 and _same_line(citations[i - 1], c) for i, c in enumerate(citations)]
+    return joined([(c.quote, c.n) for c in citations], together)
+
+
+def _same_line(before, after) -> bool:
+    """Whether citation `after` follows `before` on the same line of the same passage."""
+    if before.hit.chunk_id != after.hit.chunk_id or not before.quote_end <= after.quote_start:
+        return False
+    return not LINE_BREAK.search(before.hit.text, before.quote_end - before.hit.start, after.quote_start - before.hit.start)
+
+
+def joined(quotes: list[tuple[str, int]], together: list[bool] | None = None) -> str:
     """Quotes, each with its marker, as one text: apart by a space, or on a line of its own where
-    the quote or the one before is a list item, a table row or a code block."""
+    the quote or the one before is a list item, a table row or a code block, unless `together`
+    says it goes on the line of the one before."""
     text = ""
     for i, (quote, n) in enumerate(quotes):
         if i:
-            text += "\n" if _own_line(quote) or _own_line(quotes[i - 1][0]) else " "
+            own = (_own_line(quote) or _own_line(quotes[i - 1][0])) and not (together and together[i])
+            text += "\n" if own else " "
         text += f"{quote} {MARKER.format(n=n)}"
     return text
 

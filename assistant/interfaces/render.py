@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Iterable, Sequence
 
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
-from assistant.answer.extractive import joined
+from assistant.answer.extractive import cited_text
 from assistant.ingest.chunking import page_name
 from assistant.ingest.sentences import SEPARATOR_ROW, is_table_row, table_cells
 
@@ -144,7 +144,7 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
         run = citations[at:end]
         # (a table is a block of its own: the text before and after it needs no line break)
         out.append(_table_html(run, turn, names or {}) if row else
-                   linked_markers(joined([(c.quote, c.n) for c in run]), turn, cited, [c.quote for c in run], names))
+                   linked_markers(cited_text(run), turn, cited, [c.quote for c in run], names))
         at = end
     return "".join(out)
 
@@ -212,7 +212,7 @@ def answer_html(answer, turn: int = 1) -> str:
     unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
     names = {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()}
     quotes = [(c.quote, c.n) for c in answer.citations]
-    if any(is_table_row(q) for q, _ in quotes) and answer.text == joined(quotes):  # (an extractive answer's text)
+    if any(is_table_row(q) for q, _ in quotes) and answer.text == cited_text(answer.citations):  # (an extractive answer's text)
         text = _quotes_html(answer.citations, turn, names)
     else:
         text = linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], names)
