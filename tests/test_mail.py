@@ -33,9 +33,11 @@ def test_a_message_reads_as_its_header_lines_and_its_plain_text(tmp_path):
     # an HTML-only message reads as a browser shows it; an unknown character set as UTF-8
     html = EmailMessage()
     html["Subject"] = "Lunch"
-    html.set_content("<html><body><p>Lunch is at <i>noon</i>.</p><script>x()</script></body></html>", subtype="html")
+    html.set_content("<html><body><h2>Plan</h2><p>Lunch is at <i>noon</i>.</p><ul><li>soup</li></ul><script>x()</script></body></html>",
+                     subtype="html")
     (tmp_path / "lunch.eml").write_bytes(bytes(html))
-    assert load(tmp_path / "lunch.eml").text == "Subject: Lunch\n\nLunch is at noon."
+    # (its heading and list without the Markdown marks a web page gets: a message is not read as Markdown)
+    assert load(tmp_path / "lunch.eml").text == "Subject: Lunch\n\nPlan\n\nLunch is at noon.\n\nsoup"
     (tmp_path / "odd.eml").write_bytes(b"Subject: Odd\nContent-Type: text/plain; charset=x-unknown-42\n\nCaf\xc3\xa9 at ten.\n")
     assert load(tmp_path / "odd.eml").text == "Subject: Odd\n\nCafé at ten."
     # a message forwarded as an attachment has no file name: it is named by its subject (it had gone unmentioned)

@@ -163,7 +163,8 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         if b"\x00" in data[:8192]:
             raise LoadError(source, "binary file (contains NUL bytes), not an e-mail message")
         try:
-            text, title = mail.eml_text(data, html_visible_text, max_chars)
+            # (an HTML body's words as before: a message's text is not read as Markdown, so a "## " would be quoted)
+            text, title = mail.eml_text(data, lambda markup: html_visible_text(markup, marks=False), max_chars)
         except mail.Unreadable as err:
             raise LoadError(source, err.reason) from None
     elif suffix in (".csv", ".tsv"):
