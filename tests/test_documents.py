@@ -570,7 +570,7 @@ def _bad_files(tmp_path):
     add("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary")
     add("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), "not valid UTF-8")
     add("report.docx", b"PK\x03\x04 not really a docx", "not a readable Word document (.docx)")
-    add("report.doc", b"\xd0\xcf\x11\xe0 an old Word file", "unsupported file type '.doc'")
+    add("report.doc", b"\xd0\xcf\x11\xe0 an old Word file", "the legacy Word format .doc is not supported: save it as .docx")
     add("noext", b"plain words", "unsupported file type")
     add("corrupt.pdf", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a readable PDF")
     add("truncated.pdf", make_pdf(PDF_PAGES)[:700], "not a readable PDF")

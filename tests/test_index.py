@@ -710,6 +710,9 @@ def test_folder_with_bad_and_unsupported_files(corpus, tmp_path, settings, embed
     skipped = dict(report.skipped)
     assert set(skipped) == {str(corpus / "photo.jpg"), str(corpus / "data.json")}
     assert all("not a supported document type" in reason for reason in skipped.values())
+    (corpus / "minutes.doc").write_bytes(b"\xd0\xcf\x11\xe0 an old Word file")  # a document to save anew: says how
+    again = dict(add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder).skipped)
+    assert again[str(corpus / "minutes.doc")].startswith("the legacy Word format .doc is not supported: save it as .docx")
     summary = report.summary()
     assert f"failed: {corpus / 'binary.txt'}: " in summary and f"skipped: {corpus / 'photo.jpg'}: " in summary
 

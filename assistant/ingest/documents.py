@@ -115,6 +115,18 @@ def check_regular_file(path: str | os.PathLike, source: str) -> None:
         raise LoadError(source, f"not a regular file ({kind})")
 
 
+_LEGACY_OFFICE = {".doc": "Word", ".xls": "Excel", ".ppt": "PowerPoint"}
+LEGACY_SUFFIXES = tuple(_LEGACY_OFFICE)
+
+
+def unsupported(suffix: str) -> str:
+    """Why a file of this type is not read, with what to do for the legacy Office ones."""
+    if suffix in _LEGACY_OFFICE:
+        return (f"the legacy {_LEGACY_OFFICE[suffix]} format {suffix} is not supported: save it as {suffix}x "
+                f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    return f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+
+
 def load(path: str | os.PathLike, source: str | None = None, max_chars: int | None = None) -> Document:
     """Load one file. `source` is the name recorded for it (default: the path as given). A PDF
     whose text passes `max_chars` characters is refused as soon as it does (the size limit bounds
@@ -122,10 +134,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     source = source if source is not None else str(path)
     suffix = Path(path).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(
-            source,
-            f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}",
-        )
+        raise LoadError(source, unsupported(suffix))
     check_regular_file(path, source)
     try:
         data = Path(path).read_bytes()

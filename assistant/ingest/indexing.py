@@ -23,7 +23,7 @@ import numpy as np
 from assistant.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_document
 from assistant.ingest.sentences import as_read
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
-from assistant.ingest.documents import LoadError, check_regular_file, file_sha256, load
+from assistant.ingest.documents import LEGACY_SUFFIXES, LoadError, check_regular_file, file_sha256, load, unsupported
 from assistant.store.snapshot import (FileEntry, IndexBusy, IndexMissing, IndexProblem, Manifest, Snapshot, is_default_index, now,
                                       rebuild_command)
 from assistant.store import Store, named_or_default, open_store
@@ -142,6 +142,8 @@ def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[s
                         if os.path.realpath(full) not in seen:
                             seen.add(os.path.realpath(full))
                             files.append(full)
+                    elif Path(name).suffix.lower() in LEGACY_SUFFIXES:  # a document, in a format to save anew
+                        skipped.append((full, unsupported(Path(name).suffix.lower())))
                     else:
                         skipped.append((full, f"not a supported document type ({', '.join(SUPPORTED_SUFFIXES)})"))
             failed += [(os.path.normpath(err.filename or path), f"{UNREADABLE} ({err.strerror or err})") for err in unreadable]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES, Settings
+from assistant.ingest.documents import unsupported
 
 _UNSAFE_NAME_CHARS = set('<>:"/\\|?*') | {chr(c) for c in range(32)} | {"\x7f"}
 
@@ -62,9 +63,7 @@ def safe_document_name(name: str) -> str:
         raise UploadRefused("file name longer than 200 bytes")
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadRefused(
-            f"{name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+        raise UploadRefused(f"{name}: {unsupported(suffix)}")
     return name
 
 
