@@ -324,6 +324,17 @@ def test_a_list_item_s_second_sentence_stays_on_its_line(one_document):
         "4. Fill the tank. [1]\n5. Press the rinse button. [1] The program ends when the light goes out. [1]")
 
 
+def test_a_sentence_said_twice_is_quoted_once_and_a_heading_stands_on_its_line(one_document):
+    # a repeated disclaimer had been quoted twice in one answer; a sheet overview's "# Contacts"
+    # heading had run on into the line after it
+    text = "Vans carry snow chains in winter. Drivers check them weekly.\n\nVans  carry snow chains\nin winter."
+    best = _chosen(one_document, text, "Vans carry snow chains in winter.")
+    start = text.rindex("Vans")
+    again = replace(best, start=start, end=len(text), text=text[start:], score=0.85)
+    assert [c.quote for c in extractive.compose([[best, again]], 3)[1]] == [best.text]
+    assert extractive.joined([("# Contacts", 1), ("Regional contacts", 1)]) == "# Contacts [1]\nRegional contacts [1]"
+
+
 def test_a_question_beside_the_answer_does_not_join_it(one_document):
     # an FAQ's next question, "**Which payment methods do you accept?**", had joined the refund answer
     text = ("**Do you offer refunds?**\nAnnual plans can be refunded within 30 days.\n**Which payment methods do you accept?**\n"

@@ -354,7 +354,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
     for found in parts:
         selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences)))
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
-            if not _overlapping(cand, chosen):
+            if not _overlapping(cand, chosen) and not _said_already(cand, chosen):
                 chosen.append(cand)
     numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
     citations = tuple(
@@ -362,6 +362,16 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
         for c in chosen
     )
     return cited_text(citations), citations
+
+
+def _said_already(cand: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether a sentence of prose says word for word what a chosen one says (a disclaimer a
+    document repeats had been quoted twice in one answer). Table rows and list items are kept:
+    two tables can share a header, two lists an item."""
+    if _own_line(cand.text):
+        return False
+    words = cand.text.split()
+    return any(c.text.split() == words for c in chosen)
 
 
 def cited_text(citations) -> str:
@@ -393,7 +403,10 @@ def joined(quotes: list[tuple[str, int]], together: list[bool] | None = None) ->
 
 
 def _own_line(quote: str) -> bool:
-    return is_list_item(quote) or is_table_row(quote) or quote.lstrip().startswith(("```", "~~~"))  # (a code block)
+    """A list item, table row, code block or Markdown heading: a line of its own in an answer (a
+    sheet's "# Contacts" heading had run on into the sentence after it)."""
+    return (is_list_item(quote) or is_table_row(quote) or quote.lstrip().startswith(("```", "~~~"))  # (a code block)
+            or bool(HEADING_LINE.match(quote)))
 
 
 def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
