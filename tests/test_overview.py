@@ -202,3 +202,16 @@ def test_a_slide_sheet_or_page_by_its_number_gets_that_page_s_opening(tmp_path, 
     answer = bot.ask("What does sheet 2 say?")
     assert answer.text.splitlines()[0].startswith(("directory.xlsx: # Budget 2024 [1]", "stock.xlsx: # Budget 2024 [1]"))
     assert len(answer.citations) == 6 and "| North | 3.3 | 130 |" in answer.text
+
+
+def test_a_page_s_opening_does_not_end_on_a_heading():
+    # a slide overview cut after its "## Notes" heading had ended on it, the note itself left out
+    lines = ["# Volumes by hub", "| Hub | Parcels |", "| Hamburg | 251 |", "## Notes", "Growth came from Contoso."]
+
+    class Index:
+        def sentence(self, row):
+            return None, lines[row]
+
+    assert [lines[r] for r in overview.page_opening(Index(), list(range(5)), 4)] == lines[:3]
+    assert [lines[r] for r in overview.page_opening(Index(), list(range(5)), 5)] == lines
+    assert [lines[r] for r in overview.page_opening(Index(), [0], 1)] == lines[:1]  # a page of its heading alone keeps it

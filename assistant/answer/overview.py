@@ -36,7 +36,7 @@ from assistant.answer.smalltalk import bare, listed
 from assistant.answer.prompts import OVERVIEW_NOTICE, OVERVIEW_WHICH
 from assistant.answer.types import Answer, Citation
 from assistant.config import MARKDOWN_SUFFIXES
-from assistant.ingest.sentences import BLANK_LINE, is_list_item, is_table_row
+from assistant.ingest.sentences import BLANK_LINE, HEADING_LINE, is_list_item, is_table_row
 from assistant.search.retrieval import Hit
 
 OVERVIEW_SENTENCES = 3  # sentences an overview of one document quotes
@@ -238,8 +238,12 @@ def _pages(index, source: str, which: str) -> list[list[int]]:
 
 def page_opening(index, rows: list[int], k: int) -> list[int]:
     """Of a page's (slide's, sheet's) `rows`, the first `k` sentences that hold a word, its
-    heading and table rows included: what is on it, as it reads."""
-    return [row for row in rows if regex.search(r"\w", index.sentence(row)[1])][:k]
+    heading and table rows included: what is on it, as it reads; not ending on a heading (a
+    slide's "## Notes" had closed an overview, its note cut off)."""
+    shown = [row for row in rows if regex.search(r"\w", index.sentence(row)[1])][:k]
+    while len(shown) > 1 and HEADING_LINE.match(index.sentence(shown[-1])[1]):
+        shown.pop()
+    return shown
 
 
 def opening(index, source: str, k: int) -> list[int]:
