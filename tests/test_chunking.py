@@ -230,6 +230,15 @@ def paged_document(page_texts: list[str], source: str = "book.pdf") -> Document:
     return make_doc(text, source=source, pages=pages)
 
 
+def test_a_page_ending_on_a_word_no_sentence_ends_with_runs_on_before_a_capital():
+    # "… and then notify the" / "Northwind incident desk by …" had been cut in two, the second half
+    # quoted without its subject
+    pages = ["Drivers must collect the names of all witnesses, and then notify the", "Northwind incident desk within two hours.",
+             "The depot opens at six and closes at ten every day of the week in winter", "Opening hours change in May."]
+    doc = paged_document(pages)
+    assert [doc.text[a.end:b.start] for a, b in zip(doc.pages, doc.pages[1:])] == [PAGE_RUN_ON, PAGE_SEPARATOR, PAGE_SEPARATOR]
+
+
 def test_chunks_never_cross_pages():
     # Each page ends a sentence: without page segments the chunker would pack them together.
     page_texts = [prose(12, seed=n) for n in range(5)]

@@ -1000,10 +1000,21 @@ def _runs_on(before: str, after: str) -> bool:
     """Whether a page's last sentence goes on at the top of the next: the page ends in no closing
     punctuation, on a full line (a sentence cut by the page's end fills its line; a caption, a
     heading, a footnote or the end of a paragraph seldom does) that is no list item or table row,
-    and the next page starts in lower case, or the page ends in a comma or a hyphen."""
+    and the next page starts in lower case, or the page ends in a comma or a hyphen, or on a word
+    that no English sentence ends with (an article, preposition or conjunction: "… then notify
+    the" / "Northwind incident desk …" had been cut in two, the second half quoted without its subject)."""
     if before.endswith(_ENDS_SENTENCE):
         return False
     lines = [line.strip() for line in before.split("\n")]
     if len(lines[-1]) < _FULL_LINE * max(map(len, lines)) or is_list_item(lines[-1]) or is_table_row(lines[-1]):
         return False
-    return after.lstrip()[:1].islower() or before.endswith((",", "-", "–", "—"))
+    last = before.rsplit(None, 1)[-1].lower() if before.split() else ""
+    return after.lstrip()[:1].islower() or before.endswith((",", "-", "–", "—")) or last in _NEVER_LAST
+
+
+# Words that do not end an English sentence: a page ending on one stops mid-sentence
+_NEVER_LAST = {"the", "a", "an", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with",
+               "into", "onto", "than", "that", "which", "whose", "its", "their", "his", "her", "our", "your", "my",
+               "is", "are", "was", "were", "be", "been", "will", "would", "shall", "should", "can", "could", "may",
+               "must", "has", "have", "had", "not", "no", "if", "as", "per", "via", "between", "under", "over",
+               "after", "before", "during", "without", "within", "including", "such", "both", "either", "neither"}
