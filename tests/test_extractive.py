@@ -335,6 +335,19 @@ def test_a_sentence_said_twice_is_quoted_once_and_a_heading_stands_on_its_line(o
     assert extractive.joined([("# Contacts", 1), ("Regional contacts", 1)]) == "# Contacts [1]\nRegional contacts [1]"
 
 
+def test_a_terminal_shows_a_pdf_s_justified_wrapped_quote_tidied_and_the_answer_stays_verbatim(one_document):
+    from assistant.answer.types import Answer
+    from assistant.interfaces import cli
+
+    text = "The  maximum  load  for  a  standard  van  is\n1,150  kg.\n\n| Van | Load |\n|---|\n| Standard | 1,150 kg |"
+    best = _chosen(one_document, text, "The  maximum  load  for  a  standard  van  is\n1,150  kg.")
+    answer_text, citations = extractive.compose([[best]], 3)
+    assert answer_text == "The  maximum  load  for  a  standard  van  is\n1,150  kg. [1]"  # verbatim: its offsets hold
+    answer = Answer(question="q", text=answer_text, citations=citations, abstained=False, hits=())
+    assert cli._readable(answer) == "The maximum load for a standard van is 1,150 kg. [1]"
+    assert cli._readable(replace(answer, text="A language model's own words.")) == "A language model's own words."
+
+
 def test_a_question_beside_the_answer_does_not_join_it(one_document):
     # an FAQ's next question, "**Which payment methods do you accept?**", had joined the refund answer
     text = ("**Do you offer refunds?**\nAnnual plans can be refunded within 30 days.\n**Which payment methods do you accept?**\n"

@@ -374,12 +374,15 @@ def _said_already(cand: Candidate, chosen: list[Candidate]) -> bool:
     return any(c.text.split() == words for c in chosen)
 
 
-def cited_text(citations) -> str:
+def cited_text(citations, tidy: bool = False) -> str:
     """The answer text of `citations` (`joined`), a sentence that goes on the line of the quote
     before it in their passage (a list item's second sentence) staying on that line: it had been
-    put on a line of its own, and read as a step of its own."""
+    put on a line of its own, and read as a step of its own. `tidy`: each quote of prose with its
+    spaces and line breaks as one space (for a terminal: a PDF's justified, wrapped lines had
+    shown as "The  maximum  load" with breaks mid-sentence); the answer itself stays verbatim."""
     together = [i > 0 and _same_line(citations[i - 1], c) for i, c in enumerate(citations)]
-    return joined([(c.quote, c.n) for c in citations], together)
+    quotes = [(" ".join(c.quote.split()) if tidy and not _own_line(c.quote) else c.quote, c.n) for c in citations]
+    return joined(quotes, together)
 
 
 def _same_line(before, after) -> bool:

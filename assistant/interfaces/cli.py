@@ -213,7 +213,7 @@ def _ask(args) -> int:
         print(f"note: {answer.notice}", file=sys.stderr)
     if answer.unsure:
         print(f"note: {UNSURE}", file=sys.stderr)
-    print(_shown(answer.text))
+    print(_shown(_readable(answer)))
     if answer.abstained:
         if answer.related:
             print(f"\n{RELATED_HEADING}")
@@ -232,6 +232,14 @@ def _ask(args) -> int:
         title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
         print(_shown(f"[{c.n}] {title}{_name(c.hit.source)} ({_name(where)}): \u201c{_clip(c.quote)}\u201d"))
     return 0
+
+
+def _readable(answer) -> str:
+    """An answer as the terminal shows it: an extractive one's quotes of prose with their spacing
+    tidied (`extractive.cited_text`); any other as it is (`--json` gives the verbatim text)."""
+    from assistant.answer.extractive import cited_text
+
+    return cited_text(answer.citations, tidy=True) if answer.citations and answer.text == cited_text(answer.citations) else answer.text
 
 
 def _clip(text: str, limit: int = 300) -> str:
