@@ -1,7 +1,8 @@
 """Spreadsheet number formats (Excel's codes, as charts and workbooks store them): a number as shown.
 
-`as_shown(number, format)`: a percentage as one ("0.0%": 0.25 is "25.0%"), a date or time as one (a
-day number in "mmm yy" is "2023-01-01", in "h:mm" 0.5 is "12:00", in "m/d/yyyy h:mm" both, in
+`as_shown(number, format)`: a percentage as one ("0.0%": 0.25 is "25.0%"), a date or time as one, in
+ISO order and to the precision shown (a day number in "d mmm yy" is "2023-01-01", in "mmm yy"
+"2023-01", in "yyyy" "2023"; in "h:mm" 0.5 is "12:00", in "m/d/yyyy h:mm" both, in
 "[h]:mm:ss" 1.5 is "36:00:00"), a number in a format of digit places as it shows it: its decimals,
 thousands, leading zeros, currency and text around it ("#,##0.00 €": 1234.5 is "1,234.50 €",
 "00000": 501 is "00501", "#,##0;(#,##0)": -5 is "(5)"), else as stored without binary noise
@@ -21,6 +22,7 @@ _SECTIONS = re.compile(r'((?:"[^"]*"|\\.|[^;"\\])*);?')  # a format's sections, 
 _PLACES = re.compile(r"[0#?][0#?,.]*")  # the digit places ("#,##0.00")
 _DATE = re.compile(r"(?i)y|d|mmm")  # year, day or month-name codes ("m" alone may be minutes)
 _TIME = re.compile(r"(?i)h|s|am/pm")
+_DAY, _MONTH = re.compile(r"(?i)d"), re.compile(r"(?i)m")  # (in a format of dates without a time, "m" is the month)
 _ELAPSED = re.compile(r"(?i)\[h+\]")
 _SECONDS = re.compile(r"(?i)s")
 _NAMED_FORMATS = {"general", "standard", "@"}
@@ -65,6 +67,8 @@ def as_shown(number: float, fmt: str, date1904: bool = False) -> str:
             return f"{number:.15g}"
         when = when.replace(microsecond=0) + datetime.timedelta(seconds=round(when.microsecond / 1e6))
         clock = when.strftime("%H:%M:%S" if _SECONDS.search(codes) else "%H:%M")
+        if dated and not timed and not _DAY.search(codes):  # "mmm yyyy" shows no day: none is made up ("2024-11", "2024")
+            return when.strftime("%Y-%m" if _MONTH.search(codes) else "%Y")
         return f"{when.date().isoformat()} {clock}" if dated and timed else when.date().isoformat() if dated else clock
     return f"{number:.15g}"
 
