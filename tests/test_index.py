@@ -768,20 +768,28 @@ def test_a_file_name_with_a_line_break_stays_on_its_line_in_the_cli(tmp_path, ca
     assert len(found) == 2 and "new\\nline.txt" in found[0] and found[1].strip() == "Pears ripen in September."
 
 
-def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
-    from assistant.store.snapshot import IndexBusy, writer_lock
+def _lock_held(index_dir: Path) -> tuple[threading.Thread, threading.Event]:
+    """Another writer holding `index_dir`'s lock (in a thread) until the event returned is set."""
+    from assistant.store.snapshot import writer_lock
 
-    index_dir = tmp_path / "index"
     holding, release = threading.Event(), threading.Event()
 
     def holder():
-        with writer_lock(index_dir):
+        with writer_lock(index_dir):  # (a new folder: made for the lock, and nothing written)
             holding.set()
             release.wait(30)
 
     thread = threading.Thread(target=holder, daemon=True)
     thread.start()
     assert holding.wait(10)
+    return thread, release
+
+
+def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, embedder):
+    from assistant.store.snapshot import IndexBusy
+
+    index_dir = tmp_path / "index"
+    thread, release = _lock_held(index_dir)
     try:
         began = time.monotonic()
         with pytest.raises(IndexBusy) as info:
@@ -799,19 +807,8 @@ def test_a_held_lock_gives_up_with_the_holders_pid(corpus, tmp_path, settings, e
 def test_a_writer_waiting_on_a_new_folder_takes_the_lock_when_the_first_one_leaves_it_unused(corpus, tmp_path, settings, embedder):
     """A writer that made the index's folder and wrote nothing removes it, lock and all: a writer
     waiting on that lock had failed with "No such file or directory: …/.lock" (an audit)."""
-    from assistant.store.snapshot import writer_lock
-
     index_dir = tmp_path / "new" / "index"
-    holding, release = threading.Event(), threading.Event()
-
-    def holder():
-        with writer_lock(index_dir):  # made the folders; writes nothing
-            holding.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=holder, daemon=True)
-    thread.start()
-    assert holding.wait(10)
+    thread, release = _lock_held(index_dir)  # made the folders; writes nothing
     threading.Timer(0.5, release.set).start()
     report = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)  # waits, then writes
     thread.join(10)
@@ -820,19 +817,8 @@ def test_a_writer_waiting_on_a_new_folder_takes_the_lock_when_the_first_one_leav
 
 def test_a_writer_that_waits_for_the_lock_says_so_at_once_with_progress(corpus, tmp_path, settings, embedder, capsys):
     """The CLI's writers show progress: one waiting on another printed nothing for up to a minute."""
-    from assistant.store.snapshot import writer_lock
-
     index_dir = tmp_path / "index"
-    holding, release = threading.Event(), threading.Event()
-
-    def holder():
-        with writer_lock(index_dir):
-            holding.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=holder, daemon=True)
-    thread.start()
-    assert holding.wait(10)
+    thread, release = _lock_held(index_dir)
     threading.Timer(0.5, release.set).start()
     add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder, progress=True)
     thread.join(10)
