@@ -281,6 +281,8 @@ def writer_lock(index_dir: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S, l
             except FileNotFoundError:
                 # the writer before gave up a folder it had made and wrote nothing: its lock and
                 # folder went with it while this one waited (it had failed, "No such file or directory")
+                if time.monotonic() > deadline:
+                    raise Timeout(str(path)) from None
                 continue
             if _is_current(lock, path):
                 break
