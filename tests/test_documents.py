@@ -1073,6 +1073,24 @@ def test_a_word_header_of_two_rows_repeated_on_each_page_is_one_row_each_column_
         "| Region | 2023 | 2023 | 2024 | 2024 |\n|---|\n| Region | Q1 | Q2 | Q1 | Q2 |\n")
 
 
+def test_a_word_header_cell_over_two_columns_named_by_the_row_under_it_is_one_header_row(tmp_path):
+    # "Daily allowance" over "Meals | Hotel", under an empty corner: the second row had been read
+    # as data, and "| Berlin | EUR 45 | EUR 160 |" under "Daily allowance" twice
+    def cell(text: str, props: str = "") -> str:
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{_p(_r(text)) if text else '<w:p/>'}</w:tc>"
+
+    look, span = '<w:tblPr><w:tblLook w:firstRow="1"/></w:tblPr>', '<w:gridSpan w:val="2"/>'
+    heads = (f"<w:tr>{cell('City')}{cell('Daily allowance', span)}</w:tr>"
+             f"<w:tr>{cell('')}{cell('Meals')}{cell('Hotel')}</w:tr>")
+    data = f"<w:tr>{cell('Berlin')}{cell('EUR 45')}{cell('EUR 160')}</w:tr>"
+    assert load(_raw_docx(tmp_path / "a.docx", f"<w:tbl>{look}{heads}{data}</w:tbl>")).text == (
+        "| City | Daily allowance Meals | Daily allowance Hotel |\n|---|\n| Berlin | EUR 45 | EUR 160 |\n")
+    # a second row with its first cell filled is data, as before
+    filled = heads.replace(cell(''), cell('Paris'), 1)
+    assert load(_raw_docx(tmp_path / "b.docx", f"<w:tbl>{look}{filled}{data}</w:tbl>")).text.startswith(
+        "| City | Daily allowance | Daily allowance |\n|---|\n| Paris | Meals | Hotel |\n")
+
+
 def test_a_word_table_s_first_row_bold_in_every_word_is_its_header(tmp_path):
     def bold(text: str, on: str = "") -> str:
         return f'<w:r><w:rPr><w:b{on}/></w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>'

@@ -285,7 +285,7 @@ class _Reader:
                     if self._row(row, "table" if first else "row", merged):
                         if first and (_has_header(node, row) or _bold_row(row, self.styles.bold)):
                             self._add("row", HEADER_LINE)
-                        elif two and i == 1 and self.blocks[-2] == ("row", HEADER_LINE):
+                        elif i == 1 and self.blocks[-2] == ("row", HEADER_LINE) and (two or _grouped(rows[0], self.blocks[-1][1])):
                             self._one_header_row()
                         first = False
 
@@ -483,6 +483,16 @@ def _has_header(table, first_row) -> bool:
         elif re.fullmatch(r"[0-9A-Fa-f]{1,4}", look.get(_w("val"), "")) and int(look.get(_w("val")), 16) & 0x0020:
             return True
     return _repeats(first_row)
+
+
+def _grouped(first_row, second: str) -> bool:
+    """Whether a header row with a cell merged over columns ("Daily allowance" over two) has a
+    second header row under it that names those columns: the second row's first cell empty (the
+    corner under the first column's name) and every other filled ("|  | Meals | Hotel |"). It had
+    been read as a row of data, and the rows under it by "Daily allowance" twice."""
+    spans = [span for span in first_row.iter(_w("gridSpan")) if _number(span.get(_w("val")), 1, GRID_MOST) > 1]
+    cells = table_cells(second)
+    return bool(spans) and len(cells) > 1 and not cells[0] and all(cells[1:])
 
 
 def _repeats(row) -> bool:
