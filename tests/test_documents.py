@@ -399,10 +399,22 @@ def test_html_leaves_out_what_the_browser_hides_by_attribute_and_never_more():
     for shown in ("The zoo has 12 giraffes.", "INLINE_SHOWN", "AFTER_VOID", "NEXT_PARAGRAPH", "TAIL_SHOWN", "CHILD_SHOWN",
                   "LAST_DISPLAY_WINS", "UNTIL_FOUND", "Annual report", "Ken Hu is the chairman."):
         assert shown in text, shown
-    # elements whose end tag may be left out are not hidden ("<p hidden>" closed by the next <p>
-    # would hide all that follows), and a hidden element that is never closed keeps its text
-    assert "P_HIDDEN" in text and "LI_KEPT" in text
+    # an element whose end tag may be left out ends where a browser ends it ("<p hidden>" at the next
+    # <p>, not hiding all that follows), and a hidden element that is never closed keeps its text
+    assert "P_HIDDEN" not in text and "LI_KEPT" in text
     assert html_visible_text("<div hidden><div>x</div><p>Visible after.</p>") == "x\nVisible after."
+
+
+def test_hidden_items_rows_and_paragraphs_are_left_out_where_a_browser_ends_them():
+    # a hidden <li>, <tr> or <p> had been read (and could be quoted): their end tag may be left out
+    from assistant.ingest.documents import html_visible_text
+
+    markup = ("<p hidden>Old price 10 EUR<p>Shown paragraph.<ul><li style='display:none'>Hidden item"
+              "<li>Shown item</li><li hidden>Hidden with <ul><li>inner one<li>inner two</ul> still hidden<li>Next item</ul>"
+              "<table><tr><th>Plan</th><th>Price</th></tr><tr style='display:none'><td>Retired</td><td>5</td></tr>"
+              "<tr><td>Team</td><td>29</td></tr></table><p>End.</p>")
+    assert html_visible_text(markup) == (
+        "Shown paragraph.\n- Shown item\n- Next item\n\n| Plan | Price |\n|---|\n| Team | 29 |\n\nEnd.")
 
 
 def test_a_pdf_title_comes_from_its_metadata_and_a_text_file_from_its_first_line(tmp_path):

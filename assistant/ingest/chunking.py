@@ -58,7 +58,8 @@ from assistant.ingest.sentences import split_sentences
 # 32: a web page's list items are Markdown's, "- item" and "3. item", one a line in one paragraph;
 # its headings "## …"; a PDF page ending on a word no sentence ends with ("the") runs on; a
 # spreadsheet date shown without its day ("mmm yyyy") reads "2024-11", not "2024-11-01"; a Word
-# header cell merged over columns and the row naming them under it are one header row.
+# header cell merged over columns and the row naming them under it are one header row; a hidden
+# web page <p>, <li>, <tr> or cell is left out where a browser ends it.
 CHUNKER_VERSION = 32
 
 

@@ -376,21 +376,38 @@ class _VisibleText(HTMLParser):
         self.in_title = False
         self.open: list[str] = []  # the elements open now (outside a region hidden by attributes)
         self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
-        self.unshown: list | None = None  # [tag, how deep in it, how many elements were open around it, its text]
+        # [tag, how deep in it, how many elements were open around it, its text, the lists and tables
+        # open inside it, how deep inside it an element hidden in its own right starts, the elements
+        # open inside it, and how many of each (a lookup, not a scan: linear time)]
+        self.unshown: list | None = None
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
         self.copies_left = SPAN_COPIES_MOST  # cells that spanning cells may still fill
         self.lists: list[tuple[int, str, list[int]]] = []  # open lists, innermost last: (where in `open`, tag, [last number, step])
         self.marks = True  # headings and list items marked as Markdown marks them (`html_text_and_title`)
 
     def handle_starttag(self, tag, attrs):
-        if self.unshown is not None:
-            if tag == self.unshown[0]:
-                self.unshown[1] += 1
-            if tag in _BLOCK:
-                self.unshown[3].append("\n")
-            return
-        if tag not in _OPEN_ENDED and (_unshown(attrs) or tag not in _CONTENT_TAGS and _consent_banner(attrs)):
-            self.unshown = [tag, 1, len(self.open), []]
+        region = self.unshown
+        if region is not None:
+            if region[0] in _ENDED_BY and not region[4] and tag in _ENDED_BY[region[0]]:
+                # a hidden element whose end tag may be left out ends where this one begins, as a
+                # browser ends it ("<li hidden>…<li>"): this one is read
+                self.unshown = None
+                self._hidden_ended()
+            else:
+                if tag == region[0] and region[0] not in _ENDED_BY:
+                    region[1] += 1
+                if tag in _HOLDERS:
+                    region[4].append(tag)
+                if tag not in _OPEN_ENDED:
+                    region[6].append(tag)
+                    region[7][tag] = region[7].get(tag, 0) + 1
+                    if region[5] is None and _unshown(attrs):
+                        region[5] = len(region[6])  # hidden in its own right: its text stays out if this region's comes back
+                if tag in _BLOCK:
+                    region[3].append("\n")
+                return
+        if (tag not in _OPEN_ENDED or tag in _ENDED_BY) and (_unshown(attrs) or tag not in _CONTENT_TAGS and _consent_banner(attrs)):
+            self.unshown = [tag, 1, len(self.open), [], [], None, [], {}]
             return
         if tag not in _OPEN_ENDED:
             self.open.append(tag)
@@ -468,6 +485,16 @@ class _VisibleText(HTMLParser):
             else:
                 self._emit("\n")
 
+    def _hidden_ended(self) -> None:
+        """Where a hidden element ended: a break, as after a block (none between a table's rows,
+        which its row marks part: a hidden row had split its table in two)."""
+        if self.tables and self.tables[-1]["cell"]:
+            self._emit(_IN_CELL_BREAK)
+        elif self.lists and self.marks:  # (a hidden item: the list goes on, one paragraph)
+            self._line_break()
+        elif not self.tables:
+            self._emit("\n")
+
     def _line_break(self) -> None:
         """A line break, unless the text written so far already ends its line (space after it aside)."""
         for text, *_ in reversed(self.parts[-8:]):
@@ -506,6 +533,18 @@ class _VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         region = self.unshown
         if region is not None:
+            if region[7].get(tag):  # an element opened inside it ends, with those opened inside that
+                while (closed := region[6].pop()) != tag:
+                    region[7][closed] -= 1
+                region[7][tag] -= 1
+                if region[5] is not None and len(region[6]) < region[5]:
+                    region[5] = None
+            if region[4] and tag in region[4]:  # a list or table inside the hidden element ends
+                while region[4].pop() != tag:
+                    pass
+                return
+            if region[4] and tag == region[0] and region[0] in _ENDED_BY:  # (an item of a list inside it)
+                return
             if tag == region[0]:
                 region[1] -= 1
                 if region[1]:
@@ -516,7 +555,7 @@ class _VisibleText(HTMLParser):
                 return
             # its own end, or an element around it ends (a browser closes it there too)
             self.unshown = None
-            self._emit(_IN_CELL_BREAK if self.tables and self.tables[-1]["cell"] else "\n")
+            self._hidden_ended()
             if tag == region[0]:
                 return
         if self.open_count.get(tag):  # it closes, with every element opened inside it
@@ -576,7 +615,8 @@ class _VisibleText(HTMLParser):
         if self.in_title:
             self.title.append(data)  # the tab's title: the document's title, not its text
         elif self.unshown is not None:
-            self.unshown[3].append(data)
+            if self.unshown[5] is None:
+                self.unshown[3].append(data)
         elif not self.hidden:
             if self.tables and self.tables[-1]["cell"] and self.tables[-1]["rows"] == 1 and data.strip():
                 table = self.tables[-1]  # the first row: a header too when every word of it is bold
@@ -743,10 +783,20 @@ class _VisibleText(HTMLParser):
 
 
 # Elements a browser does not show: the `hidden` attribute (not hidden="until-found", which the
-# browser's find reveals) or an inline style whose last display is none. Only for elements whose
-# end tag is never left out (a `<p hidden>` closed by the next `<p>` would otherwise hide the rest
-# of the page); a hidden element ends where an element around it does, and one that is never
-# closed keeps its text: losing visible text is worse than keeping hidden text.
+# browser's find reveals) or an inline style whose last display is none. A hidden element ends
+# where an element around it does, and one that is never closed keeps its text: losing visible text
+# is worse than keeping hidden text. One whose end tag may be left out (<p>, <li>, <tr>, a cell)
+# ends, as a browser ends it, also where one of `_ENDED_BY` begins (outside a list or table of its
+# own): "<li hidden>a<li>b" hides a alone (such elements had been read, hidden or not, since a
+# `<p hidden>` closed by the next `<p>` would otherwise hide the rest of the page). Other such
+# elements (<tbody>, <colgroup>, …) are read, hidden or not.
+_P_ENDED_BY = {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figcaption", "figure",
+               "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "main", "menu", "nav", "ol",
+               "p", "pre", "section", "table", "ul"}
+_ROW_GROUPS = {"tr", "tbody", "thead", "tfoot"}
+_ENDED_BY = {"p": _P_ENDED_BY, "li": {"li"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "tr": _ROW_GROUPS,
+             "td": _ROW_GROUPS | {"td", "th"}, "th": _ROW_GROUPS | {"td", "th"}, "option": {"option", "optgroup"}}
+_HOLDERS = {"ul", "ol", "menu", "dl", "table", "select", "datalist"}  # their items are theirs, not siblings of a hidden one
 _OPEN_ENDED = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",  # void
     "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp",
