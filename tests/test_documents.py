@@ -415,6 +415,8 @@ def test_hidden_items_rows_and_paragraphs_are_left_out_where_a_browser_ends_them
               "<tr><td>Team</td><td>29</td></tr></table><p>End.</p>")
     assert html_visible_text(markup) == (
         "Shown paragraph.\n- Shown item\n- Next item\n\n| Plan | Price |\n|---|\n| Team | 29 |\n\nEnd.")
+    # an element that ends inside the hidden one does not end it (its "z" had been shown)
+    assert html_visible_text("<div><li hidden>x<div>y</div>z</li></div><p>After.</p>") == "After."
 
 
 def test_a_pdf_title_comes_from_its_metadata_and_a_text_file_from_its_first_line(tmp_path):

@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -358,6 +358,45 @@ def _span(attrs, name: str, most: int) -> int:
     return min(max(int(digits.group(1)), 1), most) if digits else 1
 
 
+@dataclass
+class _Hidden:
+    """An element hidden by its attributes, read past until it ends: the elements opened inside
+    it (and how many of each: a lookup, not a scan, so linear time), how deep inside it an element
+    hidden in its own right starts, and its text, which comes back if it never ends."""
+
+    tag: str
+    text: list[str] = field(default_factory=list)
+    inside: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    own_from: int | None = None
+
+    def opened(self, tag: str, attrs) -> None:
+        if tag not in _OPEN_ENDED:
+            self.inside.append(tag)
+            self.counts[tag] = self.counts.get(tag, 0) + 1
+            if self.own_from is None and _unshown(attrs):
+                self.own_from = len(self.inside)  # its text stays out if this element's comes back
+        if tag in _BLOCK:
+            self.text.append("\n")
+
+    def closed(self, tag: str) -> bool:
+        """Whether `tag`'s end ends an element opened inside this one (with those opened inside that)."""
+        if not self.counts.get(tag):
+            return False
+        while (inner := self.inside.pop()) != tag:
+            self.counts[inner] -= 1
+        self.counts[tag] -= 1
+        if self.own_from is not None and len(self.inside) < self.own_from:
+            self.own_from = None
+        if tag in _BLOCK and tag != self.tag and tag not in _HOLDERS:
+            self.text.append("\n")
+        return True
+
+    def holds_a_list(self) -> bool:
+        """Whether a list or table is open inside it (its items are its own, no siblings of a hidden item)."""
+        return any(self.counts.get(holder) for holder in _HOLDERS)
+
+
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -376,10 +415,7 @@ class _VisibleText(HTMLParser):
         self.in_title = False
         self.open: list[str] = []  # the elements open now (outside a region hidden by attributes)
         self.open_count: dict[str, int] = {}  # how many of each are in `open` (a lookup, not a scan: linear time)
-        # [tag, how deep in it, how many elements were open around it, its text, the lists and tables
-        # open inside it, how deep inside it an element hidden in its own right starts, the elements
-        # open inside it, and how many of each (a lookup, not a scan: linear time)]
-        self.unshown: list | None = None
+        self.unshown: _Hidden | None = None  # the element hidden by its attributes being read past
         self.term_end: int | None = None  # where the line break after a <dt> was written, while nothing but space followed
         self.copies_left = SPAN_COPIES_MOST  # cells that spanning cells may still fill
         self.lists: list[tuple[int, str, list[int]]] = []  # open lists, innermost last: (where in `open`, tag, [last number, step])
@@ -388,26 +424,16 @@ class _VisibleText(HTMLParser):
     def handle_starttag(self, tag, attrs):
         region = self.unshown
         if region is not None:
-            if region[0] in _ENDED_BY and not region[4] and tag in _ENDED_BY[region[0]]:
+            if region.tag in _ENDED_BY and not region.holds_a_list() and tag in _ENDED_BY[region.tag]:
                 # a hidden element whose end tag may be left out ends where this one begins, as a
                 # browser ends it ("<li hidden>…<li>"): this one is read
                 self.unshown = None
                 self._hidden_ended()
             else:
-                if tag == region[0] and region[0] not in _ENDED_BY:
-                    region[1] += 1
-                if tag in _HOLDERS:
-                    region[4].append(tag)
-                if tag not in _OPEN_ENDED:
-                    region[6].append(tag)
-                    region[7][tag] = region[7].get(tag, 0) + 1
-                    if region[5] is None and _unshown(attrs):
-                        region[5] = len(region[6])  # hidden in its own right: its text stays out if this region's comes back
-                if tag in _BLOCK:
-                    region[3].append("\n")
+                region.opened(tag, attrs)
                 return
         if (tag not in _OPEN_ENDED or tag in _ENDED_BY) and (_unshown(attrs) or tag not in _CONTENT_TAGS and _consent_banner(attrs)):
-            self.unshown = [tag, 1, len(self.open), [], [], None, [], {}]
+            self.unshown = _Hidden(tag)
             return
         if tag not in _OPEN_ENDED:
             self.open.append(tag)
@@ -533,30 +559,16 @@ class _VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         region = self.unshown
         if region is not None:
-            if region[7].get(tag):  # an element opened inside it ends, with those opened inside that
-                while (closed := region[6].pop()) != tag:
-                    region[7][closed] -= 1
-                region[7][tag] -= 1
-                if region[5] is not None and len(region[6]) < region[5]:
-                    region[5] = None
-            if region[4] and tag in region[4]:  # a list or table inside the hidden element ends
-                while region[4].pop() != tag:
-                    pass
-                return
-            if region[4] and tag == region[0] and region[0] in _ENDED_BY:  # (an item of a list inside it)
-                return
-            if tag == region[0]:
-                region[1] -= 1
-                if region[1]:
-                    return
-            elif not self.open_count.get(tag):  # (nothing opens while a region is hidden: `open` is what was around it)
+            if region.closed(tag) or region.holds_a_list() and tag == region.tag and tag in _ENDED_BY:
+                return  # an element inside it ended (an item of a list inside it, for a hidden item)
+            if tag != region.tag and not self.open_count.get(tag):  # (nothing opens while hidden: `open` is what was around it)
                 if tag in _BLOCK:
-                    region[3].append("\n")
+                    region.text.append("\n")
                 return
             # its own end, or an element around it ends (a browser closes it there too)
             self.unshown = None
             self._hidden_ended()
-            if tag == region[0]:
+            if tag == region.tag:
                 return
         if self.open_count.get(tag):  # it closes, with every element opened inside it
             while (closed := self.open.pop()) != tag:
@@ -615,8 +627,8 @@ class _VisibleText(HTMLParser):
         if self.in_title:
             self.title.append(data)  # the tab's title: the document's title, not its text
         elif self.unshown is not None:
-            if self.unshown[5] is None:
-                self.unshown[3].append(data)
+            if self.unshown.own_from is None:
+                self.unshown.text.append(data)
         elif not self.hidden:
             if self.tables and self.tables[-1]["cell"] and self.tables[-1]["rows"] == 1 and data.strip():
                 table = self.tables[-1]  # the first row: a header too when every word of it is bold
@@ -773,7 +785,7 @@ class _VisibleText(HTMLParser):
     def close(self):
         super().close()
         if self.unshown is not None:  # never closed: malformed markup, not a hidden part; its text is kept
-            for text in self.unshown[3]:
+            for text in self.unshown.text:
                 self._emit(text)
             self.unshown = None
         self._end_cell()
