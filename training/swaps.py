@@ -113,8 +113,13 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
 
 
+def _number_in(text: str, number: str):
+    """Where `text` holds `number` as a number of its own (not inside "15" or "3.5"), or None."""
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text)
+
+
 def _holds_number(text: str, number: str) -> bool:
-    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+    return _number_in(text, number) is not None
 
 
 def other_numbers(number: str, rng: random.Random) -> list[str]:
@@ -146,7 +151,7 @@ def number_swapped(items: list[TrainQuestion], rng: random.Random, per_question:
         number = shared[0]
         options = [o for o in other_numbers(number, rng) if not _holds_number(document, o) and not _holds_number(q.question, o)]
         for replacement in options[:per_question]:
-            where = re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", q.question)
+            where = _number_in(q.question, number)
             text = q.question[: where.start()] + replacement + q.question[where.end():]
             found.append(Swap(q, text, number, replacement))
     return found
