@@ -74,6 +74,25 @@ def test_a_message_that_cannot_be_read_is_one_line(tmp_path):
         load(tmp_path / "parts.eml")
 
 
+def test_a_header_field_too_long_to_parse_is_refused_before_it_is_parsed(tmp_path):
+    """A subject of 100,000 encoded words (1.4 MB) had taken the parser past 23 GB; a long
+    recipient list of a real message is still read."""
+    from assistant.ingest.mail import HEADER_CHARS_MOST
+
+    (tmp_path / "subject.eml").write_text("From: a@b.c\nSubject: " + "=?utf-8?q?a?= " * 100_000 + "\n\nBudget: 5,000 euros.\n", "utf-8")
+    with pytest.raises(LoadError, match=f"a header field \\(Subject\\) over {HEADER_CHARS_MOST // 1024} KiB"):
+        load(tmp_path / "subject.eml")
+    # in a part too
+    (tmp_path / "part.eml").write_text('Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n'
+                                       "Content-Description: " + "x " * HEADER_CHARS_MOST + "\n\nBudget.\n--b--\n", "utf-8")
+    with pytest.raises(LoadError, match="a header field \\(Content-Description\\)"):
+        load(tmp_path / "part.eml")
+    many = ", ".join(f"user{i} <u{i}@example.com>" for i in range(600))
+    (tmp_path / "team.eml").write_text(f"From: a@b.c\nTo: {many}\nSubject: Budget\n\nBudget: 5,000 euros.\n", "utf-8")
+    text = load(tmp_path / "team.eml").text
+    assert "u599@example.com" in text and text.endswith("Budget: 5,000 euros.")
+
+
 def test_a_message_is_indexed_and_its_body_retrieved(tmp_path, settings, embedder):
     import assistant
 
