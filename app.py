@@ -115,8 +115,11 @@ def build(service: Service | None = None) -> gr.Blocks:
     def upload(files, replace=False, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
         named = [f if isinstance(f, tuple) else (str(f), Path(str(f)).name) for f in (files or [])]
         progress(0, desc="Checking and indexing …")
-        lines = service.add_files(named, progress=True, replace=bool(replace),
-                                  session=getattr(request, "session_hash", None))
+        try:
+            lines = service.add_files(named, progress=True, replace=bool(replace),
+                                      session=getattr(request, "session_hash", None))
+        finally:
+            forget_uploads([path for path, _ in named], uploader.GRADIO_CACHE)
         return None, render.result_html(lines), *_documents_view()
 
     def cancel_upload(request: gr.Request = None):
@@ -170,10 +173,10 @@ def build(service: Service | None = None) -> gr.Blocks:
             with gr.Tab("Documents", id="documents") as documents_tab:
                 gr.Markdown("### Indexed documents")
                 table = gr.HTML(elem_id="documents")
-                uploader = with_original_names(gr.File(
+                uploader = local_uploads_only(with_original_names(gr.File(
                     label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_file_mb:g} MiB each)",
                     file_count="multiple", type="filepath", elem_id="upload",
-                ))
+                )))
                 with gr.Row():
                     replace = gr.Checkbox(label="Replace documents with the same name", value=False, elem_id="replace", scale=4)
                     cancel = gr.Button("Cancel indexing", size="sm", scale=1, elem_id="cancel-upload")
@@ -211,6 +214,48 @@ def build(service: Service | None = None) -> gr.Blocks:
         gr.api(api_ask, api_name="ask", **answer_group)
         gr.api(api_retrieve, api_name="retrieve", **answer_group)
     return demo
+
+
+def forget_uploads(paths: list[str], cache: str) -> None:
+    """Delete Gradio's cached copies of uploaded files (and their folders, once empty) after they
+    were added or refused: the corpus folder holds what was added, and a removed document's text
+    had stayed in Gradio's cache, even after the server stopped (hostile-input audit)."""
+    cache = os.path.realpath(cache)
+    for path in paths:
+        path = os.path.realpath(path)
+        if os.path.commonpath([path, cache]) != cache or path == cache:
+            continue  # not Gradio's (a path the app was given some other way): never deleted
+        try:
+            os.remove(path)
+            os.rmdir(os.path.dirname(path))  # Gradio keeps each upload in a folder of its own
+        except OSError:
+            pass  # gone already, or the folder holds another file
+
+
+def local_uploads_only(uploader: gr.File) -> gr.File:
+    """`uploader`, refusing a file given as a web address: Gradio downloads one named in an API
+    call's file data ("path": "http://…") before the app sees it, so any caller could make the
+    server fetch any public address (hostile-input audit); the README promises that no request
+    leaves the machine."""
+    from gradio_client.utils import is_http_url_like
+
+    def refuse(url_or_file_path):
+        if url_or_file_path is not None and is_http_url_like(str(url_or_file_path)):
+            raise gr.Error(f"{str(url_or_file_path)[:200]}: a web address; upload the file itself (the server fetches nothing)",
+                           print_exception=False)
+
+    move, move_async = uploader.move_resource_to_block_cache, uploader.async_move_resource_to_block_cache
+
+    def local(url_or_file_path):
+        refuse(url_or_file_path)
+        return move(url_or_file_path)
+
+    async def local_async(url_or_file_path):
+        refuse(url_or_file_path)
+        return await move_async(url_or_file_path)
+
+    uploader.move_resource_to_block_cache, uploader.async_move_resource_to_block_cache = local, local_async
+    return uploader
 
 
 def with_original_names(uploader: gr.File) -> gr.File:

@@ -298,6 +298,22 @@ def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server)
     assert hits[0]["source"].endswith("escaped-upload.txt")  # used at once, no restart
     removed = server.client().predict(str(server.corpus_dir / "escaped-upload.txt"), api_name="/remove_document")
     assert "Removed escaped-upload.txt" in html.unescape(removed[0]) and not (server.corpus_dir / "escaped-upload.txt").exists()
+    # Gradio's cached copies, of the added upload and of the refused ones, are gone too (a removed
+    # document's text had stayed there, even after the server stopped)
+    assert [p for p in cache.rglob("*") if p.is_file() and b"Zebras" in p.read_bytes()] == []
+
+
+def test_a_file_given_as_a_web_address_is_refused_without_fetching_it(server):
+    """Gradio downloads a file an API call names by URL before the app sees it: the server had
+    fetched any public address it was given."""
+    import requests
+
+    file = {"path": "http://203.0.113.7/owl.txt", "meta": {"_type": "gradio.FileData"}, "orig_name": "owl.txt"}
+    event = requests.post(f"{server.url}gradio_api/call/add_documents", json={"data": [[file], False]}, timeout=30)
+    stream = requests.get(f"{server.url}gradio_api/call/add_documents/{event.json()['event_id']}", timeout=30).text
+    assert "event: error" in stream
+    assert "http://203.0.113.7/owl.txt: a web address; upload the file itself (the server fetches nothing)" in stream
+    assert not (server.corpus_dir / "owl.txt").exists()
 
 
 @pytest.mark.slow
