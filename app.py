@@ -216,6 +216,29 @@ def build(service: Service | None = None) -> gr.Blocks:
     return demo
 
 
+LOGIN_FILE_MOST = 4096  # bytes: a login file holds one USER:PASSWORD line
+
+
+def _login_file(path: Path, parser) -> str:
+    """The login in `path`, as one line: a byte-order mark (Notepad's UTF-8) left out, where it had
+    become part of the user name and made every login fail; a file that is not a regular one (a
+    pipe had waited for ever, /dev/zero filled the memory) or too large refused."""
+    import stat
+
+    where = f"--auth-file {path}"
+    try:
+        # (opened without waiting: opening a pipe nobody writes to waits for a writer)
+        with open(os.open(path.expanduser(), os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                parser.error(f"{where}: not a regular file; give a file holding USER:PASSWORD")
+            data = file.read(LOGIN_FILE_MOST + 1)
+        if len(data) > LOGIN_FILE_MOST:
+            parser.error(f"{where}: larger than {LOGIN_FILE_MOST:,} bytes; expected one USER:PASSWORD line")
+        return data.decode("utf-8-sig").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        parser.error(f"{where}: cannot read it ({getattr(err, 'strerror', None) or err})")
+
+
 def forget_uploads(paths: list[str], cache: str) -> None:
     """Delete Gradio's cached copies of uploaded files (and their folders, once empty) after they
     were added or refused: the corpus folder holds what was added, and a removed document's text
@@ -398,10 +421,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except ValueError as err:
         parser.error(f"--index: {err}")
     if args.auth_file is not None:
-        try:
-            args.auth = args.auth_file.expanduser().read_text("utf-8").strip()
-        except (OSError, UnicodeDecodeError) as err:
-            parser.error(f"--auth-file {args.auth_file}: cannot read it ({getattr(err, 'strerror', None) or err})")
+        args.auth = _login_file(args.auth_file, parser)
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")
         if not (user and sep and password) or "\n" in args.auth:

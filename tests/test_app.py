@@ -516,6 +516,18 @@ def test_the_login_can_come_from_a_file(app_module, monkeypatch, tmp_path, capsy
     with pytest.raises(SystemExit):
         app_module.parse_args(["--auth-file", str(login)])
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"--auth-file {login}: expected USER:PASSWORD")
+    login.write_bytes("\ufeffcarol:long secret\r\n".encode("utf-8"))  # Notepad's UTF-8: the mark had joined the user name
+    assert app_module.parse_args(["--auth-file", str(login)]).auth == ("carol", "long secret")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # had waited for a writer for ever
+    for bad, reason in [(pipe, "not a regular file"), (Path("/dev/zero"), "not a regular file")]:
+        with pytest.raises(SystemExit):
+            app_module.parse_args(["--auth-file", str(bad)])
+        assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"--auth-file {bad}: {reason}; give a file holding USER:PASSWORD")
+    login.write_text("carol:" + "x" * 5000)
+    with pytest.raises(SystemExit):
+        app_module.parse_args(["--auth-file", str(login)])
+    assert "larger than 4,096 bytes" in capsys.readouterr().err
 
 
 def test_building_the_ui_writes_no_stub_beside_the_app_and_uploads_keep_their_names(app_module):
