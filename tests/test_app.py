@@ -608,6 +608,12 @@ def test_history_pairs_accepts_pairs_messages_and_json(app_module):
     assert not str(bad.value).startswith("history")  # the API names the parameter once
     with pytest.raises(ValueError, match="not valid JSON"):
         app_module.history_pairs("[{")
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    for nested in ("[" * 100_000, deep, [("Who?", {"content": deep})]):  # RecursionError, a traceback in the server's log
+        with pytest.raises(ValueError, match="nested too deeply; expected a list of"):
+            app_module.history_pairs(nested)
     # LangChain's role names, as tuples or messages, are read as such (("human", question) had been
     # read as the question "human", and messages with role "human" or none were dropped unnoticed)
     langchain = [("human", "Who is Ken Hu?"), ("ai", "A CEO. [1]")]

@@ -126,6 +126,13 @@ ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assis
 
 def history_pairs(history) -> list[tuple[str, str]]:
     """Earlier turns as (question, answer) pairs, from pairs, chat messages or their JSON text."""
+    try:
+        return _pairs(history)
+    except RecursionError:  # lists in lists thousands deep (12,000 "[" sent to the chat server's /ask)
+        raise ValueError("nested too deeply; expected a list of (question, answer) pairs or chat messages") from None
+
+
+def _pairs(history) -> list[tuple[str, str]]:
     if history is None or history == "":
         return []
     if isinstance(history, str):
