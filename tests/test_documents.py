@@ -835,10 +835,9 @@ def test_delimited_text_is_read_as_a_markdown_table(tmp_path):
     assert load(tmp_path / "years.csv").text == "| 2021 | 2022 | 2023 |\n|---|\n| 120 | 135 | 150 |"
     (tmp_path / "missions.csv").write_text("Apollo,2019,2021\nGemini,2020,ongoing\n", "utf-8")  # no figures below: data
     assert load(tmp_path / "missions.csv").text == "| Apollo | 2019 | 2021 |\n| Gemini | 2020 | ongoing |"
-    (tmp_path / "huge.csv").write_text('id,note\n1,"' + "x" * 200_000 + '"\n', "utf-8")
-    with pytest.raises(LoadError) as err:
-        load(tmp_path / "huge.csv")
-    assert str(err.value).startswith(f"{tmp_path / 'huge.csv'}: not readable as delimited text (field larger than field limit")
+    # a cell past the csv module's 128 KiB is read (it had been refused: "field larger than field limit (131072)")
+    (tmp_path / "huge.csv").write_text('id,note\n1,"' + "Long note. " * 20_000 + '"\n', "utf-8")
+    assert load(tmp_path / "huge.csv").text.startswith("| id | note |\n|---|\n| 1 | Long note. Long note.")
     (tmp_path / "blank.csv").write_text(",,\n,,\n", "utf-8")
     with pytest.raises(LoadError, match="no text"):
         load(tmp_path / "blank.csv")

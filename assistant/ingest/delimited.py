@@ -9,8 +9,8 @@ numbers below holds one in it too ("Lyon,14" over "Paris,40"), and it is no row 
 other figures ("Region,2021,2022" over "North,120,135", its corner cell empty or not). The delimiter is the one of comma,
 semicolon, tab and pipe that splits the first lines into the same number of cells, more than one
 (a tie between comma and semicolon goes to the semicolon where commas stand between digits, as
-decimal commas do; a .tsv's is the tab); Excel's "sep=;" first line names it. Text the csv module
-cannot read (a field past its limit) is a `ValueError` with a one-line reason.
+decimal commas do; a .tsv's is the tab); Excel's "sep=;" first line names it. A cell may be as
+long as the file. Text the csv module cannot read is a `ValueError` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def table_text(text: str, tabs: bool = False) -> str:
         text, delimiter = text[named.end():], named.group(1)
     else:
         delimiter = "\t" if tabs else _delimiter(text[:SNIFF_CHARS])
+    if len(text) > csv.field_size_limit():  # a cell may be as long as the file (the file size limit bounds it; the csv module's 128 KiB had refused a long note)
+        csv.field_size_limit(len(text))
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
