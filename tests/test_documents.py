@@ -464,8 +464,10 @@ def test_unclosed_tags_at_the_end_are_text_and_read_once():
 
     from assistant.ingest.documents import html_text_and_title
 
-    # past the last ">" nothing closes: each "<" shows as text, as the parser always showed it
-    assert html_text_and_title("<p>Body</p><a <!-- </ <b 5 < 6") == ("Body\n<a <!-- </ <b 5 < 6", "")
+    # past the last ">" nothing closes: from the first tag begun there a browser shows nothing (it
+    # had been read as text, as the parser shows it); a "<" that begins no tag is text
+    assert html_text_and_title("<p>Body</p><a <!-- </ <b 5 < 6") == ("Body", "")
+    assert html_text_and_title("<p>Body</p> 5 < 6") == ("Body\n5 < 6", "")
     # a hang guard, not a timing: 200,000 unclosed tags read in a tenth of a second; the parser
     # alone read to the end from each (18 s for 20,000 here)
     code = "from assistant.ingest.documents import html_visible_text as v; assert v('<p>x</p>' + '<a ' * 200000).startswith('x')"
@@ -489,6 +491,18 @@ def test_html_without_closing_head_tag_keeps_the_body(tmp_path):
         encoding="utf-8",
     )
     assert "The body paragraph must survive." in load(path).text
+
+
+def test_html_a_comment_or_tag_never_closed_runs_to_the_end_unshown_as_in_a_browser():
+    # an unclosed comment's text (a TODO with an alarm code) had been read and quoted
+    assert html_visible_text("<p>The office opens at nine.</p>\n<!-- TODO: the alarm code is 4711.\n</body></html>") == \
+        "The office opens at nine."
+    assert html_visible_text("<p>A</p><!-- closed --><p>B</p><!-- open <p>C</p>") == "A\n\nB"
+    for tail in ("<a href=x", "<![CDATA[ code 4711", "<?php echo 4711", "</p"):  # begun after the last ">"
+        assert html_visible_text(f"<p>A</p>{tail}") == "A"
+    assert html_visible_text("<p>If 1 < 5</p> then x < y") == "If 1 < 5\nthen x < y"  # "<" before no tag is text
+    assert html_visible_text("<script>var s = '<!--';</script><p>After</p>") == "After"  # a script's text, not a comment
+
 
 # --- PDF ---------------------------------------------------------------------------------
 

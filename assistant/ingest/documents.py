@@ -853,6 +853,7 @@ def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
     # Past the last ">", no tag can close: the parser shows each "<" there as text, but finds that
     # out by reading to the end from every one of them (minutes for some thousands of unclosed
     # tags). Written as "&lt;", each is read once and shows as the same text.
+    markup = _shown_part(markup)
     closed = markup.rfind(">") + 1
     parser.feed(markup[:closed] + markup[closed:].replace("<", "&lt;"))
     parser.close()
@@ -864,6 +865,29 @@ def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
 
 
 _EMPTY_ROW = re.compile(r"\|(?: ?\|)*")
+_TAG_OPENS = re.compile(r"<[A-Za-z!?/]")  # a tag, comment or declaration ("<a", "<!", "<?", "</"); "< 5" is text
+_RAW_TEXT = re.compile(r"<(script|style)\b", re.I)
+
+
+def _shown_part(markup: str) -> str:
+    """`markup` up to where a browser stops showing text: a comment never closed ("<!--" without
+    "-->") runs to the end of the file, and so does a tag, comment or declaration begun after the
+    last ">" ("<a href=x", "<![CDATA[ …"); a browser shows none of it (an unclosed comment's text,
+    a TODO with an alarm code, had been read). A "<!--" inside a script or style is their text."""
+    at = 0
+    while (start := markup.find("<!--", at)) >= 0:
+        opened = [m for m in _RAW_TEXT.finditer(markup, at, start)]
+        if opened and not re.compile(rf"</{opened[-1].group(1)}", re.I).search(markup, opened[-1].end(), start):
+            break  # inside a script or style (its "<!--" is script text; nothing here decides)
+        end = markup.find("-->", start + 4)
+        if end < 0:
+            markup = markup[:start]
+            break
+        at = end + 3
+    closed = markup.rfind(">") + 1
+    if tail := _TAG_OPENS.search(markup, closed):
+        return markup[:tail.start()]
+    return markup
 
 
 # Preformatted text's spaces, tabs and no-break spaces while the page's whitespace is tidied: stand-ins
