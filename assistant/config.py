@@ -217,6 +217,17 @@ class Settings:
         finally:
             _FROM_ENV.reset(token)
 
+    @classmethod
+    def given(cls, settings) -> "Settings":
+        """`settings` as a call was given them: the environment's (`from_env`) for None; anything
+        but a `Settings` refused in one line (a dict had failed deep inside with an AttributeError)."""
+        if settings is None:
+            return cls.from_env()
+        if not isinstance(settings, cls):
+            raise ValueError(f"settings: expected an assistant.Settings (Settings(k=3) or Settings.from_env(k=3)), "
+                             f"got {type(settings).__name__}")
+        return settings
+
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
 
@@ -248,7 +259,11 @@ def _positive(v) -> bool:
 
 
 _PROBABILITY_OR_UNSET = (lambda v: v is None or 0.0 <= v <= 1.0, "a probability from 0 to 1 (or unset)")
+_A_PLACE = (lambda v: bool(v.strip()), "a folder path (empty would mean the working folder)")
 _RULES = {
+    "index_dir": _A_PLACE,
+    "corpus_dir": _A_PLACE,
+    "answer_model_dir": _A_PLACE,
     "chunk_size": (_positive, "a positive number of characters"),
     "chunk_overlap": (lambda v: v >= 0, "0 or more characters"),
     "embed_batch_size": (_positive, "1 or more"),

@@ -29,12 +29,11 @@ class Assistant:
     def __init__(self, store: str | os.PathLike | None = None, settings: Settings | None = None, embedder=None):
         from assistant.store import open_store
 
-        if settings is not None and not isinstance(settings, Settings):
-            raise ValueError(f"settings: expected an assistant.Settings (Settings(k=3) or Settings.from_env(k=3)), "
-                             f"got {type(settings).__name__}")
+        if embedder is not None and not all(hasattr(embedder, name) for name in ("embed", "model_name", "dimension")):
+            raise ValueError(f"embedder: expected an embedder (embed(texts), model_name, dimension), got {type(embedder).__name__}")
         if store is not None and not isinstance(store, (str, os.PathLike)):
             raise ValueError(f"store: expected an index folder or a milvus:// address, got {type(store).__name__}")
-        self.settings = settings or Settings.from_env()
+        self.settings = Settings.given(settings)
         self._store = open_store(store if store is not None else self.settings.index_dir, self.settings)
         self.store = self._store.name
         self._embedder = embedder  # None: the packaged all-MiniLM-L6-v2, loaded on first use
@@ -76,8 +75,10 @@ class Assistant:
             on_token: Callable[[str], None] | None = None):
         """A cited `Answer` (or the refusal with related passages)."""
         from assistant.answer import smalltalk
-        from assistant.answer.answering import ask
+        from assistant.answer.answering import ask, checked_on_token
         from assistant.store.snapshot import IndexMissing
+
+        checked_on_token(on_token)  # before the index is loaded
 
         if isinstance(question, str) and smalltalk.kind(question):  # "hi", "what documents do you have?": even with no index
             try:

@@ -125,6 +125,19 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_them(tmp_path):
         (lambda: assistant.ask("What are the notes?", index_dir=""), "index_dir: empty"),
     ]
     called += emptied
+    called += [  # the module's verbs check what the constructor checks (each had failed deep inside)
+        (lambda: assistant.ask("What are the notes?", settings={"k": 3}), "settings: expected an assistant.Settings"),
+        (lambda: assistant.retrieve("notes", settings={"k": 3}), "settings: expected an assistant.Settings"),
+        (lambda: assistant.add_documents([stray], settings={"k": 1}), "settings: expected an assistant.Settings"),
+        (lambda: assistant.ask("What are the notes?", index_dir=3), "index_dir: expected an index folder or a milvus:// address, got int"),
+        (lambda: assistant.retrieve("notes", index_dir=b"/tmp"), "index_dir: expected an index folder or a milvus:// address, got bytes"),
+        (lambda: assistant.remove_documents([stray], index_dir=3.5), "index_dir: expected an index folder or a milvus:// address, got float"),
+        (lambda: Assistant(store=tmp_path / "index", embedder="x"), "embedder: expected an embedder (embed(texts), model_name, dimension), got str"),
+        (lambda: bot.ask("What are the notes?", on_token=5), "on_token: expected a function called with each piece of text, got int"),
+        # an empty folder had meant the working folder: a rebuild walked it, a search read it as the store
+        (lambda: Settings(index_dir=""), "Settings(index_dir=…) index_dir='': expected a folder path"),
+        (lambda: Settings(corpus_dir=" "), "Settings(corpus_dir=…) corpus_dir=' ': expected a folder path"),
+    ]
     for call, message in made + called:  # each was a TypeError, AttributeError or FileExistsError from deep inside
         with pytest.raises(ValueError) as bad:
             call()

@@ -46,13 +46,14 @@ def ask(
     from assistant.ingest.embeddings import default_embedder
 
     checked_question(question)
+    checked_on_token(on_token)
     try:
         history = history_pairs(history)  # checked before any work; each step below reads the pairs
     except ValueError as err:
         raise ValueError(f"history: {err}") from None
     if (kind := smalltalk.kind(question)) and kind != "documents" and (social := smalltalk.reply_to(kind, first=not history)):
         return Answer(question=question, text=social, citations=(), abstained=False, hits=(), method="conversation")  # no search
-    settings = settings or Settings.from_env()
+    settings = Settings.given(settings)
     embedder = embedder or default_embedder(settings)
     if kind == "documents":  # "what documents do you have?": the index's list, not a search
         try:
@@ -142,6 +143,13 @@ def ask(
     # the documents the extractive answer quotes or names: a model's answer that cites none of one is told of it
     bearing = list(dict.fromkeys([*(c.hit.source for c in citations), *others]))
     return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index, bearing)
+
+
+def checked_on_token(on_token) -> None:
+    """A one-line error for an `on_token` that cannot be called (it is called only once a language
+    model streams, so a wrong one had gone unnoticed until then)."""
+    if on_token is not None and not callable(on_token):
+        raise ValueError(f"on_token: expected a function called with each piece of text, got {type(on_token).__name__}")
 
 
 def _closest(found: list[list], related: list) -> tuple[Citation, ...]:

@@ -619,7 +619,7 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
 def _run(paths, index_dir, settings, embedder, progress, prune, remove=(), cancel=None, recorded=False) -> Report:
     from assistant.ingest.embeddings import default_embedder
 
-    settings = settings or Settings.from_env()
+    settings = Settings.given(settings)
     return sync(
         paths, named_or_default(index_dir, settings), settings, embedder or default_embedder(settings),
         prune=prune, remove=remove, progress=progress, cancel=cancel, recorded=recorded,
@@ -660,7 +660,7 @@ def rebuild_index(paths=None, index_dir=None, *, settings=None, embedder=None, p
     """Make the index hold exactly the documents under `paths` (default: the index's recorded
     roots, or the default corpus). Unchanged files are not re-embedded; missing ones are pruned.
     A path that is not there changes nothing (`sync`)."""
-    settings = settings or Settings.from_env()
+    settings = Settings.given(settings)
     recorded = paths is None
     return _run(None if recorded else _as_list(paths, "paths"), index_dir, settings, embedder, progress, prune=True, recorded=recorded)
 
@@ -737,7 +737,7 @@ def ensure_index(index_dir=None, *, settings: Settings | None = None, embedder=N
     from assistant.ingest.embeddings import default_embedder
     from assistant.search.retrieval import searcher_for
 
-    settings = settings or Settings.from_env()
+    settings = Settings.given(settings)
     index_dir = named_or_default(index_dir, settings)
     embedder = embedder or default_embedder(settings)
     try:

@@ -295,6 +295,6 @@ def retrieve(
 
     checked_question(question)
     if searcher is None:
-        settings = settings or Settings.from_env()
+        settings = Settings.given(settings)
         searcher = searcher_for(named_or_default(index_dir, settings), settings, embedder or default_embedder(settings))
     return searcher.search(searcher.spelled(question), k, mode)

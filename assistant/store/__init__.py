@@ -67,6 +67,8 @@ def named_or_default(index_dir, settings):
     refused, not read as "the default" (an unset variable would otherwise write there)."""
     if index_dir is None:
         return settings.index_dir
+    if not isinstance(index_dir, (str, os.PathLike)) or not isinstance(os.fspath(index_dir), str):
+        raise ValueError(f"index_dir: expected an index folder or a milvus:// address, got {type(index_dir).__name__}")
     if isinstance(index_dir, (str, os.PathLike)) and not os.fspath(index_dir).strip():
         raise ValueError("index_dir: empty; give a folder path or a milvus:// address (None for the configured index)")
     return index_dir
