@@ -190,6 +190,22 @@ def _candidate_texts(searcher, question: str) -> list[str]:
     return [c.text for c in extractive.sentences(question, vector, hits, searcher)]
 
 
+def test_a_who_question_answered_by_a_pronoun_sentence_quotes_the_sentence_naming_whom_it_means(one_document):
+    # "Who proposed the new bridge?" had been answered "He proposed a new bridge …", the name unquoted
+    text = ("The council met on Monday. Mayor Lena Varga spoke first.\nShe proposed a new bridge over the river.\n\n"
+            "They voted in June.")
+    searcher = one_document(text, 1200)
+    chosen = _chosen_in(searcher, text, "She proposed a new bridge over the river.")
+    _, citations = extractive.compose([[chosen]], 3, question="Who proposed the new bridge?")
+    assert [c.quote for c in citations] == ["Mayor Lena Varga spoke first.", "She proposed a new bridge over the river."]
+    assert all(text[c.quote_start:c.quote_end] == c.quote for c in citations)
+    # a question not asking who: the sentence alone (for every question it cost quote precision, no answer)
+    assert [c.quote for c in extractive.compose([[chosen]], 3, question="What was proposed?")[1]] == [chosen.text]
+    # never across a paragraph: "They voted …" stands after a blank line
+    later = _chosen_in(searcher, text, "They voted in June.")
+    assert [c.quote for c in extractive.compose([[later]], 3, question="Who voted in June?")[1]] == ["They voted in June."]
+
+
 def test_a_chosen_lead_in_ending_in_a_colon_brings_what_it_announces(one_document):
     # "The cargo list for the voyage was:" had been quoted alone, without the list
     text = ("The ship sailed from Bergen in May.\nThe cargo list for the voyage was:\n- flour\n- salt\n- timber\n- tar\n\n"

@@ -125,7 +125,7 @@ def ask(
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     unanswered = [part for part, score in zip(parts, scores) if score < threshold]
-    text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain)
     cited = {c.hit.source for c in citations}
     others = list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited)))
     notes = [
