@@ -505,6 +505,11 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
     assert plain_question("Is [x](y unclosed?") == "Is [x](y unclosed?"
     linked = ask("How many [paintings](https://example.org/p) does the museum hold?", index_dir=museum_index, settings=settings, embedder=embedder)
     assert (linked.text, linked.confidence) == (alone.text, alone.confidence)
+    # full-width and styled letters read as plain ones (the embedder and the model had read them as unknown tokens)
+    for styled in ("Ｈｏｗ　ｍａｎｙ　ｐａｉｎｔｉｎｇｓ　ｄｏｅｓ　ｔｈｅ　ｍｕｓｅｕｍ　ｈｏｌｄ？", "How many 𝐩𝐚𝐢𝐧𝐭𝐢𝐧𝐠𝐬 does the museum hold?"):
+        assert plain_question(styled) == plain, styled
+        again = ask(styled, index_dir=museum_index, settings=settings, embedder=embedder)
+        assert (again.text, again.confidence) == (alone.text, alone.confidence)
     for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What is [x](y z)?", "1. Who is Ken?",
                  "“Trust” is what?", "What is C++?", "Was it 5 > 3?", "What is the ?? operator?"):
         assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed

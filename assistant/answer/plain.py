@@ -10,12 +10,17 @@ never a word: where rendering would join or drop words ("5*3*4" is not emphasis)
 keeps its Markdown. A question typed without a mark at its end (its last character a letter or
 digit) is read with "?", as the answer model was trained to read questions: "price" and "price?"
 had been given different answers. Greetings, thanks and acknowledgements before or after the
-question are not read either (`answer/smalltalk.py`).
+question are not read either (`answer/smalltalk.py`). The question is read in one Unicode form,
+NFKC, as keyword search reads words: full-width letters ("ｏｖｅｒｔｉｍｅ", as an East Asian input
+method types them) and styled ones ("𝐨𝐯𝐞𝐫𝐭𝐢𝐦𝐞", pasted from social media) as plain letters, which
+the embedder and the answer model had read as unknown tokens (a question refused, or answered
+from another document).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from assistant.answer.smalltalk import without_social
@@ -34,7 +39,7 @@ def plain_question(question: str) -> str:
     the question itself when nothing is left."""
     from assistant.ingest.documents import HTML_TAG, html_visible_text
 
-    plain = _links_as_text(question)
+    plain = _links_as_text(unicodedata.normalize("NFKC", question))
     if HTML_TAG.search(plain):
         plain = " ".join(html_visible_text(plain, marks=False).split()) or plain
     if _MARKDOWN.search(plain):
