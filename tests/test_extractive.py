@@ -236,6 +236,15 @@ def test_a_quoted_table_row_brings_its_table_s_header_row(one_document):
     assert [c.quote for c in extractive.compose([[plain]], 3)[1]] == [plain.text]
 
 
+def test_a_quoted_row_of_a_table_with_old_mac_line_endings_brings_its_header_row(one_document):
+    # lines ended by a lone "\r" (classic Mac OS): the row had been quoted without its header
+    text = "Prices.\r\r| Plan | Price |\r|---|---|\r| Solo | 9 euros |\r| Team | 29 euros |\r"
+    row = _chosen(one_document, text, "| Team | 29 euros |")
+    _, citations = extractive.compose([[row]], max_sentences=3)
+    assert [c.quote for c in citations] == ["| Plan | Price |", row.text]
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
+
+
 def test_a_row_far_down_a_long_table_brings_its_header_from_the_passage_that_holds_it(one_document):
     # a row in a later passage than its table's header had been quoted alone
     rows = "".join(f"| Product {i} | {10 + i} EUR |\n" for i in range(60))

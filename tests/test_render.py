@@ -156,6 +156,11 @@ def test_quoted_table_rows_are_a_table_under_their_header_s_column_heads():
     text = "\n".join(f"{c.quote} [{c.n}]" for c in both)
     out = render.answer_html(answer(text, both))
     assert out.count("<table") == 2 and out.count("<th") == 5
+    # lines ended by a lone "\r": the header is still a header (it had been drawn as a row)
+    old_mac = hit("| Ticket | New |\r|---|---|\r| Single | 2.60 |")
+    out = render.answer_html(answer("| Ticket | New | [1]\n| Single | 2.60 | [1]",
+                                    [cite(1, old_mac, "| Ticket | New |"), cite(1, old_mac, "| Single | 2.60 |")]))
+    assert out.count("<th") == 2
     # a Markdown cell's "\|" is no border
     code = hit("| Task | Command |\n|---|---|\n| Count | `wc \\| sort` |")
     out = render.answer_html(answer("| Count | `wc \\| sort` | [1]", [cite(1, code, "| Count | `wc \\| sort` |")]))

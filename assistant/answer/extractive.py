@@ -631,7 +631,9 @@ def _header_in_passage(cand: Candidate) -> Candidate | bool | None:
     """The header row of `cand`'s table in its passage; False where its table has none (or `cand`
     is its first row); None where the table may start before the passage."""
     hit = cand.hit
-    lines = hit.text[: cand.start - hit.start].split("\n")
+    before = hit.text[: cand.start - hit.start]
+    starts = [0, *(found.end() for found in LINE_BREAK.finditer(before))]  # any line ending: "\r" alone too
+    lines = [LINE_BREAK.sub("", before[a:b]) for a, b in zip(starts, [*starts[1:], len(before)])]
     first = len(lines) - 1  # the candidate's own line; walk up while the lines above are rows
     while first > 0 and is_table_row(lines[first - 1]):
         first -= 1
@@ -639,7 +641,7 @@ def _header_in_passage(cand: Candidate) -> Candidate | bool | None:
         return None
     if first >= len(lines) - 2 or not SEPARATOR_ROW.match(lines[first + 1] + "\n"):
         return False  # the first row itself, or a table without a header line under its first row
-    start = hit.start + sum(len(line) + 1 for line in lines[:first])
+    start = hit.start + starts[first]
     row = lines[first].strip()
     start += len(lines[first]) - len(lines[first].lstrip())
     return replace(cand, start=start, end=start + len(row), text=row, judged=None)

@@ -173,7 +173,7 @@ def is_list_item(line: str) -> bool:
 
 
 HEADER_LINE = "|---|"  # under a table's header row, as Markdown marks one: the loaders write it, answers read by it
-SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r?\n|$)")  # that line as Markdown writes it ("|---|:--:|")
+SEPARATOR_ROW = re.compile(r"\s*\|[\s:|-]*-[\s:|-]*\|?[ \t]*(?:\r\n?|\n|$)")  # that line as Markdown writes it ("|---|:--:|")
 
 
 # The longest text a cell merged over several columns or rows is written again in each of them

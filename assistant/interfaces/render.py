@@ -149,7 +149,7 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
     return "".join(out)
 
 
-_HEADER_UNDER = re.compile(r"[ \t]*\r?\n" + SEPARATOR_ROW.pattern)  # a "|---|" line next
+_HEADER_UNDER = re.compile(r"[ \t]*(?:\r\n?|\n)" + SEPARATOR_ROW.pattern)  # (a lone "\r" ends a line too)  # a "|---|" line next
 
 
 def _is_header(citation) -> bool:
