@@ -154,6 +154,13 @@ class _CountingStr(str):
         return piece
 
 
+def test_a_short_line_ending_on_a_word_no_sentence_ends_with_goes_on_in_the_next():
+    # a web page's <br> ("serviced on<br>12 May") had made the short line a heading, quoted alone
+    text = "The boiler was serviced on\n12 May by Mueller GmbH.\nOpening hours\nMonday to Friday.\nAppendix A\nThe tables."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The boiler was serviced on\n12 May by Mueller GmbH.", "Opening hours", "Monday to Friday.", "Appendix A", "The tables."]
+
+
 def test_splitting_does_linear_work_on_many_single_line_breaks():
     lines = 20_000
     text = _CountingStr("\n".join(f"Line number {i} of a file without blank lines" for i in range(lines)))

@@ -59,8 +59,11 @@ from assistant.ingest.sentences import split_sentences
 # its headings "## …"; a PDF page ending on a word no sentence ends with ("the") runs on; a
 # spreadsheet date shown without its day ("mmm yyyy") reads "2024-11", not "2024-11-01"; a Word
 # header cell merged over columns and the row naming them under it are one header row; a hidden
-# web page <p>, <li>, <tr> or cell is left out where a browser ends it.
-CHUNKER_VERSION = 32
+# web page <p>, <li>, <tr> or cell is left out where a browser ends it. 33: a short line ending on
+# a word no sentence ends with ("serviced on") goes on in the next; a table's "|---|" line may end
+# in a lone carriage return; a web page's comment never closed, or a tag begun after its last ">",
+# is not read.
+CHUNKER_VERSION = 33
 
 
 @dataclass(frozen=True)

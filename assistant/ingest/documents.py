@@ -27,7 +27,7 @@ from pathlib import Path
 
 from assistant.config import MIB, SUPPORTED_SUFFIXES
 from assistant.ingest import delimited, mail, sheets, slides, word
-from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, SPAN_COPIES_MOST, SPAN_COPY_MOST, header_names, is_list_item, is_table_row, table_cells, table_row
+from assistant.ingest.sentences import HEADER_LINE, LINE_BREAK, NEVER_LAST, SPAN_COPIES_MOST, SPAN_COPY_MOST, header_names, is_list_item, is_table_row, table_cells, table_row
 
 
 class LoadError(Exception):
@@ -1095,12 +1095,6 @@ def _runs_on(before: str, after: str) -> bool:
     if len(lines[-1]) < _FULL_LINE * max(map(len, lines)) or is_list_item(lines[-1]) or is_table_row(lines[-1]):
         return False
     last = before.rsplit(None, 1)[-1].lower() if before.split() else ""
-    return after.lstrip()[:1].islower() or before.endswith((",", "-", "–", "—")) or last in _NEVER_LAST
+    return after.lstrip()[:1].islower() or before.endswith((",", "-", "–", "—")) or last in NEVER_LAST
 
 
-# Words that do not end an English sentence: a page ending on one stops mid-sentence
-_NEVER_LAST = {"the", "a", "an", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with",
-               "into", "onto", "than", "that", "which", "whose", "its", "their", "his", "her", "our", "your", "my",
-               "is", "are", "was", "were", "be", "been", "will", "would", "shall", "should", "can", "could", "may",
-               "must", "has", "have", "had", "not", "no", "if", "as", "per", "via", "between", "under", "over",
-               "after", "before", "during", "without", "within", "including", "such", "both", "either", "neither"}

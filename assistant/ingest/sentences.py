@@ -58,6 +58,12 @@ _HEADING_MAX = 60
 # A block whose widest line is at least _WRAP_MIN characters is read as wrapped text: a line of at
 # least _WRAPPED_SHARE of that width goes on into the next ("…expected to open in\nApril 2025")
 _WRAP_MIN, _WRAPPED_SHARE = 30, 0.6
+# Words that do not end an English sentence: a line or page ending on one stops mid-sentence
+NEVER_LAST = {"the", "a", "an", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with",
+               "into", "onto", "than", "that", "which", "whose", "its", "their", "his", "her", "our", "your", "my",
+               "is", "are", "was", "were", "be", "been", "will", "would", "shall", "should", "can", "could", "may",
+               "must", "has", "have", "had", "not", "no", "if", "as", "per", "via", "between", "under", "over",
+               "after", "before", "during", "without", "within", "including", "such", "both", "either", "neither"}
 _LINE_START = re.compile(r"[ \t]*(\S)")  # a line's first character (within the line: linear)
 _QUOTED_TEXT = re.compile(r"[ \t]*(?:>[ \t]*)+(\S)")  # a block quote line's first character after its "> " marks
 # a Markdown heading line ("## Migrating from version 2 …"): a line of its own whatever its length
@@ -154,7 +160,8 @@ def _lines(text: str, start: int, end: int):
         if quoted:  # a block quote's line goes on as its text does after the next line's "> "
             after = _QUOTED_TEXT.match(text, match.end(), end)
             following = after.group(1) if after else following
-        heading = len(line) <= _HEADING_MAX and len(line) < wrapped_at and not (in_item and indented_next) and not quoted
+        heading = (len(line) <= _HEADING_MAX and len(line) < wrapped_at and not (in_item and indented_next) and not quoted
+                   and not _stops_mid_sentence(line))
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
@@ -165,6 +172,14 @@ def _lines(text: str, start: int, end: int):
             yield pos, match.start()
             pos = match.end()
     yield pos, end
+
+
+def _stops_mid_sentence(line: str) -> bool:
+    """Whether a line ends on a word no sentence ends with ("The boiler was serviced on", a web
+    page's <br> before "12 May …"): it goes on in the next line, however short (it had been read as
+    a heading, and "The boiler was serviced on" quoted as the answer)."""
+    last = line.rsplit(None, 1)[-1] if line else ""
+    return last.isalpha() and last.islower() and last in NEVER_LAST  # ("Appendix A", "Plan B": headings)
 
 
 def is_list_item(line: str) -> bool:
