@@ -161,6 +161,24 @@ def test_a_short_line_ending_on_a_word_no_sentence_ends_with_goes_on_in_the_next
         "The boiler was serviced on\n12 May by Mueller GmbH.", "Opening hours", "Monday to Friday.", "Appendix A", "The tables."]
 
 
+def test_german_french_and_spanish_sentences_part_where_their_own_marks_say():
+    # opening "¿ ¡ „ « »", closing "“ »" (after a space in French), titles and abbreviations, a German
+    # day before its month: each had joined two sentences or cut one
+    cases = {
+        "¿Cuándo abre? Abre a las nueve. ¡Bienvenidos! Gracias.": ["¿Cuándo abre?", "Abre a las nueve.", "¡Bienvenidos!", "Gracias."],
+        "Er sagte: „Das Budget beträgt 40.000 Euro.“ Frau Lehmann nannte 35.000 Euro.":
+            ["Er sagte: „Das Budget beträgt 40.000 Euro.“", "Frau Lehmann nannte 35.000 Euro."],
+        "Il a dit : « Le budget est de 40 000 euros. » Mme. Lefèvre a cité 35 000 euros.":
+            ["Il a dit : « Le budget est de 40 000 euros. »", "Mme. Lefèvre a cité 35 000 euros."],
+        "Der Urlaub verfällt am 31. März des Folgejahres. Rufen Sie die Sra. García an, ext. 4455.":
+            ["Der Urlaub verfällt am 31. März des Folgejahres.", "Rufen Sie die Sra. García an, ext. 4455."],
+        "Preise inkl. MwSt. gelten in der Hauptstr. 5 in Berlin. Er kam am 3. Mai. Danach ging er.":
+            ["Preise inkl. MwSt. gelten in der Hauptstr. 5 in Berlin.", "Er kam am 3. Mai.", "Danach ging er."],
+    }
+    for text, expected in cases.items():
+        assert [text[s:e] for s, e in split_sentences(text)] == expected
+
+
 def test_splitting_does_linear_work_on_many_single_line_breaks():
     lines = 20_000
     text = _CountingStr("\n".join(f"Line number {i} of a file without blank lines" for i in range(lines)))

@@ -1,9 +1,11 @@
 """Sentence boundaries as character spans, so every sentence can be quoted by offset.
 
 A rule-based splitter: a sentence ends at `.`, `!` or `?` (or Arabic `؟`, `۔`; with any closing
-quotes or brackets) followed by whitespace and a capital, a letter of a script without case
-(Arabic, Hebrew, Chinese, ...), a digit or an opening quote, unless the word before is a known
-abbreviation or an initial, the sentence so far is only a list number ("1. Budget"), or a bracket
+quotes or brackets, German "“" and French " »" among them) followed by whitespace and a capital, a
+letter of a script without case (Arabic, Hebrew, Chinese, ...), a digit or an opening mark (a
+quote, „ « », or Spanish ¿ ¡), unless the word before is a known abbreviation (English, and the
+usual German, French and Spanish titles and abbreviations: "Mme.", "Sra.", "inkl.", "Hauptstr. 5")
+or an initial, a German day before its month ("31. März"), the sentence so far is only a list number ("1. Budget"), or a bracket
 opened in the sentence closes soon after, before another sentence ends ("(incl. VAT)"). Reference
 marks after the end (".[2] ", ".¹ ", ".[^1] ") and Markdown emphasis around it ("hours.** **You …")
 end with it. A Chinese or Japanese full stop, question or
@@ -12,7 +14,7 @@ abbreviation before a number ("Tab. 2", "ca. 30 min", "Art. 5") and a clause num
 nothing, and a fenced Markdown code block (```` ``` ```` … ```` ``` ````) is one span.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
-punctuation (a heading; in prose wrapped at a short width, only a line well short of the widest),
+punctuation that does not end on a word no sentence ends with ("serviced on") (a heading; in prose wrapped at a short width, only a line well short of the widest),
 after a table row (`| … |`) or a Markdown heading (`## …`, whatever its length), or before a list
 item, table row or Markdown heading. It runs in linear time.
 """
@@ -29,7 +31,13 @@ _ABBREVIATIONS = {
     # titles and ranks before a name, and the abbreviations of a price or a list
     "capt", "cpt", "lt", "col", "sgt", "maj", "cmdr", "adm", "hon", "pres", "supt", "insp", "det",
     "messrs", "fr", "incl", "excl", "esp", "resp", "ref", "tel", "ave", "blvd", "govt", "assn", "bros",
+    # the same in German, French and Spanish documents ("Mme. Lefèvre", "Sra. García", "inkl. MwSt.",
+    # "Hauptstr. 5", "ext. 4455" had each ended a sentence)
+    "mme", "mmes", "mlle", "mlles", "sra", "sras", "srta", "dra", "dres", "hr", "hrn", "inkl", "zzgl", "bzw",
+    "ggf", "evtl", "usw", "vgl", "str", "ext", "av", "avda", "tfno",
 }
+# A day's number before a German month ("am 31. März", as German writes dates): no sentence ends there
+_MONTH_AFTER_DAY = re.compile(r"\s+(?:Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b")
 # Abbreviations that stand before a number ("see Tab. 2", "ca. 30 min", "under Art. 5", "cl. 3.1"):
 # words of their own elsewhere ("I love art. It …"), so they hold a sentence only before a digit
 _BEFORE_NUMBER = {"ca", "tab", "tabs", "eq", "eqs", "art", "arts", "cl", "sec", "secs", "para", "paras", "ch", "chap",
@@ -39,8 +47,8 @@ _BEFORE_NUMBER = {"ca", "tab", "tabs", "eq", "eqs", "art", "arts", "cl", "sec", 
 _END = re.compile(
     # the end mark, closing quotes, brackets or Markdown emphasis ("hours.** "), then any reference
     # marks (".[2] ", ".[3, 4] ", ".¹ ", a Markdown footnote's ".[^1] "); the next may open with emphasis
-    r"""(?<![.!?؟۔])[.!?؟۔]++['"’”)\]*_~]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\]|\[\^[\w-]{1,30}\])*+[¹²³⁰-⁹]*+"""
-    r"""(?=\s+(?:\*{1,3}|_{1,3}|~~)?['"‘“(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
+    r"""(?<![.!?؟۔])[.!?؟۔]++(?:[ \u00a0\u202f]»)?+['"’”“»«)\]*_~]*+(?:\[\d{1,3}(?:[,–-]\s?\d{1,3})*\]|\[\^[\w-]{1,30}\])*+[¹²³⁰-⁹]*+"""
+    r"""(?=\s+(?:\*{1,3}|_{1,3}|~~)?['"‘“„(\[«»¿¡]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
     r"""|(?<![。？！])[。？！]++['"’”」』）)\]]*+(?=\s*\S)"""  # Chinese and Japanese: no space after it
 )
 # a Windows, old Mac or Unix line end (\r\n is one, never two), a form feed, NEL, or a Unicode line
@@ -290,6 +298,10 @@ def _is_abbreviation(text: str, start: int, dot: int) -> bool:
     word = text[word_start:dot].lstrip("(\"'“‘[").lower()
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. Smith"
+    if word.endswith("str") and (after := _NON_SPACE.search(text, dot + 1, dot + 4)) and after.group().isdigit():
+        return True  # a German street before its number: "Hauptstr. 5"
+    if word.isdigit() and len(word) <= 2 and 1 <= int(word) <= 31 and _MONTH_AFTER_DAY.match(text, dot + 1):
+        return True  # "31. März"
     if word in _BEFORE_NUMBER and (after := _NON_SPACE.search(text, dot + 1, dot + 4)) and after.group().isdigit():
         return True  # "Tab. 2", "ca. 30 min", "Art. 5", "cl. 3.1"
     return word in _ABBREVIATIONS
