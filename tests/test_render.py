@@ -339,6 +339,13 @@ def test_a_long_quote_is_previewed_in_its_source_s_summary_and_marked_whole_in_t
     out = render.answer_html(answer(" ".join(f"{t} [1]" for t in sentences), cites))
     summary = re.sub("<[^>]+>|&#\\d+;", "x", out[out.index("<summary>"):out.index("</summary>")])
     assert len(summary) < 300 and summary.count("Sentence") == 3
+    # a cut never splits a character as read: a flag's two letters, an accent from its letter
+    from assistant.interfaces import cli
+
+    for most, text in ((140, "x" * 139 + "🇩🇪 flagged"), (140, "x" * 139 + "e\u0301t\u00e9 suite")):
+        shown = render._preview(text, most)
+        assert shown == "x" * 139 + "…", shown
+    assert cli._clip("y" * 298 + "👩\u200d👩\u200d👧 family", 300) == "y" * 298 + "…"
 
 
 def _contrast(foreground: str, background: tuple[int, int, int]) -> float:

@@ -154,7 +154,7 @@ def _pieces(text: str, sentences: list[tuple[int, int]], size: int) -> list[tupl
     for s, e in sentences:
         while e - s > size:
             spaces = [m.start() for m in _SPACE.finditer(text, s + size // 2 + 1, s + size + 1)]
-            cut = spaces[-1] if spaces else _grapheme_start(text, s, s + size)
+            cut = spaces[-1] if spaces else grapheme_start(text, s, s + size)
             while cut > s + 1 and text[cut - 1].isspace():  # the piece ends where its run of spaces starts
                 cut -= 1
             pieces.append((s, cut))
@@ -173,7 +173,7 @@ _GRAPHEME = re.compile(r"\X")  # a character as read: a letter and its accents, 
 _GRAPHEME_REACH = 256  # code points after a cut read to find where its character ends
 
 
-def _grapheme_start(text: str, floor: int, cut: int) -> int:
+def grapheme_start(text: str, floor: int, cut: int) -> int:
     """`cut`, moved back to where the character as read that holds it starts (above `floor`, the
     start of the piece, itself such a start). The characters are read in a slice from `floor`:
     `regex` reading from inside the whole text looks back over a run of flag letters to its start

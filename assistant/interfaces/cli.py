@@ -244,7 +244,9 @@ def _readable(answer) -> str:
 
 def _clip(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    from assistant.ingest.chunking import grapheme_start
+
+    return text if len(text) <= limit else text[: grapheme_start(text, 0, limit - 1)] + "\u2026"  # (never half a character as read)
 
 
 def _info(args) -> int:

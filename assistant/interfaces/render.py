@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
 from assistant.answer.extractive import cited_text
-from assistant.ingest.chunking import page_name
+from assistant.ingest.chunking import grapheme_start, page_name
 from assistant.ingest.sentences import SEPARATOR_ROW, is_table_row, table_cells
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
@@ -192,7 +192,7 @@ def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int,
 def _preview(text: str, most: int = 0) -> str:
     most = most or RELATED_PREVIEW_CHARS
     text = " ".join(text.split())
-    return text if len(text) <= most else text[:most].rstrip() + "…"
+    return text if len(text) <= most else text[:grapheme_start(text, 0, most)].rstrip() + "…"  # (never half a flag or an accent)
 
 
 def answer_html(answer, turn: int = 1) -> str:
