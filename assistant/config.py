@@ -76,8 +76,8 @@ class Settings:
     embed_batch_size: int = _doc("Chunks embedded per model call while indexing.", 32)
     index_threads: int = _doc("Torch threads while indexing (0: all cores).", 0)
     query_threads: int = _doc(
-        "Threads for embedding a question and for each candidate the answer model reads (0: all "
-        "cores, split among the answer workers). 1 keeps latency flat on a loaded server.", 1
+        "Threads for embedding a question, for searching its vectors (FAISS) and for each candidate the "
+        "answer model reads (0: all cores, split among the answer workers). 1 keeps latency flat on a loaded server.", 1
     )
 
     # Retrieval (tuned by benchmarks/retrieval.py on ../shared/evaldata)
