@@ -225,7 +225,9 @@ def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_index
     changed = bot.ask(question)
     assert "4417" in changed.text and changed.notice == "Quoted as indexed: vault.txt (changed) since; `index add` brings the index up to date."
     note.unlink()
-    assert "vault.txt (gone)" in bot.ask(question).notice
+    # an add keeps a file gone from its folder: the notice names what drops it (it had said `index add`)
+    assert bot.ask(question).notice == ("Quoted as indexed: vault.txt (gone) since; `index rebuild` (or `index remove` "
+                                        "of what is gone) brings the index up to date.")
     bot.rebuild([tmp_path / "docs"])  # brought up to date: nothing left to quote
     assert bot.ask(question).abstained
 

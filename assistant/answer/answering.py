@@ -175,7 +175,10 @@ def _stale(citations, index) -> str:
     if not found:
         return ""
     names = ", ".join(f"{name} ({how})" for name, how in zip(overview.shown_names(list(found)), found.values()))
-    return f"Quoted as indexed: {names} since; `index add` brings the index up to date."
+    # an add keeps a file gone from its folder (it may be unmounted): only a rebuild or a removal drops it
+    fix = ("`index add` brings the index up to date" if "gone" not in found.values() else
+           "`index rebuild` (or `index remove` of what is gone) brings the index up to date")
+    return f"Quoted as indexed: {names} since; {fix}."
 
 
 def _search(searcher, query: str, parts: list[str], history: list[tuple[str, str]], k: int):
