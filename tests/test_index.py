@@ -1817,6 +1817,25 @@ def test_the_cli_exits_1_when_any_path_fails_with_the_failures_on_stderr_and_the
     assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt")]) == 0
 
 
+def test_an_index_command_stopped_by_ctrl_c_says_what_the_index_holds(corpus, tmp_path, capsys, monkeypatch):
+    # a bare "interrupted" had left the index's state to guess
+    import assistant.ingest.embeddings as embeddings
+    from assistant.interfaces import cli
+    from tests.fakes import HashEmbedder
+
+    class Interrupted(HashEmbedder):
+        def embed(self, texts, *args, **kwargs):
+            raise KeyboardInterrupt  # Ctrl-C while the sentences are embedded
+
+    index_dir = tmp_path / "cli-index"
+    assert cli.main(["--index", str(index_dir), "index", "add", str(corpus / "apples.txt")]) == 0
+    monkeypatch.setattr(embeddings, "default_embedder", lambda settings: Interrupted())
+    assert cli.main(["--index", str(index_dir), "index", "add", str(corpus)]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+        "interrupted: an index is saved whole or not at all, so it holds what it held before this command")
+    assert {f.source for f in Index.load(index_dir).manifest.files} == {str(corpus / "apples.txt")}
+
+
 def test_the_cli_writes_what_a_terminal_would_act_on_in_documents_and_names_as_escapes(tmp_path, capsys):
     # the citation line, the related passages, search results and file names had sent a document's
     # escape sequences raw (window title, clear screen, colours), and a CRLF file showed \x0d

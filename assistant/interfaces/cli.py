@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if args.command == "index" and args.verb != "info":  # (a bare "interrupted" had left the index's state to guess)
+            print("interrupted: an index is saved whole or not at all, so it holds what it held before this command "
+                  "(or all of it, if it was being saved); run the command again to go on", file=sys.stderr)
+        else:
+            print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
