@@ -4,6 +4,7 @@ prompt-injection text, the language-model path through ask(), and the `ask` CLI.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -210,6 +211,21 @@ def test_an_elliptical_follow_up_refused_as_asked_is_the_earlier_question_asked_
                                        "region. The school added a new science wing in 2018.\n", "utf-8")
     bot.add([corpus])
     assert bot.ask("What about the class of 2021?", history=[("How many students did the class of 2019 have?", "")]).abstained
+
+
+def test_a_document_s_own_reference_marks_are_footnote_marks_in_the_answer_text(tmp_path):
+    # "…heart attacks [2]. [1]" with one citation: an API caller could not tell the document's "[2]" from a marker
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "study.txt").write_text(
+        "The Corvel study followed 400 patients for two years. Patients who walked daily had 30% fewer heart attacks [2]. "
+        "The study was led by Dr. Hana Ito at Kyoto University [3].", "utf-8")
+    bot = assistant.Assistant(store=tmp_path / "store")
+    bot.add([tmp_path / "docs"])
+    answer = bot.ask("How many fewer heart attacks did daily walkers have?")
+    assert "30% fewer heart attacks [^2]. [1]" in answer.text
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}  # every marker is a citation's
+    assert any(c.quote.endswith("heart attacks [2].") for c in answer.citations)  # the quote itself stays verbatim
 
 
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):

@@ -38,7 +38,7 @@ from assistant.ingest.sentences import (
     BLANK_LINE, HEADING_LINE, LINE_BREAK, SEPARATOR_ROW, is_list_item, is_table_row, split_sentences, table_cells,
 )
 from assistant.search.lexical import tokenize
-from assistant.answer.prompts import MARKER
+from assistant.answer.prompts import AS_FOOTNOTE, DOCUMENT_MARK, MARKER
 from assistant.search.retrieval import Hit, Searcher
 
 # A further sentence of the best sentence's passage joins the answer when the model gives it at
@@ -390,6 +390,17 @@ def cited_text(citations, tidy: bool = False) -> str:
     return joined(quotes, together)
 
 
+_DOCUMENT_MARK = re.compile(DOCUMENT_MARK)
+
+
+def as_written(quote: str) -> str:
+    """A quote as an answer's text writes it: the document's own reference marks ("heart attacks
+    [2].") as footnote marks ("[^2]"), which no reader takes for a citation marker (an API caller
+    could not tell a document's "[2]" from the marker of citation 2). The citation keeps the quote
+    verbatim."""
+    return _DOCUMENT_MARK.sub(AS_FOOTNOTE, quote)
+
+
 def _same_line(before, after) -> bool:
     """Whether citation `after` follows `before` on the same line of the same passage."""
     if before.hit.chunk_id != after.hit.chunk_id or not before.quote_end <= after.quote_start:
@@ -406,7 +417,7 @@ def joined(quotes: list[tuple[str, int]], together: list[bool] | None = None) ->
         if i:
             own = (_own_line(quote) or _own_line(quotes[i - 1][0])) and not (together and together[i])
             text += "\n" if own else " "
-        text += f"{quote} {MARKER.format(n=n)}"
+        text += f"{as_written(quote)} {MARKER.format(n=n)}"
     return text
 
 

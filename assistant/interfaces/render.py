@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Iterable, Sequence
 
 from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
-from assistant.answer.extractive import cited_text
+from assistant.answer.extractive import as_written, cited_text
 from assistant.ingest.chunking import grapheme_start, page_name
 from assistant.ingest.sentences import SEPARATOR_ROW, is_table_row, table_cells
 
@@ -99,10 +99,12 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
     names = names or {}
     quoted, at = [], 0
     for quote in quotes:
-        found = text.find(quote, at) if quote else -1
-        if found >= 0:
-            quoted.append((found, found + len(quote)))
-            at = found + len(quote)
+        for written in dict.fromkeys([as_written(quote), quote]):  # as an answer writes it ("[^2]"), or verbatim
+            found = text.find(written, at) if written else -1
+            if found >= 0:
+                quoted.append((found, found + len(written)))
+                at = found + len(written)
+                break
     def between(start: int, end: int) -> str:
         """text[start:end] escaped; a line break between quotes (an answer's list items) a <br>,
         one inside a quote (a PDF's line) a space, as `.qa-text` shows it."""
