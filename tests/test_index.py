@@ -486,13 +486,16 @@ def test_a_relative_root_seen_from_another_working_folder_prunes_nothing(corpus,
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    report = rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)
-    [(path, reason)] = report.failed
-    assert path == "corpus" and f"looked for from {elsewhere}" in reason and f"the {len(TOPICS)} documents indexed from it are kept" in reason
-    assert not report.removed and sources(index_dir) == before
+    # the index says where its relative paths are named from: a change from here is refused (a
+    # same-named folder here had replaced the indexed one)
+    assert Index.load(index_dir).manifest.base == str(tmp_path)
     changed = settings.replace(chunk_size=150, chunk_overlap=30)  # a new recipe cannot reuse them either way
-    assert rebuild_index(index_dir=index_dir, settings=changed, embedder=embedder).failed == report.failed
-    assert sources(index_dir) == before
+    for chosen in (settings, changed):
+        with pytest.raises(IndexProblem) as refused:
+            rebuild_index(index_dir=index_dir, settings=chosen, embedder=embedder)
+        assert str(refused.value) == (f"{index_dir}: names its documents relative to {tmp_path}, not to this folder ({elsewhere}); "
+                                      f"run index commands on it from {tmp_path}")
+        assert sources(index_dir) == before
     monkeypatch.chdir(tmp_path)
     assert not rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder).failed  # from where it was given
 
@@ -543,11 +546,9 @@ def test_a_removed_file_stays_out_until_it_is_added_by_name(corpus, tmp_path, se
     info = subprocess.run([sys.executable, "-m", "assistant", "--index", str(index_dir), "index", "info"], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=120)
     assert f"{apples}  left out: removed on request (index add {apples} brings it back)" in info.stdout
-    # named under another spelling from another working folder, it is indexed again, and stays
-    monkeypatch.chdir(corpus)
+    # named under another spelling, it is indexed again, and stays
     assert add_documents([apples], index_dir=index_dir, settings=settings, embedder=embedder).added == (apples,)
     assert Index.load(index_dir).manifest.excluded == ()
-    monkeypatch.chdir(tmp_path)
     assert not rebuild_index(["corpus", apples], index_dir=index_dir, settings=settings, embedder=embedder).changed
     assert len(sources(index_dir)) == 3
     # a file of that name is passed by while it is there, even one made anew; once it is gone, a save forgets it
@@ -607,18 +608,17 @@ def test_a_link_removed_from_the_only_folder_that_holds_it_stays_out(tmp_path, s
     assert sources(index_dir) == [str(docs / "notes.txt")]
 
 
-def test_a_removal_from_another_working_folder_says_its_folder_will_bring_it_back(corpus, tmp_path, settings, embedder, monkeypatch):
-    from assistant.ingest.indexing import NOT_KEPT_OUT
-
+def test_a_removal_from_another_working_folder_than_the_index_s_relative_paths_is_refused(corpus, tmp_path, settings, embedder, monkeypatch):
+    # "corpus/apples.txt" named from another folder is another file: removed there, it could not be kept out
     index_dir = tmp_path / "index"
     monkeypatch.chdir(tmp_path)
     add_documents(["corpus"], index_dir=index_dir, settings=settings, embedder=embedder)
+    before = sources(index_dir)
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # "corpus" and its files are not there from here
-    report = remove_documents(["corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
-    assert report.removed == ("corpus/apples.txt",)
-    assert report.skipped == (("corpus/apples.txt", NOT_KEPT_OUT.format(cwd=str(tmp_path / "elsewhere"))),)
-    assert "not there from" in report.summary()
+    with pytest.raises(IndexProblem, match=f"names its documents relative to {tmp_path}, not to this folder"):
+        remove_documents(["corpus/apples.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert sources(index_dir) == before
     monkeypatch.chdir(tmp_path)
     assert remove_documents(["corpus/taxes.txt"], index_dir=index_dir, settings=settings, embedder=embedder).skipped == ()
 
@@ -1400,8 +1400,37 @@ def test_a_relative_source_not_found_from_another_working_folder_is_not_dropped_
     elsewhere.mkdir()
     shutil.copy(corpus / "apples.txt", elsewhere / "copy.txt")
     monkeypatch.chdir(elsewhere)
+    with pytest.raises(IndexProblem, match=f"names its documents relative to {tmp_path}"):  # (changes refused from here)
+        add_documents([elsewhere / "copy.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert os.path.join("corpus", "apples.txt") in sources(index_dir)
+    monkeypatch.chdir(tmp_path)  # from where it was named: the copy is added, the original kept
     report = add_documents([elsewhere / "copy.txt"], index_dir=index_dir, settings=settings, embedder=embedder)
     assert not report.removed and os.path.join("corpus", "apples.txt") in sources(index_dir)
+
+
+def test_a_same_named_folder_in_another_working_folder_never_replaces_the_indexed_one(tmp_path, settings, embedder, monkeypatch):
+    # "index add docs" from a second project had replaced the first project's docs/a.txt (and a
+    # rebuild there, the whole folder): the index now knows where its relative paths are named from
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_corpus(first / "docs", {"a.txt": "Apples grow in the valley.", "b.txt": "Pears grow on the hill."})
+    write_corpus(second / "docs", {"a.txt": "Boats race round the island."})
+    index_dir = tmp_path / "index"
+    monkeypatch.chdir(first)
+    add_documents(["docs"], index_dir=index_dir, settings=settings, embedder=embedder)
+    before = Index.load(index_dir).chunks
+    monkeypatch.chdir(second)
+    for change in (lambda: add_documents(["docs"], index_dir=index_dir, settings=settings, embedder=embedder),
+                   lambda: add_documents([second / "docs"], index_dir=index_dir, settings=settings, embedder=embedder),
+                   lambda: rebuild_index(index_dir=index_dir, settings=settings, embedder=embedder)):
+        with pytest.raises(IndexProblem, match=f"names its documents relative to {first}, not to this folder"):
+            change()
+        assert Index.load(index_dir).chunks == before
+    # an index of absolute paths only records no such folder: usable from anywhere
+    absolute = tmp_path / "absolute-index"
+    add_documents([first / "docs"], index_dir=absolute, settings=settings, embedder=embedder)
+    assert Index.load(absolute).manifest.base == ""
+    assert add_documents([second / "docs"], index_dir=absolute, settings=settings, embedder=embedder).added == (
+        str(second / "docs" / "a.txt"),)
 
 
 def test_a_relative_source_renamed_in_its_folder_is_dropped_when_its_new_name_is_added(corpus, tmp_path, settings, embedder, monkeypatch):

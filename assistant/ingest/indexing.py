@@ -250,6 +250,7 @@ def sync(
         if paths is None:
             paths = rebuild_roots(index_dir, settings)
         old = _load_or_none(store, start_over=prune)
+        _check_base(old, index_dir)
         reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
@@ -507,8 +508,34 @@ def _assemble(
         files=tuple(entries[s] for s in sorted(entries)),
         roots=tuple(roots),
         excluded=tuple(excluded),
+        base=_base(previous, [*entries, *roots]),
     )
     return manifest, new_chunks, new_vectors
+
+
+def _base(previous: Snapshot | None, recorded: list[str]) -> str:
+    """The working folder the index's relative paths are named from (`Manifest.base`): kept from
+    before, or this one; "" where it records none, or they are named from the project's folder."""
+    from assistant.config import PROJECT_DIR
+
+    if not any(not os.path.isabs(path) for path in recorded):
+        return ""
+    if previous is not None and previous.manifest.base:
+        return previous.manifest.base
+    here = os.getcwd()
+    return "" if os.path.realpath(here) == os.path.realpath(PROJECT_DIR) else here
+
+
+def _check_base(old: Snapshot | None, index_dir) -> None:
+    """Refuse to change an index whose relative paths were named from another working folder:
+    "docs" there is another folder than "docs" here, and an add had replaced the indexed docs/a.txt
+    with this folder's (a rebuild, the whole indexed folder with this one's; an absolute path to
+    this folder's docs/a.txt had been taken for the indexed one too)."""
+    base = old.manifest.base if old is not None else ""
+    if not base or is_default_index(index_dir) or os.path.realpath(base) == os.path.realpath(os.getcwd()):
+        return
+    raise IndexProblem(f"{index_dir}: names its documents relative to {base}, not to this folder ({os.getcwd()}); "
+                       f"run index commands on it from {base}")
 
 
 def _roots(plan: _Plan, paths, previous: Snapshot | None, entries) -> list[str]:

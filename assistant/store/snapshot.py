@@ -82,6 +82,9 @@ class Manifest:
     # documents removed on request (resolved paths) that a recorded folder still holds: adding or
     # rebuilding through the folder passes them by; naming one brings it back (`ingest.indexing.sync`)
     excluded: tuple[str, ...] = ()
+    # the working folder its relative paths (sources, roots) were named from, where that was not the
+    # project's folder (whose relative paths the shipped index records); "" otherwise, or unknown
+    base: str = ""
     format_version: int = FORMAT_VERSION
     created: str = ""
     checksums: dict = field(default_factory=dict)
@@ -101,7 +104,7 @@ class Manifest:
         data["excluded"] = list(self.excluded)
         data["segments"] = [dict(seg) for seg in self.segments]
         # absent when empty: an index without them stays readable by older versions
-        for name in ("vector_index", "segments", "excluded"):
+        for name in ("vector_index", "segments", "excluded", "base"):
             if not data[name]:
                 del data[name]
         return data
