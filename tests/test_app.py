@@ -660,6 +660,13 @@ def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name)
     assert "\n" not in str(refused.value).replace("\\n", "")
 
 
+def test_a_name_too_long_is_refused_naming_which_file(app_module):
+    # "Refused: file name longer than 200 bytes" had not said which of the files uploaded
+    with pytest.raises(UploadRefused) as refused:
+        safe_document_name("quarterly-report-" + "x" * 300 + "-final.txt")
+    assert str(refused.value) == "'quarterly-report-xxxxxxxxxxxxxxxxxxxxxxx…xx-final.txt': file name longer than 200 bytes"
+
+
 @pytest.mark.parametrize("name", ["notes.md", "Report 2024 (final).PDF", "über-café.txt", "page.htm", "a-b_c.html", "a..b.txt", "Q3 results... draft.txt"])
 def test_plain_document_names_are_accepted(app_module, name):
     assert safe_document_name(name) == name

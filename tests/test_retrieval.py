@@ -215,6 +215,9 @@ def test_bad_k_is_a_value_error(index_dir, settings, embedder, k):
     # the same bounds as the k setting (a k of a hundred million had been taken)
     with pytest.raises(ValueError, match=rf"k={k}: must be a whole number from 1 to 100"):
         ask("apples", index_dir, settings, embedder, k=k)
+    with pytest.raises(ValueError) as huge:  # (its 309 digits had been written out)
+        ask("apples", index_dir, settings, embedder, k=int(1e308))
+    assert str(huge.value) == f"k={str(int(1e308))[:20]}…: must be a whole number from 1 to 100"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b\u200b", "\u00a0\u2028\x00"])

@@ -60,7 +60,7 @@ def safe_document_name(name: str) -> str:
         # no-break space after ".txt" had been called an unsupported type
         raise UploadRefused(f"{name!r}: file name starts or ends with a space or holds an unusual one, which can disguise its real name")
     if len(name.encode("utf-8", "surrogatepass")) > 200:
-        raise UploadRefused("file name longer than 200 bytes")
+        raise UploadRefused(f"{name[:40] + '…' + name[-12:]!r}: file name longer than 200 bytes")  # (which file: its start and end)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UploadRefused(f"{name}: {unsupported(suffix)}")

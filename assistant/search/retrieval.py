@@ -91,7 +91,8 @@ def checked(k, mode: str) -> tuple[int, str]:
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= MOST_K:
-        raise ValueError(f"k={k!r}: must be a whole number from 1 to {MOST_K}")
+        shown = repr(k) if len(repr(k)) <= 24 else repr(k)[:20] + "…"  # (a 309-digit number had been written out)
+        raise ValueError(f"k={shown}: must be a whole number from 1 to {MOST_K}")
     return int(k), mode
 
 
