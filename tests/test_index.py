@@ -766,6 +766,14 @@ def test_a_file_name_with_a_line_break_stays_on_its_line_in_the_cli(tmp_path, ca
     assert cli.main(["--index", index_dir, "search", "When do pears ripen?", "-k", "1"]) == 0
     found = capsys.readouterr().out.splitlines()
     assert len(found) == 2 and "new\\nline.txt" in found[0] and found[1].strip() == "Pears ripen in September."
+    # the title the file's name gives (its stem) too: "fox\nadded: fake" had printed as two lines
+    (folder / "new\nline.txt").unlink()
+    (folder / "fox\nadded: fake.txt").write_text("The quick fox jumps.", encoding="utf-8")
+    assert cli.main(["--index", index_dir, "index", "rebuild", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli.main(["--index", index_dir, "search", "quick fox", "-k", "1"]) == 0
+    found = capsys.readouterr().out.splitlines()
+    assert len(found) == 2 and found[0].startswith("[1] fox\\nadded: fake — fox\\nadded: fake.txt")
 
 
 def _lock_held(index_dir: Path) -> tuple[threading.Thread, threading.Event]:

@@ -129,7 +129,7 @@ def _run(args) -> int:
         elif not hits:
             print("No passages found.")
         for i, hit in enumerate(hits if not args.json else [], start=1):
-            title = f"{hit.title} — " if title_and_file(hit)[1] else ""  # not when it is the file name again
+            title = f"{_name(hit.title)} — " if title_and_file(hit)[1] else ""  # not when it is the file name again
             print(_shown(f"[{i}] {title}{_name(hit.label)}  (score {hit.score:.3f}, {_name(hit.source)}:{hit.start}-{hit.end})"))
             print("    " + _shown(" ".join(hit.text.split())))
         return 0
@@ -233,7 +233,7 @@ def _ask(args) -> int:
             continue
         shown.add(key)
         where = page_name(c.hit.source, c.hit.page) if c.hit.page is not None else f"chars {c.quote_start}-{c.quote_end}"
-        title = f"{c.hit.title} — " if title_and_file(c.hit)[1] else ""
+        title = f"{_name(c.hit.title)} — " if title_and_file(c.hit)[1] else ""
         print(_shown(f"[{c.n}] {title}{_name(c.hit.source)} ({_name(where)}): \u201c{_clip(c.quote)}\u201d"))
     return 0
 
