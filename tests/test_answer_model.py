@@ -510,6 +510,7 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
         assert plain_question(styled) == plain, styled
         again = ask(styled, index_dir=museum_index, settings=settings, embedder=embedder)
         assert (again.text, again.confidence) == (alone.text, alone.confidence)
+    assert plain_question(f"\x1b[1;31m{plain}\x1b[0m") == plain  # a coloured prompt's codes (refused, where plain was answered)
     for kept in ("What is 5*3*4?", "Who wrote snake_case?", "What is [x](y z)?", "1. Who is Ken?",
                  "“Trust” is what?", "What is C++?", "Was it 5 > 3?", "What is the ?? operator?"):
         assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed

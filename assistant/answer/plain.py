@@ -14,7 +14,7 @@ question are not read either (`answer/smalltalk.py`). The question is read in on
 NFKC, as keyword search reads words: full-width letters ("ｏｖｅｒｔｉｍｅ", as an East Asian input
 method types them) and styled ones ("𝐨𝐯𝐞𝐫𝐭𝐢𝐦𝐞", pasted from social media) as plain letters, which
 the embedder and the answer model had read as unknown tokens (a question refused, or answered
-from another document).
+from another document). A terminal's colour codes ("\x1b[31m") pasted with it are not read either.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ _LINK_TARGET = re.compile(r"""\s*\S*(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?\s*"""
 _MARKS = re.compile(r"[?!]{2,}$")  # the run that ends the question
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»", "„": "“"}
 _WORDS = re.compile(r"\w+")
+# A terminal's colour and cursor codes ("\x1b[1;31m"), pasted with a question from a coloured prompt
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 
 def plain_question(question: str) -> str:
@@ -39,7 +41,7 @@ def plain_question(question: str) -> str:
     the question itself when nothing is left."""
     from assistant.ingest.documents import HTML_TAG, html_visible_text
 
-    plain = _links_as_text(unicodedata.normalize("NFKC", question))
+    plain = _links_as_text(unicodedata.normalize("NFKC", _TERMINAL_CODES.sub("", question)))
     if HTML_TAG.search(plain):
         plain = " ".join(html_visible_text(plain, marks=False).split()) or plain
     if _MARKDOWN.search(plain):
