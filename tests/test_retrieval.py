@@ -449,3 +449,18 @@ def test_a_search_uses_the_query_threads_for_faiss_in_its_own_thread_only(index_
         worker.join()
     assert seen == {1: 1, 2: 2}
     assert faiss.omp_get_max_threads() == before  # OpenMP keeps the count per thread: this one's is untouched
+
+
+def test_of_identical_copies_the_one_still_on_disk_is_returned(tmp_path, settings, embedder):
+    # the deleted copy had been returned (and quoted, "gone") while an identical one was there
+    text = "Harbour seals rest on the sandbanks at low tide."
+    for folder in ("x", "y"):
+        (tmp_path / "dup" / folder).mkdir(parents=True)
+        (tmp_path / "dup" / folder / "a.txt").write_text(text, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    add_documents([tmp_path / "dup"], index_dir=index_dir, settings=settings, embedder=embedder)
+    first = ask("harbour seals sandbanks", index_dir, settings, embedder, k=2)
+    assert len(first) == 1 and first[0].source == str(tmp_path / "dup" / "x" / "a.txt")  # one of the copies
+    (tmp_path / "dup" / "x" / "a.txt").unlink()  # an add keeps a file gone from its folder
+    (hit,) = ask("harbour seals sandbanks", index_dir, settings, embedder, k=2)
+    assert hit.source == str(tmp_path / "dup" / "y" / "a.txt") and hit.score == first[0].score

@@ -148,15 +148,19 @@ class Searcher:
 
     def _distinct(self, scored: dict[int, float], k: int) -> list[tuple[int, float]]:
         """The `k` best chunks, best first, a chunk whose text is a better one's passed over: copies
-        of a document had filled the results with one passage (3 of 5 hits)."""
-        best, texts = [], set()
+        of a document had filled the results with one passage (3 of 5 hits). Of copies, one whose file
+        is still on disk is kept before one whose file is gone (the deleted copy had been quoted, "gone",
+        while an identical one was there)."""
+        best, at = [], {}  # at: text -> its place in best
         for i, score in sorted(scored.items(), key=lambda item: (-item[1], item[0])):
             text = self.index.chunks[i].text
-            if text not in texts:
-                texts.add(text)
-                best.append((i, score))
+            if text not in at:
                 if len(best) == k:
                     break
+                at[text] = len(best)
+                best.append((i, score))
+            elif _gone(self.index.chunks[best[at[text]][0]].source) and not _gone(self.index.chunks[i].source):
+                best[at[text]] = (i, best[at[text]][1])  # the copy that is there, at the place the text earned
         return best
 
     def lexical_scores(self, query: str) -> np.ndarray:
@@ -279,6 +283,12 @@ def forget(index_dir: str | os.PathLike | None = None) -> None:
             path = _store_key(index_dir)
             for key in [k for k in _cache if k[0] == path]:
                 del _cache[key]
+
+
+def _gone(source: str) -> bool:
+    """Whether an indexed file is known to be gone (an absolute path not there; a relative one is
+    looked for from the working folder, which may not be the one it was named from)."""
+    return os.path.isabs(source) and not os.path.exists(source)
 
 
 def _search_threads(threads: int) -> None:
