@@ -516,6 +516,16 @@ def test_markup_around_a_question_does_not_change_the_answer(museum_index, setti
         assert plain_question(kept) == kept  # no words dropped or joined: the question stays as typed
 
 
+def test_words_said_again_and_again_are_read_once(museum_index, settings, embedder):
+    # "a" a hundred times had been answered with confidence 0.83 (on the article), where "a" is refused
+    assert plain_question("a " * 100) == "a?" and plain_question("x y z " * 40) == "x y z?"
+    assert plain_question("Is it very very good?") == "Is it very very good?"  # twice is how people talk
+    plain = "How many paintings does the museum hold?"
+    assert plain_question(plain.replace("many", "many many many many")) == plain
+    for nonsense in ("a " * 100, "he she it they " * 10):
+        assert ask(nonsense, index_dir=museum_index, settings=settings, embedder=embedder).abstained
+
+
 def test_a_broken_model_is_one_line_from_ask_and_the_cli(museum_index, model_copy, settings, embedder, monkeypatch, capsys):
     (model_copy / "model.onnx").unlink()
     with pytest.raises(ModelError):

@@ -14,7 +14,9 @@ question are not read either (`answer/smalltalk.py`). The question is read in on
 NFKC, as keyword search reads words: full-width letters ("ｏｖｅｒｔｉｍｅ", as an East Asian input
 method types them) and styled ones ("𝐨𝐯𝐞𝐫𝐭𝐢𝐦𝐞", pasted from social media) as plain letters, which
 the embedder and the answer model had read as unknown tokens (a question refused, or answered
-from another document). A terminal's colour codes ("\x1b[31m") pasted with it are not read either.
+from another document). A terminal's colour codes ("\x1b[31m") pasted with it are not read either,
+nor a word or run of words said three times or more in a row, past its first ("a a a a …" had been
+answered with confidence).
 """
 
 from __future__ import annotations
@@ -48,13 +50,43 @@ def plain_question(question: str) -> str:
         rendered = " ".join(html_visible_text(_markdown().render(plain), marks=False).split())
         if rendered and _WORDS.findall(rendered) == _WORDS.findall(plain):
             plain = rendered
-    plain = without_social(plain.strip())
+    plain = without_social(_without_repeats(plain.strip()))
     plain = _MARKS.sub(lambda run: "?" if "?" in run.group() else "!", plain)
     if len(plain) > 2 and _QUOTES.get(plain[0]) == plain[-1] and plain[0] not in plain[1:-1] and plain[-1] not in plain[1:-1]:
         plain = plain[1:-1].strip()
     if plain and plain[-1].isalnum():
         plain += "?"
     return plain or question
+
+
+REPEATS_LEAST, REPEAT_WORDS_MOST = 3, 4  # a run of up to 4 words said 3 times or more in a row is read once
+
+
+def _without_repeats(question: str) -> str:
+    """`question` with a word, or a run of up to REPEAT_WORDS_MOST words, that it says
+    REPEATS_LEAST times or more in a row read once ("a a a a …", "x y z x y z x y z …"): such a
+    question had been answered with confidence (0.83 for "a" a hundred times), where the same
+    words once are refused."""
+    words = question.split()
+    keys = [w.strip(".,;:!?¿¡\"'“”‘’()[]").lower() for w in words]
+    if len(words) < REPEATS_LEAST:
+        return question
+    out, i, changed = [], 0, False
+    while i < len(words):
+        for width in range(1, REPEAT_WORDS_MOST + 1):
+            run = keys[i:i + width]
+            times = 1
+            while keys[i + times * width: i + (times + 1) * width] == run and len(run) == width:
+                times += 1
+            if times >= REPEATS_LEAST and any(run):
+                out += words[i:i + width - 1] + [words[i + times * width - 1]]  # the last says how it ends ("a?")
+                i += times * width
+                changed = True
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out) if changed else question
 
 
 def _links_as_text(text: str) -> str:
