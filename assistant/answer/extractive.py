@@ -356,7 +356,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
     chosen: list[Candidate] = []
     for found in parts:
         selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences)))
-        if ASKS_WHO.search(question):
+        if _ASKS_WHO.search(question):
             selected = _with_antecedents(selected)
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
             if not _overlapping(cand, chosen) and not _said_already(cand, chosen):
@@ -445,7 +445,7 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
     return chosen
 
 
-ASKS_WHO = re.compile(r"\b(?:who|whom|whose)\b", re.I)
+_ASKS_WHO = re.compile(r"\b(?:who|whom|whose)\b", re.I)
 _PERSONAL = re.compile(r"[\s'\"‘“(\[*_]*(?:He|She|They|His|Her|Their|Him|Them)\b")
 
 

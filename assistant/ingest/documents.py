@@ -867,6 +867,7 @@ def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
 _EMPTY_ROW = re.compile(r"\|(?: ?\|)*")
 _TAG_OPENS = re.compile(r"<[A-Za-z!?/]")  # a tag, comment or declaration ("<a", "<!", "<?", "</"); "< 5" is text
 _RAW_TEXT = re.compile(r"<(script|style)\b", re.I)
+_RAW_TEXT_END = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 
 
 def _shown_part(markup: str) -> str:
@@ -877,7 +878,7 @@ def _shown_part(markup: str) -> str:
     at = 0
     while (start := markup.find("<!--", at)) >= 0:
         opened = [m for m in _RAW_TEXT.finditer(markup, at, start)]
-        if opened and not re.compile(rf"</{opened[-1].group(1)}", re.I).search(markup, opened[-1].end(), start):
+        if opened and not _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, opened[-1].end(), start):
             break  # inside a script or style (its "<!--" is script text; nothing here decides)
         end = markup.find("-->", start + 4)
         if end < 0:

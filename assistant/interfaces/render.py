@@ -151,7 +151,7 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
     return "".join(out)
 
 
-_HEADER_UNDER = re.compile(r"[ \t]*(?:\r\n?|\n)" + SEPARATOR_ROW.pattern)  # (a lone "\r" ends a line too)  # a "|---|" line next
+_HEADER_UNDER = re.compile(r"[ \t]*(?:\r\n?|\n)" + SEPARATOR_ROW.pattern)  # a "|---|" line next (after any line end, "\r" too)
 
 
 def _is_header(citation) -> bool:
