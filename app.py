@@ -163,6 +163,7 @@ def build(service: Service | None = None) -> gr.Blocks:
                     placeholder="Ask a question about the indexed documents, or pick an example.",
                     examples=[{"text": q} for q in EXAMPLES],
                 )
+                chatbot.data_model = plain_text_messages(chatbot.data_model)
                 pairs = gr.State([])
                 with gr.Row():
                     box = gr.Textbox(
@@ -214,6 +215,25 @@ def build(service: Service | None = None) -> gr.Blocks:
         gr.api(api_ask, api_name="ask", **answer_group)
         gr.api(api_retrieve, api_name="retrieve", **answer_group)
     return demo
+
+
+def plain_text_messages(messages_model):
+    """The chat's message model, also taking a message whose content is plain text, as the
+    OpenAI-style messages `/ask` takes write it ({"role": "user", "content": "Who?"}): `/chat` had
+    answered them with pydantic's multi-line report, before the app read them. Such content is
+    read as the one text part Gradio's own messages hold."""
+    from pydantic import model_validator
+
+    class Messages(messages_model):
+        @model_validator(mode="before")
+        @classmethod
+        def _text_parts(cls, data):
+            if not isinstance(data, list):
+                return data
+            return [{**m, "content": [{"type": "text", "text": m["content"]}]}
+                    if isinstance(m, dict) and isinstance(m.get("content"), str) else m for m in data]
+
+    return Messages
 
 
 LOGIN_FILE_MOST = 4096  # bytes: a login file holds one USER:PASSWORD line

@@ -238,6 +238,17 @@ def test_the_chat_endpoint_renders_cited_answers_and_keeps_the_conversation(serv
     assert "great job" in html and 'id="cite-2-1"' in html  # ids unique per turn
 
 
+def test_the_chat_endpoint_takes_plain_text_messages_as_ask_does(server):
+    # OpenAI-style messages ("content" as text) had been answered with pydantic's multi-line report
+    import requests
+
+    history = [{"role": "user", "content": "Who is Ken Hu?"}, {"role": "assistant", "content": "Huawei's rotating CEO."}]
+    event = requests.post(f"{server.url}gradio_api/call/chat",
+                          json={"data": ["What did he say about the EU's cybersecurity work?", history]}, timeout=30)
+    stream = requests.get(f"{server.url}gradio_api/call/chat/{event.json()['event_id']}", timeout=120).text
+    assert "event: complete" in stream and "great job" in stream  # the follow-up read in its conversation
+
+
 def test_a_chat_without_its_session_reads_the_conversation_from_its_messages(app_module):
     # each plain HTTP call to /chat is a session of its own, with no (question, answer) state: the
     # messages sent had been shown and not read, so a follow-up was asked alone
