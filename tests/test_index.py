@@ -382,6 +382,19 @@ def _sentences_of(path: Path, settings: Settings, source: str | None = None) -> 
     return len(embedding_texts(chunks, settings.title_in_embedding)[0])
 
 
+def test_a_sentence_held_more_than_once_in_one_add_is_embedded_once(corpus, tmp_path, settings, embedder):
+    # three copies of a folder had embedded every sentence three times (reuse worked only across runs)
+    copies = tmp_path / "copies"
+    for name in ("a", "b", "c"):
+        shutil.copytree(corpus, copies / name)
+    report = add_documents([copies], index_dir=tmp_path / "index", settings=settings, embedder=embedder)
+    once = sum(_sentences_of(corpus / n, settings) for n in TOPICS)
+    assert embedder.texts_embedded == report.embedded == once and report.reused == 2 * once
+    hits = {h.source for h in retrieve("when do farmers harvest apples", k=1, index_dir=tmp_path / "index", settings=settings,
+                                        embedder=embedder)}
+    assert len(hits) == 1 and Path(hits.pop()).name == "apples.txt"
+
+
 def test_adding_again_embeds_and_writes_nothing(corpus, tmp_path, settings, embedder):
     index_dir = tmp_path / "index"
     first = add_documents([corpus], index_dir=index_dir, settings=settings, embedder=embedder)

@@ -482,11 +482,16 @@ def _assemble(
     known = _known_vectors(plan, same_recipe, settings, embedder)
     todo = [i for i, text in enumerate(texts) if text not in known]
     taken = [i for i, text in enumerate(texts) if text in known]
+    # a text this call holds more than once (copies of a file, a disclaimer under every page) is
+    # embedded once: three copies of a folder had embedded every sentence three times
+    distinct = list(dict.fromkeys(texts[i] for i in todo))
+    embedded = dict(zip(distinct, _embed(distinct, embedder, progress, cancel, settings.index_threads or None)))
     new_vectors = np.empty((len(texts), embedder.dimension), np.float32)
-    new_vectors[todo] = _embed([texts[i] for i in todo], embedder, progress, cancel, settings.index_threads or None)
+    if todo:
+        new_vectors[todo] = np.stack([embedded[texts[i]] for i in todo])
     if taken:
         new_vectors[taken] = np.stack([known[texts[i]] for i in taken])
-    plan.reused, plan.embedded = len(taken), len(todo)
+    plan.reused, plan.embedded = len(texts) - len(distinct), len(distinct)
     stamp = now()
     entries = dict(plan.keep)
     old_added = {f.source: f.added for f in previous.manifest.files} if previous else {}
