@@ -87,6 +87,15 @@ def test_a_header_field_too_long_to_parse_is_refused_before_it_is_parsed(tmp_pat
                                        "Content-Description: " + "x " * HEADER_CHARS_MOST + "\n\nBudget.\n--b--\n", "utf-8")
     with pytest.raises(LoadError, match="a header field \\(Content-Description\\)"):
         load(tmp_path / "part.eml")
+    # a Content-Type, which the parser reads while it parses (before any check on what it parsed)
+    import resource
+
+    (tmp_path / "type.eml").write_text('From: a@b.c\nContent-Type: text/plain; name="' + "=?utf-8?q?a?= " * 14_000 + '"\n\nHello.\n',
+                                       "utf-8")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(LoadError, match="a header field \\(Content-Type\\)"):
+        load(tmp_path / "type.eml")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: it had taken 1.4 GB
     many = ", ".join(f"user{i} <u{i}@example.com>" for i in range(600))
     (tmp_path / "team.eml").write_text(f"From: a@b.c\nTo: {many}\nSubject: Budget\n\nBudget: 5,000 euros.\n", "utf-8")
     text = load(tmp_path / "team.eml").text
