@@ -1446,12 +1446,41 @@ def test_a_same_named_folder_in_another_working_folder_never_replaces_the_indexe
         with pytest.raises(IndexProblem, match=f"names its documents relative to {first}, not to this folder"):
             change()
         assert Index.load(index_dir).chunks == before
+    # the folder moved (a project renamed): its relative paths are read from where it is now
+    monkeypatch.chdir(tmp_path)
+    first.rename(tmp_path / "first-moved")
+    monkeypatch.chdir(tmp_path / "first-moved")
+    assert add_documents(["docs"], index_dir=index_dir, settings=settings, embedder=embedder).unchanged == (
+        "docs/a.txt", "docs/b.txt")
+    (tmp_path / "first-moved" / "docs" / "b.txt").write_text("Pears grow on the hill in May.", "utf-8")
+    assert add_documents(["docs"], index_dir=index_dir, settings=settings, embedder=embedder).updated == ("docs/b.txt",)
+    assert Index.load(index_dir).manifest.base == str(tmp_path / "first-moved")  # saved with where it is now
     # an index of absolute paths only records no such folder: usable from anywhere
     absolute = tmp_path / "absolute-index"
-    add_documents([first / "docs"], index_dir=absolute, settings=settings, embedder=embedder)
+    add_documents([tmp_path / "first-moved" / "docs"], index_dir=absolute, settings=settings, embedder=embedder)
     assert Index.load(absolute).manifest.base == ""
     assert add_documents([second / "docs"], index_dir=absolute, settings=settings, embedder=embedder).added == (
         str(second / "docs" / "a.txt"),)
+
+
+def test_relative_paths_named_from_the_project_folder_record_no_folder_and_lock_no_one_out(tmp_path, settings, embedder, monkeypatch):
+    # the shipped index's "documents" are the project's: an index made there records no base, and a
+    # command from elsewhere had stamped its own folder on it, refusing the project's folder after
+    import assistant.config
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    write_corpus(project / "documents", {"a.txt": "Apples grow in the valley."})
+    write_corpus(elsewhere / "notes", {"n.txt": "Boats race round the island."})
+    monkeypatch.setattr(assistant.config, "PROJECT_DIR", project)
+    index_dir = tmp_path / "index"
+    monkeypatch.chdir(project)
+    add_documents(["documents"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert Index.load(index_dir).manifest.base == ""
+    monkeypatch.chdir(elsewhere)
+    add_documents(["notes"], index_dir=index_dir, settings=settings, embedder=embedder)
+    assert Index.load(index_dir).manifest.base == ""  # not stamped with this folder
+    monkeypatch.chdir(project)
+    assert add_documents(["documents"], index_dir=index_dir, settings=settings, embedder=embedder).unchanged == ("documents/a.txt",)
 
 
 def test_a_relative_source_renamed_in_its_folder_is_dropped_when_its_new_name_is_added(corpus, tmp_path, settings, embedder, monkeypatch):

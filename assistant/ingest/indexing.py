@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -343,6 +343,7 @@ def sync(
             return _report(index_dir, plan, total_old, 0, began)  # nothing to save
         vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
         manifest, chunks, vectors = _assemble(plan, settings, embedder, progress, paths, old, cancel, vectors_from)
+        manifest = replace(manifest, base=_base(old, [*(f.source for f in manifest.files), *manifest.roots], index_dir))
         total = sum(f.chunks for f in manifest.files)
         if old is None and not total and not plan.removed:
             return _report(index_dir, plan, 0, 0, began)
@@ -513,31 +514,39 @@ def _assemble(
         files=tuple(entries[s] for s in sorted(entries)),
         roots=tuple(roots),
         excluded=tuple(excluded),
-        base=_base(previous, [*entries, *roots]),
     )
     return manifest, new_chunks, new_vectors
 
 
-def _base(previous: Snapshot | None, recorded: list[str]) -> str:
+def _base(previous: Snapshot | None, recorded: list[str], index_dir) -> str:
     """The working folder the index's relative paths are named from (`Manifest.base`): kept from
-    before, or this one; "" where it records none, or they are named from the project's folder."""
+    before (or this one where that folder is gone: `_check_base` let the write through), else this
+    one. "" where it records no relative path; for the default index, whose relative `documents`
+    are the project's (`_from_the_project`); where they are named from the project's folder (the
+    shipped index); and where relative paths were recorded before without one (named from the
+    project's folder, or before indexes recorded it: stamping this folder on them had locked out
+    the folder they were named from)."""
     from assistant.config import PROJECT_DIR
 
-    if not any(not os.path.isabs(path) for path in recorded):
+    if not any(not os.path.isabs(path) for path in recorded) or is_default_index(index_dir):
         return ""
-    if previous is not None and previous.manifest.base:
+    if previous is not None and previous.manifest.base and os.path.isdir(previous.manifest.base):
         return previous.manifest.base
+    if previous is not None and not previous.manifest.base and any(not os.path.isabs(f.source) for f in previous.manifest.files):
+        return ""
     here = os.getcwd()
     return "" if os.path.realpath(here) == os.path.realpath(PROJECT_DIR) else here
 
 
 def _check_base(old: Snapshot | None, index_dir) -> None:
-    """Refuse to change an index whose relative paths were named from another working folder:
-    "docs" there is another folder than "docs" here, and an add had replaced the indexed docs/a.txt
-    with this folder's (a rebuild, the whole indexed folder with this one's; an absolute path to
-    this folder's docs/a.txt had been taken for the indexed one too)."""
+    """Refuse to change an index whose relative paths were named from another working folder that
+    is still there: "docs" there is another folder than "docs" here, and an add had replaced the
+    indexed docs/a.txt with this folder's (a rebuild, the whole indexed folder with this one's; an
+    absolute path to this folder's docs/a.txt had been taken for the indexed one too). Where that
+    folder is gone (a project moved or renamed), its relative paths are read from here, as before."""
     base = old.manifest.base if old is not None else ""
-    if not base or is_default_index(index_dir) or os.path.realpath(base) == os.path.realpath(os.getcwd()):
+    if (not base or is_default_index(index_dir) or not os.path.isdir(base)
+            or os.path.realpath(base) == os.path.realpath(os.getcwd())):
         return
     raise IndexProblem(f"{index_dir}: names its documents relative to {base}, not to this folder ({os.getcwd()}); "
                        f"run index commands on it from {base}")
