@@ -226,6 +226,13 @@ def test_a_document_s_own_reference_marks_are_footnote_marks_in_the_answer_text(
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.n for c in answer.citations}  # every marker is a citation's
     assert any(c.quote.endswith("heart attacks [2].") for c in answer.citations)  # the quote itself stays verbatim
+    from assistant.answer.extractive import as_written
+
+    # code, a number from 0 and a table row stay as written ("rows[0]" had become "rows[^0]")
+    for kept in ("write rows[0] in the cell.", "m[1, 2] and f[1](x) and x[1].y", "Use `a[1]` here.", "| Option [2] |"):
+        assert as_written(kept) == kept
+    assert as_written("It opened in 1889.[2] The tower[3] is tall; studies [4, 5] agree.") == \
+        "It opened in 1889.[^2] The tower[^3] is tall; studies [^4, 5] agree."
 
 
 def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):

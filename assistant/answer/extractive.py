@@ -38,7 +38,7 @@ from assistant.ingest.sentences import (
     BLANK_LINE, HEADING_LINE, LINE_BREAK, SEPARATOR_ROW, is_list_item, is_table_row, split_sentences, table_cells,
 )
 from assistant.search.lexical import tokenize
-from assistant.answer.prompts import AS_FOOTNOTE, DOCUMENT_MARK, MARKER
+from assistant.answer.prompts import MARKER
 from assistant.search.retrieval import Hit, Searcher
 
 # A further sentence of the best sentence's passage joins the answer when the model gives it at
@@ -390,15 +390,31 @@ def cited_text(citations, tidy: bool = False) -> str:
     return joined(quotes, together)
 
 
-_DOCUMENT_MARK = re.compile(DOCUMENT_MARK)
+# A document's own reference mark where one stands: after a space or punctuation ("attacks [2].",
+# "in 1889.[2]", "studies [3, 4]"), or a single number right after a word ("the tower[3] is");
+# never code ("rows[0]", "m[1, 2]", "f[1](x)", "x[1].y"), a number from 0, or inside backticks
+_REFERENCE_MARK = re.compile(
+    r"(?<![\w\[`])\[([1-9]\d{0,2}(?:\s*[,;–-]\s*[1-9]\d{0,2})*)\]"
+    r"|(?<=[^\W\d_])\[([1-9]\d{0,2})\](?![\w(\[]|\.\w)"
+)
+_CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 def as_written(quote: str) -> str:
     """A quote as an answer's text writes it: the document's own reference marks ("heart attacks
     [2].") as footnote marks ("[^2]"), which no reader takes for a citation marker (an API caller
-    could not tell a document's "[2]" from the marker of citation 2). The citation keeps the quote
-    verbatim."""
-    return _DOCUMENT_MARK.sub(AS_FOOTNOTE, quote)
+    could not tell a document's "[2]" from the marker of citation 2); a table row or code as it
+    stands. The citation keeps the quote verbatim."""
+    if is_table_row(quote) or quote.lstrip().startswith(("```", "~~~")):
+        return quote
+    out, at = [], 0
+    for code in [*_CODE_SPAN.finditer(quote), None]:
+        end = code.start() if code else len(quote)
+        out.append(_REFERENCE_MARK.sub(lambda m: f"[^{m.group(1) or m.group(2)}]", quote[at:end]))
+        if code:
+            out.append(code.group())
+            at = code.end()
+    return "".join(out)
 
 
 def _same_line(before, after) -> bool:
