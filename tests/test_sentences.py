@@ -156,9 +156,11 @@ class _CountingStr(str):
 
 def test_a_short_line_ending_on_a_word_no_sentence_ends_with_goes_on_in_the_next():
     # a web page's <br> ("serviced on<br>12 May") had made the short line a heading, quoted alone
-    text = "The boiler was serviced on\n12 May by Mueller GmbH.\nOpening hours\nMonday to Friday.\nAppendix A\nThe tables."
+    text = ("The boiler was serviced on\n12 May by Mueller GmbH.\nOpening hours\nMonday to Friday.\nAppendix A\nThe tables.\n"
+            "How to log in\nOpen the app.")
     assert [text[s:e] for s, e in split_sentences(text)] == [
-        "The boiler was serviced on\n12 May by Mueller GmbH.", "Opening hours", "Monday to Friday.", "Appendix A", "The tables."]
+        "The boiler was serviced on\n12 May by Mueller GmbH.", "Opening hours", "Monday to Friday.", "Appendix A", "The tables.",
+        "How to log in", "Open the app."]  # (a heading ending on "in", before a capital: a heading)
 
 
 def test_german_french_and_spanish_sentences_part_where_their_own_marks_say():
@@ -174,6 +176,9 @@ def test_german_french_and_spanish_sentences_part_where_their_own_marks_say():
             ["Der Urlaub verfällt am 31. März des Folgejahres.", "Rufen Sie die Sra. García an, ext. 4455."],
         "Preise inkl. MwSt. gelten in der Hauptstr. 5 in Berlin. Er kam am 3. Mai. Danach ging er.":
             ["Preise inkl. MwSt. gelten in der Hauptstr. 5 in Berlin.", "Er kam am 3. Mai.", "Danach ging er."],
+        # English stays English: "hr.", "Str." before a word, and a month English also names end sentences
+        "It takes 1 hr. After that, turn. I live on Main Str. Then I moved. Sales were 14. April sales were 20.":
+            ["It takes 1 hr.", "After that, turn.", "I live on Main Str.", "Then I moved.", "Sales were 14.", "April sales were 20."],
     }
     for text, expected in cases.items():
         assert [text[s:e] for s, e in split_sentences(text)] == expected

@@ -14,7 +14,7 @@ abbreviation before a number ("Tab. 2", "ca. 30 min", "Art. 5") and a clause num
 nothing, and a fenced Markdown code block (```` ``` ```` … ```` ``` ````) is one span.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
-punctuation that does not end on a word no sentence ends with ("serviced on") (a heading; in prose wrapped at a short width, only a line well short of the widest),
+punctuation, unless it ends on a word no sentence ends with before a digit ("serviced on" / "12 May") (a heading; in prose wrapped at a short width, only a line well short of the widest),
 after a table row (`| … |`) or a Markdown heading (`## …`, whatever its length), or before a list
 item, table row or Markdown heading. It runs in linear time.
 """
@@ -33,15 +33,16 @@ _ABBREVIATIONS = {
     "messrs", "fr", "incl", "excl", "esp", "resp", "ref", "tel", "ave", "blvd", "govt", "assn", "bros",
     # the same in German, French and Spanish documents ("Mme. Lefèvre", "Sra. García", "inkl. MwSt.",
     # "Hauptstr. 5", "ext. 4455" had each ended a sentence)
-    "mme", "mmes", "mlle", "mlles", "sra", "sras", "srta", "dra", "dres", "hr", "hrn", "inkl", "zzgl", "bzw",
-    "ggf", "evtl", "usw", "vgl", "str", "ext", "av", "avda", "tfno",
+    "mme", "mmes", "mlle", "mlles", "sra", "sras", "srta", "dra", "dres", "hrn", "inkl", "zzgl", "bzw",
+    "ggf", "evtl", "usw", "vgl", "avda",
 }
 # A day's number before a German month ("am 31. März", as German writes dates): no sentence ends there
-_MONTH_AFTER_DAY = re.compile(r"\s+(?:Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b")
+# (only names English does not share: "Sales in March were 14. April sales were 20." is two sentences)
+_MONTH_AFTER_DAY = re.compile(r"\s+(?:Januar|Jänner|Februar|Feber|März|Mai|Juni|Juli|Oktober|Dezember)\b")
 # Abbreviations that stand before a number ("see Tab. 2", "ca. 30 min", "under Art. 5", "cl. 3.1"):
 # words of their own elsewhere ("I love art. It …"), so they hold a sentence only before a digit
 _BEFORE_NUMBER = {"ca", "tab", "tabs", "eq", "eqs", "art", "arts", "cl", "sec", "secs", "para", "paras", "ch", "chap",
-                  "suppl", "sch", "vs", "no", "nr", "fig", "figs", "p", "pp", "vol", "ex"}
+                  "suppl", "sch", "vs", "no", "nr", "fig", "figs", "p", "pp", "vol", "ex", "ext", "tfno"}
 # A match starts only where a run of end marks starts, and takes the run whole (possessive): else a
 # long run of dots not followed by a capital is tried from every dot, over the rest of the run
 _END = re.compile(
@@ -169,7 +170,7 @@ def _lines(text: str, start: int, end: int):
             after = _QUOTED_TEXT.match(text, match.end(), end)
             following = after.group(1) if after else following
         heading = (len(line) <= _HEADING_MAX and len(line) < wrapped_at and not (in_item and indented_next) and not quoted
-                   and not _stops_mid_sentence(line))
+                   and not (_stops_mid_sentence(line) and following.isdigit()))
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
@@ -184,8 +185,9 @@ def _lines(text: str, start: int, end: int):
 
 def _stops_mid_sentence(line: str) -> bool:
     """Whether a line ends on a word no sentence ends with ("The boiler was serviced on", a web
-    page's <br> before "12 May …"): it goes on in the next line, however short (it had been read as
-    a heading, and "The boiler was serviced on" quoted as the answer)."""
+    page's <br> before "12 May …"): before a line starting with a digit it goes on, however short
+    (it had been read as a heading, and "The boiler was serviced on" quoted as the answer); before
+    a capital it may be a heading ("How to log in"), and before a lower-case letter any line goes on."""
     last = line.rsplit(None, 1)[-1] if line else ""
     return last.isalpha() and last.islower() and last in NEVER_LAST  # ("Appendix A", "Plan B": headings)
 
