@@ -502,6 +502,13 @@ def test_html_a_comment_or_tag_never_closed_runs_to_the_end_unshown_as_in_a_brow
         assert html_visible_text(f"<p>A</p>{tail}") == "A"
     assert html_visible_text("<p>If 1 < 5</p> then x < y") == "If 1 < 5\nthen x < y"  # "<" before no tag is text
     assert html_visible_text("<script>var s = '<!--';</script><p>After</p>") == "After"  # a script's text, not a comment
+    # not a comment left open (each had dropped the rest of the page): an empty comment, one inside
+    # an attribute, one in a text area; and an old-style script comment does not hide a later open one
+    for page, shown in (("<p>Intro.</p><!--><p>Code 1234.</p>", "Code 1234."), ("<p>Intro.</p><!---><p>Code 1234.</p>", "Code 1234."),
+                        ('<p>Intro.</p><img alt="<!-- logo"><p>Code 1234.</p>', "Code 1234."),
+                        ("<textarea>Type <!-- here</textarea><p>Code 1234.</p>", "Code 1234.")):
+        assert shown in html_visible_text(page), page
+    assert html_visible_text("<script><!-- x = 1; //--></script><p>A.</p><!-- TODO alarm 9999") == "A."
 
 
 # --- PDF ---------------------------------------------------------------------------------

@@ -866,8 +866,8 @@ def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
 
 _EMPTY_ROW = re.compile(r"\|(?: ?\|)*")
 _TAG_OPENS = re.compile(r"<[A-Za-z!?/]")  # a tag, comment or declaration ("<a", "<!", "<?", "</"); "< 5" is text
-_RAW_TEXT = re.compile(r"<(script|style)\b", re.I)
-_RAW_TEXT_END = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
+_RAW_TEXT = re.compile(r"<(script|style|textarea|title)\b", re.I)  # elements whose "<!--" is their text
+_RAW_TEXT_END = {name: re.compile(rf"</{name}", re.I) for name in ("script", "style", "textarea", "title")}
 
 
 def _shown_part(markup: str) -> str:
@@ -878,8 +878,18 @@ def _shown_part(markup: str) -> str:
     at = 0
     while (start := markup.find("<!--", at)) >= 0:
         opened = [m for m in _RAW_TEXT.finditer(markup, at, start)]
-        if opened and not _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, opened[-1].end(), start):
-            break  # inside a script or style (its "<!--" is script text; nothing here decides)
+        if opened and not (closed := _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, opened[-1].end(), start)):
+            # inside a script, style, text area or title: its "<!--" is its text; go on after it
+            if not (after := _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, start)):
+                break
+            at = after.end()
+            continue
+        if markup.rfind("<", at, start) > markup.rfind(">", at, start):
+            at = start + 4  # inside a tag (an attribute's "<!-- logo"): no comment
+            continue
+        if markup.startswith(("<!-->", "<!--->"), start):
+            at = start + (5 if markup.startswith("<!-->", start) else 6)  # an empty comment, closed where it opens
+            continue
         end = markup.find("-->", start + 4)
         if end < 0:
             markup = markup[:start]
