@@ -15,7 +15,7 @@ NFKC, as keyword search reads words: full-width letters ("ｏｖｅｒｔｉｍ�
 method types them) and styled ones ("𝐨𝐯𝐞𝐫𝐭𝐢𝐦𝐞", pasted from social media) as plain letters, which
 the embedder and the answer model had read as unknown tokens (a question refused, or answered
 from another document). A terminal's colour codes ("\x1b[31m") pasted with it are not read either,
-nor a word or run of words said three times or more in a row, past its first ("a a a a …" had been
+nor a word or run of words said five times or more in a row, past its first ("a a a a a …" had been
 answered with confidence).
 """
 
@@ -59,12 +59,14 @@ def plain_question(question: str) -> str:
     return plain or question
 
 
-REPEATS_LEAST, REPEAT_WORDS_MOST = 3, 4  # a run of up to 4 words said 3 times or more in a row is read once
+# a run of up to 4 words said 5 times or more in a row is read once ("Is the PIN 1 1 1 1?", "the song
+# 'Yeah Yeah Yeah'" and "A, A, A, B" are questions as asked)
+REPEATS_LEAST, REPEAT_WORDS_MOST = 5, 4
 
 
 def _without_repeats(question: str) -> str:
     """`question` with a word, or a run of up to REPEAT_WORDS_MOST words, that it says
-    REPEATS_LEAST times or more in a row read once ("a a a a …", "x y z x y z x y z …"): such a
+    REPEATS_LEAST times or more in a row read once ("a a a a a …", "x y z x y z …"): such a
     question had been answered with confidence (0.83 for "a" a hundred times), where the same
     words once are refused."""
     words = question.split()
@@ -79,7 +81,7 @@ def _without_repeats(question: str) -> str:
             while keys[i + times * width: i + (times + 1) * width] == run and len(run) == width:
                 times += 1
             if times >= REPEATS_LEAST and any(run):
-                out += words[i:i + width - 1] + [words[i + times * width - 1]]  # the last says how it ends ("a?")
+                out += words[i:i + width]  # the first, as written
                 i += times * width
                 changed = True
                 break
