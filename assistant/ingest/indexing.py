@@ -43,7 +43,7 @@ class Report:
     chunks: int = 0  # chunks in the index afterwards
     embedded: int = 0  # sentences embedded by this call (the vectors computed)
     seconds: float = 0.0
-    reused: int = 0  # sentences whose vectors came from the index before (moved, copied or unchanged in an edited file)
+    reused: int = 0  # sentences whose vectors were not embedded again: from the index before (moved, copied or unchanged in an edited file) or a copy in this call
 
     @property
     def changed(self) -> bool:
@@ -110,7 +110,7 @@ class _Plan:
     excluded: set[str] = field(default_factory=set)  # recorded before: removed on request (resolved paths)
     newly_excluded: dict[str, str] = field(default_factory=dict)  # removed on request by this call: resolved path -> as named
     passed_over: set[str] = field(default_factory=set)  # exclusions a folder of this call reached
-    reused: int = 0  # sentence vectors taken from the index before (`_known_vectors`)
+    reused: int = 0  # sentence vectors not embedded again: taken from the index before (`_known_vectors`) or a copy in this call
     embedded: int = 0  # sentence vectors computed
 
 
