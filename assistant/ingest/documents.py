@@ -878,9 +878,10 @@ def _shown_part(markup: str) -> str:
     at = 0
     while (start := markup.find("<!--", at)) >= 0:
         opened = [m for m in _RAW_TEXT.finditer(markup, at, start)]
-        if opened and not (closed := _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, opened[-1].end(), start)):
+        ends = _RAW_TEXT_END[opened[-1].group(1).lower()] if opened else None
+        if ends and not ends.search(markup, opened[-1].end(), start):
             # inside a script, style, text area or title: its "<!--" is its text; go on after it
-            if not (after := _RAW_TEXT_END[opened[-1].group(1).lower()].search(markup, start)):
+            if not (after := ends.search(markup, start)):
                 break
             at = after.end()
             continue
