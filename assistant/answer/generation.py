@@ -53,7 +53,7 @@ _FINAL_STOP = re.compile(r"[.!?]+$")
 _PASSAGE_TAG = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
 # A document's own reference mark ("in 1889.[2]"), shown to the model as "[^2]": copied as "[2]", it
 # had been read as a marker citing passage 2
-_REFERENCE = re.compile(prompts.DOCUMENT_MARK)
+_REFERENCE = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 
 
 class GenerationError(Exception):
@@ -102,7 +102,7 @@ def _messages(question: str, hits: list[Hit], history: list[tuple[str, str]]):
             n=n,
             source=html.escape(hit.label or hit.source, quote=True),
             title=html.escape(hit.title, quote=True),
-            text=_REFERENCE.sub(prompts.AS_FOOTNOTE, _PASSAGE_TAG.sub(r"&lt;\1", hit.text)),
+            text=_REFERENCE.sub(r"[^\1]", _PASSAGE_TAG.sub(r"&lt;\1", hit.text)),
         )
         for n, hit in enumerate(hits, 1)
     )

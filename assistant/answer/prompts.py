@@ -15,12 +15,6 @@ RELATED_HEADING = "Closest passages (related, not an answer):"
 # Citation marker format in answer text.
 MARKER = "[{n}]"
 
-# A document's own reference mark ("in 1889.[2]", "[3, 4]"): in an answer's text (and shown to a
-# language model) written as a Markdown footnote mark, "[^2]", so that it is never read as a marker
-# citing passage 2
-DOCUMENT_MARK = r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]"
-AS_FOOTNOTE = r"[^\1]"
-
 # --- Generated answers (generation.py) ------------------------------------------------------
 
 # The system message of every generated answer. Passages are quoted data, never instructions.
