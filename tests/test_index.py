@@ -983,6 +983,31 @@ def test_other_embedding_model_reembeds_everything(built, corpus, settings):
     assert Index.load(built, model="hash-embedder-v2").manifest.model == "hash-embedder-v2"
 
 
+def test_add_under_a_new_recipe_that_cannot_reread_a_document_changes_nothing(built, corpus, tmp_path, settings, embedder):
+    # a stray setting (another chunk size or model) had re-read the index and dropped what an add
+    # keeps: a document gone from its folder, or one that cannot be read now
+    (corpus / "apples.txt").unlink()
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Pears ripen in August.", encoding="utf-8")
+    before = dir_state(built)
+    report = add_documents([extra], index_dir=built, settings=settings.replace(chunk_size=200), embedder=embedder)
+    assert not report.changed and dir_state(built) == before
+    assert [source for source, _ in report.failed] == [str(corpus / "apples.txt")]
+    assert "nothing was changed" in report.failed[0][1] and "index rebuild" in report.failed[0][1]
+    assert "chunk size" in report.failed[0][1]  # names what differs
+    # with the same recipe the add goes on, keeping the gone document
+    report = add_documents([extra], index_dir=built, settings=settings, embedder=embedder)
+    assert report.added == (str(extra),) and str(corpus / "apples.txt") in sources(built) and not report.recipe
+
+
+def test_add_under_a_new_recipe_says_every_document_was_read_again(built, corpus, settings, embedder):
+    report = add_documents([corpus / "apples.txt"], index_dir=built, settings=settings.replace(chunk_size=200), embedder=embedder)
+    assert len(report.updated) == len(TOPICS) and "chunk size" in report.recipe
+    assert report.summary().splitlines()[1].startswith("note: every document was read again: the index was built with")
+    again = add_documents([corpus / "apples.txt"], index_dir=built, settings=settings.replace(chunk_size=200), embedder=embedder)
+    assert not again.recipe and "note:" not in again.summary()
+
+
 def test_file_dropped_on_recipe_change_is_reported_removed(built, corpus, settings, embedder):
     (corpus / "apples.txt").write_bytes(b"Apples \xff broken")
     report = add_documents([corpus], index_dir=built, settings=settings.replace(chunk_size=200), embedder=embedder)

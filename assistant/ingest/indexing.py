@@ -44,6 +44,7 @@ class Report:
     embedded: int = 0  # sentences embedded by this call (the vectors computed)
     seconds: float = 0.0
     reused: int = 0  # sentences whose vectors were not embedded again: from the index before (moved, copied or unchanged in an edited file) or a copy in this call
+    recipe: str = ""  # how the index's recipe differed from the settings', when this call re-read every document for it
 
     @property
     def changed(self) -> bool:
@@ -56,7 +57,8 @@ class Report:
             f"{self.chunks} chunks in {self.index_dir} ({self.embedded} sentence{'s' * (self.embedded != 1)} embedded"
             f"{f', {self.reused} reused' if self.reused else ''}, {self.seconds:.1f} s)"
         )
-        problems = [f"failed: {one_line(source)}: {one_line(reason)}" for source, reason in self.failed]
+        problems = [f"note: every document was read again: the index was {self.recipe}"] if self.recipe else []
+        problems += [f"failed: {one_line(source)}: {one_line(reason)}" for source, reason in self.failed]
         # warnings first and always, then what a request kept out, then the rest (files that are
         # not documents), at most SKIPPED_SHOWN in all: a folder of 1,500 .json files had printed them all
         ordered = sorted(self.skipped, key=lambda item: _skip_order(item[1]))
@@ -112,6 +114,8 @@ class _Plan:
     passed_over: set[str] = field(default_factory=set)  # exclusions a folder of this call reached
     reused: int = 0  # sentence vectors not embedded again: taken from the index before (`_known_vectors`) or a copy in this call
     embedded: int = 0  # sentence vectors computed
+    recipe: str = ""  # how the index's recipe differs from the settings' (`recipe_change`), when it does
+    lost: list[tuple[str, str]] = field(default_factory=list)  # indexed documents that only the recipe change would drop: (source, why)
 
 
 def collect(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -251,7 +255,8 @@ def sync(
             paths = rebuild_roots(index_dir, settings)
         old = _load_or_none(store, start_over=prune)
         _check_base(old, index_dir)
-        reuse = old is not None and recipe_change(old.manifest, settings, embedder) is None
+        change = recipe_change(old.manifest, settings, embedder) if old is not None else None
+        reuse = old is not None and change is None
         old_entries = {f.source: f for f in old.manifest.files} if old else {}
         files, failed, skipped = collect(paths)
         # a rebuild prunes whatever its paths do not hold: with one of them not there (a typo, a
@@ -265,7 +270,7 @@ def sync(
             refused += [(folder, _not_rebuilt(folder, old_entries, False, why)) for folder, why in unreadable]
             plan = _Plan(failed=refused + [f for f in failed if f[0] not in missing and f not in unreadable], skipped=list(skipped))
             return _report(index_dir, plan, len(old.chunks) if old else 0, 0, began)
-        plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune,
+        plan = _Plan(failed=list(failed), skipped=list(skipped), replace_roots=prune, recipe=change or "",
                      excluded=set(old.manifest.excluded) if old else set((store.recorded() or {}).get("excluded", ())))
         by_real = {os.path.realpath(s): s for s in old_entries}
         named = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
@@ -295,6 +300,9 @@ def sync(
                 if existing and reuse and (not isinstance(err, LoadError) or isinstance(err, _KeptChanging)):
                     plan.keep[source] = existing  # a read that failed (permissions): keeps what it had
                     reason += "; its version indexed before is kept (index remove drops it)"
+                elif existing and not prune and (not isinstance(err, LoadError) or isinstance(err, _KeptChanging)):
+                    plan.lost.append((source, reason))  # kept with the same recipe: an add does not drop it for a new one
+                    continue
                 elif existing:
                     # what the file now is (emptied, not text, too large): its earlier text must
                     # not go on being quoted as what the file says
@@ -332,13 +340,19 @@ def sync(
                     plan.skipped.append((source, GONE_KEPT))  # `add` only adds: say what it keeps
             else:
                 # The recipe changed (chunking or model): files not named here are re-read too.
-                _reload(source, entry, settings, plan)
+                _reload(source, entry, settings, plan, prune)
         for name in remove_set - set(plan.removed):
             if not any(os.path.realpath(name) == os.path.realpath(s) for s in plan.removed):
                 under = sum(1 for s in old_entries if _under(s, name))
                 plan.failed.append((name, FOLDER_NOT_REMOVED.format(n=under) if under else "not in the index"))
 
         total_old = len(old.chunks) if old else 0
+        if plan.lost:
+            # an add (or remove) keeps what it cannot read now; under a new recipe it cannot keep
+            # it, so it changes nothing (a stray setting had re-read the index with another model
+            # and dropped the documents gone from its folders)
+            refused = [(source, f"{why}; {RECIPE_REFUSAL.format(change=change)}") for source, why in plan.lost]
+            return _report(index_dir, _Plan(failed=refused + [f for f in plan.failed if f[0] not in dict(plan.lost)]), total_old, 0, began)
         if old is not None and reuse and not (plan.fresh or plan.removed) and not _roots_changed(plan, paths, old, old_entries):
             return _report(index_dir, plan, total_old, 0, began)  # nothing to save
         vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
@@ -385,10 +399,19 @@ def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
     return f"{reason}; nothing was rebuilt, since a rebuild drops every document its paths do not hold{kept}{way}"
 
 
-def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan) -> None:
+RECIPE_REFUSAL = ("the index was {change}, so every document must be read again, and this one cannot be: "
+                  "nothing was changed (to build it from what can be read, run index rebuild)")
+
+
+def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan, prune: bool) -> None:
+    """Read `source`, indexed before and not named in this call, again under a new recipe. One that
+    cannot be read is dropped by a rebuild; an add keeps what it cannot read, so it is `lost`."""
     try:
         document = load(source, max_chars=int(settings.max_file_mb * MIB))
     except LoadError as err:
+        if not prune:
+            plan.lost.append((source, err.reason))
+            return
         plan.failed.append((source, f"{err.reason}; dropped from the rebuilt index"))
         plan.removed.append(source)
         return
@@ -654,6 +677,7 @@ def _report(index_dir: str, plan: _Plan, chunks: int, embedded: int, began: floa
         embedded=embedded,
         seconds=time.perf_counter() - began,
         reused=plan.reused,
+        recipe=plan.recipe if plan.fresh else "",
     )
 
 
