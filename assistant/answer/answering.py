@@ -124,18 +124,23 @@ def ask(
     if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
-    unanswered = [part for part, score in zip(parts, scores) if score < threshold]
     text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain)
+    # a part below the threshold whose best sentence the answer quotes anyway (another part's
+    # passage brought it) is one the answer may well answer: not one the documents "do not say"
+    below = [(part, f) for part, f, score in zip(parts, found, scores) if score < threshold]
+    unsure_parts = [part for part, f in below if f and _quoted(f[0], citations)]
+    unanswered = [part for part, f in below if part not in unsure_parts]
     cited = {c.hit.source for c in citations}
     others = list(dict.fromkeys(s for f in answered for s in extractive.rivals(f, threshold, cited)))
     notes = [
         "The documents do not say: " + " ".join(f"“{part}”" for part in unanswered) if unanswered else "",
+        "Not sure the quotes answer: " + " ".join(f"“{part}”" for part in unsure_parts) if unsure_parts else "",
         _also_bears(others, cited),
         _stale(citations, searcher.index),
     ]
     if any(notes):
         base["notice"] = " ".join(filter(None, notes))
-    unsure = min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)
+    unsure = bool(unsure_parts) or min(score for f, score in zip(found, scores) if f and score >= threshold) < model.unsure_below_for(settings)
     extracted = Answer(text=text, citations=citations, abstained=False, unsure=unsure, **base)
     if not settings.llm_base_url:
         return extracted
@@ -150,6 +155,11 @@ def checked_on_token(on_token) -> None:
     model streams, so a wrong one had gone unnoticed until then)."""
     if on_token is not None and not callable(on_token):
         raise ValueError(f"on_token: expected a function called with each piece of text, got {type(on_token).__name__}")
+
+
+def _quoted(cand, citations) -> bool:
+    """Whether a citation's quote overlaps the candidate sentence `cand` (same document)."""
+    return any(c.hit.source == cand.hit.source and c.quote_start < cand.end and cand.start < c.quote_end for c in citations)
 
 
 def _closest(found: list[list], related: list) -> tuple[Citation, ...]:

@@ -40,7 +40,8 @@ class Answer:
     notice: str = ""  # e.g. why a configured language model was not used
     confidence: float = 0.0  # the answerability score in [0, 1]
     # answered, but with a confidence (for a multi-part question: some answered part's) below the
-    # level at which the answer model counts as sure (`Settings.answer_unsure_below`): right less often
+    # level at which the answer model counts as sure (`Settings.answer_unsure_below`): right less often;
+    # or with a part below the threshold whose best sentence another part's passage brought in
     unsure: bool = False
     read_as: str = ""  # the question as searched and read when its typing slips were read otherwise, else ""
     # when abstaining: in each related passage the model read, the sentence it found closest to an
