@@ -166,7 +166,7 @@ def test_the_app_serves_a_milvus_lite_store_built_from_the_corpus_at_start(tmp_p
         for c in result["citations"]:
             assert text[c["quote_start"]:c["quote_end"]] == c["quote"]
         log = srv.log()
-        assert f"no index yet; run `python -m assistant --index {store} index rebuild`" in log
+        assert f"no index yet; run `python -m assistant --index {store} index add PATH`" in log
         assert "1 added" in log and "Index ready" in log and f"({store})" in log
         assert not srv.index_dir.exists()  # the FAISS default was not touched
     finally:

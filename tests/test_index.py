@@ -237,8 +237,9 @@ def test_missing_index(tmp_path):
     with pytest.raises(IndexMissing) as info:
         Index.load(tmp_path / "nothing here")
     quoted = f"'{tmp_path / 'nothing here'}'"
-    assert (f"run `python -m assistant --index {quoted} index rebuild` or `python -m assistant --index {quoted} index add PATH`"
-            in str(info.value))
+    # a new store of one's own: add the documents first (a rebuild given no path had filled it with the default corpus)
+    assert str(info.value).endswith(f"no index yet; run `python -m assistant --index {quoted} index add PATH` with the documents "
+                                    f"to index (`python -m assistant --index {quoted} index rebuild` indexes the default corpus)")
 
 
 def test_a_rebuild_command_in_a_message_parses_as_written(tmp_path):

@@ -582,7 +582,7 @@ def test_a_milvus_lite_path_that_cannot_be_a_store_says_why_and_reading_a_missin
         assert not isinstance(err.value, IndexBusy)
     missing = tmp_path / "typo.db"
     assert cli.main(["--index", f"milvus://{missing}", "index", "info"]) == 1
-    with pytest.raises(IndexMissing, match="no index yet; run .* index rebuild` or .* index add PATH`"):
+    with pytest.raises(IndexMissing, match=r"no index yet; run `.* index add PATH` with the documents to index \(`.* index rebuild` indexes the default corpus\)$"):
         open_store(f"milvus://{missing}", settings).load()
     assert not missing.exists() and Assistant(store=f"milvus://{missing}", settings=settings, embedder=embedder).documents() == ()
     assert not missing.exists()

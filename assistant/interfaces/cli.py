@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     verbs = index.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     add = verbs.add_parser("add", help="index new or changed files and folders (incremental)")
     add.add_argument("paths", nargs="+")
-    rebuild = verbs.add_parser("rebuild", help="make the index hold exactly these paths (default: the recorded ones)")
+    rebuild = verbs.add_parser("rebuild", help="make the index hold exactly these paths (default: the recorded ones; for a new index, the default corpus)")
     rebuild.add_argument("paths", nargs="*")
     remove = verbs.add_parser("remove", help="drop documents from the index by their source path")
     remove.add_argument("sources", nargs="+")

@@ -39,7 +39,8 @@ from assistant.ingest.chunking import Chunk
 from assistant.ingest.documents import file_sha256 as _sha256_file
 from assistant.store.ann import build_ann, prepare_ann
 from assistant.store.snapshot import (FORMAT_VERSION, REBUILD_COMMAND, IndexCorrupt, IndexIncompatible, IndexMissing,
-                                      IndexProblem, Manifest, Snapshot, check_compatible, now, rebuild_command, sentence_keys)
+                                      IndexProblem, Manifest, Snapshot, check_compatible, no_index_yet, now, rebuild_command,
+                                      sentence_keys)
 
 ANN_FORMAT_VERSION = 2  # an approximate vector index, described by the manifest's `vector_index`
 READ_VERSIONS = (FORMAT_VERSION, ANN_FORMAT_VERSION)
@@ -398,8 +399,7 @@ def read_current(root: Path) -> tuple[str, str]:
         if others := not_index_files(str(root)):
             raise IndexMissing(f"{root}: not an index: it holds other files ({others}); give a new or empty folder for "
                                f"the index") from None
-        rebuild = rebuild_command(root)
-        raise IndexMissing(f"{root}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`") from None
+        raise IndexMissing(no_index_yet(root)) from None
     except PermissionError as err:
         raise _not_permitted(root / CURRENT, err, root) from None
     except (OSError, UnicodeDecodeError) as err:

@@ -40,7 +40,7 @@ import numpy as np
 
 from assistant.ingest.chunking import Chunk
 from assistant.store.snapshot import (FORMAT_VERSION, FileEntry, IndexBusy, IndexCorrupt, IndexIncompatible, IndexMissing,
-                                      IndexProblem, Manifest, Snapshot, check_compatible, held_here, now, rebuild_command,
+                                      IndexProblem, Manifest, Snapshot, check_compatible, held_here, no_index_yet, now, rebuild_command,
                                       sentence_keys, writer_lock)
 
 PREFIX = "assistant_"
@@ -276,8 +276,7 @@ class MilvusStore:
         return json.loads(text)
 
     def _no_index_yet(self) -> str:
-        rebuild = rebuild_command(self.name)
-        return f"{self.name}: no index yet; run `{rebuild}` or `{rebuild.removesuffix(' rebuild')} add PATH`"
+        return no_index_yet(self.name)
 
     def _no_lite_file(self) -> bool:
         """A Milvus Lite file that is not there: readers say so without creating it (connecting does)."""

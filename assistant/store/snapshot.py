@@ -42,6 +42,17 @@ def rebuild_command(store) -> str:
     return f"python -m assistant --index {shlex.quote(os.fspath(store))} index rebuild"
 
 
+def no_index_yet(store) -> str:
+    """The one-line message for a store that holds no index yet: the commands that make one. For
+    a store of the user's own, adding their documents first (a rebuild given no path indexes the
+    default corpus, which a new store had been filled with by following the advice)."""
+    rebuild = rebuild_command(store)
+    add = f"{rebuild.removesuffix(' rebuild')} add PATH"
+    if is_default_index(store):
+        return f"{store}: no index yet; run `{rebuild}` or `{add}`"
+    return f"{store}: no index yet; run `{add}` with the documents to index (`{rebuild}` indexes the default corpus)"
+
+
 class IndexProblem(Exception):
     """The index cannot be used. The message is one line and says what to run."""
 
