@@ -386,6 +386,26 @@ def test_a_question_beside_the_answer_does_not_join_it(one_document):
     assert [c.quote for c in extractive.compose([[best, asking]], 3)[1]] == [best.text]
 
 
+def test_a_chosen_faq_question_line_is_answered_by_the_entry_under_it(one_document):
+    # "How do I cancel?" had been answered "**How do I cancel my membership?**", the entry's question
+    text = ("# FAQ\n\n**How do I cancel my membership?**\nSend one month's written notice. Refunds are not given.\n\n"
+            "**Can I bring a guest?**\nOne guest a month is free.\n**Is there parking?**\n")
+    searcher = one_document(text, 1200, "faq.md")
+    asked = _chosen_in(searcher, text, "**How do I cancel my membership?**")
+    assert [c.quote for c in extractive.compose([[asked]], 3)[1]] == ["Send one month's written notice.", "Refunds are not given."]
+    guest = _chosen_in(searcher, text, "**Can I bring a guest?**")
+    assert [c.quote for c in extractive.compose([[guest]], 3)[1]] == ["One guest a month is free."]  # not the next question
+    # one with nothing after it in its passage stays as it is
+    last = _chosen_in(searcher, text, "**Is there parking?**")
+    assert [c.quote for c in extractive.compose([[last]], 3)[1]] == ["**Is there parking?**"]
+
+
+def test_a_question_in_prose_chosen_stays_as_it_is(one_document):
+    text = "Why does it rattle? The fan is loose."
+    asking = _chosen(one_document, text, "Why does it rattle?")
+    assert [c.quote for c in extractive.compose([[asking]], 3)[1]] == ["Why does it rattle?"]
+
+
 def test_a_lead_in_brings_nothing_past_the_next_markdown_heading(one_document):
     # "run the following command:" had brought the command, then the next section's heading and text
     text = ("## Installation\n\nTo install it, run the following command:\n\n```\npip install ferry-sync\n```\n\n## Usage\n\n"

@@ -355,7 +355,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
     The quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
-        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_selection(found, max_sentences), max_sentences)))
+        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences)), max_sentences)))
         if _ASKS_WHO.search(question):
             selected = _with_antecedents(selected)
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
@@ -497,6 +497,29 @@ def _faq_question(cand: Candidate) -> bool:
         return False
     text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
     return (at == 0 or text[at - 1] in "\r\n") and (end == len(text) or text[end] in "\r\n")
+
+
+def _faq_answers(selected: list[Candidate]) -> list[Candidate]:
+    """`selected`, with a chosen FAQ question line (`_faq_question`) replaced by its answer: the
+    sentences after it to the end of their paragraph (LEAD_IN_MOST at most), up to the next
+    question line or heading. The model finds the entry's question closest to the user's, and it
+    had been quoted alone ("How do I cancel?" answered "**How do I cancel my membership?**"). A
+    question line with nothing after it in its passage stays as it is."""
+    out: list[Candidate] = []
+    for cand in selected:
+        if not _faq_question(cand):
+            out.append(cand)
+            continue
+        hit, at = cand.hit, cand.end - cand.hit.start
+        answer = []
+        for s, e in split_sentences(hit.text, at)[:LEAD_IN_MOST]:
+            follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            if (answer and BLANK_LINE.search(hit.text, at, s)) or HEADING_LINE.match(hit.text, s) or _faq_question(follower):
+                break
+            answer.append(follower)
+            at = e
+        out += [c for c in answer if not _overlapping(c, out)] if answer else [cand]
+    return out
 
 
 _SECTION_BREAK = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|(?:=+|-+)[ \t]*\r?$)")  # "## …", or a heading's underline
