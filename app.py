@@ -114,6 +114,11 @@ def build(service: Service | None = None) -> gr.Blocks:
 
     def upload(files, replace=False, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
         named = [f if isinstance(f, tuple) else (str(f), Path(str(f)).name) for f in (files or [])]
+        # files chosen while an upload was indexed come with those chosen before (the box holds
+        # them all): those an earlier upload handled are not read again ("cannot read the upload")
+        named = [(path, name) for path, name in named if not handled_upload(path)]
+        if not named:
+            return None, gr.skip(), *_documents_view()
         progress(0, desc="Checking and indexing …")
         try:
             lines = service.add_files(named, progress=True, replace=bool(replace),
@@ -203,8 +208,10 @@ def build(service: Service | None = None) -> gr.Blocks:
         documents_outputs = [table, to_remove, status]
         # the status follows an upload at once (the timer had still been at its idle 10 s: "ready" for seconds)
         uploader.upload(lambda: gr.Timer(1.0, active=True), None, timer, api_visibility="private", queue=False)
+        # "multiple": files chosen while an upload is indexed are indexed after it (by default a
+        # second upload while one is pending was dropped without a word)
         uploader.upload(upload, [uploader, replace], [uploader, upload_result, *documents_outputs], api_name="add_documents",
-                        show_progress_on=[upload_result], **writer).then(  # one progress bar, not one over every output
+                        show_progress_on=[upload_result], trigger_mode="multiple", **writer).then(  # one progress bar, not one over every output
             None, None, None, js=render.FOCUS_UPLOAD_RESULT, queue=False, api_visibility="private")
         cancel.click(cancel_upload, None, upload_result, api_name="cancel_indexing", queue=False)
         remove_button.click(remove, to_remove, [remove_result, *documents_outputs], api_name="remove_document",
@@ -259,15 +266,28 @@ def _login_file(path: Path, parser) -> str:
         parser.error(f"{where}: cannot read it ({getattr(err, 'strerror', None) or err})")
 
 
+_HANDLED: dict[str, None] = {}  # Gradio's cached upload paths already added or refused (and deleted), oldest first
+HANDLED_KEPT = 10_000
+
+
+def handled_upload(path: str) -> bool:
+    """Whether an earlier upload already added or refused the cached file `path` (and deleted it)."""
+    return os.path.realpath(path) in _HANDLED and not os.path.exists(path)
+
+
 def forget_uploads(paths: list[str], cache: str) -> None:
     """Delete Gradio's cached copies of uploaded files (and their folders, once empty) after they
     were added or refused: the corpus folder holds what was added, and a removed document's text
-    had stayed in Gradio's cache, even after the server stopped (hostile-input audit)."""
+    had stayed in Gradio's cache, even after the server stopped (hostile-input audit). Each is
+    remembered as handled (`handled_upload`)."""
     cache = os.path.realpath(cache)
     for path in paths:
         path = os.path.realpath(path)
         if os.path.commonpath([path, cache]) != cache or path == cache:
             continue  # not Gradio's (a path the app was given some other way): never deleted
+        _HANDLED[path] = None
+        while len(_HANDLED) > HANDLED_KEPT:
+            del _HANDLED[next(iter(_HANDLED))]
         try:
             os.remove(path)
             os.rmdir(os.path.dirname(path))  # Gradio keeps each upload in a folder of its own

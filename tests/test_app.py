@@ -314,6 +314,34 @@ def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server)
     assert [p for p in cache.rglob("*") if p.is_file() and b"Zebras" in p.read_bytes()] == []
 
 
+@pytest.mark.slow
+def test_files_chosen_while_an_upload_is_indexed_are_indexed_after_it(server, app_module):
+    """A second upload while one was indexed had been dropped without a word (Gradio's default
+    trigger mode); then its call carries the first upload's file too, which must not be refused."""
+    import requests
+
+    def cached(name: str, text: bytes) -> dict:
+        (path,) = requests.post(server.url + "gradio_api/upload", timeout=30, files=[("files", (name, text))]).json()
+        return {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": name}
+
+    def add(files: list[dict]) -> str:
+        event = requests.post(f"{server.url}gradio_api/call/add_documents", json={"data": [files, False]}, timeout=30)
+        stream = requests.get(f"{server.url}gradio_api/call/add_documents/{event.json()['event_id']}", timeout=120).text
+        return html.unescape(json.loads([line for line in stream.splitlines() if line.startswith("data:")][-1][5:])[1])
+
+    first, second = cached("herons.txt", b"Grey herons nest in the reed beds.\n"), cached("otters.txt", b"Otters hunt at dusk.\n")
+    assert "Added: herons.txt (1 passage)" in add([first])
+    line = add([first, second])  # what the browser sends: the box holds both
+    assert "Added: otters.txt (1 passage)" in line and "herons.txt" not in line and "cannot read" not in line
+    assert (server.corpus_dir / "otters.txt").exists()
+    # a cached file gone that no upload handled is still refused, naming it
+    lost = cached("lost.txt", b"Nothing.\n")
+    os.remove(lost["path"])
+    assert "Refused: lost.txt: cannot read the upload" in add([lost])
+    (upload,) = [d for d in app_module.build().config["dependencies"] if d.get("api_name") == "add_documents"]
+    assert upload["trigger_mode"] == "multiple"
+
+
 def test_a_file_given_as_a_web_address_is_refused_without_fetching_it(server):
     """Gradio downloads a file an API call names by URL before the app sees it: the server had
     fetched any public address it was given."""
