@@ -58,8 +58,22 @@ class Speller:
                 self._lookup.create_dictionary_entry(word, count)
 
     def correct(self, text: str) -> str:
-        """`text` with each slip read as its document word (see the module docstring)."""
+        """`text` with each slip read as its document word (see the module docstring); as typed
+        where fewer than half of its words are known (`_known_word`): a question in another
+        language ("Wie viel hat …": "viel" had been read as a document's "view") or of words the
+        documents do not use is not one of slips."""
+        words = [m.group(2) for m in _STANDALONE.finditer(text)]
+        if 2 * sum(map(self._known_word, words)) < len(words):
+            return text
         return _STANDALONE.sub(lambda m: m.group(1) + self._word(m.group(2)), text)
+
+    def _known_word(self, word: str) -> bool:
+        """Whether `word` is a document word, an English word, or a form of either."""
+        lower = unicodedata.normalize("NFC", word).lower()
+        if lower in self._known:
+            return True
+        stem = _stem(lower)
+        return _is_english(lower, stem) or stem in self._known_stems
 
     def _word(self, word: str) -> str:
         lower = unicodedata.normalize("NFC", word).lower()
