@@ -63,6 +63,15 @@ def test_words_that_are_known_or_far_from_any_document_word_stay_as_typed(spelle
     assert speller.correct(kept) == kept
 
 
+def test_a_question_mostly_of_unknown_words_is_read_as_typed():
+    # a question in another language is not one of slips: "Wie viel hat …" had read "viel" as "view"
+    speller = Speller(["The view from the hill is wide.", "How much did the company spend on research?"])
+    assert speller.correct("Wie viel hat die Firma für Forschung ausgegeben?") == "Wie viel hat die Firma für Forschung ausgegeben?"
+    assert speller.correct("How much is the viel?") == "How much is the view?"  # mostly known: a slip
+    assert speller.correct("the viel?") == "the view?" and speller.correct("viel?") == "view?"  # too few words to tell
+    assert speller.correct("Wie viel kostet?") == "Wie viel kostet?"
+
+
 def test_the_lazy_speller_is_built_once_at_the_first_question_even_from_many_threads():
     built = []
 

@@ -37,6 +37,7 @@ _WORD = re.compile(_LETTERS + r"(?:['’]" + _LETTERS + r")*")
 _OPENING = "\"'“‘„‚«‹(\[{¿¡"
 _CLOSING = "\"'”’“»›)\]}.,;:!?…？！。，、；："
 _STANDALONE = re.compile(rf"(?<![^\s—–])([{re.escape(_OPENING)}]*)(" + _WORD.pattern + rf")(?=[{re.escape(_CLOSING)}]*(?:[\s—–]|$))")
+JUDGED_FROM = 3  # words a question needs before most of them unknown leaves it as typed (one or two tell nothing)
 MIN_LETTERS = 4  # shorter words are too often another word one edit away
 MAX_WORDS = 100_000  # the most frequent document words a slip is read as (at 100,000: ~100 MB, ~4 s to build here)
 
@@ -59,11 +60,11 @@ class Speller:
 
     def correct(self, text: str) -> str:
         """`text` with each slip read as its document word (see the module docstring); as typed
-        where fewer than half of its words are known (`_known_word`): a question in another
+        where, of JUDGED_FROM words or more, fewer than half are known (`_known_word`): a question in another
         language ("Wie viel hat …": "viel" had been read as a document's "view") or of words the
         documents do not use is not one of slips."""
         words = [m.group(2) for m in _STANDALONE.finditer(text)]
-        if 2 * sum(map(self._known_word, words)) < len(words):
+        if len(words) >= JUDGED_FROM and 2 * sum(map(self._known_word, words)) < len(words):
             return text
         return _STANDALONE.sub(lambda m: m.group(1) + self._word(m.group(2)), text)
 
