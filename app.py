@@ -142,11 +142,20 @@ def build(service: Service | None = None) -> gr.Blocks:
         choices = render.removal_choices(files, PROJECT_DIR)
         return render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices, value=None), service.status_line()
 
-    def tick():
+    def tick(shown: str):
         """The status every second while the index is prepared or an upload indexed (by any
-        session), every 10 s otherwise: another session's upload changes it too."""
+        session), every 10 s otherwise: another session's upload changes it too. Where the indexed
+        documents changed since this page's table last showed them (`shown`), the table too (a
+        page reloaded while its upload was indexed, or another session's upload, had left it as it was)."""
         busy = not service.ready.is_set() or service.indexing
-        return service.status_line(), gr.Timer(1.0 if busy else 10.0, active=True)
+        line, files = service.status_line(), service.files()
+        timer = gr.Timer(1.0 if busy else 10.0, active=True)
+        # what the table shows (the counts alone are alike for two different documents)
+        mark = str(hash(tuple((f.source, f.sha256) for f in files)))
+        if mark == shown:
+            return line, timer, gr.skip(), gr.skip(), mark
+        choices = render.removal_choices(files, PROJECT_DIR)  # the choice made stays, where it is still one
+        return line, timer, render.documents_html(files, PROJECT_DIR), gr.Dropdown(choices=choices), mark
 
     with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
         gr.Markdown("## Document assistant\nAnswers from your documents, each sentence citing its passage.")
@@ -202,7 +211,8 @@ def build(service: Service | None = None) -> gr.Blocks:
         )
         new_chat.click(lambda: ([], "", []), None, [chatbot, box, pairs], api_visibility="private", queue=False)
         chatbot.clear(lambda: [], None, pairs, api_visibility="private", queue=False)
-        timer.tick(tick, None, [status, timer], api_visibility="private", queue=False)
+        shown = gr.State("")  # which documents this page's table shows (tick's mark)
+        timer.tick(tick, shown, [status, timer, table, to_remove, shown], api_visibility="private", queue=False)
 
         writer = dict(concurrency_id="writer", concurrency_limit=1)
         documents_outputs = [table, to_remove, status]

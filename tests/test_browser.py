@@ -304,3 +304,22 @@ def test_the_status_says_an_upload_is_being_indexed_while_it_is(page, server, tm
     page.locator("#remove").click()
     page.wait_for_function("document.querySelector('#remove-result').innerText.includes('Removed almanac.txt')")
     open_tab(page, "Chat")
+
+
+def test_a_document_another_session_adds_appears_in_the_table_without_a_reload(page, server):
+    """A page reloaded while its upload was indexed, or open while another session uploaded, had
+    kept its documents table as it was (the status line said one document more)."""
+    import requests
+
+    open_tab(page, "Documents")
+    assert "owls.txt" not in page.locator("#documents").inner_text()
+    (path,) = requests.post(server.url + "gradio_api/upload", timeout=30,
+                            files=[("files", ("owls.txt", b"Barn owls hunt voles over the meadow at night.\n"))]).json()
+    file = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "owls.txt"}
+    event = requests.post(f"{server.url}gradio_api/call/add_documents", json={"data": [[file], False]}, timeout=30)
+    requests.get(f"{server.url}gradio_api/call/add_documents/{event.json()['event_id']}", timeout=120)
+    page.wait_for_function("document.querySelector('#documents').innerText.includes('owls.txt')", timeout=25_000)
+    removed = requests.post(f"{server.url}gradio_api/call/remove_document", json={"data": [str(server.corpus_dir / "owls.txt")]}, timeout=30)
+    requests.get(f"{server.url}gradio_api/call/remove_document/{removed.json()['event_id']}", timeout=60)
+    page.wait_for_function("!document.querySelector('#documents').innerText.includes('owls.txt')", timeout=25_000)
+    open_tab(page, "Chat")
