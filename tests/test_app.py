@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -299,7 +300,7 @@ def test_an_upload_named_with_a_path_lands_inside_the_corpus_folder_only(server)
     evil = "../../escaped-upload.txt"
     # the name as given is checked (Gradio's cached copy had been renamed "escaped-upload.txt" and added)
     assert f"Refused: {evil!r}: a file name, not a path, is expected" in add(evil)
-    assert "Refused: 'a\\nb.txt': file name contains a character that is not allowed" in add("a\nb.txt")  # was "a%0Ab.txt"
+    assert "Refused: 'a\\nb.txt': file name contains U+000A, which a file name here may not hold; rename it" in add("a\nb.txt")  # was "a%0Ab.txt"
     found = list(server.workdir.parent.rglob("escaped-upload.txt"))
     cache = server.workdir / "gradio"  # Gradio's own copy of the upload
     assert [p for p in found if not p.is_relative_to(cache)] == []
@@ -697,6 +698,14 @@ def test_unsafe_or_unsupported_names_are_refused_with_one_line(app_module, name)
     with pytest.raises(UploadRefused) as refused:
         safe_document_name(name)
     assert "\n" not in str(refused.value).replace("\\n", "")
+
+
+@pytest.mark.parametrize("name, shown", [('report "final".txt', """'"'"""), ("a<b.txt", "'<'"), ("a|b:c.txt", "'|', ':'"),
+                                         ("tab\there.txt", "U+0009")])
+def test_a_refused_name_says_which_character(app_module, name, shown):
+    # "file name contains a character that is not allowed" had left the user to guess which
+    with pytest.raises(UploadRefused, match=f"file name contains {re.escape(shown)}, which a file name here may not hold"):
+        safe_document_name(name)
 
 
 def test_a_name_too_long_is_refused_naming_which_file(app_module):

@@ -49,8 +49,9 @@ def safe_document_name(name: str) -> str:
         raise UploadRefused(f"{name!r}: '..' is not allowed in a file name")
     if name.startswith("."):
         raise UploadRefused(f"{name!r}: hidden file names are not accepted")
-    if set(name) & _UNSAFE_NAME_CHARS:
-        raise UploadRefused(f"{name!r}: file name contains a character that is not allowed")
+    if unsafe := sorted(set(name) & _UNSAFE_NAME_CHARS, key=name.index):
+        shown = ", ".join(repr(c) if c.isprintable() else f"U+{ord(c):04X}" for c in unsafe)
+        raise UploadRefused(f"{name!r}: file name contains {shown}, which a file name here may not hold; rename it")
     hidden = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")]
     if hidden:
         raise UploadRefused(f"{name!r}: file name contains an invisible or text-direction character "
