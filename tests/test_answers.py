@@ -235,7 +235,7 @@ def test_a_document_s_own_reference_marks_are_footnote_marks_in_the_answer_text(
         "It opened in 1889.[^2] The tower[^3] is tall; studies [^4, 5] agree."
 
 
-def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path):
+def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_indexed(tmp_path, capsys):
     # the quote (the indexed text) had been offered at offsets the edited file no longer holds
     (tmp_path / "docs").mkdir()
     note = tmp_path / "docs" / "vault.txt"
@@ -251,6 +251,9 @@ def test_an_answer_says_when_a_cited_document_changed_or_went_since_it_was_index
     # an add keeps a file gone from its folder: the notice names what drops it (it had said `index add`)
     assert bot.ask(question).notice == ("Quoted as indexed: vault.txt (gone) since; `index rebuild` (or `index remove` "
                                         "of what is gone) brings the index up to date.")
+    # search says it too, of the passages it shows (it had shown a gone file's text without a word)
+    assert cli.main(["--index", str(tmp_path / "store"), "search", question]) == 0
+    assert "note: Quoted as indexed: vault.txt (gone) since; `index rebuild`" in capsys.readouterr().err
     bot.rebuild([tmp_path / "docs"])  # brought up to date: nothing left to quote
     assert bot.ask(question).abstained
 

@@ -176,10 +176,17 @@ def _closest(found: list[list], related: list) -> tuple[Citation, ...]:
 def _stale(citations, index) -> str:
     """A note naming the cited documents that changed on disk (or are gone) since they were
     indexed: their quotes are the indexed text, which the file may no longer hold at those offsets."""
+    return stale_note([c.hit.source for c in citations], index)
+
+
+def stale_note(sources, index) -> str:
+    """A note naming those of `sources` (indexed documents) that changed on disk or are gone since
+    `index` read them ("" when none): what is shown of them is the indexed text (`ask`'s answers,
+    `search`'s passages)."""
     from assistant.ingest.documents import changed_since
 
     found = {}
-    for source in dict.fromkeys(c.hit.source for c in citations):
+    for source in dict.fromkeys(sources):
         if source in index.file_sha256 and (how := changed_since(source, index.file_sha256[source])):
             found[source] = how
     if not found:

@@ -152,6 +152,7 @@ def _run(args) -> int:
 
 def _search(args) -> list:
     """The passages for `args.question`, saying (as `ask` does) how its typing slips were read."""
+    from assistant.answer.answering import stale_note
     from assistant.answer.prompts import READ_AS
     from assistant.config import Settings
     from assistant.ingest.embeddings import default_embedder
@@ -163,6 +164,8 @@ def _search(args) -> list:
     hits = retrieval.retrieve(args.question, k=args.k, mode=args.mode, searcher=searcher)
     if (read := searcher.spelled(args.question)) != args.question:
         print(f"note: {READ_AS.format(question=read)}", file=sys.stderr)
+    if stale := stale_note([h.source for h in hits], searcher.index):  # as `ask` says of what it quotes
+        print(f"note: {_shown(stale)}", file=sys.stderr)
     return hits
 
 
