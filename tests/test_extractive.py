@@ -400,6 +400,22 @@ def test_a_chosen_faq_question_line_is_answered_by_the_entry_under_it(one_docume
     assert [c.quote for c in extractive.compose([[last]], 3)[1]] == ["**Is there parking?**"]
 
 
+def test_a_chosen_plain_text_heading_is_answered_by_what_it_heads_and_never_joins(one_document):
+    # "What are the action items?" had been answered "Action items", the heading of the list
+    text = ("Minutes\n\nThe team met on Monday.\n\nAction items\n- Ana: book the hall by Friday.\n- Ben: order the chairs.\n\n"
+            "Security deposit\nThe deposit is two months' rent.")
+    searcher = one_document(text, 1200, "minutes.txt")
+    heading = _chosen_in(searcher, text, "Action items")
+    assert [c.quote for c in extractive.compose([[heading]], 3)[1]] == ["- Ana: book the hall by Friday.", "- Ben: order the chairs."]
+    answer = _chosen_in(searcher, text, "The deposit is two months' rent.")
+    start = text.index("Security deposit")
+    named = replace(answer, start=start, end=start + len("Security deposit"), text="Security deposit", score=0.8)
+    assert [c.quote for c in extractive.compose([[answer, named]], 3)[1]] == [answer.text]  # the heading does not join
+    # a sentence ending in punctuation, a long line, or a line of code heads nothing
+    for line in ("The team met on Monday.", "x = compute(a, b)"):
+        assert not extractive._plain_heading(replace(answer, text=line))
+
+
 def test_a_question_in_prose_chosen_stays_as_it_is(one_document):
     text = "Why does it rattle? The fan is loose."
     asking = _chosen(one_document, text, "Why does it rattle?")

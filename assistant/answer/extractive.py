@@ -456,7 +456,7 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
         if (cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score
                 and not _overlapping(cand, chosen)
                 and not _heading_between(best, cand)
-                and not _faq_question(cand)):
+                and not _faq_question(cand) and not _plain_heading(cand)):
             chosen.append(cand)
     return chosen
 
@@ -500,26 +500,49 @@ def _faq_question(cand: Candidate) -> bool:
 
 
 def _faq_answers(selected: list[Candidate]) -> list[Candidate]:
-    """`selected`, with a chosen FAQ question line (`_faq_question`) replaced by its answer: the
-    sentences after it to the end of their paragraph (LEAD_IN_MOST at most), up to the next
-    question line or heading. The model finds the entry's question closest to the user's, and it
-    had been quoted alone ("How do I cancel?" answered "**How do I cancel my membership?**"). A
-    question line with nothing after it in its passage stays as it is."""
+    """`selected`, with a chosen FAQ question line (`_faq_question`) or plain-text heading
+    (`_plain_heading`) replaced by what it heads: the sentences after it to the end of their
+    paragraph (LEAD_IN_MOST at most), up to the next question line or heading. The model finds the
+    entry's question or the section's name closest to the user's question, and it had been quoted
+    alone ("How do I cancel?" answered "**How do I cancel my membership?**", "What are the action
+    items?" answered "Action items"). One with nothing after it in its passage stays as it is."""
     out: list[Candidate] = []
     for cand in selected:
-        if not _faq_question(cand):
+        if not (_faq_question(cand) or _plain_heading(cand)):
             out.append(cand)
             continue
         hit, at = cand.hit, cand.end - cand.hit.start
         answer = []
         for s, e in split_sentences(hit.text, at)[:LEAD_IN_MOST]:
             follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
-            if (answer and BLANK_LINE.search(hit.text, at, s)) or HEADING_LINE.match(hit.text, s) or _faq_question(follower):
+            if ((answer and BLANK_LINE.search(hit.text, at, s)) or HEADING_LINE.match(hit.text, s) or _faq_question(follower)
+                    or _plain_heading(follower)):
                 break
             answer.append(follower)
             at = e
         out += [c for c in answer if not _overlapping(c, out)] if answer else [cand]
     return out
+
+
+HEADING_WORDS_MOST = 8
+
+
+def _plain_heading(cand: Candidate) -> bool:
+    """A short line of its own (HEADING_WORDS_MOST words at most) that ends without punctuation,
+    not a list item or table row, with text on the line after it: in a plain text file, the
+    heading of what follows ("Security deposit" over its clause, "Action items" over a list). It
+    names a section and states nothing: it had been quoted as an answer, and joined to one."""
+    text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
+    line = cand.text.strip()
+    if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_list_item(line) or is_table_row(line):
+        return False
+    if set(line) & _CODE_MARKS or (at > 0 and text[at - 1] not in "\r\n") or not (brk := _BREAK_AFTER.match(text, end)):
+        return False
+    return brk.end() < len(text) and text[brk.end()] not in "\r\n"
+
+
+_CODE_MARKS = set("`=(){}[]<>$;|\\")  # a line of code, not a heading
+_BREAK_AFTER = re.compile(r"[ \t]*(?:" + LINE_BREAK.pattern + ")")
 
 
 _SECTION_BREAK = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|(?:=+|-+)[ \t]*\r?$)")  # "## …", or a heading's underline
