@@ -16,6 +16,7 @@ from assistant.answer.prompts import SOCIAL_REPLIES
     ("hi", "greeting"), ("Hello there!", "greeting"), ("Thanks!", "thanks"), ("thank you so much :)", "thanks"),
     ("ok 👍", "ack"), ("Great.", "ack"), ("no", "ack"), ("Bye!", "bye"), ("What can you do?", "help"),
     ("Who are you?", "help"), ("hi, what can you do?", "help"), ("Thanks, bye", "thanks"),
+    ("thanks, that helps", "thanks"), ("That's helpful!", "ack"),
 ])
 def test_a_message_of_social_words_alone_is_of_its_kind(message, kind):
     assert smalltalk.kind(message) == kind
@@ -24,7 +25,7 @@ def test_a_message_of_social_words_alone_is_of_its_kind(message, kind):
 
 @pytest.mark.parametrize("message", [
     "Who is Ken Hu?", "Great Britain?", "Thanks to whom was the bridge built?", "Good, bad or neutral?", "history", "",
-    "?", "hi, who is Ken Hu?", "What documents do you have about Huawei?",
+    "?", "hi, who is Ken Hu?", "What documents do you have about Huawei?", "What helps with jet lag?",
 ])
 def test_a_message_with_other_words_is_a_question(message):
     assert smalltalk.kind(message) is None and smalltalk.reply(message) is None

@@ -24,7 +24,8 @@ DOCUMENTS_NAMED = 10  # documents a reply names before "and N more"
 _GREETING = r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|hi there|hello there|hey there"
 _THANKS = (r"thanks?|thank you(?: (?:so|very) much)?|thanks (?:a lot|so much|again|in advance)|many thanks|thx|cheers"
            r"|much appreciated|appreciate it|thank u")
-_ACK = r"ok|okay|great|cool|perfect|awesome|excellent|got it|i see|alright|all right|understood|noted|wow|oh|ah|hmm+"
+_ACK = (r"ok|okay|great|cool|perfect|awesome|excellent|got it|i see|alright|all right|understood|noted|wow|oh|ah|hmm+"
+        r"|that helps|that helped|(?:that is |thats |very )?helpful")  # ("thanks, that helps" had been searched for and refused)
 _BYE = r"bye|goodbye|bye bye|see you|see ya"
 # said alone, these are answers to a question the assistant never asks; around a question they are
 # part of it ("Good, bad or neutral?"), so they are replied to but never stripped
