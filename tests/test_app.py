@@ -9,6 +9,7 @@ and call its API with gradio_client. `Server` is reused by tests/test_browser.py
 from __future__ import annotations
 
 import html
+from html import unescape
 import json
 import os
 import re
@@ -278,6 +279,8 @@ def test_a_question_the_chat_refuses_stays_in_the_box_and_the_chat_goes_on(serve
         session = client or server.client()
         messages, box = session.predict(long, [], api_name="/chat")
         assert "too long" in messages[-1]["content"][0]["text"] and box == long
+        shown = messages[-2]["content"][0]["text"]  # its start and length, not the whole paste
+        assert len(shown) < 1000 and f"… ({len(long.strip()):,} characters)" in unescape(shown)
         session = client or server.client()
         messages, box = session.predict("Who is Ken Hu?", messages, api_name="/chat")
         html = messages[-1]["content"][0]["text"]

@@ -254,7 +254,16 @@ def _panel(opening: str, body: str, notice: str, heading: str, blocks: list[str]
     return "".join(parts)
 
 
+SHOWN_OF_TOO_LONG = 300  # characters of a question over MAX_QUESTION_CHARS the chat shows (it is refused; it stays in the box)
+
+
 def question_html(question: str) -> str:
+    """The question as the chat shows it: whole, or, for one too long to be asked, its start and
+    its length (a 100,000-character paste had been echoed whole above the error saying so)."""
+    from assistant.search.retrieval import MAX_QUESTION_CHARS
+
+    if len(question) > MAX_QUESTION_CHARS:
+        question = f"{question[:SHOWN_OF_TOO_LONG]}… ({len(question):,} characters)"
     return f'<div class="qa-question" {_text_attribute(question)}><span class="qa-sr">You asked: </span>{escape(question)}</div>'
 
 
