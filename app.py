@@ -205,12 +205,18 @@ def build(service: Service | None = None) -> gr.Blocks:
 
         answer_group = dict(concurrency_id="answer", concurrency_limit=4)
         chat_io = dict(inputs=[box, chatbot, pairs], outputs=[chatbot, box, pairs])
-        box.submit(chat, **chat_io, api_name="chat", show_progress="hidden", **answer_group)
+        # the conversation survives a reload of the page (it had been lost without a word): kept in
+        # this browser's storage, encrypted with a key of this server run, restored when the page loads
+        kept = gr.BrowserState([[], []], storage_key="assistant-conversation")
+        keep = dict(fn=lambda messages, turns: [messages, turns], inputs=[chatbot, pairs], outputs=kept,
+                    api_visibility="private", queue=False)
+        box.submit(chat, **chat_io, api_name="chat", show_progress="hidden", **answer_group).then(**keep)
         chatbot.example_select(_example_text, None, box, api_visibility="private", queue=False).then(
             chat, **chat_io, api_visibility="private", show_progress="hidden", **answer_group
-        )
-        new_chat.click(lambda: ([], "", []), None, [chatbot, box, pairs], api_visibility="private", queue=False)
-        chatbot.clear(lambda: [], None, pairs, api_visibility="private", queue=False)
+        ).then(**keep)
+        new_chat.click(lambda: ([], "", []), None, [chatbot, box, pairs], api_visibility="private", queue=False).then(**keep)
+        chatbot.clear(lambda: [], None, pairs, api_visibility="private", queue=False).then(**keep)
+        demo.load(restored, kept, [chatbot, pairs], api_visibility="private", queue=False)
         shown = gr.State("")  # which documents this page's table shows (tick's mark)
         timer.tick(tick, shown, [status, timer, table, to_remove, shown], api_visibility="private", queue=False)
 
@@ -378,6 +384,15 @@ def _answer_stream(service: Service, question: str, pairs: list):
     if "error" in result:
         raise result["error"]
     yield "", result["answer"]
+
+
+def restored(kept) -> tuple[list, list]:
+    """The chat messages and answered turns a reloaded page kept (`gr.BrowserState`); none where
+    what is stored is not that (another version's, or tampered with)."""
+    if (isinstance(kept, list) and len(kept) == 2 and all(isinstance(part, list) for part in kept)
+            and all(isinstance(m, dict) and m.get("role") in ("user", "assistant") for m in kept[0])):
+        return kept[0], [tuple(turn) for turn in kept[1] if isinstance(turn, (list, tuple)) and len(turn) == 2]
+    return [], []
 
 
 def _example_text(event: gr.SelectData) -> str:

@@ -323,3 +323,22 @@ def test_a_document_another_session_adds_appears_in_the_table_without_a_reload(p
     requests.get(f"{server.url}gradio_api/call/remove_document/{removed.json()['event_id']}", timeout=60)
     page.wait_for_function("!document.querySelector('#documents').innerText.includes('owls.txt')", timeout=25_000)
     open_tab(page, "Chat")
+
+
+def test_the_conversation_survives_a_reload_until_a_new_chat(page):
+    """A reload had lost the conversation without a word (and a follow-up after it, its context)."""
+    open_tab(page, "Chat")
+    page.get_by_role("button", name="New chat").click()
+    answer = ask(page, "Who is Ken Hu?")
+    said = answer.locator(".qa-text").inner_text()
+    page.reload(wait_until="load")
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function(f"document.querySelector('#chatbot').innerText.includes({said[:60]!r})", timeout=15_000)
+    follow = ask(page, "What did he say about the EU's cybersecurity work?")  # the turn before is still its context
+    assert "qa-refusal" not in (follow.get_attribute("class") or "") and "Hu" in follow.inner_text()
+    page.get_by_role("button", name="New chat").click()
+    page.wait_for_timeout(500)
+    page.reload(wait_until="load")
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(2000)
+    assert said[:60] not in page.locator("#chatbot").inner_text()
