@@ -1027,6 +1027,10 @@ def test_remove_documents(built, corpus, settings, embedder):
 
     report = remove_documents("never-indexed.txt", index_dir=built, settings=settings, embedder=embedder)
     assert report.failed == (("never-indexed.txt", "not in the index"),) and not report.changed
+    # removed twice: says it was removed before (it had said only "not in the index", while
+    # `index info` lists it as removed on request)
+    report = remove_documents([target], index_dir=built, settings=settings, embedder=embedder)
+    assert report.failed == ((target, "not in the index: removed on request before (index add names it to bring it back)"),)
 
     with pytest.raises(ValueError, match="at least one"):
         remove_documents([], index_dir=built, settings=settings, embedder=embedder)

@@ -344,7 +344,9 @@ def sync(
         for name in remove_set - set(plan.removed):
             if not any(os.path.realpath(name) == os.path.realpath(s) for s in plan.removed):
                 under = sum(1 for s in old_entries if _under(s, name))
-                plan.failed.append((name, FOLDER_NOT_REMOVED.format(n=under) if under else "not in the index"))
+                why = (FOLDER_NOT_REMOVED.format(n=under) if under else
+                       ALREADY_REMOVED if os.path.realpath(name) in plan.excluded else "not in the index")
+                plan.failed.append((name, why))
 
         total_old = len(old.chunks) if old else 0
         if plan.lost:
@@ -399,6 +401,7 @@ def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
     return f"{reason}; nothing was rebuilt, since a rebuild drops every document its paths do not hold{kept}{way}"
 
 
+ALREADY_REMOVED = "not in the index: removed on request before (index add names it to bring it back)"
 RECIPE_REFUSAL = ("the index was {change}, so every document must be read again, and this one cannot be: "
                   "nothing was changed (to build it from what can be read, run index rebuild)")
 
