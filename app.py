@@ -151,7 +151,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         line, files = service.status_line(), service.files()
         timer = gr.Timer(1.0 if busy else 10.0, active=True)
         # what the table shows (the counts alone are alike for two different documents)
-        mark = str(hash(tuple((f.source, f.sha256) for f in files)))
+        mark = str(hash(tuple((f.source, f.sha256, f.chunks, f.added, f.updated) for f in files)))  # all the table draws
         if mark == shown:
             return line, timer, gr.skip(), gr.skip(), mark
         choices = render.removal_choices(files, PROJECT_DIR)  # the choice made stays, where it is still one

@@ -742,6 +742,26 @@ def service(app_module, tmp_path, request):
     return svc
 
 
+def test_an_upload_an_index_of_another_recipe_refuses_is_not_left_in_the_corpus_folder(app_module, tmp_path):
+    # the index, built with another chunk size, holds a document gone from disk: the add is refused
+    # (it cannot keep that document under the new recipe), and the upload had stayed in the folder unindexed
+    from assistant.facade import Assistant
+    from assistant.interfaces.corpus import CorpusFolder
+
+    corpus, elsewhere = tmp_path / "corpus", tmp_path / "elsewhere.txt"
+    corpus.mkdir()
+    elsewhere.write_text("Owls hunt at night over the meadow.", "utf-8")
+    settings = Settings.from_env(chunk_size=300, chunk_overlap=60, corpus_dir=str(corpus), index_dir=str(tmp_path / "index"))
+    Assistant(settings=settings, embedder=HashEmbedder()).add([str(elsewhere)])
+    elsewhere.unlink()
+    upload = tmp_path / "up.txt"
+    upload.write_text("Pears ripen in August.", "utf-8")
+    other = Assistant(settings=settings.replace(chunk_size=200), embedder=HashEmbedder())
+    (line,) = CorpusFolder(other).add([(str(upload), "pears.txt")])
+    assert line.startswith("Refused: pears.txt: not done: the index was built with chunk size 300") and "nothing was changed" in line
+    assert not (corpus / "pears.txt").exists() and [Path(f.source).name for f in other.documents()] == ["elsewhere.txt"]
+
+
 def snapshot(svc) -> tuple[bytes, list[str]]:
     corpus = Path(svc.settings.corpus_dir)
     from assistant.store import open_store

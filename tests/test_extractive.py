@@ -411,9 +411,30 @@ def test_a_chosen_plain_text_heading_is_answered_by_what_it_heads_and_never_join
     start = text.index("Security deposit")
     named = replace(answer, start=start, end=start + len("Security deposit"), text="Security deposit", score=0.8)
     assert [c.quote for c in extractive.compose([[answer, named]], 3)[1]] == [answer.text]  # the heading does not join
-    # a sentence ending in punctuation, a long line, or a line of code heads nothing
-    for line in ("The team met on Monday.", "x = compute(a, b)"):
-        assert not extractive._plain_heading(replace(answer, text=line))
+    # each line below stands after a blank line with a line after it, as "Action items" does, yet heads nothing
+    for line in ("The team met on Monday.", "x = compute(a, b)", "Monthly rent: 1,250 EUR",
+                 "The meeting moved from the old hall to the new one"):  # a sentence, code, a value, past 8 words
+        assert extractive._plain_heading(_line_in(answer, "Action items")) and not extractive._plain_heading(_line_in(answer, line))
+    # nor does an unpunctuated line straight under another line (a sentence whose period was left out)
+    under = replace(answer, hit=replace(answer.hit, text="Agenda\nThe meeting is on Friday at 10\nBring your laptop."))
+    assert not extractive._plain_heading(replace(under, start=under.hit.start + 7, end=under.hit.start + 37, text="The meeting is on Friday at 10"))
+
+
+def test_a_heading_over_a_long_paragraph_brings_at_most_max_sentences_but_a_whole_list(one_document):
+    # "Termination" over a 12-sentence clause had quoted all 12 with max_sentences=3
+    text = ("Lease\n\nTermination\nOne. Two. Three. Four. Five.\n\nSteps\n- Pack.\n- Clean.\n- Return the keys.\n- Leave.\n")
+    searcher = one_document(text, 1200, "lease.txt")
+    heading = _chosen_in(searcher, text, "Termination")
+    assert [c.quote for c in extractive.compose([[heading]], 3)[1]] == ["One.", "Two.", "Three."]
+    steps = _chosen_in(searcher, text, "Steps")
+    assert [c.quote for c in extractive.compose([[steps]], 3)[1]] == ["- Pack.", "- Clean.", "- Return the keys.", "- Leave."]
+
+
+def _line_in(cand, line: str):
+    """`cand` moved to `line`, standing after a blank line with text on the line after it."""
+    text = f"Intro.\n\n{line}\nWhat follows it.\n"
+    start = cand.hit.start + text.index(line)
+    return replace(cand, hit=replace(cand.hit, text=text), start=start, end=start + len(line), text=line)
 
 
 def test_a_question_in_prose_chosen_stays_as_it_is(one_document):

@@ -993,9 +993,10 @@ def test_add_under_a_new_recipe_that_cannot_reread_a_document_changes_nothing(bu
     before = dir_state(built)
     report = add_documents([extra], index_dir=built, settings=settings.replace(chunk_size=200), embedder=embedder)
     assert not report.changed and dir_state(built) == before
-    assert [source for source, _ in report.failed] == [str(corpus / "apples.txt")]
+    assert [source for source, _ in report.failed] == [str(corpus / "apples.txt"), str(extra)]
     assert "nothing was changed" in report.failed[0][1] and "index rebuild" in report.failed[0][1]
-    assert "chunk size" in report.failed[0][1]  # names what differs
+    assert "built with chunk size 300; the settings ask for chunk size 200" in report.failed[0][1]  # names what differs
+    assert report.failed[1][1].startswith("not done: the index was built with chunk size 300")  # what was asked for
     # with the same recipe the add goes on, keeping the gone document
     report = add_documents([extra], index_dir=built, settings=settings, embedder=embedder)
     assert report.added == (str(extra),) and str(corpus / "apples.txt") in sources(built) and not report.recipe
@@ -1030,7 +1031,7 @@ def test_remove_documents(built, corpus, settings, embedder):
     # removed twice: says it was removed before (it had said only "not in the index", while
     # `index info` lists it as removed on request)
     report = remove_documents([target], index_dir=built, settings=settings, embedder=embedder)
-    assert report.failed == ((target, "not in the index: removed on request before (index add names it to bring it back)"),)
+    assert report.failed == ((target, "not in the index: it was removed before"),)
 
     with pytest.raises(ValueError, match="at least one"):
         remove_documents([], index_dir=built, settings=settings, embedder=embedder)

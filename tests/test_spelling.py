@@ -70,6 +70,8 @@ def test_a_question_mostly_of_unknown_words_is_read_as_typed():
     assert speller.correct("How much is the viel?") == "How much is the view?"  # mostly known: a slip
     assert speller.correct("the viel?") == "the view?" and speller.correct("viel?") == "view?"  # too few words to tell
     assert speller.correct("Wie viel kostet?") == "Wie viel kostet?"
+    # slips count as known words: more of them do not make a question foreign (two of three had stayed as typed)
+    assert speller.correct("researhc compnay spend?") == "research company spend?"
 
 
 def test_the_lazy_speller_is_built_once_at_the_first_question_even_from_many_threads():

@@ -355,7 +355,7 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
     The quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
-        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences)), max_sentences)))
+        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences), max_sentences), max_sentences)))
         if _ASKS_WHO.search(question):
             selected = _with_antecedents(selected)
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
@@ -499,10 +499,11 @@ def _faq_question(cand: Candidate) -> bool:
     return (at == 0 or text[at - 1] in "\r\n") and (end == len(text) or text[end] in "\r\n")
 
 
-def _faq_answers(selected: list[Candidate]) -> list[Candidate]:
+def _faq_answers(selected: list[Candidate], max_sentences: int) -> list[Candidate]:
     """`selected`, with a chosen FAQ question line (`_faq_question`) or plain-text heading
-    (`_plain_heading`) replaced by what it heads: the sentences after it to the end of their
-    paragraph (LEAD_IN_MOST at most), up to the next question line or heading. The model finds the
+    (`_plain_heading`) replaced by what it heads: the `max_sentences` sentences after it in its
+    paragraph, and the rest of a list they are in (LEAD_IN_MOST at most), up to the next question
+    line or heading. The model finds the
     entry's question or the section's name closest to the user's question, and it had been quoted
     alone ("How do I cancel?" answered "**How do I cancel my membership?**", "What are the action
     items?" answered "Action items"). One with nothing after it in its passage stays as it is."""
@@ -516,7 +517,7 @@ def _faq_answers(selected: list[Candidate]) -> list[Candidate]:
         for s, e in split_sentences(hit.text, at)[:LEAD_IN_MOST]:
             follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
             if ((answer and BLANK_LINE.search(hit.text, at, s)) or HEADING_LINE.match(hit.text, s) or _faq_question(follower)
-                    or _plain_heading(follower)):
+                    or _plain_heading(follower) or (len(answer) >= max_sentences and not is_list_item(follower.text))):
                 break
             answer.append(follower)
             at = e
@@ -528,20 +529,22 @@ HEADING_WORDS_MOST = 8
 
 
 def _plain_heading(cand: Candidate) -> bool:
-    """A short line of its own (HEADING_WORDS_MOST words at most) that ends without punctuation,
-    not a list item or table row, with text on the line after it: in a plain text file, the
-    heading of what follows ("Security deposit" over its clause, "Action items" over a list). It
-    names a section and states nothing: it had been quoted as an answer, and joined to one."""
+    """A short line of its own (HEADING_WORDS_MOST words at most) after a blank line (or at its
+    passage's start), ending without punctuation, holding no colon ("Monthly rent: 1,250 EUR" states
+    a value), not a list item, table row or code, with text on the line after it: the heading of
+    what follows ("Action items" over a list, "Security deposit" over its clause). It names a
+    section and states nothing: it had been quoted as an answer, and joined to one."""
     text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
     line = cand.text.strip()
     if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_list_item(line) or is_table_row(line):
         return False
-    if set(line) & _CODE_MARKS or (at > 0 and text[at - 1] not in "\r\n") or not (brk := _BREAK_AFTER.match(text, end)):
+    if set(line) & _NOT_IN_HEADINGS or (at > 0 and not _BLANK_BEFORE.search(text, 0, at)) or not (brk := _BREAK_AFTER.match(text, end)):
         return False
     return brk.end() < len(text) and text[brk.end()] not in "\r\n"
 
 
-_CODE_MARKS = set("`=(){}[]<>$;|\\")  # a line of code, not a heading
+_NOT_IN_HEADINGS = set(":`=(){}[]<>$;|\\")  # a value ("Rent: 1,250 EUR") or a line of code, not a heading
+_BLANK_BEFORE = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)[ \t]*$")
 _BREAK_AFTER = re.compile(r"[ \t]*(?:" + LINE_BREAK.pattern + ")")
 
 

@@ -354,6 +354,10 @@ def sync(
             # it, so it changes nothing (a stray setting had re-read the index with another model
             # and dropped the documents gone from its folders)
             refused = [(source, f"{why}; {RECIPE_REFUSAL.format(change=change)}") for source, why in plan.lost]
+            # what this call was asked to add or remove is named too: it was not done
+            named = [s for s in [*plan.added, *plan.updated] if s in wanted] + [r for r in plan.removed if r in remove_set]
+            asked = [s for s in dict.fromkeys(named) if s not in dict(plan.lost)]
+            refused += [(source, NOT_DONE.format(change=change)) for source in asked]
             return _report(index_dir, _Plan(failed=refused + [f for f in plan.failed if f[0] not in dict(plan.lost)]), total_old, 0, began)
         if old is not None and reuse and not (plan.fresh or plan.removed) and not _roots_changed(plan, paths, old, old_entries):
             return _report(index_dir, plan, total_old, 0, began)  # nothing to save
@@ -401,9 +405,10 @@ def _not_rebuilt(path: str, indexed, recorded: bool, why: str = "") -> str:
     return f"{reason}; nothing was rebuilt, since a rebuild drops every document its paths do not hold{kept}{way}"
 
 
-ALREADY_REMOVED = "not in the index: removed on request before (index add names it to bring it back)"
-RECIPE_REFUSAL = ("the index was {change}, so every document must be read again, and this one cannot be: "
-                  "nothing was changed (to build it from what can be read, run index rebuild)")
+ALREADY_REMOVED = "not in the index: it was removed before"
+RECIPE_REFUSAL = ("the index was {change}, so every document must be read again, and this one cannot be: nothing was "
+                  "changed (with the index's own settings the add keeps it; index rebuild builds from what can be read)")
+NOT_DONE = "not done: the index was {change}, and a document indexed before cannot be read again (listed); nothing was changed"
 
 
 def _reload(source: str, entry: FileEntry, settings: Settings, plan: _Plan, prune: bool) -> None:
@@ -444,8 +449,10 @@ def recipe_change(manifest: Manifest, settings: Settings, embedder) -> str | Non
               settings.title_in_embedding, CHUNKER_VERSION)
     if built == wanted:
         return None
-    return (f"built with model/dimension/chunk size/overlap/titles/chunker {built}, "
-            f"the settings ask for {wanted}")
+    names = ("model", "dimension", "chunk size", "chunk overlap", "titles embedded", "chunker version")
+    differ = [i for i, (old, new) in enumerate(zip(built, wanted)) if old != new]
+    return (f"built with {', '.join(f'{names[i]} {built[i]!r}' for i in differ)}; "
+            f"the settings ask for {', '.join(f'{names[i]} {wanted[i]!r}' for i in differ)}")
 
 
 WHOLE_WORDS_SINCE = 5  # the chunker version since which a sentence is embedded as read (`sentences.as_read`)

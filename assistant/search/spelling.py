@@ -60,13 +60,18 @@ class Speller:
 
     def correct(self, text: str) -> str:
         """`text` with each slip read as its document word (see the module docstring); as typed
-        where, of JUDGED_FROM words or more, fewer than half are known (`_known_word`): a question in another
+        where, of JUDGED_FROM words or more, fewer than half are known (`_known_word`) or slips of
+        known words: a question in another
         language ("Wie viel hat …": "viel" had been read as a document's "view") or of words the
         documents do not use is not one of slips."""
         words = [m.group(2) for m in _STANDALONE.finditer(text)]
-        if len(words) >= JUDGED_FROM and 2 * sum(map(self._known_word, words)) < len(words):
+        read = [self._word(word) for word in words]
+        # a word read otherwise (a slip) counts as known: a question with more slips is no more foreign
+        known = sum(1 for word, as_read in zip(words, read) if as_read != word or self._known_word(word))
+        if len(words) >= JUDGED_FROM and 2 * known < len(words):
             return text
-        return _STANDALONE.sub(lambda m: m.group(1) + self._word(m.group(2)), text)
+        readings = iter(read)
+        return _STANDALONE.sub(lambda m: m.group(1) + next(readings), text)
 
     def _known_word(self, word: str) -> bool:
         """Whether `word` is a document word, an English word, or a form of either."""
