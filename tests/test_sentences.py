@@ -102,6 +102,16 @@ def test_wrapped_line_stays_one_sentence():
     ]
 
 
+def test_a_column_under_a_full_width_paragraph_is_wrapped_text():
+    # a PDF page's column under a full-width line: every column line had been "short" (under 60% of
+    # the widest), so one ending before a capital was read as a heading and its sentence cut in two
+    text = ("This full-width paragraph sets the widest line of the page, as the body text of a report does when it runs\n"
+            "across the whole page.\nIts successor will be built by Nordwerk\nMarine in Kiel, which won the tender in\n"
+            "March against two other yards. The yard has\nbuilt ferries since 1950 and delivers the\nfirst one in June.")
+    assert sentences(text)[1] == "Its successor will be built by Nordwerk\nMarine in Kiel, which won the tender in\nMarch against two other yards."
+    assert sentences("Opening hours\nThe office opens at nine and closes\nat five on weekdays and at noon on\nSaturdays.")[0] == "Opening hours"
+
+
 def test_blank_line_ends_a_sentence_without_punctuation():
     assert sentences("no punctuation at all\n\nNext block here") == ["no punctuation at all", "Next block here"]
     assert sentences("first part\r\n\r\nsecond part") == ["first part", "second part"]

@@ -63,7 +63,7 @@ from assistant.ingest.sentences import split_sentences
 # a word no sentence ends with ("serviced on") goes on in the next; a table's "|---|" line may end
 # in a lone carriage return; a web page's comment never closed, or a tag begun after its last ">",
 # is not read.
-CHUNKER_VERSION = 33
+CHUNKER_VERSION = 34
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,16 @@ def _lines(text: str, start: int, end: int):
     """Split a block at line breaks that end a heading or a sentence; keep wrapped lines joined.
     A short line is a heading, unless the block is prose wrapped at a short width (a column of a
     PDF, an e-mail: most of its lines go on in lower case) and the line is about as wide as its
-    widest: then it is a wrapped line ("…expected to open in" / "April 2025, and …")."""
+    wrapped lines are (their median): then it is a wrapped line ("…expected to open in" / "April
+    2025, and …")."""
     breaks = list(LINE_BREAK.finditer(text, start, end))
-    widest = max((len(text[a:b].strip()) for a, b in zip([start] + [m.end() for m in breaks], [m.start() for m in breaks] + [end])),
-                 default=0)
-    going_on = sum(1 for m in breaks if (nxt := _LINE_START.match(text, m.end(), end)) and nxt.group(1).islower())
-    prose = widest >= _WRAP_MIN and going_on * 2 >= len(breaks) > 0
-    wrapped_at = widest * _WRAPPED_SHARE if prose else widest + 1
+    widths = [len(text[a:b].strip()) for a, b in zip([start] + [m.end() for m in breaks], [m.start() for m in breaks] + [end])]
+    widest = max(widths, default=0)
+    # the lines that go on in lower case are wrapped: their typical width is the block's wrap width
+    # (a full-width paragraph above a column of a PDF page had made every column line "short")
+    wrapped = sorted(w for w, m in zip(widths, breaks) if (nxt := _LINE_START.match(text, m.end(), end)) and nxt.group(1).islower())
+    prose = widest >= _WRAP_MIN and len(wrapped) * 2 >= len(breaks) > 0
+    wrapped_at = wrapped[len(wrapped) // 2] * _WRAPPED_SHARE if prose else widest + 1
     pos = line_start = start
     next_at, following = -1, ""  # the next non-space character: found once for a run of lines of spaces
     in_item = False  # a list item, or a line indented under one
