@@ -415,6 +415,10 @@ def test_a_chosen_plain_text_heading_is_answered_by_what_it_heads_and_never_join
     for line in ("The team met on Monday.", "x = compute(a, b)", "Monthly rent: 1,250 EUR",
                  "The meeting moved from the old hall to the new one"):  # a sentence, code, a value, past 8 words
         assert extractive._plain_heading(_line_in(answer, "Action items")) and not extractive._plain_heading(_line_in(answer, line))
+    # a numbered line over prose is a numbered heading; over another item, or under one, it is an item
+    assert extractive._plain_heading(_line_in(answer, "1. Executive Summary"))
+    assert not extractive._plain_heading(replace(_line_in(answer, "1. Milk"), hit=replace(answer.hit, text="Intro.\n\n1. Milk\n2. Eggs\n")))
+    assert not extractive._plain_heading(_line_in(answer, "- Milk"))
     # nor does an unpunctuated line straight under another line (a sentence whose period was left out)
     under = replace(answer, hit=replace(answer.hit, text="Agenda\nThe meeting is on Friday at 10\nBring your laptop."))
     assert not extractive._plain_heading(replace(under, start=under.hit.start + 7, end=under.hit.start + 37, text="The meeting is on Friday at 10"))

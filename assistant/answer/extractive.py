@@ -531,16 +531,22 @@ HEADING_WORDS_MOST = 8
 def _plain_heading(cand: Candidate) -> bool:
     """A short line of its own (HEADING_WORDS_MOST words at most) after a blank line (or at its
     passage's start), ending without punctuation, holding no colon ("Monthly rent: 1,250 EUR" states
-    a value), not a list item, table row or code, with text on the line after it: the heading of
+    a value), not a table row or code, nor a list item unless numbered over a line that is none
+    ("1. Executive summary" over its text), with text on the line after it: the heading of
     what follows ("Action items" over a list, "Security deposit" over its clause). It names a
     section and states nothing: it had been quoted as an answer, and joined to one."""
     text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
     line = cand.text.strip()
-    if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_list_item(line) or is_table_row(line):
+    if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_table_row(line):
         return False
     if set(line) & _NOT_IN_HEADINGS or (at > 0 and not _BLANK_BEFORE.search(text, 0, at)) or not (brk := _BREAK_AFTER.match(text, end)):
         return False
-    return brk.end() < len(text) and text[brk.end()] not in "\r\n"
+    if brk.end() >= len(text) or text[brk.end()] in "\r\n":
+        return False
+    # a numbered line over prose is a numbered heading ("1. Executive summary"); over another item, a list's first item
+    following_end = text.find("\n", brk.end())
+    following = text[brk.end() : following_end if following_end >= 0 else len(text)]
+    return not is_list_item(line) or (line[:1].isdigit() and not is_list_item(following))
 
 
 _NOT_IN_HEADINGS = set(":`=(){}[]<>$;|\\")  # a value ("Rent: 1,250 EUR") or a line of code, not a heading
