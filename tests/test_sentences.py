@@ -110,6 +110,10 @@ def test_a_column_under_a_full_width_paragraph_is_wrapped_text():
             "March against two other yards. The yard has\nbuilt ferries since 1950 and delivers the\nfirst one in June.")
     assert sentences(text)[1] == "Its successor will be built by Nordwerk\nMarine in Kiel, which won the tender in\nMarch against two other yards."
     assert sentences("Opening hours\nThe office opens at nine and closes\nat five on weekdays and at noon on\nSaturdays.")[0] == "Opening hours"
+    # a line ending on an article or "of" is no heading, whatever the block ("How to log in" still is one)
+    assert sentences("Fleet\nThe oldest ferry is named after the\nGull, and it sails daily.") == [
+        "Fleet", "The oldest ferry is named after the\nGull, and it sails daily."]
+    assert sentences("How to log in\nClick the button.") == ["How to log in", "Click the button."]
 
 
 def test_blank_line_ends_a_sentence_without_punctuation():

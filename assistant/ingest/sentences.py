@@ -173,7 +173,7 @@ def _lines(text: str, start: int, end: int):
             after = _QUOTED_TEXT.match(text, match.end(), end)
             following = after.group(1) if after else following
         heading = (len(line) <= _HEADING_MAX and len(line) < wrapped_at and not (in_item and indented_next) and not quoted
-                   and not (_stops_mid_sentence(line) and following.isdigit()))
+                   and not (_stops_mid_sentence(line) and following.isdigit()) and not _cannot_end_a_heading(line))
         if line and following and (
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
@@ -184,6 +184,16 @@ def _lines(text: str, start: int, end: int):
             yield pos, match.start()
             pos = match.end()
     yield pos, end
+
+
+# words a heading never ends on, whatever follows: an article, a possessive, "of", "and" ("…which is
+# named after the" / "Gull, …": a PDF column's line had been read as a heading before the capital)
+NEVER_LAST_IN_HEADINGS = {"the", "a", "an", "and", "or", "nor", "of", "its", "their", "our", "your", "my", "whose", "than"}
+
+
+def _cannot_end_a_heading(line: str) -> bool:
+    last = line.rsplit(None, 1)[-1] if line else ""
+    return last in NEVER_LAST_IN_HEADINGS
 
 
 def _stops_mid_sentence(line: str) -> bool:
