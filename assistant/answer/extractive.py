@@ -503,10 +503,10 @@ def _faq_answers(selected: list[Candidate], max_sentences: int) -> list[Candidat
     """`selected`, with a chosen FAQ question line (`_faq_question`) or plain-text heading
     (`_plain_heading`) replaced by what it heads: the `max_sentences` sentences after it in its
     paragraph, and the rest of a list they are in (LEAD_IN_MOST at most), up to the next question
-    line or heading. The model finds the
-    entry's question or the section's name closest to the user's question, and it had been quoted
-    alone ("How do I cancel?" answered "**How do I cancel my membership?**", "What are the action
-    items?" answered "Action items"). One with nothing after it in its passage stays as it is."""
+    line or heading. The model finds the entry's question or the section's name closest to the
+    user's question, and it had been quoted alone ("How do I cancel?" answered "**How do I cancel
+    my membership?**", "What are the action items?" answered "Action items"). One with nothing
+    after it in its passage stays as it is."""
     out: list[Candidate] = []
     for cand in selected:
         if not (_faq_question(cand) or _plain_heading(cand)):
