@@ -14,7 +14,9 @@ abbreviation before a number ("Tab. 2", "ca. 30 min", "Art. 5") and a clause num
 nothing, and a fenced Markdown code block (```` ``` ```` … ```` ``` ````) is one span.
 Blank lines always end a sentence (a line ends with \n, \r\n, \r, a form feed, NEL or a Unicode
 line or paragraph separator), and so does a line break after a short line with no closing
-punctuation, unless it ends on a word no sentence ends with before a digit ("serviced on" / "12 May") (a heading; in prose wrapped at a short width, only a line well short of the widest),
+punctuation, unless it ends on a word no sentence ends with before a digit ("serviced on" / "12 May")
+or on one no heading ends with ("the", "of"; before anything) (a heading; in prose wrapped at a
+short width, only a line well short of the block's typical wrapped line),
 after a table row (`| … |`) or a Markdown heading (`## …`, whatever its length), or before a list
 item, table row or Markdown heading. It runs in linear time.
 """

@@ -9,7 +9,8 @@ capitals: "CITA") or a word with capitals inside ("McDonnald", "iPhnoe": a name 
 lost), nor part of a larger token (an address, a domain, code, a hyphenated compound: only a word
 between spaces, quotes, brackets or closing punctuation is read otherwise), and is one edit
 (a letter added, left out, changed, or two neighbours swapped) from a word of the documents is
-read as that word, the most frequent one when several are (symspellpy's lookup; never a possessive).
+read as that word, the most frequent one when several are (symspellpy's lookup; never a possessive),
+unless the question (of three words or more) is mostly of words neither known nor slips: another language.
 One edit only: two would turn "unsafest" into "safest". Everything else in the question stays as
 typed. Words are compared in their composed Unicode form, so an accent typed as a letter and a
 combining mark ("e" + U+0301) is the same word as the accented letter.
@@ -61,9 +62,8 @@ class Speller:
     def correct(self, text: str) -> str:
         """`text` with each slip read as its document word (see the module docstring); as typed
         where, of JUDGED_FROM words or more, fewer than half are known (`_known_word`) or slips of
-        known words: a question in another
-        language ("Wie viel hat …": "viel" had been read as a document's "view") or of words the
-        documents do not use is not one of slips."""
+        known words: a question in another language ("Wie viel hat …": "viel" had been read as a
+        document's "view") or of words the documents do not use is not one of slips."""
         words = [m.group(2) for m in _STANDALONE.finditer(text)]
         read = [self._word(word) for word in words]
         # a word read otherwise (a slip) counts as known: a question with more slips is no more foreign
