@@ -208,8 +208,7 @@ def build(service: Service | None = None) -> gr.Blocks:
         # the conversation survives a reload of the page (it had been lost without a word): kept in
         # this browser's storage, encrypted with a key of this server run, restored when the page loads
         kept = gr.BrowserState([[], []], storage_key="assistant-conversation")
-        keep = dict(fn=lambda messages, turns: [messages, turns], inputs=[chatbot, pairs], outputs=kept,
-                    api_visibility="private", queue=False)
+        keep = dict(fn=to_keep, inputs=[chatbot, pairs], outputs=kept, api_visibility="private", queue=False)
         box.submit(chat, **chat_io, api_name="chat", show_progress="hidden", **answer_group).then(**keep)
         chatbot.example_select(_example_text, None, box, api_visibility="private", queue=False).then(
             chat, **chat_io, api_visibility="private", show_progress="hidden", **answer_group
@@ -384,6 +383,17 @@ def _answer_stream(service: Service, question: str, pairs: list):
     if "error" in result:
         raise result["error"]
     yield "", result["answer"]
+
+
+KEPT_TURNS = 20  # turns of a conversation kept for a reload (the browser's storage holds a few MB; an answer with its passages, tens of kB)
+
+
+def to_keep(messages: list, turns: list) -> list:
+    """What a reload restores (`restored`): the conversation's last KEPT_TURNS questions with their
+    replies, and its last KEPT_TURNS answered turns."""
+    asked = [i for i, m in enumerate(messages or []) if isinstance(m, dict) and m.get("role") == "user"]
+    first = asked[-KEPT_TURNS] if len(asked) > KEPT_TURNS else 0
+    return [list(messages or [])[first:], list(turns or [])[-KEPT_TURNS:]]
 
 
 def restored(kept) -> tuple[list, list]:

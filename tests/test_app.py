@@ -584,6 +584,18 @@ def test_building_the_ui_writes_no_stub_beside_the_app_and_uploads_keep_their_na
     assert named == [(str(ROOT / "app.py"), "../../evil.txt")]
 
 
+def test_a_reload_restores_the_last_turns_of_a_long_conversation_and_nothing_from_bad_storage(app_module):
+    many = app_module.KEPT_TURNS + 5
+    messages = [m for i in range(many) for m in ({"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"})]
+    turns = [(f"q{i}", f"a{i}") for i in range(many)]
+    kept = app_module.to_keep(messages, turns)
+    assert kept[0][0] == {"role": "user", "content": "q5"} and len(kept[0]) == 2 * app_module.KEPT_TURNS
+    assert app_module.restored(kept) == (kept[0], turns[5:])
+    assert app_module.to_keep(messages[:4], turns[:2]) == [messages[:4], turns[:2]]  # a short one whole
+    for bad in (None, "x", [[{"role": "robot"}], []], [[], [1, 2]], [[1], []]):
+        assert app_module.restored(bad)[0] == []
+
+
 def test_failed_logins_in_a_row_wait_longer_each_time(app_module):
     import asyncio
 
