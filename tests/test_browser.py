@@ -329,6 +329,7 @@ def test_the_conversation_survives_a_reload_until_a_new_chat(page):
     """A reload had lost the conversation without a word (and a follow-up after it, its context)."""
     open_tab(page, "Chat")
     page.get_by_role("button", name="New chat").click()
+    page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length === 0")  # cleared, before counting answers
     answer = ask(page, "Who is Ken Hu?")
     said = answer.locator(".qa-text").inner_text()
     page.reload(wait_until="load")
@@ -337,7 +338,8 @@ def test_the_conversation_survives_a_reload_until_a_new_chat(page):
     follow = ask(page, "What did he say about the EU's cybersecurity work?")  # the turn before is still its context
     assert "qa-refusal" not in (follow.get_attribute("class") or "") and "Hu" in follow.inner_text()
     page.get_by_role("button", name="New chat").click()
-    page.wait_for_timeout(500)
+    page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length === 0")
+    page.wait_for_timeout(500)  # the cleared conversation stored
     page.reload(wait_until="load")
     page.wait_for_selector("#question textarea")
     page.wait_for_timeout(2000)
