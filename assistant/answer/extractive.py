@@ -483,10 +483,17 @@ def _with_antecedents(selected: list[Candidate]) -> list[Candidate]:
         if (BLANK_LINE.search(hit.text, e, at) or HEADING_LINE.match(hit.text, s)
                 or is_list_item(hit.text[s:e]) or is_table_row(hit.text[s:e])):
             continue  # another paragraph, a heading, a list item or a row: not what the pronoun stands for
-        antecedent = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+        antecedent = _sentence_of(cand, s, e)
         if not _overlapping(antecedent, out):
             out.append(antecedent)
     return out
+
+
+def _sentence_of(cand: Candidate, s: int, e: int) -> Candidate:
+    """The sentence at offsets `s:e` of `cand`'s passage, as a candidate of that passage (read with
+    `cand`'s scores: it is chosen with it, not on its own)."""
+    hit = cand.hit
+    return replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
 
 
 def _faq_question(cand: Candidate) -> bool:
@@ -515,7 +522,7 @@ def _faq_answers(selected: list[Candidate], max_sentences: int) -> list[Candidat
         hit, at = cand.hit, cand.end - cand.hit.start
         answer = []
         for s, e in split_sentences(hit.text, at)[:LEAD_IN_MOST]:
-            follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            follower = _sentence_of(cand, s, e)
             if ((answer and BLANK_LINE.search(hit.text, at, s)) or HEADING_LINE.match(hit.text, s) or _faq_question(follower)
                     or _plain_heading(follower) or (len(answer) >= max_sentences and not is_list_item(follower.text))):
                 break
@@ -587,7 +594,7 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
                 break  # the list's paragraph has ended
             if HEADING_LINE.match(hit.text, s) and hit.source.lower().endswith(_MARKDOWN):
                 break  # the next section: the lead-in announced nothing past it
-            follower = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            follower = _sentence_of(cand, s, e)
             if not _overlapping(follower, out):
                 out.append(follower)
             at = e
@@ -634,7 +641,7 @@ def _with_whole_lists(selected: list[Candidate]) -> list[Candidate]:
             if len(spans) > LEAD_IN_MOST:
                 continue  # a long stretch of a long list: the chosen items only
             for s, e in spans:
-                item = replace(inside[0], start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+                item = _sentence_of(inside[0], s, e)
                 if not _overlapping(item, out):
                     out.append(item)
     return out
@@ -673,7 +680,7 @@ def _with_quotes_whole(selected: list[Candidate]) -> list[Candidate]:
         else:
             continue  # the quotation's other end is not in the paragraph: nothing is brought
         for s, e in needed:
-            extra = replace(cand, start=hit.start + s, end=hit.start + e, text=hit.text[s:e], judged=None)
+            extra = _sentence_of(cand, s, e)
             if not _overlapping(extra, out):
                 out.append(extra)
     return out

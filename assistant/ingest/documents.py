@@ -866,8 +866,9 @@ def html_text_and_title(markup: str, marks: bool = True) -> tuple[str, str]:
 
 _EMPTY_ROW = re.compile(r"\|(?: ?\|)*")
 _TAG_OPENS = re.compile(r"<[A-Za-z!?/]")  # a tag, comment or declaration ("<a", "<!", "<?", "</"); "< 5" is text
-_RAW_TEXT = re.compile(r"<(script|style|textarea|title)\b", re.I)  # elements whose "<!--" is their text
-_RAW_TEXT_END = {name: re.compile(rf"</{name}", re.I) for name in ("script", "style", "textarea", "title")}
+_RAW_TEXT_ELEMENTS = ("script", "style", "textarea", "title")  # elements whose "<!--" is their text
+_RAW_TEXT = re.compile(rf"<({'|'.join(_RAW_TEXT_ELEMENTS)})\b", re.I)
+_RAW_TEXT_END = {name: re.compile(rf"</{name}", re.I) for name in _RAW_TEXT_ELEMENTS}
 
 
 def _shown_part(markup: str) -> str:

@@ -297,10 +297,11 @@ def sync(
                 sha, document = _read_whole(path, source, sha, settings)
             except (LoadError, OSError) as err:
                 reason = err.reason if isinstance(err, LoadError) else f"cannot read ({err.strerror or err})"
-                if existing and reuse and (not isinstance(err, LoadError) or isinstance(err, _KeptChanging)):
+                passing = not isinstance(err, LoadError) or isinstance(err, _KeptChanging)  # a read failed, not the file
+                if existing and reuse and passing:
                     plan.keep[source] = existing  # a read that failed (permissions): keeps what it had
                     reason += "; its version indexed before is kept (index remove drops it)"
-                elif existing and not prune and (not isinstance(err, LoadError) or isinstance(err, _KeptChanging)):
+                elif existing and not prune and passing:
                     plan.lost.append((source, reason))  # kept with the same recipe: an add does not drop it for a new one
                     continue
                 elif existing:

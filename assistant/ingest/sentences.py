@@ -194,8 +194,11 @@ NEVER_LAST_IN_HEADINGS = {"the", "a", "an", "and", "or", "nor", "of", "its", "th
 
 
 def _cannot_end_a_heading(line: str) -> bool:
-    last = line.rsplit(None, 1)[-1] if line else ""
-    return last in NEVER_LAST_IN_HEADINGS
+    return _last_word(line) in NEVER_LAST_IN_HEADINGS
+
+
+def _last_word(line: str) -> str:
+    return line.rsplit(None, 1)[-1] if line.strip() else ""
 
 
 def _stops_mid_sentence(line: str) -> bool:
@@ -203,7 +206,7 @@ def _stops_mid_sentence(line: str) -> bool:
     page's <br> before "12 May …"): before a line starting with a digit it goes on, however short
     (it had been read as a heading, and "The boiler was serviced on" quoted as the answer); before
     a capital it may be a heading ("How to log in"), and before a lower-case letter any line goes on."""
-    last = line.rsplit(None, 1)[-1] if line else ""
+    last = _last_word(line)
     return last.isalpha() and last.islower() and last in NEVER_LAST  # ("Appendix A", "Plan B": headings)
 
 

@@ -22,6 +22,7 @@ from assistant.answer.prompts import NO_ANSWER, READ_AS, RELATED_HEADING, UNSURE
 from assistant.answer.extractive import as_written, cited_text
 from assistant.ingest.chunking import grapheme_start, page_name
 from assistant.ingest.sentences import SEPARATOR_ROW, is_table_row, table_cells
+from assistant.search.retrieval import MAX_QUESTION_CHARS
 
 # Every character with a meaning in HTML or Markdown (links, images, emphasis, code, tables,
 # headings, LaTeX, escapes) becomes a numeric character reference: inert in both.
@@ -260,8 +261,6 @@ SHOWN_OF_TOO_LONG = 300  # characters of a question over MAX_QUESTION_CHARS the 
 def question_html(question: str) -> str:
     """The question as the chat shows it: whole, or, for one too long to be asked, its start and
     its length (a 100,000-character paste had been echoed whole above the error saying so)."""
-    from assistant.search.retrieval import MAX_QUESTION_CHARS
-
     if len(question) > MAX_QUESTION_CHARS:
         question = f"{question[:SHOWN_OF_TOO_LONG]}… ({len(question):,} characters)"
     return f'<div class="qa-question" {_text_attribute(question)}><span class="qa-sr">You asked: </span>{escape(question)}</div>'

@@ -85,10 +85,7 @@ class Speller:
         lower = unicodedata.normalize("NFC", word).lower()
         if len(lower) < MIN_LETTERS or "'" in word or "’" in word or word.isupper() or not word[1:].islower():
             return word  # short, a contraction or possessive, an acronym, capitals inside ("McDonnald", "iPhnoe")
-        if lower in self._known:
-            return word
-        stem = _stem(lower)
-        if _is_english(lower, stem) or stem in self._known_stems:
+        if self._known_word(word):
             return word
         from symspellpy import Verbosity
 
