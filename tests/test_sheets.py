@@ -264,3 +264,18 @@ def test_merged_cells_fill_a_bounded_number_of_cells():
     # a merge that is its rows' only content, a title block over two rows, is written once
     title = [["Sales by region"], [], ["Region", "Q1"], ["North", "5"]]
     assert fill_merged(title, [(0, 0, 1, 3)]) == 0 and title[:2] == [["Sales by region"], []]
+
+
+def test_a_workbook_without_a_declared_title_is_titled_by_its_file_not_its_first_sheet(tmp_path):
+    # every sheet's passages carry the document's title; the first sheet's name is wrong for the others
+    book = openpyxl.Workbook()
+    book.active.title = "Staff"
+    book.active.append(["Name", "Extension"])
+    book.active.append(["Anna Keller", 1642])
+    budget = book.create_sheet("Budget 2024")
+    budget.append(["Region", 2024])
+    budget.append(["North", 130])
+    book.save(tmp_path / "q3_directory.xlsx")
+    document = load(tmp_path / "q3_directory.xlsx")
+    assert document.title == "q3 directory"
+    assert document.text.startswith("# Staff")

@@ -62,8 +62,10 @@ from assistant.ingest.sentences import split_sentences
 # web page <p>, <li>, <tr> or cell is left out where a browser ends it. 33: a short line ending on
 # a word no sentence ends with ("serviced on") goes on in the next; a table's "|---|" line may end
 # in a lone carriage return; a web page's comment never closed, or a tag begun after its last ">",
-# is not read.
-CHUNKER_VERSION = 34
+# is not read. 34: a block's wrap width is the median width of its lines that go on in lower case;
+# a line ending in an article, a possessive, "of" or "and" is no heading. 35: a workbook that
+# declares no title is titled by its file name, not its first sheet's name.
+CHUNKER_VERSION = 35
 
 
 @dataclass(frozen=True)

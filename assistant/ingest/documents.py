@@ -168,6 +168,7 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         except sheets.Unreadable as err:
             raise LoadError(source, err.reason) from None
         text, pages = join_pages([sheet_text for _, sheet_text in shown], run_on=False)
+        title = title or _file_title(source)  # not the first sheet's name, which its text opens with
     elif suffix == ".eml":
         if b"\x00" in data[:8192]:
             raise LoadError(source, "binary file (contains NUL bytes), not an e-mail message")
@@ -281,6 +282,11 @@ def _title(text: str, source: str) -> str:
     first = next((read for line in lines if line and not _NOT_A_TITLE.match(line) and (read := _as_read(line))), "")
     if 0 < len(first) <= 120 and not _ends_a_sentence(first):
         return first
+    return _file_title(source)
+
+
+def _file_title(source: str) -> str:
+    """The file's name as a title ("q3_budget.xlsx": "q3 budget")."""
     return Path(source).stem.replace("_", " ")
 
 
