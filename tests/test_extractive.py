@@ -424,6 +424,25 @@ def test_a_chosen_plain_text_heading_is_answered_by_what_it_heads_and_never_join
     assert not extractive._plain_heading(replace(under, start=under.hit.start + 7, end=under.hit.start + 37, text="The meeting is on Friday at 10"))
 
 
+def test_a_heading_after_its_section_number_is_answered_by_its_section_and_never_joins(one_document):
+    # "Clause 4. Security deposit": the splitter parts "Clause 4." from the name, which had joined the answer
+    text = ("Lease\n\nClause 3. Utilities\n\nWater is included.\n\nClause 4. Security deposit\n\n"
+            "The deposit is two months' rent. It is returned within 30 days.\n\nIV. Pets\nSmall pets are allowed.\n")
+    searcher = one_document(text, 1200, "lease.txt")
+    named = _chosen_in(searcher, text, "Security deposit")
+    assert extractive._plain_heading(named)
+    assert [c.quote for c in extractive.compose([[named]], 3)[1]] == ["The deposit is two months' rent.", "It is returned within 30 days."]
+    answer = _chosen_in(searcher, text, "The deposit is two months' rent.")
+    assert [c.quote for c in extractive.compose([[answer, replace(named, score=0.8)]], 3)[1]] == [answer.text]  # it does not join
+    assert extractive._plain_heading(_chosen_in(searcher, text, "Pets"))  # a roman numeral, its text on the next line
+    # a line that goes on before it with more than a number is no heading: "Rent paid late costs 50 EUR"
+    for before in ("Rent paid late. ", "See clause 4. ", "Dr. "):
+        line = f"{before}Security deposit"
+        moved = _line_in(answer, line)
+        cut = replace(moved, start=moved.start + len(before), text="Security deposit")
+        assert not extractive._plain_heading(cut), before
+
+
 def test_a_heading_over_a_long_paragraph_brings_at_most_max_sentences_but_a_whole_list(one_document):
     # "Termination" over a 12-sentence clause had quoted all 12 with max_sentences=3
     text = ("Lease\n\nTermination\nOne. Two. Three. Four. Five.\n\nSteps\n- Pack.\n- Clean.\n- Return the keys.\n- Leave.\n")

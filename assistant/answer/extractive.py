@@ -539,23 +539,32 @@ def _plain_heading(cand: Candidate) -> bool:
     """A short line of its own (HEADING_WORDS_MOST words at most) after a blank line (or at its
     passage's start), ending without punctuation, holding no colon ("Monthly rent: 1,250 EUR" states
     a value), not a table row or code, nor a list item unless numbered over a line that is none
-    ("1. Executive summary" over its text), with text on the line after it: the heading of
+    ("1. Executive summary" over its text), or after a section's number on its line ("Clause 4."
+    before "Security deposit": the sentence splitter parts them), with text on the line after it
+    (or, after such a number, after a blank line): the heading of
     what follows ("Action items" over a list, "Security deposit" over its clause). It names a
     section and states nothing: it had been quoted as an answer, and joined to one."""
     text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
     line = cand.text.strip()
     if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_table_row(line):
         return False
-    if set(line) & _NOT_IN_HEADINGS or (at > 0 and not _BLANK_BEFORE.search(text, 0, at)) or not (brk := _BREAK_AFTER.match(text, end)):
+    line_start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+    if line_start < at and not _SECTION_LABEL.fullmatch(text, line_start, at):
+        return False  # the line goes on before it, with more than a section's number ("Clause 4. Security deposit")
+    if set(line) & _NOT_IN_HEADINGS or (line_start > 0 and not _BLANK_BEFORE.search(text, 0, line_start)) or not (brk := _BREAK_AFTER.match(text, end)):
         return False
-    if brk.end() >= len(text) or text[brk.end()] in "\r\n":
-        return False
+    labelled = line_start < at
+    if brk.end() >= len(text) or (text[brk.end()] in "\r\n" and not labelled) or not text[brk.end():].strip():
+        return False  # the text it heads is on the next line (after a blank one too, when a number marks it a section's)
     # a numbered line over prose is a numbered heading ("1. Executive summary"); over another item, a list's first item
-    following_end = text.find("\n", brk.end())
-    following = text[brk.end() : following_end if following_end >= 0 else len(text)]
+    after = brk.end() + len(text[brk.end():]) - len(text[brk.end():].lstrip())
+    following_end = text.find("\n", after)
+    following = text[after : following_end if following_end >= 0 else len(text)]
     return not is_list_item(line) or (line[:1].isdigit() and not is_list_item(following))
 
 
+# A section's number before its name on a heading line: "Clause 4. ", "Section 2.1. ", "IV. ", "B) "
+_SECTION_LABEL = re.compile(r"[ \t]*(?:[A-Z][a-z]{1,11}[ \t]+)?(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[A-Z])[.)][ \t]+")
 _NOT_IN_HEADINGS = set(":`=(){}[]<>$;|\\")  # a value ("Rent: 1,250 EUR") or a line of code, not a heading
 _BLANK_BEFORE = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)[ \t]*$")
 _BREAK_AFTER = re.compile(r"[ \t]*(?:" + LINE_BREAK.pattern + ")")
