@@ -67,22 +67,6 @@ def test_a_bridge_reading_model_reads_the_passages_sentence_sharing_most_questio
     assert extractive.pair_texts([lights, cost], whole, question) == [answer_model.pair_text(lights.text, first), answer_model.pair_text(cost.text, lights.text)]
 
 
-def test_a_lead_in_is_read_with_the_start_of_what_it_leads_into(one_document):
-    # "What are the steps to request a repair?" had been refused at "To request a repair:", which says nothing alone
-    text = ("Repairs\n\nTo request a repair:\n1. Describe the problem in the portal.\n2. Attach photos.\n\n"
-            "Rent is due monthly.\n")
-    searcher = one_document(text, 1200)
-    lead_in = _chosen_in(searcher, text, "To request a repair:")
-    rent = _chosen_in(searcher, text, "Rent is due monthly.")
-    read, plain = extractive.pair_texts([lead_in, rent], searcher, "What are the steps?")
-    assert read == answer_model.pair_text("To request a repair: 1. Describe the problem in the portal. 2. Attach photos.", "Repairs")
-    assert plain == answer_model.pair_text("Rent is due monthly.", "2. Attach photos.")  # any other sentence as it is
-    assert [c.quote for c in extractive.compose([[lead_in]], 3)[1]][0] == "To request a repair:"  # its quote is its own text
-    question = "What are the steps to request a repair?"  # the shipped model finds the steps in what it reads
-    with_list, alone = answer_model.load().logits(question, [read, answer_model.pair_text(lead_in.text, "Repairs")])
-    assert with_list > alone + 0.5
-
-
 def test_candidates_are_limited_and_scored_by_the_model(campus):
     question = "How large is the research campus?"
     vector, hits = _hits(campus, question)

@@ -289,22 +289,9 @@ def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", br
     texts = []
     for c in kept:
         sentence, before = as_table_row(searcher, c.hit.source, c.start, c.end, c.text, question) or (
-            _with_its_list(c), previous_sentence(searcher, c.hit.source, c.start, c.end))
+            c.text, previous_sentence(searcher, c.hit.source, c.start, c.end))
         texts.append(pair_text(sentence, before, passage_bridge(question, c, searcher) if bridge_chars else "", bridge_chars))
     return texts
-
-
-LEAD_IN_READ_CHARS = 160  # of what a lead-in leads into, read with it
-
-
-def _with_its_list(cand: Candidate) -> str:
-    """A candidate's sentence as the model reads it: a lead-in ("To request a repair:") with the
-    start of what it brings (`_with_what_follows`), since it says nothing alone (a question on the
-    steps had been refused at the lead-in, whose list answered it); any other sentence as it is."""
-    if not _LEAD_IN.search(cand.text):
-        return cand.text
-    follows = " ".join(c.text for c in _led(cand, 1))
-    return f"{cand.text} {' '.join(follows.split())[:LEAD_IN_READ_CHARS]}" if follows else cand.text
 
 
 def candidates(
@@ -607,25 +594,20 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
     the list, then a list of 4 items with 3 of them."""
     out = list(selected)
     for cand in selected:
-        if _LEAD_IN.search(cand.text):
-            out += [follower for follower in _led(cand, max_sentences) if not _overlapping(follower, out)]
+        if not _LEAD_IN.search(cand.text):
+            continue
+        hit = cand.hit
+        at = cand.end - hit.start
+        for i, (s, e) in enumerate(split_sentences(hit.text, at)[: max(LEAD_IN_MOST, max_sentences)]):
+            if i >= max_sentences and BLANK_LINE.search(hit.text, at, s):
+                break  # the list's paragraph has ended
+            if HEADING_LINE.match(hit.text, s) and hit.source.lower().endswith(_MARKDOWN):
+                break  # the next section: the lead-in announced nothing past it
+            follower = _sentence_of(cand, s, e)
+            if not _overlapping(follower, out):
+                out.append(follower)
+            at = e
     return out
-
-
-def _led(cand: Candidate, max_sentences: int) -> list[Candidate]:
-    """What the lead-in `cand` announces: the `max_sentences` sentences of its passage that follow
-    it, and further ones to the end of their paragraph, max(LEAD_IN_MOST, max_sentences) in all,
-    none past the next Markdown heading."""
-    hit, led = cand.hit, []
-    at = cand.end - hit.start
-    for i, (s, e) in enumerate(split_sentences(hit.text, at)[: max(LEAD_IN_MOST, max_sentences)]):
-        if i >= max_sentences and BLANK_LINE.search(hit.text, at, s):
-            break  # the list's paragraph has ended
-        if HEADING_LINE.match(hit.text, s) and hit.source.lower().endswith(_MARKDOWN):
-            break  # the next section: the lead-in announced nothing past it
-        led.append(_sentence_of(cand, s, e))
-        at = e
-    return led
 
 
 def _list_spans(text: str) -> list[tuple[int, int, list[int]]]:
