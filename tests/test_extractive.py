@@ -443,6 +443,43 @@ def test_a_heading_after_its_section_number_is_answered_by_its_section_and_never
         assert not extractive._plain_heading(cut), before
 
 
+def test_a_line_opening_with_a_section_number_is_a_heading_unless_its_neighbours_are_numbered_alike(one_document):
+    answer = _chosen_in(one_document("Some text.", 1200), "Some text.", "Some text.")
+
+    def heading(text: str, line: str) -> bool:
+        start = answer.hit.start + text.index(line)
+        return extractive._plain_heading(replace(answer, hit=replace(answer.hit, text=text), start=start, end=start + len(line), text=line))
+
+    # a blank line after a numbered or labelled heading (a text file's manual or policy), a colon after its label
+    assert heading("Call support.\n\n9. Warranty and Support\n\nThe warranty lasts 2 years.\n", "9. Warranty and Support")
+    assert heading("Fees apply.\n\nPART E: HOW TO MAKE A CLAIM\n\nCall us first.\n", "PART E: HOW TO MAKE A CLAIM")
+    assert heading("Intro.\n\nSection 2: Definitions\nA day is 24 hours.\n", "Section 2: Definitions")
+    # items numbered alike next to it make it a list's item: "Unplug the machine" had been taken for a heading
+    steps = "Setup\n\nStep 1. Unplug the machine\nStep 2. Remove the filter\n\nThe machine is ready.\n"
+    assert not heading(steps, "Unplug the machine") and not heading(steps, "Remove the filter")
+    assert not heading("Buy:\n\n1. Milk\n\n2. Eggs\n\nThat is all.\n", "2. Eggs")
+    assert not heading("Buy:\n\n1. Milk\n\n2. Eggs\n\nThat is all.\n", "1. Milk")
+    # a label does not make a statement or a value a heading
+    for line in ("WARNING: HOT SURFACE", "Step 1: Unplug it.", "Room 4: 1,250 EUR"):
+        assert not heading(f"Intro.\n\n{line}\n\nMore text here.\n", line), line
+
+
+def test_no_sentence_joins_an_answer_across_a_text_file_s_section_heading(one_document):
+    # "By what time must a sick employee inform their line manager?" had been answered with Section 3's notice rule too
+    text = ("Section 3. Parental Leave\n\n3.6 Notice. Employees must notify their line manager 15 weeks before.\n\n"
+            "Section 4. Sick Leave\n\n4.1 Employees who are ill must inform their line manager by 9:30.\n"
+            "4.2 A form is completed for short absences.\n")
+    searcher = one_document(text, 1200, "policy.txt")
+    best = _chosen_in(searcher, text, "4.1 Employees who are ill must inform their line manager by 9:30.")
+    other_section = replace(_chosen_in(searcher, text, "Employees must notify their line manager 15 weeks before."), score=0.8)
+    same_section = replace(_chosen_in(searcher, text, "4.2 A form is completed for short absences."), score=0.8)
+    assert [c.quote for c in extractive.compose([[best, other_section, same_section]], 3)[1]] == [best.text, same_section.text]
+    # a chosen heading is answered by its section, without the sentence above it ("How do I make a claim?")
+    heading = _chosen_in(searcher, text, "Section 4. Sick Leave")
+    assert [c.quote for c in extractive.compose([[heading, other_section]], 3)[1]] == [
+        "4.1 Employees who are ill must inform their line manager by 9:30.", "4.2 A form is completed for short absences."]
+
+
 def test_a_heading_over_a_long_paragraph_brings_at_most_max_sentences_but_a_whole_list(one_document):
     # "Termination" over a 12-sentence clause had quoted all 12 with max_sentences=3
     text = ("Lease\n\nTermination\nOne. Two. Three. Four. Five.\n\nSteps\n- Pack.\n- Clean.\n- Return the keys.\n- Leave.\n")

@@ -538,33 +538,58 @@ HEADING_WORDS_MOST = 8
 def _plain_heading(cand: Candidate) -> bool:
     """A short line of its own (HEADING_WORDS_MOST words at most) after a blank line (or at its
     passage's start), ending without punctuation, holding no colon ("Monthly rent: 1,250 EUR" states
-    a value), not a table row or code, nor a list item unless numbered over a line that is none
-    ("1. Executive summary" over its text), or after a section's number on its line ("Clause 4."
-    before "Security deposit": the sentence splitter parts them), with text on the line after it
-    (or, after such a number, after a blank line): the heading of
-    what follows ("Action items" over a list, "Security deposit" over its clause). It names a
-    section and states nothing: it had been quoted as an answer, and joined to one."""
-    text, at, end = cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start
-    line = cand.text.strip()
-    if not line or _ENDS.search(line) or len(line.split()) > HEADING_WORDS_MOST or is_table_row(line):
-        return False
+    a value), not a table row or code, with text on the line after it: the heading of what follows
+    ("Action items" over a list, "Security deposit" over its clause). It names a section and states
+    nothing: it had been quoted as an answer, and joined to one. A line that opens with a section's
+    number (`_SECTION_LABEL`: "9. Warranty and Support", "PART E: HOW TO MAKE A CLAIM", and "Clause
+    4." before "Security deposit", which the sentence splitter parts) may have a blank line after
+    it, unless a line next to it is a list item or opens with a number of the same kind: then it
+    is an item of a list ("1. Milk" over "2. Eggs", "Step 1. Unplug the machine" over "Step 2. …");
+    its name begins with a letter ("Room 4: 1,250 EUR" states a value)."""
+    return _heading_line(cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start)
+
+
+def _heading_line(text: str, at: int, end: int) -> bool:
+    """`_plain_heading` of the sentence at `at:end` of the passage `text`."""
+    line = text[at:end].strip()
     line_start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
-    if line_start < at and not _SECTION_LABEL.fullmatch(text, line_start, at):
-        return False  # the line goes on before it, with more than a section's number ("Clause 4. Security deposit")
-    if set(line) & _NOT_IN_HEADINGS or (line_start > 0 and not _BLANK_BEFORE.search(text, 0, line_start)) or not (brk := _BREAK_AFTER.match(text, end)):
+    label = _SECTION_LABEL.fullmatch(text, line_start, at) if line_start < at else _SECTION_LABEL.match(line)
+    if line_start < at and not label:
+        return False  # the line goes on before it, with more than a section's number
+    title = line[label.end():] if label and line_start == at else line
+    if (not title or _ENDS.search(title) or len(title.split()) > HEADING_WORDS_MOST or is_table_row(line)
+            or set(title) & _NOT_IN_HEADINGS or (is_list_item(line) and not label) or (label and not title[0].isalpha())):
         return False
-    labelled = line_start < at
-    if brk.end() >= len(text) or (text[brk.end()] in "\r\n" and not labelled) or not text[brk.end():].strip():
+    if (line_start > 0 and not _BLANK_BEFORE.search(text, 0, line_start)) or not (brk := _BREAK_AFTER.match(text, end)):
+        return False
+    if brk.end() >= len(text) or (text[brk.end()] in "\r\n" and not label) or not text[brk.end():].strip():
         return False  # the text it heads is on the next line (after a blank one too, when a number marks it a section's)
-    # a numbered line over prose is a numbered heading ("1. Executive summary"); over another item, a list's first item
-    after = brk.end() + len(text[brk.end():]) - len(text[brk.end():].lstrip())
-    following_end = text.find("\n", after)
-    following = text[after : following_end if following_end >= 0 else len(text)]
-    return not is_list_item(line) or (line[:1].isdigit() and not is_list_item(following))
+    if not label:
+        return True
+    kind = _label_kind(label)
+    return not any(is_list_item(near) or _label_kind(_SECTION_LABEL.match(near.strip())) == kind
+                   for near in (_line_near(text, line_start, -1), _line_near(text, brk.end(), 1)))
 
 
-# A section's number before its name on a heading line: "Clause 4. ", "Section 2.1. ", "IV. ", "B) "
-_SECTION_LABEL = re.compile(r"[ \t]*(?:[A-Z][a-z]{1,11}[ \t]+)?(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[A-Z])[.)][ \t]+")
+def _label_kind(label: re.Match | None) -> str | None:
+    """What kind of number a section's label is: its word ("step", "section"), else "number",
+    "roman" or "letter"; None for no label."""
+    if label is None:
+        return None
+    if label.group("word"):
+        return label.group("word").lower()
+    mark = label.group("mark")
+    return "number" if mark[0].isdigit() else "roman" if len(mark) > 1 else "letter"
+
+
+def _line_near(text: str, at: int, step: int) -> str:
+    """The nearest line with text before `at` (`step` -1), or from `at` on (1)."""
+    lines = text[:at].splitlines()[::-1] if step < 0 else text[at:].splitlines()
+    return next((line for line in lines if line.strip()), "")
+
+
+# A section's number before its name on a heading line: "Clause 4. ", "Section 2.1: ", "PART E: ", "IV. ", "9. ", "B) "
+_SECTION_LABEL = re.compile(r"[ \t]*(?:(?P<word>[A-Z][A-Za-z]{1,11})[ \t]+)?(?P<mark>\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[A-Z])[.:)][ \t]+")
 _NOT_IN_HEADINGS = set(":`=(){}[]<>$;|\\")  # a value ("Rent: 1,250 EUR") or a line of code, not a heading
 _BLANK_BEFORE = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)[ \t]*$")
 _BREAK_AFTER = re.compile(r"[ \t]*(?:" + LINE_BREAK.pattern + ")")
@@ -574,13 +599,21 @@ _SECTION_BREAK = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|(?:=+|-+)[ \t]*\r?$)
 
 
 def _heading_between(a: Candidate, b: Candidate) -> bool:
-    """Whether a Markdown heading ("## Parental leave", or one underlined with "=" or "-") stands
-    between two sentences of one passage: they are in different sections ("## Parental leave" had
-    been joined to an answer on annual leave)."""
-    if not a.hit.source.lower().endswith(_MARKDOWN):
-        return False
+    """Whether a heading stands between two sentences of one passage: they are in different
+    sections ("## Parental leave" had been joined to an answer on annual leave, and in a text file a
+    sentence under "Section 3. Parental Leave" to one under "Section 4. Sick Leave"). A Markdown
+    heading ("## …", or one underlined with "=" or "-"), or in any document a line
+    `_plain_heading` takes for one, the later sentence's own line included (a chosen heading
+    "PART E: HOW TO MAKE A CLAIM" had brought the sentence above it)."""
     lo, hi = sorted((a, b), key=lambda c: c.start)
-    return bool(_SECTION_BREAK.search(a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start))
+    text, start, end = a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start
+    if a.hit.source.lower().endswith(_MARKDOWN) and _SECTION_BREAK.search(text, start, end):
+        return True
+    # the later one's own line too: a chosen heading's section does not take the sentence above it
+    return any(_heading_line(text, line.start(1), line.end(1)) for line in _TEXT_LINE.finditer(text, start, hi.end - a.hit.start))
+
+
+_TEXT_LINE = re.compile(r"(?<![^\r\n])[ \t]*(\S(?:[^\r\n]*\S)?)")  # a whole line with text (group 1: without its spaces around)
 
 
 _LEAD_IN = re.compile(r":[\s'\"’”)\]]*$")
