@@ -259,6 +259,32 @@ def test_a_row_far_down_a_long_table_brings_its_header_from_the_passage_that_hol
     assert [c.quote for c in extractive.compose([[row]], 3)[1]] == [row.text]  # (without the index: alone)
 
 
+def test_a_list_running_past_its_passage_brings_its_items_from_the_passages_after_it(one_document):
+    # "How do I install it?" had been answered with the 5 steps before a passage's end, of 6
+    text = ("Setup.\n\nBefore brewing, follow these steps:\n1. Remove the packaging.\n2. Soak the filter for 15 minutes.\n"
+            "3. Fill the tank. It takes a minute.\n4. Run two cycles.\n- Keep the receipt.\n\nEnjoy your coffee.\n")
+    searcher = one_document(text, 60)
+    lead_in = _chosen_in(searcher, text, "Before brewing, follow these steps:")
+    assert lead_in.hit.end <= text.index("1. Remove")  # nothing follows it in its passage
+    answer, citations = extractive.compose([[lead_in]], 3, searcher)
+    assert [c.quote for c in citations] == ["Before brewing, follow these steps:", "1. Remove the packaging.",
+                                            "2. Soak the filter for 15 minutes.", "3. Fill the tank.", "It takes a minute.",
+                                            "4. Run two cycles."]  # a sentence on an item's line too, not the "- " list after it
+    assert all(text[c.quote_start : c.quote_end] == c.quote for c in citations)
+    assert len({c.n for c in citations}) > 1  # quoted from the passages that hold them
+    assert [c.quote for c in extractive.compose([[lead_in]], 3)[1]] == [lead_in.text]  # (without the index: alone)
+    # an item that its passage goes on after brings nothing from the next passages
+    first = _chosen_in(searcher, text, "1. Remove the packaging.")
+    assert first.hit.text.startswith("1. Remove the packaging.\n2. Soak")
+    assert [c.quote for c in extractive.compose([[first]], 3, searcher)[1]] == [first.text]
+    # nor does one item alone at its passage's end: it answers on its own, as it does within a passage
+    second = _chosen_in(searcher, text, "2. Soak the filter for 15 minutes.")
+    assert second.hit.text.endswith("2. Soak the filter for 15 minutes.")
+    assert [c.quote for c in extractive.compose([[second]], 3, searcher)[1]] == [second.text]
+    both = extractive.compose([[first, replace(second, score=0.8)]], 3, searcher)[1]  # two items: the whole list
+    assert [c.quote for c in both][-1] == "4. Run two cycles."
+
+
 def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(one_document):
     # "How do I install the cartridge?" had been answered with steps 2 and 4 of five
     text = ("## Installing the cartridge\n\n1. Unplug the unit.\n2. Twist the old cartridge out.\n3. Soak the new one.\n"

@@ -355,7 +355,8 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
     The quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
-        selected = _with_quotes_whole(_with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences), max_sentences), max_sentences)))
+        selected = _with_quotes_whole(_with_list_rest(
+            _with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences), max_sentences), max_sentences)), searcher))
         if _ASKS_WHO.search(question):
             selected = _with_antecedents(selected)
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
@@ -687,6 +688,60 @@ def _with_whole_lists(selected: list[Candidate]) -> list[Candidate]:
                 if not _overlapping(item, out):
                     out.append(item)
     return out
+
+
+def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> list[Candidate]:
+    """`selected`, and where a passage's chosen sentences end with a list that they bring (its
+    lead-in, or two items or more) and nothing follows in the passage, the list's next items from
+    `searcher`'s index, quoted from the passages that hold them: items of the same kind (numbers, or one bullet mark) and the
+    sentences that go on an item's line, LEAD_IN_MOST items in all. A list crossing a passage's
+    end had been answered with the steps before the end only ("How do I install it?": 5 of 6)."""
+    if searcher is None:
+        return selected
+    out, index = list(selected), searcher.index
+    for hit in {c.hit.chunk_id: c.hit for c in selected}.values():
+        mine = [c for c in selected if c.hit.chunk_id == hit.chunk_id]
+        last = max(mine, key=lambda c: c.end)
+        if hit.text[last.end - hit.start :].strip() or not (is_list_item(last.text) or _LEAD_IN.search(last.text)):
+            continue
+        row = index.row_of((hit.source, last.start, last.end))
+        if row is None:
+            continue
+        kind = _item_kind(last.text)
+        items = sum(is_list_item(c.text) for c in mine)
+        if items < 2 and not _LEAD_IN.search(last.text):
+            continue  # one item alone answers on its own (as in `_with_whole_lists`)
+        for r in range(row + 1, index.document_rows(hit.source).stop):
+            chunk, text = index.sentence(r)
+            _, start, end = index.keys[r]
+            goes_on = not LINE_BREAK.search(_gap_before(index, r))  # a sentence on an item's line
+            if not goes_on:
+                if not is_list_item(text) or kind not in (None, _item_kind(text)) or items >= LEAD_IN_MOST:
+                    break
+                kind, items = _item_kind(text), items + 1
+            follower = replace(last, hit=Hit.of(chunk, last.hit.score), start=start, end=end, text=text, judged=None)
+            if not _overlapping(follower, out):
+                out.append(follower)
+    return out
+
+
+def _gap_before(index, row: int) -> str:
+    """The document's text between sentence `row` and the one before it, from a passage that holds
+    it ("\n" where none does: passages need not meet)."""
+    _, _, previous_end = index.keys[row - 1]
+    _, start, _ = index.keys[row]
+    for chunk in (index.sentence(row)[0], index.sentence(row - 1)[0]):
+        if chunk.start <= previous_end and start <= chunk.end:
+            return chunk.text[previous_end - chunk.start : start - chunk.start]
+    return "\n"
+
+
+def _item_kind(line: str) -> str | None:
+    """A list item's kind: "number", or its bullet mark; None for a line that is no item."""
+    if not is_list_item(line):
+        return None
+    mark = line.lstrip()[0]
+    return "number" if mark.isdigit() else mark
 
 
 _OPEN_QUOTES, _CLOSE_QUOTES = "“„«", "”»"
