@@ -285,6 +285,15 @@ def test_a_list_running_past_its_passage_brings_its_items_from_the_passages_afte
     assert [c.quote for c in both][-1] == "4. Run two cycles."
 
 
+def test_two_chosen_items_of_a_lettered_list_bring_the_list_of_that_kind(one_document):
+    text = "We will not pay for:\n\na) Undeclared conditions.\nb) Unattended baggage.\n(c) Riots.\n1. A numbered step.\n"
+    searcher = one_document(text, 1200, "policy.txt")
+    a, b = _chosen_in(searcher, text, "a) Undeclared conditions."), _chosen_in(searcher, text, "b) Unattended baggage.")
+    answer, citations = extractive.compose([[a, replace(b, score=0.8)]], 2)
+    assert [c.quote for c in citations] == ["a) Undeclared conditions.", "b) Unattended baggage.", "(c) Riots."]  # not the step
+    assert answer == "a) Undeclared conditions. [1]\nb) Unattended baggage. [1]\n(c) Riots. [1]"  # each on a line of its own
+
+
 def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(one_document):
     # "How do I install the cartridge?" had been answered with steps 2 and 4 of five
     text = ("## Installing the cartridge\n\n1. Unplug the unit.\n2. Twist the old cartridge out.\n3. Soak the new one.\n"

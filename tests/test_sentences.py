@@ -88,6 +88,19 @@ def test_markdown_headings_and_list_items_are_separate():
     ]
 
 
+def test_lettered_list_items_are_sentences_of_their_own():
+    # a policy's exclusions "a) … in writing.\nb) Travel to …" had been two sentences of 440+ characters
+    text = ("We will not pay claims arising from:\n\na) Any condition you have not declared to us in writing.\n"
+            "b) travel against official advice.\n(c) alcohol or drugs. Prescribed drugs are covered.\n(iv) war.\n")
+    assert sentences(text) == ["We will not pay claims arising from:", "a) Any condition you have not declared to us in writing.",
+                               "b) travel against official advice.", "(c) alcohol or drugs.", "Prescribed drugs are covered.", "(iv) war."]
+    from assistant.ingest.sentences import is_list_item, list_item_kind
+
+    assert [list_item_kind(line) for line in ("b) x", "(iv) x", "3) x", "- x", "A) x", "(see above) x", "b)x")] == [
+        "letter", "letter", "number", "-", None, None, None]
+    assert not is_list_item("e.g. a word")
+
+
 def test_a_numbered_heading_is_one_sentence_its_number_no_sentence_of_its_own():
     # "## 4." had been cut off as a sentence, and "How to apply" stood as one, no heading, and was quoted
     assert sentences("## 4. How to apply\n\n1. Ask your manager.\n### 4.2. Forms\nFill them in.") == [

@@ -35,7 +35,7 @@ from assistant.answer import bridge, prefilter
 from assistant.answer.model import AnswerModel, pair_text
 from assistant.ingest.documents import HTML_TAG
 from assistant.ingest.sentences import (
-    BLANK_LINE, HEADING_LINE, LINE_BREAK, SEPARATOR_ROW, is_list_item, is_table_row, split_sentences, table_cells,
+    BLANK_LINE, HEADING_LINE, LINE_BREAK, SEPARATOR_ROW, is_list_item, is_table_row, list_item_kind, split_sentences, table_cells,
 )
 from assistant.search.lexical import tokenize
 from assistant.answer.prompts import MARKER
@@ -646,13 +646,12 @@ def _with_what_follows(selected: list[Candidate], max_sentences: int) -> list[Ca
 
 def _list_spans(text: str) -> list[tuple[int, int, list[int]]]:
     """(start, end, where each item starts) in `text` of each bulleted or numbered list: a run of
-    item lines of one kind (numbers, or one bullet mark), blank lines between items allowed."""
+    item lines of one kind (`list_item_kind`), blank lines between items allowed."""
     spans: list[tuple[int, int, list[int]]] = []
     at, current, kind = 0, None, None
     for line in text.splitlines(keepends=True):
         if is_list_item(line):
-            mark = line.lstrip()[0]
-            this = "number" if mark.isdigit() else mark
+            this = list_item_kind(line)
             if current and this != kind:  # "1. Run setup." then "- Windows 95 is not supported.": two lists
                 spans.append(current)
                 current = None
@@ -707,7 +706,7 @@ def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> lis
         row = index.row_of((hit.source, last.start, last.end))
         if row is None:
             continue
-        kind = _item_kind(last.text)
+        kind = list_item_kind(last.text)
         items = sum(is_list_item(c.text) for c in mine)
         if items < 2 and not _LEAD_IN.search(last.text):
             continue  # one item alone answers on its own (as in `_with_whole_lists`)
@@ -716,9 +715,9 @@ def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> lis
             _, start, end = index.keys[r]
             goes_on = not LINE_BREAK.search(_gap_before(index, r))  # a sentence on an item's line
             if not goes_on:
-                if not is_list_item(text) or kind not in (None, _item_kind(text)) or items >= LEAD_IN_MOST:
+                if not is_list_item(text) or kind not in (None, list_item_kind(text)) or items >= LEAD_IN_MOST:
                     break
-                kind, items = _item_kind(text), items + 1
+                kind, items = list_item_kind(text), items + 1
             follower = replace(last, hit=Hit.of(chunk, last.hit.score), start=start, end=end, text=text, judged=None)
             if not _overlapping(follower, out):
                 out.append(follower)
@@ -734,14 +733,6 @@ def _gap_before(index, row: int) -> str:
         if chunk.start <= previous_end and start <= chunk.end:
             return chunk.text[previous_end - chunk.start : start - chunk.start]
     return "\n"
-
-
-def _item_kind(line: str) -> str | None:
-    """A list item's kind: "number", or its bullet mark; None for a line that is no item."""
-    if not is_list_item(line):
-        return None
-    mark = line.lstrip()[0]
-    return "number" if mark.isdigit() else mark
 
 
 _OPEN_QUOTES, _CLOSE_QUOTES = "“„«", "”»"

@@ -64,8 +64,9 @@ from assistant.ingest.sentences import split_sentences
 # in a lone carriage return; a web page's comment never closed, or a tag begun after its last ">",
 # is not read. 34: a block's wrap width is the median width of its lines that go on in lower case;
 # a line ending in an article, a possessive, "of" or "and" is no heading. 35: a workbook that
-# declares no title is titled by its file name, not its first sheet's name.
-CHUNKER_VERSION = 35
+# declares no title is titled by its file name, not its first sheet's name. 36: a lettered item at a
+# line's start ("b) …", "(iv) …") is a list item and a sentence of its own.
+CHUNKER_VERSION = 36
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ _OPENS = {"(": ")", "[": "]"}
 _CLOSES = tuple(_OPENS.values())
 _BRACKET_REACH = 120  # how far after an end mark the bracket it stands in may close
 # the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
-_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\|)")
+# a list item's mark: a bullet, "3." or "3)", a letter or small roman numeral "b)" or "(iv)", or a table row's "|"
+_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\(?(?:[a-z]|ii|iii|iv|vi|vii|viii|ix)\)[ \t]|\|)")
 BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")  # ends a paragraph
 LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
@@ -211,8 +212,18 @@ def _stops_mid_sentence(line: str) -> bool:
 
 
 def is_list_item(line: str) -> bool:
-    """Whether a line is an item of a bulleted or numbered list: "- milk", "2) Twist the cap"."""
+    """Whether a line is an item of a bulleted, numbered or lettered list: "- milk", "2) Twist the
+    cap", "b) Travel to a country …", "(iv) …"."""
     return bool(_ITEM.match(line)) and not line.lstrip().startswith("|")
+
+
+def list_item_kind(line: str) -> str | None:
+    """A list item's kind: "number", "letter" (letters and small roman numerals), or its bullet
+    mark; None for a line that is no item. A list is a run of items of one kind."""
+    if not is_list_item(line):
+        return None
+    mark = line.lstrip()[0]
+    return "number" if mark.isdigit() else "letter" if mark == "(" or mark.isalpha() else mark
 
 
 HEADER_LINE = "|---|"  # under a table's header row, as Markdown marks one: the loaders write it, answers read by it
