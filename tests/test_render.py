@@ -22,7 +22,7 @@ IMG = "<img src=x onerror=alert(1)>"
 MD_IMAGE = "![x](http://example.com/x.png)"
 PAYLOADS = (SCRIPT, IMG, MD_IMAGE)
 # Tags render.py itself writes; anything else in its output would have come from the data.
-OWN_TAGS = {"div", "span", "a", "details", "summary", "mark", "table", "thead", "tbody", "tr", "th", "td", "p"}
+OWN_TAGS = {"div", "span", "a", "details", "summary", "mark", "table", "thead", "tbody", "tr", "th", "td", "p", "pre", "code"}
 
 
 class _Tags(HTMLParser):
@@ -135,6 +135,22 @@ def test_list_items_of_an_answer_are_lines_and_a_quote_s_own_line_breaks_are_not
     out = render.answer_html(answer(text, [cite(1, steps, q) for q in quotes]))
     shown = out.split('<div class="qa-text">')[1].split("</div>")[0]
     assert shown.count("<br>") == 2 and "Open the\ncover." in shown  # between items, not inside the quote
+
+
+def test_a_quoted_code_block_is_shown_as_code_without_its_fences():
+    # "How do I install it?" had shown "``` pip install tidewatch ```" with its fences, on one line
+    readme = hit("Install it:\n\n```bash\npip install tidewatch\necho '<script>'\n```\n\nThen run it.")
+    block = "```bash\npip install tidewatch\necho '<script>'\n```"
+    quotes = ["Install it:", block, "Then run it."]
+    out = render.answer_html(answer(f"Install it: [1]\n{block} [1]\nThen run it. [1]", [cite(1, readme, q) for q in quotes]))
+    shown = out.split('<div class="qa-text">')[1].split('<div class="qa-sources">')[0]
+    tags = parse(shown)
+    assert [t for t, _ in tags.tags if t in ("pre", "code")] == ["pre", "code"] and "```" not in shown and "<script>" not in shown
+    assert "pip install tidewatch\necho '<script>'" in "".join(tags.text)  # its lines as written, as text
+    assert sum(1 for t, a in tags.tags if t == "a" and a.get("href") == "#cite-1-1") == 3  # every quote keeps its marker
+    # a quote that only opens or only mentions a fence is text
+    out = render.answer_html(answer("Use ``` to open a block. [1]", [cite(1, hit("Use ``` to open a block."), "Use ``` to open a block.")]))
+    assert "<pre" not in out
 
 
 def test_quoted_table_rows_are_a_table_under_their_header_s_column_heads():

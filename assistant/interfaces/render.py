@@ -122,10 +122,7 @@ def linked_markers(text: str, turn: int, cited: set[int], quotes: Sequence[str] 
         if n not in cited or any(s <= match.start() < e for s, e in quoted):
             continue
         out.append(between(at, match.start()))
-        # the name a screen reader gives the link, as hidden text in it (the chat's sanitizer drops aria-label)
-        label = f"Source {n}" + (f": {names[n]}" if names.get(n) else "")
-        out.append(f'<a class="qa-marker" href="#{cite_id(turn, n)}"><span class="qa-sr">{escape(label)} </span>'
-                   f'{escape(match.group(0))}</a>')
+        out.append(_marker_link(n, turn, names, match.group(0)))
         at = match.end()
     out.append(between(at, len(text)))
     return "".join(out)
@@ -135,13 +132,18 @@ def _quotes_html(citations: Sequence, turn: int, names: dict[int, str] | None = 
     """An extractive answer's quotes with their markers (`extractive.joined`'s text), a run of
     table rows as a table: a row under its header as cells under column names, not pipes to count
     (the header as column heads where a "|---|" line follows it in its passage; each row's marker
-    in a last cell)."""
+    in a last cell); a fenced code block as code, without its fences."""
     cited = {c.n for c in citations}
     out, at = [], 0
     while at < len(citations):
+        if fenced := _FENCED.fullmatch(citations[at].quote):  # a code block, shown as one (its fences had shown raw)
+            out.append(f'<div class="qa-code-wrap"><pre class="qa-code"><code>{escape(fenced.group("code"))}</code></pre>'
+                       f"{_marker_link(citations[at].n, turn, names or {})}</div>")
+            at += 1
+            continue
         row = is_table_row(citations[at].quote)
         end = at + 1
-        while end < len(citations) and is_table_row(citations[end].quote) == row and not (
+        while end < len(citations) and is_table_row(citations[end].quote) == row and not _FENCED.fullmatch(citations[end].quote) and not (
                 row and (citations[end].hit.source != citations[end - 1].hit.source or _is_header(citations[end]))):
             end += 1  # (a table ends where the rows of another document, or another table's header, begin)
         run = citations[at:end]
@@ -165,11 +167,19 @@ def _table_html(rows: Sequence, turn: int, names: dict[int, str]) -> str:
     for citation in rows:
         cell = 'th scope="col"' if _is_header(citation) else "td"
         cells = "".join(f"<{cell}>{escape(text)}</{cell.split()[0]}>" for text in table_cells(citation.quote))
-        label = f"Source {citation.n}" + (f": {names[citation.n]}" if names.get(citation.n) else "")
-        marker = (f'<a class="qa-marker" href="#{cite_id(turn, citation.n)}"><span class="qa-sr">{escape(label)} </span>'
-                  f"{escape(f'[{citation.n}]')}</a>")
-        lines.append(f'<tr>{cells}<td class="qa-cell-marker">{marker}</td></tr>')
+        lines.append(f'<tr>{cells}<td class="qa-cell-marker">{_marker_link(citation.n, turn, names)}</td></tr>')
     return f'<div class="qa-table-wrap"><table class="qa-table">{"".join(lines)}</table></div>'
+
+
+def _marker_link(n: int, turn: int, names: dict[int, str], shown: str = "") -> str:
+    """Citation `n`'s marker (`shown`, "[n]" unless given) as a link to its source block, named for
+    a screen reader "Source n: `names[n]`" by hidden text in it (the chat's sanitizer drops aria-label)."""
+    label = f"Source {n}" + (f": {names[n]}" if names.get(n) else "")
+    return f'<a class="qa-marker" href="#{cite_id(turn, n)}"><span class="qa-sr">{escape(label)} </span>{escape(shown or f"[{n}]")}</a>'
+
+
+# a quoted fenced code block: its first line opens it, its last closes it with the same fence
+_FENCED = re.compile(r"[ \t]*(?P<fence>```|~~~)[^\r\n]*(?:\r\n?|\n)(?P<code>.*?)(?:\r\n?|\n)[ \t]*(?P=fence)[ \t]*", re.S)
 
 
 def _source_block(element_id: str, n_label: str, hit, spans: Sequence[tuple[int, int]], css: str, open_: bool,
@@ -215,7 +225,7 @@ def answer_html(answer, turn: int = 1) -> str:
     unsure = f'<div class="qa-unsure" role="note">{escape(UNSURE)}</div>' if answer.unsure else ""
     names = {n: title_and_file(c[0].hit)[0] for n, c in by_n.items()}
     quotes = [(c.quote, c.n) for c in answer.citations]
-    if any(is_table_row(q) for q, _ in quotes) and answer.text == cited_text(answer.citations):  # (an extractive answer's text)
+    if any(is_table_row(q) or _FENCED.fullmatch(q) for q, _ in quotes) and answer.text == cited_text(answer.citations):  # (an extractive answer's text)
         text = _quotes_html(answer.citations, turn, names)
     else:
         text = linked_markers(answer.text, turn, set(by_n), [c.quote for c in answer.citations], names)
@@ -438,6 +448,9 @@ CSS = """
 .qa-text, .qa-streaming { line-height: 1.55; }
 .qa-text { white-space: normal; }  /* a quote's line breaks (a PDF's lines) read as spaces; the passage keeps them */
 .qa-table-wrap { overflow-x: auto; margin: .3em 0; }
+.qa-code-wrap { display: flex; align-items: flex-start; gap: .3em; margin: .3em 0; }
+.qa-code { margin: 0; min-width: 0; overflow-x: auto; padding: .3em .6em; background: rgba(127, 127, 127, .12);
+           border-radius: 4px; font-size: .92em; white-space: pre; }
 .qa-table { border-collapse: collapse; font-size: .95em; }
 .qa-table th, .qa-table td { border: 1px solid rgba(127, 127, 127, .45); padding: .2em .5em; text-align: left; vertical-align: top; }
 .qa-table td.qa-cell-marker { border: none; padding-left: .3em; }
