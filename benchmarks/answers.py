@@ -50,8 +50,9 @@ says how many answers were marked unsure and how often those and the others were
   31 worded like the document, 29 in other words, 12 asking for a list, 6 yes/no, 12 traps),
   written blind by a helper on 2026-12-07 as an audit. Its failures were looked at and prompted
   this stop's reading rules, so it is tuning data (not in the default run: `--sets manuals_dev`).
-  Accuracy counts a question right when its first key phrase is in the answer; a list question's
-  key phrases are its `parts`, all of which the multipart figure asks for.
+  Accuracy counts a question right when its first key phrase is in the answer; a question with
+  several key phrases (10 of the 12 list questions) has them as its `parts`, all of which the
+  multipart figure asks for.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.

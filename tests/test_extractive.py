@@ -294,6 +294,25 @@ def test_two_chosen_items_of_a_lettered_list_bring_the_list_of_that_kind(one_doc
     assert answer == "a) Undeclared conditions. [1]\nb) Unattended baggage. [1]\n(c) Riots. [1]"  # each on a line of its own
 
 
+def test_a_list_goes_on_past_its_passage_after_an_item_s_second_sentence(one_document):
+    # the passage ends on item 2's second sentence: its list had stopped there
+    text = "Setup.\n\n1. Remove the packaging.\n2. Soak the filter. Wait 15 minutes.\n3. Fill the tank.\n4. Brew.\n"
+    searcher = one_document(text, 70)
+    first, second = _chosen_in(searcher, text, "1. Remove the packaging."), _chosen_in(searcher, text, "2. Soak the filter.")
+    assert first.hit.text.endswith("Wait 15 minutes.")
+    quotes = [c.quote for c in extractive.compose([[first, replace(second, score=0.8)]], 3, searcher)[1]]
+    assert quotes == ["1. Remove the packaging.", "2. Soak the filter.", "Wait 15 minutes.", "3. Fill the tank.", "4. Brew."]
+
+
+def test_a_lead_in_whose_passage_ends_after_one_item_brings_the_rest_of_its_list(one_document):
+    text = "Setup.\n\nDo this:\na) Unpack it.\nb) Fill the tank with water.\nc) Brew a first pot of water.\n"
+    searcher = one_document(text, 30)
+    lead_in = _chosen_in(searcher, text, "Do this:")
+    assert lead_in.hit.text.endswith("a) Unpack it.")
+    assert [c.quote for c in extractive.compose([[lead_in]], 3, searcher)[1]] == [
+        "Do this:", "a) Unpack it.", "b) Fill the tank with water.", "c) Brew a first pot of water."]
+
+
 def test_two_chosen_items_of_one_list_bring_the_list_each_on_a_line_of_its_own(one_document):
     # "How do I install the cartridge?" had been answered with steps 2 and 4 of five
     text = ("## Installing the cartridge\n\n1. Unplug the unit.\n2. Twist the old cartridge out.\n3. Soak the new one.\n"
@@ -488,15 +507,21 @@ def test_a_line_opening_with_a_section_number_is_a_heading_unless_its_neighbours
     # a blank line after a numbered or labelled heading (a text file's manual or policy), a colon after its label
     assert heading("Call support.\n\n9. Warranty and Support\n\nThe warranty lasts 2 years.\n", "9. Warranty and Support")
     assert heading("Fees apply.\n\nPART E: HOW TO MAKE A CLAIM\n\nCall us first.\n", "PART E: HOW TO MAKE A CLAIM")
-    assert heading("Intro.\n\nSection 2: Definitions\nA day is 24 hours.\n", "Section 2: Definitions")
+    assert heading("Intro.\n\nSECTION 2: DEFINITIONS\nA day is 24 hours.\n", "SECTION 2: DEFINITIONS")
+    # "4." over its "4.1." clauses, or a part over a numbered list, is a heading: another depth, another kind
+    assert heading("Intro.\n\n4. Security Deposit\n\n4.1. It is two months' rent.\n", "4. Security Deposit")
+    assert heading("Fees apply.\n\nPART B: WHAT IS COVERED\n\n1. Emergency medical expenses.\n", "PART B: WHAT IS COVERED")
     # items numbered alike next to it make it a list's item: "Unplug the machine" had been taken for a heading
     steps = "Setup\n\nStep 1. Unplug the machine\nStep 2. Remove the filter\n\nThe machine is ready.\n"
     assert not heading(steps, "Unplug the machine") and not heading(steps, "Remove the filter")
     assert not heading("Buy:\n\n1. Milk\n\n2. Eggs\n\nThat is all.\n", "2. Eggs")
     assert not heading("Buy:\n\n1. Milk\n\n2. Eggs\n\nThat is all.\n", "1. Milk")
     # a label does not make a statement or a value a heading
-    for line in ("WARNING: HOT SURFACE", "Step 1: Unplug it.", "Room 4: 1,250 EUR"):
+    for line in ("WARNING: HOT SURFACE", "Step 1: Unplug it", "Room 4: 1,250 EUR", "Phase 2: Complete", "CLI: run it from a terminal"):
         assert not heading(f"Intro.\n\n{line}\n\nMore text here.\n", line), line
+    # nor a step whose code follows it: "1. Clone the repository" over its command had been answered by the command alone
+    readme = "Setup.\n\n1. Clone the repository\n\n```\ngit clone x\n```\n\n2. Install it\n"
+    assert not heading(readme, "1. Clone the repository")
 
 
 def test_no_sentence_joins_an_answer_across_a_text_file_s_section_heading(one_document):
@@ -509,6 +534,11 @@ def test_no_sentence_joins_an_answer_across_a_text_file_s_section_heading(one_do
     other_section = replace(_chosen_in(searcher, text, "Employees must notify their line manager 15 weeks before."), score=0.8)
     same_section = replace(_chosen_in(searcher, text, "4.2 A form is completed for short absences."), score=0.8)
     assert [c.quote for c in extractive.compose([[best, other_section, same_section]], 3)[1]] == [best.text, same_section.text]
+    # a line of a wrapped sentence is no heading: "The fee doubles …" still joins an answer on the fees
+    fees = "Payment terms are strict.\n\nLate fees of 50 EUR apply after\nfive days. The fee doubles after ten days.\n"
+    on_fees = [replace(best, hit=replace(best.hit, text=fees, start=0, end=len(fees)), start=fees.index(q), end=fees.index(q) + len(q), text=q)
+               for q in ("Payment terms are strict.", "The fee doubles after ten days.")]
+    assert not extractive._heading_between(*on_fees)
     # a chosen heading is answered by its section, without the sentence above it ("How do I make a claim?")
     heading = _chosen_in(searcher, text, "Section 4. Sick Leave")
     assert [c.quote for c in extractive.compose([[heading, other_section]], 3)[1]] == [

@@ -98,7 +98,12 @@ def test_lettered_list_items_are_sentences_of_their_own():
 
     assert [list_item_kind(line) for line in ("b) x", "(iv) x", "3) x", "- x", "A) x", "(see above) x", "b)x")] == [
         "letter", "letter", "number", "-", None, None, None]
-    assert not is_list_item("e.g. a word")
+    assert not is_list_item("e.g. a word") and not is_list_item("(c) 2024 Acme Corp.")  # a copyright, no item
+    assert is_list_item("(xiv) Riots.") and list_item_kind("(xiv) Riots.") == "letter"
+    # a line that stops mid-sentence goes on into a lettered line: wrapped prose, not a list
+    wrapped = "The tenant must either (a) pay the rent on time or\n(b) vacate the premises within 30 days.\n\na) Cash\nb) Card\n"
+    assert sentences(wrapped) == ["The tenant must either (a) pay the rent on time or\n(b) vacate the premises within 30 days.",
+                                  "a) Cash", "b) Card"]
 
 
 def test_a_numbered_heading_is_one_sentence_its_number_no_sentence_of_its_own():

@@ -279,3 +279,6 @@ def test_a_workbook_without_a_declared_title_is_titled_by_its_file_not_its_first
     document = load(tmp_path / "q3_directory.xlsx")
     assert document.title == "q3 directory"
     assert document.text.startswith("# Staff")
+    book.properties.title = "Microsoft Excel - q3_directory"  # a converter's title, a file name: as none
+    book.save(tmp_path / "contacts.txt.xlsx")
+    assert load(tmp_path / "contacts.txt.xlsx").title == "contacts.txt"

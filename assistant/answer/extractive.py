@@ -542,11 +542,13 @@ def _plain_heading(cand: Candidate) -> bool:
     a value), not a table row or code, with text on the line after it: the heading of what follows
     ("Action items" over a list, "Security deposit" over its clause). It names a section and states
     nothing: it had been quoted as an answer, and joined to one. A line that opens with a section's
-    number (`_SECTION_LABEL`: "9. Warranty and Support", "PART E: HOW TO MAKE A CLAIM", and "Clause
-    4." before "Security deposit", which the sentence splitter parts) may have a blank line after
-    it, unless a line next to it is a list item or opens with a number of the same kind: then it
-    is an item of a list ("1. Milk" over "2. Eggs", "Step 1. Unplug the machine" over "Step 2. …");
-    its name begins with a letter ("Room 4: 1,250 EUR" states a value)."""
+    number (`_SECTION_LABEL`: "9. Warranty and Support", and "Clause 4." before "Security
+    deposit", which the sentence splitter parts) may have a blank line after it and text that is
+    no code block or table, unless a line next to it opens with a number of the same kind
+    (`_label_kind`): then it is an item of a list ("1. Milk" over "2. Eggs", "Step 1. Unplug the
+    machine" over "Step 2. …"). Its name begins with a letter ("Room 4: 1,250 EUR" states a value),
+    and after a colon only a word's label with a name in capitals heads a section ("PART E: HOW TO
+    MAKE A CLAIM"; "Phase 2: Complete" states a status)."""
     return _heading_line(cand.hit.text, cand.start - cand.hit.start, cand.end - cand.hit.start)
 
 
@@ -561,32 +563,43 @@ def _heading_line(text: str, at: int, end: int) -> bool:
     if (not title or _ENDS.search(title) or len(title.split()) > HEADING_WORDS_MOST or is_table_row(line)
             or set(title) & _NOT_IN_HEADINGS or (is_list_item(line) and not label) or (label and not title[0].isalpha())):
         return False
+    if label and label.group(0).rstrip().endswith(":") and not (label.group("word") and title.upper() == title):
+        return False  # "PART E: HOW TO MAKE A CLAIM" names a part; "Phase 2: Complete", "CLI: run it" state something
     if (line_start > 0 and not _BLANK_BEFORE.search(text, 0, line_start)) or not (brk := _BREAK_AFTER.match(text, end)):
         return False
-    if brk.end() >= len(text) or (text[brk.end()] in "\r\n" and not label) or not text[brk.end():].strip():
-        return False  # the text it heads is on the next line (after a blank one too, when a number marks it a section's)
+    following = _line_near(text, brk.end(), 1)
+    if text[brk.end():brk.end() + 1] in ("", "\r", "\n") and not (
+            label and following and not (following.startswith(("```", "~~~")) or is_table_row(following))):
+        return False  # what it heads is on the next line, or, after a number, text after a blank line (not a step's code)
     if not label:
         return True
     kind = _label_kind(label)
-    return not any(is_list_item(near) or _label_kind(_SECTION_LABEL.match(near.strip())) == kind
-                   for near in (_line_near(text, line_start, -1), _line_near(text, brk.end(), 1)))
+    return not any(_label_kind(_SECTION_LABEL.match(near)) == kind for near in (_line_near(text, line_start, -1), following))
 
 
 def _label_kind(label: re.Match | None) -> str | None:
-    """What kind of number a section's label is: its word ("step", "section"), else "number",
-    "roman" or "letter"; None for no label."""
+    """What kind of number a section's label is: its word ("step", "section"), else "number" with
+    its depth ("4." and "4.1." differ) or "letter" (letters and roman numerals); None for no label."""
     if label is None:
         return None
     if label.group("word"):
         return label.group("word").lower()
     mark = label.group("mark")
-    return "number" if mark[0].isdigit() else "roman" if len(mark) > 1 else "letter"
+    return f"number {mark.count('.')}" if mark[0].isdigit() else "letter"
 
 
 def _line_near(text: str, at: int, step: int) -> str:
-    """The nearest line with text before `at` (`step` -1), or from `at` on (1)."""
-    lines = text[:at].splitlines()[::-1] if step < 0 else text[at:].splitlines()
-    return next((line for line in lines if line.strip()), "")
+    """The nearest line with text (without its spaces around) ending before `at` (`step` -1), or
+    from `at` on (1)."""
+    if step > 0:
+        return next((line.group(1) for line in _TEXT_LINE.finditer(text, at)), "")
+    end = at
+    while end > 0:
+        start = max(text.rfind("\n", 0, end - 1), text.rfind("\r", 0, end - 1)) + 1
+        if text[start:end].strip():
+            return text[start:end].strip()
+        end = start
+    return ""
 
 
 # A section's number before its name on a heading line: "Clause 4. ", "Section 2.1: ", "PART E: ", "IV. ", "9. ", "B) "
@@ -603,15 +616,15 @@ def _heading_between(a: Candidate, b: Candidate) -> bool:
     """Whether a heading stands between two sentences of one passage: they are in different
     sections ("## Parental leave" had been joined to an answer on annual leave, and in a text file a
     sentence under "Section 3. Parental Leave" to one under "Section 4. Sick Leave"). A Markdown
-    heading ("## …", or one underlined with "=" or "-"), or in any document a line
-    `_plain_heading` takes for one, the later sentence's own line included (a chosen heading
+    heading ("## …", or one underlined with "=" or "-"), or in any document a sentence
+    `_plain_heading` takes for one, the later sentence itself included (a chosen heading
     "PART E: HOW TO MAKE A CLAIM" had brought the sentence above it)."""
     lo, hi = sorted((a, b), key=lambda c: c.start)
     text, start, end = a.hit.text, lo.end - a.hit.start, hi.start - a.hit.start
     if a.hit.source.lower().endswith(_MARKDOWN) and _SECTION_BREAK.search(text, start, end):
         return True
-    # the later one's own line too: a chosen heading's section does not take the sentence above it
-    return any(_heading_line(text, line.start(1), line.end(1)) for line in _TEXT_LINE.finditer(text, start, hi.end - a.hit.start))
+    # the later one too: a chosen heading's section does not take the sentence above it
+    return any(_heading_line(text, s, e) for s, e in split_sentences(text, start, hi.end - a.hit.start))
 
 
 _TEXT_LINE = re.compile(r"(?<![^\r\n])[ \t]*(\S(?:[^\r\n]*\S)?)")  # a whole line with text (group 1: without its spaces around)
@@ -692,24 +705,28 @@ def _with_whole_lists(selected: list[Candidate]) -> list[Candidate]:
 def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> list[Candidate]:
     """`selected`, and where a passage's chosen sentences end with a list that they bring (its
     lead-in, or two items or more) and nothing follows in the passage, the list's next items from
-    `searcher`'s index, quoted from the passages that hold them: items of the same kind (numbers, or one bullet mark) and the
-    sentences that go on an item's line, LEAD_IN_MOST items in all. A list crossing a passage's
-    end had been answered with the steps before the end only ("How do I install it?": 5 of 6)."""
+    `searcher`'s index, quoted from the passages that hold them: items of the same kind
+    (`list_item_kind`) and the sentences that go on an item's line, LEAD_IN_MOST items in all. A
+    list crossing a passage's end had been answered with the steps before the end only ("How do I
+    install it?": 5 of 6). Where passages do not meet (no overlap), a sentence after the gap is
+    taken to start a line."""
     if searcher is None:
         return selected
     out, index = list(selected), searcher.index
     for hit in {c.hit.chunk_id: c.hit for c in selected}.values():
         mine = [c for c in selected if c.hit.chunk_id == hit.chunk_id]
         last = max(mine, key=lambda c: c.end)
-        if hit.text[last.end - hit.start :].strip() or not (is_list_item(last.text) or _LEAD_IN.search(last.text)):
+        at = last.start - hit.start
+        line = hit.text[max(hit.text.rfind("\n", 0, at), hit.text.rfind("\r", 0, at)) + 1 : last.end - hit.start]
+        kind = list_item_kind(line)  # the item it is, or whose line it goes on
+        if hit.text[last.end - hit.start :].strip() or not (kind or _LEAD_IN.search(last.text)):
             continue
+        items = sum(is_list_item(c.text) for c in mine)
+        if items < 2 and not any(_LEAD_IN.search(c.text) for c in mine):
+            continue  # one item alone answers on its own (as in `_with_whole_lists`)
         row = index.row_of((hit.source, last.start, last.end))
         if row is None:
             continue
-        kind = list_item_kind(last.text)
-        items = sum(is_list_item(c.text) for c in mine)
-        if items < 2 and not _LEAD_IN.search(last.text):
-            continue  # one item alone answers on its own (as in `_with_whole_lists`)
         for r in range(row + 1, index.document_rows(hit.source).stop):
             chunk, text = index.sentence(r)
             _, start, end = index.keys[r]

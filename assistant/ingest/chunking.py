@@ -65,8 +65,10 @@ from assistant.ingest.sentences import split_sentences
 # is not read. 34: a block's wrap width is the median width of its lines that go on in lower case;
 # a line ending in an article, a possessive, "of" or "and" is no heading. 35: a workbook that
 # declares no title is titled by its file name, not its first sheet's name. 36: a lettered item at a
-# line's start ("b) …", "(iv) …") is a list item and a sentence of its own.
-CHUNKER_VERSION = 36
+# line's start ("b) …", "(iv) …") is a list item and a sentence of its own. 37: not after a line
+# that stops mid-sentence ("… on time or" / "(b) vacate …"), nor "(c) 2024"; roman numerals to
+# xxxix; a workbook whose declared title is a file name is titled by its own file name.
+CHUNKER_VERSION = 37
 
 
 @dataclass(frozen=True)

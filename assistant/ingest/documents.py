@@ -168,7 +168,6 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
         except sheets.Unreadable as err:
             raise LoadError(source, err.reason) from None
         text, pages = join_pages([sheet_text for _, sheet_text in shown], run_on=False)
-        title = title or _file_title(source)  # not the first sheet's name, which its text opens with
     elif suffix == ".eml":
         if b"\x00" in data[:8192]:
             raise LoadError(source, "binary file (contains NUL bytes), not an e-mail message")
@@ -197,8 +196,9 @@ def load(path: str | os.PathLike, source: str | None = None, max_chars: int | No
     title = " ".join(title.split())
     if _FILE_NAME_TITLE.search(title):  # what a converter writes when the author set none
         title = ""
-    return Document(source=source, text=text, sha256=sha, title=title if 0 < len(title) <= 200 else _title(text, source),
-                    pages=pages)
+    if not 0 < len(title) <= 200:  # none declared: a workbook's file name, not its first sheet's name its text opens with
+        title = _file_title(source) if suffix in (".xlsx", ".xlsm") else _title(text, source)
+    return Document(source=source, text=text, sha256=sha, title=title, pages=pages)
 
 
 # A declared title that is a file name ("Microsoft Word - FINAL_report_v3.docx", "scan0042.pdf")

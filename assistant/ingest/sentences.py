@@ -61,8 +61,11 @@ _OPENS = {"(": ")", "[": "]"}
 _CLOSES = tuple(_OPENS.values())
 _BRACKET_REACH = 120  # how far after an end mark the bracket it stands in may close
 # the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
-# a list item's mark: a bullet, "3." or "3)", a letter or small roman numeral "b)" or "(iv)", or a table row's "|"
-_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|\(?(?:[a-z]|ii|iii|iv|vi|vii|viii|ix)\)[ \t]|\|)")
+# a list item's mark: a bullet, "3." or "3)", a letter or roman numeral "b)" or "(xiv)" (not "(c) 2024",
+# a copyright), or a table row's "|"
+_LETTERED = r"\(?(?:(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})|[a-z])\)[ \t](?![ \t]*\d{4}\b)"
+_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|" + _LETTERED + r"|\|)")
+_LETTERED_ITEM = re.compile(r"[ \t]*" + _LETTERED)
 BLANK_LINE = re.compile(_EOL + r"[ \t\f\v\u00a0]*" + _EOL + r"\s*")  # ends a paragraph
 LINE_BREAK = re.compile(_EOL)
 _NON_SPACE = re.compile(r"\S")
@@ -181,7 +184,9 @@ def _lines(text: str, start: int, end: int):
             (not following.islower() and (line[-1] in _CLOSERS or heading))
             or is_table_row(line)
             or HEADING_LINE.match(line)
-            or _ITEM.match(text, match.end(), end)  # a list item or a table row follows
+            # a list item or a table row follows (a lettered one not after a line that stops mid-sentence:
+            # "… pay the rent on time or" / "(b) vacate the premises …" is one sentence)
+            or (_ITEM.match(text, match.end(), end) and not (_LETTERED_ITEM.match(text, match.end(), end) and _stops_mid_sentence(line)))
             or HEADING_LINE.match(text, match.end(), end)  # or a Markdown heading
         ):
             yield pos, match.start()
