@@ -60,9 +60,8 @@ _EOL = r"(?:\r\n|\r(?!\n)|[\n\f\x85\u2028\u2029])"
 _OPENS = {"(": ")", "[": "]"}
 _CLOSES = tuple(_OPENS.values())
 _BRACKET_REACH = 120  # how far after an end mark the bracket it stands in may close
-# the start of a list item or a table row: "- ", "* ", "+ ", "• ", "1. ", "2) ", "|"
-# a list item's mark: a bullet, "3." or "3)", a letter or roman numeral "b)" or "(xiv)" (not "(c) 2024",
-# a copyright), or a table row's "|"
+# the start of a list item or a table row: a bullet ("- ", "* ", "+ ", "• "), "1. " or "2) ", a letter
+# or roman numeral "b) " or "(xiv) " (not "(c) 2024", a copyright), or a table row's "|"
 _LETTERED = r"\(?(?:(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})|[a-z])\)[ \t](?![ \t]*\d{4}\b)"
 _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|" + _LETTERED + r"|\|)")
 _LETTERED_ITEM = re.compile(r"[ \t]*" + _LETTERED)
@@ -223,7 +222,7 @@ def is_list_item(line: str) -> bool:
 
 
 def list_item_kind(line: str) -> str | None:
-    """A list item's kind: "number", "letter" (letters and small roman numerals), or its bullet
+    """A list item's kind: "number", "letter" (letters and roman numerals), or its bullet
     mark; None for a line that is no item. A list is a run of items of one kind."""
     if not is_list_item(line):
         return None
