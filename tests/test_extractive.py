@@ -534,6 +534,8 @@ def test_no_sentence_joins_an_answer_across_a_text_file_s_section_heading(one_do
     other_section = replace(_chosen_in(searcher, text, "Employees must notify their line manager 15 weeks before."), score=0.8)
     same_section = replace(_chosen_in(searcher, text, "4.2 A form is completed for short absences."), score=0.8)
     assert [c.quote for c in extractive.compose([[best, other_section, same_section]], 3)[1]] == [best.text, same_section.text]
+    # a question of several parts may ask about several sections ("What is the rent and how big is the deposit?")
+    assert other_section.text in [c.quote for c in extractive.compose([[best, other_section, same_section]], 3, several=True)[1]]
     # a line of a wrapped sentence is no heading: "The fee doubles …" still joins an answer on the fees
     fees = "Payment terms are strict.\n\nLate fees of 50 EUR apply after\nfive days. The fee doubles after ten days.\n"
     on_fees = [replace(best, hit=replace(best.hit, text=fees, start=0, end=len(fees)), start=fees.index(q), end=fees.index(q) + len(q), text=q)

@@ -124,7 +124,7 @@ def ask(
     if not any(found) or confidence < threshold:
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
-    text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain)
+    text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain, several=len(parts) > 1)
     # a part below the threshold whose best sentence the answer quotes anyway (another part's
     # passage brought it) is one the answer may well answer: not one the documents "do not say"
     below = [(part, f) for part, f, score in zip(parts, found, scores) if score < threshold]

@@ -346,17 +346,19 @@ def answerability(found: list[Candidate]) -> float:
 
 
 def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher | None = None,
-            question: str = "") -> tuple[str, tuple[Citation, ...]]:
+            question: str = "", several: bool = False) -> tuple[str, tuple[Citation, ...]]:
     """The answer text (verbatim sentences with markers) and its citations: for each part of the
     question (one list of scored candidates per part, see `answer/parts.py`), its best sentence
     and the sentences of the same passage the model also finds answering, in reading order (a
     table row with its table's header, from `searcher`'s index where it is in another passage; for
     a `question` asking who, a sentence opening with a personal pronoun with the sentence before it).
+    For a question of `several` parts, a sentence joins across a heading too: its parts may ask
+    about several sections ("What is the rent and how big is the deposit?").
     The quotes are joined by a space, or by a line break before and after a list item or table row."""
     chosen: list[Candidate] = []
     for found in parts:
         selected = _with_quotes_whole(_with_list_rest(
-            _with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences), max_sentences), max_sentences)), searcher))
+            _with_whole_lists(_with_what_follows(_faq_answers(_selection(found, max_sentences, several), max_sentences), max_sentences)), searcher))
         if _ASKS_WHO.search(question):
             selected = _with_antecedents(selected)
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
@@ -445,7 +447,7 @@ def _own_line(quote: str) -> bool:
             or bool(HEADING_LINE.match(quote)))
 
 
-def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
+def _selection(found: list[Candidate], max_sentences: int, across_sections: bool = False) -> list[Candidate]:
     if not found:
         return []
     best = found[0]
@@ -456,7 +458,7 @@ def _selection(found: list[Candidate], max_sentences: int) -> list[Candidate]:
         # (a floor at the abstention threshold was tried: dev path accuracy 0.5986 against 0.6013, not kept)
         if (cand.hit.chunk_id == best.hit.chunk_id and cand.score >= JOIN_SHARE * best.score
                 and not _overlapping(cand, chosen)
-                and not _heading_between(best, cand)
+                and (across_sections or not _heading_between(best, cand))
                 and not _faq_question(cand) and not _plain_heading(cand)):
             chosen.append(cand)
     return chosen
