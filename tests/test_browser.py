@@ -211,6 +211,19 @@ def test_a_quoted_table_row_is_shown_as_a_table_under_its_column_heads(page, tmp
     assert table.locator("a.qa-marker").count() == table.locator("tr").count()  # every row keeps its marker
 
 
+def test_a_quoted_code_block_is_shown_as_code(page, tmp_path):
+    path = tmp_path / "tidewatch.md"
+    path.write_text("# tidewatch\n\ntidewatch watches a folder of log files.\n\n## Installation\n\n"
+                    "Install the latest release from PyPI:\n\n```\npip install tidewatch\n```\n\nIt needs Python 3.9 or later.\n")
+    assert "Added: tidewatch.md" in upload(page, path)
+    open_tab(page, "Chat")
+    answer = ask(page, "How do I install tidewatch?")
+    code = answer.locator(".qa-text pre.qa-code code")
+    assert code.is_visible() and code.inner_text().strip() == "pip install tidewatch"  # Gradio's sanitizer keeps it
+    assert "```" not in answer.locator(".qa-text").inner_text()  # its fences had shown, on one line
+    assert answer.locator(".qa-text .qa-code-wrap a.qa-marker").count() == 1  # with its marker
+
+
 def test_an_unsupported_upload_is_refused_in_one_line(page, server, tmp_path):
     path = tmp_path / "tool.exe"
     path.write_bytes(b"MZ\x90\x00 not a document")
