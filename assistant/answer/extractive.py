@@ -557,7 +557,7 @@ def _plain_heading(cand: Candidate) -> bool:
 def _heading_line(text: str, at: int, end: int) -> bool:
     """`_plain_heading` of the sentence at `at:end` of the passage `text`."""
     line = text[at:end].strip()
-    line_start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+    line_start = _line_start(text, at)
     label = _SECTION_LABEL.fullmatch(text, line_start, at) if line_start < at else _SECTION_LABEL.match(line)
     if line_start < at and not label:
         return False  # the line goes on before it, with more than a section's number
@@ -590,6 +590,11 @@ def _label_kind(label: re.Match | None) -> str | None:
     return f"number {mark.count('.')}" if mark[0].isdigit() else "letter"
 
 
+def _line_start(text: str, at: int) -> int:
+    """Where the line holding offset `at` of `text` starts (after a "\n" or a lone "\r")."""
+    return max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+
+
 def _line_near(text: str, at: int, step: int) -> str:
     """The nearest line with text (without its spaces around) ending before `at` (`step` -1), or
     from `at` on (1)."""
@@ -597,7 +602,7 @@ def _line_near(text: str, at: int, step: int) -> str:
         return next((line.group(1) for line in _TEXT_LINE.finditer(text, at)), "")
     end = at
     while end > 0:
-        start = max(text.rfind("\n", 0, end - 1), text.rfind("\r", 0, end - 1)) + 1
+        start = _line_start(text, end - 1)
         if text[start:end].strip():
             return text[start:end].strip()
         end = start
@@ -719,7 +724,7 @@ def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> lis
         mine = [c for c in selected if c.hit.chunk_id == hit.chunk_id]
         last = max(mine, key=lambda c: c.end)
         at = last.start - hit.start
-        line = hit.text[max(hit.text.rfind("\n", 0, at), hit.text.rfind("\r", 0, at)) + 1 : last.end - hit.start]
+        line = hit.text[_line_start(hit.text, at) : last.end - hit.start]
         kind = list_item_kind(line)  # the item it is, or whose line it goes on
         if hit.text[last.end - hit.start :].strip() or not (kind or _LEAD_IN.search(last.text)):
             continue
@@ -732,7 +737,7 @@ def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> lis
         for r in range(row + 1, index.document_rows(hit.source).stop):
             chunk, text = index.sentence(r)
             _, start, end = index.keys[r]
-            goes_on = not LINE_BREAK.search(_gap_before(index, r))  # a sentence on an item's line
+            goes_on = not LINE_BREAK.search(_gap_before(index, r, chunk))  # a sentence on an item's line
             if not goes_on:
                 if not is_list_item(text) or kind not in (None, list_item_kind(text)) or items >= LEAD_IN_MOST:
                     break
@@ -743,12 +748,13 @@ def _with_list_rest(selected: list[Candidate], searcher: Searcher | None) -> lis
     return out
 
 
-def _gap_before(index, row: int) -> str:
+def _gap_before(index, row: int, holder) -> str:
     """The document's text between sentence `row` and the one before it, from a passage that holds
-    it ("\n" where none does: passages need not meet)."""
+    it (`holder`, the first passage holding `row`, or the one holding the sentence before; "\n"
+    where neither does: passages need not meet)."""
     _, _, previous_end = index.keys[row - 1]
     _, start, _ = index.keys[row]
-    for chunk in (index.sentence(row)[0], index.sentence(row - 1)[0]):
+    for chunk in (holder, index.sentence(row - 1)[0]):
         if chunk.start <= previous_end and start <= chunk.end:
             return chunk.text[previous_end - chunk.start : start - chunk.start]
     return "\n"

@@ -354,12 +354,12 @@ def sync(
             # an add (or remove) keeps what it cannot read now; under a new recipe it cannot keep
             # it, so it changes nothing (a stray setting had re-read the index with another model
             # and dropped the documents gone from its folders)
+            lost = dict(plan.lost)
             refused = [(source, f"{why}; {RECIPE_REFUSAL.format(change=change)}") for source, why in plan.lost]
             # what this call was asked to add or remove is named too: it was not done
             named = [s for s in [*plan.added, *plan.updated] if s in wanted] + [r for r in plan.removed if r in remove_set]
-            asked = [s for s in dict.fromkeys(named) if s not in dict(plan.lost)]
-            refused += [(source, NOT_DONE.format(change=change)) for source in asked]
-            return _report(index_dir, _Plan(failed=refused + [f for f in plan.failed if f[0] not in dict(plan.lost)]), total_old, 0, began)
+            refused += [(source, NOT_DONE.format(change=change)) for source in dict.fromkeys(named) if source not in lost]
+            return _report(index_dir, _Plan(failed=refused + [f for f in plan.failed if f[0] not in lost]), total_old, 0, began)
         if old is not None and reuse and not (plan.fresh or plan.removed) and not _roots_changed(plan, paths, old, old_entries):
             return _report(index_dir, plan, total_old, 0, began)  # nothing to save
         vectors_from = old if old is not None and _same_vectors(old.manifest, settings, embedder) else None
