@@ -58,6 +58,11 @@ says how many answers were marked unsure and how often those and the others were
   results, a health study, a metro line, a marathon; 20 fact, 12 number, 12 who/why, 8 multi-part,
   13 paraphrased, 8 follow-ups, 12 on-topic traps), written blind by a helper on 2026-12-07 as an
   audit. Its failures were looked at, so it is tuning data (not in the default run: `--sets news_dev`).
+- test: benchmarks/news_questions_test.jsonl, 85 questions on benchmarks/news_test/ (five more
+  wire-style articles: an EU-India data dispute, a merger, an offshore wind farm's delay, a food
+  safety study, a court ruling; the same kinds and counts as news_dev, 7 of the 12 traps changing
+  one detail of a stated fact), written blind by a second helper on 2026-12-07 that saw neither
+  news_dev nor any output; run first to decide stop 48's rules.
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -110,11 +115,12 @@ FOLDER_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
                "tables_third": (HERE / "table_questions_third.jsonl", HERE / "tables_third"),
                "tables_dev": (HERE / "table_questions_dev.jsonl", HERE / "tables_dev"),
                "manuals_dev": (HERE / "manual_questions_dev.jsonl", HERE / "manuals_dev"),
-               "news_dev": (HERE / "news_questions_dev.jsonl", HERE / "news_dev")}
+               "news_dev": (HERE / "news_questions_dev.jsonl", HERE / "news_dev"),
+               "news_test": (HERE / "news_questions_test.jsonl", HERE / "news_test")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
           "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "tables_dev": "dev",
-          "manuals_dev": "dev", "news_dev": "dev", "article": "seen"}
+          "manuals_dev": "dev", "news_dev": "dev", "news_test": "test", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
@@ -362,7 +368,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart,tables,tables_second,tables_third")
+    parser.add_argument("--sets", default="article,article_test,xquad_en,clapnq_dev,paraphrase,followup,multipart,tables,tables_second,tables_third,news_test")
     parser.add_argument("--article-questions", type=Path, nargs="+", default=ARTICLE_QUESTION_FILES,
                         help="the article's question files, one row each (all seen)")
     parser.add_argument("--workdir", help="keep corpora and indexes here between runs (rebuilds are incremental)")

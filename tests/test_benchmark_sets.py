@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.answers import FOLDER_SETS, SPLITS
 
-VERBATIM_SETS = ("news_dev",)
+VERBATIM_SETS = ("news_dev", "news_test")
 
 
 @pytest.mark.parametrize("name", VERBATIM_SETS)
