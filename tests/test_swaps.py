@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from training.pairs import Sentence, TrainQuestion
-from training.swaps import Neighbours, anchors, swapped
+from training.swaps import Kinds, Neighbours, anchors, document_swapped, swapped
 
 
 def _question(question: str, answer_sentence: str, other: str = "Shipping took a week.") -> TrainQuestion:
@@ -112,3 +112,37 @@ def test_a_question_whose_numbers_its_answer_lacks_or_that_are_parts_of_words_gi
     in_a_word = _question("Is the v2 model quieter?", "The v2 model is quieter.")
     a_version = _question("Does 1.2.3 fix it?", "Version 1.2.3 fixes it.")
     assert number_swapped([elsewhere, in_a_word, a_version], random.Random(0), per_question=2) == []
+
+
+def _kinds(word):
+    """A stand-in for `Kinds`: these nouns and names, nothing else."""
+    return {"battery": "noun", "charger": "noun", "cable": "noun", "trail": "noun", "Garmin": "name", "Anker": "name"}.get(word)
+
+
+def test_a_document_swap_takes_a_word_of_the_same_kind_from_another_sentence_the_answer_lacks():
+    item = _question("How long does the Garmin battery last?", "The Garmin battery lasts ten hours.",
+                     "The charger and the cable came from Anker, quickly.")
+    found = document_swapped([item], _distinct, random.Random(0), kind=_kinds, per_question=2)
+    # the noun for a noun, the name for a name; "quickly" (no kind) is never a replacement
+    assert {(s.word, s.replacement) for s in found} <= {("battery", "charger"), ("battery", "cable"), ("Garmin", "Anker")}
+    assert {s.word for s in found} == {"battery", "Garmin"}
+    assert all(s.text == item.question.replace(s.word, s.replacement) for s in found)
+
+
+def test_a_document_swap_never_uses_a_word_the_answer_as_read_holds():
+    # "charger" is in the sentence before the answer, which the model reads with it: not a near miss
+    item = _question("How long does the battery last?", "The battery lasts ten hours.", "The charger is small.")
+    read = lambda question, sentence: sentence.text + " [SEP] The charger is small."  # noqa: E731
+    assert document_swapped([item], _distinct, random.Random(0), kind=_kinds, read=read) == []
+    assert [s.replacement for s in document_swapped([item], _distinct, random.Random(0), kind=_kinds)] == ["charger"]
+
+
+def test_a_document_swap_too_similar_to_the_question_is_dropped():
+    item = _question("How long does the battery last?", "The battery lasts ten hours.", "The charger is small.")
+    assert document_swapped([item], lambda texts: np.ones((len(texts), 4)) / 2.0, random.Random(0), kind=_kinds) == []
+
+
+def test_kinds_tell_nouns_and_names_from_words_that_can_be_verbs():
+    kinds = Kinds()
+    assert kinds("oven") == "noun" and kinds("Cuisinart") == "name"
+    assert kinds("taste") is None and kinds("open") is None and kinds("Then") is None and kinds("lid") is None  # short

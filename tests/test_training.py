@@ -1376,7 +1376,7 @@ def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_
     item = TrainQuestion("q1", "How long did the 5 lb roast take?", ("three hours",),
                          (Sentence("d", 0, 1, "The 5 lb roast took three hours."),), (Sentence("d", 2, 3, "It fed 10 people."),), ())
     shape = dict(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, swaps=0, unanswerable_groups=0, low_overlap=0,
-                 reworded=0, described=0, framed=0, typos=0, tables=0)
+                 reworded=0, described=0, framed=0, typos=0, tables=0, document_swaps=0)
     plain, made, _ = training_data([item], argparse.Namespace(number_swaps=0, **shape))
     data, made, _ = training_data([item], argparse.Namespace(number_swaps=2, **shape))
     added = data[len(plain):]
@@ -1384,3 +1384,24 @@ def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_
     for question, text, label in added:
         assert label == 0.0 and text.startswith("The 5 lb roast took three hours.")
         assert question != item.question and " 5 lb" not in question and " 10 lb" not in question  # 10 is in the document
+
+
+def test_document_swapped_questions_join_the_training_pairs_as_negatives_of_their_answer_sentence():
+    import argparse
+
+    from training.pairs import Sentence, TrainQuestion
+    from training.train import main, training_data
+
+    item = TrainQuestion("q1", "How long does the kettle take to boil water?", ("four minutes",),
+                         (Sentence("d", 0, 1, "The kettle takes four minutes to boil water."),),
+                         (Sentence("d", 2, 3, "My old toaster broke last winter."),), ())
+    shape = dict(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, swaps=0, number_swaps=0, unanswerable_groups=0,
+                 low_overlap=0, reworded=0, described=0, framed=0, typos=0, tables=0)
+    plain, _, _ = training_data([item], argparse.Namespace(document_swaps=0, **shape))
+    data, made, _ = training_data([item], argparse.Namespace(document_swaps=1, **shape))
+    added = data[len(plain):]
+    # "kettle" (a noun the answer shares) is swapped for "toaster" (a noun of another sentence of its document)
+    assert made["document_swapped_negatives"] == len(added) == 1
+    [(question, text, label)] = added
+    assert label == 0.0 and text.startswith("The kettle takes four minutes") and question == "How long does the toaster take to boil water?"
+    assert main(["--document-swaps", "-1"]) == 2

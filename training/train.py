@@ -173,6 +173,7 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, 
         data = data[: args.max_pairs]
     swaps = swap_pairs(items, args.seed, args.swaps, args.bridge) if args.swaps else []
     numbers = number_swap_pairs(items, args.seed, args.number_swaps, args.bridge) if args.number_swaps else []
+    documents = document_swap_pairs(items, args.seed, args.document_swaps, args.bridge) if args.document_swaps else []
     unanswerable = unanswerable_groups(items, args.unanswerable_groups, args.negatives, args.near, args.seed, args.bridge)
     low = low_overlap_groups(items, args.low_overlap, args.negatives, args.near, args.seed, args.bridge)
     reworded, asked = reworded_groups(items, args.reworded, "reworded", args) if args.reworded else ([], {})
@@ -180,8 +181,9 @@ def training_data(items: list[TrainQuestion], args) -> tuple[list[tuple], dict, 
     framed, asked_framed = framed_groups(items, args.framed, args) if args.framed else ([], {})
     typoed, asked_typoed = typoed_groups(items, args.typos, args) if args.typos else ([], {})
     tables = table_groups(args.tables, args.seed) if args.tables else []
-    return data + swaps + numbers + unanswerable + low + reworded + described + framed + typoed + tables, {
-        "swapped_negatives": len(swaps), "number_swapped_negatives": len(numbers), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
+    return data + swaps + numbers + documents + unanswerable + low + reworded + described + framed + typoed + tables, {
+        "swapped_negatives": len(swaps), "number_swapped_negatives": len(numbers),
+        "document_swapped_negatives": len(documents), "unanswerable_group_pairs": len(unanswerable), "low_overlap_pairs": len(low),
         "reworded_pairs": len(reworded), "described_pairs": len(described), "framed_pairs": len(framed),
         "typoed_pairs": len(typoed), "table_pairs": len(tables),
     }, asked | asked_too | asked_framed | asked_typoed
@@ -330,6 +332,18 @@ def number_swap_pairs(items: list[TrainQuestion], seed: int, per_question: int =
     return [(s.text, read_as(s.text, s.question.positives[0], bridge_chars), 0.0) for s in found]
 
 
+def document_swap_pairs(items: list[TrainQuestion], seed: int, per_question: int = 1, bridge_chars: int = 0) -> list[tuple[str, str, float]]:
+    """(question with a word swapped for another of its document, its original answer sentence, 0):
+    see training/swaps.py `document_swapped`."""
+    import random
+
+    from training.swaps import document_swapped
+
+    found = document_swapped(items, embed, random.Random(seed + 11), per_question=per_question,
+                             read=lambda question, sentence: read_as(question, sentence, bridge_chars))
+    return [(s.text, read_as(s.text, s.question.positives[0], bridge_chars), 0.0) for s in found]
+
+
 def lineage(init: Path) -> dict:
     """What a continued model started from: the earlier model's command, commit and checksum
     (and its own lineage), so the chain of commands that rebuilds it is on the card."""
@@ -435,6 +449,8 @@ def main(argv=None) -> int:
     parser.add_argument("--consistent", action="store_true",
                         help="with --teacher: a reworded or described question's target is the teacher's logit for the question as asked (its wording should not change the score)")
     parser.add_argument("--swaps", type=int, default=0, help="swapped-question negatives per training question (training/swaps.py; 0: none)")
+    parser.add_argument("--document-swaps", type=int, default=0,
+                        help="negatives per training question with a word its answer sentence shares, swapped for another word of its own document that the answer lacks (training/swaps.py document_swapped; 0: none)")
     parser.add_argument("--number-swaps", type=int, default=0,
                         help="negatives per training question with a number its answer sentence shares, swapped for one the document lacks (training/swaps.py; 0: none)")
     parser.add_argument("--null", action="store_true",
@@ -486,7 +502,7 @@ def main(argv=None) -> int:
     if error := count_error(("--questions", args.questions), ("--dev-questions", args.dev_questions)):
         print(error, file=sys.stderr)
         return 2
-    for flag, count in (("--swaps", args.swaps), ("--number-swaps", args.number_swaps)):
+    for flag, count in (("--swaps", args.swaps), ("--number-swaps", args.number_swaps), ("--document-swaps", args.document_swaps)):
         if count < 0:
             print(f"error: {flag} {count}: a count must be 0 (none) or more", file=sys.stderr)
             return 2
@@ -702,7 +718,7 @@ def _command(argv) -> str:
 
 
 # what shapes the pairs (recorded in a pairs file's header; `seed` also orders the training batches, so a card keeps it)
-PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "number_swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "typos", "tables", "bridge", "seed")
+PAIR_ARGUMENTS = ("questions", "max_pairs", "negatives", "near", "swaps", "number_swaps", "document_swaps", "unanswerable_groups", "low_overlap", "reworded", "described", "framed", "typos", "tables", "bridge", "seed")
 
 
 def measure_dev(args) -> dict:
