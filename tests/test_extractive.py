@@ -89,63 +89,31 @@ def _judging_copy(tmp_path, bridge_for, judges=1, **more):
     return answer_model.AnswerModel(target)
 
 
-def test_a_model_judging_with_the_bridge_rereads_only_the_best_and_quotes_what_it_judged(one_document, tmp_path):
+def test_a_model_judging_with_the_bridge_chooses_as_without_and_rereads_only_the_best(one_document, tmp_path):
     whole = one_document(DOC, 1000)  # one passage: every candidate has a bridge
     question = "How much did building the research campus cost the firm?"
     vector, hits = _hits(whole, question)
     plain = extractive.candidates(question, vector, hits, whole, answer_model.load(), limit=4)
     judging = _judging_copy(tmp_path, "answerability")
     judged = extractive.candidates(question, vector, hits, whole, judging, limit=4)
-    # candidates are read as by a model without a bridge; only the best is read again, with it
-    assert [(c.start, c.score) for c in judged[1:]] == [(c.start, c.score) for c in plain[1:]]
-    assert judged[0].start == plain[0].start
+    # candidates are read (and so chosen and joined) as by a model without a bridge
+    assert [(c.start, c.score) for c in judged] == [(c.start, c.score) for c in plain]
     assert [c.judged is None for c in judged] == [False] + [True] * (len(judged) - 1)
     best = judged[0]
     [reread] = extractive.pair_texts([best], whole, question, 160)
     assert reread != extractive.pair_texts([best], whole, question)[0]  # it did read a bridge
     assert best.judged == pytest.approx(judging.probabilities(question, [reread], [best.cosine], [best.share])[0])
-    # its score is its judged reading: the answer's confidence comes from the sentence it quotes
-    assert extractive.answerability(judged) == best.judged == best.score != plain[0].score
-    # judging with the 4 best: each scored by its bridged reading, ordered by it; the answerability the highest
+    assert extractive.answerability(judged) == best.judged != best.score
+    # judging with the 4 best: the highest of their bridged probabilities, the choice unchanged
     four = _judging_copy(tmp_path, "answerability", judges=4)
     by_four = extractive.candidates(question, vector, hits, whole, four, limit=4)
-    assert sorted(c.start for c in by_four) == sorted(c.start for c in plain)
+    assert [(c.start, c.score) for c in by_four] == [(c.start, c.score) for c in plain]
     bridged = four.probabilities(question, extractive.pair_texts(by_four, whole, question, 160),
                                  [c.cosine for c in by_four], [c.share for c in by_four])
-    assert [c.score for c in by_four] == pytest.approx(sorted(bridged, reverse=True))
-    assert extractive.answerability(by_four) == pytest.approx(bridged.max()) == by_four[0].score
+    assert extractive.answerability(by_four) == pytest.approx(bridged.max()) and bridged.max() >= best.judged - 1e-9
     # a model reading bridges for every candidate scores them all with it
     every = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "candidates"), limit=4)
     assert all(c.judged is None for c in every) and extractive.answerability(every) == every[0].score
-
-
-class _SecondThoughts:
-    """A judging model whose bridged reading reverses its plain one: the plain best is judged least."""
-
-    def __init__(self, model):
-        self.card, self.threshold, self.calls = model.card, model.threshold, 0
-
-    def probabilities(self, question, texts, cosines, shares, stop=None):
-        self.calls += 1
-        ranks = range(len(texts))
-        return [0.9 - 0.1 * r for r in ranks] if self.calls == 1 else [0.3 + 0.1 * r for r in ranks]
-
-
-def test_the_judges_are_ordered_by_their_judged_readings_ahead_of_the_unjudged(one_document, tmp_path):
-    whole = one_document(DOC, 1000)
-    question = "How much did building the research campus cost the firm?"
-    vector, hits = _hits(whole, question)
-    plain = extractive.candidates(question, vector, hits, whole, answer_model.load(), limit=5)
-    model = _SecondThoughts(_judging_copy(tmp_path, "answerability", judges=3))
-    found = extractive.candidates(question, vector, hits, whole, model, limit=5)
-    order = [c.start for c in plain]  # the fake's plain reading keeps the pre-filter's order
-    kept = [c.start for c in extractive.sentences(question, vector, hits, whole, model.card.prefilter)[:5]]
-    # judged 0.3, 0.4, 0.5 for the plain first three: the third leads, then the second, the first;
-    # the unjudged (plain 0.6, 0.5) follow, though one reads higher than every judge
-    assert [c.start for c in found] == [kept[2], kept[1], kept[0], kept[3], kept[4]]
-    assert [c.score for c in found] == pytest.approx([0.5, 0.4, 0.3, 0.6, 0.5])
-    assert found[0].judged == pytest.approx(0.5) == extractive.answerability(found)
-    assert sorted(order) == sorted(kept)
 
 
 def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_document, tmp_path):
@@ -153,8 +121,7 @@ def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_doc
     question = "How much did building the research campus cost the firm?"
     vector, hits = _hits(whole, question)
     always = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "answerability", 4), limit=4)
-    plain = extractive.candidates(question, vector, hits, whole, answer_model.load(), limit=4)
-    best = plain[0].score  # the plain reading's best
+    best = always[0].score
     assert always[0].judged is not None
     # a skip above the plain best: judged as always; at or below it: not re-read at all
     unsure = extractive.candidates(question, vector, hits, whole, _judging_copy(tmp_path, "answerability", 4, judge_skip_above=min(1.0, best + 1e-6)), limit=4)
@@ -165,7 +132,7 @@ def test_judges_are_not_read_where_the_plain_best_reaches_the_cards_skip(one_doc
     sure.probabilities = lambda *a, **k: calls.append(a[1]) or read(*a, **k)
     skipped = extractive.candidates(question, vector, hits, whole, sure, limit=4)
     assert len(calls) == 1 and len(calls[0]) == 4  # the plain reading only
-    assert [(c.start, c.score, c.judged) for c in skipped] == [(c.start, c.score, None) for c in plain]
+    assert [(c.start, c.score, c.judged) for c in skipped] == [(c.start, c.score, None) for c in always]
     assert extractive.answerability(skipped) == best
     # ... unless the abstention threshold in force is above it: skipping then could refuse what a judge answers
     raised = extractive.candidates(question, vector, hits, whole, sure, limit=4, threshold=min(1.0, best + 1e-6))

@@ -308,9 +308,7 @@ def candidates(
     reaches the card's `judge_skip_above`, or the `stop` that ended the reading, and the
     abstention `threshold` (the card's unless given), none is re-read (the plain probability is the
     answerability): the judges matter where the reading is unsure, and neither skipping them nor
-    stopping early can turn an answer into a refusal. Re-read judges are scored and ordered by
-    their judged probabilities, ahead of the others: the answer quotes the sentence its confidence
-    comes from (a judge had found the right sentence at 0.93 while a plain 0.43 was quoted)."""
+    stopping early can turn an answer into a refusal."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
@@ -323,10 +321,7 @@ def candidates(
         judges = scored[: card.judge_candidates]
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
         judged = model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges])
-        # the answer quotes what its confidence comes from: the judges, ordered by their own readings, lead
-        reread = sorted((replace(c, score=float(p)) for c, p in zip(judges, judged)), key=lambda c: (-c.score, c.hit_rank))
-        scored = reread + scored[len(judges):]
-        scored[0] = replace(scored[0], judged=scored[0].score)
+        scored[0] = replace(scored[0], judged=float(judged.max()))
     return scored
 
 
