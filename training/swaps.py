@@ -85,17 +85,28 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     """At most `per_question` swapped questions per item, each swapping a different anchor
     (the longest first), for the items with a usable anchor and replacement.
     `embed(texts)`: unit sentence vectors, for the synonym check."""
+    def options(q: TrainQuestion, word: str) -> list[str]:
+        document = " ".join(s.text for s in q.positives + q.negatives).lower()
+        found = [r for r in neighbours(word, candidates) if not re.search(rf"\b{r}", document)]
+        return [r.capitalize() for r in found] if word[0].isupper() else found
+
+    words = lambda q: sorted(set(anchors(q.question, q.positives[0].text)), key=lambda w: (-len(w), w))  # noqa: E731
+    return _drafted(items, words, options, rng, per_question, embed, max_similarity)
+
+
+def _drafted(items: list[TrainQuestion], words, options, rng: random.Random, per_question: int, embed,
+             max_similarity: float) -> list[Swap]:
+    """Each item's question with one of its first `per_question + 1` `words(q)` (the longest
+    anchors: most often the thing asked about) replaced by a random one of its `options(q, word)`,
+    at most `per_question` per item; then those whose question vector stays above
+    `max_similarity` of the original's are dropped as probable synonyms."""
     drafts: list[Swap] = []
     for q in items:
-        document = " ".join(s.text for s in q.positives + q.negatives).lower()
-        words = sorted(set(anchors(q.question, q.positives[0].text)), key=lambda w: (-len(w), w))
         made = 0
-        for word in words[: per_question + 1]:  # the longest anchors: most often the thing asked about
-            options = [r for r in neighbours(word, candidates) if not re.search(rf"\b{r}", document)]
-            if options:
-                replacement = rng.choice(options)
-                if word[0].isupper():
-                    replacement = replacement.capitalize()
+        for word in words(q)[: per_question + 1]:
+            choices = options(q, word)
+            if choices:
+                replacement = rng.choice(choices)
                 text = re.sub(rf"\b{re.escape(word)}\b", replacement, q.question, count=1)
                 drafts.append(Swap(q, text, word, replacement))
                 made += 1
@@ -152,29 +163,16 @@ def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_
     make. Swaps whose question vector stays above `max_similarity` of the original's are dropped
     as probable synonyms. `embed(texts)`: unit sentence vectors."""
     kind = kind or Kinds()
-    drafts: list[Swap] = []
-    for q in items:
+
+    def options(q: TrainQuestion, word: str) -> list[str]:
         answer = " ".join(read(q.question, s) if read else s.text for s in q.positives).lower()
-        words = sorted((w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)), key=lambda w: (-len(w), w))
         pool = dict.fromkeys(w for s in q.negatives for w in _WORD.findall(s.text))
-        made = 0
-        for word in words[: per_question + 1]:
-            options = [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4]
-                       and not re.search(rf"\b{re.escape(w.lower())}\b", answer)
-                       and not re.search(rf"\b{re.escape(w.lower())}\b", q.question.lower())]
-            if options:
-                replacement = rng.choice(options)
-                text = re.sub(rf"\b{re.escape(word)}\b", replacement, q.question, count=1)
-                drafts.append(Swap(q, text, word, replacement))
-                made += 1
-                if made == per_question:
-                    break
-    if not drafts:
-        return []
-    before = embed([d.question.question for d in drafts])
-    after = embed([d.text for d in drafts])
-    similarity = (before * after).sum(1)
-    return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
+        return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4]
+                and not re.search(rf"\b{re.escape(w.lower())}\b", answer)
+                and not re.search(rf"\b{re.escape(w.lower())}\b", q.question.lower())]
+
+    words = lambda q: sorted((w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)), key=lambda w: (-len(w), w))  # noqa: E731
+    return _drafted(items, words, options, rng, per_question, embed, max_similarity)
 
 # a number as written: digits, with thousands commas or a decimal part ("1,500", "3.09", "2011")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
