@@ -1367,18 +1367,23 @@ def test_synthetic_table_groups_read_rows_as_the_product_does_and_teach_which_ro
     assert header["recipe"]["tables"] == 5 and header["recipe"]["table_pairs"] == len(table_groups(5)) > 0
 
 
-def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_answer_sentence():
+def _pair_arguments(**counts):
+    """train.py's pair arguments with no extra pairs but `counts`."""
     import argparse
 
+    zero = dict(swaps=0, number_swaps=0, document_swaps=0, unanswerable_groups=0, low_overlap=0, reworded=0,
+                described=0, framed=0, typos=0, tables=0)
+    return argparse.Namespace(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, **(zero | counts))
+
+
+def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_answer_sentence():
     from training.pairs import Sentence, TrainQuestion
     from training.train import training_data
 
     item = TrainQuestion("q1", "How long did the 5 lb roast take?", ("three hours",),
                          (Sentence("d", 0, 1, "The 5 lb roast took three hours."),), (Sentence("d", 2, 3, "It fed 10 people."),), ())
-    shape = dict(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, swaps=0, unanswerable_groups=0, low_overlap=0,
-                 reworded=0, described=0, framed=0, typos=0, tables=0, document_swaps=0)
-    plain, made, _ = training_data([item], argparse.Namespace(number_swaps=0, **shape))
-    data, made, _ = training_data([item], argparse.Namespace(number_swaps=2, **shape))
+    plain, made, _ = training_data([item], _pair_arguments())
+    data, made, _ = training_data([item], _pair_arguments(number_swaps=2))
     added = data[len(plain):]
     assert made["number_swapped_negatives"] == len(added) == 2
     for question, text, label in added:
@@ -1387,18 +1392,14 @@ def test_number_swapped_questions_join_the_training_pairs_as_negatives_of_their_
 
 
 def test_document_swapped_questions_join_the_training_pairs_as_negatives_of_their_answer_sentence():
-    import argparse
-
     from training.pairs import Sentence, TrainQuestion
     from training.train import main, training_data
 
     item = TrainQuestion("q1", "How long does the kettle take to boil water?", ("four minutes",),
                          (Sentence("d", 0, 1, "The kettle takes four minutes to boil water."),),
                          (Sentence("d", 2, 3, "My old toaster broke last winter."),), ())
-    shape = dict(negatives=3, near=1, seed=0, bridge=0, max_pairs=0, swaps=0, number_swaps=0, unanswerable_groups=0,
-                 low_overlap=0, reworded=0, described=0, framed=0, typos=0, tables=0)
-    plain, _, _ = training_data([item], argparse.Namespace(document_swaps=0, **shape))
-    data, made, _ = training_data([item], argparse.Namespace(document_swaps=1, **shape))
+    plain, _, _ = training_data([item], _pair_arguments())
+    data, made, _ = training_data([item], _pair_arguments(document_swaps=1))
     added = data[len(plain):]
     # "kettle" (a noun the answer shares) is swapped for "toaster" (a noun of another sentence of its document)
     assert made["document_swapped_negatives"] == len(added) == 1
