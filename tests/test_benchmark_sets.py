@@ -1,7 +1,8 @@
 """A question set on a folder of documents: every evidence span is verbatim text of its document
 at its offsets (as the loader reads it), every question names a document there, and every
 answerable question has evidence. (Until 2026-12-07 the table sets gave 52 of their 124 spans 2 to
-17 characters off, which skewed their citation figures; manuals_dev gives no spans.)"""
+17 characters off; citation figures count overlap, and none of theirs changed when the spans were
+corrected. manuals_dev gives no spans.)"""
 
 from __future__ import annotations
 
