@@ -116,7 +116,8 @@ def test_a_question_whose_numbers_its_answer_lacks_or_that_are_parts_of_words_gi
 
 def _kinds(word):
     """A stand-in for `Kinds`: these nouns and names, nothing else."""
-    return {"battery": "noun", "charger": "noun", "cable": "noun", "trail": "noun", "Garmin": "name", "Anker": "name"}.get(word)
+    return {"battery": "noun", "charger": "noun", "chargers": "noun", "cable": "noun", "trail": "noun",
+            "Garmin": "name", "Anker": "name"}.get(word)
 
 
 def test_a_document_swap_takes_a_word_of_the_same_kind_from_another_sentence_the_answer_lacks():
@@ -142,7 +143,22 @@ def test_a_document_swap_too_similar_to_the_question_is_dropped():
     assert document_swapped([item], lambda texts: np.ones((len(texts), 4)) / 2.0, random.Random(0), kind=_kinds) == []
 
 
-def test_kinds_tell_nouns_and_names_from_words_that_can_be_verbs():
+def test_a_document_swap_never_uses_a_form_of_an_answer_word_nor_a_sentence_opener_for_a_name():
+    # "chargers" in the answer: "charger" would still be answered by it
+    item = _question("How much does the battery weigh?", "The battery and the chargers weigh 2 lb.", "The charger is black.")
+    assert document_swapped([item], _distinct, random.Random(0), kind=_kinds) == []
+    # "Anker" only opens a sentence there: a capitalised opener is no name
+    item = _question("Is the Garmin battery good?", "The Garmin battery is good.", "Anker makes the cable.")
+    assert [s.replacement for s in document_swapped([item], _distinct, random.Random(0), kind=_kinds, per_question=2)] == ["cable"]
+    # a word said twice in the question is not swapped (the swap would leave it there); no swaps asked, none made
+    item = _question("Does the battery beat the old battery?", "The battery beats it.", "The charger is small.")
+    assert document_swapped([item], _distinct, random.Random(0), kind=_kinds) == []
+    item = _question("How long does the battery last?", "The battery lasts ten hours.", "The charger is small.")
+    assert document_swapped([item], _distinct, random.Random(0), kind=_kinds, per_question=0) == []
+
+
+def test_kinds_tell_nouns_and_names_from_words_that_can_be_verbs_or_openers():
     kinds = Kinds()
-    assert kinds("oven") == "noun" and kinds("Cuisinart") == "name"
-    assert kinds("taste") is None and kinds("open") is None and kinds("Then") is None and kinds("lid") is None  # short
+    assert kinds("oven") == "noun" and kinds("Vitamix") == "name" and kinds("Poland") == "name"
+    assert kinds("taste") is None and kinds("open") is None and kinds("lid") is None  # can be a verb, an adjective; short
+    assert kinds("Then") is None and kinds("Although") is None and kinds("Whether") is None  # sentence openers

