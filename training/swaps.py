@@ -172,12 +172,11 @@ def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_
     swapped), not a form of the anchor (another first four letters), from another sentence, whose
     Snowball stem is the stem of no word of the question or of any answer sentence as read
     (`read(question, sentence)`: with the end of the sentence before it; "chargers" there rules out
-    "charger"). The
-    swapped question asks after a detail the document mentions elsewhere ("How many jobs will they
-    cut in Poland?" against the job-cut sentence, Poland named only where production moves): an
-    on-topic near miss that the other swaps, whose words occur nowhere in the document, do not
-    make. Swaps whose question vector stays above `max_similarity` of the original's are dropped
-    as probable synonyms. `embed(texts)`: unit sentence vectors."""
+    "charger"). The swapped question asks after a detail the document mentions elsewhere ("How many
+    jobs will they cut in Poland?" against the job-cut sentence, Poland named only where production
+    moves): an on-topic near miss that the other swaps, whose words occur nowhere in the document,
+    do not make. Swaps whose question vector stays above `max_similarity` of the original's are
+    dropped as probable synonyms. `embed(texts)`: unit sentence vectors."""
     import Stemmer
 
     kind, stem = kind or Kinds(), Stemmer.Stemmer("english").stemWord
@@ -189,8 +188,8 @@ def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_
         return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4] and stem(w.lower()) not in taken]
 
     def words(q: TrainQuestion) -> list[str]:
-        """Its anchors of a kind, said once (a word said twice would stay in the question), a name
-        not first (where any word is capitalised), the longest first."""
+        """Its anchors that have a kind and are said once (a word said twice would stay in the
+        question), a name only where the question writes it inside the sentence; the longest first."""
         found = [w for w in set(anchors(q.question, q.positives[0].text)) if kind(w)
                  and len(re.findall(rf"\b{re.escape(w)}\b", q.question)) == 1 and (w[0].islower() or _inside(w, q.question))]
         return sorted(found, key=lambda w: (-len(w), w))
@@ -202,6 +201,7 @@ def _inside(word: str, text: str) -> bool:
     """Whether `text` holds `word` other than at the start of a sentence (after a word or a comma,
     not after a full stop, a question or exclamation mark, or at the start)."""
     return re.search(rf"(?<![.!?]\s)(?<=\S\s)\b{re.escape(word)}\b", text) is not None
+
 
 # a number as written: digits, with thousands commas or a decimal part ("1,500", "3.09", "2011")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,]|\.\d)")
