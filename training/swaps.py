@@ -90,10 +90,13 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
     """At most `per_question` swapped questions per item, each swapping a different anchor
     (the longest first), for the items with a usable anchor and replacement.
     `embed(texts)`: unit sentence vectors, for the synonym check."""
-    def options(q: TrainQuestion, word: str) -> list[str]:
+    def options(q: TrainQuestion):
         document = " ".join(s.text for s in q.positives + q.negatives).lower()
-        found = [r for r in neighbours(word, candidates) if not re.search(rf"\b{r}", document)]
-        return [r.capitalize() for r in found] if word[0].isupper() else found
+
+        def of(word: str) -> list[str]:
+            found = [r for r in neighbours(word, candidates) if not re.search(rf"\b{r}", document)]
+            return [r.capitalize() for r in found] if word[0].isupper() else found
+        return of
 
     words = lambda q: sorted(set(anchors(q.question, q.positives[0].text)), key=lambda w: (-len(w), w))  # noqa: E731
     return _drafted(items, words, options, rng, per_question, embed, max_similarity)
@@ -102,14 +105,14 @@ def swapped(items: list[TrainQuestion], neighbours: Neighbours, embed, rng: rand
 def _drafted(items: list[TrainQuestion], words, options, rng: random.Random, per_question: int, embed,
              max_similarity: float) -> list[Swap]:
     """Each item's question with one of its first `per_question + 1` `words(q)` (the longest
-    anchors: most often the thing asked about) replaced by a random one of its `options(q, word)`,
-    at most `per_question` per item; then those whose question vector stays above
+    anchors: most often the thing asked about) replaced by a random one of `options(q)(word)`
+    (`options(q)` reads the item's document once), at most `per_question` per item; then those whose question vector stays above
     `max_similarity` of the original's are dropped as probable synonyms."""
     drafts: list[Swap] = []
     for q in items if per_question > 0 else ():
-        made = 0
+        made, options_of = 0, options(q)
         for word in words(q)[: per_question + 1]:
-            choices = options(q, word)
+            choices = options_of(word)
             if choices:
                 replacement = rng.choice(choices)
                 text = re.sub(rf"\b{re.escape(word)}\b", replacement, q.question, count=1)
@@ -181,11 +184,14 @@ def document_swapped(items: list[TrainQuestion], embed, rng: random.Random, max_
 
     kind, stem = kind or Kinds(), Stemmer.Stemmer("english").stemWord
 
-    def options(q: TrainQuestion, word: str) -> list[str]:
+    def options(q: TrainQuestion):
         answer = " ".join(read(q.question, s) if read else s.text for s in q.positives)
         taken = {stem(w.lower()) for w in _WORD.findall(answer + " " + q.question)}  # any form of their words
         pool = dict.fromkeys(w for s in q.negatives for w in _WORD.findall(s.text) if w[0].islower() or _inside(w, s.text))
-        return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4] and stem(w.lower()) not in taken]
+
+        def of(word: str) -> list[str]:
+            return [w for w in pool if kind(w) == kind(word) and w.lower()[:4] != word.lower()[:4] and stem(w.lower()) not in taken]
+        return of
 
     def words(q: TrainQuestion) -> list[str]:
         """Its anchors that have a kind and are said once (a word said twice would stay in the
