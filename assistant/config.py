@@ -116,6 +116,10 @@ class Settings:
         "The answer model reads the candidates in pre-filter order and stops at the first whose "
         "probability of answering reaches this (never below the abstention threshold); 1: read all.", 1.0
     )
+    answer_numbers: bool = _doc(
+        "A sentence whose passage does not state a number the question states (\"in 2022\", \"the Fold 350\") "
+        "is never the answer: it keeps a tenth of its probability (answer/numbers.py).", True
+    )
     answer_workers: int = _doc(
         "Candidates the answer model reads side by side while no other question is being read (0: one "
         "per core); a question that arrives while another is read reads one at a time, so a loaded "

@@ -226,7 +226,7 @@ def answerability_without(question: str, drop, searcher, model, settings: Settin
     question = searcher.spelled(question)
     vector, hits = hits_without(question, drop, searcher, settings)
     return extractive.answerability(extractive.candidates(question, vector, hits, searcher, model, settings.answer_candidates,
-                                                          threshold=model.threshold_for(settings)))
+                                                          threshold=model.threshold_for(settings), check_numbers=settings.answer_numbers))
 
 
 def holds(text: str, answers) -> bool:

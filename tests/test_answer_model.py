@@ -535,3 +535,15 @@ def test_a_broken_model_is_one_line_from_ask_and_the_cli(museum_index, model_cop
     assert cli.main(["--index-dir", str(museum_index), "ask", "How many paintings?"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and REBUILD in err
+
+
+def test_a_question_stating_a_number_no_passage_states_is_refused_with_related_reading(museum_index, settings, embedder):
+    question = "How many paintings did the museum hold in 2005?"  # the document states 1990 and 3,000, never 2005
+    refused = ask(question, index_dir=museum_index, settings=settings, embedder=embedder)
+    assert refused.abstained and refused.text == NO_ANSWER and refused.related
+    assert refused.closest and "3,000 paintings" in refused.closest[0].quote  # still the closest reading offered
+    unchecked = ask(question, index_dir=museum_index, settings=settings.replace(answer_numbers=False), embedder=embedder)
+    assert not unchecked.abstained and "3,000 paintings" in unchecked.text  # what the model alone would have said
+    assert refused.confidence < unchecked.confidence * 0.2
+    stated = ask("How many paintings did the museum hold in 1990?", index_dir=museum_index, settings=settings, embedder=embedder)
+    assert not stated.abstained and "3,000 paintings" in stated.text

@@ -703,3 +703,31 @@ def test_lexical_tokens_are_the_same_whether_their_stems_were_kept_or_not(monkey
     first, again = tokenize(text), tokenize(text)  # stemmed, then read from the kept stems
     assert lexical._stem_cache["routers"] == "router"
     assert unkept == first == again == ["regul", "test", "router", "router", "tester", "regul", "noth"]
+
+
+def test_a_candidate_whose_passage_lacks_a_number_the_question_states_keeps_a_tenth(campus):
+    question = "What cost the firm 1.5 billion dollars?"  # states 1 and 5: only the second passage does
+    vector, hits = _hits(campus, question)
+    model = answer_model.load()
+    checked = extractive.candidates(question, vector, hits, campus, model, limit=5)
+    plain = {(c.start, c.end): c.score for c in extractive.candidates(question, vector, hits, campus, model, limit=5, check_numbers=False)}
+    assert len(checked) == len(plain) == 5
+    read = dict(zip([(c.start, c.end) for c in checked], extractive.pair_texts(checked, campus, question)))
+    for c in checked:
+        states = "1.5 billion" in c.hit.text + read[(c.start, c.end)]  # its passage, or the sentence read before it
+        assert c.score == pytest.approx(plain[(c.start, c.end)] * (1 if states else extractive.UNSTATED_SHARE))
+    assert "1.5 billion" in checked[0].hit.text
+
+
+def test_the_judges_reading_is_checked_too_and_a_number_question_reads_every_candidate(one_document, tmp_path):
+    whole = one_document(DOC, 1000)  # one passage: every candidate has a bridge
+    question = "How much did building the research campus cost the firm in 2019?"  # no sentence states 2019
+    vector, hits = _hits(whole, question)
+    judging = _judging_copy(tmp_path, "answerability", 4)
+    unchecked = extractive.candidates(question, vector, hits, whole, judging, limit=4, check_numbers=False)
+    checked = extractive.candidates(question, vector, hits, whole, judging, limit=4)
+    assert checked[0].judged is not None  # the judges were read, and their probabilities checked as well
+    assert extractive.answerability(checked) <= extractive.UNSTATED_SHARE < extractive.answerability(unchecked)
+    # a reading that would stop at the first candidate reaching `stop` reads all four: the first may lack the number
+    assert len(extractive.candidates(question, vector, hits, whole, judging, limit=4, stop=1e-6)) == 4
+    assert len(extractive.candidates(question, vector, hits, whole, judging, limit=4, stop=1e-6, check_numbers=False)) == 1

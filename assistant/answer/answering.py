@@ -88,7 +88,8 @@ def ask(
         # trained on single questions, and an earlier question in front of a later one makes it
         # pick the earlier one's answer (training dev split: best sentence 0.777 -> 0.390, README).
         found = [
-            extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold)
+            extractive.candidates(part, vectors[part], part_hits[i], searcher, model, settings.answer_candidates, stop, threshold,
+                                  settings.answer_numbers)
             for i, part in enumerate(asked)
         ]
         return hits, found, [extractive.answerability(f) for f in found]

@@ -6,8 +6,9 @@ stored vectors' similarity to the question and their neighbours', the share of t
 rarer words they hold, and their passage's rank. The trained answer
 model (`answer/model.py`) then reads each kept sentence with the end of the sentence before it and
 gives a logit, which a small logistic layer (fitted by `training/combine.py`) combines with the
-sentence's cosine and word share into the probability that it answers the question. The best
-probability is the question's answerability; with judge mode on the model's card (the shipped
+sentence's cosine and word share into the probability that it answers the question; a sentence
+whose passage does not state a number the question states keeps a tenth of it (`answer/numbers.py`).
+The best probability is the question's answerability; with judge mode on the model's card (the shipped
 one), the highest probability of the best candidates read once more with their bridge
 (`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
 sentence, and sentences of its passage that the model also finds answering, become the answer, in
@@ -31,7 +32,7 @@ import numpy as np
 
 from assistant.answer.types import Citation
 from assistant.config import MARKDOWN_SUFFIXES
-from assistant.answer import bridge, prefilter
+from assistant.answer import bridge, numbers, prefilter
 from assistant.answer.model import AnswerModel, pair_text
 from assistant.ingest.documents import HTML_TAG
 from assistant.ingest.sentences import (
@@ -46,6 +47,10 @@ from assistant.search.retrieval import Hit, Searcher
 # Sentences of other passages never join: they cost citation precision (a second passage is a
 # second claim to check).
 JOIN_SHARE = 0.5
+# A candidate whose passage does not state a number that the question states ("in 2022", "the 55-59
+# category") keeps this share of its probability: below any threshold worth setting, so it is never
+# the answer, and still in its order among the related passages offered with a refusal.
+UNSTATED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -296,7 +301,7 @@ def pair_texts(kept: list[Candidate], searcher: Searcher, question: str = "", br
 
 def candidates(
     question: str, query_vector: np.ndarray, hits: list[Hit], searcher: Searcher, model: AnswerModel, limit: int,
-    stop: float | None = None, threshold: float | None = None,
+    stop: float | None = None, threshold: float | None = None, check_numbers: bool = True,
 ) -> list[Candidate]:
     """The `limit` pre-filtered sentences of `hits`, scored by the answer model, best first.
 
@@ -308,11 +313,17 @@ def candidates(
     reaches the card's `judge_skip_above`, or the `stop` that ended the reading, and the
     abstention `threshold` (the card's unless given), none is re-read (the plain probability is the
     answerability): the judges matter where the reading is unsure, and neither skipping them nor
-    stopping early can turn an answer into a refusal."""
+    stopping early can turn an answer into a refusal. With `check_numbers`, a candidate whose passage does
+    not state a number the question states keeps UNSTATED_SHARE of its probability (`numbers.py`),
+    and the reading does not stop early."""
     kept = sentences(question, query_vector, hits, searcher, model.card.prefilter)[:limit]
     card = model.card
+    required = numbers.stated(question) if check_numbers else ()
+    if required:
+        stop = None  # a sentence that reaches `stop` may still lack the number asked about: read them all
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
+    scores = _numbers_checked(scores, kept, texts, required)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
     floor = model.threshold if threshold is None else threshold
@@ -320,9 +331,19 @@ def candidates(
     if card.judges_with_bridge and scored and all(scored[0].score < level for level in sure):
         judges = scored[: card.judge_candidates]
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
-        judged = model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges])
+        judged = _numbers_checked(model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges]),
+                                  judges, texts, required)
         scored[0] = replace(scored[0], judged=float(judged.max()))
     return scored
+
+
+def _numbers_checked(scores: np.ndarray, found: list[Candidate], texts: list[str], required) -> np.ndarray:
+    """`scores` with UNSTATED_SHARE of each where the candidate's passage, its document's title and
+    what the model read (`texts`) do not state every number the question `required` (`numbers.py`)."""
+    if not required:
+        return scores
+    return np.array([p * UNSTATED_SHARE if numbers.unstated(required, c.hit.title, c.hit.text, t) else p
+                     for p, c, t in zip(scores, found, texts)], dtype=np.float64)
 
 
 def rivals(found: list[Candidate], threshold: float, cited: set[str]) -> list[str]:
