@@ -541,9 +541,13 @@ def test_a_question_stating_a_number_no_passage_states_is_refused_with_related_r
     question = "How many paintings did the museum hold in 2005?"  # the document states 1990 and 3,000, never 2005
     refused = ask(question, index_dir=museum_index, settings=settings, embedder=embedder)
     assert refused.abstained and refused.text == NO_ANSWER and refused.related
+    assert refused.notice == "No passage found states 2005."  # said plainly: what the documents lack
     assert refused.closest and "3,000 paintings" in refused.closest[0].quote  # still the closest reading offered
     unchecked = ask(question, index_dir=museum_index, settings=settings.replace(answer_numbers=False), embedder=embedder)
     assert not unchecked.abstained and "3,000 paintings" in unchecked.text  # what the model alone would have said
     assert refused.confidence < unchecked.confidence * 0.2
+    assert unchecked.notice == ""
     stated = ask("How many paintings did the museum hold in 1990?", index_dir=museum_index, settings=settings, embedder=embedder)
-    assert not stated.abstained and "3,000 paintings" in stated.text
+    assert not stated.abstained and "3,000 paintings" in stated.text and stated.notice == ""
+    # a refusal for another reason names no number that a passage does state
+    assert ask("Who won the 1990 football world cup?", index_dir=museum_index, settings=settings, embedder=embedder).notice == ""

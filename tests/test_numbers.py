@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.numbers import stated, unstated, values
+from assistant.answer.numbers import missing, stated, unstated, values
 
 
 @pytest.mark.parametrize("question, required", [
@@ -45,3 +45,10 @@ def test_a_number_is_unstated_only_where_no_text_states_it():
     assert not unstated(stated("What changed in the 1990s?"), "In 1994 the line was extended.")
     assert unstated(stated("What changed in the 1990s?"), "In 2004 the line was extended.")
     assert not unstated((), "no number at all")
+
+
+def test_the_numbers_no_text_states_are_named_as_the_question_writes_them():
+    question = "Who won the 55-59 category at the 2,500 m race in the 1990s, and over 10 times?"
+    assert missing(question, ["The 55-59 category, 2500 m.", "In 1994."]) == []
+    assert missing(question, ["The 55-60 category.", "In 2004."]) == ["59", "2,500", "1990s"]
+    assert missing("Who won?", []) == []

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from assistant.answer import model as answer_model, extractive, followup, overview, smalltalk
+from assistant.answer import model as answer_model, extractive, followup, numbers, overview, smalltalk
 from assistant.answer.types import RELATED, Answer, Citation
 from assistant.config import Settings
 from assistant.answer.followup import contextualize, history_pairs
@@ -123,6 +123,8 @@ def ask(
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)
     if not any(found) or confidence < threshold:
+        if settings.answer_numbers and (unstated := numbers.missing(" ".join(parts), [f"{h.title}\n{h.text}" for h in hits])):
+            base["notice"] = f"No passage found states {_listed(unstated)}."
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain, several=len(parts) > 1)
@@ -149,6 +151,11 @@ def ask(
     # the documents the extractive answer quotes or names: a model's answer that cites none of one is told of it
     bearing = list(dict.fromkeys([*(c.hit.source for c in citations), *others]))
     return _generated_or(extracted, plain, hits, settings, embedder, on_token, history, searcher.index, bearing)
+
+
+def _listed(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def checked_on_token(on_token) -> None:

@@ -52,6 +52,11 @@ def stated(question: str) -> tuple[tuple[int, int], ...]:
     """What the question's numbers require of a passage, each as a range of values of which the
     passage must state one: (n, n) for a number n, (1990, 1999) for "the 1990s"; numbers that
     only bound or round ("more than 100") require nothing."""
+    return tuple(dict.fromkeys(needed for needed, _ in _required(question)))
+
+
+def _required(question: str) -> list[tuple[tuple[int, int], str]]:
+    """Each required range (see `stated`) with the number as the question writes it."""
     exempt = {m.start(1) for pattern in (_BOUNDED, _COUNTED) for m in pattern.finditer(question)}
     exempt |= {m.start(g) for m in _BETWEEN.finditer(question) for g in (1, 2)}
     decades = {m.start(1): _value(m.group(1)) for m in _DECADE.finditer(question)}
@@ -60,8 +65,8 @@ def stated(question: str) -> tuple[tuple[int, int], ...]:
         if m.start() in exempt:
             continue
         low = decades.get(m.start(), _value(m.group()))
-        required.append((low, low + 9 if m.start() in decades else low))
-    return tuple(dict.fromkeys(required))
+        required.append(((low, low + 9), m.group() + "s") if m.start() in decades else ((low, low), m.group()))
+    return required
 
 
 def values(text: str) -> set[int]:
@@ -79,3 +84,10 @@ def unstated(required: tuple[tuple[int, int], ...], *texts: str) -> bool:
         return False
     have = set().union(*(values(t) for t in texts))
     return any(not any(low <= v <= high for v in have) for low, high in required)
+
+
+def missing(question: str, texts) -> list[str]:
+    """The numbers `question` states (as it writes them) that none of `texts` states: what a
+    refusal can name ("No passage found states 2005.")."""
+    have = set().union(*(values(t) for t in texts))
+    return list(dict.fromkeys(written for (low, high), written in _required(question) if not any(low <= v <= high for v in have)))
