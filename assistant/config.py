@@ -118,7 +118,7 @@ class Settings:
     )
     answer_numbers: bool = _doc(
         "A sentence whose passage does not state a number the question states (\"in 2022\", \"the Fold 350\") "
-        "is never the answer: it keeps a tenth of its probability (answer/numbers.py).", True
+        "keeps a tenth of its probability, below the card's threshold, so it is not the answer (answer/numbers.py).", True
     )
     answer_workers: int = _doc(
         "Candidates the answer model reads side by side while no other question is being read (0: one "

@@ -82,7 +82,8 @@ def evaluate_reranked(corpus: Corpus, searcher: Searcher, depth: int = 10, per_q
     results = searcher.search_many([q.question for q in questions], k=depth, mode="hybrid", vectors=vectors)
     reranked = []
     for question, vector, hits in zip(questions, vectors, results):
-        found = extractive.candidates(question.question, vector, hits, searcher, model, per_query)
+        found = extractive.candidates(question.question, vector, hits, searcher, model, per_query,
+                                      check_numbers=searcher.settings.answer_numbers)
         best: dict[str, float] = {}
         for c in found:
             best[c.hit.chunk_id] = max(best.get(c.hit.chunk_id, 0.0), c.score)

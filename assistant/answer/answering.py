@@ -123,8 +123,8 @@ def ask(
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)
     if not any(found) or confidence < threshold:
-        if settings.answer_numbers and (unstated := numbers.missing(" ".join(parts), [f"{h.title}\n{h.text}" for h in hits])):
-            base["notice"] = f"No passage found states {_listed(unstated)}."
+        if settings.answer_numbers and (absent := numbers.missing(" ".join(parts), [f"{h.title}\n{h.text}" for h in hits])):
+            base["notice"] = f"No passage found states {_listed(absent)}."
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]
     text, citations = extractive.compose(answered, settings.answer_max_sentences, searcher, plain, several=len(parts) > 1)

@@ -48,8 +48,9 @@ from assistant.search.retrieval import Hit, Searcher
 # second claim to check).
 JOIN_SHARE = 0.5
 # A candidate whose passage does not state a number that the question states ("in 2022", "the 55-59
-# category") keeps this share of its probability: below any threshold worth setting, so it is never
-# the answer, and still in its order among the related passages offered with a refusal.
+# category") keeps this share of its probability: below the card's threshold (0.245) whatever it read,
+# so it is not the answer (unless a threshold below 0.1 is set), and still in its order among the
+# related passages offered with a refusal.
 UNSTATED_SHARE = 0.1
 
 
