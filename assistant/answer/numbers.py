@@ -5,14 +5,17 @@ A question that states a figure, a year, a rank or a model number ("Who won the 
 states it may say the same of another year or model, and the answer model, reading for the topic,
 finds it answering all the same. So a candidate sentence whose passage, and what the model read of
 it, do not state every number the question states cannot answer it (`extractive.candidates` keeps a
-tenth of its probability: it stays related reading, never the answer).
+tenth of its probability: it stays related reading, not the answer). The check is per passage: a
+year that only the document's opening states does not count.
 
 Numbers are compared as values: "2,500" is 2500, "11th" 11, "2:04:09" the numbers 2, 4 and 9, and
-a passage's number words ("three", "eleventh", "twenty-five") count as theirs. A decade ("the
-1990s", "1990's") is stated by any year in it; one without its century ("the '90s") requires nothing. A number after a word that bounds or rounds it ("more than
-100", "over $5", "about 30", "between 2010 and 2015") is not required: the passage may state
-another that meets it; nor is one that counts the things asked for ("What 2 other appliances…?",
-"Which are the top 5…?"): the passage names them and need not say how many.
+a passage's number words ("three", "eleventh", "twenty-five"), month names (March for the 3 of
+2022-03-05) and "1.5 million" count as theirs. A decade ("the 1990s", "1990's") is stated by any
+year in it; one without its century ("the '90s") requires nothing. A number after a word that
+bounds or rounds it ("more than 100", "over $5", "about 30", "between 2010 and 2015") is not
+required: the passage may state another that meets it; nor is one that counts the things asked
+for ("What 2 other appliances…?", "Which are the top 5…?"): the passage names them and need not
+say how many.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ _WORD = re.compile(r"[a-z]+")
 # a run of digits (up to 18: a longer one is no figure anyone asks about) with its thousands' commas
 _NUMBER = re.compile(r"(?<!\d)\d{1,18}(?:,\d{3}){0,6}(?!\d)")
 _DECADE = re.compile(r"\b(\d{3}0)['’]?s\b")  # "1990s", "1990's"
-_SHORT_DECADE = re.compile(r"(?<![\d'’])['’]?(\d0)['’]?s\b")  # "'90s", "80s": which century is not said, so nothing is required
+# "'90s", "80s": which century is not said, so nothing is required
+_SHORT_DECADE = re.compile(r"(?<![\d'’])['’]?(\d0)['’]?s\b")
 _MONTHS = "january february march april may june july august september october november december".split()
 _SCALED = re.compile(r"(?<![\d.])(\d{1,15}(?:\.\d{1,6})?)\s*(thousand|million|billion)\b", re.I)
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
@@ -46,7 +50,8 @@ _BOUNDED = re.compile(
     r"|roughly|nearly|almost"
     rf"|some|within)\s+{_CURRENCY}(\d+(?:,\d{{3}})*)(?!\d)", re.I)
 # a number right after the asking word counts the things asked for ("What 2 other appliances…?", "Which are the
-# top 5 …?"): the passage names them and need not say how many (1 to 99, a word of its own: "What was the 2019 revenue?" keeps its year, "Which 5G bands?" its 5)
+# top 5 …?"): the passage names them and need not say how many (1 to 99, a word of its own: "What was the 2019
+# revenue?" keeps its year, "Which 5G bands?" its 5)
 _COUNTED = re.compile(r"\b(?:what|which|name|list)\s+(?:(?:are|were)\s+)?(?:the\s+)?(?:top\s+|first\s+|last\s+)?(\d{1,2})(?=\s|[?!]|[.,](?!\d)|$)", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+{_CURRENCY}(\d+(?:,\d{{3}})*)(?!\d).{{0,20}}?\band\s+{_CURRENCY}(\d+(?:,\d{{3}})*)(?!\d)", re.I)
 
@@ -93,7 +98,7 @@ def values(text: str) -> set[int]:
     lower = text.lower()
     found |= {WORDS[w] for w in _WORD.findall(lower) if w in WORDS}
     found |= {WORDS[tens] + WORDS[unit] for tens, unit in _COMPOUND.findall(lower)}
-    found |= {i + 1 for i, month in enumerate(_MONTHS) if month in lower}  # "5 March 2022" states the 3 of 2022-03-05
+    found |= {i + 1 for i, month in enumerate(_MONTHS) if month in lower}  # "5 March 2022" states the 3 of 2022-03-05 (leniently: "may")
     found |= {round(float(n) * _SCALE[scale.lower()]) for n, scale in _SCALED.findall(text)}  # "1.5 million" is 1500000
     return found
 
