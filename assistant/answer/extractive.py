@@ -386,9 +386,9 @@ def compose(parts: list[list[Candidate]], max_sentences: int, searcher: Searcher
         for cand in sorted(_with_headers(selected, searcher), key=lambda c: c.start):
             if not _overlapping(cand, chosen) and not _said_already(cand, chosen):
                 chosen.append(cand)
-    numbers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
+    markers: dict[str, int] = {}  # one marker per passage, numbered in order of first citation
     citations = tuple(
-        Citation(n=numbers.setdefault(c.hit.chunk_id, len(numbers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
+        Citation(n=markers.setdefault(c.hit.chunk_id, len(markers) + 1), hit=c.hit, quote=c.text, quote_start=c.start, quote_end=c.end)
         for c in chosen
     )
     return cited_text(citations), citations
