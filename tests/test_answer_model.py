@@ -551,3 +551,12 @@ def test_a_question_stating_a_number_no_passage_states_is_refused_with_related_r
     assert not stated.abstained and "3,000 paintings" in stated.text and stated.notice == ""
     # a refusal for another reason names no number that a passage does state
     assert ask("Who won the 1990 football world cup?", index_dir=museum_index, settings=settings, embedder=embedder).notice == ""
+
+
+def test_a_follow_up_or_a_part_stating_a_number_no_passage_states_is_refused_alone(museum_index, settings, embedder):
+    follow = ask("And in 2005?", history=[("How many paintings does the museum hold?", "It holds 3,000 paintings [1]")],
+                 index_dir=museum_index, settings=settings, embedder=embedder)
+    assert follow.abstained and follow.notice == "No passage found states 2005."
+    both = ask("When did the museum open, and how many paintings did it hold in 2005?", index_dir=museum_index, settings=settings, embedder=embedder)
+    assert not both.abstained and "opened in 1990" in both.text and "3,000" not in both.text  # the part it answers, alone
+    assert both.notice == "The documents do not say: “how many paintings did it hold in 2005?”"
