@@ -63,6 +63,12 @@ says how many answers were marked unsure and how often those and the others were
   safety study, a court ruling; the same kinds and counts as news_dev, 7 of the 12 traps changing
   one detail of a stated fact), written blind by a second helper on 2026-12-07 that saw neither
   news_dev nor any output; run first to decide stop 48's rules.
+- dev: benchmarks/scope_questions_dev.jsonl, 40 questions on benchmarks/scope_dev/ (five documents whose
+  title or opening paragraph alone states the year, version or model number they are about: a news
+  story, release notes, an annual report, a sports season, a mower manual; 26 questions stating that
+  number answered by a later paragraph that does not repeat it, 4 stating none, 10 traps stating
+  another year, version or model), written blind by a helper on 2026-12-07 to decide whether a
+  document's opening states a number for all its passages (not in the default run: `--sets scope_dev`).
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -116,11 +122,12 @@ FOLDER_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
                "tables_dev": (HERE / "table_questions_dev.jsonl", HERE / "tables_dev"),
                "manuals_dev": (HERE / "manual_questions_dev.jsonl", HERE / "manuals_dev"),
                "news_dev": (HERE / "news_questions_dev.jsonl", HERE / "news_dev"),
-               "news_test": (HERE / "news_questions_test.jsonl", HERE / "news_test")}
+               "news_test": (HERE / "news_questions_test.jsonl", HERE / "news_test"),
+               "scope_dev": (HERE / "scope_questions_dev.jsonl", HERE / "scope_dev")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
           "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "tables_dev": "dev",
-          "manuals_dev": "dev", "news_dev": "dev", "news_test": "test", "article": "seen"}
+          "manuals_dev": "dev", "news_dev": "dev", "news_test": "test", "scope_dev": "dev", "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
