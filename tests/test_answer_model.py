@@ -560,3 +560,19 @@ def test_a_follow_up_or_a_part_stating_a_number_no_passage_states_is_refused_alo
     both = ask("When did the museum open, and how many paintings did it hold in 2005?", index_dir=museum_index, settings=settings, embedder=embedder)
     assert not both.abstained and "opened in 1990" in both.text and "3,000" not in both.text  # the part it answers, alone
     assert both.notice == "The documents do not say: “how many paintings did it hold in 2005?”"
+
+
+def test_a_number_the_documents_opening_states_is_stated_for_all_its_passages(tmp_path, settings, embedder):
+    corpus = tmp_path / "report"
+    corpus.mkdir()
+    (corpus / "report.txt").write_text(
+        "Quellbrook Ferries: annual report 2031.\n\nThe year brought new routes and a new fleet.\n\n"
+        "Passenger numbers rose by 14% to 2.3 million over the year, the highest the company has carried.\n", "utf-8")
+    index_dir = tmp_path / "index"
+    add_documents([corpus], index_dir=index_dir, settings=settings.replace(chunk_size=100, chunk_overlap=0), embedder=embedder)
+    chosen = settings.replace(chunk_size=100, chunk_overlap=0)
+    scoped = ask("By how much did passenger numbers rise in 2031?", index_dir=index_dir, settings=chosen, embedder=embedder)
+    assert not scoped.abstained and "14%" in scoped.text  # 2031 is in the opening passage, not the one quoted
+    assert "2031" not in scoped.citations[0].hit.text
+    other = ask("By how much did passenger numbers rise in 2030?", index_dir=index_dir, settings=chosen, embedder=embedder)
+    assert other.abstained and other.notice == "No passage found states 2030."

@@ -7,7 +7,8 @@ rarer words they hold, and their passage's rank. The trained answer
 model (`answer/model.py`) then reads each kept sentence with the end of the sentence before it and
 gives a logit, which a small logistic layer (fitted by `training/combine.py`) combines with the
 sentence's cosine and word share into the probability that it answers the question; a sentence
-whose passage does not state a number the question states keeps a tenth of it (`answer/numbers.py`).
+whose passage (or its document's opening) does not state a number the question states keeps a
+tenth of it (`answer/numbers.py`).
 The best probability is the question's answerability; with judge mode on the model's card (the shipped
 one), the highest probability of the best candidates read once more with their bridge
 (`answer/bridge.py`) is. Below the threshold the assistant says it does not know. Otherwise the best
@@ -324,7 +325,7 @@ def candidates(
         stop = None  # a sentence that reaches `stop` may still lack the number asked about: read them all
     texts = pair_texts(kept, searcher, question, card.candidate_bridge_chars)
     scores = model.probabilities(question, texts, [c.cosine for c in kept], [c.share for c in kept], stop)
-    scores = _numbers_checked(scores, kept, texts, required)
+    scores = _numbers_checked(scores, kept, texts, required, searcher)
     scored = [replace(c, score=float(p)) for c, p in zip(kept, scores)]
     scored.sort(key=lambda c: (-c.score, c.hit_rank))
     floor = model.threshold if threshold is None else threshold
@@ -333,18 +334,26 @@ def candidates(
         judges = scored[: card.judge_candidates]
         texts = pair_texts(judges, searcher, question, card.bridge_chars)
         judged = _numbers_checked(model.probabilities(question, texts, [c.cosine for c in judges], [c.share for c in judges]),
-                                  judges, texts, required)
+                                  judges, texts, required, searcher)
         scored[0] = replace(scored[0], judged=float(judged.max()))
     return scored
 
 
-def _numbers_checked(scores: np.ndarray, found: list[Candidate], texts: list[str], required) -> np.ndarray:
+def _numbers_checked(scores: np.ndarray, found: list[Candidate], texts: list[str], required, searcher: Searcher) -> np.ndarray:
     """`scores` with UNSTATED_SHARE of each where the candidate's passage, its document's title and
-    what the model read (`texts`) do not state every number the question `required` (`numbers.py`)."""
+    opening passage (a year or version that scopes the whole document) and what the model read
+    (`texts`) do not state every number the question `required` (`numbers.py`)."""
     if not required:
         return scores
-    return np.array([p * UNSTATED_SHARE if numbers.unstated(required, c.hit.title, c.hit.text, t) else p
+    return np.array([p * UNSTATED_SHARE if numbers.unstated(required, c.hit.title, c.hit.text, t, document_opening(searcher, c.hit.source)) else p
                      for p, c, t in zip(scores, found, texts)], dtype=np.float64)
+
+
+def document_opening(searcher: Searcher, source: str) -> str:
+    """The first passage of `source` ("" where the index holds none of it): where a document says
+    which year, version or model all of it is about."""
+    rows = searcher.index.document_rows(source)
+    return searcher.index.sentence(rows[0])[0].text if rows else ""
 
 
 def rivals(found: list[Candidate], threshold: float, cited: set[str]) -> list[str]:

@@ -5,8 +5,9 @@ A question that states a figure, a year, a rank or a model number ("Who won the 
 states it may say the same of another year or model, and the answer model, reading for the topic,
 finds it answering all the same. So a candidate sentence whose passage, and what the model read of
 it, do not state every number the question states cannot answer it (`extractive.candidates` keeps a
-tenth of its probability: it stays related reading, not the answer). The check is per passage: a
-year that only the document's opening states does not count.
+tenth of its probability: it stays related reading, not the answer). The document's opening passage
+counts for all its passages: there a news story's dateline, release notes' version or a manual's
+model says what the whole document is about.
 
 Numbers are compared as values: "2,500" is 2500, "11th" 11, "2:04:09" the numbers 2, 4 and 9, and
 a passage's number words ("three", "eleventh", "twenty-five"), month names (March for the 3 of
