@@ -22,6 +22,7 @@ say how many.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
@@ -92,7 +93,8 @@ def _written(text: str, start: int, end: int) -> str:
     return text[start:end].strip(_PUNCTUATION)
 
 
-def values(text: str) -> set[int]:
+@lru_cache(maxsize=1024)  # a question's candidates share passages, titles and openings: each is read once
+def values(text: str) -> frozenset[int]:
     """Every number `text` states: its digit runs, its number words, a month's number where it
     names the month, and "1.5 million" as 1500000, as values."""
     found = {_value(m.group()) for m in _NUMBER.finditer(text)}
@@ -101,23 +103,28 @@ def values(text: str) -> set[int]:
     found |= {WORDS[tens] + WORDS[unit] for tens, unit in _COMPOUND.findall(lower)}
     found |= {i + 1 for i, month in enumerate(_MONTHS) if month in lower}  # "5 March 2022" states the 3 of 2022-03-05 (leniently: "may")
     found |= {round(float(n) * _SCALE[scale.lower()]) for n, scale in _SCALED.findall(text)}  # "1.5 million" is 1500000
-    return found
+    return frozenset(found)
+
+
+def _met(needed: tuple[int, int], have) -> bool:
+    low, high = needed
+    return any(low <= v <= high for v in have)
 
 
 def unstated(required: tuple[tuple[int, int], ...], *texts: str) -> bool:
     """Whether some number the question requires (`stated`) is stated in none of `texts`."""
     if not required:
         return False
-    have = set().union(*(values(t) for t in texts))
-    return any(not any(low <= v <= high for v in have) for low, high in required)
+    have = frozenset().union(*(values(t) for t in texts))
+    return not all(_met(needed, have) for needed in required)
 
 
 def missing(question: str, texts) -> list[str]:
     """The numbers `question` states (as it writes them) that none of `texts` states: what a
     refusal can name ("No passage found states 2005.")."""
-    have = set().union(*(values(t) for t in texts))
+    have = frozenset().union(*(values(t) for t in texts))
     named: dict[tuple[int, int], str] = {}  # "1000" and "1,000" are one number: named once
-    for (low, high), written in _required(question):
-        if (low, high) not in named and not any(low <= v <= high for v in have):
-            named[(low, high)] = written
+    for needed, written in _required(question):
+        if needed not in named and not _met(needed, have):
+            named[needed] = written
     return list(dict.fromkeys(named.values()))
