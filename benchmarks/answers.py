@@ -69,6 +69,12 @@ says how many answers were marked unsure and how often those and the others were
   number answered by a later paragraph that does not repeat it, 4 stating none, 10 traps stating
   another year, version or model), written blind by a helper on 2026-12-07 to decide whether a
   document's opening states a number for all its passages (not in the default run: `--sets scope_dev`).
+- dev: benchmarks/paraphrase_questions_dev.jsonl, 60 questions on benchmarks/paraphrase_dev/ (five
+  invented encyclopedia articles: a dam, a chemist, a football club, a cathedral, a salamander; 48
+  questions that name nothing their answer sentence names, no content word shared, and 12
+  paraphrased on-topic traps), written blind by a helper on 2026-12-07 as a dev twin of the
+  paraphrase test set, for tuning what the test set must not see (not in the default run:
+  `--sets paraphrase_dev`).
 - seen: the article's three question files, one row each. The earlier hand rules were tuned on
   the first two; the third (varied wording and on-topic traps) was written on 2026-12-03; the
   threshold is set on all three, so they are in-sample for the project.
@@ -123,11 +129,13 @@ FOLDER_SETS = {"tables": (HERE / "table_questions.jsonl", HERE / "tables"),
                "manuals_dev": (HERE / "manual_questions_dev.jsonl", HERE / "manuals_dev"),
                "news_dev": (HERE / "news_questions_dev.jsonl", HERE / "news_dev"),
                "news_test": (HERE / "news_questions_test.jsonl", HERE / "news_test"),
-               "scope_dev": (HERE / "scope_questions_dev.jsonl", HERE / "scope_dev")}
+               "scope_dev": (HERE / "scope_questions_dev.jsonl", HERE / "scope_dev"),
+               "paraphrase_dev": (HERE / "paraphrase_questions_dev.jsonl", HERE / "paraphrase_dev")}
 TEST_SETS = {"paraphrase": PARAPHRASE_QUESTIONS, "followup": FOLLOWUP_QUESTIONS, "multipart": MULTIPART_QUESTIONS}
 SPLITS = {"xquad_en": "dev", "clapnq_dev": "dev", "paraphrase": "test", "followup": "test", "multipart": "test",
           "article_test": "test", "tables": "test", "tables_second": "test", "tables_third": "test", "tables_dev": "dev",
-          "manuals_dev": "dev", "news_dev": "dev", "news_test": "test", "scope_dev": "dev", "article": "seen"}
+          "manuals_dev": "dev", "news_dev": "dev", "news_test": "test", "scope_dev": "dev", "paraphrase_dev": "dev",
+          "article": "seen"}
 # How a follow-up set is asked: after its earlier question, alone, or in its stand-alone wording.
 FOLLOWUP_MODES = {"conversation": "followup", "alone": "followup, asked alone", "standalone": "followup, stand-alone wording"}
 
