@@ -2,7 +2,10 @@
 
 Every figure is printed with its split and the commit it was measured at, and each share
 (accuracy, questions refused both ways) with its 95% Wilson interval (`interval_95`); `unsure`
-says how many answers were marked unsure and how often those and the others were right:
+says how many answers were marked unsure and how often those and the others were right;
+`evidence_retrieved` is the share of answerable questions with evidence whose evidence is in a
+passage `ask()` retrieved, and `accuracy_when_retrieved` the accuracy on those (what reading
+decides: an answer lost with its evidence retrieved was lost by the pre-filter or the model):
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
@@ -265,6 +268,9 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         cite_ok += sum(ok)
         recall += any(ok)
     with_evidence = sum(1 for q, *_ in answered if q.evidence)
+    # where an answer is lost: was its evidence among the passages retrieved (then reading lost it)?
+    located = [r for r in answerable if r[0].evidence]
+    retrieved = [r for r in located if any(overlaps(corpus, r[0], h.source, h.start, h.end) for h in r[2].hits)]
     lat = sorted(r[3] for r in rows)
     confidence = np.array([r[2].confidence for r in rows])
     labels = np.array([int(r[1]) for r in rows])
@@ -284,6 +290,8 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         **({"all_parts": share(all_parts, len(multipart))} if multipart else {}),
         "citation_precision": share(cite_ok, cites),
         "citation_recall": share(recall, with_evidence),
+        "evidence_retrieved": share(len(retrieved), len(located)),
+        "accuracy_when_retrieved": share(sum(holds(a.text, q.answers) for q, _, a, _ in retrieved), len(retrieved)),
         "answerable_refused": share(*counts["answerable_refused"]),
         "unanswerable_refused": share(*counts["unanswerable_refused"]),
         # how far the figure could move on another draw of as many questions of the same kind

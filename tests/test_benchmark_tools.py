@@ -175,6 +175,29 @@ def test_the_answer_report_gives_each_share_its_95_percent_interval():
 
 
 
+def test_the_answer_report_tells_answers_lost_in_retrieval_from_answers_lost_in_reading():
+    from assistant.answer.types import Answer
+    from assistant.search.retrieval import Hit
+    from benchmarks.answers import report
+    from benchmarks.evaldata import Corpus, Question
+
+    def hit(start, end, source="/d.txt"):
+        return Hit("text", source, start, end, None, 1.0, "d.txt", f"c{start}", 0)
+
+    def row(text, hits, evidence=(("d", 10, 20),)):
+        q = Question(text, "q?", ("right",), evidence, True)
+        return q, True, Answer("q?", text, (), text == "no", tuple(hits), confidence=0.5), 1.0
+
+    rows = [row("right", [hit(0, 15)]),  # its evidence retrieved, answered right
+            row("wrong", [hit(30, 40), hit(15, 25)]),  # retrieved (the second passage), read wrong
+            row("no", [hit(30, 40)]),  # evidence not retrieved, refused
+            row("right", [hit(10, 20, "/other.txt")]),  # the same offsets in another document: not retrieved
+            row("right", [], evidence=())]  # no evidence given: counted in neither
+    corpus = Corpus("t", None, {"/d.txt": "d", "/other.txt": "o"}, {}, [r[0] for r in rows])
+    figures = report("t", corpus, rows)
+    assert figures["evidence_retrieved"] == 0.5 and figures["accuracy_when_retrieved"] == 0.5
+
+
 def test_the_answer_report_sets_the_answers_marked_unsure_apart():
     from assistant.answer.types import Answer
     from benchmarks.answers import report
