@@ -5,7 +5,9 @@ Every figure is printed with its split and the commit it was measured at, and ea
 says how many answers were marked unsure and how often those and the others were right;
 `evidence_retrieved` is the share of answerable questions with evidence whose evidence is in a
 passage `ask()` retrieved, and `accuracy_when_retrieved` the accuracy on those (what reading
-decides: an answer lost with its evidence retrieved was lost by the pre-filter or the model):
+decides: an answer lost with its evidence retrieved was lost by the pre-filter or the model);
+`refused_closest_holds_answer` the share of the answerable questions refused whose refusal still
+shows a sentence holding a reference answer (a related passage's closest sentence):
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
@@ -271,6 +273,7 @@ def report(name: str, corpus: Corpus, rows) -> dict:
     # where an answer is lost: was its evidence among the passages retrieved (then reading lost it)?
     located = [r for r in answerable if r[0].evidence]
     retrieved = [r for r in located if any(overlaps(corpus, r[0], h.source, h.start, h.end) for h in r[2].hits)]
+    refused = [r for r in answerable if r[2].abstained]
     lat = sorted(r[3] for r in rows)
     confidence = np.array([r[2].confidence for r in rows])
     labels = np.array([int(r[1]) for r in rows])
@@ -293,6 +296,10 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "evidence_retrieved": share(len(retrieved), len(located)),
         "accuracy_when_retrieved": share(sum(holds(a.text, q.answers) for q, _, a, _ in retrieved), len(retrieved)),
         "answerable_refused": share(*counts["answerable_refused"]),
+        # of those refused, the share whose refusal still shows a sentence holding the answer (the
+        # closest sentence of a related passage, which the chat sets first in that passage)
+        "refused_closest_holds_answer": share(sum(any(holds(c.quote, q.answers) for c in a.closest) for q, _, a, _ in refused),
+                                              len(refused)),
         "unanswerable_refused": share(*counts["unanswerable_refused"]),
         # how far the figure could move on another draw of as many questions of the same kind
         "interval_95": {name: interval(*count) for name, count in counts.items() if count[1]},

@@ -198,6 +198,23 @@ def test_the_answer_report_tells_answers_lost_in_retrieval_from_answers_lost_in_
     assert figures["evidence_retrieved"] == 0.5 and figures["accuracy_when_retrieved"] == 0.5
 
 
+def test_the_answer_report_counts_refusals_that_still_show_the_answer_among_their_closest_sentences():
+    from assistant.answer.types import Answer, Citation
+    from assistant.search.retrieval import Hit
+    from benchmarks.answers import report
+    from benchmarks.evaldata import Corpus, Question
+
+    passage = Hit("The organ was built by Vasse. It has 4,120 pipes.", "/d.txt", 0, 49, None, 1.0, "d.txt", "c0", 0)
+
+    def refused(closest):
+        q = Question("q", "Who built it?", ("Vasse",), (), True)
+        return q, True, Answer(q.question, "no", (), True, (passage,), confidence=0.1,
+                               closest=tuple(Citation(i, passage, *quote) for i, quote in enumerate(closest, 1))), 1.0
+
+    rows = [refused([("The organ was built by Vasse.", 0, 29)]), refused([("It has 4,120 pipes.", 30, 49)]), refused([])]
+    assert report("t", Corpus("t", None, {}, {}, [r[0] for r in rows]), rows)["refused_closest_holds_answer"] == round(1 / 3, 4)
+
+
 def test_the_answer_report_sets_the_answers_marked_unsure_apart():
     from assistant.answer.types import Answer
     from benchmarks.answers import report
