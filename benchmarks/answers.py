@@ -2,12 +2,17 @@
 
 Every figure is printed with its split and the commit it was measured at, and each share
 (accuracy, questions refused both ways) with its 95% Wilson interval (`interval_95`); `unsure`
-says how many answers were marked unsure and how often those and the others were right;
-`evidence_retrieved` is the share of answerable questions with evidence whose evidence is in a
-passage `ask()` retrieved, and `accuracy_when_retrieved` the accuracy on those (what reading
-decides: an answer lost with its evidence retrieved was lost by the pre-filter or the model);
-`refused_closest_holds_answer` the share of the answerable questions refused whose refusal still
-shows a sentence holding a reference answer (a related passage's closest sentence):
+says how many answers were marked unsure and how often those and the others were right.
+
+Where answers are lost: `evidence_retrieved` is the share of answerable questions with evidence
+that `ask()` retrieved a passage overlapping (any of its evidence spans: one part's is enough for
+a two-part question), and `accuracy_when_retrieved` the accuracy on those (what reading decides:
+an answer lost with its evidence retrieved was lost by the pre-filter or the model).
+`refused_closest_holds_answer` is the share of the answerable questions refused whose refusal
+still shows the answer: a related passage's closest sentence (which the chat sets first) holding a
+reference answer and, where the question gives evidence, overlapping it.
+
+The sets:
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
@@ -76,7 +81,7 @@ shows a sentence holding a reference answer (a related passage's closest sentenc
   document's opening states a number for all its passages (not in the default run: `--sets scope_dev`).
 - dev: benchmarks/paraphrase_questions_dev.jsonl, 60 questions on benchmarks/paraphrase_dev/ (five
   invented encyclopedia articles: a dam, a chemist, a football club, a cathedral, a salamander; 48
-  questions that name nothing their answer sentence names, no content word shared, and 12
+  questions that name nothing their answer sentence names, no content word shared (one shares "team"), and 12
   paraphrased on-topic traps), written blind by a helper on 2026-12-07 as a dev twin of the
   paraphrase test set, for tuning what the test set must not see (not in the default run:
   `--sets paraphrase_dev`).
@@ -296,10 +301,7 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         "evidence_retrieved": share(len(retrieved), len(located)),
         "accuracy_when_retrieved": share(sum(holds(a.text, q.answers) for q, _, a, _ in retrieved), len(retrieved)),
         "answerable_refused": share(*counts["answerable_refused"]),
-        # of those refused, the share whose refusal still shows a sentence holding the answer (the
-        # closest sentence of a related passage, which the chat sets first in that passage)
-        "refused_closest_holds_answer": share(sum(any(holds(c.quote, q.answers) for c in a.closest) for q, _, a, _ in refused),
-                                              len(refused)),
+        "refused_closest_holds_answer": share(sum(_shows_answer(corpus, q, a) for q, _, a, _ in refused), len(refused)),
         "unanswerable_refused": share(*counts["unanswerable_refused"]),
         # how far the figure could move on another draw of as many questions of the same kind
         "interval_95": {name: interval(*count) for name, count in counts.items() if count[1]},
@@ -312,6 +314,15 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         **({"by_kind": by_kind(rows)} if any(r[0].kind for r in rows) else {}),
         "unsure": unsure_marks(rows),
     }
+
+
+def _shows_answer(corpus: Corpus, question: Question, answer) -> bool:
+    """A refusal still shows the answer: one of its closest sentences (the related passages'
+    sentences the model found closest, `Answer.closest`) holds a reference answer and, where the
+    question gives evidence, lies on it (a short answer such as "23" may stand in another sentence)."""
+    return any(holds(c.quote, question.answers)
+               and (not question.evidence or overlaps(corpus, question, c.hit.source, c.quote_start, c.quote_end))
+               for c in answer.closest)
 
 
 def unsure_marks(rows) -> dict:

@@ -191,10 +191,11 @@ def test_the_answer_report_tells_answers_lost_in_retrieval_from_answers_lost_in_
     rows = [row("right", [hit(0, 15)]),  # its evidence retrieved, answered right
             row("wrong", [hit(30, 40), hit(15, 25)]),  # retrieved (the second passage), read wrong
             row("no", [hit(30, 40)]),  # evidence not retrieved, refused
-            row("right", [hit(10, 20, "/other.txt")]),  # the same offsets in another document: not retrieved
+            row("wrong", [hit(10, 20, "/other.txt")]),  # the same offsets in another document: not retrieved
             row("right", [], evidence=())]  # no evidence given: counted in neither
     corpus = Corpus("t", None, {"/d.txt": "d", "/other.txt": "o"}, {}, [r[0] for r in rows])
     figures = report("t", corpus, rows)
+    # 2 of the 4 with evidence retrieved, 1 of those 2 right (over all 4 it would read 0.25)
     assert figures["evidence_retrieved"] == 0.5 and figures["accuracy_when_retrieved"] == 0.5
 
 
@@ -204,15 +205,22 @@ def test_the_answer_report_counts_refusals_that_still_show_the_answer_among_thei
     from benchmarks.answers import report
     from benchmarks.evaldata import Corpus, Question
 
-    passage = Hit("The organ was built by Vasse. It has 4,120 pipes.", "/d.txt", 0, 49, None, 1.0, "d.txt", "c0", 0)
+    passage = Hit("The organ was built by Vasse. It has 4,120 pipes. Vasse died.", "/d.txt", 0, 62, None, 1.0, "d.txt", "c0", 0)
 
-    def refused(closest):
-        q = Question("q", "Who built it?", ("Vasse",), (), True)
-        return q, True, Answer(q.question, "no", (), True, (passage,), confidence=0.1,
-                               closest=tuple(Citation(i, passage, *quote) for i, quote in enumerate(closest, 1))), 1.0
+    def asked(closest, answerable=True, abstained=True, evidence=(("d", 0, 29),)):
+        q = Question("q", "Who built it?", ("Vasse",) if answerable else (), evidence if answerable else (), answerable)
+        return q, answerable, Answer(q.question, "no" if abstained else "Vasse [1]", (), abstained, (passage,), confidence=0.1,
+                                     closest=tuple(Citation(i, passage, *quote) for i, quote in enumerate(closest, 1))), 1.0
 
-    rows = [refused([("The organ was built by Vasse.", 0, 29)]), refused([("It has 4,120 pipes.", 30, 49)]), refused([])]
-    assert report("t", Corpus("t", None, {}, {}, [r[0] for r in rows]), rows)["refused_closest_holds_answer"] == round(1 / 3, 4)
+    rows = [asked([("The organ was built by Vasse.", 0, 29)]),  # shows the answer, on its evidence
+            asked([("It has 4,120 pipes.", 30, 49)]),  # a closest sentence without the answer
+            asked([("Vasse died.", 50, 61)]),  # holds the answer's words, but not on the evidence
+            asked([]),  # nothing read
+            asked([("Vasse died.", 50, 61)], evidence=()),  # no evidence given: the words are enough
+            asked([("The organ was built by Vasse.", 0, 29)], abstained=False),  # answered: not a refusal
+            asked([("The organ was built by Vasse.", 0, 29)], answerable=False)]  # a trap refused: not counted
+    corpus = Corpus("t", None, {"/d.txt": "d"}, {}, [r[0] for r in rows])
+    assert report("t", corpus, rows)["refused_closest_holds_answer"] == round(2 / 5, 4)
 
 
 def test_the_answer_report_sets_the_answers_marked_unsure_apart():
