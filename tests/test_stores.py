@@ -461,6 +461,9 @@ def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(co
 
     from assistant.store import milvus
 
+    # Ctrl-C is deferred only where Python's own handler is in force (a program handling it keeps
+    # doing so); one left by an earlier test would make this test fail for another reason: say so
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, f"SIGINT handled by {signal.getsignal(signal.SIGINT)!r}"
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus / "apples.txt"], store, settings=settings, embedder=embedder)
     real = milvus._batched
