@@ -454,16 +454,26 @@ def test_a_milvus_collection_released_under_a_reader_is_loaded_again_not_called_
     assert out == [[h[0] for h in expected[0][:3]]] * 2
 
 
-def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(corpus, tmp_path, settings, embedder, monkeypatch, capsys):
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler for the test, whatever the process started with (a shell's
+    background job, `pytest &`, starts ignoring Ctrl-C, and Python keeps that), and the process's
+    own disposition back after."""
+    import signal
+
+    started = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, started)
+
+
+def test_ctrl_c_during_a_milvus_commit_takes_effect_when_the_commit_has_ended(corpus, tmp_path, settings, embedder, monkeypatch, capsys,
+                                                                           python_sigint):
     # a Ctrl-C in the middle of a commit had left the store "interrupted" until a rebuild embedded everything again
     import os
     import signal
 
     from assistant.store import milvus
 
-    # Ctrl-C is deferred only where Python's own handler is in force (a program handling it keeps
-    # doing so); one left by an earlier test would make this test fail for another reason: say so
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, f"SIGINT handled by {signal.getsignal(signal.SIGINT)!r}"
     store = store_name("milvus", tmp_path)
     rebuild_index([corpus / "apples.txt"], store, settings=settings, embedder=embedder)
     real = milvus._batched
