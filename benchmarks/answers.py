@@ -12,14 +12,18 @@ an answer lost with its evidence retrieved was lost by the pre-filter or the mod
 still shows the answer: a related passage's closest sentence (which the chat sets first) holding a
 reference answer and, where the question gives evidence, overlapping it.
 
+On-topic unanswerable cases beyond a set's written traps: every set with evidence (but the
+follow-ups and the two-part questions) also gets an "evidence paragraph held out" line, its
+answerable questions asked alone with all their evidence in one paragraph asked again with the
+passages overlapping that paragraph removed from the results, so the rest of the documents is on
+topic but does not answer: the share refused and the AUC against the same questions as asked.
+
 The sets:
 
 - dev: xquad_en (qa_sample) and clapnq_dev (with its unanswerable questions), from
   ../shared/evaldata. Never fitted on; the answer model was trained on ../shared/traindata, its
   logistic layer fitted on that data's own dev split, and its threshold chosen on the seen
-  article questions (training/combine.py). xquad_en also gets "held-out paragraph"
-  questions: the same questions with the passages that overlap the gold paragraph removed from
-  the results, so the rest of the article is on topic but does not answer.
+  article questions (training/combine.py).
 - test: benchmarks/paraphrase_questions.jsonl, 132 questions on xquad_en passages that name
   nothing their answer sentence names, written before any model output was seen and kept out of
   all tuning.
@@ -191,12 +195,19 @@ def corpus_of(name: str, tmp: Path, article_questions: Path) -> Corpus:
     return materialise(name, tmp / name)
 
 
-def _paragraph(corpus: Corpus, question: Question) -> tuple[str, int, int]:
-    doc_id, start, end = question.evidence[0]
+def _paragraph(corpus: Corpus, doc_id: str, start: int, end: int) -> tuple[str, int, int]:
+    """The paragraph (between blank lines) of the document `doc_id` around `start:end`."""
     text = corpus.texts[doc_id]
     p_start = text.rfind("\n\n", 0, start)
     p_end = text.find("\n\n", end)
     return doc_id, (0 if p_start < 0 else p_start), (len(text) if p_end < 0 else p_end)
+
+
+def held_out_questions(corpus: Corpus) -> list[Question]:
+    """The answerable questions that holding out one paragraph makes unanswerable: asked alone
+    (no earlier question) with all their evidence in one paragraph."""
+    return [q for q in corpus.questions if q.answerable and q.evidence and not q.history
+            and len({_paragraph(corpus, *span) for span in q.evidence}) == 1]
 
 
 def run_set(corpus: Corpus, index_dir: Path, settings: Settings, embedder, mode: str = "conversation"):
@@ -218,17 +229,15 @@ def run_set(corpus: Corpus, index_dir: Path, settings: Settings, embedder, mode:
     return rows
 
 
-def held_out_confidences(corpus: Corpus, index_dir: Path, settings: Settings, embedder) -> list[float]:
-    """Answerability of each answerable question once the passages of its gold paragraph are
-    removed from the results: what the assistant says when the rest of the document is on topic
-    but does not hold the answer."""
+def held_out_confidences(corpus: Corpus, questions: list[Question], index_dir: Path, settings: Settings, embedder) -> list[float]:
+    """Answerability of each of `questions` (`held_out_questions`) once the passages of its
+    evidence paragraph are removed from the results: what the assistant says when the rest of the
+    documents is on topic but does not hold the answer."""
     searcher = searcher_for(index_dir, settings, embedder)
     model = answer_model.configured(settings)
     out = []
-    for q in corpus.questions:
-        if not q.answerable:
-            continue
-        doc_id, p_start, p_end = _paragraph(corpus, q)
+    for q in questions:
+        doc_id, p_start, p_end = _paragraph(corpus, *q.evidence[0])
         out.append(answerability_without(
             q.question, lambda h: corpus.doc_of.get(h.source) == doc_id and h.start < p_end and p_start < h.end,
             searcher, model, settings,
@@ -452,10 +461,13 @@ def main(argv=None) -> int:
                     print(json.dumps(result), f"verbatim violations: {verbatim_violations(corpus, rows)}", flush=True)
                     if args.rows is not None:
                         write_rows(args.rows, result["set"] + (f" ({questions_file.name})" if name == "article" else ""), rows)
-                if name == "xquad_en":
-                    held = np.array(held_out_confidences(corpus, index_dir, settings, embedder))
-                    answered = np.array([r[2].confidence for r in rows if r[1]])
-                    print(json.dumps({"split": "dev", "commit": at, "set": "xquad_en, gold paragraph held out",
+                if name not in ("followup", "multipart") and (chosen := held_out_questions(corpus)):
+                    # the same questions once their evidence paragraph is held out: on-topic unanswerable
+                    # cases in the set's own documents, many more than its written traps
+                    held = np.array(held_out_confidences(corpus, chosen, index_dir, settings, embedder))
+                    asked = {id(r[0]): r[2].confidence for r in rows}
+                    answered = np.array([asked[id(q)] for q in chosen])
+                    print(json.dumps({"split": SPLITS[name], "commit": at, "set": f"{name}, evidence paragraph held out",
                                       "unanswerable": len(held), "unanswerable_refused": round(float((held < threshold).mean()), 4),
                                       "answerability_auc": round(auc(np.r_[answered, held], np.r_[np.ones(len(answered)), np.zeros(len(held))]), 4)}),
                           flush=True)

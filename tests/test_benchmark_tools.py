@@ -223,6 +223,26 @@ def test_the_answer_report_counts_refusals_that_still_show_the_answer_among_thei
     assert report("t", corpus, rows)["refused_closest_holds_answer"] == round(2 / 5, 4)
 
 
+def test_held_out_questions_are_answerable_asked_alone_with_their_evidence_in_one_paragraph():
+    from benchmarks.answers import held_out_questions
+    from benchmarks.evaldata import Corpus, Question
+
+    text = "First paragraph, one sentence. Another.\n\nSecond paragraph here.\n\nThird."
+    second = text.index("Second")
+
+    def q(name, evidence, answerable=True, history=()):
+        return Question(name, "q?", ("x",) if answerable else (), evidence, answerable, history=history)
+
+    questions = [q("one span", (("d", 0, 10),)),
+                 q("two spans, one paragraph", (("d", 0, 10), ("d", 31, 39))),
+                 q("two paragraphs", (("d", 0, 10), ("d", second, second + 6))),
+                 q("no evidence", ()),
+                 q("a follow-up", (("d", second, second + 6),), history=("earlier?",)),
+                 q("a trap", (), answerable=False)]
+    chosen = held_out_questions(Corpus("t", None, {}, {"d": text}, questions))
+    assert [c.id for c in chosen] == ["one span", "two spans, one paragraph"]
+
+
 def test_the_answer_report_sets_the_answers_marked_unsure_apart():
     from assistant.answer.types import Answer
     from benchmarks.answers import report
