@@ -13,10 +13,10 @@ still shows the answer: a related passage's closest sentence (which the chat set
 reference answer and, where the question gives evidence, overlapping it.
 
 On-topic unanswerable cases beyond a set's written traps: every set with evidence (but the
-follow-ups and the two-part questions) also gets an "evidence paragraph held out" line, its
-answerable questions asked alone with all their evidence in one paragraph asked again with the
-passages overlapping that paragraph removed from the results, so the rest of the documents is on
-topic but does not answer: the share refused and the AUC against the same questions as asked.
+follow-ups and the two-part questions) also gets an "evidence paragraph held out" line. Its
+answerable questions that stand alone, with all their evidence in one paragraph, are asked again
+with that paragraph's passages removed from the results, so the rest of the documents is on topic
+but does not answer; the line gives the share refused and the AUC against the same questions as asked.
 
 The sets:
 
