@@ -296,7 +296,7 @@ def report(name: str, corpus: Corpus, rows) -> dict:
         return round(part / whole, 4) if whole else float("nan")
 
     counts = {"accuracy": (correct, len(answerable)),
-              "answerable_refused": (sum(r[2].abstained for r in answerable), len(answerable)),
+              "answerable_refused": (len(refused), len(answerable)),
               "unanswerable_refused": (sum(r[2].abstained for r in unanswerable), len(unanswerable))}
 
     return {

@@ -123,8 +123,8 @@ def ask(
     confidence = max(scores)
     base = dict(question=question, hits=tuple(hits), query=query, confidence=confidence, read_as=read_as)
     if not any(found) or confidence < threshold:
-        read = [text for h in hits for text in (h.title, h.text, extractive.document_opening(searcher, h.source))]
-        if settings.answer_numbers and (absent := numbers.missing(" ".join(parts), read)):
+        if settings.answer_numbers and (absent := numbers.missing(" ".join(parts), [
+                text for h in hits for text in (h.title, h.text, extractive.document_opening(searcher, h.source))])):
             base["notice"] = f"No passage found states {_listed(absent)}."
         return Answer(text=NO_ANSWER, citations=(), abstained=True, closest=_closest(found, hits[:RELATED]), **base)
     answered = [f for f, score in zip(found, scores) if f and score >= threshold]

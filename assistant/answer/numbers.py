@@ -111,18 +111,22 @@ def _met(needed: tuple[int, int], have) -> bool:
     return any(low <= v <= high for v in have)
 
 
+def _values_of(texts) -> frozenset[int]:
+    return frozenset().union(*(values(t) for t in texts))
+
+
 def unstated(required: tuple[tuple[int, int], ...], *texts: str) -> bool:
     """Whether some number the question requires (`stated`) is stated in none of `texts`."""
     if not required:
         return False
-    have = frozenset().union(*(values(t) for t in texts))
+    have = _values_of(texts)
     return not all(_met(needed, have) for needed in required)
 
 
 def missing(question: str, texts) -> list[str]:
     """The numbers `question` states (as it writes them) that none of `texts` states: what a
     refusal can name ("No passage found states 2005.")."""
-    have = frozenset().union(*(values(t) for t in texts))
+    have = _values_of(texts)
     named: dict[tuple[int, int], str] = {}  # "1000" and "1,000" are one number: named once
     for needed, written in _required(question):
         if needed not in named and not _met(needed, have):
