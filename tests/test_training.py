@@ -1413,3 +1413,79 @@ def test_a_negative_document_swap_count_is_refused_in_one_line(capsys):
 
     assert main(["--document-swaps", "-1"]) == 2
     assert capsys.readouterr().err.strip() == "error: --document-swaps -1: a count must be 0 (none) or more"
+
+
+@pytest.mark.slow
+def test_the_late_interaction_reader_matches_each_question_token_to_the_texts_best():
+    import torch
+
+    from training.late_interaction import reader, scorer
+    from training.train import base_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path())
+    model = reader()
+    model.eval()
+    similarity = scorer(model, tokenizer, raw=True)
+    question = "What color is the kettle?"
+    own, related, unrelated = similarity(question, [question, "The kettle is red, which matches the kitchen.", "Shipping took a week."])
+    # the question read as the text: every token finds itself (cosine 1)
+    assert own == pytest.approx(1.0, abs=1e-4)
+    assert own > related > unrelated
+    # the probability is sigmoid(a * similarity + b)
+    probability = scorer(model, tokenizer)(question, ["Shipping took a week."])[0]
+    assert probability == pytest.approx(float(torch.sigmoid(model.a * unrelated + model.b)), abs=1e-5)
+
+
+@pytest.mark.slow
+def test_late_interaction_training_moves_answers_above_the_other_sentences(sample):
+    import torch
+
+    from training.late_interaction import fit, reader, scorer
+    from training.train import base_path, batches
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_path())
+    data = pairs(questions(sample, "train"), 3, 1, seed=0)[:80]
+    model = reader()
+    model.eval()
+    score = scorer(model, tokenizer)
+
+    def margin() -> float:
+        answers = [float(score(q, [text])[0]) for q, text, label, *_ in data if label > 0.5]
+        others = [float(score(q, [text])[0]) for q, text, label, *_ in data if label < 0.5]
+        return float(np.mean(answers) - np.mean(others))
+
+    before = margin()
+    stats = fit(model, tokenizer, data, batch=8, lr=1e-4, seed=0)
+    assert stats["pairs"] == len(data) and stats["steps"] == sum(1 for _ in batches(data, 8, 0, by_question=True)) > 1
+    assert margin() > before + 0.1
+
+
+@pytest.mark.slow
+def test_the_late_interaction_study_measures_the_reader_beside_the_shipped_model(sample, capsys):
+    from training.late_interaction import main
+
+    assert main(["--traindata", str(sample), "--max-pairs", "40", "--unanswerable-groups", "4", "--dev-questions", "10",
+                 "--batch", "8", "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"].startswith("dev") and result["questions"] == 10
+    assert result["training"]["pairs"] > 40  # the first 40 pairs and the answer-free groups
+    for reader in ("shipped", "late_interaction_untrained", "late_interaction"):
+        assert 0 <= result[reader]["top1_sentence"] <= 1 and result[reader]["threshold"] is not None
+    assert result["shipped"]["answerability_auc"] > 0.9  # the real model on the sample's reviews
+    assert result["late_interaction"]["low_overlap"]["answerability_auc"] is None  # NaN printed as null: valid JSON
+
+
+@pytest.mark.parametrize("argv, named", [(["--dev-questions", "-3"], "--dev-questions -3"), (["--max-pairs", "-1"], "--max-pairs -1"),
+                                         (["--batch", "0"], "--batch 0"), (["--lr", "nan"], "--lr nan"),
+                                         (["--sets", "news_test"], "--sets news_test: not a tuning set"),
+                                         (["--sets", "xquad_en,news_dev"], "--sets xquad_en: not a tuning set"),
+                                         (["--model", "{tmp}/none"], "none: no answer model folder there")])
+def test_bad_arguments_of_the_late_interaction_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
+    from training.late_interaction import main
+
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv] + ["--traindata", str(tmp_path / "no-traindata")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
