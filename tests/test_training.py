@@ -929,7 +929,8 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
     assert row["top1"] >= 60 and row["auc"] > 0.7
 
 
-@pytest.mark.parametrize("script", ["seen", "combine", "prefixed", "early_stop", "question_level", "threshold_spread", "swaps"])
+@pytest.mark.parametrize("script", ["seen", "combine", "prefixed", "early_stop", "question_level", "threshold_spread", "swaps",
+                                    "late_interaction"])
 def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
     import importlib
 
@@ -1434,7 +1435,28 @@ def test_the_late_interaction_reader_matches_each_question_token_to_the_texts_be
     assert own > related > unrelated
     # the probability is sigmoid(a * similarity + b)
     probability = scorer(model, tokenizer)(question, ["Shipping took a week."])[0]
-    assert probability == pytest.approx(float(torch.sigmoid(model.a * unrelated + model.b)), abs=1e-5)
+    assert probability == pytest.approx(float(torch.sigmoid(model.a.detach() * unrelated + model.b.detach())), rel=1e-4)
+
+
+def test_maxsim_takes_each_question_tokens_best_text_token_and_ignores_masked_ones():
+    import torch
+
+    from training.late_interaction import maxsim
+
+    x, y, z = torch.eye(3)
+    question = torch.stack([x, y, z])[None]  # three question tokens
+    text = torch.stack([x, (x + y) / 2 ** 0.5, z])[None]
+    everything = torch.ones(1, 3, dtype=torch.bool)
+    # x finds x (1), y finds (x+y)/√2 (0.707), z finds z (1)
+    assert float(maxsim(question, everything, text, everything)[0]) == pytest.approx((2 + 2 ** -0.5) / 3)
+    # a masked-out text token (padding) is found by no question token: z's best is now 0
+    assert float(maxsim(question, everything, text, torch.tensor([[True, True, False]]))[0]) == pytest.approx((1 + 2 ** -0.5) / 3)
+    # a masked-out question token ([CLS], [SEP], padding) does not count in the mean
+    assert float(maxsim(question, torch.tensor([[False, True, True]]), text, everything)[0]) == pytest.approx((2 ** -0.5 + 1) / 2)
+    # rows of a batch are apart: a second, padded pair leaves the first's score as it was
+    batch = maxsim(torch.cat([question, question]), torch.tensor([[True] * 3, [True, False, False]]),
+                   torch.cat([text, torch.stack([y, x, x])[None]]), torch.tensor([[True] * 3, [True, False, False]]))
+    assert batch.tolist() == pytest.approx([(2 + 2 ** -0.5) / 3, 0.0])
 
 
 @pytest.mark.slow
@@ -1457,7 +1479,7 @@ def test_late_interaction_training_moves_answers_above_the_other_sentences(sampl
         others = [float(score(q, [text])[0]) for q, text, label, *_ in data if label < 0.5]
         return float(np.mean(answers) - np.mean(others))
 
-    before = margin()
+    before = margin()  # measured: 0.33 before, 0.73 after (1 thread)
     stats = fit(model, tokenizer, data, batch=8, lr=1e-4, seed=0)
     assert stats["pairs"] == len(data) and stats["steps"] == sum(1 for _ in batches(data, 8, 0, by_question=True)) > 1
     assert margin() > before + 0.1
@@ -1475,17 +1497,29 @@ def test_the_late_interaction_study_measures_the_reader_beside_the_shipped_model
     for reader in ("shipped", "late_interaction_untrained", "late_interaction"):
         assert 0 <= result[reader]["top1_sentence"] <= 1 and result[reader]["threshold"] is not None
     assert result["shipped"]["answerability_auc"] > 0.9  # the real model on the sample's reviews
-    assert result["late_interaction"]["low_overlap"]["answerability_auc"] is None  # NaN printed as null: valid JSON
+    # none of the sample's dev questions is worded unlike its answer: the figures are NaN, printed as null (valid JSON)
+    assert result["late_interaction"]["low_overlap"]["questions"] == 0
+    assert result["late_interaction"]["low_overlap"]["answerability_auc"] is None
+
+
+def test_the_late_interaction_study_puts_the_products_reading_back_when_a_set_fails():
+    from assistant.answer import extractive
+    from training.late_interaction import on_sets
+
+    before = extractive.pair_texts
+    with pytest.raises(Exception):
+        on_sets(["no_such_set"], lambda question, texts: np.zeros(len(texts)), MODEL_DIR)
+    assert extractive.pair_texts is before
 
 
 @pytest.mark.parametrize("argv, named", [(["--dev-questions", "-3"], "--dev-questions -3"), (["--max-pairs", "-1"], "--max-pairs -1"),
                                          (["--batch", "0"], "--batch 0"), (["--lr", "nan"], "--lr nan"),
                                          (["--sets", "news_test"], "--sets news_test: not a tuning set"),
                                          (["--sets", "xquad_en,news_dev"], "--sets xquad_en: not a tuning set"),
-                                         (["--model", "{tmp}/none"], "none: no answer model folder there")])
+                                         (["--unanswerable-groups", "-1"], "--unanswerable-groups -1: a count must be 0 (none)")])
 def test_bad_arguments_of_the_late_interaction_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
     from training.late_interaction import main
 
-    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv] + ["--traindata", str(tmp_path / "no-traindata")]) == 2
+    assert main(argv + ["--traindata", str(tmp_path / "no-traindata")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
