@@ -130,14 +130,13 @@ def fit(model, tokenizer, data: list[tuple], batch: int, lr: float, seed: int) -
     """Train `model` on `data` (train.py's pairs: question, text, label[, group]) for one epoch."""
     import torch
 
-    from training.train import batches, group_of, listwise_loss
+    from training.train import batches, group_of, listwise_loss, warmup_then_linear
 
     steps = sum(1 for _ in batches(data, batch, seed, by_question=True))
     # every weight decays as in train.py (a and b too: the measured run did so; a moved from 20 to 19.2)
     optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr}, {"params": [model.a, model.b], "lr": 1e-2}],
                                   weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    schedule = warmup_then_linear(optimizer, steps)
     bce = torch.nn.BCEWithLogitsLoss()
     model.train()
     began, running = time.time(), 0.0
@@ -161,6 +160,8 @@ def on_sets(names: list[str], score, model_dir: Path) -> dict:
     """Per answers.py set: the AUC of its answerable against its unanswerable questions (those
     asked without history), for the shipped confidence, the reader's best probability over the
     candidates the shipped model read, and their mean logit."""
+    from scipy.special import logit
+
     from assistant import Assistant
     from assistant.answer import extractive
     from assistant.config import Settings
@@ -173,10 +174,6 @@ def on_sets(names: list[str], score, model_dir: Path) -> dict:
         texts = original(*args, **kwargs)
         read.append(texts)
         return texts
-
-    def logit(p: np.ndarray) -> np.ndarray:
-        p = np.clip(p, 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
 
     out = {}
     extractive.pair_texts = capturing
@@ -197,7 +194,7 @@ def on_sets(names: list[str], score, model_dir: Path) -> dict:
             y, confidence, mine = (np.array(column) for column in zip(*rows))
             out[name] = {"split": answers.SPLITS[name], "questions": len(rows),
                          "auc_shipped": round(answers.auc(confidence, y), 4), "auc_late_interaction": round(answers.auc(mine, y), 4),
-                         "auc_mean_logit": round(answers.auc(logit(confidence) + logit(mine), y), 4)}
+                         "auc_mean_logit": round(answers.auc(logit(np.clip(np.c_[confidence, mine], 1e-6, 1 - 1e-6)).sum(1), y), 4)}
     finally:
         extractive.pair_texts = original
     return out

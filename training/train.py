@@ -231,6 +231,15 @@ def reworded_groups(items: list[TrainQuestion], count: int, kind: str, args) -> 
     return answer_groups([(r.question, r.text) for r in chosen], kind, rng, args.negatives, args.near, args.bridge), {r.text: r.question.question for r in chosen}
 
 
+def warmup_then_linear(optimizer, steps: int):
+    """The learning-rate schedule of every training here: up over the first tenth of `steps`, then
+    down to 0 at the last."""
+    import torch
+
+    warmup = max(1, steps // 10)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+
+
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
     import torch
     from transformers import AutoTokenizer
@@ -254,10 +263,7 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
         [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
         weight_decay=0.01,
     )
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
+    schedule = warmup_then_linear(optimizer, steps)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     began, step, seen, running = time.time(), 0, 0, 0.0
