@@ -930,7 +930,7 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
 
 
 @pytest.mark.parametrize("script", ["seen", "combine", "prefixed", "early_stop", "question_level", "threshold_spread", "swaps",
-                                    "late_interaction"])
+                                    "late_interaction", "split_reading"])
 def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
     import importlib
 
@@ -1521,5 +1521,73 @@ def test_bad_arguments_of_the_late_interaction_study_are_one_line_before_any_wor
     from training.late_interaction import main
 
     assert main(argv + ["--traindata", str(tmp_path / "no-traindata")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+
+
+def test_read_apart_the_texts_positions_start_at_the_offset_whatever_the_questions_length():
+    import torch
+
+    from training.split_reading import OFFSET, positions
+
+    # two pairs: a 3-token question ([CLS] q [SEP]) with a 2-token text, a 4-token one with a 1-token text; padding last
+    encoded = {"token_type_ids": torch.tensor([[0, 0, 0, 1, 1], [0, 0, 0, 0, 1]]),
+               "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 1]])}
+    assert positions(encoded, joined=True).tolist() == [[0, 1, 2, 3, 4]] * 2
+    assert positions(encoded, joined=False).tolist() == [[0, 1, 2, OFFSET, OFFSET + 1], [0, 1, 2, 3, OFFSET]]
+    padded = {"token_type_ids": torch.tensor([[0, 0, 1, 0]]), "attention_mask": torch.tensor([[1, 1, 1, 0]])}
+    assert positions(padded, joined=False).tolist()[0][:3] == [0, 1, OFFSET]
+
+
+@pytest.mark.slow
+def test_the_split_reading_keeps_the_text_apart_from_the_question_and_none_apart_is_the_model():
+    import torch
+
+    from training.split_reading import logits, shipped_in_torch, states
+    from training.train import MAX_TOKENS, base_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path())
+    model = shipped_in_torch(MODEL_DIR)
+    text = "The kettle is red, which matches the kitchen."
+    questions_ = ["What color is it?", "Which colour did the buyer say the new kettle in the kitchen is?"]
+    encoded = tokenizer(questions_, [text, text], truncation="only_second", max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        # nothing apart: the split forward is the trained network's own
+        assert logits(model, encoded, 0).tolist() == pytest.approx(model(**encoded).tolist(), abs=1e-4)
+
+        def text_states(apart: int, joined: bool = False) -> list[torch.Tensor]:
+            hidden = states(model, encoded, apart, layers=2, joined=joined)
+            return [hidden[row][encoded["token_type_ids"][row] == 1] for row in range(2)]
+
+        # two layers apart: after them the text's states are the same for both questions (computable when indexing) ...
+        first, second = text_states(2)
+        assert torch.allclose(first, second, atol=1e-5)
+        # ... which takes the offset too (at joined positions the longer question moves the text) and the split itself
+        assert not torch.allclose(*text_states(2, joined=True), atol=1e-3)
+        assert not torch.allclose(*text_states(0), atol=1e-3)
+
+
+@pytest.mark.slow
+def test_the_split_reading_study_measures_each_split_beside_the_shipped_model(sample, capsys):
+    from training.split_reading import main
+
+    assert main(["--traindata", str(sample), "--dev-questions", "10", "--apart", "0,2", "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"].startswith("dev") and result["questions"] == 10
+    assert set(result) >= {"shipped", "apart_0", "apart_2", "apart_2_joined_positions"} and "apart_0_joined_positions" not in result
+    # nothing apart reads as the shipped graph does, but for its int8 rounding
+    assert abs(result["apart_0"]["answerability_auc"] - result["shipped"]["answerability_auc"]) <= 0.05
+    assert result["shipped"]["answerability_auc"] > 0.9
+
+
+@pytest.mark.parametrize("argv, named", [(["--apart", "6"], "--apart 6: each must be from 0 to 5"),
+                                         (["--apart", "1,x"], "--apart 1,x: must be comma-separated whole numbers"),
+                                         (["--apart", ","], "--apart ,: each must be from 0 to 5"),
+                                         (["--dev-questions", "-3"], "--dev-questions -3"), (["--threads", "-1"], "--threads -1")])
+def test_bad_arguments_of_the_split_reading_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
+    from training.split_reading import main
+
+    assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
