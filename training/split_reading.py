@@ -16,10 +16,10 @@ traindata dev split's questions (`train.evaluate`: best sentence of the own docu
 answerability AUC), beside the shipped int8 graph. k = 0 is the model as it is (a check of the
 split forward).
 
-    python training/split_reading.py          # ~12 min on 2 cores (300 dev questions, k = 0..5)
+    python training/split_reading.py          # ~13 min on 2 idle cores (300 dev questions, k = 0..5)
 
-Measured (2026-12-07, the command above run as a scratch copy of this script at commit 435c832,
-this machine, 2 threads; 300 questions of the traindata dev split, dev; F1 shipped):
+Measured (2026-12-07, the command above at commit 13aeb75, this machine, 2 threads; a scratch copy
+run first at 435c832 gave the same figures; 300 questions of the traindata dev split, dev; F1 shipped):
 
 | reading | best sentence | answerability AUC | low-overlap best sentence / AUC |
 |---|---|---|---|
