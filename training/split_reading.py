@@ -11,8 +11,8 @@ so a pair would cost 6 - k layers at question time. The text's positions start a
 after the question, so that they do not depend on the question either; the study also reads them
 at their joined positions, to tell the effect of the split from that of the offset.
 
-No training: the shipped weights, dequantised (`warm_start.py`), read split at each k on the
-traindata dev split's questions (`train.evaluate`: best sentence of the own document,
+No training: the shipped weights, dequantised (`warm_start.torch_scorer`), read split at each k
+on the traindata dev split's questions (`train.evaluate`: best sentence of the own document,
 answerability AUC), beside the shipped int8 graph. k = 0 is the model as it is (a check of the
 split forward).
 
@@ -53,20 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.answer.model import MODEL_DIR  # noqa: E402
 from training.dev_check import model_at  # noqa: E402
 from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa: E402
+from training.warm_start import torch_scorer  # noqa: E402
 
 OFFSET = 20  # the text's first position when read apart: about a question's length in tokens
 LAYERS = 6
-
-
-def shipped_in_torch(folder: Path):
-    """The answer model in `folder` as a torch `train.scorer`, its int8 weights dequantised."""
-    from training.train import scorer
-    from training.warm_start import load_state, onnx_state
-
-    model = scorer(LAYERS, weights=False)
-    load_state(model, onnx_state(folder / "model.onnx"), folder / "model.onnx")
-    model.eval()
-    return model
 
 
 def positions(encoded, joined: bool):
@@ -160,7 +150,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(threads)
     dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)
     tokenizer = AutoTokenizer.from_pretrained(base_path())
-    model = shipped_in_torch(args.model)
+    model = torch_scorer(args.model)
     result = {"split": "dev (traindata): documents never trained on", "questions": len(dev), "offset": OFFSET,
               "shipped": evaluate(shipped.scores, dev, 0.05)}
     for k in ks:

@@ -75,3 +75,15 @@ def load_state(scorer, weights: dict[str, np.ndarray], path: Path) -> None:
         if tuple(state[name].shape) != tuple(own[name].shape):
             raise ValueError(f"{path}: {name} has shape {tuple(state[name].shape)}, the scorer {tuple(own[name].shape)}")
     scorer.load_state_dict(state, strict=False)
+
+
+def torch_scorer(folder: Path):
+    """The answer model in `folder` as a torch `train.scorer` in eval mode, its int8 weights
+    dequantised: what a design study reads or trains on from the shipped weights."""
+    from training.train import scorer
+
+    state = onnx_state(folder / "model.onnx")
+    model = scorer(depth(state), weights=False)
+    load_state(model, state, folder / "model.onnx")
+    model.eval()
+    return model
