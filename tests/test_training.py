@@ -930,7 +930,7 @@ def test_the_seen_veto_check_scores_every_seen_question_with_the_shipped_model(c
 
 
 @pytest.mark.parametrize("script", ["seen", "combine", "prefixed", "early_stop", "question_level", "threshold_spread", "swaps",
-                                    "late_interaction", "split_reading"])
+                                    "late_interaction", "split_reading", "span_task"])
 def test_training_scripts_refuse_a_folder_without_a_model_in_one_line(tmp_path, capsys, script):
     import importlib
 
@@ -1543,12 +1543,13 @@ def test_read_apart_the_texts_positions_start_at_the_offset_whatever_the_questio
 def test_the_split_reading_keeps_the_text_apart_from_the_question_and_none_apart_is_the_model():
     import torch
 
-    from training.split_reading import logits, shipped_in_torch, states
+    from training.split_reading import logits, states
     from training.train import MAX_TOKENS, base_path
+    from training.warm_start import torch_scorer
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_path())
-    model = shipped_in_torch(MODEL_DIR)
+    model = torch_scorer(MODEL_DIR)
     text = "The kettle is red, which matches the kitchen."
     questions_ = ["What color is it?", "Which colour did the buyer say the new kettle in the kitchen is?"]
     encoded = tokenizer(questions_, [text, text], truncation="only_second", max_length=MAX_TOKENS, padding=True, return_tensors="pt")
@@ -1587,6 +1588,69 @@ def test_the_split_reading_study_measures_each_split_beside_the_shipped_model(sa
                                          (["--dev-questions", "-3"], "--dev-questions -3"), (["--threads", "-1"], "--threads -1")])
 def test_bad_arguments_of_the_split_reading_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
     from training.split_reading import main
+
+    assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+
+
+def test_the_span_task_finds_the_answers_tokens_in_the_text_or_none():
+    from training.span_task import IGNORED, answer_tokens
+    from training.train import MAX_TOKENS, base_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path())
+    question, text = "What colour is the kettle?", "The kettle is Bright Red, and it boils fast."
+    long_text = "Shipping was slow. " * 60 + text  # the answer lies past the 128 tokens read
+    encoded = tokenizer([question] * 2, [text, long_text], truncation="only_second", max_length=MAX_TOKENS, padding=True)
+    first, last = answer_tokens(encoded, 0, text, ["  ", "blue", "bright red"])  # found ignoring case; blanks and absent ones skipped
+    assert tokenizer.decode(encoded["input_ids"][0][first:last + 1]) == "bright red"
+    assert encoded.token_to_sequence(0, first) == 1  # in the text, not in the question
+    assert answer_tokens(encoded, 0, text, ["green"]) == (IGNORED, IGNORED)
+    assert answer_tokens(encoded, 1, long_text, ["bright red"]) == (IGNORED, IGNORED)
+
+
+@pytest.mark.slow
+def test_the_span_reader_scores_sentences_as_the_model_and_spans_only_in_the_text():
+    import torch
+
+    from training.span_task import encode, reader
+    from training.train import base_path
+    from transformers import AutoTokenizer
+
+    model = reader(MODEL_DIR)
+    encoded = encode(AutoTokenizer.from_pretrained(base_path()), [("What colour is the kettle?", "The kettle is red."), ("Is it loud?", "It is quiet and red.")])
+    with torch.no_grad():
+        logit, start, end = model(encoded)
+        assert logit.tolist() == pytest.approx(model.scorer(**encoded).tolist(), abs=1e-5)
+    outside = (encoded["token_type_ids"] != 1) | (encoded["attention_mask"] == 0)
+    assert bool((start[outside] <= -1e3).all() and (end[outside] <= -1e3).all())
+    assert bool((start[~outside] > -1e3).all())
+
+
+@pytest.mark.slow
+def test_the_span_task_study_trains_and_measures_each_arm(sample, capsys):
+    from training.span_task import main
+
+    common = ["--traindata", str(sample), "--max-pairs", "40", "--unanswerable-groups", "4", "--dev-questions", "10", "--batch", "8"]
+    assert main(common + ["--span-weight", "0.5"]) == 0
+    span = json.loads(capsys.readouterr().out)
+    assert main(common + ["--span-weight", "0"]) == 0
+    control = json.loads(capsys.readouterr().out)
+    assert span["split"].startswith("dev") and span["questions"] == control["questions"] == 10
+    assert span["training"]["pairs"] == control["training"]["pairs"] > 40  # the first 40 pairs and the answer-free groups
+    assert 0 < span["training"]["answers_located"] <= span["training"]["answer_pairs"]
+    assert set(span) >= {"sentence", "span_only", "logit_plus_quarter_span"} and "span_only" not in control
+    # the span loss is all that differs: the same pairs, order and start, so the sentence figures move with it alone
+    assert span["sentence"]["threshold"] != control["sentence"]["threshold"]
+
+
+@pytest.mark.parametrize("argv, named", [(["--span-weight", "-1"], "--span-weight -1.0: a loss weight"),
+                                         (["--span-weight", "nan"], "--span-weight nan"), (["--lr", "0"], "--lr 0.0"),
+                                         (["--batch", "0"], "--batch 0"), (["--max-pairs", "-2"], "--max-pairs -2"),
+                                         (["--unanswerable-groups", "-1"], "--unanswerable-groups -1")])
+def test_bad_arguments_of_the_span_task_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
+    from training.span_task import main
 
     assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
