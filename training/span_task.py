@@ -72,6 +72,16 @@ def answer_tokens(encoded, row: int, text: str, answers) -> tuple[int, int]:
     return IGNORED, IGNORED
 
 
+def answers_by_wording(items) -> dict[str, tuple[str, ...]]:
+    """Each question wording's reference answers, those of every question so worded (a training
+    pair carries its question's wording, not which question it is: "What is the product?" is asked
+    of many reviews); `answer_tokens` takes the first of them that the pair's text holds."""
+    out: dict[str, tuple[str, ...]] = {}
+    for q in items:
+        out[q.question] = out.get(q.question, ()) + tuple(a for a in q.answers if a not in out.get(q.question, ()))
+    return out
+
+
 def reader(folder: Path):
     """The answer model in `folder` with a span head: `reader(folder)(encoded)` gives each pair's
     sentence logit and its start and end logits (those outside the text at a large negative)."""
@@ -106,7 +116,7 @@ def encode(tokenizer, pairs):
 
 def fit(model, tokenizer, data: list[tuple], answers_of: dict, span_weight: float, batch: int, lr: float, seed: int) -> dict:
     """Train `model` (a `reader`) on `data` (train.py's pairs) for one epoch; `answers_of`: each
-    question's reference answers."""
+    question wording's reference answers (`answers_by_wording`)."""
     import torch
 
     from training.train import batches, group_of, listwise_loss, warmup_then_linear
@@ -195,15 +205,15 @@ def main(argv=None) -> int:
     hf_logging.set_verbosity_error()
     torch.manual_seed(args.seed)
     torch.set_num_threads(threads)
+    train = questions(args.traindata, "train", seed=args.seed)  # a folder without the data: its one-line error, before the model
     tokenizer = AutoTokenizer.from_pretrained(base_path())
     model = reader(args.model)
-    train = questions(args.traindata, "train", seed=args.seed)
     recipe = argparse.Namespace(negatives=3, near=1, seed=args.seed, bridge=0, max_pairs=args.max_pairs, swaps=0, number_swaps=0,
                                 document_swaps=0, unanswerable_groups=args.unanswerable_groups, low_overlap=0, reworded=0,
                                 described=0, framed=0, typos=0, tables=0)
     data, _, _ = training_data(train, recipe)
     result = {"split": "dev (traindata): documents never trained on", "span_weight": args.span_weight,
-              "training": fit(model, tokenizer, data, {q.question: q.answers for q in train}, args.span_weight, args.batch, args.lr, args.seed)}
+              "training": fit(model, tokenizer, data, answers_by_wording(train), args.span_weight, args.batch, args.lr, args.seed)}
     dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)
     result["questions"] = len(dev)
     for part, score in scorers(model, tokenizer).items():
