@@ -1582,9 +1582,9 @@ def test_the_split_reading_study_measures_each_split_beside_the_shipped_model(sa
     assert result["shipped"]["answerability_auc"] > 0.9
 
 
-@pytest.mark.parametrize("argv, named", [(["--apart", "6"], "--apart 6: each must be from 0 to 5"),
+@pytest.mark.parametrize("argv, named", [(["--apart", "-1"], "--apart -1: must be comma-separated whole numbers, 0 or more"),
                                          (["--apart", "1,x"], "--apart 1,x: must be comma-separated whole numbers"),
-                                         (["--apart", ","], "--apart ,: each must be from 0 to 5"),
+                                         (["--apart", ","], "--apart ,: must be comma-separated whole numbers"),
                                          (["--dev-questions", "-3"], "--dev-questions -3"), (["--threads", "-1"], "--threads -1")])
 def test_bad_arguments_of_the_split_reading_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
     from training.split_reading import main
@@ -1614,12 +1614,12 @@ def test_the_span_task_finds_the_answers_tokens_in_the_text_or_none():
 def test_the_span_reader_scores_sentences_as_the_model_and_spans_only_in_the_text():
     import torch
 
-    from training.span_task import encode, reader
-    from training.train import base_path
+    from training.span_task import reader
+    from training.train import base_path, encode_pairs
     from transformers import AutoTokenizer
 
     model = reader(MODEL_DIR)
-    encoded = encode(AutoTokenizer.from_pretrained(base_path()), [("What colour is the kettle?", "The kettle is red."), ("Is it loud?", "It is quiet and red.")])
+    encoded = encode_pairs(AutoTokenizer.from_pretrained(base_path()), [("What colour is the kettle?", "The kettle is red."), ("Is it loud?", "It is quiet and red.")])
     with torch.no_grad():
         logit, start, end = model(encoded)
         assert logit.tolist() == pytest.approx(model.scorer(**encoded).tolist(), abs=1e-5)
@@ -1641,12 +1641,15 @@ def test_the_span_task_study_trains_and_measures_each_arm(sample, capsys):
     assert span["training"]["pairs"] == control["training"]["pairs"] > 40  # the first 40 pairs and the answer-free groups
     assert 0 < span["training"]["answers_located"] <= span["training"]["answer_pairs"]
     assert set(span) >= {"sentence", "span_only", "logit_plus_quarter_span"} and "span_only" not in control
-    # the span loss is all that differs: the same pairs, order and start, so the sentence figures move with it alone
+    # the span loss is all that differs: the same pairs in the same order (the same answers found in them) ...
+    assert span["training"] | {"train_seconds": 0} == control["training"] | {"train_seconds": 0}
+    # ... and it moves the sentence scores
     assert span["sentence"]["threshold"] != control["sentence"]["threshold"]
 
 
 @pytest.mark.parametrize("argv, named", [(["--span-weight", "-1"], "--span-weight -1.0: a loss weight"),
-                                         (["--span-weight", "nan"], "--span-weight nan"), (["--lr", "0"], "--lr 0.0"),
+                                         (["--span-weight", "nan"], "--span-weight nan"), (["--span-weight", "inf"], "--span-weight inf"),
+                                         (["--lr", "0"], "--lr 0.0"), (["--lr", "nan"], "--lr nan"),
                                          (["--batch", "0"], "--batch 0"), (["--max-pairs", "-2"], "--max-pairs -2"),
                                          (["--unanswerable-groups", "-1"], "--unanswerable-groups -1")])
 def test_bad_arguments_of_the_span_task_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
@@ -1655,3 +1658,21 @@ def test_bad_arguments_of_the_span_task_study_are_one_line_before_any_work(tmp_p
     assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
+
+
+@pytest.mark.slow
+def test_the_split_reading_study_refuses_more_layers_apart_than_the_model_has(tmp_path, capsys):
+    from training.split_reading import main
+
+    assert main(["--apart", "1,6", "--traindata", str(tmp_path / "no-traindata")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --apart 1,6: {MODEL_DIR} has 6 layers, so at most 5 can be read apart"
+
+
+@pytest.mark.parametrize("script", ["split_reading", "span_task"])
+def test_the_design_studies_name_a_folder_without_traindata_in_one_line(tmp_path, script):
+    import importlib
+
+    with pytest.raises(SystemExit) as stop:
+        importlib.import_module(f"training.{script}").main(["--traindata", str(tmp_path / "no-traindata"), "--dev-questions", "2"])
+    assert str(stop.value).startswith(f"error: --traindata {tmp_path / 'no-traindata'}: no SQuADShifts training data there")

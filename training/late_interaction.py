@@ -50,11 +50,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -63,7 +61,7 @@ import numpy as np  # noqa: E402
 
 from assistant.answer.model import MODEL_DIR  # noqa: E402
 from training.dev_check import model_at  # noqa: E402
-from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, count_error, every_nth, questions, rate_error  # noqa: E402
 
 QUESTION_TOKENS, TEXT_TOKENS = 64, 128
 _CLS, _SEP = 101, 102  # the MiniLM vocabulary's [CLS] and [SEP]
@@ -130,30 +128,18 @@ def fit(model, tokenizer, data: list[tuple], batch: int, lr: float, seed: int) -
     """Train `model` on `data` (train.py's pairs: question, text, label[, group]) for one epoch."""
     import torch
 
-    from training.train import batches, group_of, listwise_loss, warmup_then_linear
+    from training.train import group_of, listwise_loss, one_epoch
 
-    steps = sum(1 for _ in batches(data, batch, seed, by_question=True))
-    # every weight decays as in train.py (a and b too: the measured run did so; a moved from 20 to 19.2)
-    optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr}, {"params": [model.a, model.b], "lr": 1e-2}],
-                                  weight_decay=0.01)
-    schedule = warmup_then_linear(optimizer, steps)
     bce = torch.nn.BCEWithLogitsLoss()
-    model.train()
-    began, running = time.time(), 0.0
-    for step, pairs in enumerate(batches(data, batch, seed, by_question=True), 1):
+
+    def loss_of(pairs):
         labels = torch.tensor([p[2] for p in pairs], dtype=torch.float32)
         logits = model(encoded(tokenizer, [p[0] for p in pairs], QUESTION_TOKENS), encoded(tokenizer, [p[1] for p in pairs], TEXT_TOKENS))
-        loss = bce(logits, labels) + 0.5 * listwise_loss(logits, labels, [group_of(p) for p in pairs], null=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        running = 0.98 * running + 0.02 * float(loss.detach()) if step > 1 else float(loss.detach())
-        if step % 50 == 0 or step == steps:
-            print(f"step {step}/{steps} loss {running:.4f} {step * batch / (time.time() - began):.1f} pairs/s", file=sys.stderr, flush=True)
-    model.eval()
-    return {"pairs": len(data), "steps": steps, "train_seconds": round(time.time() - began, 1)}
+        return bce(logits, labels) + 0.5 * listwise_loss(logits, labels, [group_of(p) for p in pairs], null=True)
+
+    # every weight decays as in train.py (a and b too: the measured run did so; a moved from 20 to 19.2)
+    return one_epoch(model, [{"params": model.encoder.parameters(), "lr": lr}, {"params": [model.a, model.b], "lr": 1e-2}],
+                     data, batch, seed, loss_of)
 
 
 def on_sets(names: list[str], score, model_dir: Path) -> dict:
@@ -200,10 +186,6 @@ def on_sets(names: list[str], score, model_dir: Path) -> dict:
     return out
 
 
-def _rate_error(flag: str, value: float) -> str | None:
-    return None if math.isfinite(value) and value > 0 else f"error: {flag} {value}: must be a positive finite number"
-
-
 def _sets_error(names: list[str]) -> str | None:
     """A design is decided on tuning sets: answers.py's dev sets written for this project, not its
     test sets and not ../shared/evaldata's (xquad_en, clapnq_dev), which are never tuned on."""
@@ -231,7 +213,7 @@ def main(argv=None) -> int:
     error = count_error(("--max-pairs", args.max_pairs), ("--dev-questions", args.dev_questions), ("--threads", args.threads))
     if args.unanswerable_groups < 0:
         error = error or f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more"
-    error = error or (f"error: --batch {args.batch}: must be 1 or more" if args.batch < 1 else None) or _rate_error("--lr", args.lr)
+    error = error or (f"error: --batch {args.batch}: must be 1 or more" if args.batch < 1 else None) or rate_error("--lr", args.lr)
     error = error or _sets_error(sets)
     if error:
         print(error, file=sys.stderr)
@@ -242,7 +224,7 @@ def main(argv=None) -> int:
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from training.train import _finite_or_null, base_path, evaluate, training_data
+    from training.train import _finite_or_null, base_path, evaluate, plain_recipe, training_data
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -255,10 +237,7 @@ def main(argv=None) -> int:
     result = {"split": "dev (traindata): documents never trained on", "questions": len(dev),
               "shipped": evaluate(shipped.scores, dev, 0.05, bridge_chars=shipped.card.candidate_bridge_chars),
               "late_interaction_untrained": evaluate(scorer(model, tokenizer, raw=True), dev, 0.05)}
-    recipe = argparse.Namespace(negatives=3, near=1, seed=args.seed, bridge=0, max_pairs=args.max_pairs, swaps=0, number_swaps=0,
-                                document_swaps=0, unanswerable_groups=args.unanswerable_groups, low_overlap=0, reworded=0,
-                                described=0, framed=0, typos=0, tables=0)
-    data, _, _ = training_data(questions(args.traindata, "train", seed=args.seed), recipe)
+    data, _, _ = training_data(questions(args.traindata, "train", seed=args.seed), plain_recipe(args.max_pairs, args.unanswerable_groups, args.seed))
     result["training"] = fit(model, tokenizer, data, args.batch, args.lr, args.seed)
     result["late_interaction"] = evaluate(scorer(model, tokenizer), dev, 0.05)
     if sets:

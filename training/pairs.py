@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,11 @@ def count_error(*flags: tuple[str, int]) -> str | None:
         if count < 0:
             return f"error: {flag} {count}: must be 0 (all) or more"
     return None
+
+
+def rate_error(flag: str, value: float) -> str | None:
+    """The one-line error for a learning rate or loss weight that is not a positive finite number."""
+    return None if math.isfinite(value) and value > 0 else f"error: {flag} {value}: must be a positive finite number"
 
 
 def every_nth(items: list, count: int) -> list:

@@ -44,14 +44,13 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.answer.model import MODEL_DIR  # noqa: E402
 from training.dev_check import model_at  # noqa: E402
-from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa: E402
+from training.pairs import TRAINDATA, count_error, every_nth, questions, rate_error  # noqa: E402
 from training.warm_start import torch_scorer  # noqa: E402
 
 IGNORED = -100  # a pair without a located answer: no span loss
@@ -96,8 +95,7 @@ def reader(folder: Path):
         def forward(self, encoded):
             hidden = self.scorer.encoder(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
                                          token_type_ids=encoded["token_type_ids"]).last_hidden_state
-            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            logit = self.scorer.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
+            logit = self.scorer.logit(hidden, encoded["attention_mask"])
             text = (encoded["token_type_ids"] == 1) & (encoded["attention_mask"] == 1)
             start, end = self.span(hidden).masked_fill(~text[..., None], -1e4).unbind(-1)
             return logit, start, end
@@ -107,50 +105,34 @@ def reader(folder: Path):
     return model
 
 
-def encode(tokenizer, pairs):
-    from training.train import MAX_TOKENS
-
-    return tokenizer([p[0] for p in pairs], [p[1] for p in pairs], truncation="only_second", max_length=MAX_TOKENS,
-                     padding=True, return_tensors="pt")
-
-
 def fit(model, tokenizer, data: list[tuple], answers_of: dict, span_weight: float, batch: int, lr: float, seed: int) -> dict:
     """Train `model` (a `reader`) on `data` (train.py's pairs) for one epoch; `answers_of`: each
     question wording's reference answers (`answers_by_wording`)."""
     import torch
 
-    from training.train import batches, group_of, listwise_loss, warmup_then_linear
+    from training.train import encode_pairs, group_of, listwise_loss, one_epoch
 
-    steps = sum(1 for _ in batches(data, batch, seed, by_question=True))
-    heads = list(model.scorer.head.parameters()) + list(model.span.parameters())
-    optimizer = torch.optim.AdamW([{"params": model.scorer.encoder.parameters(), "lr": lr}, {"params": heads, "lr": 10 * lr}],
-                                  weight_decay=0.01)
-    schedule = warmup_then_linear(optimizer, steps)
     bce, cross_entropy = torch.nn.BCEWithLogitsLoss(), torch.nn.CrossEntropyLoss(ignore_index=IGNORED)
-    model.train()
-    began, running, located, answer_pairs = time.time(), 0.0, 0, 0
-    for step, pairs in enumerate(batches(data, batch, seed, by_question=True), 1):
-        encoded = encode(tokenizer, pairs)
+    counts = {"answer_pairs": 0, "answers_located": 0}
+
+    def loss_of(pairs):
+        encoded = encode_pairs(tokenizer, pairs)
         labels = torch.tensor([p[2] for p in pairs], dtype=torch.float32)
         logit, start, end = model(encoded)
         loss = bce(logit, labels) + 0.5 * listwise_loss(logit, labels, [group_of(p) for p in pairs], null=True)
         targets = torch.tensor([answer_tokens(encoded, i, p[1], answers_of.get(p[0], ())) if p[2] > 0.5 else (IGNORED, IGNORED)
                                 for i, p in enumerate(pairs)])
         kept = targets[:, 0] != IGNORED
-        answer_pairs, located = answer_pairs + int((labels > 0.5).sum()), located + int(kept.sum())
+        counts["answer_pairs"] += int((labels > 0.5).sum())
+        counts["answers_located"] += int(kept.sum())
         if span_weight > 0 and kept.any():
             loss = loss + span_weight * 0.5 * (cross_entropy(start[kept], targets[kept, 0]) + cross_entropy(end[kept], targets[kept, 1]))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        running = 0.98 * running + 0.02 * float(loss.detach()) if step > 1 else float(loss.detach())
-        if step % 50 == 0 or step == steps:
-            print(f"step {step}/{steps} loss {running:.4f} {step * batch / (time.time() - began):.1f} pairs/s", file=sys.stderr, flush=True)
-    model.eval()
-    return {"pairs": len(data), "steps": steps, "answer_pairs": answer_pairs, "answers_located": located,
-            "train_seconds": round(time.time() - began, 1)}
+        return loss
+
+    heads = list(model.scorer.head.parameters()) + list(model.span.parameters())
+    stats = one_epoch(model, [{"params": model.scorer.encoder.parameters(), "lr": lr}, {"params": heads, "lr": 10 * lr}],
+                      data, batch, seed, loss_of)
+    return stats | counts
 
 
 def scorers(model, tokenizer) -> dict:
@@ -158,10 +140,12 @@ def scorers(model, tokenizer) -> dict:
     end logit), and the sentence logit plus a quarter of the span score."""
     import torch
 
+    from training.train import encode_pairs
+
     def reading(part):
         def score(question: str, texts):
             with torch.no_grad():
-                logit, start, end = model(encode(tokenizer, [(question, t) for t in texts]))
+                logit, start, end = model(encode_pairs(tokenizer, [(question, t) for t in texts]))
                 span = start.max(1).values + end.max(1).values
                 return {"sentence": torch.sigmoid(logit), "span_only": span, "logit_plus_quarter_span": logit + 0.25 * span}[part].numpy()
         return score
@@ -187,8 +171,7 @@ def main(argv=None) -> int:
         error = error or f"error: --unanswerable-groups {args.unanswerable_groups}: a count must be 0 (none) or more"
     if not (math.isfinite(args.span_weight) and args.span_weight >= 0):
         error = error or f"error: --span-weight {args.span_weight}: a loss weight must be a finite number, 0 (the control) or more"
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        error = error or f"error: --lr {args.lr}: must be a positive finite number"
+    error = error or rate_error("--lr", args.lr)
     error = error or (f"error: --batch {args.batch}: must be 1 or more" if args.batch < 1 else None)
     if error:
         print(error, file=sys.stderr)
@@ -200,7 +183,7 @@ def main(argv=None) -> int:
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from training.train import _finite_or_null, base_path, evaluate, training_data
+    from training.train import _finite_or_null, base_path, evaluate, plain_recipe, training_data
 
     hf_logging.set_verbosity_error()
     torch.manual_seed(args.seed)
@@ -208,10 +191,7 @@ def main(argv=None) -> int:
     train = questions(args.traindata, "train", seed=args.seed)  # a folder without the data: its one-line error, before the model
     tokenizer = AutoTokenizer.from_pretrained(base_path())
     model = reader(args.model)
-    recipe = argparse.Namespace(negatives=3, near=1, seed=args.seed, bridge=0, max_pairs=args.max_pairs, swaps=0, number_swaps=0,
-                                document_swaps=0, unanswerable_groups=args.unanswerable_groups, low_overlap=0, reworded=0,
-                                described=0, framed=0, typos=0, tables=0)
-    data, _, _ = training_data(train, recipe)
+    data, _, _ = training_data(train, plain_recipe(args.max_pairs, args.unanswerable_groups, args.seed))
     result = {"split": "dev (traindata): documents never trained on", "span_weight": args.span_weight,
               "training": fit(model, tokenizer, data, answers_by_wording(train), args.span_weight, args.batch, args.lr, args.seed)}
     dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)

@@ -9,7 +9,8 @@ token type 1) apart, its other 6 - k layers read them joined, as now. The text's
 would then not depend on the question and could be computed when indexing (stored per sentence),
 so a pair would cost 6 - k layers at question time. The text's positions start at `OFFSET`, not
 after the question, so that they do not depend on the question either; the study also reads them
-at their joined positions, to tell the effect of the split from that of the offset.
+at their joined positions, to tell the effect of the split from that of the offset. The text is
+cut as the product cuts it (after the question, 128 tokens in all); a build would cut it on its own.
 
 No training: the shipped weights, dequantised (`warm_start.torch_scorer`), read split at each k
 on the traindata dev split's questions (`train.evaluate`: best sentence of the own document,
@@ -56,7 +57,6 @@ from training.pairs import TRAINDATA, count_error, every_nth, questions  # noqa:
 from training.warm_start import torch_scorer  # noqa: E402
 
 OFFSET = 20  # the text's first position when read apart: about a question's length in tokens
-LAYERS = 6
 
 
 def positions(encoded, joined: bool):
@@ -72,8 +72,8 @@ def positions(encoded, joined: bool):
     return torch.where((types == 1) & (pad == 1), OFFSET + index - question_length, index)
 
 
-def states(model, encoded, apart: int, layers: int = LAYERS, joined: bool = False):
-    """The hidden states after `layers` layers of `model` (a `train.scorer`), the first `apart` of
+def states(model, encoded, apart: int, layers: int | None = None, joined: bool = False):
+    """The hidden states after `layers` layers (None: all) of `model` (a `train.scorer`), the first `apart` of
     them reading the question and the text apart (each token attends only to its own side). With
     none apart the text keeps its joined positions: that is the model as it is."""
     import torch
@@ -92,35 +92,30 @@ def states(model, encoded, apart: int, layers: int = LAYERS, joined: bool = Fals
 
 
 def logits(model, encoded, apart: int, joined: bool = False):
-    """The model's logits with its first `apart` layers reading question and text apart (mean
-    pooling and head as `train.scorer`)."""
-    hidden = states(model, encoded, apart, joined=joined)
-    mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    return model.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
+    """The model's logits with its first `apart` layers reading question and text apart."""
+    return model.logit(states(model, encoded, apart, joined=joined), encoded["attention_mask"])
 
 
 def split_scorer(model, tokenizer, apart: int, joined: bool = False):
     """`score(question, texts)`: probabilities read with `apart` layers apart (`train.evaluate`'s scorer)."""
     import torch
 
-    from training.train import MAX_TOKENS
+    from training.train import encode_pairs
 
     def score(question: str, texts):
         with torch.no_grad():
-            encoded = tokenizer([question] * len(texts), list(texts), truncation="only_second", max_length=MAX_TOKENS,
-                                padding=True, return_tensors="pt")
-            return torch.sigmoid(logits(model, encoded, apart, joined)).numpy()
+            return torch.sigmoid(logits(model, encode_pairs(tokenizer, [(question, t) for t in texts]), apart, joined)).numpy()
 
     return score
 
 
-def _layers_error(text: str) -> tuple[list[int], str | None]:
+def _apart_error(text: str) -> tuple[list[int], str | None]:
     try:
         ks = [int(k) for k in text.split(",") if k.strip()]
     except ValueError:
-        return [], f"error: --apart {text}: must be comma-separated whole numbers from 0 to {LAYERS - 1}"
-    if not ks or any(not 0 <= k < LAYERS for k in ks):
-        return [], f"error: --apart {text}: each must be from 0 to {LAYERS - 1} (layers read apart of {LAYERS})"
+        return [], f"error: --apart {text}: must be comma-separated whole numbers, 0 or more"
+    if not ks or min(ks) < 0:
+        return [], f"error: --apart {text}: must be comma-separated whole numbers, 0 or more"
     return ks, None
 
 
@@ -132,7 +127,7 @@ def main(argv=None) -> int:
     parser.add_argument("--apart", default="0,1,2,3,4,5", help="layer counts read apart, comma-separated")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (0: all cores)")
     args = parser.parse_args(argv)
-    ks, error = _layers_error(args.apart)
+    ks, error = _apart_error(args.apart)
     error = error or count_error(("--dev-questions", args.dev_questions), ("--threads", args.threads))
     if error:
         print(error, file=sys.stderr)
@@ -148,9 +143,12 @@ def main(argv=None) -> int:
 
     hf_logging.set_verbosity_error()
     torch.set_num_threads(threads)
+    model = torch_scorer(args.model)
+    if max(ks) >= (depth := len(model.encoder.encoder.layer)):
+        print(f"error: --apart {args.apart}: {args.model} has {depth} layers, so at most {depth - 1} can be read apart", file=sys.stderr)
+        return 2
     dev = every_nth(questions(args.traindata, "dev"), args.dev_questions)
     tokenizer = AutoTokenizer.from_pretrained(base_path())
-    model = torch_scorer(args.model)
     result = {"split": "dev (traindata): documents never trained on", "questions": len(dev), "offset": OFFSET,
               "shipped": evaluate(shipped.scores, dev, 0.05)}
     for k in ks:

@@ -102,10 +102,21 @@ def scorer(layers: int, base: str | None = None, weights: bool = True):
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return self.logit(hidden, attention_mask)
+
+        def logit(self, hidden, attention_mask):
+            """The head over the mean of the last layer's states (`hidden`) where `attention_mask` is 1."""
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
 
     return Scorer()
+
+
+def encode_pairs(tokenizer, pairs):
+    """`pairs` ((question, text, ...) tuples) as the answer model reads them: [CLS] question [SEP]
+    text [SEP], the text cut to fit `MAX_TOKENS`, padded to the longest; torch tensors."""
+    return tokenizer([p[0] for p in pairs], [p[1] for p in pairs], truncation="only_second", max_length=MAX_TOKENS,
+                     padding=True, return_tensors="pt")
 
 
 def batches(data: list, size: int, seed: int, by_question: bool = False):
@@ -240,6 +251,40 @@ def warmup_then_linear(optimizer, steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
 
 
+def one_epoch(model, groups: list[dict], data: list[tuple], batch: int, seed: int, loss_of) -> dict:
+    """A design study's training: one epoch over `data` in `batches` by question, AdamW over the
+    parameter `groups` (weight decay 0.01), `warmup_then_linear`, gradients clipped at 1;
+    `loss_of(pairs)` is a batch's loss. Progress goes to stderr; `model` is left in eval mode."""
+    import torch
+
+    steps = sum(1 for _ in batches(data, batch, seed, by_question=True))
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
+    schedule = warmup_then_linear(optimizer, steps)
+    model.train()
+    began, running = time.time(), 0.0
+    for step, chunk in enumerate(batches(data, batch, seed, by_question=True), 1):
+        loss = loss_of(chunk)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        running = 0.98 * running + 0.02 * float(loss.detach()) if step > 1 else float(loss.detach())
+        if step % 50 == 0 or step == steps:
+            print(f"step {step}/{steps} loss {running:.4f} {step * batch / (time.time() - began):.1f} pairs/s", file=sys.stderr, flush=True)
+    model.eval()
+    return {"pairs": len(data), "steps": steps, "train_seconds": round(time.time() - began, 1)}
+
+
+def plain_recipe(max_pairs: int, unanswerable_groups: int, seed: int) -> argparse.Namespace:
+    """`training_data`'s arguments for a design study: the train split's plain pairs (3 own-document
+    negatives and 1 near-topic one a question; the first `max_pairs`) and `unanswerable_groups`
+    answer-free groups, nothing else."""
+    return argparse.Namespace(negatives=3, near=1, seed=seed, bridge=0, max_pairs=max_pairs, swaps=0, number_swaps=0,
+                              document_swaps=0, unanswerable_groups=unanswerable_groups, low_overlap=0, reworded=0,
+                              described=0, framed=0, typos=0, tables=0)
+
+
 def train(data: list[tuple], args) -> tuple[object, object, dict]:
     import torch
     from transformers import AutoTokenizer
@@ -269,9 +314,7 @@ def train(data: list[tuple], args) -> tuple[object, object, dict]:
     began, step, seen, running = time.time(), 0, 0, 0.0
     for epoch in range(args.epochs):
         for batch in batches(data, args.batch, args.seed + epoch, by_question=args.listwise > 0):
-            enc = tokenizer([p[0] for p in batch], [p[1] for p in batch], truncation="only_second",
-                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            enc = {k: v.to(device) for k, v in enc.items()}
+            enc = {k: v.to(device) for k, v in encode_pairs(tokenizer, batch).items()}
             labels = torch.tensor([p[2] for p in batch], dtype=torch.float32, device=device)
             logits = model(**enc)
             if args.teacher:
