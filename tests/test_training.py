@@ -1408,7 +1408,6 @@ def test_document_swapped_questions_join_the_training_pairs_as_negatives_of_thei
     assert label == 0.0 and text.startswith("The kettle takes four minutes") and question == "How long does the toaster take to boil water?"
 
 
-
 def test_a_negative_document_swap_count_is_refused_in_one_line(capsys):
     from training.train import main
 
@@ -1512,15 +1511,26 @@ def test_the_late_interaction_study_puts_the_products_reading_back_when_a_set_fa
     assert extractive.pair_texts is before
 
 
-@pytest.mark.parametrize("argv, named", [(["--dev-questions", "-3"], "--dev-questions -3"), (["--max-pairs", "-1"], "--max-pairs -1"),
-                                         (["--batch", "0"], "--batch 0"), (["--lr", "nan"], "--lr nan"),
-                                         (["--sets", "news_test"], "--sets news_test: not a tuning set"),
-                                         (["--sets", "xquad_en,news_dev"], "--sets xquad_en: not a tuning set"),
-                                         (["--unanswerable-groups", "-1"], "--unanswerable-groups -1: a count must be 0 (none)")])
-def test_bad_arguments_of_the_late_interaction_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
-    from training.late_interaction import main
+@pytest.mark.parametrize("script, argv, named", [
+    ("late_interaction", ["--dev-questions", "-3"], "--dev-questions -3"), ("late_interaction", ["--max-pairs", "-1"], "--max-pairs -1"),
+    ("late_interaction", ["--batch", "0"], "--batch 0"), ("late_interaction", ["--lr", "nan"], "--lr nan"),
+    ("late_interaction", ["--sets", "news_test"], "--sets news_test: not a tuning set"),
+    ("late_interaction", ["--sets", "xquad_en,news_dev"], "--sets xquad_en: not a tuning set"),
+    ("late_interaction", ["--unanswerable-groups", "-1"], "--unanswerable-groups -1: a count must be 0 (none)"),
+    ("split_reading", ["--apart", "-1"], "--apart -1: must be comma-separated whole numbers, 0 or more"),
+    ("split_reading", ["--apart", "1,x"], "--apart 1,x: must be comma-separated whole numbers"),
+    ("split_reading", ["--apart", ","], "--apart ,: must be comma-separated whole numbers"),
+    ("split_reading", ["--dev-questions", "-3"], "--dev-questions -3"), ("split_reading", ["--threads", "-1"], "--threads -1"),
+    ("span_task", ["--span-weight", "-1"], "--span-weight -1.0: a loss weight"),
+    ("span_task", ["--span-weight", "nan"], "--span-weight nan"), ("span_task", ["--span-weight", "inf"], "--span-weight inf"),
+    ("span_task", ["--lr", "0"], "--lr 0.0"), ("span_task", ["--lr", "nan"], "--lr nan"),
+    ("span_task", ["--batch", "0"], "--batch 0"), ("span_task", ["--max-pairs", "-2"], "--max-pairs -2"),
+    ("span_task", ["--unanswerable-groups", "-1"], "--unanswerable-groups -1")])
+def test_bad_arguments_of_the_design_studies_are_one_line_before_any_work(tmp_path, capsys, script, argv, named):
+    import importlib
 
-    assert main(argv + ["--traindata", str(tmp_path / "no-traindata")]) == 2
+    main = importlib.import_module(f"training.{script}").main
+    assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: ") and named in err
 
@@ -1582,18 +1592,6 @@ def test_the_split_reading_study_measures_each_split_beside_the_shipped_model(sa
     assert result["shipped"]["answerability_auc"] > 0.9
 
 
-@pytest.mark.parametrize("argv, named", [(["--apart", "-1"], "--apart -1: must be comma-separated whole numbers, 0 or more"),
-                                         (["--apart", "1,x"], "--apart 1,x: must be comma-separated whole numbers"),
-                                         (["--apart", ","], "--apart ,: must be comma-separated whole numbers"),
-                                         (["--dev-questions", "-3"], "--dev-questions -3"), (["--threads", "-1"], "--threads -1")])
-def test_bad_arguments_of_the_split_reading_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
-    from training.split_reading import main
-
-    assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
-
-
 def test_the_span_task_finds_the_answers_tokens_in_the_text_or_none():
     from training.span_task import IGNORED, answer_tokens
     from training.train import MAX_TOKENS, base_path
@@ -1645,19 +1643,6 @@ def test_the_span_task_study_trains_and_measures_each_arm(sample, capsys):
     assert span["training"] | {"train_seconds": 0} == control["training"] | {"train_seconds": 0}
     # ... and it moves the sentence scores
     assert span["sentence"]["threshold"] != control["sentence"]["threshold"]
-
-
-@pytest.mark.parametrize("argv, named", [(["--span-weight", "-1"], "--span-weight -1.0: a loss weight"),
-                                         (["--span-weight", "nan"], "--span-weight nan"), (["--span-weight", "inf"], "--span-weight inf"),
-                                         (["--lr", "0"], "--lr 0.0"), (["--lr", "nan"], "--lr nan"),
-                                         (["--batch", "0"], "--batch 0"), (["--max-pairs", "-2"], "--max-pairs -2"),
-                                         (["--unanswerable-groups", "-1"], "--unanswerable-groups -1")])
-def test_bad_arguments_of_the_span_task_study_are_one_line_before_any_work(tmp_path, capsys, argv, named):
-    from training.span_task import main
-
-    assert main(argv + ["--traindata", str(tmp_path / "no-traindata"), "--model", str(tmp_path / "nowhere")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith("error: ") and named in err
 
 
 @pytest.mark.slow

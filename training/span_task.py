@@ -80,10 +80,10 @@ def answers_by_wording(items) -> dict[str, tuple[str, ...]]:
     """Each question wording's reference answers, those of every question so worded (a training
     pair carries its question's wording, not which question it is: "What is the product?" is asked
     of many reviews); `answer_tokens` takes the first of them that the pair's text holds."""
-    out: dict[str, tuple[str, ...]] = {}
+    out: dict[str, dict[str, None]] = {}
     for q in items:
-        out[q.question] = out.get(q.question, ()) + tuple(a for a in q.answers if a not in out.get(q.question, ()))
-    return out
+        out.setdefault(q.question, {}).update(dict.fromkeys(q.answers))  # in order, once each
+    return {wording: tuple(answers) for wording, answers in out.items()}
 
 
 def reader(folder: Path):
